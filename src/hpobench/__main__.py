@@ -1,0 +1,3 @@
+from hpobench.cli import main
+
+main()

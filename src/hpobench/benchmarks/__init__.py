@@ -1,0 +1,43 @@
+"""The benchmark registry: one module per benchmark, collected explicitly here."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from hpobench.benchmarks.definition import BenchmarkDefinition
+from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
+from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
+from hpobench.errors import UsageError
+
+__all__ = [
+    "BENCHMARK_FACTORIES",
+    "BenchmarkDefinition",
+    "benchmark_names",
+    "get_benchmark",
+    "DEFAULT_BENCHMARK",
+]
+
+BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
+    "mlp_digits": mlp_digits_benchmark,
+    "gbt_breast_cancer": gbt_breast_cancer_benchmark,
+}
+
+# The seed's default is resnet_cifar10; until it is registered, --benchmark is required.
+DEFAULT_BENCHMARK: str | None = "resnet_cifar10" if "resnet_cifar10" in BENCHMARK_FACTORIES else None
+
+
+def benchmark_names() -> list[str]:
+    """Registered benchmark names, in registry order."""
+    return list(BENCHMARK_FACTORIES)
+
+
+def get_benchmark(name: str) -> BenchmarkDefinition:
+    """The definition registered under `name`; a UsageError naming the valid ones otherwise."""
+    try:
+        factory = BENCHMARK_FACTORIES[name]
+    except KeyError:
+        raise UsageError(
+            f"Unknown benchmark {name!r}; choose one of: {', '.join(benchmark_names())} "
+            "(see `hpobench list benchmarks`)"
+        ) from None
+    return factory()

@@ -1,0 +1,150 @@
+"""Rich rendering for the CLI: tables and the run-local progress display."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hpobench.launchers.plan import ExperimentPlan, PlannedRun
+from hpobench.launchers.progress import ProgressObserver, RunOutcome, TuningSnapshot
+
+LOG_INTERVAL = 10.0  # seconds between plain progress lines without a terminal
+
+
+def format_seconds(seconds: float) -> str:
+    """60 -> '1m', 10800 -> '3h', 90 -> '1m30s'."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"
+
+
+def format_metric(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*(str(cell) for cell in row))
+    return result
+
+
+def _run_line(run: PlannedRun, plan: ExperimentPlan) -> str:
+    return f"{plan.experiment_tag}: {plan.benchmark.name} {run.name} (random seed {run.random_seed})"
+
+
+class LogProgress(ProgressObserver):
+    """Plain log lines, for output that is not a terminal (CI, files, pipes)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.plan: Optional[ExperimentPlan] = None
+        self.last_line = 0.0
+
+    def _say(self, message: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.console.print(f"[{stamp}] {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def plan_started(self, plan: ExperimentPlan) -> None:
+        self.plan = plan
+        self._say(
+            f"Experiment {plan.experiment_tag}: {len(plan.runs)} run(s) of {plan.benchmark.name}, "
+            f"{plan.n_workers} worker(s), {format_seconds(plan.max_wallclock_time)} each, "
+            f"master random seed {plan.master_random_seed}"
+        )
+
+    def run_skipped(self, run: PlannedRun, path: Any) -> None:
+        self._say(f"{run.name}: already complete in {path}; skipped (--force re-runs it)")
+
+    def run_started(self, run: PlannedRun, index: int, plan: ExperimentPlan) -> None:
+        self.last_line = time.monotonic()
+        self._say(f"[{index + 1}/{len(plan.runs)}] started {_run_line(run, plan)}")
+
+    def tuning_update(self, snapshot: TuningSnapshot) -> None:
+        if time.monotonic() - self.last_line < LOG_INTERVAL:
+            return
+        self.last_line = time.monotonic()
+        self._say(
+            f"  trials started {snapshot.trials_started}, finished {snapshot.trials_finished}, "
+            f"best {format_metric(snapshot.best)}, "
+            f"{format_seconds(snapshot.elapsed)} of {format_seconds(snapshot.budget)}"
+        )
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        detail = outcome.message or f"best {format_metric(outcome.best)}; results in {outcome.path}"
+        self._say(f"{outcome.run.name}: {outcome.status}; {detail}")
+
+
+class RichProgress(LogProgress):
+    """A live display on a terminal: experiments done of total, and the current run."""
+
+    def __init__(self, console: Console):
+        super().__init__(console)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.overall: Optional[TaskID] = None
+        self.current: Optional[TaskID] = None
+
+    def plan_started(self, plan: ExperimentPlan) -> None:
+        super().plan_started(plan)
+        self.progress.start()
+        self.overall = self.progress.add_task("experiments", total=len(plan.runs), detail="")
+
+    def run_skipped(self, run: PlannedRun, path: Any) -> None:
+        super().run_skipped(run, path)
+        self.progress.advance(self.overall)
+
+    def run_started(self, run: PlannedRun, index: int, plan: ExperimentPlan) -> None:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        self.current = self.progress.add_task(
+            run.name, total=plan.max_wallclock_time, detail="starting trials"
+        )
+
+    def tuning_update(self, snapshot: TuningSnapshot) -> None:
+        self.progress.update(
+            self.current,
+            completed=min(snapshot.elapsed, snapshot.budget),
+            detail=(
+                f"trials {snapshot.trials_finished}/{snapshot.trials_started} finished/started, "
+                f"best {format_metric(snapshot.best)}, "
+                f"{format_seconds(snapshot.elapsed)} of {format_seconds(snapshot.budget)}"
+            ),
+        )
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        super().run_finished(outcome)
+        self.progress.advance(self.overall)
+
+    def plan_finished(self, outcomes: list[RunOutcome]) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def progress_for(console: Console) -> LogProgress:
+    """A live display on a terminal, plain log lines otherwise."""
+    return RichProgress(console) if console.is_terminal else LogProgress(console)
+
+
+def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
+    rows = [
+        [o.run.name, o.status, format_metric(o.best), str(o.path or "-")]
+        for o in outcomes
+    ]
+    return table(f"Runs ({metric}, {mode})", ["run", "status", "best", "results"], rows)

@@ -1,0 +1,1 @@
+"""Launchers: run (method, seed) experiments here, or as SageMaker jobs."""

@@ -1,0 +1,331 @@
+"""Run (method, seed) experiments on this machine with Syne Tune's local back-end.
+
+Each (method, seed) is its own tuner, writing the results layout of
+`hpobench.layout`. Completed runs are skipped on re-runs unless forced, SIGTERM
+and Ctrl-C stop the current tuner cleanly (its trials are killed, its results
+written), and the first run that fails stops the sequence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Optional
+
+from hpobench import __version__, layout
+from hpobench.errors import RunError, UsageError
+from hpobench.launchers.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.launchers.progress import ProgressObserver, RunOutcome
+from hpobench.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
+
+# The stock Tuner polls every 5 s; an epoch of an embedded benchmark takes
+# milliseconds, so stop decisions would arrive after trials had finished.
+POLL_INTERVAL = 0.2
+# More failed trials than this stop a run: one crash may be a bad configuration,
+# several mean the script or its data are broken.
+MAX_FAILED_TRIALS = 3
+RESULTS_SAVE_INTERVAL = 5.0
+
+
+class Interrupted(SystemExit):
+    """Raised in the main thread when SIGTERM arrives, so cleanup code runs."""
+
+
+def run_local(
+    settings: LocalSettings,
+    observer: Optional[ProgressObserver] = None,
+    command_line: Optional[list[str]] = None,
+    verbose: bool = False,
+    trial_logs_root: Optional[Path] = None,
+) -> list[RunOutcome]:
+    """Run every (method, seed) of the experiment in sequence; returns their outcomes.
+
+    `trial_logs_root`, if given, receives trial logs and checkpoints instead of
+    the tuner folder (remote jobs keep them out of the synced results).
+    """
+    observer = observer or ProgressObserver()
+    check_writable(settings.results_root)
+    tag = settings.experiment_tag
+    recorded = layout.recorded_master_seed(settings.results_root, tag) if tag else None
+    plan = plan_experiment(settings, master_random_seed=recorded)
+    observer.plan_started(plan)
+    outcomes: list[RunOutcome] = []
+    with _sigterm_raises():
+        for index, run in enumerate(plan.runs):
+            folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+            done = layout.completed_tuner_dir(folder)
+            if done is not None and not settings.force:
+                _check_same_setup(done, plan, run)
+                observer.run_skipped(run, done)
+                outcomes.append(RunOutcome(run, "skipped", done))
+                continue
+            observer.run_started(run, index, plan)
+            outcome = _run_one(
+                plan, run, settings, observer, command_line, verbose, trial_logs_root
+            )
+            outcomes.append(outcome)
+            observer.run_finished(outcome)
+            if outcome.status == "failed":
+                raise RunError(outcome.message)
+    observer.plan_finished(outcomes)
+    return outcomes
+
+
+def check_writable(results_root: Path) -> None:
+    """Fail early, with the fix, if results cannot be written under `results_root`."""
+    try:
+        results_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".hpobench-write-test"):
+            pass
+    except OSError as error:
+        raise UsageError(
+            f"Results root {results_root} is not writable ({error.strerror or error}); "
+            "pass --results-root or set HPOBENCH_RESULTS_ROOT to a writable folder"
+        ) from None
+
+
+def _check_same_setup(done: Path, plan: ExperimentPlan, run: PlannedRun) -> None:
+    """A completed run may only be reused for the same experiment setup."""
+    recorded = layout.read_metadata(done) or {}
+    wanted = _setup(plan)
+    for key, value in wanted.items():
+        if key in recorded and recorded[key] != value:
+            raise UsageError(
+                f"{run.name} of experiment {plan.experiment_tag!r} already completed with "
+                f"{key}={recorded[key]!r}, not {value!r}; use another --experiment-tag, "
+                "or --force to re-run it"
+            )
+
+
+def _setup(plan: ExperimentPlan) -> dict[str, Any]:
+    """The options that make two runs of a (method, seed) comparable."""
+    return {
+        "benchmark": plan.benchmark.name,
+        "n_workers": plan.n_workers,
+        "max_wallclock_time": plan.max_wallclock_time,
+        "max_num_evaluations": plan.max_num_evaluations,
+        "overrides": plan.overrides,
+        "random_seed_master": plan.master_random_seed,
+    }
+
+
+def run_metadata(
+    plan: ExperimentPlan, run: PlannedRun, command_line: Optional[list[str]]
+) -> dict[str, Any]:
+    """What metadata.json records so the run can be reproduced."""
+    import syne_tune
+
+    benchmark = plan.benchmark
+    return {
+        **_setup(plan),
+        "experiment_tag": plan.experiment_tag,
+        "method": run.method,
+        "seed": run.seed,
+        "random_seed": run.random_seed,
+        "metric": benchmark.metric,
+        "mode": benchmark.mode,
+        "resource_attr": benchmark.resource_attr,
+        "max_resource_attr": benchmark.max_resource_attr,
+        "search_space": benchmark.model_dump(mode="json")["config_space"],
+        "instance_type": benchmark.instance_type,
+        "stopping_criterion": {
+            "max_wallclock_time": plan.max_wallclock_time,
+            "max_num_evaluations": plan.max_num_evaluations,
+        },
+        "versions": {
+            "hpobench": __version__,
+            "syne_tune": getattr(syne_tune, "__version__", "unknown"),
+            "torch": _torch_version(),
+            "python": sys.version.split()[0],
+        },
+        "command_line": command_line if command_line is not None else list(sys.argv),
+        layout.STATUS_KEY: layout.STATUS_RUNNING,
+    }
+
+
+def _torch_version() -> Optional[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return None
+
+
+def _run_one(
+    plan: ExperimentPlan,
+    run: PlannedRun,
+    settings: LocalSettings,
+    observer: ProgressObserver,
+    command_line: Optional[list[str]],
+    verbose: bool,
+    trial_logs_root: Optional[Path],
+) -> RunOutcome:
+    import random
+
+    import numpy as np
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend import LocalBackend
+    from syne_tune.results_callback import StoreResultsCallback
+
+    from hpobench.benchmarks.space import to_syne_tune_space
+    from hpobench.launchers.callbacks import ProgressCallback, QuietTunerLogger
+    from hpobench.methods import MethodArguments, get_method
+
+    benchmark = plan.benchmark
+    # Samplers draw from numpy's global generator, not only from their own seed.
+    np.random.seed(run.random_seed)
+    random.seed(run.random_seed)
+    scheduler = get_method(run.method).build(
+        MethodArguments(
+            config_space=to_syne_tune_space(benchmark.config_space),
+            metric=benchmark.metric,
+            mode=benchmark.mode,
+            resource_attr=benchmark.resource_attr,
+            max_resource=int(benchmark.max_resource),
+            random_seed=run.random_seed,
+            points_to_evaluate=benchmark.points_to_evaluate,
+        )
+    )
+    backend = LocalBackend(
+        entry_point=str(benchmark.script_path),
+        delete_checkpoints=settings.delete_checkpoints,
+        num_gpus_per_trial=settings.num_gpus_per_trial,
+    )
+    name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
+    with _synetune_folder(settings.results_root):
+        tuner = Tuner(
+            trial_backend=backend,
+            scheduler=scheduler,
+            stop_criterion=StoppingCriterion(
+                max_wallclock_time=plan.max_wallclock_time,
+                max_num_evaluations=plan.max_num_evaluations,
+            ),
+            n_workers=plan.n_workers,
+            sleep_time=POLL_INTERVAL,
+            results_update_interval=RESULTS_SAVE_INTERVAL,
+            max_failures=MAX_FAILED_TRIALS,
+            tuner_name=name,
+            callbacks=[
+                StoreResultsCallback(),
+                ProgressCallback(observer, benchmark.metric, benchmark.mode, plan.max_wallclock_time),
+            ],
+            output_logger=None if verbose else QuietTunerLogger(),
+            trial_backend_path=(
+                None if trial_logs_root is None else str(trial_logs_root / name)
+            ),
+        )
+    # Added after construction: the Tuner warns about every key its scheduler also sets.
+    tuner.metadata.update(run_metadata(plan, run, command_line))
+    tuner_dir = Path(tuner.tuner_path)
+    progress = tuner.callbacks[1]
+    started = time.time()
+    try:
+        with _quiet_stdout(not verbose):
+            tuner.run()
+    except (KeyboardInterrupt, Interrupted):
+        _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
+        raise
+    except Exception as error:  # the tuner re-raises whatever stopped it
+        message = _failure_message(run, tuner, error)
+        _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
+        return RunOutcome(run, "failed", tuner_dir, progress.best, message)
+    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best)
+    return RunOutcome(run, "complete", tuner_dir, progress.best)
+
+
+def _finish(
+    tuner_dir: Path, status: str, started: float, best: Optional[float], error: str = ""
+) -> None:
+    if not (tuner_dir / layout.METADATA_FILE).exists():
+        return  # the tuner stopped before it wrote anything
+    entries: dict[str, Any] = {
+        layout.STATUS_KEY: status,
+        "hpobench_wallclock_time": time.time() - started,
+        "hpobench_best": best,
+    }
+    if error:
+        entries["hpobench_error"] = error
+    layout.update_metadata(tuner_dir, **entries)
+
+
+def _failure_message(run: PlannedRun, tuner: Any, error: Exception) -> str:
+    """One line: which run failed, the failed trial's last error line, where its log is."""
+    from syne_tune.backend.trial_status import Status
+
+    logs = Path(tuner.trial_backend.local_path)
+    status = tuner.tuning_status
+    failed = [t for t, s in status.last_trial_status_seen.items() if s == Status.failed]
+    candidates = [logs / str(t) / "std.err" for t in failed]
+    for stderr in reversed(candidates):
+        last = _last_line(stderr)
+        if last:
+            return f"{run.name} failed: trial {stderr.parent.name}: {last} (log: {stderr})"
+    return f"{run.name} failed: {error}"
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [line for line in lines if line]
+    return lines[-1] if lines else ""
+
+
+@contextlib.contextmanager
+def _synetune_folder(results_root: Path) -> Iterator[None]:
+    """Syne Tune reads its results root from SYNETUNE_FOLDER when a Tuner is built."""
+    previous = os.environ.get("SYNETUNE_FOLDER")
+    os.environ["SYNETUNE_FOLDER"] = str(results_root)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SYNETUNE_FOLDER", None)
+        else:
+            os.environ["SYNETUNE_FOLDER"] = previous
+
+
+@contextlib.contextmanager
+def _quiet_stdout(quiet: bool) -> Iterator[None]:
+    """The Tuner prints a summary with print(); keep it off hpobench's own display."""
+    if not quiet:
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into an exception, so the tuner's cleanup kills its trials and
+    writes results (by default SIGTERM ends Python at once, orphaning trials)."""
+    if sys.platform == "win32" or not _in_main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,53 @@
+"""How a launcher tells its caller what is happening, without knowing how it is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from hpobench.launchers.plan import ExperimentPlan, PlannedRun
+
+
+@dataclass
+class RunOutcome:
+    """What became of one (method, seed) run."""
+
+    run: PlannedRun
+    status: str  # "complete", "skipped", "failed" or "interrupted"
+    path: Optional[Path]
+    best: Optional[float] = None
+    message: str = ""
+
+
+@dataclass
+class TuningSnapshot:
+    """The state of the running tuner, as shown in the progress display."""
+
+    trials_started: int
+    trials_finished: int
+    best: Optional[float]
+    elapsed: float
+    budget: float
+
+
+class ProgressObserver:
+    """Receives launcher events; the default ignores them all."""
+
+    def plan_started(self, plan: ExperimentPlan) -> None:
+        pass
+
+    def run_skipped(self, run: PlannedRun, path: Path) -> None:
+        pass
+
+    def run_started(self, run: PlannedRun, index: int, plan: ExperimentPlan) -> None:
+        pass
+
+    def tuning_update(self, snapshot: TuningSnapshot) -> None:
+        pass
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        pass
+
+    def plan_finished(self, outcomes: list[RunOutcome]) -> None:
+        pass

@@ -1,0 +1,82 @@
+"""The results layout on disk, shared by every command that reads or writes it.
+
+    {results_root}/{experiment_tag}/{method}-{seed}/{experiment_tag}-{benchmark}-{seed}-{timestamp}/
+        results.csv.zip  metadata.json  tuner.dill  <trial_id>/...
+
+Syne Tune writes the tuner folder; hpobench adds its own keys to metadata.json,
+among them `hpobench_status`, which says whether the run completed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+METADATA_FILE = "metadata.json"
+RESULTS_FILE = "results.csv.zip"
+STATUS_KEY = "hpobench_status"
+STATUS_RUNNING = "running"
+STATUS_COMPLETE = "complete"
+STATUS_INTERRUPTED = "interrupted"
+STATUS_FAILED = "failed"
+
+
+def run_dir(results_root: Path, experiment_tag: str, run_name: str) -> Path:
+    """The folder of one (method, seed) run: ``{root}/{tag}/{method}-{seed}``."""
+    return results_root / experiment_tag / run_name
+
+
+def tuner_name(experiment_tag: str, benchmark: str, method: str, seed: int) -> str:
+    """The Syne Tune tuner name; Syne Tune appends a timestamp to its last part."""
+    return f"{experiment_tag}/{method}-{seed}/{experiment_tag}-{benchmark}-{seed}"
+
+
+def tuner_dirs(path: Path) -> list[Path]:
+    """The timestamped tuner folders of a run folder, oldest first."""
+    if not path.is_dir():
+        return []
+    return sorted(p for p in path.iterdir() if p.is_dir())
+
+
+def read_metadata(tuner_dir: Path) -> Optional[dict[str, Any]]:
+    """The tuner folder's metadata.json, or None if it is missing or unreadable."""
+    try:
+        with (tuner_dir / METADATA_FILE).open() as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def update_metadata(tuner_dir: Path, **entries: Any) -> None:
+    """Add entries to metadata.json, replacing the file atomically."""
+    data = read_metadata(tuner_dir) or {}
+    data.update(entries)
+    tmp = tuner_dir / (METADATA_FILE + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, tuner_dir / METADATA_FILE)
+
+
+def completed_tuner_dir(path: Path) -> Optional[Path]:
+    """The newest tuner folder of a run folder that completed, if any."""
+    for tuner_dir in reversed(tuner_dirs(path)):
+        metadata = read_metadata(tuner_dir)
+        if metadata and metadata.get(STATUS_KEY) == STATUS_COMPLETE:
+            return tuner_dir
+    return None
+
+
+def recorded_master_seed(results_root: Path, experiment_tag: str) -> Optional[int]:
+    """The master random seed already used by runs of this experiment tag, if any."""
+    tag_dir = results_root / experiment_tag
+    if not tag_dir.is_dir():
+        return None
+    for run in sorted(tag_dir.iterdir()):
+        for tuner_dir in tuner_dirs(run):
+            metadata = read_metadata(tuner_dir) or {}
+            seed = metadata.get("random_seed_master")
+            if isinstance(seed, int):
+                return seed
+    return None

@@ -1,0 +1,164 @@
+"""What an experiment is, validated once.
+
+`ExperimentOptions` holds what both launchers share (benchmark, methods, seeds,
+budget, overrides); `LocalSettings` adds what only a run on this machine needs.
+Values come, highest precedence first, from the CLI's flags (passed in as
+keyword arguments), `HPOBENCH_*` environment variables, an optional
+`hpobench.toml` in the working directory, and the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hpobench.errors import UsageError
+
+# The seed's method set, run in sequence when no --method is given.
+DEFAULT_METHODS = ("RS", "BO", "ASHA", "MOBSTER")
+CONFIG_FILE = "hpobench.toml"
+ENV_PREFIX = "HPOBENCH_"
+# S3 keys and SageMaker job names accept these; underscores break job names.
+EXPERIMENT_TAG_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
+EXPERIMENT_TAG_MAX_LENGTH = 40
+MAX_RANDOM_SEED = 2**32 - 1
+
+
+def default_results_root() -> Path:
+    return Path("~/syne-tune").expanduser()
+
+
+class _LayeredSettings(BaseSettings):
+    """Flags (init kwargs) > HPOBENCH_* environment > hpobench.toml > defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        toml_file=CONFIG_FILE,
+        extra="forbid",
+        frozen=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+class ExperimentOptions(_LayeredSettings):
+    """The experiment both launchers run: which benchmark, methods, seeds and budget."""
+
+    experiment_tag: Optional[str] = Field(
+        default=None, description="defaults to the benchmark name with '-' for '_'"
+    )
+    benchmark: Optional[str] = None
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    num_seeds: PositiveInt = 1
+    start_seed: NonNegativeInt = 0
+    n_workers: Optional[PositiveInt] = None
+    max_wallclock_time: Optional[PositiveFloat] = None
+    max_num_evaluations: Optional[PositiveInt] = None
+    random_seed: Optional[int] = Field(default=None, ge=0, le=MAX_RANDOM_SEED)
+    overrides: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("experiment_tag")
+    @classmethod
+    def _valid_tag(cls, tag: Optional[str]) -> Optional[str]:
+        if tag is not None:
+            check_experiment_tag(tag)
+        return tag
+
+    @field_validator("methods")
+    @classmethod
+    def _some_methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        if not methods:
+            raise ValueError("give at least one method")
+        return tuple(dict.fromkeys(methods))  # drop repeats, keep order
+
+    @property
+    def seeds(self) -> list[int]:
+        """start_seed, ..., start_seed + num_seeds - 1."""
+        return list(range(self.start_seed, self.start_seed + self.num_seeds))
+
+
+Backend = Literal["stock"]
+
+
+class LocalSettings(ExperimentOptions):
+    """Options of `hpobench run-local` on top of the experiment itself."""
+
+    results_root: Path = Field(default_factory=default_results_root)
+    num_gpus_per_trial: PositiveInt = 1
+    delete_checkpoints: bool = False
+    force: bool = False
+
+    @field_validator("results_root")
+    @classmethod
+    def _expand(cls, root: Path) -> Path:
+        return root.expanduser()
+
+
+def check_experiment_tag(tag: str) -> None:
+    """Raise ValueError unless `tag` is safe as an S3 prefix and in a SageMaker job name."""
+    if len(tag) > EXPERIMENT_TAG_MAX_LENGTH or not EXPERIMENT_TAG_PATTERN.match(tag):
+        raise ValueError(
+            f"experiment tag {tag!r} must be 1-{EXPERIMENT_TAG_MAX_LENGTH} characters of "
+            "lower-case letters, digits and '-', starting and ending with a letter or digit "
+            "(S3 and SageMaker naming)"
+        )
+
+
+def load_settings(cls: type[_LayeredSettings], **flags: Any) -> Any:
+    """Build `cls` from the given flags (None = not given) and the other layers.
+
+    Validation errors become one-line UsageErrors that name the flag.
+    """
+    given = {k: v for k, v in flags.items() if v is not None}
+    try:
+        return cls(**given)
+    except ValidationError as error:
+        raise UsageError(_one_line(error)) from None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    flag = "--" + field.replace("_", "-") if field else "a setting"
+    if field == "overrides":
+        flag = "--set"
+    if field == "methods":
+        flag = "--method"
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    sources = f"the flag, {ENV_PREFIX}{field.upper()} or {CONFIG_FILE}"
+    if first["type"] == "extra_forbidden":
+        return f"Unknown setting {field!r} in {CONFIG_FILE} or the environment; remove it"
+    if isinstance(value, (str, int, float)) and first["type"] != "value_error":
+        return f"Invalid {flag} {value!r}: {message}; fix {sources}"
+    return f"Invalid {flag}: {message}; fix {sources}"
+
+
+def environment_has(name: str) -> bool:
+    return (ENV_PREFIX + name.upper()) in os.environ
