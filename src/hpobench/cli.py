@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from hpobench import __version__
-from hpobench.errors import HpobenchError, UsageError
+from hpobench.errors import HpobenchError, StoppedBySignal, UsageError
 
 app = typer.Typer(
     name="hpobench",
@@ -278,8 +278,9 @@ def run_local_command(
 def _run_local(settings: Any, verbose: bool) -> None:
     import logging
 
+    from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
     from hpobench.console import outcomes_table, progress_for
-    from hpobench.launchers.local import run_local
+    from hpobench.launchers.local import Interrupted, run_local
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -293,36 +294,20 @@ def _run_local(settings: Any, verbose: bool) -> None:
     try:
         outcomes = run_local(settings, observer=progress, command_line=sys.argv, verbose=verbose)
     except KeyboardInterrupt:
-        raise RunErrorFromSignal("Interrupted (Ctrl-C); finished runs and results so far are kept") from None
-    except SystemExit as stop:
-        if isinstance(stop.code, int) and stop.code > 128:
-            raise RunErrorFromSignal(
-                "Stopped by SIGTERM; finished runs and results so far are kept", 143
-            ) from None
-        raise
+        raise StoppedBySignal(
+            "Interrupted (Ctrl-C); finished runs and the results so far are kept", 130
+        ) from None
+    except Interrupted as stop:
+        cause = "Interrupted (Ctrl-C)" if stop.code == 130 else "Stopped by SIGTERM"
+        raise StoppedBySignal(
+            f"{cause}; finished runs and the results so far are kept", int(stop.code)
+        ) from None
     finally:
-        if hasattr(progress, "stop"):
-            progress.stop()
-    if outcomes:
-        plan_metric = outcomes[0]
-        console.print(outcomes_table(outcomes, *_metric_of(plan_metric)))
-    ran = [o for o in outcomes if o.status != "skipped"]
-    if not ran:
+        progress.stop()
+    benchmark = get_benchmark(settings.benchmark or DEFAULT_BENCHMARK)
+    console.print(outcomes_table(outcomes, benchmark.metric, benchmark.mode))
+    if all(o.status == "skipped" for o in outcomes):
         console.print("Every run had already completed; nothing to do (pass --force to re-run).")
-
-
-def _metric_of(outcome: Any) -> tuple[str, str]:
-    from hpobench import layout
-
-    metadata = layout.read_metadata(outcome.path) if outcome.path else None
-    metadata = metadata or {}
-    return metadata.get("metric", "metric"), metadata.get("mode", "")
-
-
-class RunErrorFromSignal(HpobenchError):
-    def __init__(self, message: str, exit_code: int = 130):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def main() -> None:

@@ -78,6 +78,9 @@ class LogProgress(ProgressObserver):
             f"{format_seconds(snapshot.elapsed)} of {format_seconds(snapshot.budget)}"
         )
 
+    def stop(self) -> None:
+        """Release the display (nothing to do for plain lines)."""
+
     def run_finished(self, outcome: RunOutcome) -> None:
         detail = outcome.message or f"best {format_metric(outcome.best)}; results in {outcome.path}"
         self._say(f"{outcome.run.name}: {outcome.status}; {detail}")

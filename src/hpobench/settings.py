@@ -9,7 +9,6 @@ keyword arguments), `HPOBENCH_*` environment variables, an optional
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -150,15 +149,11 @@ def _one_line(error: ValidationError) -> str:
         flag = "--set"
     if field == "methods":
         flag = "--method"
-    message = first["msg"].removeprefix("Value error, ")
+    message = first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     value = first.get("input")
-    sources = f"the flag, {ENV_PREFIX}{field.upper()} or {CONFIG_FILE}"
+    sources = f"(check the flag, {ENV_PREFIX}{field.upper()} and {CONFIG_FILE})"
     if first["type"] == "extra_forbidden":
         return f"Unknown setting {field!r} in {CONFIG_FILE} or the environment; remove it"
     if isinstance(value, (str, int, float)) and first["type"] != "value_error":
-        return f"Invalid {flag} {value!r}: {message}; fix {sources}"
-    return f"Invalid {flag}: {message}; fix {sources}"
-
-
-def environment_has(name: str) -> bool:
-    return (ENV_PREFIX + name.upper()) in os.environ
+        return f"Invalid {flag} {value!r}: {message} {sources}"
+    return f"Invalid {flag}: {message} {sources}"

@@ -38,7 +38,42 @@ RESULTS_SAVE_INTERVAL = 5.0
 
 
 class Interrupted(SystemExit):
-    """Raised in the main thread when SIGTERM arrives, so cleanup code runs."""
+    """The run stopped early on SIGTERM or Ctrl-C; `code` is 128 + the signal number."""
+
+
+class StopRequest:
+    """Set by SIGTERM or a first Ctrl-C; the tuner then stops at its next loop.
+
+    Stopping at a loop boundary rather than raising inside the signal handler
+    keeps results.csv.zip whole (an exception mid-write corrupts the zip). A
+    second Ctrl-C raises KeyboardInterrupt at once, as usual.
+    """
+
+    def __init__(self) -> None:
+        self.signum: Optional[int] = None
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGINT and self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Interrupted(128 + self.signum)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"signum": None}  # pickled with the tuner; a reload starts unstopped
+
+
+class StopWhen:
+    """The tuner's stop criterion: the benchmark's budget, or a stop request."""
+
+    def __init__(self, criterion: Any, request: StopRequest):
+        self.criterion = criterion
+        self.request = request
+
+    def __call__(self, status: Any) -> bool:
+        return self.request.signum is not None or self.criterion(status)
 
 
 def run_local(
@@ -60,18 +95,20 @@ def run_local(
     plan = plan_experiment(settings, master_random_seed=recorded)
     observer.plan_started(plan)
     outcomes: list[RunOutcome] = []
-    with _sigterm_raises():
+    with _graceful_stop() as stop:
         for index, run in enumerate(plan.runs):
+            stop.check()
             folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
             done = layout.completed_tuner_dir(folder)
             if done is not None and not settings.force:
                 _check_same_setup(done, plan, run)
                 observer.run_skipped(run, done)
-                outcomes.append(RunOutcome(run, "skipped", done))
+                best = (layout.read_metadata(done) or {}).get("hpobench_best")
+                outcomes.append(RunOutcome(run, "skipped", done, best))
                 continue
             observer.run_started(run, index, plan)
             outcome = _run_one(
-                plan, run, settings, observer, command_line, verbose, trial_logs_root
+                plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
             )
             outcomes.append(outcome)
             observer.run_finished(outcome)
@@ -149,8 +186,27 @@ def run_metadata(
             "python": sys.version.split()[0],
         },
         "command_line": command_line if command_line is not None else list(sys.argv),
+        "reproduce_command": reproduce_command(plan, run),
         layout.STATUS_KEY: layout.STATUS_RUNNING,
     }
+
+
+def reproduce_command(plan: ExperimentPlan, run: PlannedRun) -> str:
+    """The run-local command that repeats exactly this (method, seed) run."""
+    parts = [
+        "hpobench run-local",
+        f"--experiment-tag {plan.experiment_tag}",
+        f"--benchmark {plan.benchmark.name}",
+        f"--method {run.method}",
+        f"--start-seed {run.seed} --num-seeds 1",
+        f"--n-workers {plan.n_workers}",
+        f"--max-wallclock-time {plan.max_wallclock_time:g}",
+    ]
+    if plan.max_num_evaluations is not None:
+        parts.append(f"--max-num-evaluations {plan.max_num_evaluations}")
+    parts.append(f"--random-seed {plan.master_random_seed}")
+    parts += [f"--set {key}={value}" for key, value in plan.overrides.items()]
+    return " ".join(parts)
 
 
 def _torch_version() -> Optional[str]:
@@ -170,6 +226,7 @@ def _run_one(
     command_line: Optional[list[str]],
     verbose: bool,
     trial_logs_root: Optional[Path],
+    stop: StopRequest,
 ) -> RunOutcome:
     import random
 
@@ -207,9 +264,12 @@ def _run_one(
         tuner = Tuner(
             trial_backend=backend,
             scheduler=scheduler,
-            stop_criterion=StoppingCriterion(
-                max_wallclock_time=plan.max_wallclock_time,
-                max_num_evaluations=plan.max_num_evaluations,
+            stop_criterion=StopWhen(
+                StoppingCriterion(
+                    max_wallclock_time=plan.max_wallclock_time,
+                    max_num_evaluations=plan.max_num_evaluations,
+                ),
+                stop,
             ),
             n_workers=plan.n_workers,
             sleep_time=POLL_INTERVAL,
@@ -233,10 +293,14 @@ def _run_one(
     try:
         with _quiet_stdout(not verbose):
             tuner.run()
+        stop.check()
     except (KeyboardInterrupt, Interrupted):
         _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
         raise
     except Exception as error:  # the tuner re-raises whatever stopped it
+        if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
+            _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
+            raise Interrupted(128 + stop.signum) from None
         message = _failure_message(run, tuner, error)
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
@@ -308,21 +372,20 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into an exception, so the tuner's cleanup kills its trials and
-    writes results (by default SIGTERM ends Python at once, orphaning trials)."""
+def _graceful_stop() -> Iterator[StopRequest]:
+    """Turn SIGTERM and a first Ctrl-C into a stop request, so the tuner's cleanup
+    kills its trials and writes results (by default SIGTERM ends Python at once,
+    orphaning the trials)."""
+    request = StopRequest()
     if sys.platform == "win32" or not _in_main_thread():
-        yield
+        yield request
         return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, request.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield request
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _in_main_thread() -> bool:
