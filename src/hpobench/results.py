@@ -112,7 +112,7 @@ def load_experiment(
     for run in found:
         if run.benchmark == "?" and len(benchmarks) == 1:
             run.benchmark = benchmarks[0]  # an empty run folder: the experiment's benchmark
-    wanted_methods = list(methods) if methods else sorted({r.method for r in found})
+    wanted_methods = list(methods) if methods else _registry_order({r.method for r in found})
     wanted_seeds = list(seeds) if seeds is not None else sorted({r.seed for r in found})
     by_key = {(r.benchmark, r.method, r.seed): r for r in found}
     runs = list(found)
@@ -127,6 +127,14 @@ def load_experiment(
         # Only what was asked for, so `--method RS` does not list ASHA runs.
         runs = [r for r in runs if r.method in wanted_methods and r.seed in wanted_seeds]
     return Experiment(tag, results_root, runs)
+
+
+def _registry_order(methods: set[str]) -> list[str]:
+    """Registered methods in registry order (RS first), then unknown ones by name."""
+    from hpobench.methods import method_names
+
+    known = [m for m in method_names() if m in methods]
+    return known + sorted(methods - set(known))
 
 
 def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
