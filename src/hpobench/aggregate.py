@@ -155,14 +155,15 @@ def summarize_benchmark(
             used[run.method].append(run)
         else:
             excluded[run.method].append(f"{run.name} ({why})")
-    ends = [float(r.frame["time"].iloc[-1]) for rs in used.values() for r in rs]
+    ends = [float(r.frame.time[-1]) for rs in used.values() for r in rs if r.frame is not None]
     grid = np.linspace(0.0, max(ends) if ends else 0.0, grid_points)
     curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
     for method, method_runs in used.items():
         curves[method] = {}
         for run in method_runs:
-            times = run.frame["time"].to_numpy(dtype=float)
-            curves[method][run.seed] = (times, best_so_far(run.frame["value"].to_numpy(float), mode))
+            if run.frame is None:  # included() already left these out
+                continue
+            curves[method][run.seed] = (run.frame.time, best_so_far(run.frame.value, mode))
     target, source = _target(curves, target, mode)
     summary = BenchmarkSummary(benchmark, metric, mode, grid, target, source)
     for method in methods:

@@ -84,15 +84,16 @@ def learning_curves_figure(run: RunResults, log_metric: bool = False) -> Any:
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(6.4, 4.4))
     frame = run.frame
-    if frame is None or "resource" not in frame.columns:
+    if frame is None or frame.resource is None:
         raise UsageError(f"Run {run.name} has no learning curves to plot (no results with a resource)")
-    for trial_id, trial in frame.sort_values(["trial_id", "resource"]).groupby("trial_id", sort=True):
-        (line,) = ax.plot(trial["resource"], trial["value"], marker=".", linewidth=1)
+    trial_ids = np.unique(frame.trial_id)
+    for trial_id in trial_ids:
+        mine = frame.trial_id == trial_id
+        order = np.argsort(frame.resource[mine], kind="stable")
+        (line,) = ax.plot(frame.resource[mine][order], frame.value[mine][order], marker=".", linewidth=1)
         line.set_gid(f"trial-{trial_id}")
         line.set_label(f"trial {trial_id}")
-    ax.set_title(
-        f"{run.benchmark}: {run.method} seed {run.seed}, {frame['trial_id'].nunique()} trials"
-    )
+    ax.set_title(f"{run.benchmark}: {run.method} seed {run.seed}, {len(trial_ids)} trials")
     ax.set_xlabel(run.resource_attr or "resource")
     better = "higher" if run.mode == "max" else "lower"
     ax.set_ylabel(f"{run.metric} ({run.mode}: {better} is better)")

@@ -9,7 +9,11 @@ complete one is used, else the newest.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -51,8 +55,7 @@ class RunResults:
     wallclock_used: Optional[float] = None
     trials_started: int = 0
     trials_finished: int = 0
-    # Reported results in time order: trial_id, time (st_tuner_time), value, resource.
-    frame: Any = None
+    frame: Optional[Reported] = None  # reported results in time order
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -70,7 +73,7 @@ class RunResults:
         if self.num_results == 0:
             value = self.metadata.get("hpobench_best")
             return float(value) if isinstance(value, (int, float)) else None
-        values = self.frame["value"]
+        values = self.frame.value  # type: ignore[union-attr]
         return float(values.min() if self.mode == "min" else values.max())
 
 
@@ -211,60 +214,113 @@ def _read_results(run: RunResults, tuner_dir: Path) -> None:
     if frame is None:
         return
     run.frame = frame
-    trials = frame["trial_id"].unique()
     # Trial logs may live elsewhere (remote jobs do not sync them): count both.
-    run.trials_started = len(trial_folders | {str(t) for t in trials})
+    run.trials_started = len(trial_folders | {str(t) for t in set(frame.trial_id.tolist())})
     run.trials_finished = _finished_trials(frame)
     if run.wallclock_used is None and len(frame):
-        run.wallclock_used = float(frame["time"].iloc[-1])
+        run.wallclock_used = float(frame.time[-1])
 
 
-def read_results_file(path: Path, run: RunResults) -> Any:
-    """The run's reported results (trial_id, time, value, resource, stop), sorted by time.
+@dataclass
+class Reported:
+    """A run's reported results in time order, as numpy arrays of equal length."""
+
+    trial_id: Any
+    time: Any  # st_tuner_time, seconds
+    value: Any  # the metric
+    resource: Any  # the resource attribute (e.g. epoch), or None if not recorded
+    stopped: Any  # True where the trial reached its max resource or was told to stop
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def read_results_file(path: Path, run: RunResults) -> Optional[Reported]:
+    """The run's reported results from results.csv.zip, sorted by time.
 
     Returns None, with a problem noted on `run`, when the file is missing,
-    empty or unreadable; also when no metric is known to read.
+    empty or unreadable; also when no metric is known to read. Reads with the
+    csv module rather than pandas: importing pandas costs more than parsing.
     """
-    import zipfile
-
-    import pandas as pd
-
     if not path.exists():
         run.problems.append(f"{layout.RESULTS_FILE} missing")
         return None
     if run.metric is None:
         return None
-    max_resource = "config_" + str(run.metadata.get("max_resource_attr") or "")
-    renames = {TRIAL_COLUMN: "trial_id", TIME_COLUMN: "time", run.metric: "value"}
-    if run.resource_attr:
-        renames[run.resource_attr] = "resource"
-    wanted = set(renames) | {DECISION_COLUMN, max_resource}
     try:
-        raw = pd.read_csv(path, usecols=lambda column: column in wanted)
-    except pd.errors.EmptyDataError:
-        run.problems.append(f"{layout.RESULTS_FILE} empty (no result reported yet)")
-        return None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, pd.errors.ParserError) as error:
+        header, rows = _read_zipped_csv(path)
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, csv.Error, zlib.error) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         run.problems.append(f"{layout.RESULTS_FILE} unreadable ({reason})")
         return None
-    missing = [c for c in (TRIAL_COLUMN, TIME_COLUMN, run.metric) if c not in raw.columns]
+    if not header:
+        run.problems.append(f"{layout.RESULTS_FILE} empty (no result reported yet)")
+        return None
+    missing = [c for c in (TRIAL_COLUMN, TIME_COLUMN, run.metric) if c not in header]
     if missing:
         run.problems.append(f"{layout.RESULTS_FILE} lacks column(s) {', '.join(missing)}")
         return None
-    frame = raw.rename(columns=renames)
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-    frame["time"] = pd.to_numeric(frame["time"], errors="coerce")
-    frame = frame.dropna(subset=["value", "time"])
-    frame = frame.sort_values("time", kind="stable").reset_index(drop=True)
-    frame["stopped"] = frame.get(DECISION_COLUMN, pd.Series("", index=frame.index)).eq("STOP")
-    if max_resource in frame.columns and "resource" in frame.columns:
-        frame["stopped"] |= frame["resource"] >= frame[max_resource]
-    return frame[[c for c in ("trial_id", "time", "value", "resource", "stopped") if c in frame]]
+    return _to_arrays(header, rows, run)
 
 
-def _finished_trials(frame: Any) -> int:
+def _read_zipped_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if not names:
+            return [], []
+        with archive.open(names[0]) as raw:
+            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+            header = next(reader, [])
+            rows = [row for row in reader if len(row) == len(header)]
+    return header, rows
+
+
+def _to_arrays(header: list[str], rows: list[list[str]], run: RunResults) -> Reported:
+    import numpy as np
+
+    index = {name: i for i, name in enumerate(header)}
+
+    def column(name: str) -> Any:
+        return _floats([row[index[name]] for row in rows])
+
+    time = column(TIME_COLUMN)
+    value = column(run.metric)  # type: ignore[arg-type]
+    trial_id = column(TRIAL_COLUMN)
+    resource = column(run.resource_attr) if run.resource_attr in index else None
+    stopped = np.zeros(len(rows), dtype=bool)
+    if DECISION_COLUMN in index:
+        stopped |= np.array([row[index[DECISION_COLUMN]] == "STOP" for row in rows], dtype=bool)
+    max_resource = "config_" + str(run.metadata.get("max_resource_attr") or "")
+    if resource is not None and max_resource in index:
+        stopped |= resource >= column(max_resource)
+    keep = ~(np.isnan(time) | np.isnan(value) | np.isnan(trial_id))
+    order = np.argsort(time[keep], kind="stable")
+    return Reported(
+        trial_id[keep][order].astype(np.int64),
+        time[keep][order],
+        value[keep][order],
+        None if resource is None else resource[keep][order],
+        stopped[keep][order],
+    )
+
+
+def _floats(texts: list[str]) -> Any:
+    """Strings to a float array; blanks and non-numbers become NaN."""
+    import numpy as np
+
+    try:
+        return np.array(texts, dtype=float) if texts else np.zeros(0)
+    except ValueError:
+        return np.array([_float(t) for t in texts], dtype=float)
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _finished_trials(frame: Reported) -> int:
     """Trials that reached their maximum resource or were stopped by the scheduler."""
-    if not len(frame):
-        return 0
-    return int(frame.loc[frame["stopped"], "trial_id"].nunique())
+    return len({int(t) for t, stop in zip(frame.trial_id, frame.stopped) if stop})
