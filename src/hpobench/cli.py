@@ -420,52 +420,34 @@ def status_command(
     Example: [bold]hpobench status --experiment-tag mlp-digits --num-seeds 5[/bold]
     """
     from hpobench import report
-    from hpobench.results import STATE_MISSING, RunResults, load_experiment
+    from hpobench.results import load_experiment
 
     with user_errors():
         root = _results_root(results_root, experiment_tag, output_format)
         if num_seeds is not None and num_seeds < 1:
             raise UsageError(f"Invalid --num-seeds {num_seeds}: give a positive count")
         seeds = list(range(start_seed, start_seed + num_seeds)) if num_seeds else None
-        experiment = load_experiment(root, experiment_tag, method, seeds, allow_missing=remote)
         jobs: dict[Any, Any] = {}
         if remote:
             from hpobench.methods import method_names
             from hpobench.remote_status import remote_jobs
 
             jobs = remote_jobs(experiment_tag, method_names())
-            known = {(r.method, r.seed) for r in experiment.runs}
-            benchmarks = experiment.benchmarks()
-            for m, s in sorted(set(jobs) - known):
-                if (method and m not in method) or (seeds is not None and s not in seeds):
-                    continue
-                bench = benchmarks[0] if len(benchmarks) == 1 else "?"
-                experiment.runs.append(RunResults(bench, m, s, STATE_MISSING))
-            if not experiment.runs:
-                raise UsageError(
-                    f"No results and no SageMaker jobs for experiment tag {experiment_tag!r}"
-                )
+        experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=jobs)
         records = report.status_records(experiment)
         if remote:
             for record in records:
                 job = jobs.get((record["method"], record["seed"]))
                 record["job"] = job.name if job else None
                 record["job_state"] = job.state if job else "no job"
-        columns = report.STATUS_COLUMNS + (["job", "job_state"] if remote else [])
         counts = report.state_counts(experiment)
-        if output_format == "json":
-            _emit(json.dumps({"runs": records, "counts": counts}, indent=2), output)
-        elif output_format == "csv":
-            _emit(report.to_csv(records, columns), output)
-        elif output_format == "markdown":
-            summary = ", ".join(f"{n} {state}" for state, n in counts.items())
-            _emit(report.to_markdown(records, columns) + f"\n{summary}\n", output)
-        else:
-            from hpobench.console import status_table
+        if output_format != "table":
+            _emit(report.render_status(records, counts, output_format), output)
+            return
+        from hpobench.console import status_table
 
-            summary = ", ".join(f"{n} {state}" for state, n in counts.items())
-            title = f"Experiment {experiment_tag} ({root / experiment_tag})"
-            _render_rich([status_table(records, root, title), f"{len(records)} runs: {summary}"], output)
+        title = f"Experiment {experiment_tag} ({root / experiment_tag})"
+        _render_rich([status_table(records, root, title), report.counts_line(records, counts)], output)
 
 
 @app.command("results")
@@ -498,40 +480,18 @@ def results_command(
     with user_errors():
         root = _results_root(results_root, experiment_tag, output_format)
         summaries = summarize(load_experiment(root, experiment_tag), target, include_incomplete)
+        if output_format != "table":
+            _emit(report.render_results(summaries, output_format), output)
+            return
+        from hpobench.console import results_table
+
         records = report.results_records(summaries)
-        if output_format == "json":
-            _emit(report.results_json(summaries), output)
-        elif output_format == "csv":
-            _emit(report.to_csv(records, report.RESULTS_COLUMNS), output)
-        elif output_format == "markdown":
-            parts = []
-            for summary in summaries:
-                rows = [r for r in records if r["benchmark"] == summary.benchmark]
-                parts.append(
-                    f"### {summary.benchmark}: {summary.metric} ({summary.mode})\n\n"
-                    f"Target: {_target_text(summary)}\n\n"
-                    + report.to_markdown(rows, report.RESULTS_COLUMNS)
-                )
-            _emit("\n".join(parts) + f"\n{INCUMBENT_RULE}\n", output)
-        else:
-            from hpobench.console import results_table
-
-            items: list[Any] = []
-            for summary in summaries:
-                rows = [r for r in records if r["benchmark"] == summary.benchmark]
-                title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
-                items += [results_table(rows, title), f"Target: {_target_text(summary)}"]
-            items.append(INCUMBENT_RULE)
-            _render_rich(items, output)
-
-
-def _target_text(summary: Any) -> str:
-    from hpobench.console import format_metric
-
-    if summary.target is None:
-        return f"none ({summary.target_source})"
-    ranked = f"; ranks over seeds {summary.rank_seeds}" if summary.rank_seeds else ""
-    return f"{format_metric(summary.target)} ({summary.target_source}){ranked}"
+        items: list[Any] = []
+        for summary in summaries:
+            rows = [r for r in records if r["benchmark"] == summary.benchmark]
+            title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
+            items += [results_table(rows, title), f"Target: {report.target_text(summary)}"]
+        _render_rich([*items, INCUMBENT_RULE], output)
 
 
 @app.command("plot")

@@ -170,7 +170,10 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
         if remote:
             row[4:4] = [r.get("job_state") or "-"]
         rows.append(row)
-    return table(title, columns, rows)
+    result = table(title, columns, rows)
+    for column in result.columns[-2:]:
+        column.overflow = "fold"  # a folder path cut short is useless
+    return result
 
 
 def results_table(records: list[dict[str, Any]], title: str) -> Table:

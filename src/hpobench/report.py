@@ -142,3 +142,43 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def render_status(records: list[dict[str, Any]], counts: dict[str, int], output_format: str) -> str:
+    """`status` as csv, json or markdown."""
+    columns = STATUS_COLUMNS + (["job", "job_state"] if any("job_state" in r for r in records) else [])
+    if output_format == "json":
+        return json.dumps({"runs": records, "counts": counts}, indent=2)
+    if output_format == "csv":
+        return to_csv(records, columns)
+    return to_markdown(records, columns) + "\n" + counts_line(records, counts) + "\n"
+
+
+def counts_line(records: list[dict[str, Any]], counts: dict[str, int]) -> str:
+    """'12 runs: 5 complete, 2 missing'."""
+    return f"{len(records)} runs: " + ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+def render_results(summaries: list[BenchmarkSummary], output_format: str) -> str:
+    """`results` as csv, json or markdown (one table per benchmark, then the rule)."""
+    if output_format == "json":
+        return results_json(summaries)
+    records = results_records(summaries)
+    if output_format == "csv":
+        return to_csv(records, RESULTS_COLUMNS)
+    parts = []
+    for summary in summaries:
+        rows = [r for r in records if r["benchmark"] == summary.benchmark]
+        parts.append(
+            f"### {summary.benchmark}: {summary.metric} ({summary.mode})\n\n"
+            f"Target: {target_text(summary)}\n\n" + to_markdown(rows, RESULTS_COLUMNS)
+        )
+    return "\n".join(parts) + f"\n{INCUMBENT_RULE}\n"
+
+
+def target_text(summary: BenchmarkSummary) -> str:
+    """'0.97 (RS mean final best); ranks over seeds [0, 1]'."""
+    if summary.target is None:
+        return f"none ({summary.target_source})"
+    ranked = f"; ranks over seeds {summary.rank_seeds}" if summary.rank_seeds else ""
+    return f"{summary.target:.4g} ({summary.target_source}){ranked}"

@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Optional
 
 from hpobench import layout
@@ -94,29 +95,31 @@ def load_experiment(
     tag: str,
     methods: Optional[list[str]] = None,
     seeds: Optional[list[int]] = None,
-    allow_missing: bool = False,
+    seen_elsewhere: Iterable[tuple[str, int]] = (),
 ) -> Experiment:
     """Every expected run of experiment `tag`: benchmarks seen x methods x seeds.
 
-    Methods and seeds default to the union of those found on disk; runs expected
-    but absent come back in state `missing`. Without the experiment's folder,
-    a UsageError, or with `allow_missing` an empty experiment.
+    Methods and seeds default to the union of those found on disk and of the
+    (method, seed) pairs `seen_elsewhere` (SageMaker jobs); runs expected but
+    absent come back in state `missing`. Without the experiment's folder and
+    without runs seen elsewhere, a UsageError.
     """
     tag_dir = results_root / tag
-    if not tag_dir.is_dir() and allow_missing:
-        return Experiment(tag, results_root, [])
-    if not tag_dir.is_dir():
+    elsewhere = set(seen_elsewhere)
+    if not tag_dir.is_dir() and not elsewhere:
         raise UsageError(
             f"No results for experiment tag {tag!r} under {results_root}; check --experiment-tag "
             "and --results-root (or HPOBENCH_RESULTS_ROOT)"
         )
-    found = [run for folder in sorted(tag_dir.iterdir()) if (run := _load_run(folder, tag))]
+    folders = sorted(tag_dir.iterdir()) if tag_dir.is_dir() else []
+    found = [run for folder in folders if (run := _load_run(folder, tag))]
     benchmarks = sorted({r.benchmark for r in found if r.benchmark != "?"}) or ["?"]
     for run in found:
         if run.benchmark == "?" and len(benchmarks) == 1:
             run.benchmark = benchmarks[0]  # an empty run folder: the experiment's benchmark
-    wanted_methods = list(methods) if methods else _registry_order({r.method for r in found})
-    wanted_seeds = list(seeds) if seeds is not None else sorted({r.seed for r in found})
+    seen = {(r.method, r.seed) for r in found} | elsewhere
+    wanted_methods = list(methods) if methods else _registry_order({m for m, _ in seen})
+    wanted_seeds = list(seeds) if seeds is not None else sorted({s for _, s in seen})
     by_key = {(r.benchmark, r.method, r.seed): r for r in found}
     runs = list(found)
     for benchmark in benchmarks:
