@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from results_data import REAL_METHODS, REAL_TAG, TOY_TAG, make_real_experiment, write_toy_experiment
+from results_data import (
+    REAL_METHODS,
+    REAL_TAG,
+    TOY_TAG,
+    make_real_experiment,
+    write_run,
+    write_toy_experiment,
+)
 
 from hpobench.aggregate import summarize
 from hpobench.plotting import anytime_figure, learning_curves_figure
@@ -76,6 +83,11 @@ def test_bad_extension_and_missing_run_are_one_line(invoke, toy_root, tmp_path):
     result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o",
                     str(tmp_path / "a.png"), "--per-trial", "--method", "BO", "--seed", "9")  # fmt: skip
     assert result.exit_code == 2 and "No run BO-9" in result.output
+    write_run(toy_root, "BO", 3, None, status="running", results="empty")
+    result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o",
+                    str(tmp_path / "a.png"), "--per-trial", "--method", "BO", "--seed", "3")  # fmt: skip
+    assert result.exit_code == 2 and "Run BO-3 has no learning curves to plot" in result.output
+    assert not (tmp_path / "a.png").exists()
 
 
 def test_plot_of_real_runs_matches_results_json(invoke, real_root, tmp_path):

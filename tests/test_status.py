@@ -97,6 +97,13 @@ def test_newest_complete_tuner_folder_wins(invoke, tmp_path):
     assert "2 tuner folders, using toy-toy-0-2026-01-01-00-00-00-000" in run["note"]
 
 
+def test_unreadable_metadata(invoke, tmp_path):
+    tuner_dir = write_run(tmp_path, "RS", 0, [(0, 1.0, 3.0, 1)])
+    (tuner_dir / "metadata.json").write_text('{"benchmark": "toy", ')  # cut short mid-write
+    (run,) = _status_json(invoke, tmp_path)["runs"]
+    assert (run["state"], run["note"], run["benchmark"]) == ("no metadata", "metadata.json unreadable", "toy")
+
+
 def test_csv_and_markdown(invoke, broken_root, tmp_path):
     out = tmp_path / "status.csv"
     result = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root),
@@ -195,6 +202,8 @@ def test_remote_job_states(invoke, broken_root, moto_endpoint):
     # Launched remotely but not synced yet: missing here, its job shown.
     assert (runs["BO", 7]["state"], runs["BO", 7]["job"]) == ("missing", "toy-x7")
     assert runs["RS", 3]["job_state"] == "no job"  # toy-2's job is not ours
+    # Seed 7 is now expected of every method.
+    assert (runs["RS", 7]["state"], runs["RS", 7]["job_state"]) == ("missing", "no job")
     table = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root), "--remote")
     assert table.exit_code == 0, table.output
     assert "job state" in table.output and "Completed" in table.output
@@ -205,6 +214,13 @@ def test_remote_without_local_results(invoke, tmp_path, moto_endpoint):
     payload = _status_json(invoke, tmp_path, "--remote")
     (run,) = payload["runs"]
     assert (run["method"], run["seed"], run["state"], run["job_state"]) == ("ASHA", 0, "missing", "Completed")
+
+
+def test_remote_without_region_is_one_line(invoke, broken_root, moto_endpoint, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    result = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root), "--remote")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: No AWS region configured for --remote; set AWS_DEFAULT_REGION")
 
 
 def test_remote_unreachable_endpoint_is_one_line(invoke, broken_root, monkeypatch):

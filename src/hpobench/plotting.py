@@ -81,11 +81,14 @@ def anytime_figure(
 
 def learning_curves_figure(run: RunResults, log_metric: bool = False) -> Any:
     """Every trial of one run: metric against resource, one line per trial."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(6.4, 4.4))
     frame = run.frame
     if frame is None or frame.resource is None:
-        raise UsageError(f"Run {run.name} has no learning curves to plot (no results with a resource)")
+        raise UsageError(
+            f"Run {run.name} has no learning curves to plot (no results with a resource); "
+            "see `hpobench status`"
+        )
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(6.4, 4.4))
     trial_ids = np.unique(frame.trial_id)
     for trial_id in trial_ids:
         mine = frame.trial_id == trial_id
