@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -43,7 +44,15 @@ def make_real_experiment(root: Path) -> Path:
         results_root=root,
         random_seed=1234,
     )
-    outcomes = run_local(settings)
+    # Session fixtures start before the per-test working folder: keep whatever the
+    # tuner drops in the working directory (an empty std.out) out of the checkout.
+    root.mkdir(parents=True, exist_ok=True)
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        outcomes = run_local(settings)
+    finally:
+        os.chdir(previous)
     assert [o.status for o in outcomes] == ["complete"] * 4, outcomes
     return root
 
