@@ -68,9 +68,13 @@ def test_lines_carry_the_hand_computed_means(toy_root):
 
 
 def test_log_axes(toy_root):
-    summaries = summarize(load_experiment(toy_root, TOY_TAG))
+    summaries = summarize(load_experiment(toy_root, TOY_TAG), grid_points=3, log_grid=True)
     (ax,) = anytime_figure(summaries, log_time=True, log_metric=True).axes
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    # Log-spaced times from the first result (BO seed 0 at 0.5 s) to the last (4 s).
+    rs = next(line for line in ax.get_lines() if line.get_gid() == "RS")
+    np.testing.assert_allclose(rs.get_xdata(), [0.5, math.sqrt(2), 4.0])
+    np.testing.assert_array_equal(rs.get_ydata(), [math.nan, math.nan, 2.5])
 
 
 def test_bad_extension_and_missing_run_are_one_line(invoke, toy_root, tmp_path):

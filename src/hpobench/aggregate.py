@@ -121,6 +121,7 @@ def summarize(
     target: Optional[float] = None,
     include_incomplete: bool = False,
     grid_points: int = GRID_POINTS,
+    log_grid: bool = False,
 ) -> list[BenchmarkSummary]:
     """Per benchmark and method: final best, time to target and rank over seeds."""
     return [
@@ -130,6 +131,7 @@ def summarize(
             target,
             include_incomplete,
             grid_points,
+            log_grid,
         )
         for benchmark in experiment.benchmarks()
     ]
@@ -141,6 +143,7 @@ def summarize_benchmark(
     target: Optional[float] = None,
     include_incomplete: bool = False,
     grid_points: int = GRID_POINTS,
+    log_grid: bool = False,
 ) -> BenchmarkSummary:
     """Statistics of one benchmark's runs (see INCUMBENT_RULE)."""
     described = [r for r in runs if r.metric]
@@ -157,6 +160,10 @@ def summarize_benchmark(
             excluded[run.method].append(f"{run.name} ({why})")
     ends = [float(r.frame.time[-1]) for rs in used.values() for r in rs if r.frame is not None]
     grid = np.linspace(0.0, max(ends) if ends else 0.0, grid_points)
+    firsts = [float(r.frame.time[0]) for rs in used.values() for r in rs if r.frame is not None]
+    if log_grid and firsts and min(firsts) > 0:
+        # For a log time axis: evenly spaced in log time from the first result on.
+        grid = np.geomspace(min(firsts), max(ends), grid_points)
     curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
     for method, method_runs in used.items():
         curves[method] = {}

@@ -501,7 +501,9 @@ def plot_command(
         Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.", show_default=False)
     ],
     results_root: ResultsRoot = None,
-    log_time: Annotated[bool, typer.Option("--log-time", help="Logarithmic time axis.")] = False,
+    log_time: Annotated[
+        bool, typer.Option("--log-time", help="Logarithmic time axis, curves sampled at log-spaced times.")
+    ] = False,
     log_metric: Annotated[bool, typer.Option("--log-metric", help="Logarithmic metric axis.")] = False,
     include_incomplete: IncludeIncomplete = False,
     per_trial: Annotated[
@@ -542,7 +544,9 @@ def plot_command(
         else:
             from hpobench.aggregate import summarize
 
-            summaries = summarize(load_experiment(root, experiment_tag), None, include_incomplete)
+            summaries = summarize(
+                load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time
+            )
             figure = plotting.anytime_figure(summaries, log_time, log_metric)
         try:
             plotting.save(figure, output)
