@@ -9,6 +9,9 @@ then times, each as a fresh process as a user would run it:
 - `hpobench results` (table)            the command under test
 - `hpobench status` (table)             for reference
 
+Each line gives the median wall-clock and CPU (user + system) seconds; the goal
+applies to wall-clock time on a quiet machine.
+
 Usage: PYTHONPATH=src python benchmarks/results_speed.py [--repeat 3] [--keep DIR]
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -80,14 +84,21 @@ def write_run(root: Path, method: str, seed: int, rng: np.random.Generator) -> i
     return len(rows)
 
 
-def timed(command: list[str], repeat: int) -> float:
-    """Median wall-clock seconds of `command` over `repeat` runs; fails loudly on errors."""
-    times = []
+def timed(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall-clock and CPU (user + system) seconds of `command` over `repeat` runs.
+
+    CPU time is reported too because wall-clock time on a busy machine mostly
+    measures the other processes; a failing command stops the script.
+    """
+    walls, cpus = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -117,9 +128,10 @@ def main() -> None:
             "hpobench results": timed(hpobench + ["results", *where], args.repeat),
             "hpobench status": timed(hpobench + ["status", *where], args.repeat),
         }
-        for name, seconds in figures.items():
-            print(f"{name:<48} {seconds:6.2f} s (median of {args.repeat})")
-        verdict = "meets" if figures["hpobench results"] < GOAL_SECONDS else "MISSES"
+        print(f"{'median of ' + str(args.repeat) + ' runs':<48} {'wall':>7} {'cpu':>7}")
+        for name, (wall, cpu) in figures.items():
+            print(f"{name:<48} {wall:6.2f}s {cpu:6.2f}s")
+        verdict = "meets" if figures["hpobench results"][0] < GOAL_SECONDS else "MISSES"
         print(f"hpobench results {verdict} the {GOAL_SECONDS:.0f} s goal")
 
 
