@@ -151,3 +151,49 @@ def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
         for o in outcomes
     ]
     return table(f"Runs ({metric}, {mode})", ["run", "status", "best", "results"], rows)
+
+
+def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
+    """`hpobench status`: one row per expected run; folders relative to the results root."""
+    remote = any("job_state" in r for r in records)
+    columns = ["benchmark", "method", "seed", "state", "trials started/finished", "best",
+               "wall-clock used/budget", "folder", "note"]  # fmt: skip
+    if remote:
+        columns[4:4] = ["job state"]
+    rows = []
+    for r in records:
+        used = "-" if r["wallclock_used"] is None else format_seconds(r["wallclock_used"])
+        budget = "-" if r["budget"] is None else format_seconds(r["budget"])
+        folder = r["folder"] or "-"
+        if folder != "-" and folder.startswith(str(root)):
+            folder = folder[len(str(root)) :].lstrip("/")
+        row = [r["benchmark"], r["method"], r["seed"], r["state"],
+               f"{r['trials_started']}/{r['trials_finished']}", format_metric(r["best"]),
+               f"{used}/{budget}", folder, r["note"] or ""]  # fmt: skip
+        if remote:
+            row[4:4] = [r.get("job_state") or "-"]
+        rows.append(row)
+    result = table(title, columns, rows)
+    for column in result.columns[-2:]:
+        column.overflow = "fold"  # a folder path cut short is useless
+    return result
+
+
+def results_table(records: list[dict[str, Any]], title: str) -> Table:
+    """`hpobench results`: one row per method of one benchmark."""
+
+    def seconds(value: Optional[float]) -> str:
+        return "-" if value is None else f"{value:.1f}s"
+
+    rows = []
+    for r in records:
+        stderr = "" if r["final_best_stderr"] is None else f" ± {r['final_best_stderr']:.2g}"
+        reached = "-" if r["target_reached"] is None else f"{r['target_reached']}/{r['seeds']}"
+        rows.append(
+            [r["method"], r["seeds"], format_metric(r["final_best_mean"]) + stderr,
+             format_metric(r["final_best_median"]), reached, seconds(r["time_to_target_median"]),
+             format_metric(r["avg_rank"]), format_metric(r["final_rank"]), r["excluded"] or ""]
+        )  # fmt: skip
+    columns = ["method", "seeds", "final best mean ± stderr", "median", "reached target",
+               "median time to target", "avg rank", "final rank", "excluded"]  # fmt: skip
+    return table(title, columns, rows)

@@ -1,0 +1,184 @@
+"""Records and text formats (csv, json, markdown) of `status` and `results`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import Counter
+from typing import Any, Optional
+
+from hpobench.aggregate import INCUMBENT_RULE, BenchmarkSummary
+from hpobench.results import STATES, Experiment
+
+FORMATS = ("table", "csv", "json", "markdown")
+RESULTS_COLUMNS = [
+    "benchmark", "metric", "mode", "method", "seeds", "excluded",
+    "final_best_mean", "final_best_stderr", "final_best_median",
+    "target", "target_reached", "time_to_target_median", "time_to_target_mean",
+    "avg_rank", "final_rank",
+]  # fmt: skip
+STATUS_COLUMNS = [
+    "benchmark", "method", "seed", "state", "trials_started", "trials_finished",
+    "best", "wallclock_used", "budget", "folder", "note",
+]  # fmt: skip
+
+
+def _number(value: Optional[float]) -> Optional[float]:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return float(value)
+
+
+def results_records(summaries: list[BenchmarkSummary]) -> list[dict[str, Any]]:
+    """One flat record per (benchmark, method)."""
+    records = []
+    for summary in summaries:
+        for item in summary.methods:
+            records.append(
+                {
+                    "benchmark": summary.benchmark,
+                    "metric": summary.metric,
+                    "mode": summary.mode,
+                    "method": item.method,
+                    "seeds": len(item.seeds),
+                    "excluded": "; ".join(item.excluded),
+                    "final_best_mean": _number(item.final_best_mean),
+                    "final_best_stderr": _number(item.final_best_stderr),
+                    "final_best_median": _number(item.final_best_median),
+                    "target": _number(summary.target),
+                    "target_reached": item.target_reached if summary.target is not None else None,
+                    "time_to_target_median": _number(item.time_to_target_median),
+                    "time_to_target_mean": _number(item.time_to_target_mean),
+                    "avg_rank": _number(item.average_rank),
+                    "final_rank": _number(item.final_rank),
+                }
+            )
+    return records
+
+
+def results_json(summaries: list[BenchmarkSummary]) -> str:
+    """The summary records plus each benchmark's curves on its time grid."""
+    benchmarks = []
+    for summary in summaries:
+        benchmarks.append(
+            {
+                "benchmark": summary.benchmark,
+                "metric": summary.metric,
+                "mode": summary.mode,
+                "target": _number(summary.target),
+                "target_source": summary.target_source,
+                "rank_seeds": summary.rank_seeds,
+                "time": [float(t) for t in summary.grid],
+                "methods": {
+                    item.method: {
+                        "seeds": item.seeds,
+                        "excluded": item.excluded,
+                        "mean": _curve(item.mean),
+                        "stderr": _curve(item.stderr),
+                        "rank": _curve(summary.ranks.get(item.method)),
+                    }
+                    for item in summary.methods
+                },
+            }
+        )
+    payload = {"rule": INCUMBENT_RULE, "summary": results_records(summaries), "benchmarks": benchmarks}
+    return json.dumps(payload, indent=2)
+
+
+def _curve(values: Any) -> Optional[list[Optional[float]]]:
+    return None if values is None else [_number(float(v)) for v in values]
+
+
+def status_records(experiment: Experiment) -> list[dict[str, Any]]:
+    """One record per expected run."""
+    return [
+        {
+            "benchmark": run.benchmark,
+            "method": run.method,
+            "seed": run.seed,
+            "state": run.state,
+            "trials_started": run.trials_started,
+            "trials_finished": run.trials_finished,
+            "best": _number(run.best),
+            "wallclock_used": _number(run.wallclock_used),
+            "budget": _number(run.budget),
+            "folder": str(run.path) if run.path else None,
+            "note": "; ".join(run.problems),
+        }
+        for run in experiment.runs
+    ]
+
+
+def state_counts(experiment: Experiment) -> dict[str, int]:
+    """How many runs are in each state, in STATES order, zero counts left out."""
+    counts = Counter(run.state for run in experiment.runs)
+    ordered = {state: counts.pop(state) for state in STATES if state in counts}
+    return {**ordered, **counts}
+
+
+def to_csv(records: list[dict[str, Any]], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if record.get(k) is None else record[k] for k in columns})
+    return buffer.getvalue()
+
+
+def to_markdown(records: list[dict[str, Any]], columns: list[str]) -> str:
+    """A GitHub pipe table; '|' in cells is escaped."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for record in records:
+        cells = [_cell(record.get(c)).replace("|", "\\|") for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def render_status(records: list[dict[str, Any]], counts: dict[str, int], output_format: str) -> str:
+    """`status` as csv, json or markdown."""
+    columns = STATUS_COLUMNS + (["job", "job_state"] if any("job_state" in r for r in records) else [])
+    if output_format == "json":
+        return json.dumps({"runs": records, "counts": counts}, indent=2)
+    if output_format == "csv":
+        return to_csv(records, columns)
+    return to_markdown(records, columns) + "\n" + counts_line(records, counts) + "\n"
+
+
+def counts_line(records: list[dict[str, Any]], counts: dict[str, int]) -> str:
+    """'12 runs: 5 complete, 2 missing'."""
+    return f"{len(records)} runs: " + ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+def render_results(summaries: list[BenchmarkSummary], output_format: str) -> str:
+    """`results` as csv, json or markdown (one table per benchmark, then the rule)."""
+    if output_format == "json":
+        return results_json(summaries)
+    records = results_records(summaries)
+    if output_format == "csv":
+        return to_csv(records, RESULTS_COLUMNS)
+    parts = []
+    for summary in summaries:
+        rows = [r for r in records if r["benchmark"] == summary.benchmark]
+        parts.append(
+            f"### {summary.benchmark}: {summary.metric} ({summary.mode})\n\n"
+            f"Target: {target_text(summary)}\n\n" + to_markdown(rows, RESULTS_COLUMNS)
+        )
+    return "\n".join(parts) + f"\n{INCUMBENT_RULE}\n"
+
+
+def target_text(summary: BenchmarkSummary) -> str:
+    """'0.97 (RS mean final best); ranks over seeds [0, 1]'."""
+    if summary.target is None:
+        return f"none ({summary.target_source})"
+    ranked = f"; ranks over seeds {summary.rank_seeds}" if summary.rank_seeds else ""
+    return f"{summary.target:.4g} ({summary.target_source}){ranked}"

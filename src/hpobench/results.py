@@ -1,0 +1,329 @@
+"""Load an experiment's results folders, whatever state they are in.
+
+Every expected (benchmark, method, seed) becomes one `RunResults`, also when its
+folder is missing, has no metadata.json, or holds an empty or truncated
+results.csv.zip: what is wrong is recorded in `problems`, never raised. Of the
+timestamped tuner folders of a run (re-runs after an interrupt), the newest
+complete one is used, else the newest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Iterable
+from typing import Any, Optional
+
+from hpobench import layout
+from hpobench.errors import UsageError
+
+STATE_MISSING = "missing"
+STATE_NO_METADATA = "no metadata"
+STATES = (
+    layout.STATUS_COMPLETE,
+    layout.STATUS_RUNNING,
+    layout.STATUS_INTERRUPTED,
+    layout.STATUS_FAILED,
+    STATE_NO_METADATA,
+    STATE_MISSING,
+)
+TIME_COLUMN = "st_tuner_time"  # wall-clock seconds since the tuner started
+TRIAL_COLUMN = "trial_id"
+DECISION_COLUMN = "st_decision"
+# Syne Tune appends `-YYYY-MM-DD-HH-MM-SS-mmm` to the tuner name.
+_TIMESTAMP = r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}"
+
+
+@dataclass
+class RunResults:
+    """One (benchmark, method, seed) run as found on disk."""
+
+    benchmark: str
+    method: str
+    seed: int
+    state: str
+    path: Optional[Path] = None  # the tuner folder used, else the run folder
+    metadata: dict[str, Any] = field(default_factory=dict)
+    metric: Optional[str] = None
+    mode: Optional[str] = None
+    resource_attr: Optional[str] = None
+    budget: Optional[float] = None
+    wallclock_used: Optional[float] = None
+    trials_started: int = 0
+    trials_finished: int = 0
+    frame: Optional[Reported] = None  # reported results in time order
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """``{method}-{seed}``, the run's folder name."""
+        return f"{self.method}-{self.seed}"
+
+    @property
+    def num_results(self) -> int:
+        return 0 if self.frame is None else len(self.frame)
+
+    @property
+    def best(self) -> Optional[float]:
+        """The best reported metric value (mode-aware), or None without results."""
+        if self.num_results == 0:
+            value = self.metadata.get("hpobench_best")
+            return float(value) if isinstance(value, (int, float)) else None
+        values = self.frame.value  # type: ignore[union-attr]
+        return float(values.min() if self.mode == "min" else values.max())
+
+
+@dataclass
+class Experiment:
+    """All runs of one experiment tag, expected ones included."""
+
+    tag: str
+    root: Path
+    runs: list[RunResults]
+
+    def benchmarks(self) -> list[str]:
+        return sorted({r.benchmark for r in self.runs})
+
+
+def load_experiment(
+    results_root: Path,
+    tag: str,
+    methods: Optional[list[str]] = None,
+    seeds: Optional[list[int]] = None,
+    seen_elsewhere: Iterable[tuple[str, int]] = (),
+) -> Experiment:
+    """Every expected run of experiment `tag`: benchmarks seen x methods x seeds.
+
+    Methods and seeds default to the union of those found on disk and of the
+    (method, seed) pairs `seen_elsewhere` (SageMaker jobs); runs expected but
+    absent come back in state `missing`. Without the experiment's folder and
+    without runs seen elsewhere, a UsageError.
+    """
+    tag_dir = results_root / tag
+    elsewhere = set(seen_elsewhere)
+    if not tag_dir.is_dir() and not elsewhere:
+        raise UsageError(
+            f"No results for experiment tag {tag!r} under {results_root}; check --experiment-tag "
+            "and --results-root (or HPOBENCH_RESULTS_ROOT)"
+        )
+    folders = sorted(tag_dir.iterdir()) if tag_dir.is_dir() else []
+    found = [run for folder in folders if (run := _load_run(folder, tag))]
+    benchmarks = sorted({r.benchmark for r in found if r.benchmark != "?"}) or ["?"]
+    for run in found:
+        if run.benchmark == "?" and len(benchmarks) == 1:
+            run.benchmark = benchmarks[0]  # an empty run folder: the experiment's benchmark
+    seen = {(r.method, r.seed) for r in found} | elsewhere
+    wanted_methods = list(methods) if methods else _registry_order({m for m, _ in seen})
+    wanted_seeds = list(seeds) if seeds is not None else sorted({s for _, s in seen})
+    by_key = {(r.benchmark, r.method, r.seed): r for r in found}
+    runs = list(found)
+    for benchmark in benchmarks:
+        for method in wanted_methods:
+            for seed in wanted_seeds:
+                if (benchmark, method, seed) not in by_key:
+                    runs.append(RunResults(benchmark, method, seed, STATE_MISSING))
+    order = {m: i for i, m in enumerate(wanted_methods)}
+    runs.sort(key=lambda r: (r.benchmark, order.get(r.method, len(order)), r.method, r.seed))
+    if methods or seeds is not None:
+        # Only what was asked for, so `--method RS` does not list ASHA runs.
+        runs = [r for r in runs if r.method in wanted_methods and r.seed in wanted_seeds]
+    return Experiment(tag, results_root, runs)
+
+
+def _registry_order(methods: set[str]) -> list[str]:
+    """Registered methods in registry order (RS first), then unknown ones by name."""
+    from hpobench.methods import method_names
+
+    known = [m for m in method_names() if m in methods]
+    return known + sorted(methods - set(known))
+
+
+def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
+    method, sep, seed_text = folder.name.rpartition("-")
+    if not folder.is_dir() or not sep or not seed_text.isdigit():
+        return None  # not a {method}-{seed} folder (stray files, editor droppings)
+    seed = int(seed_text)
+    tuner_dir = layout.completed_tuner_dir(folder)
+    candidates = layout.tuner_dirs(folder)
+    if tuner_dir is None and candidates:
+        tuner_dir = candidates[-1]
+    if tuner_dir is None:
+        return RunResults("?", method, seed, STATE_NO_METADATA, folder, problems=["no tuner folder"])
+    metadata = layout.read_metadata(tuner_dir)
+    benchmark = _benchmark_from_name(tuner_dir.name, tag)
+    if metadata is None:
+        why = "metadata.json missing" if not (tuner_dir / layout.METADATA_FILE).exists() else (
+            "metadata.json unreadable"
+        )
+        run = RunResults(benchmark or "?", method, seed, STATE_NO_METADATA, tuner_dir, problems=[why])
+        _describe_from_registry(run)
+    else:
+        run = RunResults(
+            str(metadata.get("benchmark") or benchmark or "?"),
+            str(metadata.get("method") or method),
+            int(metadata["seed"]) if isinstance(metadata.get("seed"), int) else seed,
+            str(metadata.get(layout.STATUS_KEY) or layout.STATUS_RUNNING),
+            tuner_dir,
+            metadata,
+        )
+        _describe_from_metadata(run, metadata)
+        if run.state not in STATES:
+            run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
+    if len(candidates) > 1:
+        run.problems.append(f"{len(candidates)} tuner folders, using {tuner_dir.name}")
+    _read_results(run, tuner_dir)
+    return run
+
+
+def _benchmark_from_name(name: str, tag: str) -> Optional[str]:
+    match = re.fullmatch(rf"{re.escape(tag)}-(?P<benchmark>.+)-\d+-{_TIMESTAMP}", name)
+    return match.group("benchmark") if match else None
+
+
+def _describe_from_metadata(run: RunResults, metadata: dict[str, Any]) -> None:
+    names = metadata.get("metric_names") or []
+    run.metric = metadata.get("metric") or (names[0] if names else None)
+    mode = metadata.get("mode") or metadata.get("metric_mode")
+    run.mode = mode[0] if isinstance(mode, list) and mode else mode
+    run.resource_attr = metadata.get("resource_attr")
+    budget = metadata.get("max_wallclock_time")
+    run.budget = float(budget) if isinstance(budget, (int, float)) else None
+    used = metadata.get("hpobench_wallclock_time")
+    run.wallclock_used = float(used) if isinstance(used, (int, float)) else None
+    if run.metric is None:
+        run.problems.append("metadata.json names no metric")
+
+
+def _describe_from_registry(run: RunResults) -> None:
+    """Without metadata.json the benchmark's registry entry still names the metric."""
+    from hpobench.benchmarks import benchmark_names, get_benchmark
+
+    if run.benchmark in benchmark_names():
+        definition = get_benchmark(run.benchmark)
+        run.metric, run.mode = definition.metric, definition.mode
+        run.resource_attr = definition.resource_attr
+
+
+def _read_results(run: RunResults, tuner_dir: Path) -> None:
+    """Fill trials, results and wall-clock from results.csv.zip and the trial folders."""
+    trial_folders = {p.name for p in tuner_dir.iterdir() if p.is_dir() and p.name.isdigit()}
+    run.trials_started = len(trial_folders)
+    frame = read_results_file(tuner_dir / layout.RESULTS_FILE, run)
+    if frame is None:
+        return
+    run.frame = frame
+    # Trial logs may live elsewhere (remote jobs do not sync them): count both.
+    run.trials_started = len(trial_folders | {str(t) for t in set(frame.trial_id.tolist())})
+    run.trials_finished = _finished_trials(frame)
+    if run.wallclock_used is None and len(frame):
+        run.wallclock_used = float(frame.time[-1])
+
+
+@dataclass
+class Reported:
+    """A run's reported results in time order, as numpy arrays of equal length."""
+
+    trial_id: Any
+    time: Any  # st_tuner_time, seconds
+    value: Any  # the metric
+    resource: Any  # the resource attribute (e.g. epoch), or None if not recorded
+    stopped: Any  # True where the trial reached its max resource or was told to stop
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def read_results_file(path: Path, run: RunResults) -> Optional[Reported]:
+    """The run's reported results from results.csv.zip, sorted by time.
+
+    Returns None, with a problem noted on `run`, when the file is missing,
+    empty or unreadable; also when no metric is known to read. Reads with the
+    csv module rather than pandas: importing pandas costs more than parsing.
+    """
+    if not path.exists():
+        run.problems.append(f"{layout.RESULTS_FILE} missing")
+        return None
+    if run.metric is None:
+        return None
+    try:
+        header, rows = _read_zipped_csv(path)
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, csv.Error, zlib.error) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        run.problems.append(f"{layout.RESULTS_FILE} unreadable ({reason})")
+        return None
+    if not header:
+        run.problems.append(f"{layout.RESULTS_FILE} empty (no result reported yet)")
+        return None
+    missing = [c for c in (TRIAL_COLUMN, TIME_COLUMN, run.metric) if c not in header]
+    if missing:
+        run.problems.append(f"{layout.RESULTS_FILE} lacks column(s) {', '.join(missing)}")
+        return None
+    return _to_arrays(header, rows, run)
+
+
+def _read_zipped_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if not names:
+            return [], []
+        with archive.open(names[0]) as raw:
+            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+            header = next(reader, [])
+            rows = [row for row in reader if len(row) == len(header)]
+    return header, rows
+
+
+def _to_arrays(header: list[str], rows: list[list[str]], run: RunResults) -> Reported:
+    import numpy as np
+
+    index = {name: i for i, name in enumerate(header)}
+
+    def column(name: str) -> Any:
+        return _floats([row[index[name]] for row in rows])
+
+    time = column(TIME_COLUMN)
+    value = column(run.metric)  # type: ignore[arg-type]
+    trial_id = column(TRIAL_COLUMN)
+    resource = column(run.resource_attr) if run.resource_attr in index else None
+    stopped = np.zeros(len(rows), dtype=bool)
+    if DECISION_COLUMN in index:
+        stopped |= np.array([row[index[DECISION_COLUMN]] == "STOP" for row in rows], dtype=bool)
+    max_resource = "config_" + str(run.metadata.get("max_resource_attr") or "")
+    if resource is not None and max_resource in index:
+        stopped |= resource >= column(max_resource)
+    keep = ~(np.isnan(time) | np.isnan(value) | np.isnan(trial_id))
+    order = np.argsort(time[keep], kind="stable")
+    return Reported(
+        trial_id[keep][order].astype(np.int64),
+        time[keep][order],
+        value[keep][order],
+        None if resource is None else resource[keep][order],
+        stopped[keep][order],
+    )
+
+
+def _floats(texts: list[str]) -> Any:
+    """Strings to a float array; blanks and non-numbers become NaN."""
+    import numpy as np
+
+    try:
+        return np.array(texts, dtype=float) if texts else np.zeros(0)
+    except ValueError:
+        return np.array([_float(t) for t in texts], dtype=float)
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _finished_trials(frame: Reported) -> int:
+    """Trials that reached their maximum resource or were stopped by the scheduler."""
+    return len({int(t) for t, stop in zip(frame.trial_id, frame.stopped) if stop})
