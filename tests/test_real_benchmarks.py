@@ -3,7 +3,8 @@
 Each benchmark's own training script runs as a real trial under `run-local`,
 reads the generated files with its real loading code and reports its metric;
 without data and offline it fails at once with a one-line message; restarted
-from its checkpoint, it goes on at the next epoch.
+from its checkpoint, it goes on at the next epoch. Concurrent trials download
+missing data once (WikiText-2, served from 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +32,6 @@ class Case:
     config: dict[str, Any]
     missing_data: str  # what the one-line error names
     epochs: int = 2  # per run-local trial; ResNet-18 on CPU is slow, so 1 there
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 CASES = {
@@ -159,3 +159,65 @@ def test_restarted_trial_resumes_at_the_next_epoch(tmp_path, name):
     second = run_script(name, data, checkpoints, epochs=2)
     assert [r["epoch"] for r in second] == [2]
     assert metric in second[0]
+
+
+@pytest.fixture
+def wikitext_server(tmp_path):
+    """The WikiText-2 archive (zip of wikitext-2/wiki.*.tokens) served on 127.0.0.1;
+    yields its URL and the list of requests it answered."""
+    import threading
+    import zipfile
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    source = write_wikitext2(tmp_path / "archive-source", n_lines=80)
+    archive = tmp_path / "wikitext-2-v1.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted((source / "wikitext-2").iterdir()):
+            z.write(path, f"wikitext-2/{path.name}")
+    body = archive.read_bytes()
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/wikitext-2-v1.zip", requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_concurrent_trials_download_wikitext2_once(tmp_path, wikitext_server):
+    url, requests = wikitext_server
+    data = tmp_path / "downloaded"
+    case = CASES["lstm_wikitext2"]
+    command = [sys.executable, str(get_benchmark("lstm_wikitext2").script_path)]
+    for key, value in {**case.config, "epochs": 1, "dataset_path": data}.items():
+        command += [f"--{key}", str(value)]
+    env = {k: v for k, v in os.environ.items() if k != "HPOBENCH_OFFLINE"}
+    env["HPOBENCH_WIKITEXT2_URL"] = url
+    # Two trials start together on an empty dataset_path, as the local back-end does.
+    trials = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    for trial in trials:
+        stdout, stderr = trial.communicate(timeout=300)
+        assert trial.returncode == 0, stderr
+        assert '"epoch": 1' in stdout
+    assert len(requests) == 1  # the second trial waited for the first one's download
+    assert sorted(p.name for p in (data / "wikitext-2").iterdir()) == [
+        "wiki.test.tokens",
+        "wiki.train.tokens",
+        "wiki.valid.tokens",
+    ]
+    assert not (data / ".wikitext-2.partial").exists()

@@ -11,9 +11,10 @@ training and validation files, one `<eos>` per line.
 Data: `--dataset_path DIR` holds `wikitext-2/wiki.train.tokens` and
 `wiki.valid.tokens`, as in the official WikiText-2 archive. Inside a SageMaker
 job the data channel named "training" (SM_CHANNEL_TRAINING) is searched first.
-Missing data is downloaded (the official archive over HTTPS) under a file
-lock; with HPOBENCH_OFFLINE=1 (or when the download fails) the script exits at
-once with one line on stderr saying how to supply the data.
+Missing data is downloaded (the official archive over HTTPS, or the URL in
+HPOBENCH_WIKITEXT2_URL, e.g. a mirror) under a file lock, so that concurrent
+trials download once; with HPOBENCH_OFFLINE=1 (or when the download fails) the
+script exits at once with one line on stderr saying how to supply the data.
 
 Reports validation perplexity as `val_perplexity` (lower is better) after
 every epoch. As in the seed, the validation loss is clipped to 10 (perplexity
@@ -114,6 +115,7 @@ def data_root(dataset_path: str) -> Path:
 def download(root: Path) -> None:
     """Fetch and unpack the archive, one trial at a time (the others wait, then reuse it)."""
     import io
+    import shutil
     import urllib.request
     import zipfile
 
@@ -124,7 +126,8 @@ def download(root: Path) -> None:
         if has_data(root):
             return
         errors = []
-        for url in ARCHIVE_URLS:
+        mirror = os.environ.get("HPOBENCH_WIKITEXT2_URL")
+        for url in (mirror,) if mirror else ARCHIVE_URLS:
             try:
                 with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
                     archive = zipfile.ZipFile(io.BytesIO(response.read()))
@@ -138,6 +141,7 @@ def download(root: Path) -> None:
         staging = root / f".{DATA_FOLDER}.partial"
         archive.extractall(staging)
         (staging / DATA_FOLDER).replace(root / DATA_FOLDER)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class Corpus:
