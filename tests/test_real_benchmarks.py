@@ -2,9 +2,9 @@
 
 Each benchmark's own training script runs as a real trial under `run-local`,
 reads the generated files with its real loading code and reports its metric;
-without data and offline it fails at once with a one-line message; restarted
-from its checkpoint, it goes on at the next epoch. Concurrent trials download
-missing data once (WikiText-2, served from 127.0.0.1).
+without data and offline it fails at once with a one-line message; a trial
+restarted from its checkpoint goes on at the next epoch. Concurrent trials
+download missing data once (WikiText-2, served from 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -84,8 +84,30 @@ def run_local(invoke, name: str, tag: str, epochs: int, dataset_path: Path, *ext
     )  # fmt: skip
 
 
+def script_command(name: str, args: dict[str, Any]) -> list[str]:
+    """The training script's command line, one `--key value` pair per entry."""
+    command = [sys.executable, str(get_benchmark(name).script_path)]
+    for key, value in args.items():
+        command += [f"--{key}", str(value)]
+    return command
+
+
+def online_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "HPOBENCH_OFFLINE"}
+
+
+def run_script(name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run the training script as Syne Tune would; returns what it reported."""
+    done = subprocess.run(
+        script_command(name, args), capture_output=True, text=True, timeout=300, env=online_env()
+    )
+    assert done.returncode == 0, done.stderr
+    prefix = "[tune-metric]: "
+    return [json.loads(line[len(prefix) :]) for line in done.stdout.splitlines() if line.startswith(prefix)]
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_run_local_trains_on_the_official_format(invoke, results_root, tmp_path, name):
+def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tmp_path, name):
     case = CASES[name]
     benchmark = get_benchmark(name)
     # A space in the path: Syne Tune splits its command line on spaces.
@@ -111,6 +133,18 @@ def test_run_local_trains_on_the_official_format(invoke, results_root, tmp_path,
     assert (first[f"config_{benchmark.max_resource_attr}"] == case.epochs).all()
     assert (first["config_dataset_path"] == str(data)).all()
 
+    # Restart that trial from its checkpoint with one more epoch, as a resumed
+    # trial is started: the same configuration, the same checkpoint folder.
+    trial = tuner_dir / "0"
+    checkpoints = trial / "checkpoints"
+    assert (checkpoints / "checkpoint.pt").is_file()
+    assert not list(checkpoints.glob("*.tmp"))  # written atomically
+    config = json.loads((trial / "config.json").read_text())
+    more = case.epochs + 1
+    reported = run_script(name, {**config, "epochs": more, "st_checkpoint_dir": checkpoints})
+    assert [r["epoch"] for r in reported] == [more]  # not from scratch
+    assert benchmark.metric in reported[0]
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_offline_without_data_fails_at_once_with_one_line(
@@ -128,37 +162,6 @@ def test_offline_without_data_fails_at_once_with_one_line(
     assert "Traceback" not in result.output
     metadata = layout.read_metadata(tuner_dir_of(results_root, "offline")) or {}
     assert metadata[layout.STATUS_KEY] == layout.STATUS_FAILED
-
-
-
-def run_script(name: str, data: Path, checkpoints: Path, epochs: int) -> list[dict[str, Any]]:
-    """Run the training script as Syne Tune would; returns what it reported."""
-    case = CASES[name]
-    args = {**case.config, "epochs": epochs, "dataset_path": data, "st_checkpoint_dir": checkpoints}
-    command = [sys.executable, str(get_benchmark(name).script_path)]
-    for key, value in args.items():
-        command += [f"--{key}", str(value)]
-    env = {k: v for k, v in os.environ.items() if k != "HPOBENCH_OFFLINE"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
-    assert done.returncode == 0, done.stderr
-    prefix = "[tune-metric]: "
-    return [json.loads(line[len(prefix) :]) for line in done.stdout.splitlines() if line.startswith(prefix)]
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_restarted_trial_resumes_at_the_next_epoch(tmp_path, name):
-    metric = get_benchmark(name).metric
-    data = CASES[name].write_data(tmp_path / "data")
-    checkpoints = tmp_path / "checkpoints"
-
-    first = run_script(name, data, checkpoints, epochs=1)
-    assert [r["epoch"] for r in first] == [1]
-    assert (checkpoints / "checkpoint.pt").is_file()
-    assert not list(checkpoints.glob("*.tmp"))  # written atomically
-
-    second = run_script(name, data, checkpoints, epochs=2)
-    assert [r["epoch"] for r in second] == [2]
-    assert metric in second[0]
 
 
 @pytest.fixture
@@ -199,12 +202,9 @@ def wikitext_server(tmp_path):
 def test_concurrent_trials_download_wikitext2_once(tmp_path, wikitext_server):
     url, requests = wikitext_server
     data = tmp_path / "downloaded"
-    case = CASES["lstm_wikitext2"]
-    command = [sys.executable, str(get_benchmark("lstm_wikitext2").script_path)]
-    for key, value in {**case.config, "epochs": 1, "dataset_path": data}.items():
-        command += [f"--{key}", str(value)]
-    env = {k: v for k, v in os.environ.items() if k != "HPOBENCH_OFFLINE"}
-    env["HPOBENCH_WIKITEXT2_URL"] = url
+    args = {**CASES["lstm_wikitext2"].config, "epochs": 1, "dataset_path": data}
+    command = script_command("lstm_wikitext2", args)
+    env = {**online_env(), "HPOBENCH_WIKITEXT2_URL": url}
     # Two trials start together on an empty dataset_path, as the local back-end does.
     trials = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
