@@ -64,7 +64,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, required=True)
     parser.add_argument("--clip", type=float, required=True)
     parser.add_argument("--lr_factor", type=float, required=True)
-    # Syne Tune splits its command line on spaces: join a split path back.
+    # Syne Tune's local back-end splits its command line on spaces, so a path
+    # with spaces arrives in pieces: take them all and join them back (only a
+    # piece starting with '-', as in "a -b", would be taken for an option).
     parser.add_argument("--dataset_path", nargs="+", required=True)
     parser.add_argument("--st_checkpoint_dir", type=str, default=None)
     args, _ = parser.parse_known_args(argv)

@@ -38,6 +38,7 @@ TRAIN_FRACTION = 50_000 / 60_000
 EVAL_BATCH_SIZE = 4096
 CHECKPOINT_FILE = "checkpoint.pt"
 SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
+DOWNLOAD_TIMEOUT = 60.0  # seconds without a byte before a download gives up
 DOWNLOAD_LOCK_TIMEOUT = 1800.0
 
 
@@ -52,7 +53,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--dropout_2", type=float, required=True)
     parser.add_argument("--learning_rate", type=float, required=True)
     parser.add_argument("--weight_decay", type=float, required=True)
-    # Syne Tune splits its command line on spaces: join a split path back.
+    # Syne Tune's local back-end splits its command line on spaces, so a path
+    # with spaces arrives in pieces: take them all and join them back (only a
+    # piece starting with '-', as in "a -b", would be taken for an option).
     parser.add_argument("--dataset_path", nargs="+", required=True)
     parser.add_argument("--st_checkpoint_dir", type=str, default=None)
     args, _ = parser.parse_known_args(argv)
@@ -116,8 +119,13 @@ def download(root: Path) -> None:
     with FileLock(str(root / ".download.lock"), timeout=DOWNLOAD_LOCK_TIMEOUT):
         if has_data(root):
             return
+        import socket
+
         from torchvision.datasets import FashionMNIST
 
+        # torchvision's urllib calls have no timeout: a network that drops
+        # packets would hang this trial and every trial waiting for the lock.
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
         FashionMNIST(str(root), train=True, download=True)
 
 

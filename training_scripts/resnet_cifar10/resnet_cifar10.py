@@ -51,6 +51,7 @@ GAMMA = 0.1
 EVAL_BATCH_SIZE = 1024
 CHECKPOINT_FILE = "checkpoint.pt"
 SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
+DOWNLOAD_TIMEOUT = 60.0  # seconds without a byte before a download gives up
 DOWNLOAD_LOCK_TIMEOUT = 3600.0  # seconds; a CIFAR-10 download takes minutes
 
 
@@ -63,7 +64,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--momentum", type=float, required=True)
     parser.add_argument("--weight_decay", type=float, required=True)
     # Syne Tune's local back-end splits its command line on spaces, so a path
-    # with spaces arrives in pieces: take them all and join them back.
+    # with spaces arrives in pieces: take them all and join them back (only a
+    # piece starting with '-', as in "a -b", would be taken for an option).
     parser.add_argument("--dataset_path", nargs="+", required=True)
     parser.add_argument("--st_checkpoint_dir", type=str, default=None)
     # Entries this script does not know (e.g. added by Syne Tune) must not break it.
@@ -119,8 +121,13 @@ def download(root: Path) -> None:
     with FileLock(str(root / ".download.lock"), timeout=DOWNLOAD_LOCK_TIMEOUT):
         if has_data(root):
             return  # another trial downloaded it while this one waited
+        import socket
+
         from torchvision.datasets import CIFAR10
 
+        # torchvision's urllib calls have no timeout: a network that drops
+        # packets would hang this trial and every trial waiting for the lock.
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
         CIFAR10(str(root), train=True, download=True)
 
 

@@ -13,7 +13,7 @@ def resnet_cifar10_benchmark() -> BenchmarkDefinition:
         config_space={
             "epochs": 27,
             # Holds cifar-10-batches-py/; downloaded there if missing. The
-            # script expands '~'. No spaces: see the training script.
+            # script expands '~' and joins a path that Syne Tune split on spaces.
             "dataset_path": "~/.cache/hpobench/data/cifar10",
             "batch_size": RandInt(lower=8, upper=256),
             "momentum": Uniform(lower=0.0, upper=0.99),
