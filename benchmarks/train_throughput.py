@@ -1,7 +1,7 @@
-"""Training throughput of `resnet_cifar10`: the script's on-device loop against a
-seed-style loop (per-image PIL transforms, a DataLoader with num_workers=0).
+"""Training images/s of resnet_cifar10: its on-device loop vs a seed-style loop.
 
-Both loops train the same ResNet-18 on the same generated CIFAR-sized data in
+The seed-style loop applies PIL transforms per image in a DataLoader with
+num_workers=0 and trains in fp32. Both loops train the same ResNet-18 on the same generated CIFAR-sized data in
 one run; the script prints images per second of each and their ratio. The
 on-device loop is the training script's own code (imported from it), so what
 is measured is what trials run.
