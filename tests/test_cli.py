@@ -50,7 +50,8 @@ def test_list_benchmarks_json(invoke):
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert [r["name"] for r in records] == benchmark_names()
-    digits = records[0]
+    assert records[0]["name"] == "resnet_cifar10"  # the default comes first
+    digits = next(r for r in records if r["name"] == "mlp_digits")
     assert digits["metric"] == "val_accuracy" and digits["mode"] == "max"
     assert digits["max_wallclock_time"] == 60  # plain seconds
     assert digits["config_space"]["epochs"] == 30
@@ -75,7 +76,7 @@ def test_list_methods_table_and_json(invoke):
 
 
 BAD_INPUT = [
-    (["--benchmark", "nope"], "Unknown benchmark 'nope'; choose one of: mlp_digits"),
+    (["--benchmark", "nope"], "Unknown benchmark 'nope'; choose one of: resnet_cifar10"),
     (["--benchmark", "mlp_digits", "--method", "XYZ"], "Unknown method 'XYZ'; choose from: RS, BO"),
     (["--benchmark", "mlp_digits", "--experiment-tag", "My_Tag"], "lower-case letters, digits and '-'"),
     (["--benchmark", "mlp_digits", "--n-workers", "0"], "--n-workers"),
@@ -102,10 +103,18 @@ def test_bad_input_is_one_line_with_the_fix(invoke, args, message):
     assert "Traceback" not in result.output
 
 
-def test_missing_benchmark_says_how_to_choose(invoke):
-    result = invoke("run-local", "--method", "RS")
+def test_without_benchmark_the_default_is_resnet_cifar10(invoke):
+    from hpobench.launchers.plan import plan_experiment
+    from hpobench.settings import LocalSettings, load_settings
+
+    plan = plan_experiment(load_settings(LocalSettings, methods=("RS",)))
+    assert plan.benchmark.name == "resnet_cifar10"
+    assert plan.experiment_tag == "resnet-cifar10"
+    assert (plan.n_workers, plan.max_wallclock_time) == (4, 3 * 3600)
+    # The CLI resolves the same plan: a bad option is reported against it.
+    result = invoke("run-local", "--method", "RS", "--set", "epochs=many")
     assert result.exit_code == 2, result.output
-    assert "--benchmark" in result.output and "hpobench list benchmarks" in result.output
+    assert "Invalid --set epochs=many" in result.output
 
 
 def test_unwritable_results_root(invoke, tmp_path):

@@ -151,7 +151,8 @@ ExperimentTag = Annotated[
     ),
 ]
 Benchmark = Annotated[
-    Optional[str], typer.Option(help="Benchmark to run (see `hpobench list benchmarks`).")
+    Optional[str],
+    typer.Option(help="Benchmark to run (see `hpobench list benchmarks`). (default: resnet_cifar10)"),
 ]
 Methods = Annotated[
     Optional[list[str]],
@@ -190,7 +191,7 @@ Overrides = Annotated[
         "--set",
         metavar="KEY=VALUE",
         help="Override a fixed (not searched) entry of the benchmark's config space, "
-        "e.g. --set epochs=5. Repeatable.",
+        "e.g. --set epochs=5 or --set dataset_path=DIR. Repeatable.",
     ),
 ]
 
