@@ -35,7 +35,9 @@ from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
 
-SERVER_MODULE = "hpobench.launchers.fork_server"
+# Run by file name, like `python script.py`: the server needs only the standard
+# library, and the trials' sys.path starts with the script's folder, not hpobench's.
+SERVER_SCRIPT = Path(__file__).with_name("fork_server.py")
 SERVER_LOG = "fork-server.log"
 # Exit code given to trials whose server died under them (as if SIGKILLed).
 LOST = -9
@@ -51,7 +53,7 @@ class ForkServerClient:
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
         self.process = subprocess.Popen(
-            [sys.executable, "-m", SERVER_MODULE, str(script)],
+            [sys.executable, str(SERVER_SCRIPT), str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
