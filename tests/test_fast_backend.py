@@ -158,6 +158,29 @@ def test_state_changed_by_one_trial_does_not_reach_the_next(kind, backend_factor
     assert first["numpy_random"] != second["numpy_random"]
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _has_cuda(), reason="needs a CUDA GPU")
+def test_forked_trials_use_the_gpu_they_are_given(backend_factory, monkeypatch):
+    """The server never opens CUDA, so a forked child can; each sees only its devices."""
+    backend = backend_factory("fast", ASSETS / "cuda_probe.py")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    with_gpu = backend.start_trial({"x": 1})
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    without = backend.start_trial({"x": 2})
+    done = wait_until_done(backend, [with_gpu.trial_id, without.trial_id])
+    assert done[with_gpu.trial_id][0] == "Completed", backend.stderr(with_gpu.trial_id)
+    seen = done[with_gpu.trial_id][1][0]
+    assert (seen["devices"], seen["value"], seen["visible"]) == (1, 64.0**3, "0")
+    assert done[without.trial_id][1][0]["devices"] == 0
+    server = Path(f"/proc/{backend._client.process.pid}/maps").read_text()
+    assert "libcuda.so" not in server  # the CUDA driver was never loaded in the server
+
+
 def test_fork_server_ends_when_the_tuner_dies_hard(tmp_path):
     """SIGKILL leaves no cleanup code running: the server sees its stdin close."""
     code = f"""

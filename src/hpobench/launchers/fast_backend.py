@@ -43,12 +43,14 @@ SERVER_LOG = "fork-server.log"
 LOST = -9
 # How long the server may take to kill and reap its trials when the tuner ends.
 SHUTDOWN_TIMEOUT = 15.0
+# SIGKILL takes effect in milliseconds; this only bounds a wait on a stuck server.
+KILL_WAIT = 2.0
 
 
 class ForkServerClient:
     """The tuner's end of one fork server: send requests, collect pids and exit codes."""
 
-    def __init__(self, script: Path, log_path: Path):
+    def __init__(self, script: Path, log_path: Path, learn: bool = True):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
@@ -57,6 +59,7 @@ class ForkServerClient:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
+            env={**os.environ, "HPOBENCH_FORK_SERVER_LEARN": "1" if learn else "0"},
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self._requests = self.process.stdin
@@ -68,6 +71,7 @@ class ForkServerClient:
         self.pids: dict[int, int] = {}
         self.started: set[int] = set()
         self.fatal: Optional[str] = None
+        self.retired = False
         self.closed = False
 
     def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str,
@@ -77,10 +81,18 @@ class ForkServerClient:
         self._send({"op": "start", "run": run, "argv": argv, "env": env, "cwd": cwd,
                     "stdout": str(stdout), "stderr": str(stderr)})  # fmt: skip
 
-    def kill(self, run: int) -> None:
-        """SIGKILL the run's process group, unless it has already exited."""
-        if run not in self.exits:
-            self._send({"op": "kill", "run": run})
+    def kill(self, run: int, wait: float = KILL_WAIT) -> None:
+        """SIGKILL the run's process group and wait (briefly) until it is reaped.
+
+        Waiting keeps a stopped trial from writing into a checkpoint folder that
+        the tuner is about to delete or copy, as after the stock back-end's kill.
+        """
+        if run in self.exits:
+            return
+        self._send({"op": "kill", "run": run})
+        deadline = time.monotonic() + wait
+        while run not in self.exits and not self.closed and time.monotonic() < deadline:
+            self.poll(0.01)
 
     def exit_code(self, run: int) -> Optional[int]:
         """The run's exit code, or None while it runs."""
@@ -127,6 +139,8 @@ class ForkServerClient:
     def _handle(self, message: dict[str, Any]) -> None:
         if "fatal" in message:
             self.fatal = str(message["fatal"])
+        elif "retired" in message:
+            self.retired = True
         elif "exit" in message:
             self.exits[int(message["run"])] = int(message["exit"])
             if "error" in message:
@@ -202,6 +216,7 @@ class FastLocalBackend(LocalBackend):
             gpus_to_use=gpus_to_use,
         )
         self._client: Optional[ForkServerClient] = None
+        self._retired: list[ForkServerClient] = []
         self._runs = 0
         # Per trial: bytes of std.out already parsed, an unfinished last line, metrics so far.
         self._read_upto: dict[int, int] = {}
@@ -209,8 +224,19 @@ class FastLocalBackend(LocalBackend):
         self._metrics: dict[int, list[dict[str, Any]]] = {}
 
     def _server(self) -> ForkServerClient:
+        learn = True
+        if self._client is not None:
+            self._client.poll()
+        if self._client is not None and self._client.retired:
+            # An import it learned opened CUDA: its running trials finish, a fresh
+            # server that learns nothing starts the next ones.
+            self._retired.append(self._client)
+            self._client = None
+            learn = False
         if self._client is None or self._client.closed:
-            self._client = ForkServerClient(Path(self.entry_point), self.local_path / SERVER_LOG)
+            self._client = ForkServerClient(
+                Path(self.entry_point), self.local_path / SERVER_LOG, learn=learn and not self._retired
+            )
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")
         return self._client
@@ -309,12 +335,14 @@ class FastLocalBackend(LocalBackend):
 
     def close(self) -> None:
         """End the fork server and every trial it still runs."""
-        if self._client is not None:
-            self._client.close()
+        for client in [*self._retired, self._client]:
+            if client is not None:
+                client.close()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_client"] = None
+        state["_retired"] = []
         return state
 
     def __str__(self) -> str:

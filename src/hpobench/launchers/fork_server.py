@@ -41,6 +41,9 @@ LAZY_IMPORTS = {"torch": ("torch.optim", "torch._dynamo")}
 # A child's report of the modules it imported is written in pieces below
 # PIPE_BUF, so reports of children exiting together never interleave mid-line.
 LEARN_CHUNK = 3072
+# Not learned from trials: their import may open the GPU (see `_learnable`).
+LEARN_VARIABLE = "HPOBENCH_FORK_SERVER_LEARN"
+GPU_MODULES = {"triton", "_inductor", "cudnn", "nccl", "cupy", "jax", "jaxlib", "pynvml"}
 # Exit code of a child whose set-up (log files, working directory) failed.
 SETUP_FAILED = 1
 
@@ -90,6 +93,13 @@ def import_quietly(names: list[str], local_dir: Path, log: Any) -> list[str]:
     return imported
 
 
+def _learnable(name: str) -> bool:
+    """Modules a trial imported that the server may import too: not GPU runtimes,
+    whose import may touch the device, and not the trial's own `__main__`."""
+    parts = name.lower().split(".")
+    return not any(part in GPU_MODULES or "cuda" in part for part in parts) and parts[0] != "__main__"
+
+
 def _is_local(name: str, local_dir: Path) -> bool:
     top = name.split(".")[0]
     return (local_dir / f"{top}.py").exists() or (local_dir / top / "__init__.py").exists()
@@ -122,6 +132,8 @@ class Server:
         self.learn_read, self.learn_write = os.pipe()
         self.learned = b""
         self.to_learn: list[str] = []
+        self.learn = os.environ.get(LEARN_VARIABLE, "1") != "0"
+        self.retired = False
 
     def serve(self) -> None:
         """Answer requests until stdin closes or SIGTERM arrives; then kill every trial."""
@@ -143,7 +155,7 @@ class Server:
         self._reap()
         if self.requests not in ready:
             if self.to_learn:  # no request waits: a good moment for a slow import
-                import_quietly([self.to_learn.pop(0)], self.script.resolve().parent, sys.stderr)
+                self._learn_one()
             return True
         chunk = os.read(self.requests, 65536)
         if not chunk:
@@ -163,12 +175,27 @@ class Server:
         *lines, self.learned = self.learned.split(b"\n")
         for line in lines:
             name = line.decode(errors="replace").strip()
-            if name and name not in sys.modules and name not in self.to_learn:
+            if self.learn and not self.retired and _learnable(name) and name not in sys.modules \
+                    and name not in self.to_learn:  # fmt: skip
                 self.to_learn.append(name)
+
+    def _learn_one(self) -> None:
+        name = self.to_learn.pop(0)
+        import_quietly([name], self.script.resolve().parent, sys.stderr)
+        if cuda_initialized():
+            # Children forked from now on could not use CUDA. Running trials are
+            # fine; the client starts a fresh server that learns nothing.
+            print(f"fork server: importing {name} initialised CUDA; retiring", file=sys.stderr, flush=True)
+            self.retired = True
+            self.to_learn.clear()
+            self._reply({"retired": name})
 
     def _handle(self, request: dict[str, Any]) -> None:
         run = int(request["run"])
         if request["op"] == "start":
+            if self.retired:
+                self._reply({"run": run, "exit": SETUP_FAILED, "error": "fork server retired"})
+                return
             try:
                 pid = self._fork(request)
             except OSError as error:  # out of processes or memory
