@@ -248,30 +248,43 @@ def test_results_have_the_same_format_with_both_backends(invoke, results_root):
     assert columns["fast"] == columns["stock"]
 
 
-@pytest.mark.parametrize("kind", BACKENDS)
-def test_sigterm_with_trials_in_flight_leaves_no_processes(kind, results_root, tmp_path):
+STOPS = [
+    # (back-end, how the run is stopped, its exit code, its message)
+    ("fast", "SIGTERM", 143, "Stopped by SIGTERM"),
+    ("stock", "SIGTERM", 143, "Stopped by SIGTERM"),
+    ("fast", "Ctrl-C", 130, "Interrupted (Ctrl-C)"),
+]
+
+
+@pytest.mark.parametrize(("kind", "how", "code", "message"), STOPS)
+def test_stopping_a_run_with_trials_in_flight_leaves_no_processes(kind, how, code, message, results_root):
     command = [
         sys.executable, "-m", "hpobench", "run-local", "--benchmark", "mlp_digits",
-        "--method", "RS", "--experiment-tag", "sigterm", "--max-wallclock-time", "120",
+        "--method", "RS", "--experiment-tag", "stopped", "--max-wallclock-time", "120",
         "--set", "epochs=200", "--random-seed", "3", "--backend", kind,
     ]  # fmt: skip
+    # Its own session, so that Ctrl-C can be sent to its whole process group as a terminal does.
     run = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env_with_this_hpobench()
-    )
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env_with_this_hpobench(), start_new_session=True,
+    )  # fmt: skip
     try:
         _wait_for(lambda: _reporting_trials(results_root) >= 1 or run.poll() is not None, 120)
         assert run.poll() is None, run.communicate()
         descendants = psutil.Process(run.pid).children(recursive=True)
         assert descendants
-        run.send_signal(signal.SIGTERM)
+        if how == "SIGTERM":
+            run.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(run.pid, signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
     finally:
         if run.poll() is None:
             run.kill()
-    assert run.returncode == 143, stderr
-    assert "Stopped by SIGTERM" in stderr
+    assert run.returncode == code, stderr
+    assert message in stderr
     assert _all_gone([p.pid for p in descendants])
-    (tuner_dir,) = results_root.glob("sigterm/RS-0/*/")
+    (tuner_dir,) = results_root.glob("stopped/RS-0/*/")
     assert (tuner_dir / "results.csv.zip").exists()
     assert json.loads((tuner_dir / "metadata.json").read_text())["hpobench_status"] == "interrupted"
 

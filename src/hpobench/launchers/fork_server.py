@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -182,6 +183,7 @@ class Server:
     def _learn_one(self) -> None:
         name = self.to_learn.pop(0)
         import_quietly([name], self.script.resolve().parent, sys.stderr)
+        gc.freeze()
         if cuda_initialized():
             # Children forked from now on could not use CUDA. Running trials are
             # fine; the client starts a fresh server that learns nothing.
@@ -409,6 +411,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         message = "an import of the training script initialised CUDA; use --backend stock"
         os.write(replies, (json.dumps({"fatal": message}) + "\n").encode())
         sys.exit(1)
+    # Objects imported so far live as long as the server: keeping the collector
+    # off them spares each child from touching (and so copying) their pages.
+    gc.freeze()
     os.write(replies, (json.dumps({"ready": imported}) + "\n").encode())
     Server(script, requests, replies).serve()
 
