@@ -165,6 +165,7 @@ def _median(values: list[float]) -> float:
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
+    """Print the figures of each back-end side by side, their ratios, and the goals."""
     names = list(next(iter(results.values())))
     both = all(kind in results for kind in BACKENDS)
     header = f"{'':28}" + "".join(f"{kind:>12}" for kind in results) + (f"{'fast/stock':>12}" if both else "")
@@ -190,6 +191,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    """Run each back-end in turn on the same seed and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)")
     parser.add_argument("--n-workers", type=int, default=2, help="trials in parallel (default: 2)")

@@ -158,6 +158,19 @@ def test_state_changed_by_one_trial_does_not_reach_the_next(kind, backend_factor
     assert first["numpy_random"] != second["numpy_random"]
 
 
+def test_trials_of_a_dead_fork_server_fail_and_a_new_server_takes_over(backend_factory):
+    backend = backend_factory("fast")
+    trial = backend.start_trial({"mode": "sleep"})
+    seen = wait_for_result(backend, trial.trial_id)
+    os.kill(backend._client.process.pid, signal.SIGKILL)
+    status, _ = wait_until_done(backend, [trial.trial_id])[trial.trial_id]
+    assert status == "Failed"
+    assert "hpobench fork server ended" in backend.stderr(trial.trial_id)[-1]
+    assert _all_gone([seen["pid"], seen["child_pid"]])  # the trial died with its server
+    again = backend.start_trial({"mode": "report", "steps": 1})
+    assert wait_until_done(backend, [again.trial_id])[again.trial_id][0] == "Completed"
+
+
 def _has_cuda() -> bool:
     import torch
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -45,6 +46,11 @@ LOST = -9
 SHUTDOWN_TIMEOUT = 15.0
 # SIGKILL takes effect in milliseconds; this only bounds a wait on a stuck server.
 KILL_WAIT = 2.0
+
+
+def fork_server_supported() -> bool:
+    """Fork servers need os.fork and prctl: Linux. (macOS frameworks are not fork-safe.)"""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 class ForkServerClient:
@@ -149,9 +155,18 @@ class ForkServerClient:
             self.pids[int(message["run"])] = int(message["pid"])
 
     def _lost(self) -> None:
-        """The server is gone: runs it never reported on are lost."""
+        """The server is gone: runs it never reported on are lost.
+
+        Its trials died with it (PR_SET_PDEATHSIG), but not what they started:
+        kill their process groups, which outlive the leader while members remain.
+        """
         self.closed = True
         for run in self.started - set(self.exits):
+            if run in self.pids:
+                try:
+                    os.killpg(self.pids[run], signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass  # the whole group is gone already
             self.exits[run] = LOST
             self.errors[run] = self.fatal or self.server_error()
 
@@ -190,6 +205,7 @@ class ForkedTrial:
         self.returncode: Optional[int] = None
 
     def poll(self) -> Optional[int]:
+        """The exit code once the trial has ended (negative: killed by that signal), else None."""
         if self.returncode is None and self.client is not None:
             self.returncode = self.client.exit_code(self.run)
         return self.returncode

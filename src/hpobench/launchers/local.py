@@ -198,7 +198,7 @@ def _run_one(
             points_to_evaluate=benchmark.points_to_evaluate,
         )
     )
-    backend = make_backend(settings, str(benchmark.script_path))
+    backend, poll_interval = make_backend(settings, str(benchmark.script_path))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     with _synetune_folder(settings.results_root):
         tuner = Tuner(
@@ -209,7 +209,7 @@ def _run_one(
                 max_num_evaluations=plan.max_num_evaluations,
             ),
             n_workers=plan.n_workers,
-            sleep_time=FAST_POLL_INTERVAL if settings.backend == "fast" else POLL_INTERVAL,
+            sleep_time=poll_interval,
             results_update_interval=RESULTS_SAVE_INTERVAL,
             max_failures=MAX_FAILED_TRIALS,
             tuner_name=name,
@@ -241,18 +241,23 @@ def _run_one(
     return RunOutcome(run, "complete", tuner_dir, progress.best)
 
 
-def make_backend(settings: LocalSettings, script: str) -> Any:
-    """The trial back-end `settings.backend` names, running `script`."""
+def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
     from syne_tune.backend import LocalBackend
 
-    from hpobench.launchers.fast_backend import FastLocalBackend
+    from hpobench.launchers.fast_backend import FastLocalBackend, fork_server_supported
 
-    kind = FastLocalBackend if settings.backend == "fast" else LocalBackend
-    return kind(
+    fast = settings.backend == "fast"
+    if fast and not fork_server_supported():
+        logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
+        fast = False
+    kind = FastLocalBackend if fast else LocalBackend
+    backend = kind(
         entry_point=script,
         delete_checkpoints=settings.delete_checkpoints,
         num_gpus_per_trial=settings.num_gpus_per_trial,
     )
+    return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
 
 
 def _finish(
