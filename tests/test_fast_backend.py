@@ -158,6 +158,19 @@ def test_state_changed_by_one_trial_does_not_reach_the_next(kind, backend_factor
     assert first["numpy_random"] != second["numpy_random"]
 
 
+def test_fork_server_learns_modules_that_trials_import_at_run_time(backend_factory):
+    backend = backend_factory("fast")
+    seen = []
+    for _ in range(6):  # the server imports what it learned between requests
+        trial = backend.start_trial({"mode": "lazy"})
+        _, results = wait_until_done(backend, [trial.trial_id])[trial.trial_id]
+        seen.append(results[0]["preloaded"])
+        if seen[-1]:
+            break
+        time.sleep(0.2)
+    assert seen[0] is False and seen[-1] is True, seen
+
+
 def test_trials_of_a_dead_fork_server_fail_and_a_new_server_takes_over(backend_factory):
     backend = backend_factory("fast")
     trial = backend.start_trial({"mode": "sleep"})

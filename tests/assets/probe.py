@@ -4,9 +4,11 @@
 --mode crash    report once, then raise
 --mode mutate   change process-wide state (environment, modules, cwd, sys.path), then report
 --mode sleep    start a child process, report both pids, then sleep until killed
+--mode lazy     report whether a module it imports at run time was already loaded
 """
 
 import argparse
+import importlib
 import os
 import random
 import subprocess
@@ -19,6 +21,8 @@ import numpy
 from syne_tune import Reporter
 
 LEAK = "HPOBENCH_PROBE_LEAK"
+# Imported by name at run time, so no parser of this file's imports can see it.
+LAZY_MODULE = "tab" + "nanny"
 
 
 def observed() -> dict:
@@ -51,6 +55,10 @@ def main() -> None:
         numpy.hpobench_probe_leak = "leaked"
         sys.path.append("/tmp/hpobench-probe-leak")
         os.chdir("/")
+    if args.mode == "lazy":
+        report(step=1, preloaded=LAZY_MODULE in sys.modules)
+        importlib.import_module(LAZY_MODULE)
+        return
     if args.mode == "sleep":
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
         report(step=1, child_pid=child.pid, **observed())

@@ -35,6 +35,7 @@ from syne_tune.report import retrieve
 from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
+from hpobench.launchers.fork_server import LEARN_VARIABLE
 
 # Run by file name, like `python script.py`: the server needs only the standard
 # library, and the trials' sys.path starts with the script's folder, not hpobench's.
@@ -65,7 +66,8 @@ class ForkServerClient:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env={**os.environ, "HPOBENCH_FORK_SERVER_LEARN": "1" if learn else "0"},
+            # The user may turn learning off too (HPOBENCH_FORK_SERVER_LEARN=0).
+            env={**os.environ, **({} if learn else {LEARN_VARIABLE: "0"})},
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self._requests = self.process.stdin

@@ -7,8 +7,9 @@ The server imports what the training script imports (torch, numpy, syne_tune,
      "stdout": ".../std.out", "stderr": ".../std.err"}
     {"op": "kill", "run": 3}
 
-and answers on stdout, one JSON object per line: `{"run": 3, "pid": 1234}` once
-forked, `{"run": 3, "exit": 0}` once reaped (negative: killed by that signal).
+and answers on stdout, one JSON object per line: `{"ready": [modules]}` once
+warm (or `{"fatal": why}`), `{"run": 3, "pid": 1234}` once forked, and
+`{"run": 3, "exit": 0}` once reaped (negative: killed by that signal).
 Each child puts itself in its own process group (so a kill reaches whatever the
 trial started), asks to be killed when the server dies, takes the trial's
 environment, argv, working directory and log files, re-seeds the random
@@ -42,8 +43,9 @@ LAZY_IMPORTS = {"torch": ("torch.optim", "torch._dynamo")}
 # A child's report of the modules it imported is written in pieces below
 # PIPE_BUF, so reports of children exiting together never interleave mid-line.
 LEARN_CHUNK = 3072
-# Not learned from trials: their import may open the GPU (see `_learnable`).
+# "0" turns off learning lazy imports from trials (see `Server`).
 LEARN_VARIABLE = "HPOBENCH_FORK_SERVER_LEARN"
+# Not learned from trials: their import may open the GPU (see `_learnable`).
 GPU_MODULES = {"triton", "_inductor", "cudnn", "nccl", "cupy", "jax", "jaxlib", "pynvml"}
 # Exit code of a child whose set-up (log files, working directory) failed.
 SETUP_FAILED = 1
@@ -88,7 +90,7 @@ def import_quietly(names: list[str], local_dir: Path, log: Any) -> list[str]:
         try:
             importlib.import_module(name)
             imported.append(name)
-        except BaseException as error:  # noqa: BLE001 - a trial reports its own import errors
+        except Exception as error:  # noqa: BLE001 - a trial reports its own import errors
             if "." not in name:
                 print(f"fork server: could not pre-import {name}: {error!r}", file=log, flush=True)
     return imported
