@@ -32,6 +32,7 @@ import ast
 import contextlib
 import io
 import json
+import math
 import os
 import shutil
 import statistics
@@ -173,11 +174,11 @@ def report(results: dict[str, dict[str, Any]]) -> None:
     for name in names:
         row = f"{name:28}"
         for kind in results:
-            value = results[kind][name]
-            row += f"{value:>12.1%}" if name == "training share" else f"{value:>12.3f}" if isinstance(value, float) else f"{value:>12}"
+            row += _cell(name, results[kind][name])
         if both:
             stock, fast = results["stock"][name], results["fast"][name]
-            row += f"{fast / stock:>11.2f}x" if stock else f"{'-':>12}"
+            comparable = stock and not (math.isnan(stock) or math.isnan(fast))
+            row += f"{fast / stock:>11.2f}x" if comparable else f"{'-':>12}"
         print(row)
     if "fast" in results:
         fast = results["fast"]
@@ -190,13 +191,23 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             print(f"goal trial-epochs >= 3x stock: {'met' if ratio >= 3 else 'NOT met'} ({ratio:.1f}x)")
 
 
+def _cell(name: str, value: Any) -> str:
+    if name == "training share":
+        return f"{value:>12.1%}"
+    return f"{value:>12.3f}" if isinstance(value, float) else f"{value:>12}"
+
+
 def main() -> None:
     """Run each back-end in turn on the same seed and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)")
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)"
+    )
     parser.add_argument("--n-workers", type=int, default=2, help="trials in parallel (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="scheduler and numpy seed (default: 0)")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, in order (default: stock,fast)")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help="comma-separated, in order (default: stock,fast)"
+    )
     args = parser.parse_args()
     from hpobench.benchmarks import get_benchmark
 
@@ -205,7 +216,7 @@ def main() -> None:
         script = instrumented_copy(get_benchmark("mlp_digits").script_path, root)
         results = {}
         for kind in args.backends.split(","):
-            print(f"running ASHA on mlp_digits with the {kind} back-end for {args.duration:g} s ...", flush=True)
+            print(f"ASHA on mlp_digits, {kind} back-end, {args.duration:g} s ...", flush=True)
             results[kind] = run_backend(kind, script, args, root)
         print()
         report(results)

@@ -214,7 +214,8 @@ class ForkedTrial:
 
     def __getstate__(self) -> dict[str, Any]:
         # The tuner is pickled while trials run; a reloaded trial is no longer running.
-        return {"client": None, "run": self.run, "returncode": self.poll() if self.client else self.returncode}
+        returncode = self.poll() if self.client else self.returncode
+        return {"client": None, "run": self.run, "returncode": returncode}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
