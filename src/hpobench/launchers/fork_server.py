@@ -417,7 +417,12 @@ def main(argv: Optional[list[str]] = None) -> None:
     # off them spares each child from touching (and so copying) their pages.
     gc.freeze()
     os.write(replies, (json.dumps({"ready": imported}) + "\n").encode())
-    Server(script, requests, replies).serve()
+    try:
+        Server(script, requests, replies).serve()
+    finally:
+        # Every trial is reaped; tearing down torch & co. would only keep the tuner waiting.
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
