@@ -240,6 +240,15 @@ def run_local_command(
     force: Annotated[
         bool, typer.Option("--force", help="Re-run (method, seed) runs that already completed.")
     ] = False,
+    backend: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Trial back-end: 'fast' forks each trial from a warm process that has "
+            "already imported the script's libraries; 'stock' is Syne Tune's LocalBackend, "
+            "a new Python per trial. (default: fast)",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")
     ] = False,
@@ -272,6 +281,7 @@ def run_local_command(
             # Unset flags stay None, so the environment and hpobench.toml can set them.
             delete_checkpoints=delete_checkpoints or None,
             force=force or None,
+            backend=backend,
         )
         _run_local(settings, verbose)
 

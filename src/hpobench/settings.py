@@ -102,7 +102,8 @@ class ExperimentOptions(_LayeredSettings):
         return list(range(self.start_seed, self.start_seed + self.num_seeds))
 
 
-Backend = Literal["stock"]
+# "fast" forks trials from a warm, pre-imported process; "stock" is Syne Tune's LocalBackend.
+Backend = Literal["fast", "stock"]
 
 
 class LocalSettings(ExperimentOptions):
@@ -112,6 +113,7 @@ class LocalSettings(ExperimentOptions):
     num_gpus_per_trial: PositiveInt = 1
     delete_checkpoints: bool = False
     force: bool = False
+    backend: Backend = "fast"
 
     @field_validator("results_root")
     @classmethod

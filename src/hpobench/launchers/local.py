@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 # The stock Tuner polls every 5 s; an epoch of an embedded benchmark takes
 # milliseconds, so stop decisions would arrive after trials had finished.
 POLL_INTERVAL = 0.2
+# The fast back-end reads only new log bytes, so polling often costs little.
+FAST_POLL_INTERVAL = 0.05
 # More failed trials than this stop a run: one crash may be a bad configuration,
 # several mean the script or its data are broken.
 MAX_FAILED_TRIALS = 3
@@ -232,7 +234,6 @@ def _run_one(
 
     import numpy as np
     from syne_tune import StoppingCriterion, Tuner
-    from syne_tune.backend import LocalBackend
     from syne_tune.results_callback import StoreResultsCallback
 
     from hpobench.benchmarks.space import to_syne_tune_space
@@ -254,11 +255,7 @@ def _run_one(
             points_to_evaluate=benchmark.points_to_evaluate,
         )
     )
-    backend = LocalBackend(
-        entry_point=str(benchmark.script_path),
-        delete_checkpoints=settings.delete_checkpoints,
-        num_gpus_per_trial=settings.num_gpus_per_trial,
-    )
+    backend, poll_interval = make_backend(settings, str(benchmark.script_path))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     with _synetune_folder(settings.results_root):
         tuner = Tuner(
@@ -272,7 +269,7 @@ def _run_one(
                 stop,
             ),
             n_workers=plan.n_workers,
-            sleep_time=POLL_INTERVAL,
+            sleep_time=poll_interval,
             results_update_interval=RESULTS_SAVE_INTERVAL,
             max_failures=MAX_FAILED_TRIALS,
             tuner_name=name,
@@ -306,6 +303,25 @@ def _run_one(
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
     _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best)
     return RunOutcome(run, "complete", tuner_dir, progress.best)
+
+
+def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
+    from syne_tune.backend import LocalBackend
+
+    from hpobench.launchers.fast_backend import FastLocalBackend, fork_server_supported
+
+    fast = settings.backend == "fast"
+    if fast and not fork_server_supported():
+        logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
+        fast = False
+    kind = FastLocalBackend if fast else LocalBackend
+    backend = kind(
+        entry_point=script,
+        delete_checkpoints=settings.delete_checkpoints,
+        num_gpus_per_trial=settings.num_gpus_per_trial,
+    )
+    return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
 
 
 def _finish(
