@@ -162,3 +162,38 @@ def _one_line(error: ValidationError) -> str:
 
 def environment_has(name: str) -> bool:
     return (ENV_PREFIX + name.upper()) in os.environ
+
+
+# SageMaker instance types look like ml.g4dn.12xlarge; the full list is checked
+# against botocore's service model when a launch is planned.
+INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class RemoteSettings(ExperimentOptions):
+    """Options of `hpobench launch-remote` on top of the experiment itself."""
+
+    instance_type: Optional[str] = Field(default=None, description="default: the benchmark's")
+    role: Optional[str] = None
+    bucket: Optional[str] = Field(default=None, description="default: SageMaker's default bucket")
+    region: Optional[str] = Field(default=None, description="default: the AWS default region")
+    dry_run: bool = False
+    force: bool = False
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not INSTANCE_TYPE_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a SageMaker instance type like ml.g4dn.12xlarge")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            value = value.removeprefix("s3://").rstrip("/")
+            if not BUCKET_PATTERN.match(value):
+                raise ValueError(
+                    f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')"
+                )
+        return value
