@@ -447,9 +447,10 @@ def _launch(settings: Any) -> None:
 
     from hpobench.launchers.sagemaker import RESULTS_PREFIX, launch_remote
 
-    # The SDK logs every step at INFO; hpobench prints its own summary.
-    for name in ("sagemaker", "sagemaker.core", "sagemaker.train", "botocore", "boto3"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # The SDK logs every step (and warns about defaults it picks); hpobench prints
+    # its own summary, and AWS failures reach the user as one-line errors.
+    for name in ("sagemaker", "botocore", "boto3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     console = _console()
     err = _console_err()
     plan, outcomes = launch_remote(settings, say=lambda line: err.print(line, markup=False))
