@@ -79,8 +79,11 @@ def run_job(argv: list[str]) -> int:
     from hpobench.errors import HpobenchError
     from hpobench.launchers.local import run_local
 
+    import hpobench
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     hyperparameters = parse_hyperparameters(argv, os.environ.get("SM_HPS"))
+    print(f"hpobench {hpobench.__version__} from {Path(hpobench.__file__).parent}", flush=True)
     checkpoint_dir = Path(os.environ.get(CHECKPOINT_DIR_ENV, DEFAULT_CHECKPOINT_DIR))
     trials_dir = Path(os.environ.get(TRIALS_DIR_ENV, DEFAULT_TRIALS_DIR))
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
