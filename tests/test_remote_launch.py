@@ -101,9 +101,21 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         assert request["Environment"]["HPOBENCH_JOB_TRIALS_DIR"] == "/opt/ml/trials"
     assert seen_runs == expected_runs
     assert len({r["TrainingJobName"] for r in requests}) == 20
+    # Jobs differ only in what makes them one (method, seed); the rest is the request
+    # the SDK built for the first job.
+    per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
+    shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
+    assert all(other == shared[0] for other in shared[1:])
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in requests[0]["InputDataConfig"]}
+    assert set(channels) == {"code", "sm_drivers"}
+    assert spec["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK's driver runs the entry
 
-    # One source archive, uploaded once, shared by every job.
+    # One source archive, uploaded once, shared by every job; the SDK's driver
+    # scripts are uploaded once too, not once per job.
     assert len(recorder.source_uploads()) == 1
+    driver_keys = [k for k in recorder.puts if k not in recorder.source_uploads()]
+    assert driver_keys and len(driver_keys) == len(set(driver_keys))
+    assert all(f"s3://{MOTO_BUCKET}/{k}".startswith(channels["sm_drivers"]) for k in driver_keys)
     source_key = recorder.source_uploads()[0]
     code_uris = {
         channel["DataSource"]["S3DataSource"]["S3Uri"]
@@ -256,7 +268,7 @@ def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch,
         else:
             monkeypatch.setenv(name, value)
     given = {"--role": MOTO_ROLE, "--bucket": MOTO_BUCKET}
-    for flag, value in zip(flags[::2], flags[1::2]):
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
         given[flag] = value
     args = ["launch-remote", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "bad"]
     for flag, value in given.items():

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tarfile
 import threading
-from pathlib import Path
 
 import pytest
 from conftest import clear_aws_environment
@@ -17,7 +16,7 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.errors import UsageError
-from hpobench.launchers.sagemaker import check_hyperparameter, job_name_prefix
+from hpobench.launchers.remote_plan import check_hyperparameter, job_name_prefix
 from hpobench.launchers.source_bundle import (
     ENTRY_SCRIPT,
     build_bundle,

@@ -424,7 +424,7 @@ def _jobs_table(plan: Any, names: Optional[dict[str, str]] = None, statuses: Opt
 
 def _launch_dry_run(settings: Any) -> None:
     from hpobench.launchers import aws
-    from hpobench.launchers.sagemaker import plan_remote
+    from hpobench.launchers.remote_plan import plan_remote
 
     region = aws.resolve_region(settings.region) or "us-east-1"
     bucket = settings.bucket or f"sagemaker-{region}-ACCOUNT"

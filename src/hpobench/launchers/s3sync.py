@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from hpobench.errors import UsageError
 from hpobench.launchers import aws
-from hpobench.launchers.sagemaker import RESULTS_PREFIX
+from hpobench.launchers.remote_plan import RESULTS_PREFIX
 
 
 @dataclass

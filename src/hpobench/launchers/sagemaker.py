@@ -1,73 +1,52 @@
-"""Plan and submit one SageMaker training job per (method, seed).
+"""Submit one SageMaker training job per (method, seed).
 
-Planning (`plan_remote`) is offline: job names, image, hyperparameters, result
-paths, limits. Submitting (`launch_remote`) checks credentials, role and bucket
-first, reuses jobs that already exist for the experiment, uploads the shared
-source archive once, and creates the missing jobs through the SageMaker SDK's
-`ModelTrainer`, backing off when AWS throttles or hits a resource limit.
+`launch_remote` checks credentials, role and bucket first, reuses jobs that
+already exist for the experiment, uploads the shared source archive once, and
+creates the missing jobs, backing off when AWS throttles or hits a limit.
+
+The SDK's `ModelTrainer` builds and submits the first job of a launch: it
+writes and uploads its container driver scripts (about two dozen files) and
+resolves its defaults, validating its config schema on every look-up (several
+seconds per job). Every job of a launch shares that driver code, image, source
+archive, instance type, role and limits, so the other jobs reuse the request the
+SDK sent, with their own name, hyperparameters, checkpoint path and tags.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
+import copy
+import functools
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Optional
 
-from hpobench import __version__
 from hpobench.errors import RunError, UsageError
 from hpobench.launchers import aws
-from hpobench.launchers.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.launchers.plan import plan_experiment
+from hpobench.launchers.remote_plan import (
+    RESULTS_PREFIX,
+    JobSpec,
+    RemotePlan,
+    job_name_prefix,
+    plan_remote,
+)
 from hpobench.settings import RemoteSettings
 
-RESULTS_PREFIX = "syne-tune"  # s3://{bucket}/syne-tune/{tag}/{method}-{seed}/, as in the seed
+__all__ = ["RESULTS_PREFIX", "JobOutcome", "launch_remote", "plan_remote"]
+
 SOURCE_PREFIX = "hpobench/source"
 OUTPUT_PREFIX = "hpobench/output"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 TRIALS_LOCAL_PATH = "/opt/ml/trials"  # not synced: trial logs and model checkpoints
-RUNTIME_FACTOR = 1.2
-MAX_JOB_NAME = 63
-# The SDK appends "-YYYYmmddHHMMSS"; a resubmission adds "-rN" before it.
-NAME_SUFFIX_ROOM = 15 + 4
-MAX_HYPERPARAMETER_LENGTH = 2500
 # Still running or done: a re-launch does not submit these again.
 KEEP_STATUSES = frozenset({"InProgress", "Completed", "Stopping"})
 DEFAULT_BACKOFF = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
-TAG_KEYS = ("experiment", "benchmark", "method", "seed")
+JOB_NAME_PATTERN = re.compile(r"^(?P<prefix>.+?)(-r\d+)?-\d{14}$")
 
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One planned training job."""
-
-    run: PlannedRun
-    name_prefix: str  # every job of this (method, seed) is named {name_prefix}[-rN]-{time}
-    hyperparameters: dict[str, str]
-    tags: dict[str, str]
-    results_uri: str
-    max_runtime: int  # seconds
-
-
-@dataclass(frozen=True)
-class RemotePlan:
-    """An experiment resolved into SageMaker jobs."""
-
-    experiment: ExperimentPlan
-    region: str
-    bucket: str  # may be a placeholder in a dry run without --bucket
-    instance_type: str
-    image_uri: str
-    jobs: tuple[JobSpec, ...]
-
-    @property
-    def instance_hours_at_most(self) -> float:
-        return sum(job.max_runtime for job in self.jobs) / 3600
 
 
 @dataclass
@@ -75,7 +54,7 @@ class JobOutcome:
     """What a launch did with one planned job."""
 
     spec: JobSpec
-    status: str  # "submitted", "exists" (skipped), or a SageMaker status seen
+    status: str  # "submitted" or "exists" (skipped)
     job_name: str
 
 
@@ -87,156 +66,8 @@ class ExistingJob:
     hyperparameters: dict[str, str] = field(default_factory=dict)
 
 
-def plan_remote(
-    settings: RemoteSettings,
-    region: str,
-    bucket: str,
-    master_random_seed: Optional[int] = None,
-) -> RemotePlan:
-    """The jobs of an experiment (offline: no AWS call); UsageError on bad input."""
-    experiment = plan_experiment(settings, master_random_seed=master_random_seed)
-    benchmark = experiment.benchmark
-    instance_type = settings.instance_type or benchmark.instance_type
-    check_instance_type(instance_type)
-    image = image_uri(benchmark.framework, benchmark.estimator_kwargs, region, instance_type)
-    max_runtime = math.ceil(RUNTIME_FACTOR * experiment.max_wallclock_time)
-    jobs = []
-    for run in experiment.runs:
-        hyperparameters = job_hyperparameters(experiment, run)
-        jobs.append(
-            JobSpec(
-                run=run,
-                name_prefix=job_name_prefix(experiment.experiment_tag, run.method, run.seed),
-                hyperparameters=hyperparameters,
-                tags={
-                    "hpobench:experiment": experiment.experiment_tag,
-                    "hpobench:benchmark": benchmark.name,
-                    "hpobench:method": run.method,
-                    "hpobench:seed": str(run.seed),
-                },
-                results_uri=results_uri(bucket, experiment.experiment_tag, run.name),
-                max_runtime=max_runtime,
-            )
-        )
-    return RemotePlan(experiment, region, bucket, instance_type, image, tuple(jobs))
-
-
-def results_uri(bucket: str, experiment_tag: str, run_name: str) -> str:
-    return f"s3://{bucket}/{RESULTS_PREFIX}/{experiment_tag}/{run_name}/"
-
-
-def job_name_prefix(experiment_tag: str, method: str, seed: int) -> str:
-    """`{tag}-{method}-{seed}-{hash}`, short enough for SageMaker's 63 characters once
-    the SDK's timestamp is appended; the hash keeps names apart when a long tag is cut."""
-    method_part = re.sub(r"[^A-Za-z0-9]+", "-", method).strip("-") or "m"
-    digest = hashlib.sha256(f"{experiment_tag}/{method}/{seed}".encode()).hexdigest()[:6]
-    rest = f"-{method_part}-{seed}-{digest}"
-    room = MAX_JOB_NAME - NAME_SUFFIX_ROOM - len(rest)
-    tag_part = experiment_tag[: max(room, 1)].rstrip("-")
-    return (tag_part + rest)[: MAX_JOB_NAME - NAME_SUFFIX_ROOM]
-
-
-def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str, str]:
-    """What the in-container entry needs to reproduce `run-local` exactly."""
-    values = {
-        "experiment_tag": experiment.experiment_tag,
-        "benchmark": experiment.benchmark.name,
-        "method": run.method,
-        "seed": str(run.seed),
-        "random_seed": str(experiment.master_random_seed),
-        "n_workers": str(experiment.n_workers),
-        "max_wallclock_time": json.dumps(experiment.max_wallclock_time),
-        "hpobench_version": __version__,
-    }
-    if experiment.max_num_evaluations is not None:
-        values["max_num_evaluations"] = str(experiment.max_num_evaluations)
-    if experiment.overrides:
-        values["overrides"] = json.dumps({k: str(v) for k, v in experiment.overrides.items()})
-    for key, value in values.items():
-        check_hyperparameter(key, value)
-    return values
-
-
-def check_hyperparameter(key: str, value: str) -> None:
-    """SageMaker's limits, and what its container driver does to values."""
-    if len(value) > MAX_HYPERPARAMETER_LENGTH:
-        raise UsageError(
-            f"Hyperparameter {key} is {len(value)} characters; SageMaker allows "
-            f"{MAX_HYPERPARAMETER_LENGTH}. Shorten the --set values"
-        )
-    if "'" in value:
-        raise UsageError(
-            f"Hyperparameter {key} contains a single quote ({value}), which breaks "
-            "SageMaker's job script; remove it from the --set values"
-        )
-    # The driver JSON-decodes each value and re-encodes non-strings, so a tag such
-    # as "1e5" would arrive as "100000.0".
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        return
-    arrived = decoded if isinstance(decoded, str) else json.dumps(decoded)
-    if arrived != value:
-        raise UsageError(
-            f"The value {value!r} of {key} would reach the SageMaker job as {arrived!r} "
-            "(its driver decodes values as JSON); choose another value, e.g. add a letter"
-        )
-
-
-def check_instance_type(instance_type: str) -> None:
-    """Raise a UsageError unless SageMaker training knows this instance type."""
-    import difflib
-
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    known = model.shape_for("TrainingInstanceType").enum
-    if instance_type not in known:
-        close = difflib.get_close_matches(instance_type, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"Unknown SageMaker training instance type {instance_type!r}{hint}")
-
-
-def image_uri(framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str) -> str:
-    """The framework's training image for this region and instance type (offline)."""
-    from sagemaker.core import image_uris
-
-    name = framework.lower()
-    try:
-        version = estimator_kwargs.get("framework_version") or _newest_release(
-            image_uris.list_versions(name, image_scope="training")
-        )
-        py_version = estimator_kwargs.get("py_version") or image_uris.list_py_versions(
-            name, version, image_scope="training"
-        )[-1]
-        return str(
-            image_uris.retrieve(
-                framework=name,
-                region=region,
-                version=version,
-                py_version=py_version,
-                instance_type=instance_type,
-                image_scope="training",
-            )
-        )
-    except ValueError as error:
-        raise UsageError(
-            f"No {framework} training image for {instance_type} in {region}: {error}"
-        ) from None
-
-
-def _newest_release(versions: list[str]) -> str:
-    """The newest full release (x.y.z), not an alias such as x.y."""
-    from packaging.version import InvalidVersion, Version
-
-    def key(text: str) -> Version:
-        try:
-            return Version(text)
-        except InvalidVersion:
-            return Version("0")
-
-    full = [v for v in versions if v.count(".") == 2] or versions
-    return max(full, key=key)
+class SubmitError(RunError):
+    """A job could not be submitted; the launch then reports what it did before."""
 
 
 def launch_remote(
@@ -253,6 +84,7 @@ def launch_remote(
     session = boto_session or aws.make_session(settings.region)
     # Offline first: bad options or instance types fail before any AWS call.
     plan_remote(settings, session.region_name, "bucket", master_random_seed=0)
+    submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
@@ -275,12 +107,13 @@ def launch_remote(
 
     bundle = build_bundle(plan.experiment.benchmark)
     source_uri = upload_source(session, bucket, bundle)
-    trainer_session = sagemaker_session(session, bucket)
     submitted: list[str] = []
     for spec, attempts in todo:
+        # Names of resubmissions differ, so they never collide with the earlier job.
+        base = spec.name_prefix if attempts == 0 else f"{spec.name_prefix}-r{attempts + 1}"
         try:
-            name = submit_job(trainer_session, plan, spec, role, source_uri, attempts, say,
-                              backoff, sleep)  # fmt: skip
+            create = functools.partial(submitter.submit, plan, spec, base, role, source_uri)
+            name = _with_backoff(create, spec, say, backoff, sleep)
         except SubmitError as error:
             done = ", ".join(submitted) if submitted else "none"
             raise RunError(
@@ -294,8 +127,28 @@ def launch_remote(
     return plan, outcomes
 
 
-class SubmitError(RunError):
-    """A job could not be submitted; the launch then reports what it did before."""
+def _with_backoff(
+    create: Callable[[], str], spec: JobSpec, say: Say, backoff: Sequence[float],
+    sleep: Callable[[float], None],
+) -> str:  # fmt: skip
+    """Call `create`, waiting out throttling and resource limits along `backoff`."""
+    import botocore.exceptions
+
+    for attempt, delay in enumerate([*backoff, None]):
+        try:
+            return create()
+        except botocore.exceptions.ClientError as error:
+            code = aws.error_code(error)
+            if code not in aws.RETRYABLE_CODES or delay is None:
+                raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
+            say(
+                f"AWS answered {code} for {spec.run.name}; retrying in {delay:g}s "
+                f"(retry {attempt + 1} of {len(backoff)})"
+            )
+            sleep(delay)
+        except (botocore.exceptions.BotoCoreError, ValueError) as error:
+            raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
+    raise AssertionError("unreachable")
 
 
 def existing_jobs(session: Any, settings: RemoteSettings) -> dict[str, list[ExistingJob]]:
@@ -307,14 +160,13 @@ def existing_jobs(session: Any, settings: RemoteSettings) -> dict[str, list[Exis
     client = session.client("sagemaker")
     found: dict[str, list[ExistingJob]] = {}
     common = _common_prefix(sorted(prefixes))
-    name_pattern = re.compile(r"^(?P<prefix>.+?)(-r\d+)?-\d{14}$")
     with aws.calling("listing training jobs"):
         pages = client.get_paginator("list_training_jobs").paginate(
             NameContains=common, SortBy="CreationTime", SortOrder="Descending"
         )
         for page in pages:
             for summary in page["TrainingJobSummaries"]:
-                match = name_pattern.match(summary["TrainingJobName"])
+                match = JOB_NAME_PATTERN.match(summary["TrainingJobName"])
                 if match and match["prefix"] in prefixes:
                     found.setdefault(match["prefix"], []).append(
                         ExistingJob(
@@ -387,47 +239,75 @@ def sagemaker_session(boto_session: Any, bucket: str) -> Any:
     return Session(boto_session=boto_session, default_bucket=bucket, sagemaker_config=config)
 
 
-def submit_job(
-    trainer_session: Any,
-    plan: RemotePlan,
-    spec: JobSpec,
-    role: str,
-    source_uri: str,
-    attempts: int,
-    say: Say,
-    backoff: Sequence[float],
-    sleep: Callable[[float], None],
-) -> str:
-    """Create one training job, waiting out throttling; returns its name."""
-    import botocore.exceptions
-    from sagemaker.core.training.configs import (
-        CheckpointConfig,
-        Compute,
-        OutputDataConfig,
-        SourceCode,
-        StoppingCondition,
-        Tag,
-    )
-    from sagemaker.train import ModelTrainer
+class Submitter:
+    """Creates jobs: the first through the SDK's ModelTrainer, the others by reusing
+    the request the SDK sent (captured with a botocore event hook).
 
-    from hpobench.launchers.remote_entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
-    from hpobench.launchers.source_bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
+    The hook is registered on the boto3 session before any client exists, because
+    clients copy the session's event handlers when they are created.
+    """
 
-    base_name = spec.name_prefix if attempts == 0 else f"{spec.name_prefix}-r{attempts + 1}"
-    for attempt, delay in enumerate([*backoff, None]):
+    def __init__(self, boto_session: Any) -> None:
+        self.boto_session = boto_session
+        self.request: Optional[dict[str, Any]] = None
+        self.trainer_session: Any = None
+        self.client: Any = None
+        boto_session.events.register(
+            "before-parameter-build.sagemaker.CreateTrainingJob",
+            self._capture,
+            unique_id=f"hpobench-capture-{id(self)}",
+        )
+
+    def _capture(self, params: dict[str, Any], **kwargs: Any) -> None:
+        if self.request is None:
+            self.request = copy.deepcopy(params)
+
+    def submit(self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str) -> str:
+        """Create the job of `spec`; returns its name."""
+        if self.request is None:
+            return self._submit_with_sdk(plan, spec, base, role, source_uri)
+        request = copy.deepcopy(self.request)
+        name = f"{base}-{datetime.now().strftime('%Y%m%d%H%M%S')}"  # the SDK's scheme
+        request.update(
+            TrainingJobName=name,
+            HyperParameters=dict(spec.hyperparameters),
+            CheckpointConfig={"S3Uri": spec.results_uri, "LocalPath": CHECKPOINT_LOCAL_PATH},
+            Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()],
+        )
+        if self.client is None:
+            self.client = self.boto_session.client("sagemaker")
+        self.client.create_training_job(**request)
+        return name
+
+    def _submit_with_sdk(
+        self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str
+    ) -> str:
+        from sagemaker.core.training.configs import (
+            CheckpointConfig,
+            Compute,
+            OutputDataConfig,
+            SourceCode,
+            StoppingCondition,
+            Tag,
+        )
+        from sagemaker.train import ModelTrainer
+
+        from hpobench.launchers.remote_entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
+        from hpobench.launchers.source_bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
+
+        if self.trainer_session is None:
+            self.trainer_session = sagemaker_session(self.boto_session, plan.bucket)
         trainer = ModelTrainer(
             training_image=plan.image_uri,
             source_code=SourceCode(
                 source_dir=source_uri, entry_script=ENTRY_SCRIPT, requirements=REQUIREMENTS_FILE
             ),
             compute=Compute(instance_type=plan.instance_type, instance_count=1),
-            base_job_name=base_name,
+            base_job_name=base,
             role=role,
-            sagemaker_session=trainer_session,
+            sagemaker_session=self.trainer_session,
             hyperparameters=dict(spec.hyperparameters),
-            checkpoint_config=CheckpointConfig(
-                s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH
-            ),
+            checkpoint_config=CheckpointConfig(s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH),
             stopping_condition=StoppingCondition(max_runtime_in_seconds=spec.max_runtime),
             output_data_config=OutputDataConfig(
                 s3_output_path=f"s3://{plan.bucket}/{OUTPUT_PREFIX}/{plan.experiment.experiment_tag}"
@@ -439,24 +319,6 @@ def submit_job(
             },
             tags=[Tag(key=k, value=v) for k, v in spec.tags.items()],
         )
-        try:
-            trainer.train(wait=False, logs=False)
-        except botocore.exceptions.ClientError as error:
-            code = aws.error_code(error)
-            if code not in aws.RETRYABLE_CODES or delay is None:
-                raise SubmitError(
-                    f"Submitting {spec.run.name} failed: {aws.describe(error)}"
-                ) from None
-            say(
-                f"AWS answered {code} for {spec.run.name}; retrying in {delay:g}s "
-                f"(retry {attempt + 1} of {len(backoff)})"
-            )
-            sleep(delay)
-            continue
-        except (botocore.exceptions.BotoCoreError, ValueError) as error:
-            raise SubmitError(
-                f"Submitting {spec.run.name} failed: {aws.describe(error)}"
-            ) from None
+        trainer.train(wait=False, logs=False)
         # train(wait=False) returns nothing; the SDK keeps the job it created here.
         return str(trainer._latest_training_job.training_job_name)
-    raise AssertionError("unreachable")
