@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> None:
     puts: list[str] = []
     creates: list[dict] = []
     create_times: list[float] = []
+    finished_at: list[float] = []
     started: dict[str, float] = {}
     session.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"]))
     session.events.register(
@@ -73,13 +74,17 @@ def run(args: argparse.Namespace) -> None:
     )
     session.events.register("before-call.sagemaker.CreateTrainingJob",
                             lambda **_: started.__setitem__("t", time.perf_counter()))  # fmt: skip
-    session.events.register("after-call.sagemaker.CreateTrainingJob",
-                            lambda **_: create_times.append(time.perf_counter() - started["t"]))  # fmt: skip
+    def finished(**_: object) -> None:
+        finished_at.append(time.perf_counter())
+        create_times.append(finished_at[-1] - started["t"])
+
+    session.events.register("after-call.sagemaker.CreateTrainingJob", finished)
 
     import hpobench.launchers.sagemaker  # noqa: F401  (imports are not part of a launch)
     import sagemaker.train  # noqa: F401
 
     t0 = time.perf_counter()
+    start = t0
     _, outcomes = launch_remote(settings, say=print, boto_session=session)
     first = time.perf_counter() - t0
     submitted = sum(1 for o in outcomes if o.status == "submitted")
@@ -101,6 +106,9 @@ def run(args: argparse.Namespace) -> None:
 
     print(f"benchmark {benchmark}: {submitted} jobs submitted in one launch")
     print(f"  launch:                    {first:7.2f} s total, {first / max(submitted, 1):6.3f} s per job")
+    further = (finished_at[-1] - finished_at[0]) / max(len(finished_at) - 1, 1)
+    print(f"  until the first job (checks, listing, archive, SDK): {finished_at[0] - start:6.2f} s")
+    print(f"  each further job:          {further:6.3f} s")
     print(f"  CreateTrainingJob inside:  {statistics.median(create_times):6.3f} s median per call")
     print(f"  bare create_training_job:  {statistics.median(bare):6.3f} s median of {len(bare)} boto3 calls")
     print(f"  S3 uploads: source archive {len(source_uploads)} (shared by all jobs), "
