@@ -187,6 +187,9 @@ def test_relaunch_with_other_options_is_refused(aws, invoke):
     assert result.exit_code == 2, result.output
     assert re.search(r"Error: RS-0 of experiment 'opts' already has job opts-RS-0-\S+ with n_workers=2, "
                      r"not 1; use another --experiment-tag, or --force", result.output)  # fmt: skip
+    overridden = invoke(*args, "--set", "epochs=3")
+    assert overridden.exit_code == 2, overridden.output
+    assert 'with overrides=unset, not {"epochs": "3"}' in overridden.output
 
 
 def _failing_calls(session: boto3.Session, operation: str, code: str, times: int) -> list[int]:

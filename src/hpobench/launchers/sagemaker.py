@@ -201,15 +201,17 @@ def _recorded_master_seed(existing: dict[str, list[ExistingJob]]) -> Optional[in
 
 def _check_same_setup(job: ExistingJob, spec: JobSpec, plan: RemotePlan) -> None:
     """A job that exists may only stand in for the same experiment setup."""
+    from hpobench.launchers.remote_entry import OPTIONAL, REQUIRED
+
     recorded = job.hyperparameters
-    for key, wanted in spec.hyperparameters.items():
-        if key == "hpobench_version" or key not in recorded:
-            continue
-        if recorded[key] != wanted:
+    # An option left at its default is not sent at all, so compare missing keys too.
+    for key in [k for k in REQUIRED + OPTIONAL if k != "hpobench_version"]:
+        before, now = recorded.get(key), spec.hyperparameters.get(key)
+        if before != now:
             raise UsageError(
                 f"{spec.run.name} of experiment {plan.experiment.experiment_tag!r} already has "
-                f"job {job.name} with {key}={recorded[key]}, not {wanted}; use another "
-                "--experiment-tag, or --force to submit anyway"
+                f"job {job.name} with {key}={before or 'unset'}, not {now or 'unset'}; use "
+                "another --experiment-tag, or --force to submit anyway"
             )
 
 
