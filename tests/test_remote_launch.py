@@ -142,10 +142,13 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         assert job["CheckpointConfig"]["S3Uri"].startswith(f"s3://{MOTO_BUCKET}/syne-tune/study/")
 
 
-def test_relaunch_submits_nothing_new_and_force_resubmits(aws, invoke):
+def test_relaunch_submits_nothing_new_and_force_resubmits(aws, invoke, monkeypatch):
+    monkeypatch.setenv("HPOBENCH_ROLE", MOTO_ROLE)
+    monkeypatch.setenv("HPOBENCH_BUCKET", MOTO_BUCKET)
+
     def launch(*extra: str):
         return invoke("launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "again",
-                      "--method", "RS", "--role", MOTO_ROLE, "--bucket", MOTO_BUCKET, *extra)  # fmt: skip
+                      "--method", "RS", *extra)  # fmt: skip
 
     first = launch("--num-seeds", "2")
     assert first.exit_code == 0, first.output
@@ -210,18 +213,36 @@ def _failing_calls(session: boto3.Session, operation: str, code: str, times: int
 
 
 def test_submission_backs_off_on_resource_limits_and_says_so(aws):
+    # A role given by name is looked up in IAM.
+    arn = boto3.client("iam").create_role(RoleName="hpobench-runner", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     session = boto3.Session()
     calls = _failing_calls(session, "CreateTrainingJob", "ResourceLimitExceeded", times=2)
     said: list[str] = []
     slept: list[float] = []
     _, outcomes = launch_remote(
-        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="limits"),
+        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="limits",
+                  role="hpobench-runner"),
         say=said.append, backoff=(1.5, 3.0, 6.0), sleep=slept.append, boto_session=session,
     )  # fmt: skip
-    assert [o.status for o in outcomes] == ["submitted"]
-    assert len(calls) == 3 and slept == [1.5, 3.0]
-    assert said[0] == "AWS answered ResourceLimitExceeded for RS-0; retrying in 1.5s (retry 1 of 3)"
-    assert len(_jobs()) == 1
+    assert [o.status for o in outcomes] == ["submitted", "submitted"]
+    assert len(calls) == 4 and slept == [1.5, 3.0]
+    assert said == [
+        "AWS answered ResourceLimitExceeded for RS-0; retrying in 1.5s (retry 1 of 3)",
+        "AWS answered ResourceLimitExceeded for RS-0; retrying in 3s (retry 2 of 3)",
+    ]
+    jobs = _jobs()
+    assert len(jobs) == 2 and {job["RoleArn"] for job in jobs.values()} == {arn}
+
+
+def test_throttling_that_outlasts_the_back_off_fails_with_the_reason(aws):
+    session = boto3.Session()
+    _failing_calls(session, "CreateTrainingJob", "ThrottlingException", times=10)
+    said: list[str] = []
+    with pytest.raises(RunError, match=r"^Submitting RS-0 failed: .*ThrottlingException.*"
+                                       r"Submitted before the failure: none\."):  # fmt: skip
+        launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="slow"),
+                      say=said.append, backoff=(0.0, 0.0), sleep=lambda _: None, boto_session=session)  # fmt: skip
+    assert len(said) == 2 and not _jobs()
 
 
 def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(aws):
@@ -260,6 +281,7 @@ ERROR_CASES = [
     ({}, ["--instance-type", "ml.c5.3xlarge"], "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'"),
     ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type"),
     ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region"),
+    ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
 ]  # fmt: skip
 
 
