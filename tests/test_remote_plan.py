@@ -197,3 +197,23 @@ def test_dry_run_refuses_a_tag_the_container_driver_would_change(invoke):
                     "--experiment-tag", "1e5")  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "would reach the SageMaker job as '100000.0'" in result.output
+
+
+def test_one_hpobench_toml_serves_run_local_and_launch_remote(invoke, isolated, monkeypatch):
+    monkeypatch.delenv("HPOBENCH_RESULTS_ROOT")
+    (isolated / "work" / "hpobench.toml").write_text(
+        f'results_root = "{isolated / "from-toml"}"\nbucket = "toml-bucket"\nn_workers = 1\n'
+    )
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--method", "RS", "--dry-run",
+                    "--experiment-tag", "toml")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "s3://toml-bucket/syne-tune/toml/RS-0/" in result.output
+
+    from hpobench.settings import LocalSettings, RemoteSettings, load_settings
+
+    assert load_settings(LocalSettings).results_root == isolated / "from-toml"
+    assert load_settings(RemoteSettings).n_workers == 1
+    (isolated / "work" / "hpobench.toml").write_text('bucket = "b-b-b"\nnonsense = 1\n')
+    bad = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run")
+    assert bad.exit_code == 2
+    assert "Unknown setting 'nonsense' in hpobench.toml" in bad.output

@@ -64,7 +64,32 @@ class _LayeredSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, _CommandToml(settings_cls))
+
+
+class _CommandToml(TomlConfigSettingsSource):
+    """hpobench.toml may hold the settings of every command (e.g. `results_root` and
+    `bucket`); each command takes its own and ignores the others' known keys."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        self._own_cls = settings_cls  # _read_file runs inside the base __init__
+        super().__init__(settings_cls)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        own = set(self._own_cls.model_fields)
+        others = {name for cls in _settings_classes() for name in cls.model_fields} - own
+        return {k: v for k, v in data.items() if k not in others}
+
+
+def _settings_classes() -> list[type[BaseSettings]]:
+    found: list[type[BaseSettings]] = []
+    pending = list(_LayeredSettings.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 class ExperimentOptions(_LayeredSettings):
