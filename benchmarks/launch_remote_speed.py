@@ -23,8 +23,12 @@ import time
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--benchmark", default=None, help="default: the default benchmark, else mlp_digits")
-    parser.add_argument("--bare-calls", type=int, default=20, help="bare create_training_job calls to time")
+    parser.add_argument(
+        "--benchmark", default=None, help="default: the default benchmark, else mlp_digits"
+    )
+    parser.add_argument(
+        "--bare-calls", type=int, default=20, help="bare create_training_job calls to time"
+    )
     args = parser.parse_args()
 
     from moto.server import ThreadedMotoServer
@@ -68,12 +72,16 @@ def run(args: argparse.Namespace) -> None:
     create_times: list[float] = []
     finished_at: list[float] = []
     started: dict[str, float] = {}
-    session.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"]))
     session.events.register(
-        "before-parameter-build.sagemaker.CreateTrainingJob", lambda params, **_: creates.append(dict(params))
+        "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+    )
+    session.events.register(
+        "before-parameter-build.sagemaker.CreateTrainingJob",
+        lambda params, **_: creates.append(dict(params)),
     )
     session.events.register("before-call.sagemaker.CreateTrainingJob",
                             lambda **_: started.__setitem__("t", time.perf_counter()))  # fmt: skip
+
     def finished(**_: object) -> None:
         finished_at.append(time.perf_counter())
         create_times.append(finished_at[-1] - started["t"])
@@ -105,16 +113,24 @@ def run(args: argparse.Namespace) -> None:
         bare.append(time.perf_counter() - t0)
 
     print(f"benchmark {benchmark}: {submitted} jobs submitted in one launch")
-    print(f"  launch:                    {first:7.2f} s total, {first / max(submitted, 1):6.3f} s per job")
+    print(
+        f"  launch:                    {first:7.2f} s total, {first / max(submitted, 1):6.3f} s per job"
+    )
     further = (finished_at[-1] - finished_at[0]) / max(len(finished_at) - 1, 1)
     print(f"  until the first job (checks, listing, archive, SDK): {finished_at[0] - start:6.2f} s")
     print(f"  each further job:          {further:6.3f} s")
     print(f"  CreateTrainingJob inside:  {statistics.median(create_times):6.3f} s median per call")
-    print(f"  bare create_training_job:  {statistics.median(bare):6.3f} s median of {len(bare)} boto3 calls")
+    print(
+        f"  bare create_training_job:  {statistics.median(bare):6.3f} s median of {len(bare)} boto3 calls"
+    )
     print(f"  S3 uploads: source archive {len(source_uploads)} (shared by all jobs), "
           f"SDK driver files {other_uploads} ({other_uploads / max(submitted, 1):.1f} per job)")  # fmt: skip
-    print(f"  re-launch (all {sum(o.status == 'exists' for o in again)} jobs exist): {relaunch:6.2f} s, "
-          f"0 submitted" if not any(o.status == "submitted" for o in again) else "  re-launch submitted jobs!")
+    print(
+        f"  re-launch (all {sum(o.status == 'exists' for o in again)} jobs exist): {relaunch:6.2f} s, "
+        f"0 submitted"
+        if not any(o.status == "submitted" for o in again)
+        else "  re-launch submitted jobs!"
+    )
 
 
 if __name__ == "__main__":

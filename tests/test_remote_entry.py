@@ -64,7 +64,9 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
         HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
     )
     code = opt_ml / "input" / "data" / "code"
-    driver = opt_ml / "input" / "data" / "sm_drivers" / "distributed_drivers" / "basic_script_driver.py"
+    driver = (
+        opt_ml / "input" / "data" / "sm_drivers" / "distributed_drivers" / "basic_script_driver.py"
+    )
     result = subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     output = result.stdout + result.stderr
@@ -78,7 +80,11 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     assert len(tuner_dirs) == 1
     tuner_dir = tuner_dirs[0]
     assert tuner_dir.name.startswith("container-mlp_digits-1-")
-    assert {p.name for p in tuner_dir.iterdir()} >= {"results.csv.zip", "metadata.json", "tuner.dill"}
+    assert {p.name for p in tuner_dir.iterdir()} >= {
+        "results.csv.zip",
+        "metadata.json",
+        "tuner.dill",
+    }
     # Trial logs and checkpoints are not in the synced folder.
     assert not [p for p in checkpoints.rglob("*") if p.name in ("std.out", "std.err")]
     assert list((opt_ml / "trials").rglob("std.out"))

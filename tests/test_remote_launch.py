@@ -53,7 +53,10 @@ def _settings(**overrides) -> RemoteSettings:
 
 def _jobs() -> dict[str, dict]:
     client = boto3.client("sagemaker")
-    names = [s["TrainingJobName"] for s in client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]]
+    names = [
+        s["TrainingJobName"]
+        for s in client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+    ]
     return {name: client.describe_training_job(TrainingJobName=name) for name in names}
 
 
@@ -81,7 +84,9 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         assert float(hp["max_wallclock_time"]) == benchmark.max_wallclock_time
         assert int(hp["n_workers"]) == benchmark.n_workers
         spec = request["AlgorithmSpecification"]
-        assert spec["TrainingImage"].startswith(f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:")
+        assert spec["TrainingImage"].startswith(
+            f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:"
+        )
         processor = "gpu" if benchmark.instance_type.startswith(("ml.g", "ml.p")) else "cpu"
         assert f"-{processor}-py3" in spec["TrainingImage"]
         assert request["ResourceConfig"]["InstanceType"] == benchmark.instance_type
@@ -90,7 +95,9 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
             "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
             "LocalPath": "/opt/ml/checkpoints",
         }
-        assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(1.2 * benchmark.max_wallclock_time)
+        assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(
+            1.2 * benchmark.max_wallclock_time
+        )
         assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
             "hpobench:experiment": "study", "hpobench:benchmark": BENCHMARK,
             "hpobench:method": method, "hpobench:seed": str(seed),
@@ -106,7 +113,10 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
     shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
     assert all(other == shared[0] for other in shared[1:])
-    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in requests[0]["InputDataConfig"]}
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in requests[0]["InputDataConfig"]
+    }
     assert set(channels) == {"code", "sm_drivers"}
     assert spec["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK's driver runs the entry
 
@@ -129,8 +139,13 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
     names = {Requirement(line).name for line in requirements}
     script_file = benchmark.script_dir / "requirements.txt"
-    script_names = {Requirement(line).name for line in script_file.read_text().splitlines() if line.strip()}
-    own_names = {Requirement(line).name for line in hpobench_requirements()} - {"sagemaker", "boto3"}
+    script_names = {
+        Requirement(line).name for line in script_file.read_text().splitlines() if line.strip()
+    }
+    own_names = {Requirement(line).name for line in hpobench_requirements()} - {
+        "sagemaker",
+        "boto3",
+    }
     assert script_names <= names and own_names <= names
     assert len(requirements) == len(names)  # merged by name: each project once
 
@@ -214,7 +229,9 @@ def _failing_calls(session: boto3.Session, operation: str, code: str, times: int
 
 def test_submission_backs_off_on_resource_limits_and_says_so(aws):
     # A role given by name is looked up in IAM.
-    arn = boto3.client("iam").create_role(RoleName="hpobench-runner", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    arn = boto3.client("iam").create_role(
+        RoleName="hpobench-runner", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
     session = boto3.Session()
     calls = _failing_calls(session, "CreateTrainingJob", "ResourceLimitExceeded", times=2)
     said: list[str] = []
@@ -246,7 +263,9 @@ def test_throttling_that_outlasts_the_back_off_fails_with_the_reason(aws):
 
 
 def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(aws):
-    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=3, experiment_tag="half")
+    settings = _settings(
+        benchmark="mlp_digits", methods=("RS",), num_seeds=3, experiment_tag="half"
+    )
     session = boto3.Session()
     calls: list[int] = []
 
@@ -286,7 +305,9 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize("env, flags, message", ERROR_CASES)
-def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch, env, flags, message):
+def test_bad_setup_is_one_line_error_before_any_upload(
+    aws, invoke, monkeypatch, env, flags, message
+):
     for name, value in env.items():
         if value is None:
             monkeypatch.delenv(name)
@@ -295,7 +316,15 @@ def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch,
     given = {"--role": MOTO_ROLE, "--bucket": MOTO_BUCKET}
     for flag, value in zip(flags[::2], flags[1::2], strict=True):
         given[flag] = value
-    args = ["launch-remote", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "bad"]
+    args = [
+        "launch-remote",
+        "--benchmark",
+        "mlp_digits",
+        "--method",
+        "RS",
+        "--experiment-tag",
+        "bad",
+    ]
     for flag, value in given.items():
         if value is not None:
             args += [flag, value]

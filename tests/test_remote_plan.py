@@ -72,9 +72,13 @@ def test_requirements_are_merged_by_name_not_concatenated():
         ["torch>=2.2", "numpy>=1.24", "syne-tune==0.16.*", "tomli>=2.0; python_version < '3.11'"],
         ["Torch>=2.3", "numpy", "scikit_learn>=1.3", "syne-tune[extra]==0.16.*"],
     )
-    parsed = {Requirement(line).name.lower().replace("_", "-"): Requirement(line) for line in merged}
+    parsed = {
+        Requirement(line).name.lower().replace("_", "-"): Requirement(line) for line in merged
+    }
     assert len(merged) == len(parsed) == 5
-    assert parsed["torch"].specifier.contains("2.3.0") and not parsed["torch"].specifier.contains("2.2.5")
+    assert parsed["torch"].specifier.contains("2.3.0") and not parsed["torch"].specifier.contains(
+        "2.2.5"
+    )
     assert parsed["syne-tune"].extras == {"extra"}
     assert parsed["scikit-learn"].specifier.contains("1.3.0")
     assert str(parsed["tomli"].marker) == 'python_version < "3.11"'
@@ -94,7 +98,11 @@ def test_archive_filter_leaves_out_secrets_caches_and_environments(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("secret" if "keep" not in relative else "ok")
     copy_filtered(source, tmp_path / "out")
-    copied = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    copied = sorted(
+        p.relative_to(tmp_path / "out").as_posix()
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+    )
     assert copied == ["keep.py", "sub/keep.txt"]
 
 
@@ -114,7 +122,10 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_merged_requ
     by_name = [Requirement(line).name for line in requirements]
     assert len(by_name) == len(set(by_name))
     own = {Requirement(r).name for r in hpobench_requirements()} - {"sagemaker", "boto3"}
-    script = {Requirement(r).name for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()}
+    script = {
+        Requirement(r).name
+        for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()
+    }
     assert own | script == set(by_name)
     assert "sagemaker" not in by_name and "pydantic-settings" in by_name
 
@@ -181,14 +192,20 @@ def test_dry_run_rejects_an_unknown_instance_type(invoke):
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run",
                     "--instance-type", "ml.c5.3xlarge")  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'; did you mean" in result.output
+    assert (
+        "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'; did you mean"
+        in result.output
+    )
 
 
 def test_instance_type_that_is_not_one_is_refused(invoke):
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run",
                     "--instance-type", "g4dn.xlarge")  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "Error: Invalid --instance-type: 'g4dn.xlarge' is not a SageMaker instance type" in result.output
+    assert (
+        "Error: Invalid --instance-type: 'g4dn.xlarge' is not a SageMaker instance type"
+        in result.output
+    )
     assert "Traceback" not in result.output
 
 

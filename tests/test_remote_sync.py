@@ -49,8 +49,12 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
     assert f"{len(keys)} file(s) downloaded, 0 unchanged; runs: RS-0" in result.output
 
     # Same layout as run-local, file for file.
-    produced = sorted(p.relative_to(finished_run).as_posix() for p in finished_run.rglob("*") if p.is_file())
-    synced = sorted(p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file())
+    produced = sorted(
+        p.relative_to(finished_run).as_posix() for p in finished_run.rglob("*") if p.is_file()
+    )
+    synced = sorted(
+        p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file()
+    )
     assert synced == produced
     tuner_dir = layout.completed_tuner_dir(results_root / "synced" / "RS-0")
     assert tuner_dir is not None and tuner_dir.name.startswith("synced-mlp_digits-0-")
@@ -72,7 +76,9 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
     # A running job updates its results: only that file comes down again.
     changed = next(k for k in keys if k.endswith("/metadata.json"))
     time.sleep(1.1)  # S3 times have one-second resolution
-    boto3.client("s3").put_object(Bucket=MOTO_BUCKET, Key=changed, Body=b'{"hpobench_status": "complete", "x": 1}')
+    boto3.client("s3").put_object(
+        Bucket=MOTO_BUCKET, Key=changed, Body=b'{"hpobench_status": "complete", "x": 1}'
+    )
     third = invoke("sync", "--experiment-tag", "synced", "--bucket", MOTO_BUCKET)
     assert third.exit_code == 0, third.output
     assert f"1 file(s) downloaded, {len(keys) - 1} unchanged" in third.output

@@ -364,7 +364,9 @@ def launch_remote_command(
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Submit jobs even for (method, seed) runs that already have one."),
+        typer.Option(
+            "--force", help="Submit jobs even for (method, seed) runs that already have one."
+        ),
     ] = False,
 ) -> None:
     """Run each (method, seed) experiment as its own SageMaker training job.
@@ -405,7 +407,9 @@ def launch_remote_command(
             _launch(settings)
 
 
-def _jobs_table(plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None) -> Any:
+def _jobs_table(
+    plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None
+) -> Any:
     from hpobench.console import format_seconds, table
 
     rows = []
@@ -464,8 +468,12 @@ def _launch(settings: Any) -> None:
     skipped = len(outcomes) - submitted
     tag = plan.experiment.experiment_tag
     bucket_flag = f" --bucket {plan.bucket}" if settings.bucket else ""
-    lines = [f"Submitted {submitted} job(s); {skipped} already existed (--force submits them again)."]
-    lines.append(f"Results will appear under s3://{plan.bucket}/{RESULTS_PREFIX}/{tag}/ while the jobs run.")
+    lines = [
+        f"Submitted {submitted} job(s); {skipped} already existed (--force submits them again)."
+    ]
+    lines.append(
+        f"Results will appear under s3://{plan.bucket}/{RESULTS_PREFIX}/{tag}/ while the jobs run."
+    )
     lines.append(f"Fetch them with: hpobench sync --experiment-tag {tag}{bucket_flag}")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -494,7 +502,9 @@ def sync_command(
     ] = None,
     bucket: Annotated[
         Optional[str],
-        typer.Option(help="S3 bucket the jobs wrote to. (env: HPOBENCH_BUCKET; default: SageMaker's default bucket)"),
+        typer.Option(
+            help="S3 bucket the jobs wrote to. (env: HPOBENCH_BUCKET; default: SageMaker's default bucket)"
+        ),
     ] = None,
     region: Annotated[
         Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
@@ -512,8 +522,12 @@ def sync_command(
 
     with user_errors():
         # The same layers as the launchers: flags, HPOBENCH_* variables, hpobench.toml.
-        local = load_settings(LocalSettings, experiment_tag=experiment_tag, results_root=results_root)
-        remote = load_settings(RemoteSettings, experiment_tag=experiment_tag, bucket=bucket, region=region)
+        local = load_settings(
+            LocalSettings, experiment_tag=experiment_tag, results_root=results_root
+        )
+        remote = load_settings(
+            RemoteSettings, experiment_tag=experiment_tag, bucket=bucket, region=region
+        )
         report = sync_experiment(experiment_tag, local.results_root, remote.bucket, remote.region)
     console = _console()
     console.print(

@@ -105,7 +105,9 @@ def run_job(argv: list[str]) -> int:
         print(f"Error: {error}", file=sys.stderr)
         return error.exit_code
     for outcome in outcomes:
-        print(f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}")
+        print(
+            f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}"
+        )
     return 0
 
 

@@ -164,7 +164,9 @@ def check_instance_type(instance_type: str) -> None:
         raise UsageError(f"Unknown SageMaker training instance type {instance_type!r}{hint}")
 
 
-def image_uri(framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str) -> str:
+def image_uri(
+    framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str
+) -> str:
     """The framework's training image for this region and instance type (offline)."""
     from sagemaker.core import image_uris
 
@@ -173,9 +175,10 @@ def image_uri(framework: str, estimator_kwargs: dict[str, Any], region: str, ins
         version = estimator_kwargs.get("framework_version") or _newest_release(
             image_uris.list_versions(name, image_scope="training")
         )
-        py_version = estimator_kwargs.get("py_version") or image_uris.list_py_versions(
-            name, version, image_scope="training"
-        )[-1]
+        py_version = (
+            estimator_kwargs.get("py_version")
+            or image_uris.list_py_versions(name, version, image_scope="training")[-1]
+        )
         return str(
             image_uris.retrieve(
                 framework=name,

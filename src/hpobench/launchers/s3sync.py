@@ -49,7 +49,7 @@ def sync_experiment(
     with aws.calling(f"listing s3://{bucket}/{prefix}"):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                relative = _safe_relative(item["Key"][len(prefix):])
+                relative = _safe_relative(item["Key"][len(prefix) :])
                 if relative is None:
                     continue
                 runs.add(relative.parts[0])

@@ -140,7 +140,9 @@ def _with_backoff(
         except botocore.exceptions.ClientError as error:
             code = aws.error_code(error)
             if code not in aws.RETRYABLE_CODES or delay is None:
-                raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
+                raise SubmitError(
+                    f"Submitting {spec.run.name} failed: {aws.describe(error)}"
+                ) from None
             say(
                 f"AWS answered {code} for {spec.run.name}; retrying in {delay:g}s "
                 f"(retry {attempt + 1} of {len(backoff)})"
@@ -237,7 +239,10 @@ def sagemaker_session(boto_session: Any, bucket: str) -> Any:
     and the SDK's telemetry turned off."""
     from sagemaker.core.helper.session_helper import Session
 
-    config = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+    config = {
+        "SchemaVersion": "1.0",
+        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+    }
     return Session(boto_session=boto_session, default_bucket=bucket, sagemaker_config=config)
 
 
@@ -309,7 +314,9 @@ class Submitter:
             role=role,
             sagemaker_session=self.trainer_session,
             hyperparameters=dict(spec.hyperparameters),
-            checkpoint_config=CheckpointConfig(s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH),
+            checkpoint_config=CheckpointConfig(
+                s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH
+            ),
             stopping_condition=StoppingCondition(max_runtime_in_seconds=spec.max_runtime),
             output_data_config=OutputDataConfig(
                 s3_output_path=f"s3://{plan.bucket}/{OUTPUT_PREFIX}/{plan.experiment.experiment_tag}"
