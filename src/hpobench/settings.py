@@ -63,7 +63,32 @@ class _LayeredSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, _CommandToml(settings_cls))
+
+
+class _CommandToml(TomlConfigSettingsSource):
+    """hpobench.toml may hold the settings of every command (e.g. `results_root` and
+    `bucket`); each command takes its own and ignores the others' known keys."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        self._own_cls = settings_cls  # _read_file runs inside the base __init__
+        super().__init__(settings_cls)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        own = set(self._own_cls.model_fields)
+        others = {name for cls in _settings_classes() for name in cls.model_fields} - own
+        return {k: v for k, v in data.items() if k not in others}
+
+
+def _settings_classes() -> list[type[BaseSettings]]:
+    found: list[type[BaseSettings]] = []
+    pending = list(_LayeredSettings.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 class ExperimentOptions(_LayeredSettings):
@@ -159,3 +184,38 @@ def _one_line(error: ValidationError) -> str:
     if isinstance(value, (str, int, float)) and first["type"] != "value_error":
         return f"Invalid {flag} {value!r}: {message} {sources}"
     return f"Invalid {flag}: {message} {sources}"
+
+
+# SageMaker instance types look like ml.g4dn.12xlarge; the full list is checked
+# against botocore's service model when a launch is planned.
+INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class RemoteSettings(ExperimentOptions):
+    """Options of `hpobench launch-remote` on top of the experiment itself."""
+
+    instance_type: Optional[str] = Field(default=None, description="default: the benchmark's")
+    role: Optional[str] = None
+    bucket: Optional[str] = Field(default=None, description="default: SageMaker's default bucket")
+    region: Optional[str] = Field(default=None, description="default: the AWS default region")
+    dry_run: bool = False
+    force: bool = False
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not INSTANCE_TYPE_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a SageMaker instance type like ml.g4dn.12xlarge")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            value = value.removeprefix("s3://").rstrip("/")
+            if not BUCKET_PATTERN.match(value):
+                raise ValueError(
+                    f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')"
+                )
+        return value

@@ -1,0 +1,333 @@
+"""Submit one SageMaker training job per (method, seed).
+
+`launch_remote` checks credentials, role and bucket first, reuses jobs that
+already exist for the experiment, uploads the shared source archive once, and
+creates the missing jobs, backing off when AWS throttles or hits a limit.
+
+The SDK's `ModelTrainer` builds and submits the first job of a launch: it
+writes and uploads its container driver scripts (about two dozen files) and
+resolves its defaults, validating its config schema on every look-up (several
+seconds per job). Every job of a launch shares that driver code, image, source
+archive, instance type, role and limits, so the other jobs reuse the request the
+SDK sent, with their own name, hyperparameters, checkpoint path and tags.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Optional
+
+from hpobench.errors import RunError, UsageError
+from hpobench.launchers import aws
+from hpobench.launchers.plan import plan_experiment
+from hpobench.launchers.remote_plan import (
+    RESULTS_PREFIX,
+    JobSpec,
+    RemotePlan,
+    job_name_prefix,
+    plan_remote,
+)
+from hpobench.settings import RemoteSettings
+
+__all__ = ["RESULTS_PREFIX", "JobOutcome", "launch_remote", "plan_remote"]
+
+SOURCE_PREFIX = "hpobench/source"
+OUTPUT_PREFIX = "hpobench/output"
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+TRIALS_LOCAL_PATH = "/opt/ml/trials"  # not synced: trial logs and model checkpoints
+# Still running or done: a re-launch does not submit these again.
+KEEP_STATUSES = frozenset({"InProgress", "Completed", "Stopping"})
+DEFAULT_BACKOFF = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
+JOB_NAME_PATTERN = re.compile(r"^(?P<prefix>.+?)(-r\d+)?-\d{14}$")
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class JobOutcome:
+    """What a launch did with one planned job."""
+
+    spec: JobSpec
+    status: str  # "submitted" or "exists" (skipped)
+    job_name: str
+
+
+@dataclass
+class ExistingJob:
+    name: str
+    status: str
+    created: float = 0.0
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+
+
+class SubmitError(RunError):
+    """A job could not be submitted; the launch then reports what it did before."""
+
+
+def launch_remote(
+    settings: RemoteSettings,
+    say: Say = print,
+    backoff: Sequence[float] = DEFAULT_BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+    boto_session: Any = None,
+) -> tuple[RemotePlan, list[JobOutcome]]:
+    """Submit the experiment's missing jobs; returns the plan and what happened to each.
+
+    Credentials, role and bucket are checked before anything is uploaded.
+    """
+    session = boto_session or aws.make_session(settings.region)
+    # Offline first: bad options or instance types fail before any AWS call.
+    plan_remote(settings, session.region_name, "bucket", master_random_seed=0)
+    submitter = Submitter(session)  # before any client exists: see Submitter
+    role = aws.resolve_role(session, settings.role)
+    bucket = settings.bucket or aws.default_bucket(session)
+    aws.check_bucket(session, bucket)
+    existing = existing_jobs(session, settings)
+    recorded_seed = _recorded_master_seed(existing)
+    plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
+    todo: list[tuple[JobSpec, int]] = []
+    outcomes: list[JobOutcome] = []
+    for spec in plan.jobs:
+        previous = existing.get(spec.name_prefix, [])
+        kept = [job for job in previous if job.status in KEEP_STATUSES]
+        if kept and not settings.force:
+            _check_same_setup(kept[0], spec, plan)
+            outcomes.append(JobOutcome(spec, "exists", kept[0].name))
+            continue
+        todo.append((spec, len(previous)))
+    if not todo:
+        return plan, outcomes
+    from hpobench.launchers.source_bundle import build_bundle
+
+    bundle = build_bundle(plan.experiment.benchmark)
+    source_uri = upload_source(session, bucket, bundle)
+    submitted: list[str] = []
+    for spec, attempts in todo:
+        # Names of resubmissions differ, so they never collide with the earlier job.
+        base = spec.name_prefix if attempts == 0 else f"{spec.name_prefix}-r{attempts + 1}"
+        try:
+            create = functools.partial(submitter.submit, plan, spec, base, role, source_uri)
+            name = _with_backoff(create, spec, say, backoff, sleep)
+        except SubmitError as error:
+            done = ", ".join(submitted) if submitted else "none"
+            raise RunError(
+                f"{error}. Submitted before the failure: {done}. "
+                "Re-run the same command to submit the rest"
+            ) from None
+        submitted.append(name)
+        outcomes.append(JobOutcome(spec, "submitted", name))
+    order = {spec.name_prefix: i for i, spec in enumerate(plan.jobs)}
+    outcomes.sort(key=lambda o: order[o.spec.name_prefix])
+    return plan, outcomes
+
+
+def _with_backoff(
+    create: Callable[[], str], spec: JobSpec, say: Say, backoff: Sequence[float],
+    sleep: Callable[[float], None],
+) -> str:  # fmt: skip
+    """Call `create`, waiting out throttling and resource limits along `backoff`."""
+    import botocore.exceptions
+
+    for attempt, delay in enumerate([*backoff, None]):
+        try:
+            return create()
+        except botocore.exceptions.ClientError as error:
+            code = aws.error_code(error)
+            if code not in aws.RETRYABLE_CODES or delay is None:
+                raise SubmitError(
+                    f"Submitting {spec.run.name} failed: {aws.describe(error)}"
+                ) from None
+            say(
+                f"AWS answered {code} for {spec.run.name}; retrying in {delay:g}s "
+                f"(retry {attempt + 1} of {len(backoff)})"
+            )
+            sleep(delay)
+        except (botocore.exceptions.BotoCoreError, ValueError) as error:
+            raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
+    raise AssertionError("unreachable")
+
+
+def existing_jobs(session: Any, settings: RemoteSettings) -> dict[str, list[ExistingJob]]:
+    """Jobs already created for this experiment, by name prefix, newest first."""
+    experiment = plan_experiment(settings, master_random_seed=0)
+    prefixes = {
+        job_name_prefix(experiment.experiment_tag, run.method, run.seed) for run in experiment.runs
+    }
+    client = session.client("sagemaker")
+    found: dict[str, list[ExistingJob]] = {}
+    common = _common_prefix(sorted(prefixes))
+    with aws.calling("listing training jobs"):
+        pages = client.get_paginator("list_training_jobs").paginate(
+            NameContains=common, SortBy="CreationTime", SortOrder="Descending"
+        )
+        for page in pages:
+            for summary in page["TrainingJobSummaries"]:
+                match = JOB_NAME_PATTERN.match(summary["TrainingJobName"])
+                if match and match["prefix"] in prefixes:
+                    found.setdefault(match["prefix"], []).append(
+                        ExistingJob(
+                            summary["TrainingJobName"],
+                            summary["TrainingJobStatus"],
+                            created=summary["CreationTime"].timestamp(),
+                        )
+                    )
+        for jobs in found.values():
+            jobs.sort(key=lambda job: job.created, reverse=True)
+            kept = next((job for job in jobs if job.status in KEEP_STATUSES), None)
+            if kept is not None:
+                described = client.describe_training_job(TrainingJobName=kept.name)
+                kept.hyperparameters = dict(described.get("HyperParameters") or {})
+    return found
+
+
+def _common_prefix(names: list[str]) -> str:
+    import os
+
+    return os.path.commonprefix(names) if names else ""
+
+
+def _recorded_master_seed(existing: dict[str, list[ExistingJob]]) -> Optional[int]:
+    for jobs in existing.values():
+        for job in jobs:
+            seed = job.hyperparameters.get("random_seed")
+            if seed is not None and seed.isdigit():
+                return int(seed)
+    return None
+
+
+def _check_same_setup(job: ExistingJob, spec: JobSpec, plan: RemotePlan) -> None:
+    """A job that exists may only stand in for the same experiment setup."""
+    from hpobench.launchers.remote_entry import OPTIONAL, REQUIRED
+
+    recorded = job.hyperparameters
+    # An option left at its default is not sent at all, so compare missing keys too.
+    for key in [k for k in REQUIRED + OPTIONAL if k != "hpobench_version"]:
+        before, now = recorded.get(key), spec.hyperparameters.get(key)
+        if before != now:
+            raise UsageError(
+                f"{spec.run.name} of experiment {plan.experiment.experiment_tag!r} already has "
+                f"job {job.name} with {key}={before or 'unset'}, not {now or 'unset'}; use "
+                "another --experiment-tag, or --force to submit anyway"
+            )
+
+
+def upload_source(session: Any, bucket: str, bundle: Any) -> str:
+    """Upload the archive unless an identical one (same content hash) is already there."""
+    import botocore.exceptions
+
+    key = f"{SOURCE_PREFIX}/{bundle.file_name}"
+    s3 = session.client("s3")
+    with aws.calling(f"uploading the source archive to s3://{bucket}/{key}"):
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            s3.put_object(Bucket=bucket, Key=key, Body=bundle.data,
+                          Metadata={"sha256": bundle.sha256})  # fmt: skip
+    return f"s3://{bucket}/{key}"
+
+
+def sagemaker_session(boto_session: Any, bucket: str) -> Any:
+    """The SDK's session, with the bucket given (so it never guesses one through STS)
+    and the SDK's telemetry turned off."""
+    from sagemaker.core.helper.session_helper import Session
+
+    config = {
+        "SchemaVersion": "1.0",
+        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+    }
+    return Session(boto_session=boto_session, default_bucket=bucket, sagemaker_config=config)
+
+
+class Submitter:
+    """Creates jobs: the first through the SDK's ModelTrainer, the others by reusing
+    the request the SDK sent (captured with a botocore event hook).
+
+    The hook is registered on the boto3 session before any client exists, because
+    clients copy the session's event handlers when they are created.
+    """
+
+    def __init__(self, boto_session: Any) -> None:
+        self.boto_session = boto_session
+        self.request: Optional[dict[str, Any]] = None
+        self.trainer_session: Any = None
+        self.client: Any = None
+        boto_session.events.register(
+            "before-parameter-build.sagemaker.CreateTrainingJob",
+            self._capture,
+            unique_id=f"hpobench-capture-{id(self)}",
+        )
+
+    def _capture(self, params: dict[str, Any], **kwargs: Any) -> None:
+        if self.request is None:
+            self.request = copy.deepcopy(params)
+
+    def submit(self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str) -> str:
+        """Create the job of `spec`; returns its name."""
+        if self.request is None:
+            return self._submit_with_sdk(plan, spec, base, role, source_uri)
+        request = copy.deepcopy(self.request)
+        name = f"{base}-{datetime.now().strftime('%Y%m%d%H%M%S')}"  # the SDK's scheme
+        request.update(
+            TrainingJobName=name,
+            HyperParameters=dict(spec.hyperparameters),
+            CheckpointConfig={"S3Uri": spec.results_uri, "LocalPath": CHECKPOINT_LOCAL_PATH},
+            Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()],
+        )
+        if self.client is None:
+            self.client = self.boto_session.client("sagemaker")
+        self.client.create_training_job(**request)
+        return name
+
+    def _submit_with_sdk(
+        self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str
+    ) -> str:
+        from sagemaker.core.training.configs import (
+            CheckpointConfig,
+            Compute,
+            OutputDataConfig,
+            SourceCode,
+            StoppingCondition,
+            Tag,
+        )
+        from sagemaker.train import ModelTrainer
+
+        from hpobench.launchers.remote_entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
+        from hpobench.launchers.source_bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
+
+        if self.trainer_session is None:
+            self.trainer_session = sagemaker_session(self.boto_session, plan.bucket)
+        trainer = ModelTrainer(
+            training_image=plan.image_uri,
+            source_code=SourceCode(
+                source_dir=source_uri, entry_script=ENTRY_SCRIPT, requirements=REQUIREMENTS_FILE
+            ),
+            compute=Compute(instance_type=plan.instance_type, instance_count=1),
+            base_job_name=base,
+            role=role,
+            sagemaker_session=self.trainer_session,
+            hyperparameters=dict(spec.hyperparameters),
+            checkpoint_config=CheckpointConfig(
+                s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH
+            ),
+            stopping_condition=StoppingCondition(max_runtime_in_seconds=spec.max_runtime),
+            output_data_config=OutputDataConfig(
+                s3_output_path=f"s3://{plan.bucket}/{OUTPUT_PREFIX}/{plan.experiment.experiment_tag}"
+            ),
+            environment={
+                "PYTHONUNBUFFERED": "1",
+                CHECKPOINT_DIR_ENV: CHECKPOINT_LOCAL_PATH,
+                TRIALS_DIR_ENV: TRIALS_LOCAL_PATH,
+            },
+            tags=[Tag(key=k, value=v) for k, v in spec.tags.items()],
+        )
+        trainer.train(wait=False, logs=False)
+        # train(wait=False) returns nothing; the SDK keeps the job it created here.
+        return str(trainer._latest_training_job.training_job_name)

@@ -1,0 +1,341 @@
+"""launch-remote against a real moto server over HTTP: jobs, idempotence, --force,
+back-off, and the one-line errors raised before anything is uploaded."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import tarfile
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from conftest import MOTO_BUCKET, MOTO_REGION, MOTO_ROLE
+from packaging.requirements import Requirement
+
+from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+from hpobench.errors import RunError
+from hpobench.launchers.sagemaker import launch_remote
+from hpobench.launchers.source_bundle import hpobench_requirements
+from hpobench.settings import DEFAULT_METHODS, RemoteSettings
+
+# The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.
+BENCHMARK = DEFAULT_BENCHMARK or "mlp_digits"
+JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+class Recorder:
+    """Captures what a boto3 session sends (event hooks: nothing is patched)."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.create_requests: list[dict] = []
+        self.puts: list[str] = []
+        session.events.register("before-parameter-build.sagemaker.CreateTrainingJob", self._create)
+        session.events.register("before-parameter-build.s3.PutObject", self._put)
+
+    def _create(self, params: dict, **kwargs) -> None:
+        self.create_requests.append(dict(params))
+
+    def _put(self, params: dict, **kwargs) -> None:
+        self.puts.append(params["Key"])
+
+    def source_uploads(self) -> list[str]:
+        return [key for key in self.puts if key.startswith("hpobench/source/")]
+
+
+def _settings(**overrides) -> RemoteSettings:
+    values = dict(benchmark=BENCHMARK, num_seeds=5, experiment_tag="study", role=MOTO_ROLE,
+                  bucket=MOTO_BUCKET, random_seed=1234)  # fmt: skip
+    values.update(overrides)
+    return RemoteSettings(**values)
+
+
+def _jobs() -> dict[str, dict]:
+    client = boto3.client("sagemaker")
+    names = [
+        s["TrainingJobName"]
+        for s in client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+    ]
+    return {name: client.describe_training_job(TrainingJobName=name) for name in names}
+
+
+def test_launch_submits_one_job_per_method_and_seed(aws):
+    session = boto3.Session()
+    recorder = Recorder(session)
+    said: list[str] = []
+    plan, outcomes = launch_remote(_settings(), say=said.append, boto_session=session)
+    benchmark = get_benchmark(BENCHMARK)
+
+    assert [o.status for o in outcomes] == ["submitted"] * 20
+    requests = recorder.create_requests
+    assert len(requests) == 20
+    expected_runs = {(m, s) for m in DEFAULT_METHODS for s in range(5)}
+    seen_runs = set()
+    for request in requests:
+        hp = request["HyperParameters"]
+        method, seed = hp["method"], int(hp["seed"])
+        seen_runs.add((method, seed))
+        name = request["TrainingJobName"]
+        assert JOB_NAME.match(name) and name.startswith(f"study-{method}-{seed}-")
+        assert all(isinstance(v, str) for v in hp.values())
+        assert hp["experiment_tag"] == "study" and hp["benchmark"] == BENCHMARK
+        assert hp["random_seed"] == "1234"  # the master seed: the job derives 1234 + seed
+        assert float(hp["max_wallclock_time"]) == benchmark.max_wallclock_time
+        assert int(hp["n_workers"]) == benchmark.n_workers
+        spec = request["AlgorithmSpecification"]
+        assert spec["TrainingImage"].startswith(
+            f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:"
+        )
+        processor = "gpu" if benchmark.instance_type.startswith(("ml.g", "ml.p")) else "cpu"
+        assert f"-{processor}-py3" in spec["TrainingImage"]
+        assert request["ResourceConfig"]["InstanceType"] == benchmark.instance_type
+        assert request["ResourceConfig"]["InstanceCount"] == 1
+        assert request["CheckpointConfig"] == {
+            "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
+            "LocalPath": "/opt/ml/checkpoints",
+        }
+        assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(
+            1.2 * benchmark.max_wallclock_time
+        )
+        assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
+            "hpobench:experiment": "study", "hpobench:benchmark": BENCHMARK,
+            "hpobench:method": method, "hpobench:seed": str(seed),
+        }  # fmt: skip
+        assert request["RoleArn"] == MOTO_ROLE
+        # moto does not store Environment; the request carried it.
+        assert request["Environment"]["HPOBENCH_JOB_CHECKPOINT_DIR"] == "/opt/ml/checkpoints"
+        assert request["Environment"]["HPOBENCH_JOB_TRIALS_DIR"] == "/opt/ml/trials"
+    assert seen_runs == expected_runs
+    assert len({r["TrainingJobName"] for r in requests}) == 20
+    # Jobs differ only in what makes them one (method, seed); the rest is the request
+    # the SDK built for the first job.
+    per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
+    shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
+    assert all(other == shared[0] for other in shared[1:])
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in requests[0]["InputDataConfig"]
+    }
+    assert set(channels) == {"code", "sm_drivers"}
+    assert spec["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK's driver runs the entry
+
+    # One source archive, uploaded once, shared by every job; the SDK's driver
+    # scripts are uploaded once too, not once per job.
+    assert len(recorder.source_uploads()) == 1
+    driver_keys = [k for k in recorder.puts if k not in recorder.source_uploads()]
+    assert driver_keys and len(driver_keys) == len(set(driver_keys))
+    assert all(f"s3://{MOTO_BUCKET}/{k}".startswith(channels["sm_drivers"]) for k in driver_keys)
+    source_key = recorder.source_uploads()[0]
+    code_uris = {
+        channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for request in requests
+        for channel in request["InputDataConfig"]
+        if channel["ChannelName"] == "code"
+    }
+    assert code_uris == {f"s3://{MOTO_BUCKET}/{source_key}"}
+    body = boto3.client("s3").get_object(Bucket=MOTO_BUCKET, Key=source_key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
+    names = {Requirement(line).name for line in requirements}
+    script_file = benchmark.script_dir / "requirements.txt"
+    script_names = {
+        Requirement(line).name for line in script_file.read_text().splitlines() if line.strip()
+    }
+    own_names = {Requirement(line).name for line in hpobench_requirements()} - {
+        "sagemaker",
+        "boto3",
+    }
+    assert script_names <= names and own_names <= names
+    assert len(requirements) == len(names)  # merged by name: each project once
+
+    # What SageMaker (here: moto) now holds.
+    stored = _jobs()
+    assert len(stored) == 20
+    for job in stored.values():
+        assert job["ResourceConfig"]["InstanceType"] == benchmark.instance_type
+        assert job["CheckpointConfig"]["S3Uri"].startswith(f"s3://{MOTO_BUCKET}/syne-tune/study/")
+
+
+def test_relaunch_submits_nothing_new_and_force_resubmits(aws, invoke, monkeypatch):
+    monkeypatch.setenv("HPOBENCH_ROLE", MOTO_ROLE)
+    monkeypatch.setenv("HPOBENCH_BUCKET", MOTO_BUCKET)
+
+    def launch(*extra: str):
+        return invoke("launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "again",
+                      "--method", "RS", *extra)  # fmt: skip
+
+    first = launch("--num-seeds", "2")
+    assert first.exit_code == 0, first.output
+    assert "Submitted 2 job(s); 0 already existed" in first.output
+    assert f"s3://{MOTO_BUCKET}/syne-tune/again/" in first.output
+    assert f"hpobench sync --experiment-tag again --bucket {MOTO_BUCKET}" in first.output
+    jobs = _jobs()
+    assert len(jobs) == 2
+    master_seeds = {job["HyperParameters"]["random_seed"] for job in jobs.values()}
+    assert len(master_seeds) == 1  # drawn once for the whole experiment
+
+    again = launch("--num-seeds", "2")
+    assert again.exit_code == 0, again.output
+    assert "Submitted 0 job(s); 2 already existed" in again.output
+    assert _jobs().keys() == jobs.keys()
+
+    # A wider launch reuses the recorded master seed and adds only the new seed.
+    wider = launch("--num-seeds", "3")
+    assert wider.exit_code == 0, wider.output
+    assert "Submitted 1 job(s); 2 already existed" in wider.output
+    after = _jobs()
+    assert len(after) == 3
+    assert {job["HyperParameters"]["random_seed"] for job in after.values()} == master_seeds
+
+    forced = launch("--num-seeds", "1", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "Submitted 1 job(s); 0 already existed" in forced.output
+    final = _jobs()
+    assert len(final) == 4
+    rs0 = sorted(name for name in final if name.startswith("again-RS-0-"))
+    assert len(rs0) == 2 and any(name.startswith(rs0[0].rsplit("-", 1)[0] + "-r2-") for name in rs0)
+
+
+def test_relaunch_with_other_options_is_refused(aws, invoke):
+    args = ["launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "opts",
+            "--method", "RS", "--role", MOTO_ROLE, "--bucket", MOTO_BUCKET]  # fmt: skip
+    assert invoke(*args).exit_code == 0
+    result = invoke(*args, "--n-workers", "1")
+    assert result.exit_code == 2, result.output
+    assert re.search(r"Error: RS-0 of experiment 'opts' already has job opts-RS-0-\S+ with n_workers=2, "
+                     r"not 1; use another --experiment-tag, or --force", result.output)  # fmt: skip
+    overridden = invoke(*args, "--set", "epochs=3")
+    assert overridden.exit_code == 2, overridden.output
+    assert 'with overrides=unset, not {"epochs": "3"}' in overridden.output
+
+
+def _failing_calls(session: boto3.Session, operation: str, code: str, times: int) -> list[int]:
+    """Answer the first `times` calls of `operation` with an AWS error, before anything
+    is sent (a botocore before-call hook); later calls go to moto."""
+    calls: list[int] = []
+
+    def hook(model, **kwargs):
+        calls.append(1)
+        if len(calls) > times:
+            return None
+        response = AWSResponse("http://moto", 400, {}, None)
+        return response, {"Error": {"Code": code, "Message": f"{code} (injected)"},
+                          "ResponseMetadata": {"HTTPStatusCode": 400}}  # fmt: skip
+
+    session.events.register(f"before-call.sagemaker.{operation}", hook)
+    return calls
+
+
+def test_submission_backs_off_on_resource_limits_and_says_so(aws):
+    # A role given by name is looked up in IAM.
+    arn = boto3.client("iam").create_role(
+        RoleName="hpobench-runner", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    session = boto3.Session()
+    calls = _failing_calls(session, "CreateTrainingJob", "ResourceLimitExceeded", times=2)
+    said: list[str] = []
+    slept: list[float] = []
+    _, outcomes = launch_remote(
+        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="limits",
+                  role="hpobench-runner"),
+        say=said.append, backoff=(1.5, 3.0, 6.0), sleep=slept.append, boto_session=session,
+    )  # fmt: skip
+    assert [o.status for o in outcomes] == ["submitted", "submitted"]
+    assert len(calls) == 4 and slept == [1.5, 3.0]
+    assert said == [
+        "AWS answered ResourceLimitExceeded for RS-0; retrying in 1.5s (retry 1 of 3)",
+        "AWS answered ResourceLimitExceeded for RS-0; retrying in 3s (retry 2 of 3)",
+    ]
+    jobs = _jobs()
+    assert len(jobs) == 2 and {job["RoleArn"] for job in jobs.values()} == {arn}
+
+
+def test_throttling_that_outlasts_the_back_off_fails_with_the_reason(aws):
+    session = boto3.Session()
+    _failing_calls(session, "CreateTrainingJob", "ThrottlingException", times=10)
+    said: list[str] = []
+    with pytest.raises(RunError, match=r"^Submitting RS-0 failed: .*ThrottlingException.*"
+                                       r"Submitted before the failure: none\."):  # fmt: skip
+        launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="slow"),
+                      say=said.append, backoff=(0.0, 0.0), sleep=lambda _: None, boto_session=session)  # fmt: skip
+    assert len(said) == 2 and not _jobs()
+
+
+def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(aws):
+    settings = _settings(
+        benchmark="mlp_digits", methods=("RS",), num_seeds=3, experiment_tag="half"
+    )
+    session = boto3.Session()
+    calls: list[int] = []
+
+    def fail_third(model, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            response = AWSResponse("http://moto", 400, {}, None)
+            return response, {"Error": {"Code": "ValidationException", "Message": "bad (injected)"}}
+        return None
+
+    session.events.register("before-call.sagemaker.CreateTrainingJob", fail_third)
+    with pytest.raises(RunError) as failure:
+        launch_remote(settings, say=lambda _: None, backoff=(), boto_session=session)
+    message = str(failure.value)
+    assert message.startswith("Submitting RS-2 failed: An error occurred (ValidationException)")
+    assert "Submitted before the failure: half-RS-0-" in message and ", half-RS-1-" in message
+    assert message.endswith("Re-run the same command to submit the rest")
+    assert len(_jobs()) == 2
+
+    _, outcomes = launch_remote(settings, say=lambda _: None, boto_session=boto3.Session())
+    assert [o.status for o in outcomes] == ["exists", "exists", "submitted"]
+    assert len(_jobs()) == 3
+
+
+ERROR_CASES = [
+    ({"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, [],
+     "Error: No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+    ({}, ["--role", None], "Error: Missing SageMaker execution role; pass --role"),
+    ({}, ["--role", "no-such-role"], "Error: IAM role 'no-such-role' does not exist"),
+    ({}, ["--bucket", "missing-bucket"], "Error: S3 bucket 'missing-bucket' does not exist; create it"),
+    ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, [], "is not reachable"),
+    ({}, ["--instance-type", "ml.c5.3xlarge"], "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'"),
+    ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type"),
+    ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region"),
+    ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("env, flags, message", ERROR_CASES)
+def test_bad_setup_is_one_line_error_before_any_upload(
+    aws, invoke, monkeypatch, env, flags, message
+):
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    given = {"--role": MOTO_ROLE, "--bucket": MOTO_BUCKET}
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
+        given[flag] = value
+    args = [
+        "launch-remote",
+        "--benchmark",
+        "mlp_digits",
+        "--method",
+        "RS",
+        "--experiment-tag",
+        "bad",
+    ]
+    for flag, value in given.items():
+        if value is not None:
+            args += [flag, value]
+    result = invoke(*args)
+    assert result.exit_code in (1, 2), result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert message in lines[0]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", MOTO_REGION)
+    objects = boto3.client("s3").list_objects_v2(Bucket=MOTO_BUCKET).get("KeyCount", 0)
+    assert objects == 0 and not _jobs()
