@@ -1,0 +1,233 @@
+"""`hpobench launch-remote` and `hpobench sync`: experiments as SageMaker jobs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from hpobench.cli.common import stdout_console, user_errors
+from hpobench.cli.options import (
+    Benchmark,
+    ExperimentTag,
+    MaxNumEvaluations,
+    MaxWallclockTime,
+    Methods,
+    NumSeeds,
+    NWorkers,
+    Overrides,
+    RandomSeed,
+    StartSeed,
+    parse_set_options,
+)
+
+
+def launch_remote_command(
+    experiment_tag: ExperimentTag = None,
+    benchmark: Benchmark = None,
+    method: Methods = None,
+    num_seeds: NumSeeds = None,
+    start_seed: StartSeed = None,
+    n_workers: NWorkers = None,
+    max_wallclock_time: MaxWallclockTime = None,
+    max_num_evaluations: MaxNumEvaluations = None,
+    random_seed: RandomSeed = None,
+    overrides: Overrides = None,
+    instance_type: Annotated[
+        Optional[str],
+        typer.Option(help="SageMaker instance type of every job. Default: the benchmark's."),
+    ] = None,
+    role: Annotated[
+        Optional[str],
+        typer.Option(help="SageMaker execution role, ARN or name. (env: HPOBENCH_ROLE)"),
+    ] = None,
+    bucket: Annotated[
+        Optional[str],
+        typer.Option(
+            help="S3 bucket for sources and results. (env: HPOBENCH_BUCKET; "
+            "default: SageMaker's default bucket, sagemaker-REGION-ACCOUNT)"
+        ),
+    ] = None,
+    region: Annotated[
+        Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the jobs and their cost bound; call no AWS service."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Submit jobs even for (method, seed) runs that already have one."
+        ),
+    ] = False,
+) -> None:
+    """Run each (method, seed) experiment as its own SageMaker training job.
+
+    Example: [bold]hpobench launch-remote --benchmark mlp_digits --num-seeds 5 --role MyRole[/bold]
+
+    Each job runs [bold]run-local[/bold]'s launcher inside the container on the
+    benchmark's instance type and writes results to
+    s3://BUCKET/syne-tune/TAG/METHOD-SEED/; fetch them with [bold]hpobench sync[/bold].
+    AWS credentials, region and endpoints come from the standard AWS configuration.
+    Re-launching the same tag submits only the jobs that do not exist yet.
+    """
+    from hpobench.settings import RemoteSettings, load_settings
+
+    with user_errors():
+        settings = load_settings(
+            RemoteSettings,
+            experiment_tag=experiment_tag,
+            benchmark=benchmark,
+            methods=tuple(method) if method else None,
+            num_seeds=num_seeds,
+            start_seed=start_seed,
+            n_workers=n_workers,
+            max_wallclock_time=max_wallclock_time,
+            max_num_evaluations=max_num_evaluations,
+            random_seed=random_seed,
+            overrides=parse_set_options(overrides),
+            instance_type=instance_type,
+            role=role,
+            bucket=bucket,
+            region=region,
+            dry_run=dry_run or None,
+            force=force or None,
+        )
+        if settings.dry_run:
+            _launch_dry_run(settings)
+        else:
+            _launch(settings)
+
+
+def _jobs_table(
+    plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None
+) -> Any:
+    from hpobench.console import format_seconds, table
+
+    rows = []
+    for job in plan.jobs:
+        name = (names or {}).get(job.name_prefix, f"{job.name_prefix}-<time>")
+        row = [name, job.run.method, job.run.seed, plan.instance_type,
+               format_seconds(job.max_runtime), job.results_uri]  # fmt: skip
+        if statuses is not None:
+            row.insert(1, statuses.get(job.name_prefix, ""))
+        rows.append(row)
+    columns = ["job name", "method", "seed", "instance type", "max runtime", "results"]
+    if statuses is not None:
+        columns.insert(1, "status")
+    return table(f"SageMaker jobs of {plan.experiment.experiment_tag}", columns, rows)
+
+
+def _launch_dry_run(settings: Any) -> None:
+    from hpobench.launchers import aws
+    from hpobench.launchers.remote_plan import plan_remote
+
+    region = aws.resolve_region(settings.region) or "us-east-1"
+    bucket = settings.bucket or f"sagemaker-{region}-ACCOUNT"
+    plan = plan_remote(settings, region, bucket)
+    console = stdout_console()
+    console.print(_jobs_table(plan))
+    console.print(
+        f"Dry run: {len(plan.jobs)} job(s) of {plan.experiment.benchmark.name} on "
+        f"{plan.instance_type} in {region}, at most {plan.instance_hours_at_most:.2f} "
+        f"instance-hours; master random seed {plan.experiment.master_random_seed}; "
+        f"image {plan.image_uri}. Nothing was submitted.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _launch(settings: Any) -> None:
+    import logging
+
+    from hpobench.launchers.sagemaker import RESULTS_PREFIX, launch_remote
+
+    # The SDK logs every step (and warns about defaults it picks); hpobench prints
+    # its own summary, and AWS failures reach the user as one-line errors.
+    for name in ("sagemaker", "botocore", "boto3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    console = stdout_console()
+    err = _console_err()
+    plan, outcomes = launch_remote(settings, say=lambda line: err.print(line, markup=False))
+    names = {o.spec.name_prefix: o.job_name for o in outcomes}
+    statuses = {
+        o.spec.name_prefix: "submitted" if o.status == "submitted" else "exists (skipped)"
+        for o in outcomes
+    }
+    console.print(_jobs_table(plan, names, statuses))
+    submitted = sum(1 for o in outcomes if o.status == "submitted")
+    skipped = len(outcomes) - submitted
+    tag = plan.experiment.experiment_tag
+    bucket_flag = f" --bucket {plan.bucket}" if settings.bucket else ""
+    lines = [
+        f"Submitted {submitted} job(s); {skipped} already existed (--force submits them again)."
+    ]
+    lines.append(
+        f"Results will appear under s3://{plan.bucket}/{RESULTS_PREFIX}/{tag}/ while the jobs run."
+    )
+    lines.append(f"Fetch them with: hpobench sync --experiment-tag {tag}{bucket_flag}")
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _console_err() -> Any:
+    from rich.console import Console
+
+    return Console(file=sys.stderr, width=160)
+
+
+# ---------------------------------------------------------------- sync
+
+
+def sync_command(
+    experiment_tag: Annotated[
+        str, typer.Option(help="The experiment whose results to download.", show_default=False)
+    ],
+    results_root: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
+            show_default=False,
+        ),
+    ] = None,
+    bucket: Annotated[
+        Optional[str],
+        typer.Option(
+            help="S3 bucket the jobs wrote to. (env: HPOBENCH_BUCKET; default: SageMaker's default bucket)"
+        ),
+    ] = None,
+    region: Annotated[
+        Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
+    ] = None,
+) -> None:
+    """Download an experiment's results from S3 into the local results root.
+
+    Example: [bold]hpobench sync --experiment-tag resnet-cifar10[/bold]
+
+    Files land in RESULTS_ROOT/TAG/METHOD-SEED/, the layout [bold]run-local[/bold]
+    writes; re-running fetches only new or changed files.
+    """
+    from hpobench.launchers.s3sync import sync_experiment
+    from hpobench.settings import LocalSettings, RemoteSettings, load_settings
+
+    with user_errors():
+        # The same layers as the launchers: flags, HPOBENCH_* variables, hpobench.toml.
+        local = load_settings(
+            LocalSettings, experiment_tag=experiment_tag, results_root=results_root
+        )
+        remote = load_settings(
+            RemoteSettings, experiment_tag=experiment_tag, bucket=bucket, region=region
+        )
+        report = sync_experiment(experiment_tag, local.results_root, remote.bucket, remote.region)
+    console = stdout_console()
+    console.print(
+        f"Synced {report.source} -> {report.destination}: {len(report.downloaded)} file(s) "
+        f"downloaded, {report.unchanged} unchanged; runs: {', '.join(report.runs)}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,236 @@
+"""`hpobench status`, `results` and `plot`: what ran, which method won, curves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from hpobench.cli.common import stdout_console, user_errors
+from hpobench.errors import UsageError
+
+ResultsTag = Annotated[
+    str, typer.Option(help="Experiment tag to read: the folder RESULTS_ROOT/TAG.", show_default=False)
+]
+ResultsRoot = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Where results are read from. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
+        show_default=False,
+    ),
+]
+OutputFormat = Annotated[
+    str, typer.Option("--format", help="Output format: table, csv, json or markdown. (default: table)", show_default=False)
+]
+OutputFile = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+]
+IncludeIncomplete = Annotated[
+    bool,
+    typer.Option(
+        "--include-incomplete",
+        help="Also use seeds that did not complete (running, interrupted, failed) in the statistics.",
+    ),
+]
+
+
+def _results_root(results_root: Optional[Path], tag: str, output_format: Optional[str] = None) -> Path:
+    """The results root (flag > HPOBENCH_RESULTS_ROOT > hpobench.toml > default), tag checked."""
+    from hpobench.report import FORMATS
+    from hpobench.settings import LocalSettings, check_experiment_tag, load_settings
+
+    try:
+        check_experiment_tag(tag)
+    except ValueError as error:
+        raise UsageError(f"Invalid --experiment-tag: {error}") from None
+    if output_format is not None and output_format not in FORMATS:
+        raise UsageError(f"Invalid --format {output_format!r}: choose one of {', '.join(FORMATS)}")
+    return load_settings(LocalSettings, results_root=results_root).results_root
+
+
+def _emit(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+    except OSError as error:
+        raise UsageError(f"Cannot write {output} ({error.strerror or error}); pick another --output") from None
+    typer.echo(f"Wrote {output}", err=True)
+
+
+def _render_rich(renderables: list[Any], output: Optional[Path]) -> None:
+    """Rich tables on the terminal, or as plain text into --output."""
+    console = stdout_console()
+    if output is not None:
+        from rich.console import Console
+
+        console = Console(record=True, file=open(os.devnull, "w"), width=200, color_system=None)
+    for item in renderables:
+        console.print(item)
+    if output is not None:
+        _emit(console.export_text(), output)
+
+
+def status_command(
+    experiment_tag: ResultsTag,
+    results_root: ResultsRoot = None,
+    method: Annotated[
+        Optional[list[str]],
+        typer.Option("--method", help="Method expected; repeat for several. Default: every method found."),
+    ] = None,
+    num_seeds: Annotated[
+        Optional[int], typer.Option(help="Seeds expected: START_SEED, ..., START_SEED+NUM_SEEDS-1. Default: every seed found.")
+    ] = None,
+    start_seed: Annotated[int, typer.Option(help="First seed expected, with --num-seeds. (default: 0)", show_default=False)] = 0,
+    remote: Annotated[
+        bool,
+        typer.Option("--remote", help="Also show the SageMaker training-job state of each (method, seed)."),
+    ] = False,
+    output_format: OutputFormat = "table",
+    output: OutputFile = None,
+) -> None:
+    """Show the state of every expected run of an experiment.
+
+    One row per (benchmark, method, seed): complete, running, interrupted, failed,
+    no metadata, or missing; trials started and finished, best metric so far,
+    wall-clock used of the budget, results folder, and what is wrong with the
+    files if anything. Counts of each state at the bottom.
+
+    Example: [bold]hpobench status --experiment-tag mlp-digits --num-seeds 5[/bold]
+    """
+    from hpobench import report
+    from hpobench.results import load_experiment
+
+    with user_errors():
+        root = _results_root(results_root, experiment_tag, output_format)
+        if num_seeds is not None and num_seeds < 1:
+            raise UsageError(f"Invalid --num-seeds {num_seeds}: give a positive count")
+        seeds = list(range(start_seed, start_seed + num_seeds)) if num_seeds else None
+        jobs: dict[Any, Any] = {}
+        if remote:
+            from hpobench.methods import method_names
+            from hpobench.remote_status import remote_jobs
+
+            jobs = remote_jobs(experiment_tag, method_names())
+        experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=jobs)
+        records = report.status_records(experiment)
+        if remote:
+            for record in records:
+                job = jobs.get((record["method"], record["seed"]))
+                record["job"] = job.name if job else None
+                record["job_state"] = job.state if job else "no job"
+        counts = report.state_counts(experiment)
+        if output_format != "table":
+            _emit(report.render_status(records, counts, output_format), output)
+            return
+        from hpobench.console import status_table
+
+        title = f"Experiment {experiment_tag} ({root / experiment_tag})"
+        _render_rich([status_table(records, root, title), report.counts_line(records, counts)], output)
+
+
+def results_command(
+    experiment_tag: ResultsTag,
+    results_root: ResultsRoot = None,
+    target: Annotated[
+        Optional[float],
+        typer.Option(help="Metric value whose time to reach is measured. Default: RS's mean final best."),
+    ] = None,
+    include_incomplete: IncludeIncomplete = False,
+    output_format: OutputFormat = "table",
+    output: OutputFile = None,
+) -> None:
+    """Compare methods over seeds: final best, time to a target, average rank.
+
+    Per benchmark and method: complete seeds used, final best metric (mean,
+    standard error, median), median time to reach the target and how many seeds
+    reached it, average rank over time and at the end. Seeds that did not
+    complete are listed and left out unless [bold]--include-incomplete[/bold].
+
+    Incumbent rule: each seed's best-so-far metric against wall-clock time, then
+    mean and standard error across seeds on a common time grid (never the
+    running best of an average). The full rule is printed with the table.
+    """
+    from hpobench import report
+    from hpobench.aggregate import INCUMBENT_RULE, summarize
+    from hpobench.results import load_experiment
+
+    with user_errors():
+        root = _results_root(results_root, experiment_tag, output_format)
+        summaries = summarize(load_experiment(root, experiment_tag), target, include_incomplete)
+        if output_format != "table":
+            _emit(report.render_results(summaries, output_format), output)
+            return
+        from hpobench.console import results_table
+
+        records = report.results_records(summaries)
+        items: list[Any] = []
+        for summary in summaries:
+            rows = [r for r in records if r["benchmark"] == summary.benchmark]
+            title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
+            items += [results_table(rows, title), f"Target: {report.target_text(summary)}"]
+        _render_rich([*items, INCUMBENT_RULE], output)
+
+
+def plot_command(
+    experiment_tag: ResultsTag,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.", show_default=False)
+    ],
+    results_root: ResultsRoot = None,
+    log_time: Annotated[
+        bool, typer.Option("--log-time", help="Logarithmic time axis, curves sampled at log-spaced times.")
+    ] = False,
+    log_metric: Annotated[bool, typer.Option("--log-metric", help="Logarithmic metric axis.")] = False,
+    include_incomplete: IncludeIncomplete = False,
+    per_trial: Annotated[
+        bool,
+        typer.Option(
+            "--per-trial",
+            help="Learning curves (metric against resource) of every trial of one run; "
+            "needs --method and --seed.",
+        ),
+    ] = False,
+    method: Annotated[Optional[str], typer.Option(help="Method of the run, with --per-trial.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the run, with --per-trial.")] = None,
+) -> None:
+    """Draw anytime performance: best metric so far against wall-clock time.
+
+    One panel per benchmark, one line per method: the mean over seeds of each
+    seed's best-so-far curve, with a standard-error band. With
+    [bold]--per-trial --method M --seed S[/bold], the learning curve of every
+    trial of that run instead. The file format follows the extension.
+    """
+    from hpobench import plotting
+    from hpobench.results import load_experiment
+
+    with user_errors():
+        root = _results_root(results_root, experiment_tag)
+        plotting.check_output(output)
+        if per_trial:
+            if method is None or seed is None:
+                raise UsageError("--per-trial draws one run: give --method and --seed too")
+            runs = [
+                r
+                for r in load_experiment(root, experiment_tag).runs
+                if r.method == method and r.seed == seed and r.state != "missing"
+            ]
+            if not runs:
+                raise UsageError(f"No run {method}-{seed} in experiment {experiment_tag!r}; see `hpobench status`")
+            figure = plotting.learning_curves_figure(runs[0], log_metric)
+        else:
+            from hpobench.aggregate import summarize
+
+            summaries = summarize(
+                load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time
+            )
+            figure = plotting.anytime_figure(summaries, log_time, log_metric)
+        try:
+            plotting.save(figure, output)
+        except OSError as error:
+            raise UsageError(f"Cannot write {output} ({error.strerror or error}); pick another --output") from None
+        typer.echo(f"Wrote {output}")

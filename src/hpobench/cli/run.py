@@ -1,0 +1,134 @@
+"""`hpobench run-local`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from hpobench.cli.common import stdout_console, user_errors
+from hpobench.cli.options import (
+    Benchmark,
+    ExperimentTag,
+    MaxNumEvaluations,
+    MaxWallclockTime,
+    Methods,
+    NumSeeds,
+    NWorkers,
+    Overrides,
+    RandomSeed,
+    StartSeed,
+    parse_set_options,
+)
+from hpobench.errors import StoppedBySignal
+def run_local_command(
+    experiment_tag: ExperimentTag = None,
+    benchmark: Benchmark = None,
+    method: Methods = None,
+    num_seeds: NumSeeds = None,
+    start_seed: StartSeed = None,
+    n_workers: NWorkers = None,
+    max_wallclock_time: MaxWallclockTime = None,
+    max_num_evaluations: MaxNumEvaluations = None,
+    random_seed: RandomSeed = None,
+    overrides: Overrides = None,
+    results_root: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
+            show_default=False,
+        ),
+    ] = None,
+    num_gpus_per_trial: Annotated[
+        Optional[int], typer.Option(help="GPUs given to each trial, if there are GPUs. (default: 1)")
+    ] = None,
+    delete_checkpoints: Annotated[
+        bool,
+        typer.Option(
+            "--delete-checkpoints", help="Delete a trial's checkpoints once it is no longer needed."
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-run (method, seed) runs that already completed.")
+    ] = False,
+    backend: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Trial back-end: 'fast' forks each trial from a warm process that has "
+            "already imported the script's libraries; 'stock' is Syne Tune's LocalBackend, "
+            "a new Python per trial. (default: fast)",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")
+    ] = False,
+) -> None:
+    """Run HPO experiments on this machine, one Syne Tune tuner per (method, seed).
+
+    Example: [bold]hpobench run-local --benchmark mlp_digits --method ASHA --num-seeds 2[/bold]
+
+    Settings come from these flags, then HPOBENCH_* environment variables (e.g.
+    HPOBENCH_N_WORKERS=4), then an optional ./hpobench.toml, then defaults.
+    Re-running with the same experiment tag skips runs that already completed.
+    """
+    from hpobench.settings import LocalSettings, load_settings
+
+    with user_errors():
+        settings = load_settings(
+            LocalSettings,
+            experiment_tag=experiment_tag,
+            benchmark=benchmark,
+            methods=tuple(method) if method else None,
+            num_seeds=num_seeds,
+            start_seed=start_seed,
+            n_workers=n_workers,
+            max_wallclock_time=max_wallclock_time,
+            max_num_evaluations=max_num_evaluations,
+            random_seed=random_seed,
+            overrides=parse_set_options(overrides),
+            results_root=results_root,
+            num_gpus_per_trial=num_gpus_per_trial,
+            # Unset flags stay None, so the environment and hpobench.toml can set them.
+            delete_checkpoints=delete_checkpoints or None,
+            force=force or None,
+            backend=backend,
+        )
+        _run_local(settings, verbose)
+
+
+def _run_local(settings: Any, verbose: bool) -> None:
+    import logging
+
+    from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
+    from hpobench.console import outcomes_table, progress_for
+    from hpobench.launchers.local import Interrupted, run_local
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        # Syne Tune warns about harmless defaults (no GPU found, unused kwargs).
+        logging.getLogger("syne_tune").setLevel(logging.ERROR)
+    console = stdout_console()
+    progress = progress_for(console)
+    try:
+        outcomes = run_local(settings, observer=progress, command_line=sys.argv, verbose=verbose)
+    except KeyboardInterrupt:
+        raise StoppedBySignal(
+            "Interrupted (Ctrl-C); finished runs and the results so far are kept", 130
+        ) from None
+    except Interrupted as stop:
+        cause = "Interrupted (Ctrl-C)" if stop.code == 130 else "Stopped by SIGTERM"
+        raise StoppedBySignal(
+            f"{cause}; finished runs and the results so far are kept", int(stop.code)
+        ) from None
+    finally:
+        progress.stop()
+    benchmark = get_benchmark(settings.benchmark or DEFAULT_BENCHMARK)
+    console.print(outcomes_table(outcomes, benchmark.metric, benchmark.mode))
+    if all(o.status == "skipped" for o in outcomes):
+        console.print("Every run had already completed; nothing to do (pass --force to re-run).")
