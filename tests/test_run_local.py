@@ -132,6 +132,7 @@ def test_same_random_seed_reproduces_the_suggestions(invoke, results_root):
     for tag, seed in (("rep-a", "5"), ("rep-b", "5"), ("rep-c", "6")):
         result = invoke(*base, "--experiment-tag", tag, "--random-seed", seed)
         assert result.exit_code == 0, result.output
+    assert not Path("std.out").exists()  # Syne Tune's GPU probe must not litter the cwd
     a, b, c = (_configs(results_root, tag) for tag in ("rep-a", "rep-b", "rep-c"))
     common = min(len(a), len(b))
     assert common >= 2

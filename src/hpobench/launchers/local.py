@@ -321,7 +321,28 @@ def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
         delete_checkpoints=settings.delete_checkpoints,
         num_gpus_per_trial=settings.num_gpus_per_trial,
     )
+    # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
+    # output to ./std.out in the user's working directory.
+    backend._prepare_for_schedule(num_gpus=count_gpus())
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
+
+
+def count_gpus() -> int:
+    """GPUs that `nvidia-smi --list-gpus` lists; 0 without NVIDIA's tools or GPUs.
+
+    Asks nvidia-smi rather than torch so this process never initializes CUDA.
+    """
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    if listed.returncode != 0:
+        return 0
+    return sum(1 for line in listed.stdout.splitlines() if line.startswith("GPU "))
 
 
 def _finish(
