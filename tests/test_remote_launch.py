@@ -140,7 +140,9 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     names = {Requirement(line).name for line in requirements}
     script_file = benchmark.script_dir / "requirements.txt"
     script_names = {
-        Requirement(line).name for line in script_file.read_text().splitlines() if line.strip()
+        Requirement(line).name
+        for line in script_file.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     }
     own_names = {Requirement(line).name for line in hpobench_requirements()} - {
         "sagemaker",
