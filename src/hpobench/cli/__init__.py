@@ -28,7 +28,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="rich",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,  # never print credentials in a traceback
+    # Plain tracebacks for unexpected errors: no locals (credentials), no rich.traceback import.
+    pretty_exceptions_enable=False,
     add_completion=False,
 )
 list_app = typer.Typer(
