@@ -91,7 +91,6 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     from syne_tune.backend import LocalBackend
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.benchmarks.space import to_syne_tune_space
     from hpobench.launchers import local
     from hpobench.launchers.callbacks import QuietTunerLogger
     from hpobench.launchers.fast_backend import FastLocalBackend
@@ -100,17 +99,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     benchmark = get_benchmark("mlp_digits")
     np.random.seed(args.seed)
     random.seed(args.seed)
-    scheduler = get_method("ASHA").build(
-        MethodArguments(
-            config_space=to_syne_tune_space(benchmark.config_space),
-            metric=benchmark.metric,
-            mode=benchmark.mode,
-            resource_attr=benchmark.resource_attr,
-            max_resource=int(benchmark.max_resource),
-            random_seed=args.seed,
-            points_to_evaluate=benchmark.points_to_evaluate,
-        )
-    )
+    scheduler = get_method("ASHA").build(MethodArguments.for_benchmark(benchmark, args.seed))
     backend_class = timed(FastLocalBackend if kind == "fast" else LocalBackend)
     backend = backend_class(entry_point=str(script))
     os.environ["SYNETUNE_FOLDER"] = str(root)

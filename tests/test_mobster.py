@@ -8,21 +8,12 @@ from datetime import datetime
 import numpy as np
 
 from hpobench.benchmarks import get_benchmark
-from hpobench.benchmarks.space import to_syne_tune_space
 from hpobench.methods import MethodArguments, get_method
 from hpobench.mobster_searcher import ObservedBoTorchSearcher
 
 
 def _arguments() -> MethodArguments:
-    benchmark = get_benchmark("mlp_digits")
-    return MethodArguments(
-        config_space=to_syne_tune_space(benchmark.config_space),
-        metric=benchmark.metric,
-        mode=benchmark.mode,
-        resource_attr=benchmark.resource_attr,
-        max_resource=benchmark.max_resource,
-        random_seed=7,
-    )
+    return MethodArguments.for_benchmark(get_benchmark("mlp_digits"), random_seed=7)
 
 
 def _objective(config: dict, epoch: int) -> float:

@@ -75,16 +75,7 @@ def test_method_builds_a_scheduler_for_every_benchmark(name):
 
     for benchmark_name in benchmark_names():
         benchmark = get_benchmark(benchmark_name)
-        scheduler = METHODS[name].build(
-            MethodArguments(
-                config_space=to_syne_tune_space(benchmark.config_space),
-                metric=benchmark.metric,
-                mode=benchmark.mode,
-                resource_attr=benchmark.resource_attr,
-                max_resource=benchmark.max_resource,
-                random_seed=1,
-            )
-        )
+        scheduler = METHODS[name].build(MethodArguments.for_benchmark(benchmark, random_seed=1))
         assert isinstance(scheduler, TrialScheduler)
         assert scheduler.metric_mode() == benchmark.mode
         suggestion = scheduler.suggest()

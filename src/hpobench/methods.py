@@ -28,6 +28,21 @@ class MethodArguments:
     def do_minimize(self) -> bool:
         return self.mode == "min"
 
+    @classmethod
+    def for_benchmark(cls, benchmark: Any, random_seed: int) -> MethodArguments:
+        """The arguments that tune `benchmark` (a BenchmarkDefinition); imports Syne Tune."""
+        from hpobench.benchmarks.space import to_syne_tune_space
+
+        return cls(
+            config_space=to_syne_tune_space(benchmark.config_space),
+            metric=benchmark.metric,
+            mode=benchmark.mode,
+            resource_attr=benchmark.resource_attr,
+            max_resource=int(benchmark.max_resource),
+            random_seed=random_seed,
+            points_to_evaluate=benchmark.points_to_evaluate,
+        )
+
 
 @dataclass(frozen=True)
 class MethodSpec:

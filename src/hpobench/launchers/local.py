@@ -236,7 +236,6 @@ def _run_one(
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.results_callback import StoreResultsCallback
 
-    from hpobench.benchmarks.space import to_syne_tune_space
     from hpobench.launchers.callbacks import ProgressCallback, QuietTunerLogger
     from hpobench.methods import MethodArguments, get_method
 
@@ -244,17 +243,7 @@ def _run_one(
     # Samplers draw from numpy's global generator, not only from their own seed.
     np.random.seed(run.random_seed)
     random.seed(run.random_seed)
-    scheduler = get_method(run.method).build(
-        MethodArguments(
-            config_space=to_syne_tune_space(benchmark.config_space),
-            metric=benchmark.metric,
-            mode=benchmark.mode,
-            resource_attr=benchmark.resource_attr,
-            max_resource=int(benchmark.max_resource),
-            random_seed=run.random_seed,
-            points_to_evaluate=benchmark.points_to_evaluate,
-        )
-    )
+    scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
     backend, poll_interval = make_backend(settings, str(benchmark.script_path))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     with _synetune_folder(settings.results_root):
