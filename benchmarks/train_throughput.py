@@ -80,6 +80,7 @@ def on_device_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer, _ = script.build_optimizer(model, argparse.Namespace(lr=0.05, momentum=0.9, weight_decay=5e-4))
+    script.graph_training_step(model, data, args.batch_size)  # as the script does on CUDA
     generator = torch.Generator(device=device).manual_seed(0)
     n_warm = args.warmup * args.batch_size
     warm = torch.arange(n_warm, device=device)

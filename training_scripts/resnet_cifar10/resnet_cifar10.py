@@ -260,8 +260,35 @@ def autocast(device: Any) -> Any:
     import torch
 
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        # No weight-cast cache: one forward per region, and CUDA graphs require it off.
+        return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
     return contextlib.nullcontext()
+
+
+def graph_training_step(model: Any, data: DeviceData, batch_size: int) -> None:
+    """On CUDA, capture the model's training forward and backward at `batch_size`
+    as CUDA graphs: one launch replays a few hundred kernels, which would
+    otherwise leave the GPU waiting on Python at small image sizes. Batches of
+    another size (the last, partial one) run eagerly with the same parameters.
+    """
+    import types
+
+    import torch
+
+    if data.device.type != "cuda" or batch_size > len(data.labels):
+        return
+    eager_forward = types.MethodType(type(model).forward, model)
+    # Capturing runs a few warm-up passes; keep BatchNorm's running statistics as they were.
+    buffers = {name: value.clone() for name, value in model.named_buffers()}
+    model.train()
+    sample = data.normalize(data.images[:batch_size])
+    with autocast(data.device):
+        torch.cuda.make_graphed_callables(model, (sample,))
+    with torch.no_grad():
+        for name, value in model.named_buffers():
+            value.copy_(buffers[name])
+    model.eager_forward = eager_forward
+    model.graphed_batch_size = batch_size
 
 
 def train_epoch(
@@ -273,11 +300,13 @@ def train_epoch(
 
     model.train()
     order = indices[torch.randperm(len(indices), device=data.device, generator=generator)]
+    graphed = getattr(model, "graphed_batch_size", None)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
         inputs = data.augmented(index, generator)
+        forward = model if graphed in (None, len(index)) else model.eager_forward
         with autocast(data.device):
-            loss = F.cross_entropy(model(inputs), data.labels[index])
+            loss = F.cross_entropy(forward(inputs), data.labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -369,6 +398,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         generator.set_state(state["generator"])
         first_epoch = state["epoch"] + 1
 
+    graph_training_step(model, data, args.batch_size)
     report = Reporter()
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
