@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,9 +29,19 @@ def run_dir(results_root: Path, experiment_tag: str, run_name: str) -> Path:
     return results_root / experiment_tag / run_name
 
 
-def tuner_name(experiment_tag: str, benchmark: str, method: str, seed: int) -> str:
-    """The Syne Tune tuner name; Syne Tune appends a timestamp to its last part."""
-    return f"{experiment_tag}/{method}-{seed}/{experiment_tag}-{benchmark}-{seed}"
+def tuner_name(
+    experiment_tag: str, benchmark: str, method: str, seed: int, now: Optional[float] = None
+) -> str:
+    """The tuner's name, timestamp included, relative to the results root.
+
+    Syne Tune's own suffixing would cut the whole name to 63 characters, dropping
+    the seed or more of the folder name for any but the shortest tags, so the
+    timestamp (in Syne Tune's format) is added here instead.
+    """
+    moment = time.time() if now is None else now
+    milliseconds = int(moment * 1000) % 1000
+    timestamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(moment)) + f"-{milliseconds:03d}"
+    return f"{experiment_tag}/{method}-{seed}/{experiment_tag}-{benchmark}-{seed}-{timestamp}"
 
 
 def tuner_dirs(path: Path) -> list[Path]:

@@ -262,6 +262,7 @@ def _run_one(
             results_update_interval=RESULTS_SAVE_INTERVAL,
             max_failures=MAX_FAILED_TRIALS,
             tuner_name=name,
+            suffix_tuner_name=False,  # the name has its timestamp already
             callbacks=[
                 StoreResultsCallback(),
                 ProgressCallback(observer, benchmark.metric, benchmark.mode, plan.max_wallclock_time),
