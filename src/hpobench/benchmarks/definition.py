@@ -65,7 +65,3 @@ class BenchmarkDefinition(BaseModel):
     def fixed_entries(self) -> dict[str, Any]:
         """The config entries that are not searched (what `--set` may override)."""
         return {k: v for k, v in self.config_space.items() if not is_domain(v)}
-
-    def searched_entries(self) -> dict[str, Any]:
-        """The config entries that an HPO method searches over."""
-        return {k: v for k, v in self.config_space.items() if is_domain(v)}

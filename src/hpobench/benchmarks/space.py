@@ -13,10 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Domain(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """A searched entry; each kind converts itself with `to_syne_tune()`."""
 
-    def describe(self) -> str:
-        raise NotImplementedError
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Uniform(_Domain):
@@ -36,9 +35,6 @@ class Uniform(_Domain):
 
         return uniform(self.lower, self.upper)
 
-    def describe(self) -> str:
-        return f"uniform({self.lower:g}, {self.upper:g})"
-
 
 class LogUniform(Uniform):
     """A float drawn uniformly on a log scale from [lower, upper]."""
@@ -55,9 +51,6 @@ class LogUniform(Uniform):
         from syne_tune.config_space import loguniform
 
         return loguniform(self.lower, self.upper)
-
-    def describe(self) -> str:
-        return f"loguniform({self.lower:g}, {self.upper:g})"
 
 
 class RandInt(_Domain):
@@ -77,9 +70,6 @@ class RandInt(_Domain):
 
         return randint(self.lower, self.upper)
 
-    def describe(self) -> str:
-        return f"randint({self.lower}, {self.upper})"
-
 
 class LogRandInt(RandInt):
     """An integer drawn on a log scale from [lower, upper] (both included)."""
@@ -96,9 +86,6 @@ class LogRandInt(RandInt):
         from syne_tune.config_space import lograndint
 
         return lograndint(self.lower, self.upper)
-
-    def describe(self) -> str:
-        return f"lograndint({self.lower}, {self.upper})"
 
 
 class Choice(_Domain):
@@ -117,9 +104,6 @@ class Choice(_Domain):
         from syne_tune.config_space import choice
 
         return choice(list(self.categories))
-
-    def describe(self) -> str:
-        return "choice(" + ", ".join(map(str, self.categories)) + ")"
 
 
 def _check_bounds(lower: float, upper: float) -> None:
@@ -145,8 +129,3 @@ def to_syne_tune_space(space: dict[str, ConfigEntry]) -> dict[str, Any]:
         name: entry.to_syne_tune() if is_domain(entry) else entry
         for name, entry in space.items()
     }
-
-
-def describe_entry(entry: ConfigEntry) -> str:
-    """A short human-readable rendering of one entry."""
-    return entry.describe() if is_domain(entry) else repr(entry)
