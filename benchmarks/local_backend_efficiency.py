@@ -91,9 +91,9 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     from syne_tune.backend import LocalBackend
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.launchers import local
-    from hpobench.launchers.callbacks import QuietTunerLogger
-    from hpobench.launchers.fast_backend import FastLocalBackend
+    from hpobench.local import launcher as local
+    from hpobench.local.callbacks import QuietTunerLogger
+    from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.methods import MethodArguments, get_method
 
     benchmark = get_benchmark("mlp_digits")

@@ -24,7 +24,7 @@ TOY_TAG = "toy"
 @functools.lru_cache(maxsize=None)
 def make_real_experiment(root: Path) -> Path:
     """Tiny real runs: mlp_digits, RS and ASHA, 2 seeds, 3 epochs, 6 results each."""
-    from hpobench.launchers.local import run_local
+    from hpobench.local.launcher import run_local
     from hpobench.settings import LocalSettings, load_settings
 
     settings = load_settings(

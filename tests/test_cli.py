@@ -104,7 +104,7 @@ def test_bad_input_is_one_line_with_the_fix(invoke, args, message):
 
 
 def test_without_benchmark_the_default_is_resnet_cifar10(invoke):
-    from hpobench.launchers.plan import plan_experiment
+    from hpobench.plan import plan_experiment
     from hpobench.settings import LocalSettings, load_settings
 
     plan = plan_experiment(load_settings(LocalSettings, methods=("RS",)))

@@ -19,8 +19,8 @@ from typing import Any
 import psutil
 import pytest
 
-from hpobench.launchers.fast_backend import FastLocalBackend
-from hpobench.launchers.fork_server import script_imports
+from hpobench.local.forkserver.backend import FastLocalBackend
+from hpobench.local.forkserver.server import script_imports
 
 ASSETS = Path(__file__).parent / "assets"
 PROBE = ASSETS / "probe.py"
@@ -218,7 +218,7 @@ def test_fork_server_ends_when_the_tuner_dies_hard(tmp_path):
     """SIGKILL leaves no cleanup code running: the server sees its stdin close."""
     code = f"""
 import time
-from hpobench.launchers.fast_backend import FastLocalBackend
+from hpobench.local.forkserver.backend import FastLocalBackend
 backend = FastLocalBackend(entry_point={str(PROBE)!r})
 backend.set_path({str(tmp_path / "trials")!r})
 backend.start_trial({{"mode": "sleep"}})

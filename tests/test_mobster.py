@@ -9,7 +9,7 @@ import numpy as np
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import MethodArguments, get_method
-from hpobench.mobster_searcher import ObservedBoTorchSearcher
+from hpobench.methods.mobster_searcher import ObservedBoTorchSearcher
 
 
 def _arguments() -> MethodArguments:

@@ -15,9 +15,9 @@ import pytest
 
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
-from hpobench.launchers.plan import plan_experiment
-from hpobench.launchers.remote_entry import parse_hyperparameters
-from hpobench.launchers.source_bundle import ENTRY_SCRIPT, build_bundle
+from hpobench.plan import plan_experiment
+from hpobench.remote.entry import parse_hyperparameters
+from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
 from hpobench.settings import LocalSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings

@@ -16,8 +16,8 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from hpobench.errors import RunError
-from hpobench.launchers.sagemaker import launch_remote
-from hpobench.launchers.source_bundle import hpobench_requirements
+from hpobench.remote.submit import launch_remote
+from hpobench.remote.bundle import hpobench_requirements
 from hpobench.settings import DEFAULT_METHODS, RemoteSettings
 
 # The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.

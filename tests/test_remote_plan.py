@@ -16,8 +16,8 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.errors import UsageError
-from hpobench.launchers.remote_plan import check_hyperparameter, job_name_prefix
-from hpobench.launchers.source_bundle import (
+from hpobench.remote.plan import check_hyperparameter, job_name_prefix
+from hpobench.remote.bundle import (
     ENTRY_SCRIPT,
     build_bundle,
     copy_filtered,
@@ -114,7 +114,7 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_merged_requ
         names = tar.getnames()
         requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
     assert ENTRY_SCRIPT in names
-    assert "hpobench/launchers/remote_entry.py" in names
+    assert "hpobench/remote/entry.py" in names
     assert "hpobench/training_scripts/mlp_digits/mlp_digits.py" in names
     assert not any(n.startswith("hpobench/training_scripts/gbt_breast_cancer") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") or "/.git" in n for n in names)

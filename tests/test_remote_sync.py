@@ -10,8 +10,8 @@ import pytest
 from conftest import MOTO_BUCKET
 
 from hpobench import layout
-from hpobench.launchers.local import run_local
-from hpobench.launchers.s3sync import _safe_relative
+from hpobench.local.launcher import run_local
+from hpobench.remote.sync import _safe_relative
 from hpobench.settings import LocalSettings
 
 

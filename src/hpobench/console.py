@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hpobench.launchers.plan import ExperimentPlan, PlannedRun
-from hpobench.launchers.progress import ProgressObserver, RunOutcome, TuningSnapshot
+from hpobench.plan import ExperimentPlan, PlannedRun
+from hpobench.local.progress import ProgressObserver, RunOutcome, TuningSnapshot
 
 LOG_INTERVAL = 10.0  # seconds between plain progress lines without a terminal
 

@@ -122,8 +122,8 @@ def _jobs_table(
 
 
 def _launch_dry_run(settings: Any) -> None:
-    from hpobench.launchers import aws
-    from hpobench.launchers.remote_plan import plan_remote
+    from hpobench.remote import aws
+    from hpobench.remote.plan import plan_remote
 
     region = aws.resolve_region(settings.region) or "us-east-1"
     bucket = settings.bucket or f"sagemaker-{region}-ACCOUNT"
@@ -144,7 +144,7 @@ def _launch_dry_run(settings: Any) -> None:
 def _launch(settings: Any) -> None:
     import logging
 
-    from hpobench.launchers.sagemaker import RESULTS_PREFIX, launch_remote
+    from hpobench.remote.submit import RESULTS_PREFIX, launch_remote
 
     # The SDK logs every step (and warns about defaults it picks); hpobench prints
     # its own summary, and AWS failures reach the user as one-line errors.
@@ -211,7 +211,7 @@ def sync_command(
     Files land in RESULTS_ROOT/TAG/METHOD-SEED/, the layout [bold]run-local[/bold]
     writes; re-running fetches only new or changed files.
     """
-    from hpobench.launchers.s3sync import sync_experiment
+    from hpobench.remote.sync import sync_experiment
     from hpobench.settings import LocalSettings, RemoteSettings, load_settings
 
     with user_errors():

@@ -104,7 +104,7 @@ def _run_local(settings: Any, verbose: bool) -> None:
 
     from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
     from hpobench.console import outcomes_table, progress_for
-    from hpobench.launchers.local import Interrupted, run_local
+    from hpobench.local.launcher import Interrupted, run_local
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

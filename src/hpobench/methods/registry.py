@@ -146,7 +146,7 @@ def mobster(args: MethodArguments) -> Any:
         LastValueMultiFidelitySearcher,
     )
 
-    from hpobench.mobster_searcher import ObservedBoTorchSearcher
+    from hpobench.methods.mobster_searcher import ObservedBoTorchSearcher
 
     searcher = LastValueMultiFidelitySearcher(
         config_space=args.config_space,

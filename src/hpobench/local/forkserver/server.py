@@ -1,4 +1,4 @@
-"""A warm process that forks one child per trial: `python fork_server.py SCRIPT`.
+"""A warm process that forks one child per trial: `python server.py SCRIPT`.
 
 The server imports what the training script imports (torch, numpy, syne_tune,
 ...) once, then waits for requests on stdin, one JSON object per line:

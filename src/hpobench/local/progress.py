@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from hpobench.launchers.plan import ExperimentPlan, PlannedRun
+from hpobench.plan import ExperimentPlan, PlannedRun
 
 
 @dataclass

@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
 from hpobench.errors import UsageError
-from hpobench.launchers import aws
-from hpobench.launchers.remote_plan import RESULTS_PREFIX
+from hpobench.remote import aws
+from hpobench.remote.plan import RESULTS_PREFIX
 
 
 @dataclass

@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from hpobench.errors import RunError, UsageError
-from hpobench.launchers import aws
-from hpobench.launchers.plan import plan_experiment
-from hpobench.launchers.remote_plan import (
+from hpobench.remote import aws
+from hpobench.plan import plan_experiment
+from hpobench.remote.plan import (
     RESULTS_PREFIX,
     JobSpec,
     RemotePlan,
@@ -103,7 +103,7 @@ def launch_remote(
         todo.append((spec, len(previous)))
     if not todo:
         return plan, outcomes
-    from hpobench.launchers.source_bundle import build_bundle
+    from hpobench.remote.bundle import build_bundle
 
     bundle = build_bundle(plan.experiment.benchmark)
     source_uri = upload_source(session, bucket, bundle)
@@ -203,7 +203,7 @@ def _recorded_master_seed(existing: dict[str, list[ExistingJob]]) -> Optional[in
 
 def _check_same_setup(job: ExistingJob, spec: JobSpec, plan: RemotePlan) -> None:
     """A job that exists may only stand in for the same experiment setup."""
-    from hpobench.launchers.remote_entry import OPTIONAL, REQUIRED
+    from hpobench.remote.entry import OPTIONAL, REQUIRED
 
     recorded = job.hyperparameters
     # An option left at its default is not sent at all, so compare missing keys too.
@@ -299,8 +299,8 @@ class Submitter:
         )
         from sagemaker.train import ModelTrainer
 
-        from hpobench.launchers.remote_entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
-        from hpobench.launchers.source_bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
+        from hpobench.remote.entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
+        from hpobench.remote.bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
 
         if self.trainer_session is None:
             self.trainer_session = sagemaker_session(self.boto_session, plan.bucket)

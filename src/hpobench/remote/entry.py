@@ -23,7 +23,7 @@ TRIALS_DIR_ENV = "HPOBENCH_JOB_TRIALS_DIR"
 DEFAULT_CHECKPOINT_DIR = "/opt/ml/checkpoints"
 DEFAULT_TRIALS_DIR = "/opt/ml/trials"
 
-# The hyperparameters a job carries; `launchers/sagemaker.py` writes them.
+# The hyperparameters a job carries; `remote/submit.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
             "max_wallclock_time")  # fmt: skip
 OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version")
@@ -77,7 +77,7 @@ def run_job(argv: list[str]) -> int:
 
     from hpobench import layout
     from hpobench.errors import HpobenchError
-    from hpobench.launchers.local import run_local
+    from hpobench.local.launcher import run_local
 
     import hpobench
 

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from syne_tune.tuner_callback import TunerCallback
 from syne_tune.tuner_logger import TunerLogger
 
-from hpobench.launchers.progress import ProgressObserver, TuningSnapshot
+from hpobench.local.progress import ProgressObserver, TuningSnapshot
 
 
 class ProgressCallback(TunerCallback):

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from hpobench import __version__
 from hpobench.errors import UsageError
-from hpobench.launchers.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.settings import RemoteSettings
 
 RESULTS_PREFIX = "syne-tune"  # s3://{bucket}/syne-tune/{tag}/{method}-{seed}/, as in the seed

@@ -40,7 +40,7 @@ IGNORED_SUFFIXES = (".pyc", ".pyo", ".pem", ".key", ".egg-info")
 _ENTRY_SOURCE = '''\
 """Entry of hpobench's SageMaker jobs: run one (method, seed) with the local launcher."""
 
-from hpobench.launchers.remote_entry import main
+from hpobench.remote.entry import main
 
 if __name__ == "__main__":
     main()

@@ -22,8 +22,8 @@ from typing import Any, Optional
 
 from hpobench import __version__, layout
 from hpobench.errors import RunError, UsageError
-from hpobench.launchers.plan import ExperimentPlan, PlannedRun, plan_experiment
-from hpobench.launchers.progress import ProgressObserver, RunOutcome
+from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ def _run_one(
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.results_callback import StoreResultsCallback
 
-    from hpobench.launchers.callbacks import ProgressCallback, QuietTunerLogger
+    from hpobench.local.callbacks import ProgressCallback, QuietTunerLogger
     from hpobench.methods import MethodArguments, get_method
 
     benchmark = plan.benchmark
@@ -299,7 +299,7 @@ def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
     from syne_tune.backend import LocalBackend
 
-    from hpobench.launchers.fast_backend import FastLocalBackend, fork_server_supported
+    from hpobench.local.forkserver.backend import FastLocalBackend, fork_server_supported
 
     fast = settings.backend == "fast"
     if fast and not fork_server_supported():

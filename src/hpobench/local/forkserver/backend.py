@@ -2,7 +2,7 @@
 
 `FastLocalBackend` is Syne Tune's `LocalBackend` with two changes:
 
-- a trial is a child forked by `hpobench.launchers.fork_server`, which has
+- a trial is a child forked by `hpobench.local.forkserver.server`, which has
   already imported what the script imports, so a trial starts in milliseconds
   rather than seconds; the child runs the unmodified script as `__main__` with
   the same arguments, environment (with its own `CUDA_VISIBLE_DEVICES`),
@@ -35,11 +35,11 @@ from syne_tune.report import retrieve
 from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
-from hpobench.launchers.fork_server import LEARN_VARIABLE
+from hpobench.local.forkserver.server import LEARN_VARIABLE
 
 # Run by file name, like `python script.py`: the server needs only the standard
 # library, and the trials' sys.path starts with the script's folder, not hpobench's.
-SERVER_SCRIPT = Path(__file__).with_name("fork_server.py")
+SERVER_SCRIPT = Path(__file__).with_name("server.py")
 SERVER_LOG = "fork-server.log"
 # Exit code given to trials whose server died under them (as if SIGKILLed).
 LOST = -9

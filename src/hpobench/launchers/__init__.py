@@ -1,1 +1,0 @@
-"""Launchers: run (method, seed) experiments here, or as SageMaker jobs."""

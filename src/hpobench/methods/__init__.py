@@ -1,0 +1,11 @@
+"""HPO methods: the registry, and hpobench's own searchers and schedulers."""
+
+from hpobench.methods.registry import (
+    METHODS,
+    MethodArguments,
+    MethodSpec,
+    get_method,
+    method_names,
+)
+
+__all__ = ["METHODS", "MethodArguments", "MethodSpec", "get_method", "method_names"]

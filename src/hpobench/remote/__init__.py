@@ -1,0 +1,1 @@
+"""SageMaker: plan, bundle, submit, sync, status and the in-container entry."""
