@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from hpobench import layout
-from hpobench.errors import UsageError
+from hpobench.errors import HpobenchError, UsageError
 
 STATE_MISSING = "missing"
 STATE_NO_METADATA = "no metadata"
@@ -204,7 +204,10 @@ def _describe_from_registry(run: RunResults) -> None:
     from hpobench.benchmarks import benchmark_names, get_benchmark
 
     if run.benchmark in benchmark_names():
-        definition = get_benchmark(run.benchmark)
+        try:
+            definition = get_benchmark(run.benchmark)
+        except HpobenchError:  # a plugin that no longer loads: the metric stays unknown
+            return
         run.metric, run.mode = definition.metric, definition.mode
         run.resource_attr = definition.resource_attr
 

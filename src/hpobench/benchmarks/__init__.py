@@ -1,7 +1,10 @@
-"""The benchmark registry: one module per benchmark, collected explicitly here."""
+"""The benchmark registry: one module per built-in benchmark, collected explicitly
+here; then entry-point plugins (`hpobench.plugins`) and definition files
+(`hpobench.benchmarks.files`), looked up through the same `get_benchmark`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from hpobench.benchmarks.definition import BenchmarkDefinition
@@ -11,12 +14,14 @@ from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
 from hpobench.benchmarks.mlp_fashionmnist import mlp_fashionmnist_benchmark
 from hpobench.benchmarks.resnet_cifar10 import resnet_cifar10_benchmark
 from hpobench.errors import UsageError
+from hpobench.benchmarks.files import load_definition_file, looks_like_path
 
 __all__ = [
     "BENCHMARK_FACTORIES",
     "BenchmarkDefinition",
     "benchmark_names",
     "get_benchmark",
+    "load_definition_file",
     "DEFAULT_BENCHMARK",
 ]
 
@@ -33,17 +38,32 @@ DEFAULT_BENCHMARK: str | None = "resnet_cifar10" if "resnet_cifar10" in BENCHMAR
 
 
 def benchmark_names() -> list[str]:
-    """Registered benchmark names, in registry order."""
-    return list(BENCHMARK_FACTORIES)
+    """Registered benchmark names: built-ins in registry order, then plugins."""
+    from hpobench import plugins
+
+    found = [p.name for p in plugins.discover(plugins.BENCHMARK_GROUP)]
+    return list(BENCHMARK_FACTORIES) + [n for n in dict.fromkeys(found) if n not in BENCHMARK_FACTORIES]
 
 
 def get_benchmark(name: str) -> BenchmarkDefinition:
-    """The definition registered under `name`; a UsageError naming the valid ones otherwise."""
-    try:
-        factory = BENCHMARK_FACTORIES[name]
-    except KeyError:
-        raise UsageError(
-            f"Unknown benchmark {name!r}; choose one of: {', '.join(benchmark_names())} "
-            "(see `hpobench list benchmarks`)"
-        ) from None
-    return factory()
+    """The benchmark registered under `name`, or defined by the file at path `name`;
+    a UsageError naming the valid choices otherwise."""
+    from hpobench import plugins
+
+    if looks_like_path(name):
+        definition = load_definition_file(Path(name))
+        if definition.name in benchmark_names():
+            raise UsageError(
+                f"{definition.origin.location}: name {definition.name!r} is already a registered "
+                "benchmark; give the file's benchmark another name"
+            )
+        return definition
+    if name in BENCHMARK_FACTORIES:
+        return BENCHMARK_FACTORIES[name]()
+    plugin = plugins.find(plugins.BENCHMARK_GROUP, name, list(BENCHMARK_FACTORIES))
+    if plugin is not None:
+        return plugins.load_benchmark(plugin)
+    raise UsageError(
+        f"Unknown benchmark {name!r}; choose one of: {', '.join(benchmark_names())} "
+        "(see `hpobench list benchmarks`), or give the path of a .toml definition file"
+    )

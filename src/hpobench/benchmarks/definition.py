@@ -1,14 +1,56 @@
-"""What a benchmark is: the seed's RealBenchmarkDefinition, frozen and validated."""
+"""What a benchmark is: the seed's RealBenchmarkDefinition, frozen and validated.
+
+Built-in benchmarks, definition files and plugins share this one model; they
+differ only in their `BenchmarkOrigin`: where the definition came from and the
+folder its `script` is relative to.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    PrivateAttr,
+    model_validator,
+)
 
 from hpobench.benchmarks.space import ConfigEntry, is_domain
 from hpobench.paths import training_scripts_root
+
+# Benchmark names end up in folder names, S3 keys and job tags.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+OriginKind = Literal["built-in", "file", "plugin"]
+
+
+@dataclass(frozen=True)
+class BenchmarkOrigin:
+    """Where a definition comes from, and the folder its `script` is relative to."""
+
+    kind: OriginKind
+    script_root: Path
+    location: str = ""  # the definition file's path, or the plugin's entry point
+    content: str = ""  # the definition file's text, as read (files only)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the definition file's text (empty for built-ins and plugins)."""
+        return hashlib.sha256(self.content.encode()).hexdigest() if self.content else ""
+
+    def describe(self) -> str:
+        """`built-in`, `file PATH` or `plugin DIST VERSION (module:attr)`."""
+        return self.kind if not self.location else f"{self.kind} {self.location}"
+
+
+def _built_in() -> BenchmarkOrigin:
+    return BenchmarkOrigin("built-in", training_scripts_root())
 
 
 class BenchmarkDefinition(BaseModel):
@@ -16,10 +58,11 @@ class BenchmarkDefinition(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
-    description: str
-    # Path of the script relative to the training_scripts folder, e.g.
-    # "mlp_digits/mlp_digits.py"; its folder holds the script's requirements.txt.
+    name: str = Field(pattern=NAME_PATTERN, description="lower-case letters, digits, '_', '-'")
+    description: str = ""
+    # Path of the script relative to the definition's folder (for built-ins, the
+    # training_scripts folder, e.g. "mlp_digits/mlp_digits.py"); the script's own
+    # folder holds its requirements.txt and is what a SageMaker job receives.
     script: str
     config_space: dict[str, ConfigEntry]
     metric: str
@@ -30,10 +73,12 @@ class BenchmarkDefinition(BaseModel):
     n_workers: PositiveInt
     max_num_evaluations: Optional[PositiveInt] = None
     instance_type: str
-    framework: str
+    framework: str = "PyTorch"
     estimator_kwargs: dict[str, Any] = Field(default_factory=dict)
     points_to_evaluate: Optional[list[dict[str, Any]]] = None
-    hardware: str
+    hardware: str = ""
+
+    _origin: BenchmarkOrigin = PrivateAttr(default_factory=_built_in)
 
     @model_validator(mode="after")
     def _consistent(self) -> BenchmarkDefinition:
@@ -41,16 +86,44 @@ class BenchmarkDefinition(BaseModel):
             raise ValueError(
                 f"config_space must contain max_resource_attr {self.max_resource_attr!r}"
             )
-        if is_domain(self.config_space[self.max_resource_attr]):
+        max_resource = self.config_space[self.max_resource_attr]
+        if is_domain(max_resource):
             raise ValueError(f"{self.max_resource_attr!r} must be a fixed value, not searched")
+        if isinstance(max_resource, bool) or not isinstance(max_resource, int) or max_resource < 1:
+            raise ValueError(
+                f"config_space.{self.max_resource_attr} (max_resource_attr) must be a positive "
+                f"integer, not {max_resource!r}"
+            )
         if Path(self.script).is_absolute() or ".." in Path(self.script).parts:
-            raise ValueError("script must be a path inside training_scripts/")
+            raise ValueError(
+                f"script {self.script!r} must be a relative path inside the definition's folder"
+            )
         return self
+
+    @property
+    def origin(self) -> BenchmarkOrigin:
+        """Where this definition comes from (built-in, file or plugin)."""
+        return self._origin
+
+    def with_origin(self, origin: BenchmarkOrigin) -> BenchmarkDefinition:
+        """A copy whose script is looked up, and whose source is recorded, per `origin`."""
+        copy = self.model_copy()
+        copy._origin = origin
+        return copy
+
+    def located(self, folder: Path) -> BenchmarkDefinition:
+        """A copy whose `script` is relative to `folder` (for plugins: their package folder)."""
+        return self.with_origin(replace(self._origin, script_root=Path(folder).resolve()))
+
+    @property
+    def reference(self) -> str:
+        """What `--benchmark` takes to run this benchmark: its name, or its file's path."""
+        return self._origin.location if self._origin.kind == "file" else self.name
 
     @property
     def script_path(self) -> Path:
         """Absolute path of the training script."""
-        return training_scripts_root() / self.script
+        return self._origin.script_root / self.script
 
     @property
     def script_dir(self) -> Path:

@@ -9,17 +9,34 @@ import typer
 
 from hpobench.cli.common import stdout_console
 
+BUILT_IN = "built-in"
+
 
 def list_benchmarks(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
 ) -> None:
-    """List the registered benchmarks: metric, resource, defaults, hardware."""
-    from hpobench.benchmarks import benchmark_names, get_benchmark
+    """List the benchmarks: built-in and from plugins, with metric, resource, defaults.
+
+    The JSON of one benchmark is also a valid definition file: save it as .json, or
+    write the same fields as .toml, edit it, and pass its path to --benchmark.
+    """
+    from hpobench import plugins
+    from hpobench.benchmarks import BENCHMARK_FACTORIES
     from hpobench.console import format_seconds, table
 
-    definitions = [get_benchmark(name) for name in benchmark_names()]
+    entries = [(BUILT_IN, factory(), "", name) for name, factory in BENCHMARK_FACTORIES.items()]
+    entries += [
+        (s.plugin.source, s.value, s.error, s.plugin.name)
+        for s in plugins.survey(plugins.BENCHMARK_GROUP, list(BENCHMARK_FACTORIES))
+    ]
     if as_json:
-        typer.echo(json.dumps([d.model_dump(mode="json") for d in definitions], indent=2))
+        records = [
+            {**d.model_dump(mode="json"), "source": source}
+            if not error
+            else {"name": name, "source": source, "error": error}
+            for source, d, error, name in entries
+        ]
+        typer.echo(json.dumps(records, indent=2))
         return
     rows = [
         [
@@ -31,39 +48,53 @@ def list_benchmarks(
             format_seconds(d.max_wallclock_time),
             d.instance_type,
             d.hardware,
+            source,
         ]
-        for d in definitions
+        if not error
+        else [name, f"BROKEN: {error}", "", "", "", "", "", "", source]
+        for source, d, error, name in entries
     ]
     columns = ["name", "description", "metric (mode)", "resource", "workers", "budget",
-               "instance type", "hardware"]  # fmt: skip
+               "instance type", "hardware", "source"]  # fmt: skip
     stdout_console().print(table("Benchmarks", columns, rows))
 
 
 def list_methods(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
 ) -> None:
-    """List the registered HPO methods: family, multi-fidelity or not, needs."""
+    """List the HPO methods, built-in and from plugins: family, multi-fidelity or not, needs."""
+    from hpobench import plugins
     from hpobench.console import table
     from hpobench.methods import METHODS
     from hpobench.settings import DEFAULT_METHODS
 
-    specs = list(METHODS.values())
+    entries = [(BUILT_IN, s, "", s.name) for s in METHODS.values()]
+    entries += [
+        (s.plugin.source, s.value, s.error, s.plugin.name)
+        for s in plugins.survey(plugins.METHOD_GROUP, list(METHODS))
+    ]
     if as_json:
         records = [
             {
-                "name": s.name,
+                "name": name,
                 "family": s.family,
                 "multi_fidelity": s.multi_fidelity,
                 "needs": s.needs,
-                "default": s.name in DEFAULT_METHODS,
+                "default": name in DEFAULT_METHODS,
+                "source": source,
             }
-            for s in specs
+            if not error
+            else {"name": name, "source": source, "error": error}
+            for source, s, error, name in entries
         ]
         typer.echo(json.dumps(records, indent=2))
         return
     rows = [
-        [s.name, s.family, "yes" if s.multi_fidelity else "no", s.needs,
-         "yes" if s.name in DEFAULT_METHODS else ""]
-        for s in specs
+        [name, s.family, "yes" if s.multi_fidelity else "no", s.needs,
+         "yes" if name in DEFAULT_METHODS else "", source]
+        if not error
+        else [name, f"BROKEN: {error}", "", "", "", source]
+        for source, s, error, name in entries
     ]  # fmt: skip
-    stdout_console().print(table("Methods", ["name", "family", "multi-fidelity", "needs", "default"], rows))
+    columns = ["name", "family", "multi-fidelity", "needs", "default", "source"]
+    stdout_console().print(table("Methods", columns, rows))

@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -139,6 +140,13 @@ def _check_same_setup(done: Path, plan: ExperimentPlan, run: PlannedRun) -> None
     wanted = _setup(plan)
     for key, value in wanted.items():
         if key in recorded and recorded[key] != value:
+            if key == "benchmark_sha256":
+                raise UsageError(
+                    f"{run.name} of experiment {plan.experiment_tag!r} already completed with "
+                    f"another version of {plan.benchmark.origin.location} (sha256 "
+                    f"{recorded[key][:12]}, now {value[:12]}; the old text is in its "
+                    "metadata.json); use another --experiment-tag, or --force to re-run it"
+                )
             raise UsageError(
                 f"{run.name} of experiment {plan.experiment_tag!r} already completed with "
                 f"{key}={recorded[key]!r}, not {value!r}; use another --experiment-tag, "
@@ -148,7 +156,7 @@ def _check_same_setup(done: Path, plan: ExperimentPlan, run: PlannedRun) -> None
 
 def _setup(plan: ExperimentPlan) -> dict[str, Any]:
     """The options that make two runs of a (method, seed) comparable."""
-    return {
+    setup = {
         "benchmark": plan.benchmark.name,
         "n_workers": plan.n_workers,
         "max_wallclock_time": plan.max_wallclock_time,
@@ -156,6 +164,9 @@ def _setup(plan: ExperimentPlan) -> dict[str, Any]:
         "overrides": plan.overrides,
         "random_seed_master": plan.master_random_seed,
     }
+    if plan.benchmark.origin.sha256:  # a definition file: an edit is a changed option
+        setup["benchmark_sha256"] = plan.benchmark.origin.sha256
+    return setup
 
 
 def run_metadata(
@@ -176,6 +187,9 @@ def run_metadata(
         "resource_attr": benchmark.resource_attr,
         "max_resource_attr": benchmark.max_resource_attr,
         "search_space": benchmark.model_dump(mode="json")["config_space"],
+        "benchmark_source": benchmark.origin.describe(),
+        "benchmark_definition": benchmark.model_dump(mode="json"),
+        **_definition_file(benchmark),
         "instance_type": benchmark.instance_type,
         "stopping_criterion": {
             "max_wallclock_time": plan.max_wallclock_time,
@@ -193,12 +207,20 @@ def run_metadata(
     }
 
 
+def _definition_file(benchmark: Any) -> dict[str, Any]:
+    """A definition file's path and text, so what ran is known after the file changes."""
+    origin = benchmark.origin
+    if origin.kind != "file":
+        return {}
+    return {"benchmark_file": {"path": origin.location, "content": origin.content}}
+
+
 def reproduce_command(plan: ExperimentPlan, run: PlannedRun) -> str:
     """The run-local command that repeats exactly this (method, seed) run."""
     parts = [
         "hpobench run-local",
         f"--experiment-tag {plan.experiment_tag}",
-        f"--benchmark {plan.benchmark.name}",
+        f"--benchmark {shlex.quote(plan.benchmark.reference)}",
         f"--method {run.method}",
         f"--start-seed {run.seed} --num-seeds 1",
         f"--n-workers {plan.n_workers}",

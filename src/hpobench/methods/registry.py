@@ -185,16 +185,23 @@ METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
 
 
 def method_names() -> list[str]:
-    """Registered method names, in registry order."""
-    return list(METHODS)
+    """Registered method names: built-ins in registry order, then plugins."""
+    from hpobench import plugins
+
+    found = [p.name for p in plugins.discover(plugins.METHOD_GROUP)]
+    return list(METHODS) + [n for n in dict.fromkeys(found) if n not in METHODS]
 
 
 def get_method(name: str) -> MethodSpec:
     """The method registered under `name`; a UsageError naming the valid ones otherwise."""
-    try:
+    from hpobench import plugins
+
+    if name in METHODS:
         return METHODS[name]
-    except KeyError:
-        raise UsageError(
-            f"Unknown method {name!r}; choose from: {', '.join(method_names())} "
-            "(see `hpobench list methods`)"
-        ) from None
+    plugin = plugins.find(plugins.METHOD_GROUP, name, list(METHODS))
+    if plugin is not None:
+        return plugins.load_method(plugin)
+    raise UsageError(
+        f"Unknown method {name!r}; choose from: {', '.join(method_names())} "
+        "(see `hpobench list methods`)"
+    )
