@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from hpobench import __version__
+from hpobench.cli.check import check_benchmark_command
 from hpobench.cli.listing import list_benchmarks, list_methods
 from hpobench.cli.remote import launch_remote_command, sync_command
 from hpobench.cli.reports import plot_command, results_command, status_command
@@ -41,6 +42,7 @@ app.command("sync")(sync_command)
 app.command("status")(status_command)
 app.command("results")(results_command)
 app.command("plot")(plot_command)
+app.command("check-benchmark")(check_benchmark_command)
 app.add_typer(list_app, name="list")
 list_app.command("benchmarks")(list_benchmarks)
 list_app.command("methods")(list_methods)
@@ -64,7 +66,8 @@ def _main(
     Run experiments on this machine with [bold]run-local[/bold], or as SageMaker
     jobs with [bold]launch-remote[/bold] (then [bold]sync[/bold]); follow them with
     [bold]status[/bold], compare methods with [bold]results[/bold] and [bold]plot[/bold];
-    see what can be run with [bold]list benchmarks[/bold] and [bold]list methods[/bold].
+    see what can be run with [bold]list benchmarks[/bold] and [bold]list methods[/bold];
+    try your own benchmark with [bold]check-benchmark[/bold] before a study.
     """
 
 

@@ -1,0 +1,63 @@
+"""`hpobench check-benchmark`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hpobench.cli.common import stdout_console, user_errors
+from hpobench.errors import RunError
+
+_MARKS = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+
+
+def check_benchmark_command(
+    benchmark: Annotated[
+        str,
+        typer.Argument(
+            help="A registered benchmark (see `hpobench list benchmarks`) or the path of a "
+            ".toml definition file.",
+            show_default=False,
+        ),
+    ],
+    timeout: Annotated[
+        float, typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False)
+    ] = 120.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (e.g. a script that never checkpoints).")
+    ] = False,
+) -> None:
+    """Run a benchmark's training script for real, briefly, and check it keeps the contract.
+
+    Example: [bold]hpobench check-benchmark ./quadratic.toml[/bold]
+
+    The script runs on its points_to_evaluate (at most two) or the middle of its
+    config space, for 2 resource levels, then once more from its checkpoint. One line
+    per check: it starts and parses its arguments; it reports the metric and the
+    resource as numbers; the resource counts 1, 2; it checkpoints and resumes (a
+    warning if it never checkpoints); the time per level. Exits 1 at the first failed
+    check. Takes seconds, not the benchmark's budget.
+    """
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.benchmarks.check import check_benchmark
+
+    with user_errors():
+        if timeout <= 0:
+            from hpobench.errors import UsageError
+
+            raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
+        definition = get_benchmark(benchmark)
+        console = stdout_console()
+        console.print(f"Checking {definition.name} ({definition.origin.describe()})", markup=False, highlight=False)
+        worst = "ok"
+        for result in check_benchmark(definition, timeout):
+            console.print(f"{_MARKS[result.status]} ", end="")
+            console.print(result.message, markup=False, highlight=False, soft_wrap=True)
+            if result.status == "fail" or (result.status == "warn" and worst == "ok"):
+                worst = result.status
+        if worst == "fail":
+            raise RunError(f"{definition.name} does not keep the training-script contract (see above)")
+        if worst == "warn" and strict:
+            raise RunError(f"{definition.name} passed with warnings, and --strict fails on them")
+        console.print(f"{definition.name}: every check passed" + (" (with warnings)" if worst == "warn" else ""), markup=False, highlight=False)
