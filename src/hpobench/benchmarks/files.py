@@ -113,7 +113,9 @@ def _check_config_space(path: Path, space: Any) -> None:
 
 
 def _one_line(path: Path, error: ValidationError, prefix: str = "") -> str:
-    first = error.errors()[0]
+    errors = error.errors()
+    # A misspelt field is both unknown and missing; its spelling is the better clue.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [str(part) for part in first["loc"]]
     if prefix and loc and loc[0] in _DOMAIN_KINDS:
         loc = loc[1:]  # the discriminator's tag adds nothing for the reader

@@ -1,0 +1,74 @@
+"""`hpobench check-benchmark`: real runs of a user's script and of its broken variants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from user_benchmark import write_benchmark
+
+
+def _check(invoke, path: Path, *flags: str):
+    return invoke("check-benchmark", str(path), *flags)
+
+
+def test_a_script_that_keeps_the_contract_passes(invoke, tmp_path: Path):
+    result = _check(invoke, write_benchmark(tmp_path / "user"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    checks = [line for line in lines if line.startswith(("ok", "warn", "FAIL"))]
+    assert all(line.startswith("ok") for line in checks), result.output
+    assert any("starts and parses its arguments" in line for line in checks)
+    assert any("reports 'loss' and 'epoch' as numbers" in line for line in checks)
+    assert any("'epoch' counts 1, 2" in line for line in checks)
+    assert any("time per level" in line for line in checks)
+    assert any("resumed run continues at level 3" in line for line in checks)
+    assert "quadratic: every check passed" in result.output
+
+
+@pytest.mark.parametrize(
+    "variant, expected",
+    [
+        ("wrong_metric", "reports epoch, val_loss but not 'loss'"),
+        ("skips_level", "'epoch' went 1, 3; expected 1, 2"),
+        ("never_resumes", "reported epoch 1, 2, 3; expected only level 3"),
+        ("crashes_at_import", "exited with code 1 before reporting anything: ModuleNotFoundError"),
+    ],
+)
+def test_a_broken_script_fails_with_the_failing_check(invoke, tmp_path: Path, variant, expected):
+    result = _check(invoke, write_benchmark(tmp_path / "user", variant))
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and expected in failed[0], result.output
+    assert "Error: quadratic does not keep the training-script contract" in result.output
+
+
+def test_a_script_that_never_checkpoints_warns_and_fails_when_strict(invoke, tmp_path: Path):
+    path = write_benchmark(tmp_path / "user", "never_checkpoints")
+    result = _check(invoke, path)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if line.startswith("warn")]
+    assert len(warned) == 1 and "wrote no checkpoint" in warned[0], result.output
+    assert "promotion-type methods" in warned[0]
+    strict = _check(invoke, path, "--strict")
+    assert strict.exit_code == 1, strict.output
+    assert "--strict fails on them" in strict.output
+
+
+def test_points_to_evaluate_are_the_configurations_checked(invoke, tmp_path: Path):
+    from user_benchmark import DEFINITION
+
+    definition = DEFINITION.replace(
+        "[config_space]",
+        'points_to_evaluate = [{ x = 0.5, opt = "adam" }, { x = -0.5, opt = "sgd" }]\n\n[config_space]',
+    )
+    result = _check(invoke, write_benchmark(tmp_path / "user", definition=definition))
+    assert result.exit_code == 0, result.output
+    assert "config 1/2: the script starts and parses its arguments (epochs=2, x=0.5, opt=adam)" in result.output
+    assert "config 2/2: the script starts and parses its arguments (epochs=2, x=-0.5, opt=sgd)" in result.output
+
+
+def test_a_built_in_benchmark_passes(invoke):
+    result = invoke("check-benchmark", "gbt_breast_cancer")
+    assert result.exit_code == 0, result.output
+    assert "'round' counts 1, 2" in result.output
