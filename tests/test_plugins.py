@@ -1,0 +1,156 @@
+"""Entry-point plugins: a tiny installed package (its code and .dist-info metadata on
+sys.path) registering a benchmark and a method, plus broken and colliding entries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from user_benchmark import script_source
+
+from hpobench import layout
+
+PACKAGE = "hpb_toy_plugin"
+ENTRY_POINTS = f"""\
+[hpobench.benchmarks]
+toy_quadratic = {PACKAGE}:quadratic_benchmark
+toy_broken = {PACKAGE}.broken:benchmark
+mlp_digits = {PACKAGE}:quadratic_benchmark
+twice = {PACKAGE}:quadratic_benchmark
+
+[hpobench.methods]
+FIRST_POINT = {PACKAGE}:first_point_search
+BROKEN_METHOD = {PACKAGE}.broken:method
+RS = {PACKAGE}:first_point_search
+"""
+MODULE = f'''\
+"""hpobench plugin: a benchmark and a method of a package the user installed."""
+from pathlib import Path
+
+from hpobench.benchmarks import BenchmarkDefinition
+from hpobench.benchmarks.space import Choice, Uniform
+
+# The point the plugin method tries first: random search never draws exactly this.
+FIRST_POINT = {{"x": 0.123456, "opt": "adam"}}
+
+
+def quadratic_benchmark():
+    return BenchmarkDefinition(
+        name="toy_quadratic",
+        script="train.py",
+        config_space={{"epochs": 3, "x": Uniform(lower=-1.0, upper=1.0),
+                       "opt": Choice(categories=("sgd", "adam"))}},
+        metric="loss", mode="min", resource_attr="epoch", max_resource_attr="epochs",
+        max_wallclock_time=30, n_workers=1, instance_type="ml.c5.xlarge",
+    ).located(Path(__file__).parent / "script")
+
+
+def first_point_search(args):
+    from syne_tune.optimizer.baselines import RandomSearch
+
+    return RandomSearch(args.config_space, metrics=[args.metric], do_minimize=args.do_minimize,
+                        random_seed=args.random_seed, points_to_evaluate=[FIRST_POINT])
+
+
+first_point_search.family = "random search, fixed first point"
+'''
+
+
+def _dist_info(site: Path, name: str, version: str, entry_points: str) -> None:
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"  # as pip names it
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    """The package and its metadata in a folder first on sys.path, as pip would install it."""
+    site = tmp_path_factory.mktemp("site-packages")
+    package = site / PACKAGE
+    (package / "script").mkdir(parents=True)
+    (package / "__init__.py").write_text(MODULE)
+    (package / "broken.py").write_text("raise ImportError('needs a_library_that_is_missing')\n")
+    (package / "script" / "train.py").write_text(script_source())
+    _dist_info(site, "hpb-toy-plugin", "0.1", ENTRY_POINTS)
+    _dist_info(site, "hpb-other-plugin", "0.2", f"[hpobench.benchmarks]\ntwice = {PACKAGE}:quadratic_benchmark\n")
+    sys.path.insert(0, str(site))
+    yield site
+    sys.path.remove(str(site))
+    for name in [m for m in sys.modules if m.startswith(PACKAGE)]:
+        del sys.modules[name]
+
+
+def test_plugin_benchmark_and_method_run_end_to_end(plugin_site, invoke, results_root: Path):
+    result = invoke("run-local", "--benchmark", "toy_quadratic", "--method", "FIRST_POINT",
+                    "--experiment-tag", "plugged", "--max-num-evaluations", "6")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (tuner_dir,) = layout.tuner_dirs(results_root / "plugged" / "FIRST_POINT-0")
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata[layout.STATUS_KEY] == "complete"
+    assert metadata["benchmark_source"] == (
+        f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)"
+    )
+    from syne_tune.experiments import load_experiment
+
+    frame = load_experiment(str(tuner_dir.relative_to(results_root)), local_path=str(results_root)).results
+    first = frame[frame.trial_id == 0].iloc[0]
+    # The plugin's scheduler made the suggestions: its fixed first point came first.
+    assert (first["config_x"], first["config_opt"]) == (0.123456, "adam")
+    assert frame["epoch"].max() == 3
+
+
+def test_list_shows_plugins_with_their_source_and_broken_ones_with_their_error(plugin_site, invoke):
+    result = invoke("list", "benchmarks", "--json")
+    assert result.exit_code == 0, result.output
+    records = {(r["name"], r["source"]): r for r in json.loads(result.output)}
+    toy = records[("toy_quadratic", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)")]
+    assert toy["metric"] == "loss" and "error" not in toy
+    broken = records[("toy_broken", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}.broken:benchmark)")]
+    assert broken["error"] == "cannot be imported: ImportError: needs a_library_that_is_missing"
+    colliding = records[("mlp_digits", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)")]
+    assert "has the name of a built-in one" in colliding["error"]
+    assert records[("mlp_digits", "built-in")]["metric"] == "val_accuracy"  # the built-in wins
+    twice = [r for (name, _), r in records.items() if name == "twice"]
+    assert len(twice) == 2 and all("is also registered by" in r["error"] for r in twice)
+
+    methods = invoke("list", "methods", "--json")
+    assert methods.exit_code == 0, methods.output
+    by_name = {(r["name"], r["source"].split()[0]): r for r in json.loads(methods.output)}
+    assert by_name[("FIRST_POINT", "plugin")]["family"] == "random search, fixed first point"
+    assert "cannot be imported" in by_name[("BROKEN_METHOD", "plugin")]["error"]
+    assert "has the name of a built-in one" in by_name[("RS", "plugin")]["error"]
+
+    table = invoke("list", "benchmarks")
+    assert table.exit_code == 0 and "toy_broken" in table.output and "BROKEN:" in table.output
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--benchmark", "toy_broken"], "Plugin benchmark 'toy_broken' from plugin hpb-toy-plugin 0.1 "
+                                        f"({PACKAGE}.broken:benchmark) cannot be imported: ImportError"),
+        (["--benchmark", "twice"], "is also registered by"),
+        (["--benchmark", "mlp_digits", "--method", "BROKEN_METHOD"], "Plugin method 'BROKEN_METHOD'"),
+        (["--benchmark", "toy_quadratic", "--method", "NOT_A_METHOD"], "FIRST_POINT"),
+    ],
+)  # fmt: skip
+def test_a_plugin_that_cannot_be_used_is_one_line(plugin_site, invoke, args, expected):
+    result = invoke("run-local", *args)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: "), result.output
+    assert expected in result.output
+
+
+def test_a_fresh_process_finds_the_plugins_and_help_ignores_broken_ones(plugin_site):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), *sys.path])}
+    for args in (["--help"], ["run-local", "--help"], ["list", "methods"]):
+        done = subprocess.run([sys.executable, "-m", "hpobench", *args], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert "FIRST_POINT" in done.stdout and "BROKEN" in done.stdout
