@@ -1,7 +1,8 @@
 """The source archive every SageMaker job of a launch shares.
 
-It holds hpobench itself (with only the benchmark's training-script folder), a
-tiny entry script, and a `requirements.txt` that merges hpobench's runtime
+It holds hpobench itself (with only the benchmark's training-script folder, or a
+file-defined benchmark's folder and the packages of plugin methods: see
+`user_code`), a tiny entry script, and a `requirements.txt` that merges hpobench's runtime
 requirements with the script's own. Everything is composed in a temporary
 staging folder (never in the source tree) and packed reproducibly, so the same
 sources give the same bytes, hence the same content-addressed S3 key.
@@ -61,30 +62,39 @@ class SourceBundle:
         return f"hpobench-source-{self.sha256[:16]}.tar.gz"
 
 
-def build_bundle(benchmark: BenchmarkDefinition) -> SourceBundle:
-    """Stage hpobench, the benchmark's script folder and merged requirements; pack them."""
+def build_bundle(benchmark: BenchmarkDefinition, methods: Iterable[str] = ()) -> SourceBundle:
+    """Stage hpobench, the benchmark's script folder, the packages of plugin `methods`
+    and merged requirements; pack them."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="hpobench-stage-") as tmp:
         stage = Path(tmp)
-        requirements = stage_sources(benchmark, stage)
+        requirements = stage_sources(benchmark, stage, methods)
         data = pack(stage)
     return SourceBundle(data, hashlib.sha256(data).hexdigest(), requirements)
 
 
-def stage_sources(benchmark: BenchmarkDefinition, stage: Path) -> list[str]:
+def stage_sources(
+    benchmark: BenchmarkDefinition, stage: Path, methods: Iterable[str] = ()
+) -> list[str]:
     """Lay out the archive's contents in `stage`; returns the merged requirements."""
+    from hpobench.remote import user_code
+
     package = stage / "hpobench"
     copy_filtered(_PACKAGE_DIR, package, skip_top=("training_scripts",))
-    # The packaged layout (hpobench/training_scripts/...) is what paths.py looks for first.
     script_dir = benchmark.script_dir
-    relative = script_dir.relative_to(script_dir.parent)
-    copy_filtered(script_dir, package / "training_scripts" / relative)
+    if benchmark.origin.kind == "built-in":
+        # The packaged layout (hpobench/training_scripts/...) is what paths.py looks for first.
+        relative = script_dir.relative_to(script_dir.parent)
+        copy_filtered(script_dir, package / "training_scripts" / relative)
+    else:
+        user_code.stage_benchmark(benchmark, stage, copy_filtered)
+    plugin_requirements = user_code.stage_plugin_methods(methods, stage, copy_filtered)
     (stage / ENTRY_SCRIPT).write_text(_ENTRY_SOURCE)
     script_requirements = script_dir / REQUIREMENTS_FILE
     own = [r for r in hpobench_requirements() if _name(r) not in LAUNCH_ONLY_REQUIREMENTS]
     theirs = _read_lines(script_requirements) if script_requirements.is_file() else []
-    merged = merge_requirements(own, theirs)
+    merged = merge_requirements(own, theirs, plugin_requirements)
     (stage / REQUIREMENTS_FILE).write_text("\n".join(merged) + "\n")
     return merged
 

@@ -26,7 +26,7 @@ DEFAULT_TRIALS_DIR = "/opt/ml/trials"
 # The hyperparameters a job carries; `remote/submit.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
             "max_wallclock_time")  # fmt: skip
-OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version")
+OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256")
 
 
 def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict[str, str]:
@@ -48,14 +48,18 @@ def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict
 
 def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
     """The LocalSettings of exactly one (method, seed), as `run-local` would build them."""
+    import hpobench
+    from hpobench.remote.user_code import archive_path
     from hpobench.settings import LocalSettings, load_settings
 
+    # The archive's top holds hpobench/ and a file-defined benchmark's folder.
+    archive_root = Path(hpobench.__file__).resolve().parent.parent
     overrides = json.loads(hyperparameters.get("overrides") or "{}")
     evaluations = hyperparameters.get("max_num_evaluations")
     return load_settings(
         LocalSettings,
         experiment_tag=hyperparameters["experiment_tag"],
-        benchmark=hyperparameters["benchmark"],
+        benchmark=archive_path(hyperparameters["benchmark"], archive_root),
         methods=(hyperparameters["method"],),
         start_seed=int(hyperparameters["seed"]),
         num_seeds=1,

@@ -105,9 +105,11 @@ def job_name_prefix(experiment_tag: str, method: str, seed: int) -> str:
 
 def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str, str]:
     """What the in-container entry needs to reproduce `run-local` exactly."""
+    from hpobench.remote.user_code import job_benchmark
+
     values = {
         "experiment_tag": experiment.experiment_tag,
-        "benchmark": experiment.benchmark.name,
+        "benchmark": job_benchmark(experiment.benchmark),
         "method": run.method,
         "seed": str(run.seed),
         "random_seed": str(experiment.master_random_seed),
@@ -115,6 +117,8 @@ def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str
         "max_wallclock_time": json.dumps(experiment.max_wallclock_time),
         "hpobench_version": __version__,
     }
+    if experiment.benchmark.origin.sha256:  # a definition file: an edit is a changed option
+        values["benchmark_sha256"] = experiment.benchmark.origin.sha256
     if experiment.max_num_evaluations is not None:
         values["max_num_evaluations"] = str(experiment.max_num_evaluations)
     if experiment.overrides:

@@ -105,7 +105,7 @@ def launch_remote(
         return plan, outcomes
     from hpobench.remote.bundle import build_bundle
 
-    bundle = build_bundle(plan.experiment.benchmark)
+    bundle = build_bundle(plan.experiment.benchmark, [spec.run.method for spec, _ in todo])
     source_uri = upload_source(session, bucket, bundle)
     submitted: list[str] = []
     for spec, attempts in todo:

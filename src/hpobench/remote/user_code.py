@@ -1,0 +1,90 @@
+"""What a job's source archive holds of the user's own code, and how the job finds it.
+
+- A benchmark defined by a file, or by a plugin, is staged under `BENCHMARK_DIR`:
+  its script folder (at the same place relative to the definition as on this
+  machine) and its definition (the file as written; a plugin's as JSON), so the
+  job runs `--benchmark hpobench_benchmark/NAME.toml` exactly as `run-local` would.
+- A method from a plugin is staged as its top-level package (or module) with a
+  `.dist-info` holding its entry points, next to `hpobench/`, where the job's
+  Python finds both; the package's own requirements join the job's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Callable
+
+from hpobench.benchmarks import BenchmarkDefinition
+from hpobench.errors import UsageError
+
+BENCHMARK_DIR = "hpobench_benchmark"
+Copy = Callable[[Path, Path], None]
+
+
+def job_benchmark(benchmark: BenchmarkDefinition) -> str:
+    """The --benchmark value of a job: a built-in's name, else the staged definition's
+    path relative to the archive's top (see `archive_path`)."""
+    if benchmark.origin.kind == "built-in":
+        return benchmark.name
+    return f"{BENCHMARK_DIR}/{_definition_name(benchmark)}"
+
+
+def archive_path(reference: str, archive_root: Path) -> str:
+    """A job's --benchmark value as a path on the job's machine (names stay names)."""
+    if reference.startswith(f"{BENCHMARK_DIR}/"):
+        return str(archive_root / reference)
+    return reference
+
+
+def stage_benchmark(benchmark: BenchmarkDefinition, stage: Path, copy: Copy) -> None:
+    """Stage a file-defined or plugin benchmark's script folder and definition."""
+    target = stage / BENCHMARK_DIR
+    copy(benchmark.script_dir, target / Path(benchmark.script).parent)
+    origin = benchmark.origin
+    text = origin.content if origin.kind == "file" else json.dumps(benchmark.model_dump(mode="json"), indent=2)
+    (target / _definition_name(benchmark)).write_text(text)
+
+
+def _definition_name(benchmark: BenchmarkDefinition) -> str:
+    if benchmark.origin.kind == "file":
+        return Path(benchmark.origin.location).name
+    return f"{benchmark.name}.json"
+
+
+def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> list[str]:
+    """Stage the packages of plugin methods; returns their requirements."""
+    from hpobench import plugins
+    from hpobench.methods import METHODS
+
+    requirements: list[str] = []
+    for name in dict.fromkeys(methods):
+        if name in METHODS:
+            continue
+        plugin = plugins.find(plugins.METHOD_GROUP, name, list(METHODS))
+        if plugin is None:
+            continue  # planning already refused unknown methods
+        dist = plugin.entry_point.dist
+        top = plugin.entry_point.module.split(".")[0]
+        spec = importlib.util.find_spec(top)
+        if dist is None or spec is None or top == "hpobench":
+            raise UsageError(
+                f"Method {name!r} ({plugin.source}) cannot be packed for SageMaker: its "
+                "package and metadata were not found; install it with pip"
+            )
+        if spec.submodule_search_locations:
+            if not (stage / top).exists():
+                copy(Path(list(spec.submodule_search_locations)[0]), stage / top)
+        elif spec.origin:
+            shutil.copyfile(spec.origin, stage / Path(spec.origin).name)
+        info = stage / f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}.dist-info"
+        info.mkdir(exist_ok=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist.metadata['Name']}\nVersion: {dist.version}\n"
+        )
+        (info / "entry_points.txt").write_text(dist.read_text("entry_points.txt") or "")
+        requirements += [r for r in dist.requires or [] if "extra" not in r.partition(";")[2]]
+    return requirements

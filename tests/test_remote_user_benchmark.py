@@ -1,0 +1,124 @@
+"""launch-remote with a user's file-defined benchmark, against the moto server: what the
+source archive holds of the user's folder, and the job's entry running it on a
+temporary /opt/ml exactly as the container would."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import boto3
+import pytest
+from conftest import MOTO_BUCKET, MOTO_ROLE
+from user_benchmark import write_benchmark
+
+from hpobench import layout
+from hpobench.errors import UsageError
+from hpobench.remote.bundle import ENTRY_SCRIPT
+from hpobench.remote.submit import launch_remote
+from hpobench.settings import RemoteSettings
+
+SECRET_LOOKING = ["id_rsa", ".env", "creds/service-account.json"]
+LEFT_OUT = [*SECRET_LOOKING, ".venv/bin/python", "data/big.bin", ".git/config"]
+
+
+def _user_folder(folder: Path) -> Path:
+    """The user's project: script, definition, notes, and what must never be packed."""
+    path = write_benchmark(folder)
+    (folder / "notes.md").write_text("kept\n")
+    (folder / "requirements.txt").write_text("syne-tune\npyyaml>=5\n")
+    (folder / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (folder / ".env").write_text("AWS_SECRET_ACCESS_KEY=not-for-jobs\n")
+    (folder / "creds").mkdir()
+    (folder / "creds" / "service-account.json").write_text('{"type": "service_account"}\n')
+    (folder / ".venv" / "bin").mkdir(parents=True)
+    (folder / ".venv" / "bin" / "python").write_text("")
+    (folder / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config").write_text("[core]\n")
+    (folder / "data").mkdir()
+    with (folder / "data" / "big.bin").open("wb") as f:
+        f.truncate(50 * 1024 * 1024)  # 50 MB of data the jobs must not carry
+    (folder / ".hpobenchignore").write_text("data/\n")
+    return path
+
+
+def _settings(path: Path, **more) -> RemoteSettings:
+    return RemoteSettings(benchmark=str(path), methods=("RS",), experiment_tag="mine", role=MOTO_ROLE,
+                          bucket=MOTO_BUCKET, random_seed=5, max_num_evaluations=4, **more)  # fmt: skip
+
+
+def _archive(session: boto3.Session) -> bytes:
+    s3 = session.client("s3")
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=MOTO_BUCKET, Prefix="hpobench/source/")["Contents"]]
+    return s3.get_object(Bucket=MOTO_BUCKET, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def launched(aws, tmp_path: Path):
+    """One job of the user's benchmark submitted to moto: (definition path, request, archive)."""
+    path = _user_folder(tmp_path / "project")
+    session = boto3.Session()
+    requests: list[dict] = []
+    session.events.register(
+        "before-parameter-build.sagemaker.CreateTrainingJob", lambda params, **kw: requests.append(dict(params))
+    )
+    _, outcomes = launch_remote(_settings(path), say=print, boto_session=session)
+    assert [o.status for o in outcomes] == ["submitted"]
+    return path, requests[0], _archive(session)
+
+
+def test_a_changed_definition_is_refused_on_relaunch(launched):
+    path, _, _ = launched
+    path.write_text(path.read_text().replace("upper = 1.0", "upper = 2.0"))
+    with pytest.raises(UsageError, match="already has job .* with benchmark_sha256="):
+        launch_remote(_settings(path), say=print, boto_session=boto3.Session())
+
+
+def _sdk_drivers() -> Path:
+    import sagemaker.train
+
+    return Path(sagemaker.train.__file__).parent / "container_drivers"
+
+
+def test_the_job_entry_runs_the_file_defined_benchmark_on_a_temporary_opt_ml(launched, tmp_path: Path):
+    path, request, data = launched
+    opt_ml = tmp_path / "opt" / "ml"
+    code = opt_ml / "input" / "data" / "code"
+    code.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(code, filter="data")
+    drivers = opt_ml / "input" / "data" / "sm_drivers"
+    shutil.copytree(_sdk_drivers(), drivers, ignore=shutil.ignore_patterns("__pycache__"))
+    sys.path.insert(0, str(drivers))
+    try:
+        from common.utils import safe_deserialize  # the SDK driver's own decoding
+    finally:
+        sys.path.pop(0)
+    hyperparameters = request["HyperParameters"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
+    env.update(
+        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
+        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in hyperparameters.items()}),
+        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
+        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
+    )
+    driver = drivers / "distributed_drivers" / "basic_script_driver.py"
+    done = subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tuner_dir,) = layout.tuner_dirs(opt_ml / "checkpoints")
+    assert tuner_dir.name.startswith("mine-quadratic-0-")
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata[layout.STATUS_KEY] == layout.STATUS_COMPLETE
+    # The packed definition ran: the same text, hence the same hash, as on this machine.
+    assert metadata["benchmark_file"]["path"] == str(code / "hpobench_benchmark" / "quadratic.toml")
+    assert metadata["benchmark_file"]["content"] == path.read_text()
+    assert metadata["benchmark_sha256"] == hyperparameters["benchmark_sha256"]
+    assert list((opt_ml / "trials").rglob("std.out"))
