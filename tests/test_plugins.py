@@ -154,3 +154,38 @@ def test_a_fresh_process_finds_the_plugins_and_help_ignores_broken_ones(plugin_s
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
     assert "FIRST_POINT" in done.stdout and "BROKEN" in done.stdout
+
+
+def test_a_job_archive_carries_plugin_benchmark_and_method_and_runs_them(plugin_site, tmp_path: Path):
+    """The job's Python finds the plugin method in the archive alone (no PYTHONPATH)."""
+    import io
+    import tarfile
+
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
+    from hpobench.remote.user_code import job_benchmark
+
+    benchmark = get_benchmark("toy_quadratic")
+    code = tmp_path / "code"
+    with tarfile.open(fileobj=io.BytesIO(build_bundle(benchmark, ["FIRST_POINT", "RS"]).data)) as tar:
+        tar.extractall(code, filter="data")
+    assert (code / PACKAGE / "__init__.py").is_file()
+    entry_points = (code / "hpb_toy_plugin-0.1.dist-info" / "entry_points.txt").read_text()
+    assert "FIRST_POINT = hpb_toy_plugin:first_point_search" in entry_points
+    assert "toy_quadratic" not in entry_points  # the benchmark travels as a definition file
+    assert job_benchmark(benchmark) == "hpobench_benchmark/toy_quadratic.json"
+    assert (code / "hpobench_benchmark" / "train.py").is_file()
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
+    env.update(HPOBENCH_JOB_CHECKPOINT_DIR=str(tmp_path / "checkpoints"),
+               HPOBENCH_JOB_TRIALS_DIR=str(tmp_path / "trials"))  # fmt: skip
+    args = {"experiment_tag": "job", "benchmark": job_benchmark(benchmark), "method": "FIRST_POINT",
+            "seed": "0", "random_seed": "3", "n_workers": "1", "max_wallclock_time": "30",
+            "max_num_evaluations": "3"}  # fmt: skip
+    argv = [sys.executable, ENTRY_SCRIPT] + [x for k, v in args.items() for x in (f"--{k}", v)]
+    done = subprocess.run(argv, cwd=code, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tuner_dir,) = layout.tuner_dirs(tmp_path / "checkpoints")
+    metadata = layout.read_metadata(tuner_dir)
+    assert (metadata["benchmark"], metadata["method"]) == ("toy_quadratic", "FIRST_POINT")
+    assert metadata[layout.STATUS_KEY] == "complete"

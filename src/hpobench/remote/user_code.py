@@ -85,6 +85,10 @@ def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> lis
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {dist.metadata['Name']}\nVersion: {dist.version}\n"
         )
-        (info / "entry_points.txt").write_text(dist.read_text("entry_points.txt") or "")
+        # Only its methods: a plugin benchmark travels as a definition file, whose name
+        # must not meet a registered one in the job.
+        methods_of_dist = dist.entry_points.select(group=plugins.METHOD_GROUP)
+        lines = [f"{e.name} = {e.value}" for e in methods_of_dist]
+        (info / "entry_points.txt").write_text(f"[{plugins.METHOD_GROUP}]\n" + "\n".join(lines) + "\n")
         requirements += [r for r in dist.requires or [] if "extra" not in r.partition(";")[2]]
     return requirements
