@@ -17,7 +17,10 @@ ExperimentTag = Annotated[
 ]
 Benchmark = Annotated[
     Optional[str],
-    typer.Option(help="Benchmark to run (see `hpobench list benchmarks`). (default: resnet_cifar10)"),
+    typer.Option(
+        help="Benchmark to run: a registered name (see `hpobench list benchmarks`) or the path "
+        "of a .toml definition file (see README: Your own benchmark). (default: resnet_cifar10)"
+    ),
 ]
 Methods = Annotated[
     Optional[list[str]],

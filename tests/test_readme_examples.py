@@ -1,0 +1,54 @@
+"""The README's "Your own benchmark" and "Your own method" examples work as printed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hpobench.benchmarks.check import SCRIPT_CONTRACT
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _examples() -> dict[str, str]:
+    """Fenced blocks that follow an `<!-- example: NAME -->` line, by NAME."""
+    pattern = re.compile(r"<!-- example: (?P<name>\S+) -->\n```\w*\n(?P<body>.*?)\n```", re.S)
+    return {m["name"]: m["body"] + "\n" for m in pattern.finditer(README.read_text())}
+
+
+def test_the_readme_states_the_script_contract_of_the_code():
+    assert SCRIPT_CONTRACT in README.read_text()
+
+
+def test_the_readme_benchmark_passes_check_benchmark(invoke, tmp_path: Path):
+    examples = _examples()
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("train.py", "quadratic.toml"):
+        (folder / name).write_text(examples[name])
+    result = invoke("check-benchmark", str(folder / "quadratic.toml"), "--strict")
+    assert result.exit_code == 0, result.output
+    assert "quadratic: every check passed" in result.output
+
+
+def test_the_readme_method_builds_a_scheduler():
+    from syne_tune.optimizer.scheduler import TrialScheduler
+
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.methods import MethodArguments
+
+    namespace: dict = {}
+    exec(compile(_examples()["my_hpo/methods.py"], "my_hpo/methods.py", "exec"), namespace)
+    factory = namespace["my_random_search"]
+    args = MethodArguments.for_benchmark(get_benchmark("mlp_digits"), random_seed=1)
+    scheduler = factory(args)
+    assert isinstance(scheduler, TrialScheduler)
+    assert set(scheduler.suggest().config) == set(args.config_space)
+    assert (factory.family, factory.multi_fidelity) == ("random search", False)
+
+
+@pytest.mark.parametrize("name", ["train.py", "quadratic.toml", "my_hpo/methods.py"])
+def test_each_example_is_in_the_readme(name):
+    assert name in _examples()
