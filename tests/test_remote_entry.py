@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
 
 import pytest
+from sagemaker_job import lay_out_opt_ml, run_job
 
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
 from hpobench.remote.entry import parse_hyperparameters
-from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
+from hpobench.remote.bundle import build_bundle
 from hpobench.settings import LocalSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings
@@ -27,50 +22,18 @@ HYPERPARAMETERS = {  # as launch-remote sends them: all strings
 }  # fmt: skip
 
 
-def _sdk_drivers() -> Path:
-    import sagemaker.train
-
-    return Path(sagemaker.train.__file__).parent / "container_drivers"
-
-
 @pytest.fixture
 def opt_ml(tmp_path: Path) -> Path:
     """A folder laid out like /opt/ml in the training container."""
-    root = tmp_path / "opt" / "ml"
-    config = root / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
-    code = root / "input" / "data" / "code"
-    code.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(build_bundle(get_benchmark("mlp_digits")).data)) as tar:
-        tar.extractall(code, filter="data")
-    shutil.copytree(_sdk_drivers(), root / "input" / "data" / "sm_drivers",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    return root
+    archive = build_bundle(get_benchmark("mlp_digits")).data
+    return lay_out_opt_ml(tmp_path / "opt" / "ml", archive, HYPERPARAMETERS)
 
 
 def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path):
-    sys.path.insert(0, str(opt_ml / "input" / "data" / "sm_drivers"))
-    try:
-        from common.utils import safe_deserialize  # the SDK driver's own decoding
-    finally:
-        sys.path.pop(0)
-    raw = json.loads((opt_ml / "input" / "config" / "hyperparameters.json").read_text())
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
-    env.update(
-        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
-        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in raw.items()}),
-        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
-        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
-    )
-    code = opt_ml / "input" / "data" / "code"
-    driver = (
-        opt_ml / "input" / "data" / "sm_drivers" / "distributed_drivers" / "basic_script_driver.py"
-    )
-    result = subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = run_job(opt_ml)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    code = opt_ml / "input" / "data" / "code"
     # The archive's own copy of hpobench ran, not the one installed here.
     assert f"from {code / 'hpobench'}" in output
     assert "--experiment_tag container" in output and "--seed 1" in output

@@ -5,17 +5,13 @@ temporary /opt/ml exactly as the container would."""
 from __future__ import annotations
 
 import io
-import json
-import os
-import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import boto3
 import pytest
 from conftest import MOTO_BUCKET, MOTO_ROLE
+from sagemaker_job import lay_out_opt_ml, run_job
 from user_benchmark import write_benchmark
 
 from hpobench import layout
@@ -81,38 +77,13 @@ def test_a_changed_definition_is_refused_on_relaunch(launched):
         launch_remote(_settings(path), say=print, boto_session=boto3.Session())
 
 
-def _sdk_drivers() -> Path:
-    import sagemaker.train
-
-    return Path(sagemaker.train.__file__).parent / "container_drivers"
-
-
 def test_the_job_entry_runs_the_file_defined_benchmark_on_a_temporary_opt_ml(launched, tmp_path: Path):
     path, request, data = launched
-    opt_ml = tmp_path / "opt" / "ml"
-    code = opt_ml / "input" / "data" / "code"
-    code.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(code, filter="data")
-    drivers = opt_ml / "input" / "data" / "sm_drivers"
-    shutil.copytree(_sdk_drivers(), drivers, ignore=shutil.ignore_patterns("__pycache__"))
-    sys.path.insert(0, str(drivers))
-    try:
-        from common.utils import safe_deserialize  # the SDK driver's own decoding
-    finally:
-        sys.path.pop(0)
     hyperparameters = request["HyperParameters"]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
-    env.update(
-        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
-        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in hyperparameters.items()}),
-        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
-        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
-    )
-    driver = drivers / "distributed_drivers" / "basic_script_driver.py"
-    done = subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    opt_ml = lay_out_opt_ml(tmp_path / "opt" / "ml", data, hyperparameters)
+    done = run_job(opt_ml)
     assert done.returncode == 0, done.stdout + done.stderr
+    code = opt_ml / "input" / "data" / "code"
     (tuner_dir,) = layout.tuner_dirs(opt_ml / "checkpoints")
     assert tuner_dir.name.startswith("mine-quadratic-0-")
     metadata = layout.read_metadata(tuner_dir)

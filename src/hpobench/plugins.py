@@ -68,6 +68,12 @@ def discover(group: str) -> list[Plugin]:
     return sorted(found, key=lambda p: (p.name, p.distribution))
 
 
+def names(group: str, built_in: list[str]) -> list[str]:
+    """Built-in names in their order, then the names plugins register (not yet loaded)."""
+    found = [p.name for p in discover(group) if p.name not in built_in]
+    return list(built_in) + list(dict.fromkeys(found))
+
+
 def find(group: str, name: str, built_in: list[str]) -> Optional[Plugin]:
     """The plugin registered as `name`, None if there is none; refused if the name is taken."""
     matches = [p for p in discover(group) if p.name == name]

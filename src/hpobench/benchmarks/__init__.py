@@ -41,8 +41,7 @@ def benchmark_names() -> list[str]:
     """Registered benchmark names: built-ins in registry order, then plugins."""
     from hpobench import plugins
 
-    found = [p.name for p in plugins.discover(plugins.BENCHMARK_GROUP)]
-    return list(BENCHMARK_FACTORIES) + [n for n in dict.fromkeys(found) if n not in BENCHMARK_FACTORIES]
+    return plugins.names(plugins.BENCHMARK_GROUP, list(BENCHMARK_FACTORIES))
 
 
 def get_benchmark(name: str) -> BenchmarkDefinition:

@@ -188,8 +188,7 @@ def method_names() -> list[str]:
     """Registered method names: built-ins in registry order, then plugins."""
     from hpobench import plugins
 
-    found = [p.name for p in plugins.discover(plugins.METHOD_GROUP)]
-    return list(METHODS) + [n for n in dict.fromkeys(found) if n not in METHODS]
+    return plugins.names(plugins.METHOD_GROUP, list(METHODS))
 
 
 def get_method(name: str) -> MethodSpec:

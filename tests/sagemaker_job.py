@@ -1,0 +1,56 @@
+"""A SageMaker training job's container, imitated on this machine: a temporary /opt/ml
+laid out as the container has it, and the SDK's own driver running the job's entry."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from hpobench.remote.bundle import ENTRY_SCRIPT
+
+
+def _sdk_drivers() -> Path:
+    import sagemaker.train
+
+    return Path(sagemaker.train.__file__).parent / "container_drivers"
+
+
+def lay_out_opt_ml(root: Path, archive: bytes, hyperparameters: dict[str, str]) -> Path:
+    """`root` laid out like /opt/ml: hyperparameters, the source archive unpacked, the drivers."""
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    code = root / "input" / "data" / "code"
+    code.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(code, filter="data")
+    shutil.copytree(_sdk_drivers(), root / "input" / "data" / "sm_drivers",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    return root
+
+
+def run_job(opt_ml: Path) -> subprocess.CompletedProcess:
+    """Run the job as the container does: the SDK's basic driver, from the code folder."""
+    drivers = opt_ml / "input" / "data" / "sm_drivers"
+    sys.path.insert(0, str(drivers))
+    try:
+        from common.utils import safe_deserialize  # the SDK driver's own decoding
+    finally:
+        sys.path.pop(0)
+    raw = json.loads((opt_ml / "input" / "config" / "hyperparameters.json").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
+    env.update(
+        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
+        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in raw.items()}),
+        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
+        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
+    )
+    driver = drivers / "distributed_drivers" / "basic_script_driver.py"
+    return subprocess.run([sys.executable, str(driver)], cwd=opt_ml / "input" / "data" / "code",
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
