@@ -17,7 +17,8 @@ from packaging.requirements import Requirement
 from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from hpobench.errors import RunError
 from hpobench.remote.submit import launch_remote
-from hpobench.remote.bundle import hpobench_requirements
+from hpobench.remote.plan import SETUP_ALLOWANCE
+from hpobench.remote.requirements import IN_CONTAINER, hpobench_requirements
 from hpobench.settings import DEFAULT_METHODS, RemoteSettings
 
 # The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.
@@ -95,9 +96,10 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
             "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
             "LocalPath": "/opt/ml/checkpoints",
         }
+        # The tuning budget plus the stated set-up allowance.
         assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(
-            1.2 * benchmark.max_wallclock_time
-        )
+            benchmark.max_wallclock_time
+        ) + SETUP_ALLOWANCE
         assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
             "hpobench:experiment": "study", "hpobench:benchmark": BENCHMARK,
             "hpobench:method": method, "hpobench:seed": str(seed),
@@ -137,6 +139,11 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     body = boto3.client("s3").get_object(Bucket=MOTO_BUCKET, Key=source_key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
+        constraints = tar.extractfile("constraints.txt").read().decode().splitlines()
+    assert requirements[0] == "-c constraints.txt"
+    requirements = requirements[1:]
+    torch_version = spec["TrainingImage"].split(":")[1].split("-")[0]
+    assert f"torch=={torch_version}" in constraints
     names = {Requirement(line).name for line in requirements}
     script_file = benchmark.script_dir / "requirements.txt"
     script_names = {
@@ -144,11 +151,9 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         for line in script_file.read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    own_names = {Requirement(line).name for line in hpobench_requirements()} - {
-        "sagemaker",
-        "boto3",
-    }
-    assert script_names <= names and own_names <= names
+    own_names = {Requirement(line).name for line in hpobench_requirements()}
+    assert script_names <= names and set(IN_CONTAINER) - {"tomli"} <= names <= own_names | script_names
+    assert "botorch" in names  # BO and MOBSTER are among the methods
     assert len(requirements) == len(names)  # merged by name: each project once
 
     # What SageMaker (here: moto) now holds.
