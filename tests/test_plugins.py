@@ -163,11 +163,14 @@ def test_a_job_archive_carries_plugin_benchmark_and_method_and_runs_them(plugin_
 
     from hpobench.benchmarks import get_benchmark
     from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
+    from hpobench.remote.requirements import job_requirements
     from hpobench.remote.user_code import job_benchmark
 
     benchmark = get_benchmark("toy_quadratic")
     code = tmp_path / "code"
-    with tarfile.open(fileobj=io.BytesIO(build_bundle(benchmark, ["FIRST_POINT", "RS"]).data)) as tar:
+    requirements = job_requirements(benchmark.script_dir, ["-"], [])
+    archive = build_bundle(benchmark, requirements, ["FIRST_POINT", "RS"]).data
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(code, filter="data")
     assert (code / PACKAGE / "__init__.py").is_file()
     entry_points = (code / "hpb_toy_plugin-0.1.dist-info" / "entry_points.txt").read_text()

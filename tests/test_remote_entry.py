@@ -13,6 +13,7 @@ from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
 from hpobench.remote.entry import parse_hyperparameters
 from hpobench.remote.bundle import build_bundle
+from hpobench.remote.requirements import job_requirements
 from hpobench.settings import LocalSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings
@@ -25,7 +26,8 @@ HYPERPARAMETERS = {  # as launch-remote sends them: all strings
 @pytest.fixture
 def opt_ml(tmp_path: Path) -> Path:
     """A folder laid out like /opt/ml in the training container."""
-    archive = build_bundle(get_benchmark("mlp_digits")).data
+    benchmark = get_benchmark("mlp_digits")
+    archive = build_bundle(benchmark, job_requirements(benchmark.script_dir, ["-"], [])).data
     return lay_out_opt_ml(tmp_path / "opt" / "ml", archive, HYPERPARAMETERS)
 
 

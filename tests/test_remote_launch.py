@@ -15,9 +15,10 @@ from conftest import MOTO_BUCKET, MOTO_REGION, MOTO_ROLE
 from packaging.requirements import Requirement
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
-from hpobench.errors import RunError
+from hpobench.errors import RunError, UsageError
 from hpobench.remote.submit import launch_remote
-from hpobench.remote.bundle import hpobench_requirements
+from hpobench.remote.plan import SETUP_ALLOWANCE
+from hpobench.remote.requirements import IN_CONTAINER, hpobench_requirements
 from hpobench.settings import DEFAULT_METHODS, RemoteSettings
 
 # The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.
@@ -95,9 +96,10 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
             "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
             "LocalPath": "/opt/ml/checkpoints",
         }
+        # The tuning budget plus the stated set-up allowance.
         assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(
-            1.2 * benchmark.max_wallclock_time
-        )
+            benchmark.max_wallclock_time
+        ) + SETUP_ALLOWANCE
         assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
             "hpobench:experiment": "study", "hpobench:benchmark": BENCHMARK,
             "hpobench:method": method, "hpobench:seed": str(seed),
@@ -137,6 +139,11 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     body = boto3.client("s3").get_object(Bucket=MOTO_BUCKET, Key=source_key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
+        constraints = tar.extractfile("constraints.txt").read().decode().splitlines()
+    assert requirements[0] == "-c constraints.txt"
+    requirements = requirements[1:]
+    torch_version = spec["TrainingImage"].split(":")[1].split("-")[0]
+    assert f"torch=={torch_version}" in constraints
     names = {Requirement(line).name for line in requirements}
     script_file = benchmark.script_dir / "requirements.txt"
     script_names = {
@@ -144,11 +151,9 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         for line in script_file.read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    own_names = {Requirement(line).name for line in hpobench_requirements()} - {
-        "sagemaker",
-        "boto3",
-    }
-    assert script_names <= names and own_names <= names
+    own_names = {Requirement(line).name for line in hpobench_requirements()}
+    assert script_names <= names and set(IN_CONTAINER) - {"tomli"} <= names <= own_names | script_names
+    assert "botorch" in names  # BO and MOBSTER are among the methods
     assert len(requirements) == len(names)  # merged by name: each project once
 
     # What SageMaker (here: moto) now holds.
@@ -341,3 +346,117 @@ def test_bad_setup_is_one_line_error_before_any_upload(
     monkeypatch.setenv("AWS_DEFAULT_REGION", MOTO_REGION)
     objects = boto3.client("s3").list_objects_v2(Bucket=MOTO_BUCKET).get("KeyCount", 0)
     assert objects == 0 and not _jobs()
+
+
+# ---------------------------------------------------------------- role, tags, data
+
+
+def _simulated_policy(session: boto3.Session, answer: str) -> list[dict]:
+    """Answer iam:SimulatePrincipalPolicy (moto lacks it) before anything is sent:
+    'allowed', 'implicitDeny' for every action, or the error code 'AccessDenied'."""
+    calls: list[dict] = []
+
+    def record(params, **kwargs):
+        calls.append(dict(params))
+
+    def hook(**kwargs):
+        if answer == "AccessDenied":
+            return AWSResponse("http://moto", 403, {}, None), {
+                "Error": {"Code": "AccessDenied", "Message": "not allowed to simulate"},
+                "ResponseMetadata": {"HTTPStatusCode": 403}}  # fmt: skip
+        results = [{"EvalActionName": a, "EvalResourceName": "*", "EvalDecision": answer}
+                   for a in calls[-1]["ActionNames"]]  # fmt: skip
+        return AWSResponse("http://moto", 200, {}, None), {
+            "EvaluationResults": results, "IsTruncated": False,
+            "ResponseMetadata": {"HTTPStatusCode": 200}}  # fmt: skip
+
+    session.events.register("before-parameter-build.iam.SimulatePrincipalPolicy", record)
+    session.events.register("before-call.iam.SimulatePrincipalPolicy", hook)
+    return calls
+
+
+def _sagemaker_role() -> str:
+    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+             '{"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')  # fmt: skip
+    iam = boto3.client("iam")
+    return iam.create_role(RoleName="trainer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+
+
+def _uploads() -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=MOTO_BUCKET)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+@pytest.mark.parametrize("answer", ["allowed", "implicitDeny", "AccessDenied"])
+def test_the_sdks_role_validation_runs_before_anything_is_uploaded(aws, monkeypatch, answer):
+    monkeypatch.delenv("SAGEMAKER_VALIDATE_ROLE")  # the SDK's own check, for real
+    role = _sagemaker_role()
+    session = boto3.Session()
+    calls = _simulated_policy(session, answer)
+    said: list[str] = []
+    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1,
+                         experiment_tag="roles", role=role)  # fmt: skip
+    if answer == "implicitDeny":
+        with pytest.raises(UsageError) as denied:
+            launch_remote(settings, say=said.append, boto_session=session)
+        message = str(denied.value)
+        assert message.startswith(f"IAM role {role} cannot run SageMaker training jobs (Missing permissions: ")
+        assert "ecr:GetAuthorizationToken" in message and message.endswith("or pass another --role")
+        assert "\n" not in message
+        assert len(calls) == 1 and not _uploads() and not _jobs()  # nothing uploaded
+        return
+    _, outcomes = launch_remote(settings, say=said.append, boto_session=session)
+    assert [o.status for o in outcomes] == ["submitted"] and calls
+    unverified = [line for line in said if line.startswith("Could not verify the permissions")]
+    assert bool(unverified) == (answer == "AccessDenied"), said
+
+
+def test_a_forty_character_tag_is_launched_and_found_by_status_remote(aws, invoke, tmp_path):
+    tag = "a-very-long-experiment-tag-for-sagemaker"
+    assert len(tag) == 40
+    _, outcomes = launch_remote(
+        _settings(benchmark="mlp_digits", methods=("RS", "ASHA"), num_seeds=2, experiment_tag=tag),
+        say=lambda _: None, boto_session=boto3.Session(),
+    )
+    assert [o.status for o in outcomes] == ["submitted"] * 4
+    result = invoke("status", "--experiment-tag", tag, "--results-root", str(tmp_path / "none"),
+                    "--format", "json", "--remote")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    import json
+
+    runs = {(r["method"], r["seed"]): r["job"] for r in json.loads(result.output)["runs"]}
+    assert runs == {(o.spec.run.method, o.spec.run.seed): o.job_name for o in outcomes}
+    # A re-launch finds them through the same lookup.
+    _, again = launch_remote(
+        _settings(benchmark="mlp_digits", methods=("RS", "ASHA"), num_seeds=2, experiment_tag=tag),
+        say=lambda _: None, boto_session=boto3.Session(),
+    )
+    assert [o.status for o in again] == ["exists"] * 4
+
+
+def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path):
+    data = tmp_path / "data"
+    (data / "cifar").mkdir(parents=True)
+    (data / "cifar" / "batch_1.bin").write_bytes(b"\x01" * 1000)
+    (data / "id_rsa").write_text("PRIVATE KEY")
+    session = boto3.Session()
+    recorder = Recorder(session)
+    said: list[str] = []
+    plan, _ = launch_remote(
+        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="data",
+                  data=str(data)), say=said.append, boto_session=session,
+    )  # fmt: skip
+    uri = plan.data.s3_uri
+    assert said == [f"Uploaded --data to {uri} (reused by later launches with the same data)"]
+    prefix = uri.removeprefix(f"s3://{MOTO_BUCKET}/")
+    assert sorted(k for k in _uploads() if k.startswith(prefix)) == [prefix + "cifar/batch_1.bin"]
+    for request in recorder.create_requests:
+        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+                    for c in request["InputDataConfig"]}  # fmt: skip
+        assert channels["training"] == uri
+    # Another experiment with the same data reuses the upload.
+    said.clear()
+    again = Recorder(session2 := boto3.Session())
+    launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), experiment_tag="data2",
+                            data=str(data)), say=said.append, boto_session=session2)  # fmt: skip
+    assert said == [] and not [k for k in again.puts if k.startswith(prefix)]

@@ -16,14 +16,10 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.errors import UsageError
-from hpobench.remote.plan import check_hyperparameter, job_name_prefix
-from hpobench.remote.bundle import (
-    ENTRY_SCRIPT,
-    build_bundle,
-    copy_filtered,
-    hpobench_requirements,
-    merge_requirements,
-)
+from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
+from hpobench.remote.jobs import job_name_prefix
+from hpobench.remote.plan import check_hyperparameter
+from hpobench.remote.requirements import job_requirements, merge_requirements
 from hpobench.settings import EXPERIMENT_TAG_MAX_LENGTH
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -89,45 +85,32 @@ def test_invalid_requirement_is_a_one_line_usage_error():
         merge_requirements(["torch>>2"])
 
 
-def test_archive_filter_leaves_out_secrets_caches_and_environments(tmp_path):
-    source = tmp_path / "src"
-    for relative in ["keep.py", "sub/keep.txt", ".git/config", ".env", ".env.local", ".venv/bin/python",
-                     "__pycache__/x.pyc", "sub/__pycache__/y.pyc", ".aws/credentials", "id.pem",
-                     "sub/credentials", "hpobench.toml"]:  # fmt: skip
-        path = source / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("secret" if "keep" not in relative else "ok")
-    copy_filtered(source, tmp_path / "out")
-    copied = sorted(
-        p.relative_to(tmp_path / "out").as_posix()
-        for p in (tmp_path / "out").rglob("*")
-        if p.is_file()
-    )
-    assert copied == ["keep.py", "sub/keep.txt"]
-
-
-def test_source_archive_is_reproducible_and_holds_package_script_and_merged_requirements():
+def test_source_archive_is_reproducible_and_holds_package_script_and_requirements():
     benchmark = get_benchmark("mlp_digits")
-    first, second = build_bundle(benchmark), build_bundle(benchmark)
+    requirements = job_requirements(benchmark.script_dir, ["-"], ["torch==2.10.0"])
+    first, second = build_bundle(benchmark, requirements), build_bundle(benchmark, requirements)
     assert first.data == second.data and first.sha256 == second.sha256
     with tarfile.open(fileobj=io.BytesIO(first.data)) as tar:
         names = tar.getnames()
-        requirements = tar.extractfile("requirements.txt").read().decode().splitlines()
+        lines = tar.extractfile("requirements.txt").read().decode().splitlines()
+        constraints = tar.extractfile("constraints.txt").read().decode().splitlines()
+    assert names == first.files
     assert ENTRY_SCRIPT in names
     assert "hpobench/remote/entry.py" in names
     assert "hpobench/training_scripts/mlp_digits/mlp_digits.py" in names
     assert not any(n.startswith("hpobench/training_scripts/gbt_breast_cancer") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") or "/.git" in n for n in names)
-    # Both sources are in, each project once; launch-only packages stay out.
-    by_name = [Requirement(line).name for line in requirements]
+    # pip reads the constraints first; each project once; launch-only packages stay out.
+    assert lines[0] == "-c constraints.txt" and constraints == ["torch==2.10.0"]
+    by_name = [Requirement(line).name for line in lines[1:]]
     assert len(by_name) == len(set(by_name))
-    own = {Requirement(r).name for r in hpobench_requirements()} - {"sagemaker", "boto3"}
     script = {
         Requirement(r).name
         for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()
     }
-    assert own | script == set(by_name)
-    assert "sagemaker" not in by_name and "pydantic-settings" in by_name
+    assert script <= set(by_name)
+    assert {"syne-tune", "pydantic", "pydantic-settings"} <= set(by_name)
+    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch"} & set(by_name)
 
 
 class _Listener:
@@ -182,14 +165,14 @@ def test_dry_run_needs_no_aws_configuration_and_calls_nothing(tmp_path, monkeypa
     out = result.stdout
     assert "dry-RS-0-" in out and "dry-MOBSTER-1-" in out
     assert "s3://my-bucket/syne-tune/dry/ASHA-1/" in out
-    assert "ml.c5.2xlarge" in out and "2m" in out  # 1.2 x 100 s
-    assert "8 job(s)" in out and "at most 0.27 instance-hours" in out  # 8 x 120 s
+    assert "ml.c5.2xlarge" in out and "each at most 1300 s" in out  # 100 s + 20 min set-up
+    assert "8 job(s)" in out and "at most 2.89 instance-hours" in out  # 8 x 1300 s
     assert "dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:" in out
     assert "Nothing was submitted" in out
 
 
 def test_dry_run_rejects_an_unknown_instance_type(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run",
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
                     "--instance-type", "ml.c5.3xlarge")  # fmt: skip
     assert result.exit_code == 2, result.output
     assert (
@@ -199,7 +182,7 @@ def test_dry_run_rejects_an_unknown_instance_type(invoke):
 
 
 def test_instance_type_that_is_not_one_is_refused(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run",
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
                     "--instance-type", "g4dn.xlarge")  # fmt: skip
     assert result.exit_code == 2, result.output
     assert (
@@ -210,7 +193,7 @@ def test_instance_type_that_is_not_one_is_refused(invoke):
 
 
 def test_dry_run_refuses_a_tag_the_container_driver_would_change(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run",
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
                     "--experiment-tag", "1e5")  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "would reach the SageMaker job as '100000.0'" in result.output
@@ -222,7 +205,7 @@ def test_one_hpobench_toml_serves_run_local_and_launch_remote(invoke, isolated, 
         f'results_root = "{isolated / "from-toml"}"\nbucket = "toml-bucket"\nn_workers = 1\n'
     )
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--method", "RS", "--dry-run",
-                    "--experiment-tag", "toml")  # fmt: skip
+                    "--experiment-tag", "toml", "--region", "us-east-1")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "s3://toml-bucket/syne-tune/toml/RS-0/" in result.output
 
@@ -234,3 +217,125 @@ def test_one_hpobench_toml_serves_run_local_and_launch_remote(invoke, isolated, 
     bad = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run")
     assert bad.exit_code == 2
     assert "Unknown setting 'nonsense' in hpobench.toml" in bad.output
+
+
+def _dry_json(invoke, *args: str) -> dict:
+    import json
+
+    result = invoke("launch-remote", "--dry-run", "--json", "--region", "eu-west-1",
+                    "--experiment-tag", "plan", *args)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke):
+    plan = _dry_json(invoke, "--benchmark", "gbt_breast_cancer", "--method", "RS",
+                     "--num-seeds", "2", "--max-wallclock-time", "60")  # fmt: skip
+    assert plan["region"] == "eu-west-1" and len(plan["jobs"]) == 2
+    job = plan["jobs"][0]
+    # scikit-learn images are versioned x.y-z; the newest the SDK lists for a CPU instance.
+    image = job["AlgorithmSpecification"]["TrainingImage"]
+    assert re.search(r"sagemaker-scikit-learn:1\.9-0-cpu-py3$", image), image
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 60 + 20 * 60}
+    assert job["ResourceConfig"] == {"InstanceType": "ml.c5.2xlarge", "InstanceCount": 1}
+    assert job["CheckpointConfig"]["S3Uri"].endswith("/syne-tune/plan/RS-0/")
+    assert job["HyperParameters"]["method"] == "RS"
+    archive = plan["source_archive"]
+    assert [c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]] == [archive["S3Uri"]]
+    assert "hpobench/training_scripts/gbt_breast_cancer/gbt_breast_cancer.py" in archive["files"]
+    # Only what the script and hpobench's in-container code need: no PyTorch for RS on
+    # scikit-learn, and the image's scikit-learn kept.
+    names = {Requirement(line).name for line in archive["requirements.txt"].splitlines()[1:]}
+    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib"}
+    assert archive["constraints.txt"] == "scikit-learn==1.9.*\n"
+    # BO needs botorch.
+    bo = _dry_json(invoke, "--benchmark", "gbt_breast_cancer", "--method", "BO")
+    assert "botorch>=0.11" in bo["source_archive"]["requirements.txt"].splitlines()
+
+
+def test_pytorch_jobs_keep_the_images_torch(invoke):
+    plan = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS")
+    image = plan["jobs"][0]["AlgorithmSpecification"]["TrainingImage"]
+    version = re.search(r"pytorch-training:(\d+\.\d+\.\d+)-cpu-", image)[1]
+    major, minor = version.split(".")[:2]
+    constraints = plan["source_archive"]["constraints.txt"].splitlines()
+    assert constraints == [f"torch=={version}", f"torchvision==0.{int(minor) + 15}.*",
+                           f"torchaudio=={major}.{minor}.*"]  # fmt: skip
+
+
+def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
+    """pip itself, reading the staged files: with the image's torch pinned, it will not
+    take another torch (here: no index, so it can only fail to find the pinned one)."""
+    import importlib.metadata
+
+    installed = importlib.metadata.version("torch").split("+")[0]
+    for pinned, ok in ((installed, True), ("2.10.0" if installed != "2.10.0" else "2.9.0", False)):
+        (tmp_path / "constraints.txt").write_text(f"torch=={pinned}\n")
+        (tmp_path / "requirements.txt").write_text("-c constraints.txt\ntorch>=2.2\n")
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+             "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert (result.returncode == 0) is ok, result.stdout + result.stderr
+        if not ok:
+            assert f"torch=={pinned}" in result.stderr.replace(" ", "") or "torch" in result.stderr
+
+
+def test_huggingface_benchmarks_get_a_transformers_image():
+    from hpobench.remote.images import training_image
+
+    image = training_image("HuggingFace", {}, "us-east-1", "ml.g5.xlarge")
+    assert "huggingface-pytorch-training:" in image.uri and "-gpu-" in image.uri
+    transformers, torch = image.constraints[:2]
+    assert transformers == f"transformers=={image.version}" and torch.startswith("torch==")
+    with pytest.raises(UsageError, match="No HuggingFace training image for ml.c5.xlarge"):
+        training_image("HuggingFace", {}, "us-east-1", "ml.c5.xlarge")  # GPU images only
+    with pytest.raises(UsageError, match="Unsupported framework 'TensorFlow'"):
+        training_image("TensorFlow", {}, "us-east-1", "ml.c5.xlarge")
+
+
+def test_a_requirement_the_image_cannot_meet_is_refused(tmp_path):
+    (tmp_path / "requirements.txt").write_text("torch>=99\n")
+    with pytest.raises(UsageError, match=r"requires torch>=99, but its image ships torch==2\.10\.0"):
+        job_requirements(tmp_path, ["-"], ["torch==2.10.0"])
+
+
+def test_max_runtime_is_budget_plus_allowance_and_never_below_the_budget(invoke):
+    plan = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS",
+                     "--max-wallclock-time", "100", "--max-runtime", "400")  # fmt: skip
+    assert plan["jobs"][0]["StoppingCondition"] == {"MaxRuntimeInSeconds": 400}
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "eu-west-1",
+                    "--max-wallclock-time", "100", "--max-runtime", "150")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: --max-runtime 150 is below what the 100 s tuning budget needs (160 s")
+
+
+def test_data_channel_is_planned_content_addressed(invoke, tmp_path):
+    data = tmp_path / "cifar"
+    (data / "batches").mkdir(parents=True)
+    (data / "batches" / "a.bin").write_bytes(b"1" * 100)
+    (data / ".env").write_text("SECRET=1")
+    first = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
+                      "--data", str(data))  # fmt: skip
+    uri = first["data"]["S3Uri"]
+    assert re.fullmatch(r"s3://b-1/hpobench/data/[0-9a-f]{16}/", uri) and first["data"]["files"] == 1
+    channels = {c["ChannelName"]: c for c in first["jobs"][0]["InputDataConfig"]}
+    assert channels["training"]["DataSource"]["S3DataSource"]["S3Uri"] == uri
+    assert _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
+                     "--data", str(data))["data"]["S3Uri"] == uri  # fmt: skip
+    (data / "batches" / "a.bin").write_bytes(b"2" * 100)
+    changed = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
+                        "--data", str(data))  # fmt: skip
+    assert changed["data"]["S3Uri"] != uri
+    s3 = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--data", "s3://x/cifar")
+    assert s3["data"] == {"S3Uri": "s3://x/cifar/", "local": None, "files": 0}
+    missing = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "eu-west-1",
+                     "--data", str(tmp_path / "nope"))  # fmt: skip
+    assert missing.exit_code == 2 and "no such folder or file" in missing.output
+
+
+def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypatch):
+    clear_aws_environment(monkeypatch, tmp_path)
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: No AWS region configured; pass --region or set AWS_DEFAULT_REGION")

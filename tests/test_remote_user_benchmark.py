@@ -70,6 +70,24 @@ def launched(aws, tmp_path: Path):
     return path, requests[0], _archive(session)
 
 
+def test_the_archive_holds_the_script_folder_without_secrets_or_ignored_files(launched):
+    path, request, data = launched
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = set(tar.getnames())
+        packed_definition = tar.extractfile("hpobench_benchmark/quadratic.toml").read().decode()
+        requirements = tar.extractfile("requirements.txt").read().decode().split()
+    assert {"hpobench_benchmark/train.py", "hpobench_benchmark/notes.md",
+            "hpobench_benchmark/requirements.txt", ENTRY_SCRIPT} <= names  # fmt: skip
+    assert packed_definition == path.read_text()
+    assert "pyyaml>=5" in requirements  # the script's own requirements join hpobench's
+    for left_out in LEFT_OUT:
+        assert f"hpobench_benchmark/{left_out}" not in names, left_out
+    assert not [n for n in names if n.startswith(("hpobench_benchmark/.venv", "hpobench_benchmark/data"))]
+    hyperparameters = request["HyperParameters"]
+    assert hyperparameters["benchmark"] == "hpobench_benchmark/quadratic.toml"
+    assert {t["Key"]: t["Value"] for t in request["Tags"]}["hpobench:benchmark"] == "quadratic"
+
+
 def test_a_changed_definition_is_refused_on_relaunch(launched):
     path, _, _ = launched
     path.write_text(path.read_text().replace("upper = 1.0", "upper = 2.0"))
@@ -93,3 +111,20 @@ def test_the_job_entry_runs_the_file_defined_benchmark_on_a_temporary_opt_ml(lau
     assert metadata["benchmark_file"]["content"] == path.read_text()
     assert metadata["benchmark_sha256"] == hyperparameters["benchmark_sha256"]
     assert list((opt_ml / "trials").rglob("std.out"))
+
+
+def test_dry_run_lists_what_would_be_packed_of_the_users_folder(invoke, tmp_path: Path):
+    import json
+
+    path = _user_folder(tmp_path / "project")
+    result = invoke("launch-remote", "--benchmark", str(path), "--method", "RS", "--dry-run",
+                    "--json", "--region", "us-east-1", "--bucket", MOTO_BUCKET)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    files = [f for f in plan["source_archive"]["files"] if f.startswith("hpobench_benchmark/")]
+    assert sorted(files) == [
+        "hpobench_benchmark/.hpobenchignore", "hpobench_benchmark/notes.md",
+        "hpobench_benchmark/quadratic.toml", "hpobench_benchmark/requirements.txt",
+        "hpobench_benchmark/train.py",
+    ]  # fmt: skip
+    assert plan["jobs"][0]["HyperParameters"]["benchmark"] == "hpobench_benchmark/quadratic.toml"

@@ -190,17 +190,27 @@ def _create_job(name: str, tags: dict[str, str]) -> None:
     )
 
 
+def _job_name(tag: str, method: str, seed: int, when: str = "20260101120000") -> str:
+    from hpobench.remote.jobs import job_name_prefix
+
+    return f"{job_name_prefix(tag, method, seed)}-{when}"
+
+
 def test_remote_job_states(invoke, broken_root, moto_endpoint):
-    _create_job("toy-RS-0-20260101", {})  # found by its name
-    _create_job("toy-BO-1-20260101", {"hpobench:experiment-tag": TOY_TAG})
-    _create_job("toy-x7", {"hpobench:method": "BO", "hpobench:seed": "7"})  # found by its tags
-    _create_job("toy-2-RS-3-20260101", {"hpobench:experiment-tag": "toy-2"})  # another experiment
+    _create_job(_job_name(TOY_TAG, "RS", 0), {})
+    _create_job(_job_name(TOY_TAG, "BO", 1, "20260101110000"), {})
+    newest_bo1 = _job_name(TOY_TAG, "BO", 1, "20260101130000")
+    _create_job(newest_bo1, {})
+    _create_job(_job_name(TOY_TAG, "BO", 7), {})
+    _create_job(_job_name("toy-2", "RS", 3), {})  # another experiment
+    _create_job("toy-RS-3-20260101", {})  # not named by hpobench
     payload = _status_json(invoke, broken_root, "--remote")
     runs = {(r["method"], r["seed"]): r for r in payload["runs"]}
-    assert runs["RS", 0]["job"] == "toy-RS-0-20260101" and runs["RS", 0]["job_state"] == "Completed"
-    assert runs["BO", 1]["job"] == "toy-BO-1-20260101"
+    assert runs["RS", 0]["job"] == _job_name(TOY_TAG, "RS", 0)
+    assert runs["RS", 0]["job_state"] == "Completed"
+    assert runs["BO", 1]["job"] == newest_bo1
     # Launched remotely but not synced yet: missing here, its job shown.
-    assert (runs["BO", 7]["state"], runs["BO", 7]["job"]) == ("missing", "toy-x7")
+    assert (runs["BO", 7]["state"], runs["BO", 7]["job"]) == ("missing", _job_name(TOY_TAG, "BO", 7))
     assert runs["RS", 3]["job_state"] == "no job"  # toy-2's job is not ours
     # Seed 7 is now expected of every method.
     assert (runs["RS", 7]["state"], runs["RS", 7]["job_state"]) == ("missing", "no job")
@@ -210,7 +220,7 @@ def test_remote_job_states(invoke, broken_root, moto_endpoint):
 
 
 def test_remote_without_local_results(invoke, tmp_path, moto_endpoint):
-    _create_job("toy-ASHA-0-20260101", {})
+    _create_job(_job_name(TOY_TAG, "ASHA", 0), {})
     payload = _status_json(invoke, tmp_path, "--remote")
     (run,) = payload["runs"]
     assert (run["method"], run["seed"], run["state"], run["job_state"]) == ("ASHA", 0, "missing", "Completed")
@@ -220,7 +230,7 @@ def test_remote_without_region_is_one_line(invoke, broken_root, moto_endpoint, m
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     result = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root), "--remote")
     assert result.exit_code == 2, result.output
-    assert result.output.startswith("Error: No AWS region configured for --remote; set AWS_DEFAULT_REGION")
+    assert result.output.startswith("Error: No AWS region configured; set AWS_DEFAULT_REGION")
 
 
 def test_remote_unreachable_endpoint_is_one_line(invoke, broken_root, monkeypatch):

@@ -43,6 +43,11 @@ class ExperimentPlan:
     master_random_seed: int
     runs: tuple[PlannedRun, ...]
 
+    @property
+    def methods(self) -> list[str]:
+        """The methods of the runs, in order, each once."""
+        return list(dict.fromkeys(run.method for run in self.runs))
+
 
 def effective_random_seed(master_random_seed: int, seed: int) -> int:
     """The seed of repetition `seed`: distinct per repetition, fixed by the master seed."""

@@ -199,6 +199,10 @@ class RemoteSettings(ExperimentOptions):
     role: Optional[str] = None
     bucket: Optional[str] = Field(default=None, description="default: SageMaker's default bucket")
     region: Optional[str] = Field(default=None, description="default: the AWS default region")
+    max_runtime: Optional[PositiveInt] = Field(
+        default=None, description="seconds; default: the budget plus a set-up allowance"
+    )
+    data: Optional[str] = Field(default=None, description="folder or s3:// URI")
     dry_run: bool = False
     force: bool = False
 

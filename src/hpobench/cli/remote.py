@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from hpobench.cli.common import stdout_console, user_errors
+from hpobench.errors import UsageError
 from hpobench.cli.options import (
     Benchmark,
     ExperimentTag,
@@ -53,9 +54,33 @@ def launch_remote_command(
     region: Annotated[
         Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
     ] = None,
+    max_runtime: Annotated[
+        Optional[int],
+        typer.Option(
+            help="MaxRuntimeInSeconds of every job. Default: the tuning budget plus 20 minutes "
+            "for set-up (image, pip install, data, start-up).",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Training data: a folder (uploaded once, content-addressed) or an s3:// URI; "
+            "jobs read it from SM_CHANNEL_TRAINING.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print the jobs and their cost bound; call no AWS service."),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --dry-run: print the complete plan as JSON (CreateTrainingJob's field "
+            "names, the archive's files, requirements.txt and constraints.txt).",
+        ),
     ] = False,
     force: Annotated[
         bool,
@@ -93,11 +118,15 @@ def launch_remote_command(
             role=role,
             bucket=bucket,
             region=region,
+            max_runtime=max_runtime,
+            data=data,
             dry_run=dry_run or None,
             force=force or None,
         )
+        if as_json and not settings.dry_run:
+            raise UsageError("--json prints the plan of a dry run; add --dry-run")
         if settings.dry_run:
-            _launch_dry_run(settings)
+            _launch_dry_run(settings, as_json)
         else:
             _launch(settings)
 
@@ -121,24 +150,49 @@ def _jobs_table(
     return table(f"SageMaker jobs of {plan.experiment.experiment_tag}", columns, rows)
 
 
-def _launch_dry_run(settings: Any) -> None:
+def _launch_dry_run(settings: Any, as_json: bool) -> None:
+    import json
+
     from hpobench.remote import aws
+    from hpobench.remote.dry_run import plan_document
     from hpobench.remote.plan import plan_remote
 
-    region = aws.resolve_region(settings.region) or "us-east-1"
+    # The same region rule as a real launch: no silent default.
+    region = aws.require_region(settings.region)
     bucket = settings.bucket or f"sagemaker-{region}-ACCOUNT"
     plan = plan_remote(settings, region, bucket)
+    document = plan_document(plan)
+    if as_json:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
     console = stdout_console()
     console.print(_jobs_table(plan))
-    console.print(
+    archive = document["source_archive"]
+    from hpobench.remote.bundle import script_destination
+    from hpobench.remote.user_code import BENCHMARK_DIR
+
+    # The script folder, and a file-defined benchmark's definition beside it.
+    folders = (f"{script_destination(plan.experiment.benchmark)}/", f"{BENCHMARK_DIR}/")
+    script_files = [f for f in archive["files"] if f.startswith(folders)]
+    lines = [
+        f"Source archive {archive['S3Uri']}: {len(archive['files'])} files "
+        f"({archive['size_bytes'] / 1024:.0f} KB); from the script folder: "
+        + ", ".join(script_files),
+        "requirements.txt: " + plan.requirements.requirements_text().strip().replace("\n", "; "),
+        "constraints.txt (what the image ships): " + (", ".join(plan.requirements.constraints) or "none"),
+    ]
+    if plan.data is not None:
+        source = f" from {plan.data.local} ({len(plan.data.files)} files)" if plan.data.local else ""
+        lines.append(f"Data channel 'training' (SM_CHANNEL_TRAINING): {plan.data.s3_uri}{source}")
+    lines.append(
         f"Dry run: {len(plan.jobs)} job(s) of {plan.experiment.benchmark.name} on "
         f"{plan.instance_type} in {region}, at most {plan.instance_hours_at_most:.2f} "
-        f"instance-hours; master random seed {plan.experiment.master_random_seed}; "
-        f"image {plan.image_uri}. Nothing was submitted.",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+        f"instance-hours (each at most {plan.jobs[0].max_runtime} s: the budget plus set-up); "
+        f"master random seed {plan.experiment.master_random_seed}; "
+        f"image {plan.image_uri}. Nothing was submitted."
     )
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _launch(settings: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from hpobench.errors import RunError, UsageError
 
@@ -36,17 +36,25 @@ def resolve_region(region: Optional[str]) -> Optional[str]:
     return botocore.session.get_session().get_config_variable("region")
 
 
-def make_session(region: Optional[str]) -> Any:
+def require_region(region: Optional[str], flag: str = "--region") -> str:
+    """The region a command uses (given, else the AWS configuration's); the same
+    UsageError for a dry run, a launch, a sync and `status --remote` when there is none."""
+    resolved = resolve_region(region)
+    if not resolved:
+        pass_flag = f"pass {flag} or " if flag else ""
+        raise UsageError(
+            f"No AWS region configured; {pass_flag}set AWS_DEFAULT_REGION "
+            "(or `region` in ~/.aws/config)"
+        )
+    return resolved
+
+
+def make_session(region: Optional[str], flag: str = "--region") -> Any:
     """A boto3 session in `region` with usable credentials; a UsageError otherwise."""
     import boto3
     import botocore.exceptions
 
-    region = resolve_region(region)
-    if not region:
-        raise UsageError(
-            "No AWS region configured; pass --region or set AWS_DEFAULT_REGION "
-            "(or `region` in ~/.aws/config)"
-        )
+    region = require_region(region, flag)
     try:
         session = boto3.Session(region_name=region)
         credentials = session.get_credentials()
@@ -150,3 +158,53 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     """'s3://bucket/key/prefix' -> ('bucket', 'key/prefix')."""
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
+
+
+def check_role(sagemaker_session: Any, role_arn: str, say: Callable[[str], None]) -> None:
+    """Run the SDK's own training-role validation (iam:SimulatePrincipalPolicy and the
+    trust policy) now, before anything is uploaded, instead of at the first job."""
+    import logging
+
+    from sagemaker.core.helper import iam_role_resolver
+    from sagemaker.train.defaults import TrainDefaults
+
+    # When the SDK cannot tell (AccessDenied on the simulation), it goes on with a
+    # warning; hpobench passes that on, as one line.
+    unverified: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = unverified.append  # type: ignore[method-assign]
+    logger = logging.getLogger(iam_role_resolver.__name__)
+    saved = logger.level, logger.propagate
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        with calling(f"validating role {role_arn}"), role_validation(role_arn):
+            TrainDefaults.get_role(role=role_arn, sagemaker_session=sagemaker_session)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+    if unverified:
+        say(
+            f"Could not verify the permissions of role {role_arn} (these credentials may lack "
+            "iam:SimulatePrincipalPolicy); going on"
+        )
+
+
+@contextlib.contextmanager
+def role_validation(role_arn: str) -> Iterator[None]:
+    """Turn the SDK's RoleValidationError (a plain Exception, whatever its module) into
+    one line naming what the role lacks."""
+    try:
+        yield
+    except Exception as error:
+        if type(error).__name__ != "RoleValidationError":
+            raise
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        missing = next((line for line in lines if line.startswith(("Missing", "Its trust"))), "")
+        detail = f" ({missing.rstrip('.')})" if missing else ""
+        raise UsageError(
+            f"IAM role {role_arn} cannot run SageMaker training jobs{detail}; grant the "
+            "permissions (and trust sagemaker.amazonaws.com) or pass another --role"
+        ) from None

@@ -4,7 +4,9 @@ SageMaker's driver passes the job's hyperparameters as `--key value` arguments
 (and exports them, JSON-decoded, as `SM_HPS`). The run's results go to the
 checkpoint folder, which SageMaker syncs to
 `s3://{bucket}/syne-tune/{experiment_tag}/{method}-{seed}/`; trial logs and
-checkpoints go to a folder that is not synced.
+checkpoints go to a folder that is not synced. After the run, the tails of
+failed trials' `std.err` and the fork server's log are copied next to the
+results (`{tuner}/trial-logs/`), so `sync` brings them home.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ CHECKPOINT_DIR_ENV = "HPOBENCH_JOB_CHECKPOINT_DIR"
 TRIALS_DIR_ENV = "HPOBENCH_JOB_TRIALS_DIR"
 DEFAULT_CHECKPOINT_DIR = "/opt/ml/checkpoints"
 DEFAULT_TRIALS_DIR = "/opt/ml/trials"
+# Kept logs, below each tuner folder of the synced run folder.
+TRIAL_LOGS = "trial-logs"
+LOG_TAIL_BYTES = 32 * 1024  # per file: enough for a traceback, bounded for S3
+MAX_KEPT_TRIALS = 20
+
+
+def job_environment() -> dict[str, str]:
+    """The environment every job gets (CreateTrainingJob's Environment)."""
+    return {
+        "PYTHONUNBUFFERED": "1",
+        CHECKPOINT_DIR_ENV: DEFAULT_CHECKPOINT_DIR,
+        TRIALS_DIR_ENV: DEFAULT_TRIALS_DIR,
+    }
 
 # The hyperparameters a job carries; `remote/submit.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
@@ -108,11 +123,51 @@ def run_job(argv: list[str]) -> int:
     except HpobenchError as error:
         print(f"Error: {error}", file=sys.stderr)
         return error.exit_code
+    finally:
+        keep_trial_logs(checkpoint_dir, trials_dir)
     for outcome in outcomes:
         print(
             f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}"
         )
     return 0
+
+
+def keep_trial_logs(checkpoint_dir: Path, trials_dir: Path) -> None:
+    """Copy the tails of failed trials' std.err and of the fork server's log into each
+    tuner folder's `trial-logs/`, which SageMaker syncs (unlike `trials_dir`)."""
+    from hpobench import layout
+
+    for tuner_dir in layout.tuner_dirs(checkpoint_dir):
+        logs = trials_dir / tuner_dir.name
+        if not logs.is_dir():
+            continue
+        kept = tuner_dir / TRIAL_LOGS
+        for server_log in logs.glob("*.log"):
+            _copy_tail(server_log, kept / server_log.name)
+        for trial_id in sorted(_failed_trials(tuner_dir, logs), key=int)[:MAX_KEPT_TRIALS]:
+            _copy_tail(logs / trial_id / "std.err", kept / trial_id / "std.err")
+
+
+def _failed_trials(tuner_dir: Path, logs: Path) -> list[str]:
+    """Trial ids Syne Tune recorded as failed (every trial with a std.err if unknown)."""
+    try:
+        from syne_tune import Tuner
+        from syne_tune.backend.trial_status import Status
+
+        status = Tuner.load(str(tuner_dir)).tuning_status.last_trial_status_seen
+        return [str(t) for t, s in status.items() if s == Status.failed]
+    except Exception as error:  # a tuner that died early may have left no tuner.dill
+        print(f"hpobench job: trial states unknown ({error}); keeping every std.err", flush=True)
+        return [p.parent.name for p in logs.glob("*/std.err") if p.parent.name.isdigit()]
+
+
+def _copy_tail(source: Path, target: Path) -> None:
+    if not source.is_file() or source.stat().st_size == 0:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as handle:
+        handle.seek(max(source.stat().st_size - LOG_TAIL_BYTES, 0))
+        target.write_bytes(handle.read())
 
 
 def main() -> None:

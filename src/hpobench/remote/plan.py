@@ -1,4 +1,5 @@
-"""Offline planning of SageMaker jobs: names, hyperparameters, image, limits.
+"""Offline planning of SageMaker jobs: names, hyperparameters, image, requirements,
+limits and the data channel.
 
 Nothing here calls AWS, so `launch-remote --dry-run` needs no credentials, and a
 bad option fails before anything is uploaded.
@@ -6,23 +7,28 @@ bad option fails before anything is uploaded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from hpobench import __version__
 from hpobench.errors import UsageError
+from hpobench.methods import get_method
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.remote.data import DataChannel, plan_data_channel
+from hpobench.remote.images import TrainingImage, training_image
+from hpobench.remote.jobs import job_name_prefix, job_tags
+from hpobench.remote.requirements import JobRequirements, job_requirements
+from hpobench.remote.user_code import plugin_requirements
 from hpobench.settings import RemoteSettings
 
 RESULTS_PREFIX = "syne-tune"  # s3://{bucket}/syne-tune/{tag}/{method}-{seed}/, as in the seed
-RUNTIME_FACTOR = 1.2
-MAX_JOB_NAME = 63
-# The SDK appends "-YYYYmmddHHMMSS"; a resubmission adds "-rN" before it.
-NAME_SUFFIX_ROOM = 15 + 4
+# Time a job needs besides tuning: pulling the image, pip installing the requirements,
+# downloading data, starting the launcher, writing results. `--max-runtime` overrides.
+SETUP_ALLOWANCE = 20 * 60
+# What the shortest job needs on top of its budget: start-up and writing results.
+MIN_SETUP = 60
 MAX_HYPERPARAMETER_LENGTH = 2500
 
 
@@ -37,6 +43,12 @@ class JobSpec:
     results_uri: str
     max_runtime: int  # seconds
 
+    def checkpoint_config(self) -> dict[str, str]:
+        """CreateTrainingJob's CheckpointConfig: the run folder SageMaker syncs to S3."""
+        from hpobench.remote.entry import DEFAULT_CHECKPOINT_DIR
+
+        return {"S3Uri": self.results_uri, "LocalPath": DEFAULT_CHECKPOINT_DIR}
+
 
 @dataclass(frozen=True)
 class RemotePlan:
@@ -46,8 +58,14 @@ class RemotePlan:
     region: str
     bucket: str  # may be a placeholder in a dry run without --bucket
     instance_type: str
-    image_uri: str
+    image: TrainingImage
+    requirements: JobRequirements
+    data: Optional[DataChannel]
     jobs: tuple[JobSpec, ...]
+
+    @property
+    def image_uri(self) -> str:
+        return self.image.uri
 
     @property
     def instance_hours_at_most(self) -> float:
@@ -65,8 +83,12 @@ def plan_remote(
     benchmark = experiment.benchmark
     instance_type = settings.instance_type or benchmark.instance_type
     check_instance_type(instance_type)
-    image = image_uri(benchmark.framework, benchmark.estimator_kwargs, region, instance_type)
-    max_runtime = math.ceil(RUNTIME_FACTOR * experiment.max_wallclock_time)
+    image = training_image(benchmark.framework, benchmark.estimator_kwargs, region, instance_type)
+    needs = [get_method(method).needs for method in {run.method for run in experiment.runs}]
+    needs += plugin_requirements(experiment.methods)
+    requirements = job_requirements(benchmark.script_dir, needs, image.constraints)
+    max_runtime = job_max_runtime(experiment.max_wallclock_time, settings.max_runtime)
+    data = plan_data_channel(settings.data, bucket) if settings.data else None
     jobs = []
     for run in experiment.runs:
         hyperparameters = job_hyperparameters(experiment, run)
@@ -75,32 +97,33 @@ def plan_remote(
                 run=run,
                 name_prefix=job_name_prefix(experiment.experiment_tag, run.method, run.seed),
                 hyperparameters=hyperparameters,
-                tags={
-                    "hpobench:experiment": experiment.experiment_tag,
-                    "hpobench:benchmark": benchmark.name,
-                    "hpobench:method": run.method,
-                    "hpobench:seed": str(run.seed),
-                },
+                tags=job_tags(experiment.experiment_tag, benchmark.name, run.method, run.seed),
                 results_uri=results_uri(bucket, experiment.experiment_tag, run.name),
                 max_runtime=max_runtime,
             )
         )
-    return RemotePlan(experiment, region, bucket, instance_type, image, tuple(jobs))
+    return RemotePlan(
+        experiment, region, bucket, instance_type, image, requirements, data, tuple(jobs)
+    )
+
+
+def job_max_runtime(budget: float, max_runtime: Optional[int] = None) -> int:
+    """MaxRuntimeInSeconds: the tuning budget plus the set-up allowance, or the given
+    limit when it leaves the budget at least MIN_SETUP seconds of set-up."""
+    needed = math.ceil(budget) + MIN_SETUP
+    if max_runtime is None:
+        return math.ceil(budget) + SETUP_ALLOWANCE
+    if max_runtime < needed:
+        raise UsageError(
+            f"--max-runtime {max_runtime} is below what the {budget:g} s tuning budget needs "
+            f"({needed} s: the budget plus {MIN_SETUP} s to start and write results); "
+            f"raise it or lower --max-wallclock-time"
+        )
+    return max_runtime
 
 
 def results_uri(bucket: str, experiment_tag: str, run_name: str) -> str:
     return f"s3://{bucket}/{RESULTS_PREFIX}/{experiment_tag}/{run_name}/"
-
-
-def job_name_prefix(experiment_tag: str, method: str, seed: int) -> str:
-    """`{tag}-{method}-{seed}-{hash}`, short enough for SageMaker's 63 characters once
-    the SDK's timestamp is appended; the hash keeps names apart when a long tag is cut."""
-    method_part = re.sub(r"[^A-Za-z0-9]+", "-", method).strip("-") or "m"
-    digest = hashlib.sha256(f"{experiment_tag}/{method}/{seed}".encode()).hexdigest()[:6]
-    rest = f"-{method_part}-{seed}-{digest}"
-    room = MAX_JOB_NAME - NAME_SUFFIX_ROOM - len(rest)
-    tag_part = experiment_tag[: max(room, 1)].rstrip("-")
-    return (tag_part + rest)[: MAX_JOB_NAME - NAME_SUFFIX_ROOM]
 
 
 def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str, str]:
@@ -166,48 +189,3 @@ def check_instance_type(instance_type: str) -> None:
         close = difflib.get_close_matches(instance_type, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"Unknown SageMaker training instance type {instance_type!r}{hint}")
-
-
-def image_uri(
-    framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str
-) -> str:
-    """The framework's training image for this region and instance type (offline)."""
-    from sagemaker.core import image_uris
-
-    name = framework.lower()
-    try:
-        version = estimator_kwargs.get("framework_version") or _newest_release(
-            image_uris.list_versions(name, image_scope="training")
-        )
-        py_version = (
-            estimator_kwargs.get("py_version")
-            or image_uris.list_py_versions(name, version, image_scope="training")[-1]
-        )
-        return str(
-            image_uris.retrieve(
-                framework=name,
-                region=region,
-                version=version,
-                py_version=py_version,
-                instance_type=instance_type,
-                image_scope="training",
-            )
-        )
-    except ValueError as error:
-        raise UsageError(
-            f"No {framework} training image for {instance_type} in {region}: {error}"
-        ) from None
-
-
-def _newest_release(versions: list[str]) -> str:
-    """The newest full release (x.y.z), not an alias such as x.y."""
-    from packaging.version import InvalidVersion, Version
-
-    def key(text: str) -> Version:
-        try:
-            return Version(text)
-        except InvalidVersion:
-            return Version("0")
-
-    full = [v for v in versions if v.count(".") == 2] or versions
-    return max(full, key=key)

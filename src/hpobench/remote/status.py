@@ -1,18 +1,15 @@
 """SageMaker training-job state of each (method, seed) of an experiment (`status --remote`).
 
-Jobs are found by name (``{tag}-{method}-{seed}-...``) with ListTrainingJobs;
-a job's tags (keys ending in ``method``, ``seed``, ``tag``/``experiment``), when
-present, take precedence over what its name says. The newest job of a
-(method, seed) is described with DescribeTrainingJob. boto3 is imported here only.
+Jobs are found by `remote.jobs.find_jobs`, the lookup submission uses too; the
+newest job of each (method, seed) is described with DescribeTrainingJob.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
-from hpobench.errors import RunError, UsageError
+from hpobench.errors import RunError
 
 
 @dataclass(frozen=True)
@@ -38,38 +35,24 @@ class RemoteJob:
 
 def remote_jobs(tag: str, method_names: list[str]) -> dict[tuple[str, int], RemoteJob]:
     """(method, seed) -> newest training job of experiment `tag`, over HTTP via boto3."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+    from botocore.exceptions import BotoCoreError, ClientError
 
+    from hpobench.remote import aws, jobs
+
+    session = aws.make_session(None, flag="")
     try:
-        client = boto3.client("sagemaker")
-        newest: dict[tuple[str, int], dict[str, Any]] = {}
-        pages = client.get_paginator("list_training_jobs").paginate(NameContains=tag)
-        for page in pages:
-            for summary in page.get("TrainingJobSummaries", []):
-                name = summary["TrainingJobName"]
-                if not name.startswith(f"{tag}-"):
-                    continue
-                key = _job_key(client, summary, tag, method_names)
-                if key is None:
-                    continue
-                kept = newest.get(key)
-                if kept is None or summary["CreationTime"] > kept["CreationTime"]:
-                    newest[key] = summary
-        return {key: _describe(client, key, job["TrainingJobName"]) for key, job in newest.items()}
-    except NoRegionError:
-        raise UsageError(
-            "No AWS region configured for --remote; set AWS_DEFAULT_REGION (or a profile's region)"
-        ) from None
+        client = session.client("sagemaker")
+        found = jobs.find_jobs(client, tag, method_names)
+        return {key: _state(jobs.describe(client, runs[0]), key, runs[0].name)
+                for key, runs in found.items()}  # fmt: skip
     except (BotoCoreError, ClientError) as error:
         raise RunError(
-            f"Cannot list SageMaker training jobs for --remote: {error}; check AWS credentials, "
-            "region and network"
+            f"Cannot list SageMaker training jobs for --remote: {aws.describe(error)}; check "
+            "AWS credentials, region and network"
         ) from None
 
 
-def _describe(client: Any, key: tuple[str, int], name: str) -> RemoteJob:
-    job = client.describe_training_job(TrainingJobName=name)
+def _state(job: dict[str, Any], key: tuple[str, int], name: str) -> RemoteJob:
     return RemoteJob(
         key[0],
         key[1],
@@ -78,40 +61,3 @@ def _describe(client: Any, key: tuple[str, int], name: str) -> RemoteJob:
         job.get("SecondaryStatus", ""),
         job.get("FailureReason", ""),
     )
-
-
-def _job_key(
-    client: Any, summary: dict[str, Any], tag: str, method_names: list[str]
-) -> Optional[tuple[str, int]]:
-    """The job's (method, seed) from its tags, else from its name; None if not ours."""
-    tags = _tags(client, summary["TrainingJobArn"])
-    if tags.get("tag", tags.get("experiment", tag)) != tag:
-        return None  # another experiment whose tag starts with ours
-    parsed = parse_job_name(summary["TrainingJobName"], tag, method_names)
-    method = tags.get("method") or (parsed[0] if parsed else None)
-    seed_text = tags.get("seed") or (str(parsed[1]) if parsed else "")
-    if not method or not seed_text.isdigit():
-        return None
-    return method, int(seed_text)
-
-
-def _tags(client: Any, arn: str) -> dict[str, str]:
-    """Tags by the last word of their key, lower-cased: 'hpobench:method' -> 'method'."""
-    result: dict[str, str] = {}
-    for item in client.list_tags(ResourceArn=arn).get("Tags", []):
-        words = re.split(r"[:/._\-]", item["Key"].lower())
-        if "random" not in words:  # a random-seed tag is not the seed index
-            result[words[-1]] = item["Value"]
-    return result
-
-
-def parse_job_name(name: str, tag: str, method_names: list[str]) -> Optional[tuple[str, int]]:
-    """``{tag}-{method}-{seed}[-...]`` -> (method, seed) for a registered method, else None."""
-    rest = name[len(tag) + 1 :] if name.startswith(f"{tag}-") else ""
-    canonical = {m.lower(): m for m in method_names}
-    # Longest names first, so a method whose name extends another's is matched whole.
-    for lowered in sorted(canonical, key=len, reverse=True):
-        match = re.match(rf"{re.escape(lowered)}-(\d+)(?:-|$)", rest, flags=re.IGNORECASE)
-        if match:
-            return canonical[lowered], int(match.group(1))
-    return None

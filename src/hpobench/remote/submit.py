@@ -1,8 +1,9 @@
 """Submit one SageMaker training job per (method, seed).
 
-`launch_remote` checks credentials, role and bucket first, reuses jobs that
-already exist for the experiment, uploads the shared source archive once, and
-creates the missing jobs, backing off when AWS throttles or hits a limit.
+`launch_remote` checks credentials, region, image, role (the SDK's own
+validation) and bucket first, reuses jobs that already exist for the experiment,
+uploads the shared source archive (and `--data`) once, and creates the missing
+jobs, backing off when AWS throttles or hits a limit.
 
 The SDK's `ModelTrainer` builds and submits the first job of a launch: it
 writes and uploads its container driver scripts (about two dozen files) and
@@ -16,35 +17,24 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Optional
 
 from hpobench.errors import RunError, UsageError
-from hpobench.remote import aws
-from hpobench.plan import plan_experiment
-from hpobench.remote.plan import (
-    RESULTS_PREFIX,
-    JobSpec,
-    RemotePlan,
-    job_name_prefix,
-    plan_remote,
-)
+from hpobench.remote import aws, jobs
+from hpobench.remote.plan import RESULTS_PREFIX, JobSpec, RemotePlan, plan_remote
 from hpobench.settings import RemoteSettings
 
 __all__ = ["RESULTS_PREFIX", "JobOutcome", "launch_remote", "plan_remote"]
 
 SOURCE_PREFIX = "hpobench/source"
 OUTPUT_PREFIX = "hpobench/output"
-CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
-TRIALS_LOCAL_PATH = "/opt/ml/trials"  # not synced: trial logs and model checkpoints
 # Still running or done: a re-launch does not submit these again.
 KEEP_STATUSES = frozenset({"InProgress", "Completed", "Stopping"})
 DEFAULT_BACKOFF = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
-JOB_NAME_PATTERN = re.compile(r"^(?P<prefix>.+?)(-r\d+)?-\d{14}$")
 
 Say = Callable[[str], None]
 
@@ -56,14 +46,6 @@ class JobOutcome:
     spec: JobSpec
     status: str  # "submitted" or "exists" (skipped)
     job_name: str
-
-
-@dataclass
-class ExistingJob:
-    name: str
-    status: str
-    created: float = 0.0
-    hyperparameters: dict[str, str] = field(default_factory=dict)
 
 
 class SubmitError(RunError):
@@ -82,19 +64,21 @@ def launch_remote(
     Credentials, role and bucket are checked before anything is uploaded.
     """
     session = boto_session or aws.make_session(settings.region)
-    # Offline first: bad options or instance types fail before any AWS call.
+    # Offline first: bad options, instance types, images or requirements fail before
+    # any AWS call.
     plan_remote(settings, session.region_name, "bucket", master_random_seed=0)
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
+    aws.check_role(sagemaker_session(session, bucket), role, say)
     existing = existing_jobs(session, settings)
     recorded_seed = _recorded_master_seed(existing)
     plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
     todo: list[tuple[JobSpec, int]] = []
     outcomes: list[JobOutcome] = []
     for spec in plan.jobs:
-        previous = existing.get(spec.name_prefix, [])
+        previous = existing.get((spec.run.method, spec.run.seed), [])
         kept = [job for job in previous if job.status in KEEP_STATUSES]
         if kept and not settings.force:
             _check_same_setup(kept[0], spec, plan)
@@ -104,9 +88,12 @@ def launch_remote(
     if not todo:
         return plan, outcomes
     from hpobench.remote.bundle import build_bundle
+    from hpobench.remote.data import stage_data
 
-    bundle = build_bundle(plan.experiment.benchmark, [spec.run.method for spec, _ in todo])
+    bundle = build_bundle(plan.experiment.benchmark, plan.requirements, plan.experiment.methods)
     source_uri = upload_source(session, bucket, bundle)
+    if plan.data is not None and stage_data(session, plan.data):
+        say(f"Uploaded --data to {plan.data.s3_uri} (reused by later launches with the same data)")
     submitted: list[str] = []
     for spec, attempts in todo:
         # Names of resubmissions differ, so they never collide with the earlier job.
@@ -153,46 +140,20 @@ def _with_backoff(
     raise AssertionError("unreachable")
 
 
-def existing_jobs(session: Any, settings: RemoteSettings) -> dict[str, list[ExistingJob]]:
-    """Jobs already created for this experiment, by name prefix, newest first."""
-    experiment = plan_experiment(settings, master_random_seed=0)
-    prefixes = {
-        job_name_prefix(experiment.experiment_tag, run.method, run.seed) for run in experiment.runs
-    }
+def existing_jobs(session: Any, settings: RemoteSettings) -> dict[tuple[str, int], list[Any]]:
+    """Jobs already created for this experiment, by (method, seed), newest first; the
+    newest that is running or done is described (its hyperparameters are compared)."""
     client = session.client("sagemaker")
-    found: dict[str, list[ExistingJob]] = {}
-    common = _common_prefix(sorted(prefixes))
     with aws.calling("listing training jobs"):
-        pages = client.get_paginator("list_training_jobs").paginate(
-            NameContains=common, SortBy="CreationTime", SortOrder="Descending"
-        )
-        for page in pages:
-            for summary in page["TrainingJobSummaries"]:
-                match = JOB_NAME_PATTERN.match(summary["TrainingJobName"])
-                if match and match["prefix"] in prefixes:
-                    found.setdefault(match["prefix"], []).append(
-                        ExistingJob(
-                            summary["TrainingJobName"],
-                            summary["TrainingJobStatus"],
-                            created=summary["CreationTime"].timestamp(),
-                        )
-                    )
-        for jobs in found.values():
-            jobs.sort(key=lambda job: job.created, reverse=True)
-            kept = next((job for job in jobs if job.status in KEEP_STATUSES), None)
+        found = jobs.find_jobs(client, settings.experiment_tag, settings.methods)
+        for runs in found.values():
+            kept = next((job for job in runs if job.status in KEEP_STATUSES), None)
             if kept is not None:
-                described = client.describe_training_job(TrainingJobName=kept.name)
-                kept.hyperparameters = dict(described.get("HyperParameters") or {})
+                jobs.describe(client, kept)
     return found
 
 
-def _common_prefix(names: list[str]) -> str:
-    import os
-
-    return os.path.commonprefix(names) if names else ""
-
-
-def _recorded_master_seed(existing: dict[str, list[ExistingJob]]) -> Optional[int]:
+def _recorded_master_seed(existing: dict[tuple[str, int], list[Any]]) -> Optional[int]:
     for jobs in existing.values():
         for job in jobs:
             seed = job.hyperparameters.get("random_seed")
@@ -201,7 +162,7 @@ def _recorded_master_seed(existing: dict[str, list[ExistingJob]]) -> Optional[in
     return None
 
 
-def _check_same_setup(job: ExistingJob, spec: JobSpec, plan: RemotePlan) -> None:
+def _check_same_setup(job: Any, spec: JobSpec, plan: RemotePlan) -> None:
     """A job that exists may only stand in for the same experiment setup."""
     from hpobench.remote.entry import OPTIONAL, REQUIRED
 
@@ -278,7 +239,7 @@ class Submitter:
         request.update(
             TrainingJobName=name,
             HyperParameters=dict(spec.hyperparameters),
-            CheckpointConfig={"S3Uri": spec.results_uri, "LocalPath": CHECKPOINT_LOCAL_PATH},
+            CheckpointConfig=spec.checkpoint_config(),
             Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()],
         )
         if self.client is None:
@@ -292,6 +253,7 @@ class Submitter:
         from sagemaker.core.training.configs import (
             CheckpointConfig,
             Compute,
+            InputData,
             OutputDataConfig,
             SourceCode,
             StoppingCondition,
@@ -299,8 +261,10 @@ class Submitter:
         )
         from sagemaker.train import ModelTrainer
 
-        from hpobench.remote.entry import CHECKPOINT_DIR_ENV, TRIALS_DIR_ENV
-        from hpobench.remote.bundle import ENTRY_SCRIPT, REQUIREMENTS_FILE
+        from hpobench.remote.bundle import ENTRY_SCRIPT
+        from hpobench.remote.data import CHANNEL_NAME
+        from hpobench.remote.entry import DEFAULT_CHECKPOINT_DIR, job_environment
+        from hpobench.remote.requirements import REQUIREMENTS_FILE
 
         if self.trainer_session is None:
             self.trainer_session = sagemaker_session(self.boto_session, plan.bucket)
@@ -315,19 +279,21 @@ class Submitter:
             sagemaker_session=self.trainer_session,
             hyperparameters=dict(spec.hyperparameters),
             checkpoint_config=CheckpointConfig(
-                s3_uri=spec.results_uri, local_path=CHECKPOINT_LOCAL_PATH
+                s3_uri=spec.results_uri, local_path=DEFAULT_CHECKPOINT_DIR
             ),
             stopping_condition=StoppingCondition(max_runtime_in_seconds=spec.max_runtime),
             output_data_config=OutputDataConfig(
                 s3_output_path=f"s3://{plan.bucket}/{OUTPUT_PREFIX}/{plan.experiment.experiment_tag}"
             ),
-            environment={
-                "PYTHONUNBUFFERED": "1",
-                CHECKPOINT_DIR_ENV: CHECKPOINT_LOCAL_PATH,
-                TRIALS_DIR_ENV: TRIALS_LOCAL_PATH,
-            },
+            environment=job_environment(),
             tags=[Tag(key=k, value=v) for k, v in spec.tags.items()],
+            input_data_config=(
+                [InputData(channel_name=CHANNEL_NAME, data_source=plan.data.s3_uri)]
+                if plan.data is not None
+                else None
+            ),
         )
-        trainer.train(wait=False, logs=False)
+        with aws.role_validation(role):
+            trainer.train(wait=False, logs=False)
         # train(wait=False) returns nothing; the SDK keeps the job it created here.
         return str(trainer._latest_training_job.training_job_name)

@@ -15,8 +15,8 @@ import importlib.util
 import json
 import shutil
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.errors import UsageError
@@ -40,13 +40,19 @@ def archive_path(reference: str, archive_root: Path) -> str:
     return reference
 
 
-def stage_benchmark(benchmark: BenchmarkDefinition, stage: Path, copy: Copy) -> None:
-    """Stage a file-defined or plugin benchmark's script folder and definition."""
-    target = stage / BENCHMARK_DIR
-    copy(benchmark.script_dir, target / Path(benchmark.script).parent)
+def staged_script_folder(benchmark: BenchmarkDefinition) -> PurePosixPath:
+    """Where a file-defined or plugin benchmark's script folder lands in the archive:
+    at the same place relative to its definition as on this machine."""
+    return PurePosixPath(BENCHMARK_DIR, *Path(benchmark.script).parent.parts)
+
+
+def stage_definition(benchmark: BenchmarkDefinition, stage: Path) -> None:
+    """Write a file-defined benchmark's file as it is (a plugin's definition as JSON)."""
     origin = benchmark.origin
     text = origin.content if origin.kind == "file" else json.dumps(benchmark.model_dump(mode="json"), indent=2)
-    (target / _definition_name(benchmark)).write_text(text)
+    target = stage / BENCHMARK_DIR / _definition_name(benchmark)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
 
 
 def _definition_name(benchmark: BenchmarkDefinition) -> str:
@@ -55,25 +61,40 @@ def _definition_name(benchmark: BenchmarkDefinition) -> str:
     return f"{benchmark.name}.json"
 
 
-def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> list[str]:
-    """Stage the packages of plugin methods; returns their requirements."""
+def plugin_methods(methods: Iterable[str]) -> list[Any]:
+    """The plugins (see `hpobench.plugins`) among `methods`, which are already valid."""
     from hpobench import plugins
     from hpobench.methods import METHODS
 
-    requirements: list[str] = []
+    found = []
     for name in dict.fromkeys(methods):
-        if name in METHODS:
-            continue
-        plugin = plugins.find(plugins.METHOD_GROUP, name, list(METHODS))
-        if plugin is None:
-            continue  # planning already refused unknown methods
+        plugin = None if name in METHODS else plugins.find(plugins.METHOD_GROUP, name, list(METHODS))
+        if plugin is not None:
+            found.append(plugin)
+    return found
+
+
+def plugin_requirements(methods: Iterable[str]) -> list[str]:
+    """What the packages of plugin methods require (without extras), for the job's pip."""
+    requirements: list[str] = []
+    for plugin in plugin_methods(methods):
+        listed = plugin.entry_point.dist.requires if plugin.entry_point.dist else None
+        requirements += [r for r in listed or [] if "extra" not in r.partition(";")[2]]
+    return requirements
+
+
+def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> None:
+    """Stage each plugin method's top-level package (or module) and its entry points."""
+    from hpobench import plugins
+
+    for plugin in plugin_methods(methods):
         dist = plugin.entry_point.dist
         top = plugin.entry_point.module.split(".")[0]
         spec = importlib.util.find_spec(top)
         if dist is None or spec is None or top == "hpobench":
             raise UsageError(
-                f"Method {name!r} ({plugin.source}) cannot be packed for SageMaker: its "
-                "package and metadata were not found; install it with pip"
+                f"Method {plugin.name!r} ({plugin.source}) cannot be packed for SageMaker: "
+                "its package and metadata were not found; install it with pip"
             )
         if spec.submodule_search_locations:
             if not (stage / top).exists():
@@ -90,5 +111,3 @@ def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> lis
         methods_of_dist = dist.entry_points.select(group=plugins.METHOD_GROUP)
         lines = [f"{e.name} = {e.value}" for e in methods_of_dist]
         (info / "entry_points.txt").write_text(f"[{plugins.METHOD_GROUP}]\n" + "\n".join(lines) + "\n")
-        requirements += [r for r in dist.requires or [] if "extra" not in r.partition(";")[2]]
-    return requirements

@@ -1,0 +1,104 @@
+"""The training data channel of `launch-remote --data PATH|s3://...`.
+
+Every job of a launch gets the data as its "training" channel, which SageMaker
+downloads to /opt/ml/input/data/training and announces as SM_CHANNEL_TRAINING
+(the benchmarks' scripts look there first). A local folder (or file) is uploaded
+once, under a key named by the hash of its content, so later launches with the
+same data reuse it; the same rules as the source archive keep secrets,
+environments and caches out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from hpobench.errors import UsageError
+from hpobench.remote import aws
+from hpobench.remote.archive_rules import ArchiveFile, select_files
+
+CHANNEL_NAME = "training"
+DATA_PREFIX = "hpobench/data"
+# Written last, next to (not inside) the channel's prefix: its presence says the
+# upload is complete.
+COMPLETE_SUFFIX = ".complete"
+
+
+@dataclass(frozen=True)
+class DataChannel:
+    """Where the jobs' training data comes from."""
+
+    s3_uri: str  # the channel's S3 prefix, ending in '/'
+    local: Optional[Path] = None  # the folder or file to upload there, if any
+    files: tuple[ArchiveFile, ...] = ()
+
+    def channel(self) -> dict[str, Any]:
+        """The InputDataConfig entry (CreateTrainingJob's field names)."""
+        return {
+            "ChannelName": CHANNEL_NAME,
+            "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": self.s3_uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }},
+        }  # fmt: skip
+
+
+def plan_data_channel(data: str, bucket: str) -> DataChannel:
+    """The channel of `--data` (offline: a local folder is hashed, not uploaded)."""
+    if data.startswith("s3://"):
+        bucket_name, key = aws.split_s3_uri(data)
+        if not bucket_name:
+            raise UsageError(f"Invalid --data {data!r}: expected s3://BUCKET/PREFIX or a folder")
+        return DataChannel(data if data.endswith("/") or not key else data + "/")
+    local = Path(data).expanduser()
+    if not local.exists():
+        raise UsageError(f"Invalid --data {data!r}: no such folder or file; pass a folder or s3:// URI")
+    files = _data_files(local)
+    if not files:
+        raise UsageError(f"--data {data!r} holds no files to upload")
+    digest = content_hash(files)
+    return DataChannel(f"s3://{bucket}/{DATA_PREFIX}/{digest[:16]}/", local.resolve(), files)
+
+
+def _data_files(local: Path) -> tuple[ArchiveFile, ...]:
+    from pathlib import PurePosixPath
+
+    if local.is_file():
+        return (ArchiveFile(PurePosixPath(local.name), local, local.stat().st_size),)
+    return tuple(select_files(local).files)
+
+
+def content_hash(files: tuple[ArchiveFile, ...]) -> str:
+    """SHA-256 over every file's relative path and bytes."""
+    digest = hashlib.sha256()
+    for item in files:
+        digest.update(item.relative.as_posix().encode() + b"\0")
+        with item.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def stage_data(session: Any, channel: DataChannel) -> bool:
+    """Upload a local data channel unless the same content is already there; returns
+    whether anything was uploaded."""
+    import botocore.exceptions
+
+    if channel.local is None:
+        return False
+    bucket, prefix = aws.split_s3_uri(channel.s3_uri)
+    s3 = session.client("s3")
+    with aws.calling(f"uploading --data to {channel.s3_uri}"):
+        try:
+            s3.head_object(Bucket=bucket, Key=prefix.rstrip("/") + COMPLETE_SUFFIX)
+            return False
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        for item in channel.files:
+            s3.upload_file(str(item.path), bucket, prefix + item.relative.as_posix())
+        s3.put_object(Bucket=bucket, Key=prefix.rstrip("/") + COMPLETE_SUFFIX, Body=b"")
+    return True
