@@ -72,3 +72,28 @@ def test_a_built_in_benchmark_passes(invoke):
     result = invoke("check-benchmark", "gbt_breast_cancer")
     assert result.exit_code == 0, result.output
     assert "'round' counts 1, 2" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["nowhere/bench.toml"], "does not exist; give a registered name"),
+        (["no_such_benchmark"], "Unknown benchmark 'no_such_benchmark'"),
+        (["{folder}"], "is a folder; give its .toml definition file (there: quadratic.toml)"),
+        (["{folder}/quadratic.toml", "--timeout", "0"], "Invalid --timeout 0"),
+    ],
+)
+def test_bad_input_is_one_line(invoke, tmp_path: Path, args, expected):
+    folder = write_benchmark(tmp_path / "user").parent
+    result = invoke("check-benchmark", *[a.format(folder=folder) for a in args])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
+    assert expected in result.output
+
+
+def test_a_script_that_runs_too_long_is_stopped_at_the_timeout(invoke, tmp_path: Path):
+    path = write_benchmark(tmp_path / "user")
+    (path.parent / "train.py").write_text("import time\ntime.sleep(60)\n")
+    result = _check(invoke, path, "--timeout", "2")
+    assert result.exit_code == 1, result.output
+    assert "reported nothing within 2 s (stopped); raise --timeout" in result.output

@@ -32,6 +32,10 @@ def looks_like_path(text: str) -> bool:
 def load_definition_file(path: Path) -> BenchmarkDefinition:
     """The benchmark a definition file describes; a one-line UsageError otherwise."""
     path = Path(path).expanduser().resolve()
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.toml") if p.name != "hpobench.toml")
+        hint = f" (there: {', '.join(found)})" if found else ""
+        raise UsageError(f"Benchmark {path} is a folder; give its .toml definition file{hint}")
     if not path.is_file():
         raise UsageError(
             f"Benchmark file {path} does not exist; give a registered name "
