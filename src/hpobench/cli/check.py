@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
 
 from hpobench.cli.common import stdout_console, user_errors
-from hpobench.errors import RunError
+from hpobench.errors import RunError, UsageError
 
 _MARKS = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
 
@@ -22,10 +23,12 @@ def check_benchmark_command(
         ),
     ],
     timeout: Annotated[
-        float, typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False)
+        float,
+        typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False),
     ] = 120.0,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail on warnings too (e.g. a script that never checkpoints).")
+        bool,
+        typer.Option("--strict", help="Fail on warnings too (e.g. a script that never checkpoints)."),
     ] = False,
 ) -> None:
     """Run a benchmark's training script for real, briefly, and check it keeps the contract.
@@ -44,20 +47,18 @@ def check_benchmark_command(
 
     with user_errors():
         if timeout <= 0:
-            from hpobench.errors import UsageError
-
             raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
         definition = get_benchmark(benchmark)
         console = stdout_console()
-        console.print(f"Checking {definition.name} ({definition.origin.describe()})", markup=False, highlight=False)
-        worst = "ok"
+        say = functools.partial(console.print, markup=False, highlight=False, soft_wrap=True)
+        say(f"Checking {definition.name} ({definition.origin.describe()})")
+        statuses = set()
         for result in check_benchmark(definition, timeout):
             console.print(f"{_MARKS[result.status]} ", end="")
-            console.print(result.message, markup=False, highlight=False, soft_wrap=True)
-            if result.status == "fail" or (result.status == "warn" and worst == "ok"):
-                worst = result.status
-        if worst == "fail":
+            say(result.message)
+            statuses.add(result.status)
+        if "fail" in statuses:
             raise RunError(f"{definition.name} does not keep the training-script contract (see above)")
-        if worst == "warn" and strict:
+        if "warn" in statuses and strict:
             raise RunError(f"{definition.name} passed with warnings, and --strict fails on them")
-        console.print(f"{definition.name}: every check passed" + (" (with warnings)" if worst == "warn" else ""), markup=False, highlight=False)
+        say(f"{definition.name}: every check passed" + (" (with warnings)" if "warn" in statuses else ""))
