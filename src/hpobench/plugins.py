@@ -34,9 +34,14 @@ class Plugin:
     entry_point: Any
 
     @property
+    def location(self) -> str:
+        """`DIST VERSION (module:attribute)`."""
+        return f"{self.distribution} ({self.target})"
+
+    @property
     def source(self) -> str:
         """Where it comes from, as `list` shows it."""
-        return f"plugin {self.distribution} ({self.target})"
+        return f"plugin {self.location}"
 
     def load(self) -> Any:
         """The entry point's object; a UsageError saying what failed otherwise."""
@@ -114,8 +119,9 @@ def load_benchmark(plugin: Plugin) -> Any:
         raise PluginError(
             plugin, f"returned a benchmark named {definition.name!r}; the names must match"
         )
-    origin = replace(definition.origin, kind="plugin", location=f"{plugin.distribution} ({plugin.target})")
-    definition = definition.with_origin(origin)
+    definition = definition.with_origin(
+        replace(definition.origin, kind="plugin", location=plugin.location)
+    )
     if not definition.script_path.is_file():
         raise PluginError(
             plugin,
