@@ -308,6 +308,8 @@ ERROR_CASES = [
     ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type"),
     ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region"),
     ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
+    ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs"),
+    ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file"),
 ]  # fmt: skip
 
 
