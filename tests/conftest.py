@@ -97,3 +97,103 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     boto3.client("s3").create_bucket(Bucket=MOTO_BUCKET)
     return moto_server
+
+
+class IamSimulationStub:
+    """A small HTTP server in front of moto: it answers iam:SimulatePrincipalPolicy
+    (which moto lacks) with `decision` ('allowed', 'implicitDeny', 'explicitDeny' or
+    the error 'AccessDenied') and forwards every other request to moto unchanged."""
+
+    def __init__(self, moto_url: str) -> None:
+        import http.server
+        import threading
+
+        self.moto_url = moto_url
+        self.decision = "allowed"
+        self.simulated: list[list[str]] = []
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if b"Action=SimulatePrincipalPolicy" in body:
+                    status, headers, payload = stub._simulate(body)
+                else:
+                    status, headers, payload = stub._forward(self.command, self.path, self.headers, body)
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _simulate(self, body: bytes) -> tuple[int, list, bytes]:
+        from urllib.parse import parse_qs
+
+        fields = parse_qs(body.decode())
+        actions = [v[0] for k, v in sorted(fields.items()) if k.startswith("ActionNames.member.")]
+        self.simulated.append(actions)
+        if self.decision == "AccessDenied":
+            error = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
+                     "not authorized to perform iam:SimulatePrincipalPolicy</Message></Error>"
+                     "<RequestId>stub</RequestId></ErrorResponse>")  # fmt: skip
+            return 403, [("Content-Type", "text/xml")], error.encode()
+        members = "".join(
+            f"<member><EvalActionName>{a}</EvalActionName><EvalResourceName>*</EvalResourceName>"
+            f"<EvalDecision>{self.decision}</EvalDecision></member>"
+            for a in actions
+        )
+        xml = ('<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+               f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"
+               f"{members}</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata>"
+               "<RequestId>stub</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>")  # fmt: skip
+        return 200, [("Content-Type", "text/xml")], xml.encode()
+
+    def _forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, list, bytes]:
+        import urllib.error
+        import urllib.request
+
+        skip = ("host", "content-length", "expect", "connection")
+        request = urllib.request.Request(
+            self.moto_url + path, data=body if body or method in ("PUT", "POST") else None,
+            method=method, headers={k: v for k, v in headers.items() if k.lower() not in skip},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, list(response.headers.items()), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, list(error.headers.items()), error.read()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def iam_stub(aws: str, monkeypatch: pytest.MonkeyPatch):
+    """Route AWS through an IamSimulationStub; the SDK's role validation is on."""
+    stub = IamSimulationStub(aws)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
+    monkeypatch.delenv("SAGEMAKER_VALIDATE_ROLE")
+    try:
+        yield stub
+    finally:
+        stub.close()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
 import pytest
-from sagemaker_job import lay_out_opt_ml, run_job
 
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
-from hpobench.remote.entry import parse_hyperparameters
-from hpobench.remote.bundle import build_bundle
-from hpobench.remote.requirements import job_requirements
-from hpobench.settings import LocalSettings
+from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle, script_destination
+from hpobench.remote.entry import TRIAL_LOGS, parse_hyperparameters
+from hpobench.remote.plan import plan_remote
+from hpobench.settings import LocalSettings, RemoteSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings
     "experiment_tag": "container", "benchmark": "mlp_digits", "method": "RS", "seed": "1",
@@ -23,19 +28,73 @@ HYPERPARAMETERS = {  # as launch-remote sends them: all strings
 }  # fmt: skip
 
 
+def _sdk_drivers() -> Path:
+    import sagemaker.train
+
+    return Path(sagemaker.train.__file__).parent / "container_drivers"
+
+
 @pytest.fixture
 def opt_ml(tmp_path: Path) -> Path:
     """A folder laid out like /opt/ml in the training container."""
-    benchmark = get_benchmark("mlp_digits")
-    archive = build_bundle(benchmark, job_requirements(benchmark.script_dir, ["-"], [])).data
-    return lay_out_opt_ml(tmp_path / "opt" / "ml", archive, HYPERPARAMETERS)
+    root = tmp_path / "opt" / "ml"
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
+    code = root / "input" / "data" / "code"
+    code.mkdir(parents=True)
+    # The archive launch-remote would upload for this job.
+    plan = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b")
+    with tarfile.open(fileobj=io.BytesIO(build_bundle(plan.experiment.benchmark, plan.requirements).data)) as tar:
+        tar.extractall(code, filter="data")
+    shutil.copytree(_sdk_drivers(), root / "input" / "data" / "sm_drivers",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    return root
+
+
+def _run_driver(opt_ml: Path, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run the SDK's own container driver on `opt_ml`, as the training container does."""
+    sys.path.insert(0, str(opt_ml / "input" / "data" / "sm_drivers"))
+    try:
+        from common.utils import safe_deserialize  # the SDK driver's own decoding
+    finally:
+        sys.path.pop(0)
+    raw = json.loads((opt_ml / "input" / "config" / "hyperparameters.json").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
+    env.update(
+        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
+        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in raw.items()}),
+        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
+        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
+        **extra_env,
+    )
+    code = opt_ml / "input" / "data" / "code"
+    driver = (
+        opt_ml / "input" / "data" / "sm_drivers" / "distributed_drivers" / "basic_script_driver.py"
+    )
+    return subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def _prepend_to_script(opt_ml: Path, code_line: str) -> None:
+    """Change the archive's copy of the training script (what the container runs)."""
+    destination = script_destination(get_benchmark("mlp_digits"))
+    script = opt_ml / "input" / "data" / "code" / destination / "mlp_digits.py"
+    future = "from __future__ import annotations\n"  # must stay the first statement
+    script.write_text(script.read_text().replace(future, future + code_line + "\n", 1))
 
 
 def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path):
-    result = run_job(opt_ml)
+    # The job's data channel, as SageMaker mounts it: the trials must see it.
+    channel = opt_ml / "input" / "data" / "training"
+    channel.mkdir()
+    (channel / "marker.txt").write_text("from the channel")
+    _prepend_to_script(opt_ml, "import os, pathlib; assert pathlib.Path(os.environ['SM_CHANNEL_TRAINING'], "
+                               "'marker.txt').read_text() == 'from the channel'")  # fmt: skip
+    result = _run_driver(opt_ml, SM_CHANNEL_TRAINING=str(channel))
+    code = opt_ml / "input" / "data" / "code"
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    code = opt_ml / "input" / "data" / "code"
     # The archive's own copy of hpobench ran, not the one installed here.
     assert f"from {code / 'hpobench'}" in output
     assert "--experiment_tag container" in output and "--seed 1" in output
@@ -50,7 +109,7 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
         "metadata.json",
         "tuner.dill",
     }
-    # Trial logs and checkpoints are not in the synced folder.
+    # Trial logs and checkpoints are not in the synced folder; no trial failed.
     assert not [p for p in checkpoints.rglob("*") if p.name in ("std.out", "std.err")]
     assert list((opt_ml / "trials").rglob("std.out"))
 
@@ -74,3 +133,45 @@ def test_entry_reads_sm_hps_when_arguments_are_missing():
 def test_entry_without_required_hyperparameters_stops_with_a_message():
     with pytest.raises(SystemExit, match="missing hyperparameters: experiment_tag, benchmark"):
         parse_hyperparameters(["--method", "RS"], None)
+
+
+def test_failed_trials_logs_are_kept_with_the_results(opt_ml: Path):
+    _prepend_to_script(opt_ml, "raise RuntimeError('boom: the training script is broken')")
+    result = _run_driver(opt_ml)
+    assert result.returncode != 0
+    (tuner_dir,) = layout.tuner_dirs(opt_ml / "checkpoints")
+    kept = tuner_dir / TRIAL_LOGS
+    errors = sorted(kept.glob("*/std.err"))
+    assert errors, sorted(p.relative_to(tuner_dir).as_posix() for p in tuner_dir.rglob("*"))
+    assert all("RuntimeError: boom: the training script is broken" in p.read_text() for p in errors)
+    (trial_logs,) = (opt_ml / "trials").glob(f"**/{tuner_dir.name}")  # not synced
+    assert (trial_logs / "fork-server.log").is_file()  # the fast back-end ran the trials
+    assert (kept / "fork-server.log").read_bytes() == (trial_logs / "fork-server.log").read_bytes()
+    # What the user reads after `sync`: the run failed, and why.
+    metadata = layout.read_metadata(tuner_dir)
+    assert "boom: the training script is broken" in metadata.get("hpobench_error", "")
+
+
+def test_failed_trials_logs_arrive_with_sync_and_status_says_why(opt_ml: Path, aws, invoke, results_root):
+    import boto3
+    from conftest import MOTO_BUCKET
+
+    _prepend_to_script(opt_ml, "raise RuntimeError('boom: the training script is broken')")
+    assert _run_driver(opt_ml).returncode != 0
+    # What SageMaker does with the checkpoint folder while and after the job runs.
+    checkpoints = opt_ml / "checkpoints"
+    s3 = boto3.client("s3")
+    for path in checkpoints.rglob("*"):
+        if path.is_file():
+            key = f"syne-tune/container/RS-1/{path.relative_to(checkpoints).as_posix()}"
+            s3.upload_file(str(path), MOTO_BUCKET, key)
+    synced = invoke("sync", "--experiment-tag", "container", "--bucket", MOTO_BUCKET)
+    assert synced.exit_code == 0, synced.output
+    run_dir = results_root / "container" / "RS-1"
+    errors = list(run_dir.glob(f"*/{TRIAL_LOGS}/*/std.err"))
+    assert errors and "RuntimeError: boom" in errors[0].read_text()
+    status = invoke("status", "--experiment-tag", "container", "--format", "json")
+    assert status.exit_code == 0, status.output
+    (run,) = json.loads(status.output)["runs"]
+    assert run["state"] == "failed"
+    assert "RuntimeError: boom: the training script is broken (log: trial-logs/" in run["note"]

@@ -308,6 +308,8 @@ ERROR_CASES = [
     ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type"),
     ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region"),
     ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
+    ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs"),
+    ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file"),
 ]  # fmt: skip
 
 
@@ -460,3 +462,24 @@ def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path):
     launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), experiment_tag="data2",
                             data=str(data)), say=said.append, boto_session=session2)  # fmt: skip
     assert said == [] and not [k for k in again.puts if k.startswith(prefix)]
+
+
+@pytest.mark.parametrize("decision", ["explicitDeny", "AccessDenied"])
+def test_launch_remote_checks_the_role_before_uploading(iam_stub, invoke, decision):
+    """Through the command line, with the role answered by an HTTP stub in front of moto."""
+    iam_stub.decision = decision
+    role = _sagemaker_role()
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--method", "RS",
+                    "--experiment-tag", "checked", "--role", role, "--bucket", MOTO_BUCKET)  # fmt: skip
+    assert iam_stub.simulated, "the SDK's role validation did not run"
+    if decision == "explicitDeny":
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith(f"Error: IAM role {role} cannot run SageMaker training jobs (Missing")
+        assert not _uploads() and not _jobs()
+        return
+    # Unverifiable (the caller may not simulate): said once, and the launch goes on.
+    assert result.exit_code == 0, result.output
+    assert "Could not verify the permissions of role" in result.output
+    assert "Submitted 1 job(s)" in result.output and len(_jobs()) == 1

@@ -101,7 +101,7 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
     assert not any(n.startswith("hpobench/training_scripts/gbt_breast_cancer") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") or "/.git" in n for n in names)
     # pip reads the constraints first; each project once; launch-only packages stay out.
-    assert lines[0] == "-c constraints.txt" and constraints == ["torch==2.10.0"]
+    assert lines[0] == "-c constraints.txt" and constraints == ["torch==2.10.0"]  # no other index
     by_name = [Requirement(line).name for line in lines[1:]]
     assert len(by_name) == len(set(by_name))
     script = {
@@ -243,14 +243,20 @@ def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke
     archive = plan["source_archive"]
     assert [c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]] == [archive["S3Uri"]]
     assert "hpobench/training_scripts/gbt_breast_cancer/gbt_breast_cancer.py" in archive["files"]
+    folder = plan["script_folder"]
+    assert folder["in_archive"] == "hpobench/training_scripts/gbt_breast_cancer"
+    assert set(folder["packed"]) == {"gbt_breast_cancer.py", "requirements.txt"}
     # Only what the script and hpobench's in-container code need: no PyTorch for RS on
     # scikit-learn, and the image's scikit-learn kept.
     names = {Requirement(line).name for line in archive["requirements.txt"].splitlines()[1:]}
     assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib"}
     assert archive["constraints.txt"] == "scikit-learn==1.9.*\n"
-    # BO needs botorch.
+    assert not archive["requirements.txt"].startswith("--extra-index-url")
+    # BO needs botorch, hence PyTorch, which the scikit-learn image lacks: its CPU build.
     bo = _dry_json(invoke, "--benchmark", "gbt_breast_cancer", "--method", "BO")
-    assert "botorch>=0.11" in bo["source_archive"]["requirements.txt"].splitlines()
+    lines = bo["source_archive"]["requirements.txt"].splitlines()
+    assert lines[0] == "--extra-index-url https://download.pytorch.org/whl/cpu"
+    assert "botorch>=0.11" in lines
 
 
 def test_pytorch_jobs_keep_the_images_torch(invoke):

@@ -172,6 +172,8 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
             metadata,
         )
         _describe_from_metadata(run, metadata)
+        if run.state == layout.STATUS_FAILED and metadata.get("hpobench_error"):
+            run.problems.append(str(metadata["hpobench_error"]))  # why, as the launcher saw it
         if run.state not in STATES:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:

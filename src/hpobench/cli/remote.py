@@ -167,18 +167,14 @@ def _launch_dry_run(settings: Any, as_json: bool) -> None:
         return
     console = stdout_console()
     console.print(_jobs_table(plan))
-    archive = document["source_archive"]
-    from hpobench.remote.bundle import script_destination
-    from hpobench.remote.user_code import BENCHMARK_DIR
-
-    # The script folder, and a file-defined benchmark's definition beside it.
-    folders = (f"{script_destination(plan.experiment.benchmark)}/", f"{BENCHMARK_DIR}/")
-    script_files = [f for f in archive["files"] if f.startswith(folders)]
+    archive, folder = document["source_archive"], document["script_folder"]
+    left_out = ", ".join(f"{path} ({why})" for path, why in folder["left_out"].items())
     lines = [
         f"Source archive {archive['S3Uri']}: {len(archive['files'])} files "
-        f"({archive['size_bytes'] / 1024:.0f} KB); from the script folder: "
-        + ", ".join(script_files),
-        "requirements.txt: " + plan.requirements.requirements_text().strip().replace("\n", "; "),
+        f"({archive['size_bytes'] / 1024:.0f} KB); from {folder['path']} -> "
+        f"{folder['in_archive']}/: " + ", ".join(folder["packed"])
+        + (f"; left out: {left_out}" if left_out else ""),
+        "requirements.txt:\n  " + plan.requirements.requirements_text().strip().replace("\n", "\n  "),
         "constraints.txt (what the image ships): " + (", ".join(plan.requirements.constraints) or "none"),
     ]
     if plan.data is not None:

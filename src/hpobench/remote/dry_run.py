@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpobench.remote.bundle import SourceBundle, build_bundle
+from hpobench.remote.archive_rules import select_script_folder
+from hpobench.remote.bundle import SourceBundle, build_bundle, script_destination
 from hpobench.remote.plan import RemotePlan
 
 
@@ -30,6 +31,8 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
     if plan.data is not None:
         channels.append(plan.data.channel())
     experiment = plan.experiment
+    benchmark = experiment.benchmark
+    folder = select_script_folder(benchmark.script_dir)
     return {
         "experiment_tag": experiment.experiment_tag,
         "benchmark": experiment.benchmark.name,
@@ -37,6 +40,12 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
         "bucket": plan.bucket,
         "master_random_seed": experiment.master_random_seed,
         "instance_hours_at_most": round(plan.instance_hours_at_most, 4),
+        "script_folder": {
+            "path": str(benchmark.script_dir),
+            "in_archive": str(script_destination(benchmark)),
+            "packed": [f.relative.as_posix() for f in folder.files],
+            "left_out": folder.left_out,  # path (folders end in '/') -> why
+        },
         "source_archive": {
             "S3Uri": code_uri,
             "sha256": bundle.sha256,

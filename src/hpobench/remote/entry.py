@@ -138,14 +138,19 @@ def keep_trial_logs(checkpoint_dir: Path, trials_dir: Path) -> None:
     from hpobench import layout
 
     for tuner_dir in layout.tuner_dirs(checkpoint_dir):
-        logs = trials_dir / tuner_dir.name
-        if not logs.is_dir():
+        # The launcher writes trial logs to {trials_dir}/.../{tuner folder name}/.
+        logs = next((p for p in trials_dir.glob(f"**/{tuner_dir.name}") if p.is_dir()), None)
+        if logs is None:
             continue
         kept = tuner_dir / TRIAL_LOGS
         for server_log in logs.glob("*.log"):
             _copy_tail(server_log, kept / server_log.name)
         for trial_id in sorted(_failed_trials(tuner_dir, logs), key=int)[:MAX_KEPT_TRIALS]:
             _copy_tail(logs / trial_id / "std.err", kept / trial_id / "std.err")
+        # The failure message names the log in the container; point it at the kept copy.
+        error = (layout.read_metadata(tuner_dir) or {}).get("hpobench_error")
+        if isinstance(error, str) and str(logs) in error:
+            layout.update_metadata(tuner_dir, hpobench_error=error.replace(str(logs), TRIAL_LOGS))
 
 
 def _failed_trials(tuner_dir: Path, logs: Path) -> list[str]:
@@ -162,7 +167,7 @@ def _failed_trials(tuner_dir: Path, logs: Path) -> list[str]:
 
 
 def _copy_tail(source: Path, target: Path) -> None:
-    if not source.is_file() or source.stat().st_size == 0:
+    if not source.is_file():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     with source.open("rb") as handle:

@@ -24,17 +24,23 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The distributions hpobench's in-container code (remote/entry.py, the local launcher,
 # settings, methods' schedulers) imports; their specifiers come from pyproject.toml.
 IN_CONTAINER = ("syne-tune", "pydantic", "pydantic-settings", "numpy", "pandas", "tomli")
+# On an image without PyTorch (scikit-learn's, CPU only), a job that needs it (BoTorch
+# methods) takes PyTorch's CPU wheels: PyPI's Linux wheels bring GBs of CUDA libraries.
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+NEEDS_TORCH = frozenset({"torch", "torchvision", "botorch", "gpytorch"})
 
 
 @dataclass(frozen=True)
 class JobRequirements:
     """The two files the job's pip reads."""
 
-    requirements: list[str]  # without the constraints line
+    requirements: list[str]  # without the constraints and index lines
     constraints: list[str]
+    extra_index_urls: tuple[str, ...] = ()
 
     def requirements_text(self) -> str:
-        lines = ([f"-c {CONSTRAINTS_FILE}"] if self.constraints else []) + self.requirements
+        lines = [f"--extra-index-url {url}" for url in self.extra_index_urls]
+        lines += ([f"-c {CONSTRAINTS_FILE}"] if self.constraints else []) + self.requirements
         return "\n".join(lines) + "\n"
 
     def constraints_text(self) -> str:
@@ -56,7 +62,10 @@ def job_requirements(
     merged = merge_requirements(needed, theirs)
     pins = list(constraints)
     check_against_image(merged, pins)
-    return JobRequirements(merged, pins)
+    names = {_name(line) for line in merged}
+    image_has_torch = "torch" in {_name(pin) for pin in pins}
+    extra = (CPU_TORCH_INDEX,) if names & NEEDS_TORCH and not image_has_torch else ()
+    return JobRequirements(merged, pins, extra)
 
 
 def check_against_image(requirements: list[str], pins: list[str]) -> None:

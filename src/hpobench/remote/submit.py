@@ -71,7 +71,6 @@ def launch_remote(
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
-    aws.check_role(sagemaker_session(session, bucket), role, say)
     existing = existing_jobs(session, settings)
     recorded_seed = _recorded_master_seed(existing)
     plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
@@ -87,6 +86,8 @@ def launch_remote(
         todo.append((spec, len(previous)))
     if not todo:
         return plan, outcomes
+    # The SDK's role validation (it would otherwise run after the upload, at the first job).
+    aws.check_role(sagemaker_session(session, bucket), role, say)
     from hpobench.remote.bundle import build_bundle
     from hpobench.remote.data import stage_data
 
