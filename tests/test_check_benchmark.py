@@ -97,3 +97,13 @@ def test_a_script_that_runs_too_long_is_stopped_at_the_timeout(invoke, tmp_path:
     result = _check(invoke, path, "--timeout", "2")
     assert result.exit_code == 1, result.output
     assert "reported nothing within 2 s (stopped); raise --timeout" in result.output
+
+
+def test_set_overrides_a_fixed_entry_for_the_check(invoke, tmp_path: Path):
+    definition = write_benchmark(tmp_path / "user").read_text().replace("[config_space]", "[config_space]\nlabel = \"a\"")
+    path = write_benchmark(tmp_path / "user", definition=definition)
+    result = _check(invoke, path, "--set", "label=b")
+    assert result.exit_code == 0, result.output
+    assert "label=b" in result.output
+    refused = _check(invoke, path, "--set", "x=1")
+    assert refused.exit_code == 2 and "Cannot --set x: it is searched" in refused.output

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hpobench.cli.common import stdout_console, user_errors
+from hpobench.cli.options import Overrides, parse_set_options
 from hpobench.errors import RunError, UsageError
 
 _MARKS = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
@@ -26,6 +27,7 @@ def check_benchmark_command(
         float,
         typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False),
     ] = 120.0,
+    overrides: Overrides = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Fail on warnings too (e.g. a script that never checkpoints)."),
@@ -44,11 +46,15 @@ def check_benchmark_command(
     """
     from hpobench.benchmarks import get_benchmark
     from hpobench.benchmarks.check import check_benchmark
+    from hpobench.plan import parse_overrides
 
     with user_errors():
         if timeout <= 0:
             raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
         definition = get_benchmark(benchmark)
+        fixed = parse_overrides(definition, parse_set_options(overrides) or {})
+        if fixed:
+            definition = definition.model_copy(update={"config_space": {**definition.config_space, **fixed}})
         console = stdout_console()
         say = functools.partial(console.print, markup=False, highlight=False, soft_wrap=True)
         say(f"Checking {definition.name} ({definition.origin.describe()})")
