@@ -345,3 +345,15 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: No AWS region configured; pass --region or set AWS_DEFAULT_REGION")
+
+
+def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
+    from hpobench.remote.entry import OPTIONAL, REQUIRED
+    from hpobench.remote.plan import plan_remote
+    from hpobench.settings import RemoteSettings
+
+    settings = RemoteSettings(benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3,
+                              overrides={"epochs": "2"})  # fmt: skip
+    (job,) = plan_remote(settings, "us-east-1", "b").jobs
+    assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
+    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL)  # every optional one set here

@@ -86,10 +86,13 @@ def launch_remote(
         todo.append((spec, len(previous)))
     if not todo:
         return plan, outcomes
+    from hpobench.remote.bundle import build_bundle
+    from hpobench.remote.data import check_data, stage_data
+
     # The SDK's role validation (it would otherwise run after the upload, at the first job).
     aws.check_role(sagemaker_session(session, bucket), role, say)
-    from hpobench.remote.bundle import build_bundle
-    from hpobench.remote.data import stage_data
+    if plan.data is not None:
+        check_data(session, plan.data)
 
     bundle = build_bundle(plan.experiment.benchmark, plan.requirements)
     source_uri = upload_source(session, bucket, bundle)
