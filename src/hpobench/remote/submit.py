@@ -61,7 +61,8 @@ def launch_remote(
 ) -> tuple[RemotePlan, list[JobOutcome]]:
     """Submit the experiment's missing jobs; returns the plan and what happened to each.
 
-    Credentials, role and bucket are checked before anything is uploaded.
+    Options, image, requirements, credentials, bucket, role and data are checked
+    before anything is uploaded.
     """
     session = boto_session or aws.make_session(settings.region)
     # Offline first: bad options, instance types, images or requirements fail before
@@ -90,7 +91,8 @@ def launch_remote(
     from hpobench.remote.data import check_data, stage_data
 
     # The SDK's role validation (it would otherwise run after the upload, at the first job).
-    aws.check_role(sagemaker_session(session, bucket), role, say)
+    submitter.trainer_session = sagemaker_session(session, bucket)
+    aws.check_role(submitter.trainer_session, role, say)
     if plan.data is not None:
         check_data(session, plan.data)
 
