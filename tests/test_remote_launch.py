@@ -310,6 +310,7 @@ ERROR_CASES = [
     ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
     ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs"),
     ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file"),
+    ({}, ["--data", f"s3://{MOTO_BUCKET}/empty/"], f"Error: --data s3://{MOTO_BUCKET}/empty/ holds no objects"),
 ]  # fmt: skip
 
 

@@ -270,21 +270,33 @@ def test_pytorch_jobs_keep_the_images_torch(invoke):
 
 
 def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
-    """pip itself, reading the staged files: with the image's torch pinned, it will not
-    take another torch (here: no index, so it can only fail to find the pinned one)."""
+    """pip itself reads a job's staged requirements.txt and constraints.txt over this
+    environment, standing in for the image: pinned to the torch it has, pip installs
+    nothing; pinned to another torch, pip would have to replace it (and, with no index
+    here, cannot), so a job's pip never swaps the image's torch silently."""
     import importlib.metadata
+    import json as json_module
 
+    from hpobench.remote.images import _torch_pins
+
+    benchmark = get_benchmark("mlp_digits")
     installed = importlib.metadata.version("torch").split("+")[0]
-    for pinned, ok in ((installed, True), ("2.10.0" if installed != "2.10.0" else "2.9.0", False)):
-        (tmp_path / "constraints.txt").write_text(f"torch=={pinned}\n")
-        (tmp_path / "requirements.txt").write_text("-c constraints.txt\ntorch>=2.2\n")
+    other = "2.9.0" if not installed.startswith("2.9.") else "2.8.0"
+    for torch_version, ok in ((installed, True), (other, False)):
+        files = job_requirements(benchmark.script_dir, ["-"], _torch_pins(torch_version))
+        (tmp_path / "requirements.txt").write_text(files.requirements_text())
+        (tmp_path / "constraints.txt").write_text(files.constraints_text())
         result = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
-             "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+             "--report", "report.json", "-r", "requirements.txt"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert (result.returncode == 0) is ok, result.stdout + result.stderr
-        if not ok:
-            assert f"torch=={pinned}" in result.stderr.replace(" ", "") or "torch" in result.stderr
+        if ok:
+            report = json_module.loads((tmp_path / "report.json").read_text())
+            assert report["install"] == []
+        else:
+            assert "Cannot install torch" in result.stderr and "ResolutionImpossible" in result.stderr
 
 
 def test_huggingface_benchmarks_get_a_transformers_image():
@@ -345,3 +357,15 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: No AWS region configured; pass --region or set AWS_DEFAULT_REGION")
+
+
+def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
+    from hpobench.remote.entry import OPTIONAL, REQUIRED
+    from hpobench.remote.plan import plan_remote
+    from hpobench.settings import RemoteSettings
+
+    settings = RemoteSettings(benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3,
+                              overrides={"epochs": "2"})  # fmt: skip
+    (job,) = plan_remote(settings, "us-east-1", "b").jobs
+    assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
+    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL)  # every optional one set here

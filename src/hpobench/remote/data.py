@@ -82,6 +82,20 @@ def content_hash(files: tuple[ArchiveFile, ...]) -> str:
     return digest.hexdigest()
 
 
+def check_data(session: Any, channel: DataChannel) -> None:
+    """UsageError unless an s3:// channel holds at least one object (checked before any
+    upload; a local folder was read when the plan was made)."""
+    if channel.local is not None:
+        return
+    bucket, prefix = aws.split_s3_uri(channel.s3_uri)
+    with aws.calling(f"listing --data {channel.s3_uri}"):
+        listed = session.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    if not listed.get("KeyCount"):
+        raise UsageError(
+            f"--data {channel.s3_uri} holds no objects; upload the data there or pass a local folder"
+        )
+
+
 def stage_data(session: Any, channel: DataChannel) -> bool:
     """Upload a local data channel unless the same content is already there; returns
     whether anything was uploaded."""

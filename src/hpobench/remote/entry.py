@@ -124,7 +124,10 @@ def run_job(argv: list[str]) -> int:
         print(f"Error: {error}", file=sys.stderr)
         return error.exit_code
     finally:
-        keep_trial_logs(checkpoint_dir, trials_dir)
+        try:
+            keep_trial_logs(checkpoint_dir, trials_dir)
+        except OSError as error:  # never hide the run's own outcome
+            print(f"hpobench job: trial logs not kept: {error}", file=sys.stderr, flush=True)
     for outcome in outcomes:
         print(
             f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}"

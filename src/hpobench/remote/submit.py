@@ -61,7 +61,8 @@ def launch_remote(
 ) -> tuple[RemotePlan, list[JobOutcome]]:
     """Submit the experiment's missing jobs; returns the plan and what happened to each.
 
-    Credentials, role and bucket are checked before anything is uploaded.
+    Options, image, requirements, credentials, bucket, role and data are checked
+    before anything is uploaded.
     """
     session = boto_session or aws.make_session(settings.region)
     # Offline first: bad options, instance types, images or requirements fail before
@@ -86,10 +87,14 @@ def launch_remote(
         todo.append((spec, len(previous)))
     if not todo:
         return plan, outcomes
-    # The SDK's role validation (it would otherwise run after the upload, at the first job).
-    aws.check_role(sagemaker_session(session, bucket), role, say)
     from hpobench.remote.bundle import build_bundle
-    from hpobench.remote.data import stage_data
+    from hpobench.remote.data import check_data, stage_data
+
+    # The SDK's role validation (it would otherwise run after the upload, at the first job).
+    submitter.trainer_session = sagemaker_session(session, bucket)
+    aws.check_role(submitter.trainer_session, role, say)
+    if plan.data is not None:
+        check_data(session, plan.data)
 
     bundle = build_bundle(plan.experiment.benchmark, plan.requirements, plan.experiment.methods)
     source_uri = upload_source(session, bucket, bundle)
