@@ -156,6 +156,14 @@ def test_a_benchmark_that_is_neither_name_nor_file(invoke, value, expected):
     assert result.output.count("\n") == 1 and expected in result.output
 
 
+def test_a_definition_may_not_be_named_like_the_settings_file(invoke, tmp_path: Path):
+    path = write_benchmark(tmp_path / "user")
+    path = path.rename(path.with_name("hpobench.toml"))
+    result = invoke("run-local", "--benchmark", str(path))
+    assert result.exit_code == 2, result.output
+    assert "hpobench.toml holds hpobench's settings" in result.output
+
+
 def test_a_definition_without_optional_fields_takes_their_defaults(tmp_path: Path):
     definition = get_benchmark(str(write_benchmark(tmp_path / "user", definition=MINIMAL)))
     assert (definition.framework, definition.hardware, definition.description) == ("PyTorch", "", "")

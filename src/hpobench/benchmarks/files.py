@@ -43,6 +43,13 @@ def load_definition_file(path: Path) -> BenchmarkDefinition:
         )
     if path.suffix not in DEFINITION_SUFFIXES:
         raise UsageError(f"{path}: a benchmark definition must be a .toml or .json file")
+    from hpobench.settings import CONFIG_FILE
+
+    if path.name == CONFIG_FILE:
+        raise UsageError(
+            f"{path}: {CONFIG_FILE} holds hpobench's settings; give the benchmark's "
+            "definition another file name"
+        )
     content = path.read_text()
     data = _parse(path, content)
     for key in IGNORED_KEYS:
