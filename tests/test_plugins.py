@@ -20,6 +20,7 @@ ENTRY_POINTS = f"""\
 [hpobench.benchmarks]
 toy_quadratic = {PACKAGE}:quadratic_benchmark
 toy_broken = {PACKAGE}.broken:benchmark
+toy_exits = {PACKAGE}:exits
 mlp_digits = {PACKAGE}:quadratic_benchmark
 twice = {PACKAGE}:quadratic_benchmark
 
@@ -58,6 +59,10 @@ def first_point_search(args):
 
 
 first_point_search.family = "random search, fixed first point"
+
+
+def exits():
+    raise SystemExit("no display")
 '''
 
 
@@ -113,6 +118,8 @@ def test_list_shows_plugins_with_their_source_and_broken_ones_with_their_error(p
     assert toy["metric"] == "loss" and "error" not in toy
     broken = records[("toy_broken", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}.broken:benchmark)")]
     assert broken["error"] == "cannot be imported: ImportError: needs a_library_that_is_missing"
+    exits = records[("toy_exits", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:exits)")]
+    assert exits["error"] == "failed to build its definition: SystemExit: no display"
     colliding = records[("mlp_digits", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)")]
     assert "has the name of a built-in one" in colliding["error"]
     assert records[("mlp_digits", "built-in")]["metric"] == "val_accuracy"  # the built-in wins

@@ -47,7 +47,7 @@ class Plugin:
         """The entry point's object; a UsageError saying what failed otherwise."""
         try:
             return self.entry_point.load()
-        except Exception as error:  # a plugin may fail in any way while importing
+        except (Exception, SystemExit) as error:  # a plugin may fail in any way while importing
             raise PluginError(self, f"cannot be imported: {_describe(error)}") from None
 
 
@@ -109,7 +109,7 @@ def load_benchmark(plugin: Plugin) -> Any:
     factory = plugin.load()
     try:
         definition = factory()
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise PluginError(plugin, f"failed to build its definition: {_describe(error)}") from None
     if not isinstance(definition, BenchmarkDefinition):
         raise PluginError(
