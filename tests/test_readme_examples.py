@@ -49,6 +49,20 @@ def test_the_readme_method_builds_a_scheduler():
     assert (factory.family, factory.multi_fidelity) == ("random search", False)
 
 
-@pytest.mark.parametrize("name", ["train.py", "quadratic.toml", "my_hpo/methods.py"])
+def test_the_readme_benchmark_plugin_loads_its_packaged_definition(tmp_path: Path):
+    examples = _examples()
+    package = tmp_path / "my_hpo"
+    (package / "quadratic").mkdir(parents=True)
+    for name in ("train.py", "quadratic.toml"):
+        (package / "quadratic" / name).write_text(examples[name])
+    module = package / "benchmarks.py"
+    namespace: dict = {"__file__": str(module)}
+    exec(compile(examples["my_hpo/benchmarks.py"], str(module), "exec"), namespace)
+    definition = namespace["quadratic"]()
+    assert definition.name == "quadratic"  # the entry point's name
+    assert definition.script_path == (package / "quadratic" / "train.py").resolve()
+
+
+@pytest.mark.parametrize("name", ["train.py", "quadratic.toml", "my_hpo/methods.py", "my_hpo/benchmarks.py"])
 def test_each_example_is_in_the_readme(name):
     assert name in _examples()
