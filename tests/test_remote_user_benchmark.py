@@ -4,6 +4,7 @@ temporary /opt/ml exactly as the container would."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 from pathlib import Path
@@ -85,6 +86,7 @@ def test_the_archive_holds_the_script_folder_without_secrets_or_ignored_files(la
     assert not [n for n in names if n.startswith(("hpobench_benchmark/.venv", "hpobench_benchmark/data"))]
     hyperparameters = request["HyperParameters"]
     assert hyperparameters["benchmark"] == "hpobench_benchmark/quadratic.toml"
+    assert hyperparameters["benchmark_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert {t["Key"]: t["Value"] for t in request["Tags"]}["hpobench:benchmark"] == "quadratic"
 
 
