@@ -35,7 +35,7 @@ def lay_out_opt_ml(root: Path, archive: bytes, hyperparameters: dict[str, str]) 
     return root
 
 
-def run_job(opt_ml: Path) -> subprocess.CompletedProcess:
+def run_job(opt_ml: Path, **extra_env: str) -> subprocess.CompletedProcess:
     """Run the job as the container does: the SDK's basic driver, from the code folder."""
     drivers = opt_ml / "input" / "data" / "sm_drivers"
     sys.path.insert(0, str(drivers))
@@ -50,6 +50,7 @@ def run_job(opt_ml: Path) -> subprocess.CompletedProcess:
         SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in raw.items()}),
         HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
         HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
+        **extra_env,
     )
     driver = drivers / "distributed_drivers" / "basic_script_driver.py"
     return subprocess.run([sys.executable, str(driver)], cwd=opt_ml / "input" / "data" / "code",

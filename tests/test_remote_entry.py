@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
 
 import pytest
+from sagemaker_job import lay_out_opt_ml, run_job
 
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
-from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle, script_destination
+from hpobench.remote.bundle import build_bundle, script_destination
 from hpobench.remote.entry import TRIAL_LOGS, parse_hyperparameters
 from hpobench.remote.plan import plan_remote
 from hpobench.settings import LocalSettings, RemoteSettings
@@ -28,52 +23,13 @@ HYPERPARAMETERS = {  # as launch-remote sends them: all strings
 }  # fmt: skip
 
 
-def _sdk_drivers() -> Path:
-    import sagemaker.train
-
-    return Path(sagemaker.train.__file__).parent / "container_drivers"
-
-
 @pytest.fixture
 def opt_ml(tmp_path: Path) -> Path:
     """A folder laid out like /opt/ml in the training container."""
-    root = tmp_path / "opt" / "ml"
-    config = root / "input" / "config"
-    config.mkdir(parents=True)
-    (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
-    code = root / "input" / "data" / "code"
-    code.mkdir(parents=True)
     # The archive launch-remote would upload for this job.
     plan = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b")
-    with tarfile.open(fileobj=io.BytesIO(build_bundle(plan.experiment.benchmark, plan.requirements).data)) as tar:
-        tar.extractall(code, filter="data")
-    shutil.copytree(_sdk_drivers(), root / "input" / "data" / "sm_drivers",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    return root
-
-
-def _run_driver(opt_ml: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    """Run the SDK's own container driver on `opt_ml`, as the training container does."""
-    sys.path.insert(0, str(opt_ml / "input" / "data" / "sm_drivers"))
-    try:
-        from common.utils import safe_deserialize  # the SDK driver's own decoding
-    finally:
-        sys.path.pop(0)
-    raw = json.loads((opt_ml / "input" / "config" / "hyperparameters.json").read_text())
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
-    env.update(
-        SM_ENTRY_SCRIPT=ENTRY_SCRIPT,
-        SM_HPS=json.dumps({k: safe_deserialize(v) for k, v in raw.items()}),
-        HPOBENCH_JOB_CHECKPOINT_DIR=str(opt_ml / "checkpoints"),
-        HPOBENCH_JOB_TRIALS_DIR=str(opt_ml / "trials"),
-        **extra_env,
-    )
-    code = opt_ml / "input" / "data" / "code"
-    driver = (
-        opt_ml / "input" / "data" / "sm_drivers" / "distributed_drivers" / "basic_script_driver.py"
-    )
-    return subprocess.run([sys.executable, str(driver)], cwd=code, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    archive = build_bundle(plan.experiment.benchmark, plan.requirements).data
+    return lay_out_opt_ml(tmp_path / "opt" / "ml", archive, HYPERPARAMETERS)
 
 
 def _prepend_to_script(opt_ml: Path, code_line: str) -> None:
@@ -91,7 +47,7 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     (channel / "marker.txt").write_text("from the channel")
     _prepend_to_script(opt_ml, "import os, pathlib; assert pathlib.Path(os.environ['SM_CHANNEL_TRAINING'], "
                                "'marker.txt').read_text() == 'from the channel'")  # fmt: skip
-    result = _run_driver(opt_ml, SM_CHANNEL_TRAINING=str(channel))
+    result = run_job(opt_ml, SM_CHANNEL_TRAINING=str(channel))
     code = opt_ml / "input" / "data" / "code"
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -137,7 +93,7 @@ def test_entry_without_required_hyperparameters_stops_with_a_message():
 
 def test_failed_trials_logs_are_kept_with_the_results(opt_ml: Path):
     _prepend_to_script(opt_ml, "raise RuntimeError('boom: the training script is broken')")
-    result = _run_driver(opt_ml)
+    result = run_job(opt_ml)
     assert result.returncode != 0
     (tuner_dir,) = layout.tuner_dirs(opt_ml / "checkpoints")
     kept = tuner_dir / TRIAL_LOGS
@@ -157,7 +113,7 @@ def test_failed_trials_logs_arrive_with_sync_and_status_says_why(opt_ml: Path, a
     from conftest import MOTO_BUCKET
 
     _prepend_to_script(opt_ml, "raise RuntimeError('boom: the training script is broken')")
-    assert _run_driver(opt_ml).returncode != 0
+    assert run_job(opt_ml).returncode != 0
     # What SageMaker does with the checkpoint folder while and after the job runs.
     checkpoints = opt_ml / "checkpoints"
     s3 = boto3.client("s3")
