@@ -70,12 +70,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--n_eval_data", type=int, default=5000)
     parser.add_argument("--eval_interval", type=int, default=5000)
     parser.add_argument("--max_length", type=int, default=512)
-    parser.add_argument("--model_path", type=str, default="distilbert-base-uncased")
     # Syne Tune's local back-end splits its command line on spaces: join the pieces.
+    parser.add_argument("--model_path", nargs="+", default=["distilbert-base-uncased"])
     parser.add_argument("--dataset_path", nargs="+", required=True)
     parser.add_argument("--st_checkpoint_dir", type=str, default=None)
     args, _ = parser.parse_known_args(argv)
     args.dataset_path = " ".join(args.dataset_path)
+    args.model_path = " ".join(args.model_path)
     return args
 
 
