@@ -164,6 +164,7 @@ def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tm
     # Restart that trial from its checkpoint with one more epoch, as a resumed
     # trial is started: the same configuration, the same checkpoint folder.
     trial = tuner_dir / "0"
+    assert "precision: fp32 (CPU" in (trial / "std.out").read_text()  # the precision it chose
     checkpoints = trial / "checkpoints"
     assert (checkpoints / "checkpoint.pt").is_file()
     assert not list(checkpoints.glob("*.tmp"))  # written atomically

@@ -364,7 +364,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
+        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+            scaler.load_state_dict(state["scaler"])
         seed = state["seed"]
         first_step = state["step"] + 1
     stream = ExampleStream(len(data["train_labels"]), seed, device)

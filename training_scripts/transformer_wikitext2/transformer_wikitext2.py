@@ -333,7 +333,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
+        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+            scaler.load_state_dict(state["scaler"])
         first_epoch = state["epoch"] + 1
 
     report = Reporter()
