@@ -52,3 +52,9 @@ def test_the_cpu_trains_in_fp32_and_says_so(name, capsys):
     assert capsys.readouterr().out.startswith("precision: fp32 (CPU")
     with script.autocast(torch.device("cpu"), "fp32"):
         assert not torch.is_autocast_enabled("cpu")
+
+
+def test_distilbert_evaluates_in_fp16_on_every_gpu_and_fp32_on_cpu():
+    script = load_script("distilbert_imdb")
+    assert script.evaluation_precision("cuda") == "fp16"
+    assert script.evaluation_precision("cpu") == "fp32"
