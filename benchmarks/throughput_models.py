@@ -86,7 +86,10 @@ def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
     eager = copy.deepcopy(config)
     eager._attn_implementation = "eager"  # the seed's transformers (4.4) had no fused attention
     reference = DistilBertForSequenceClassification(eager).to(device)
-    optimizer, scheduler = script.build_optimizer(reference, args, steps + warmup)
+    # The Trainer's AdamW of the seed's day: one tensor at a time (no foreach, no fused kernel).
+    optimizer = torch.optim.AdamW(reference.parameters(), lr=args.learning_rate,
+                                  weight_decay=args.weight_decay, foreach=False)  # fmt: skip
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / (steps + warmup))
     rows = [{"input_ids": ids[i].tolist(), "attention_mask": [1] * length, "labels": int(labels[i])}
             for i in range(n)]  # fmt: skip
 
