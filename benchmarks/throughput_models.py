@@ -142,6 +142,7 @@ def transformer_wikitext2(script: ModuleType, device: torch.device) -> None:
     precision = script.device_precision(device)
     optimizer = script.build_optimizer(model, args)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    script.graph_training_step(model, batch, args.bptt, device, precision)  # as the script does on CUDA
     warm, work = stream(warmup), stream(chunks)
     fast = chunks * tokens_per_chunk / timed(
         device,

@@ -20,7 +20,8 @@ with one line on stderr saying how to supply the data.
 Precision follows the device: bf16 autocast on GPUs with compute capability
 8.0 or more, fp16 autocast with a gradient scaler on older GPUs, fp32 on the
 CPU; the choice is printed to the trial's log. Validation always runs in fp32,
-so the reported metric does not depend on the GPU.
+so the reported metric does not depend on the GPU. On CUDA the training
+forward and backward are replayed as CUDA graphs (captured once per trial).
 
 Reports validation perplexity as `val_perplexity` (lower is better) and the
 loss as `val_loss` after every epoch; the loss is clipped to 10 (a diverged
@@ -196,7 +197,8 @@ def autocast(device: Any, precision: str) -> Any:
     if precision == "fp32":
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
+    # No weight-cast cache: one forward per region, and CUDA graphs require it off.
+    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
 
 
 # ---- model and training -------------------------------------------------------
@@ -262,6 +264,33 @@ def build_optimizer(model: Any, args: argparse.Namespace) -> Any:
     return torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
 
 
+def graph_training_step(model: Any, batch_size: int, bptt: int, device: Any, precision: str) -> None:
+    """On CUDA, capture the model's training forward and backward at (batch_size, bptt) as
+    CUDA graphs: a step of this small model is a few hundred short kernels, so without
+    graphs the GPU mostly waits for Python. The epoch's last, shorter chunk runs eagerly
+    with the same parameters; evaluation (eval mode) always runs eagerly. If capture
+    fails, the trial says so in its log and trains eagerly.
+    """
+    import types
+
+    import torch
+
+    if device.type != "cuda":
+        return
+    eager_forward = types.MethodType(type(model).forward, model)
+    sample = torch.zeros((batch_size, bptt), dtype=torch.int64, device=device)
+    model.train()
+    try:
+        with autocast(device, precision):
+            torch.cuda.make_graphed_callables(model, (sample,))
+    except RuntimeError as error:  # the eager loop computes the same, only slower
+        model.forward = eager_forward
+        print(f"CUDA graphs off ({' '.join(str(error).split())[:200]}); training eagerly", flush=True)
+        return
+    model.eager_forward = eager_forward
+    model.graphed_shape = (batch_size, bptt)
+
+
 def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argparse.Namespace,
                 precision: str) -> None:  # fmt: skip
     """One pass over the training tokens; no host sync per step."""
@@ -269,10 +298,12 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argpar
     import torch.nn.functional as F
 
     model.train()
+    graphed = getattr(model, "graphed_shape", None)
     for i in range(0, data.size(1) - 1, args.bptt):
         inputs, targets = chunk(data, i, args.bptt)
+        forward = model if graphed in (None, tuple(inputs.shape)) else model.eager_forward
         with autocast(data.device, precision):
-            logits = model(inputs)
+            logits = forward(inputs)
         loss = F.cross_entropy(logits.float().flatten(0, 1), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -337,6 +368,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             scaler.load_state_dict(state["scaler"])
         first_epoch = state["epoch"] + 1
 
+    graph_training_step(model, args.batch_size, args.bptt, device, precision)
     report = Reporter()
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
