@@ -13,7 +13,6 @@ trials fight over one GPU. Without GPUs nothing changes.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 from typing import Any, Optional
 
@@ -119,7 +118,7 @@ def describe_gpus() -> list[dict[str, str]]:
     """Name and compute capability of each GPU nvidia-smi lists (never initializes CUDA)."""
     query = ["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"]
     try:
-        listed = subprocess.run(query, capture_output=True, text=True, timeout=10, env=os.environ)
+        listed = subprocess.run(query, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return []
     if listed.returncode != 0:
