@@ -1,16 +1,20 @@
-"""Training images/s of resnet_cifar10: its on-device loop vs a seed-style loop.
+"""Training throughput of the GPU benchmarks: each training script's loop vs a seed-style loop.
 
-The seed-style loop applies PIL transforms per image in a DataLoader with
-num_workers=0 and trains in fp32. Both loops train the same ResNet-18 on the same generated CIFAR-sized data in
-one run; the script prints images per second of each and their ratio. The
-on-device loop is the training script's own code (imported from it), so what
-is measured is what trials run.
+resnet_cifar10 (images/s): the seed-style loop applies PIL transforms per image
+in a DataLoader with num_workers=0 and trains in fp32. distilbert_imdb and
+transformer_wikitext2 (`--benchmark`, see throughput_models.py): examples/s
+and tokens/s against the seed's fp32 eager loops. Both loops of a benchmark
+train the same model on the same generated data in one run; the script prints
+the rate of each and their ratio. The fast loop is the training script's own
+code (imported from it, at the precision it picks for the device), so what is
+measured is what trials run.
 
     python benchmarks/train_throughput.py                 # CPU: about a minute
     python benchmarks/train_throughput.py --device cuda   # batch 256, 100 steps
+    python benchmarks/train_throughput.py --benchmark all --device cuda
 
 Goal on one H100: at least 20,000 images/s at batch size 256, at least 10x the
-seed-style loop.
+seed-style loop; at least 10x on the two others where the reference starves the GPU.
 """
 
 from __future__ import annotations
@@ -26,14 +30,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SCRIPT = Path(__file__).resolve().parents[1] / "training_scripts" / "resnet_cifar10" / "resnet_cifar10.py"
+SCRIPTS = Path(__file__).resolve().parents[1] / "training_scripts"
+SCRIPT = SCRIPTS / "resnet_cifar10" / "resnet_cifar10.py"
+BENCHMARKS = ("resnet_cifar10", "distilbert_imdb", "transformer_wikitext2")
 # (batch size, timed steps, warm-up steps): small on CPU, the issue's setting on CUDA.
 DEFAULTS = {"cpu": (32, 4, 1), "cuda": (256, 100, 10)}
 
 
-def load_script() -> ModuleType:
-    """The training script as a module (it is not a package; its main() does not run)."""
-    spec = importlib.util.spec_from_file_location("resnet_cifar10_script", SCRIPT)
+def load_script(path: Path = SCRIPT) -> ModuleType:
+    """A training script as a module (it is not a package; its main() does not run)."""
+    spec = importlib.util.spec_from_file_location(f"{path.stem}_script", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -48,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="timed steps per loop (default: 4 CPU, 100 CUDA)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default: 1 CPU, 10 CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    parser.add_argument("--benchmark", choices=(*BENCHMARKS, "all"), default="resnet_cifar10")
     args = parser.parse_args()
     batch_size, steps, warmup = DEFAULTS["cuda" if args.device.startswith("cuda") else "cpu"]
     args.batch_size = args.batch_size or batch_size
@@ -80,14 +87,18 @@ def on_device_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer, _ = script.build_optimizer(model, argparse.Namespace(lr=0.05, momentum=0.9, weight_decay=5e-4))
-    script.graph_training_step(model, data, args.batch_size)  # as the script does on CUDA
+    precision = script.device_precision(device)  # as the script chooses
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    script.graph_training_step(model, data, args.batch_size, precision)  # as the script does on CUDA
     generator = torch.Generator(device=device).manual_seed(0)
     n_warm = args.warmup * args.batch_size
     warm = torch.arange(n_warm, device=device)
     timed_part = torch.arange(n_warm, len(labels), device=device)
 
     def run(indices: torch.Tensor) -> Callable[[], None]:
-        return lambda: script.train_epoch(model, optimizer, data, indices, args.batch_size, generator)
+        return lambda: script.train_epoch(
+            model, optimizer, scaler, data, indices, args.batch_size, generator, precision
+        )
 
     seconds = timed(device, run(warm) if n_warm else (lambda: None), run(timed_part))
     return len(timed_part) / seconds
@@ -149,23 +160,35 @@ def describe(device: torch.device) -> str:
     return f"CPU, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
-def main() -> None:
-    args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+def resnet_cifar10(args: argparse.Namespace, device: torch.device) -> None:
     script = load_script()
     n = (args.warmup + args.steps) * args.batch_size
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
     labels = rng.integers(0, 10, n).astype(np.int64)
-    print(f"device: {describe(device)}; batch size {args.batch_size}, "
+    print(f"resnet_cifar10: batch size {args.batch_size}, "
           f"{args.steps} timed steps after {args.warmup} warm-up steps, {n} generated images")
     fast = on_device_loop(script, images, labels, args, device)
     print(f"on-device loop (uint8 data on the device, augmentation there): {fast:,.0f} images/s")
     slow = seed_style_loop(script, images, labels, args, device)
     print(f"seed-style loop (PIL transforms, DataLoader num_workers=0):    {slow:,.0f} images/s")
     print(f"ratio: {fast / slow:.1f}x")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    print(f"device: {describe(device)}")
+    chosen = BENCHMARKS if args.benchmark == "all" else (args.benchmark,)
+    for name in chosen:
+        if name == "resnet_cifar10":
+            resnet_cifar10(args, device)
+        else:
+            from throughput_models import MEASURES
+
+            MEASURES[name](load_script(SCRIPTS / name / f"{name}.py"), device)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import pytest
 
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
-from tiny_datasets import write_cifar10, write_fashion_mnist, write_wikitext2
+from tiny_datasets import write_cifar10, write_fashion_mnist, write_imdb, write_tiny_distilbert, write_wikitext2
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class Case:
     # One configuration of the searched entries, for running the script directly.
     config: dict[str, Any]
     missing_data: str  # what the one-line error names
-    epochs: int = 2  # per run-local trial; ResNet-18 on CPU is slow, so 1 there
+    epochs: int = 2  # resource levels per run-local trial; ResNet-18 on CPU is slow, so 1 there
+    # Fixed entries to set besides the data (e.g. a tiny model), given a scratch folder.
+    fixed: Callable[[Path], dict[str, Any]] = lambda scratch: {}
 
 
 CASES = {
@@ -61,6 +63,26 @@ CASES = {
         config={"lr": 20.0, "dropout": 0.2, "batch_size": 8, "clip": 0.25, "lr_factor": 4.0},
         missing_data="no WikiText-2 data in",
     ),
+    "transformer_wikitext2": Case(
+        write_data=lambda root: write_wikitext2(root, n_lines=80),
+        config={"lr": 1e-3, "dropout": 0.1, "batch_size": 8, "momentum": 0.9, "clip": 0.5},
+        missing_data="no WikiText-2 data in",
+        fixed=lambda scratch: {"d_model": 32, "nhead": 2},
+    ),
+    "distilbert_imdb": Case(
+        write_data=lambda root: write_imdb(root, n_train=40, n_test=40),
+        config={"learning_rate": 5e-5, "weight_decay": 1e-5},
+        missing_data="no IMDB data in",
+        # A tiny random DistilBERT saved locally; 2 evaluations of 16 examples each.
+        fixed=lambda scratch: {
+            "model_path": write_tiny_distilbert(scratch / "tiny distilbert"),
+            "n_train_data": 24,
+            "n_eval_data": 16,
+            "eval_interval": 16,
+            "train_batch_size": 8,
+            "max_length": 64,
+        },
+    ),
 }
 
 
@@ -70,7 +92,11 @@ def tuner_dir_of(results_root: Path, tag: str) -> Path:
     return tuner_dir
 
 
-def run_local(invoke, name: str, tag: str, epochs: int, dataset_path: Path, *extra: str):
+def run_local(invoke, name: str, tag: str, epochs: int, dataset_path: Path, *extra: str,
+              fixed: dict[str, Any] | None = None):  # fmt: skip
+    """`run-local` of one RS seed with `epochs` resource levels (the benchmark's max resource)."""
+    max_resource_attr = get_benchmark(name).max_resource_attr
+    sets = [f"{key}={value}" for key, value in (fixed or {}).items()]
     return invoke(
         "run-local",
         "--benchmark", name,
@@ -78,8 +104,9 @@ def run_local(invoke, name: str, tag: str, epochs: int, dataset_path: Path, *ext
         "--experiment-tag", tag,
         "--n-workers", "1",
         "--random-seed", "7",
-        "--set", f"epochs={epochs}",
+        "--set", f"{max_resource_attr}={epochs}",
         "--set", f"dataset_path={dataset_path}",
+        *[arg for item in sets for arg in ("--set", item)],
         *extra,
     )  # fmt: skip
 
@@ -116,6 +143,7 @@ def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tm
         invoke, name, "real", case.epochs, data,
         "--max-num-evaluations", str(case.epochs),  # one trial, every epoch
         "--max-wallclock-time", "240",  # a safety net only
+        fixed=case.fixed(tmp_path),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
 
@@ -136,13 +164,16 @@ def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tm
     # Restart that trial from its checkpoint with one more epoch, as a resumed
     # trial is started: the same configuration, the same checkpoint folder.
     trial = tuner_dir / "0"
+    assert "precision: fp32 (CPU" in (trial / "std.out").read_text()  # the precision it chose
     checkpoints = trial / "checkpoints"
     assert (checkpoints / "checkpoint.pt").is_file()
     assert not list(checkpoints.glob("*.tmp"))  # written atomically
     config = json.loads((trial / "config.json").read_text())
     more = case.epochs + 1
-    reported = run_script(name, {**config, "epochs": more, "st_checkpoint_dir": checkpoints})
-    assert [r["epoch"] for r in reported] == [more]  # not from scratch
+    reported = run_script(
+        name, {**config, benchmark.max_resource_attr: more, "st_checkpoint_dir": checkpoints}
+    )
+    assert [r[benchmark.resource_attr] for r in reported] == [more]  # not from scratch
     assert benchmark.metric in reported[0]
 
 
@@ -153,7 +184,9 @@ def test_offline_without_data_fails_at_once_with_one_line(
     monkeypatch.setenv("HPOBENCH_OFFLINE", "1")  # trials inherit the environment
     empty = tmp_path / "no-data"
     empty.mkdir()
-    result = run_local(invoke, name, "offline", 1, empty, "--max-wallclock-time", "300")
+    result = run_local(
+        invoke, name, "offline", 1, empty, "--max-wallclock-time", "300", fixed=CASES[name].fixed(tmp_path)
+    )
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert len(lines) == 1, result.output
@@ -221,3 +254,18 @@ def test_concurrent_trials_download_wikitext2_once(tmp_path, wikitext_server):
         "wiki.valid.tokens",
     ]
     assert not (data / ".wikitext-2.partial").exists()
+
+
+def test_distilbert_offline_without_model_weights_names_them(tmp_path):
+    """Data present, the model a Hub name, offline: one line naming the weights and the fix."""
+    data = write_imdb(tmp_path / "data")
+    args = {**CASES["distilbert_imdb"].config, "steps": 1, "dataset_path": data,
+            "model_path": "distilbert-base-uncased"}  # fmt: skip
+    done = subprocess.run(
+        script_command("distilbert_imdb", args), capture_output=True, text=True, timeout=120,
+        env={**online_env(), "HPOBENCH_OFFLINE": "1"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("distilbert_imdb: no model weights: distilbert-base-uncased is not a local")
+    assert "--set model_path=DIR" in line and "HF_ENDPOINT" in line

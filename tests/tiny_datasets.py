@@ -76,3 +76,43 @@ def write_wikitext2(root: Path, n_lines: int = 60, seed: int = 0) -> Path:
                 lines.append(f" {sentence} . \n")
         (folder / f"wiki.{split}.tokens").write_text("".join(lines), encoding="utf8")
     return root
+
+
+IMDB_WORDS = ["good", "great", "fun", "bad", "awful", "dull", "the", "movie", "plot", "acting", "was", "a"]
+
+
+def write_imdb(root: Path, n_train: int = 40, n_test: int = 40, seed: int = 0) -> Path:
+    """`root/imdb/plain_text/{train,test,unsupervised}-00000-of-00001.parquet`: the
+    files of the Hugging Face dataset `stanfordnlp/imdb` (columns text, label)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    folder = root / "imdb" / "plain_text"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("test", n_test), ("unsupervised", 8)):
+        labels = rng.integers(0, 2, n) if split != "unsupervised" else np.full(n, -1)
+        texts = [
+            " ".join(rng.choice(IMDB_WORDS, int(rng.integers(5, 40)))) + "<br /><br />The end."
+            for _ in range(n)
+        ]
+        table = pa.table({"text": texts, "label": pa.array(labels, type=pa.int64())})
+        pq.write_table(table, folder / f"{split}-00000-of-00001.parquet")
+    return root
+
+
+def write_tiny_distilbert(folder: Path) -> Path:
+    """A randomly initialized 2-layer DistilBERT (dim 32) and its WordPiece tokenizer,
+    saved with `save_pretrained` as a downloaded model folder is laid out."""
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<", ">", "/", ".", "br", "end"]
+    (folder / "vocab.txt").write_text("\n".join(vocab + IMDB_WORDS) + "\n", encoding="utf8")
+    DistilBertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    config = DistilBertConfig(
+        vocab_size=len(vocab) + len(IMDB_WORDS), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+        max_position_embeddings=512, num_labels=2,
+    )  # fmt: skip
+    DistilBertForSequenceClassification(config).save_pretrained(folder)
+    return folder

@@ -136,6 +136,8 @@ class LocalSettings(ExperimentOptions):
 
     results_root: Path = Field(default_factory=default_results_root)
     num_gpus_per_trial: PositiveInt = 1
+    # Trials sharing one GPU (CUDA_VISIBLE_DEVICES); also caps trials run at once.
+    trials_per_gpu: PositiveInt = 1
     delete_checkpoints: bool = False
     force: bool = False
     backend: Backend = "fast"

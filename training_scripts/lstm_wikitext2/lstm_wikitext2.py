@@ -16,6 +16,10 @@ HPOBENCH_WIKITEXT2_URL, e.g. a mirror) under a file lock, so that concurrent
 trials download once; with HPOBENCH_OFFLINE=1 (or when the download fails) the
 script exits at once with one line on stderr saying how to supply the data.
 
+Precision follows the device: bf16 autocast on GPUs with compute capability
+8.0 or more, fp16 autocast with a gradient scaler on older GPUs, fp32 on the
+CPU; the choice is printed to the trial's log. Validation always runs in fp32.
+
 Reports validation perplexity as `val_perplexity` (lower is better) after
 every epoch. As in the seed, the validation loss is clipped to 10 (perplexity
 at most e^10, about 22,026) so that a diverged trial still reports a number.
@@ -26,6 +30,7 @@ epoch. This script must not import hpobench.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -163,6 +168,37 @@ class Corpus:
         return ids
 
 
+# ---- precision ----------------------------------------------------------------
+
+
+def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
+    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
+    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
+    if device_type != "cuda" or capability is None:
+        return "fp32"
+    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
+
+
+def device_precision(device: Any) -> str:
+    """This device's precision, printed to the trial's log."""
+    import torch
+
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    precision = choose_precision(device.type, capability)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
+    return precision
+
+
+def autocast(device: Any, precision: str) -> Any:
+    import torch
+
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
 # ---- model and training -----------------------------------------------------
 
 
@@ -208,7 +244,7 @@ def chunk(source: Any, i: int) -> tuple[Any, Any]:
     return source[i : i + length], source[i + 1 : i + 1 + length].reshape(-1)
 
 
-def train_epoch(model: Any, optimizer: Any, data: Any, clip: float) -> None:
+def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, clip: float, precision: str) -> None:
     import torch
     import torch.nn.functional as F
 
@@ -216,18 +252,21 @@ def train_epoch(model: Any, optimizer: Any, data: Any, clip: float) -> None:
     hidden = model.init_hidden(data.size(1))
     for i in range(0, data.size(0) - 1, BPTT):
         inputs, targets = chunk(data, i)
-        # Detach the state: gradients stop at the chunk boundary.
-        hidden = tuple(h.detach() for h in hidden)
-        output, hidden = model(inputs, hidden)
-        loss = F.cross_entropy(output.view(-1, output.size(-1)), targets)
+        # Detach the state (and keep it fp32): gradients stop at the chunk boundary.
+        hidden = tuple(h.detach().float() for h in hidden)
+        with autocast(data.device, precision):
+            output, hidden = model(inputs, hidden)
+        loss = F.cross_entropy(output.float().view(-1, output.size(-1)), targets)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
 
 
 def evaluate(model: Any, data: Any) -> float:
-    """Mean cross-entropy per token."""
+    """Mean cross-entropy per token, in fp32 on every device."""
     import torch
     import torch.nn.functional as F
 
@@ -263,6 +302,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     torch.set_num_threads(int(os.environ.get("HPOBENCH_TORCH_THREADS", "1")))
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    precision = device_precision(device)
     torch.manual_seed(int.from_bytes(os.urandom(4), "little"))
 
     train_data = batchify(corpus.train, args.batch_size, device)
@@ -270,6 +310,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     model = build_model(len(corpus.word_ids), args.dropout).to(device)
     # The seed's update, p -= lr * grad, is SGD without momentum.
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     best_val_loss: Optional[float] = None
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None
@@ -279,13 +320,15 @@ def main(argv: Optional[list[str]] = None) -> None:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])  # holds the decayed learning rate
+        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+            scaler.load_state_dict(state["scaler"])
         best_val_loss = state["best_val_loss"]
         first_epoch = state["epoch"] + 1
 
     report = Reporter()
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
-        train_epoch(model, optimizer, train_data, args.clip)
+        train_epoch(model, optimizer, scaler, train_data, args.clip, precision)
         val_loss = min(evaluate(model, valid_data), MAX_VAL_LOSS)
         if not math.isfinite(val_loss):
             val_loss = NON_FINITE_VAL_LOSS
@@ -300,6 +343,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict(),
                     "best_val_loss": best_val_loss,
                     "epoch": epoch,
                 },

@@ -13,6 +13,10 @@ Missing data is downloaded with torchvision under a file lock; with
 HPOBENCH_OFFLINE=1 (or when the download fails) the script exits at once with
 one line on stderr saying how to supply the data.
 
+Precision follows the device: bf16 autocast on GPUs with compute capability
+8.0 or more, fp16 autocast with a gradient scaler on older GPUs, fp32 on the
+CPU; the choice is printed to the trial's log. Validation runs in fp32.
+
 Validation accuracy is reported as `val_accuracy` after every epoch; a
 checkpoint in `--st_checkpoint_dir` lets a restarted trial go on at the next
 epoch. This script must not import hpobench.
@@ -21,6 +25,7 @@ epoch. This script must not import hpobench.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import sys
@@ -166,8 +171,41 @@ def build_model(args: argparse.Namespace) -> Any:
     )
 
 
+# ---- precision ----------------------------------------------------------------
+
+
+def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
+    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
+    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
+    if device_type != "cuda" or capability is None:
+        return "fp32"
+    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
+
+
+def device_precision(device: Any) -> str:
+    """This device's precision, printed to the trial's log."""
+    import torch
+
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    precision = choose_precision(device.type, capability)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
+    return precision
+
+
+def autocast(device: Any, precision: str) -> Any:
+    import torch
+
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+
 def train_epoch(
-    model: Any, optimizer: Any, images: Any, labels: Any, batch_size: int, generator: Any
+    model: Any, optimizer: Any, scaler: Any, images: Any, labels: Any, batch_size: int,
+    generator: Any, precision: str,
 ) -> None:
     """One shuffled pass over the training part, full batches only."""
     import torch
@@ -177,13 +215,17 @@ def train_epoch(
     order = torch.randperm(len(labels), device=labels.device, generator=generator)
     for start in range(0, len(order) - batch_size + 1, batch_size):
         index = order[start : start + batch_size]
-        loss = F.cross_entropy(model(images[index].float() / 255), labels[index])
+        with autocast(labels.device, precision):
+            logits = model(images[index].float() / 255)
+        loss = F.cross_entropy(logits.float(), labels[index])
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
 
 
 def accuracy(model: Any, images: Any, labels: Any) -> float:
+    """Share of `labels` predicted, in fp32 on every device."""
     import torch
 
     model.eval()
@@ -215,6 +257,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     torch.set_num_threads(int(os.environ.get("HPOBENCH_TORCH_THREADS", "1")))
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    precision = device_precision(device)
     seed = int.from_bytes(os.urandom(4), "little")
     torch.manual_seed(seed)
     generator = torch.Generator(device=device)
@@ -227,6 +270,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     optimizer = torch.optim.Adam(
         model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay
     )
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None
     first_epoch = 1
@@ -235,6 +279,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+            scaler.load_state_dict(state["scaler"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["rng"])  # dropout masks (on the CPU)
         first_epoch = state["epoch"] + 1
@@ -243,7 +289,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
         train_epoch(
-            model, optimizer, images_t[:n_train], labels_t[:n_train], args.batch_size, generator
+            model, optimizer, scaler, images_t[:n_train], labels_t[:n_train], args.batch_size,
+            generator, precision,
         )
         val_accuracy = accuracy(model, images_t[n_train:], labels_t[n_train:])
         if checkpoint is not None:
@@ -252,6 +299,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict(),
                     "generator": generator.get_state(),
                     "rng": torch.get_rng_state(),
                     "epoch": epoch,

@@ -9,8 +9,11 @@ horizontal flip and normalization, the last 20% (10,000) for validation.
 Unlike the seed's per-image PIL transforms and single-process DataLoader, the
 whole data set lives on the device as one uint8 tensor and each batch is
 cropped, flipped and normalized there; on CUDA the model runs channels_last
-under bf16 autocast. One GPU per trial: Syne Tune's local back-end sets
-CUDA_VISIBLE_DEVICES.
+under autocast. Precision follows the device: bf16 on GPUs with compute
+capability 8.0 or more, fp16 with a gradient scaler on older GPUs (the T4s of
+ml.g4dn have no bf16 tensor cores), fp32 on the CPU; the choice is printed to
+the trial's log, and validation always runs in fp32. The local back-end sets
+CUDA_VISIBLE_DEVICES (one GPU per trial, or a share of one: --trials-per-gpu).
 
 Data: `--dataset_path DIR` holds `cifar-10-batches-py/` (the official python
 version, as torchvision lays it out). Inside a SageMaker job the data channel
@@ -253,19 +256,39 @@ class DeviceData:
         return self.normalize(crops.permute(0, 3, 1, 2))
 
 
-def autocast(device: Any) -> Any:
-    """bf16 autocast on CUDA; full precision elsewhere."""
+def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
+    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
+    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
+    if device_type != "cuda" or capability is None:
+        return "fp32"
+    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
+
+
+def device_precision(device: Any) -> str:
+    """This device's precision, printed to the trial's log."""
+    import torch
+
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    precision = choose_precision(device.type, capability)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
+    return precision
+
+
+def autocast(device: Any, precision: str) -> Any:
+    """Autocast to `precision` ('bf16' or 'fp16'); full precision for 'fp32'."""
     import contextlib
 
     import torch
 
-    if device.type == "cuda":
-        # No weight-cast cache: one forward per region, and CUDA graphs require it off.
-        return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
-    return contextlib.nullcontext()
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    # No weight-cast cache: one forward per region, and CUDA graphs require it off.
+    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
 
 
-def graph_training_step(model: Any, data: DeviceData, batch_size: int) -> None:
+def graph_training_step(model: Any, data: DeviceData, batch_size: int, precision: str) -> None:
     """On CUDA, capture the model's training forward and backward at `batch_size`
     as CUDA graphs: one launch replays a few hundred kernels, which would
     otherwise leave the GPU waiting on Python at small image sizes. Batches of
@@ -282,7 +305,7 @@ def graph_training_step(model: Any, data: DeviceData, batch_size: int) -> None:
     buffers = {name: value.clone() for name, value in model.named_buffers()}
     model.train()
     sample = data.normalize(data.images[:batch_size])
-    with autocast(data.device):
+    with autocast(data.device, precision):
         torch.cuda.make_graphed_callables(model, (sample,))
     with torch.no_grad():
         for name, value in model.named_buffers():
@@ -292,7 +315,8 @@ def graph_training_step(model: Any, data: DeviceData, batch_size: int) -> None:
 
 
 def train_epoch(
-    model: Any, optimizer: Any, data: DeviceData, indices: Any, batch_size: int, generator: Any
+    model: Any, optimizer: Any, scaler: Any, data: DeviceData, indices: Any, batch_size: int,
+    generator: Any, precision: str,
 ) -> None:
     """One pass over `indices` in random order (the last batch may be smaller)."""
     import torch
@@ -305,20 +329,23 @@ def train_epoch(
         index = order[start : start + batch_size]
         inputs = data.augmented(index, generator)
         forward = model if graphed in (None, len(index)) else model.eager_forward
-        with autocast(data.device):
-            loss = F.cross_entropy(forward(inputs), data.labels[index])
+        with autocast(data.device, precision):
+            logits = forward(inputs)
+        loss = F.cross_entropy(logits.float(), data.labels[index])
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
 
 
 def accuracy(model: Any, data: DeviceData, indices: Any) -> float:
-    """Share of `indices` classified correctly, without augmentation."""
+    """Share of `indices` classified correctly, without augmentation, in fp32 on every
+    device: the metric must not depend on which GPU (and so which precision) trained."""
     import torch
 
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=data.device)
-    with torch.no_grad(), autocast(data.device):
+    with torch.no_grad():
         for start in range(0, len(indices), EVAL_BATCH_SIZE):
             index = indices[start : start + EVAL_BATCH_SIZE]
             predicted = model(data.normalize(data.images[index])).argmax(dim=1)
@@ -373,6 +400,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     torch.set_num_threads(int(os.environ.get("HPOBENCH_TORCH_THREADS", "1")))
     device = pick_device()
+    precision = device_precision(device)
     seed = int.from_bytes(os.urandom(4), "little")
     torch.manual_seed(seed)
     generator = torch.Generator(device=device)
@@ -386,6 +414,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer, scheduler = build_optimizer(model, args)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None
     first_epoch = 1
@@ -395,14 +424,16 @@ def main(argv: Optional[list[str]] = None) -> None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+            scaler.load_state_dict(state["scaler"])
         generator.set_state(state["generator"])
         first_epoch = state["epoch"] + 1
 
-    graph_training_step(model, data, args.batch_size)
+    graph_training_step(model, data, args.batch_size, precision)
     report = Reporter()
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
-        train_epoch(model, optimizer, data, train_indices, args.batch_size, generator)
+        train_epoch(model, optimizer, scaler, data, train_indices, args.batch_size, generator, precision)
         val_accuracy = accuracy(model, data, valid_indices)
         scheduler.step()
         if checkpoint is not None:
@@ -412,6 +443,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict(),
                     "generator": generator.get_state(),
                     "epoch": epoch,
                 },

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Callable
 
 from hpobench.benchmarks.definition import BenchmarkDefinition
+from hpobench.benchmarks.distilbert_imdb import distilbert_imdb_benchmark
 from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
 from hpobench.benchmarks.lstm_wikitext2 import lstm_wikitext2_benchmark
 from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
 from hpobench.benchmarks.mlp_fashionmnist import mlp_fashionmnist_benchmark
 from hpobench.benchmarks.resnet_cifar10 import resnet_cifar10_benchmark
+from hpobench.benchmarks.transformer_wikitext2 import transformer_wikitext2_benchmark
 from hpobench.errors import UsageError
 from hpobench.benchmarks.files import load_definition_file, looks_like_path
 
@@ -29,6 +31,8 @@ BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
     "resnet_cifar10": resnet_cifar10_benchmark,
     "mlp_fashionmnist": mlp_fashionmnist_benchmark,
     "lstm_wikitext2": lstm_wikitext2_benchmark,
+    "distilbert_imdb": distilbert_imdb_benchmark,
+    "transformer_wikitext2": transformer_wikitext2_benchmark,
     "mlp_digits": mlp_digits_benchmark,
     "gbt_breast_cancer": gbt_breast_cancer_benchmark,
 }

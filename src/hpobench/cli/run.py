@@ -44,6 +44,15 @@ def run_local_command(
     num_gpus_per_trial: Annotated[
         Optional[int], typer.Option(help="GPUs given to each trial, if there are GPUs. (default: 1)")
     ] = None,
+    trials_per_gpu: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Trials that share one GPU: at most GPUs x K trials run at once, each new "
+            "one on the least busy GPU (CUDA_VISIBLE_DEVICES). Memory and speed are shared "
+            "too. No effect without GPUs. (default: 1)",
+            show_default=False,
+        ),
+    ] = None,
     delete_checkpoints: Annotated[
         bool,
         typer.Option(
@@ -91,6 +100,7 @@ def run_local_command(
             overrides=parse_set_options(overrides),
             results_root=results_root,
             num_gpus_per_trial=num_gpus_per_trial,
+            trials_per_gpu=trials_per_gpu,
             # Unset flags stay None, so the environment and hpobench.toml can set them.
             delete_checkpoints=delete_checkpoints or None,
             force=force or None,

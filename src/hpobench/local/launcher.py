@@ -279,7 +279,7 @@ def _run_one(
                 ),
                 stop,
             ),
-            n_workers=plan.n_workers,
+            n_workers=backend.gpu_slots.concurrent_trials(plan.n_workers),
             sleep_time=poll_interval,
             results_update_interval=RESULTS_SAVE_INTERVAL,
             max_failures=MAX_FAILED_TRIALS,
@@ -296,6 +296,7 @@ def _run_one(
         )
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, run, command_line))
+    tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
     tuner_dir = Path(tuner.tuner_path)
     progress = tuner.callbacks[1]
     started = time.time()
@@ -319,24 +320,45 @@ def _run_one(
 
 def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
-    from syne_tune.backend import LocalBackend
-
     from hpobench.local.forkserver.backend import FastLocalBackend, fork_server_supported
+    from hpobench.local.gpu_packing import PackedLocalBackend
 
     fast = settings.backend == "fast"
     if fast and not fork_server_supported():
         logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
         fast = False
-    kind = FastLocalBackend if fast else LocalBackend
+    kind = FastLocalBackend if fast else PackedLocalBackend
     backend = kind(
         entry_point=script,
         delete_checkpoints=settings.delete_checkpoints,
         num_gpus_per_trial=settings.num_gpus_per_trial,
+        trials_per_gpu=settings.trials_per_gpu,
     )
     # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
     # output to ./std.out in the user's working directory.
     backend._prepare_for_schedule(num_gpus=count_gpus())
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
+
+
+def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
+    """The GPUs, how trials were packed on them and the scripts' precision rule."""
+    from hpobench.local.gpu_packing import PRECISION_RULE, describe_gpus
+
+    slots = backend.gpu_slots
+    concurrent = slots.concurrent_trials(n_workers)
+    if concurrent < n_workers:
+        logger.warning(
+            "%d workers, but %d GPU(s) x %d trial(s) per GPU hold %d trial(s) at once; "
+            "pass --trials-per-gpu to run more side by side",
+            n_workers, slots.num_gpus, slots.trials_per_gpu, concurrent,
+        )  # fmt: skip
+    return {
+        "count": slots.num_gpus,
+        "devices": describe_gpus() if slots.num_gpus else [],
+        "trials_per_gpu": slots.trials_per_gpu,
+        "concurrent_trials": concurrent,
+        "precision_rule": PRECISION_RULE,
+    }
 
 
 def count_gpus() -> int:

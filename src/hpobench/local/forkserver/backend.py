@@ -10,7 +10,7 @@
 - each trial's `std.out` is read from where the last poll stopped, not from the
   start, so polling stays cheap and the tuner can poll often.
 
-Stop and pause markers, time stamps, GPU rotation and checkpoint handling are
+Stop and pause markers, time stamps, GPU packing and checkpoint handling are
 the stock back-end's. The server dies with the tuner (it watches its stdin) and
 kills every trial when it does.
 """
@@ -35,6 +35,7 @@ from syne_tune.report import retrieve
 from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
+from hpobench.local.gpu_packing import PackedGpus
 from hpobench.local.forkserver.server import LEARN_VARIABLE
 
 # Run by file name, like `python script.py`: the server needs only the standard
@@ -223,16 +224,18 @@ class ForkedTrial:
             self.returncode = LOST
 
 
-class FastLocalBackend(LocalBackend):
+class FastLocalBackend(PackedGpus, LocalBackend):
     """`LocalBackend` whose trials are forked from a warm, pre-imported server."""
 
     def __init__(self, entry_point: str, delete_checkpoints: bool = False,
-                 num_gpus_per_trial: int = 1, gpus_to_use: Optional[list[int]] = None):  # fmt: skip
+                 num_gpus_per_trial: int = 1, gpus_to_use: Optional[list[int]] = None,
+                 trials_per_gpu: int = 1):  # fmt: skip
         super().__init__(
             entry_point=entry_point,
             delete_checkpoints=delete_checkpoints,
             num_gpus_per_trial=num_gpus_per_trial,
             gpus_to_use=gpus_to_use,
+            trials_per_gpu=trials_per_gpu,
         )
         self._client: Optional[ForkServerClient] = None
         self._retired: list[ForkServerClient] = []

@@ -1,0 +1,170 @@
+"""Does resnet_cifar10's fast loop learn like a plain fp32 loop? Validation accuracy side by side.
+
+For each configuration, the same ResNet-18 is trained for a few epochs twice:
+with the training script's own loop (data on the device, augmentation there,
+the device's precision: bf16 or fp16 autocast, channels_last, CUDA graphs),
+and with a plain torchvision-style loop (PIL RandomCrop/RandomHorizontalFlip/
+ToTensor/Normalize in a DataLoader, fp32, eager, NCHW). Both use the same
+split, SGD with momentum and weight decay, MultiStepLR, and evaluate in fp32.
+
+Data: CIFAR-10 from `--dataset-path DIR` (holding cifar-10-batches-py/) when
+given; otherwise generated CIFAR-shaped images whose class is a blurred
+template plus noise (learnable in a few epochs, so accuracies mean something,
+but not CIFAR-10: say which in any figure quoted).
+
+    python benchmarks/accuracy_parity.py --synthetic 400 --epochs 2 --configs 1   # CPU, ~1 minute
+    python benchmarks/accuracy_parity.py --dataset-path ~/.cache/hpobench/data/cifar10 --epochs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from train_throughput import describe, load_script
+
+# (batch_size, lr, momentum, weight_decay), inside the benchmark's search space.
+CONFIGS = [(256, 0.05, 0.9, 5e-4), (128, 0.02, 0.9, 1e-4), (64, 0.01, 0.5, 1e-5)]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dataset-path", type=Path, help="folder holding cifar-10-batches-py/")
+    parser.add_argument("--synthetic", type=int, default=50_000,
+                        help="generated images when no --dataset-path (default 50,000, CIFAR's size)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--configs", type=int, default=len(CONFIGS), help=f"first N of {CONFIGS}")
+    parser.add_argument("--loader-workers", type=int, default=min(8, os.cpu_count() or 1),
+                        help="DataLoader processes of the reference loop (speed only)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args()
+
+
+def synthetic_cifar(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 (n, 3, 32, 32) images: a per-class 8x8 template blown up to 32x32, plus noise."""
+    rng = np.random.default_rng(seed)
+    templates = rng.normal(size=(10, 3, 8, 8))
+    labels = rng.integers(0, 10, n)
+    pictures = np.kron(templates[labels], np.ones((1, 1, 4, 4)))
+    images = 128 + 45 * pictures + 60 * rng.normal(size=(n, 3, 32, 32))
+    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
+
+
+def fast_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
+              device: torch.device, seed: int) -> list[float]:  # fmt: skip
+    """Validation accuracy after each epoch of the training script's own loop."""
+    batch_size, lr, momentum, weight_decay = config
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = device.type == "cuda"
+    generator = torch.Generator(device=device).manual_seed(seed)
+    data = script.DeviceData(images, labels, device)
+    n_train = script.split(len(labels))
+    train, valid = torch.arange(n_train, device=device), torch.arange(n_train, len(labels), device=device)
+    model = script.build_model().to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    hyper = argparse.Namespace(lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer, scheduler = script.build_optimizer(model, hyper)
+    precision = script.device_precision(device)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    script.graph_training_step(model, data, batch_size, precision)
+    accuracies = []
+    for _ in range(epochs):
+        script.train_epoch(model, optimizer, scaler, data, train, batch_size, generator, precision)
+        accuracies.append(script.accuracy(model, data, valid))
+        scheduler.step()
+    return accuracies
+
+
+def reference_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
+                   device: torch.device, seed: int, workers: int) -> list[float]:  # fmt: skip
+    """Validation accuracy after each epoch of a plain torchvision-style fp32 loop."""
+    from PIL import Image
+    from torch.utils.data import DataLoader, Dataset
+    from torchvision import transforms
+
+    batch_size, lr, momentum, weight_decay = config
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False
+    normalize = [transforms.ToTensor(), transforms.Normalize(script.MEAN, script.STD)]
+    augment = transforms.Compose(
+        [transforms.RandomCrop(32, padding=script.PADDING), transforms.RandomHorizontalFlip(), *normalize]
+    )
+    plain = transforms.Compose(normalize)
+    hwc = images.transpose(0, 2, 3, 1).copy()
+    n_train = script.split(len(labels))
+
+    class Cifar(Dataset):
+        def __init__(self, rows: range, transform: Any) -> None:
+            self.rows, self.transform = rows, transform
+
+        def __len__(self) -> int:
+            return len(self.rows)
+
+        def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+            row = self.rows[i]
+            return self.transform(Image.fromarray(hwc[row])), int(labels[row])
+
+    pin = device.type == "cuda"
+    train = DataLoader(Cifar(range(n_train), augment), batch_size=batch_size, shuffle=True,
+                       num_workers=workers, pin_memory=pin, persistent_workers=workers > 0)  # fmt: skip
+    valid = DataLoader(Cifar(range(n_train, len(labels)), plain), batch_size=1024, num_workers=workers, pin_memory=pin)
+    model = script.build_model().to(device)
+    optimizer, scheduler = script.build_optimizer(
+        model, argparse.Namespace(lr=lr, momentum=momentum, weight_decay=weight_decay)
+    )
+    accuracies = []
+    for _ in range(epochs):
+        model.train()
+        for inputs, targets in train:
+            inputs, targets = inputs.to(device), targets.to(device)
+            loss = F.cross_entropy(model(inputs), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for inputs, targets in valid:
+                correct += int((model(inputs.to(device)).argmax(1) == targets.to(device)).sum())
+        accuracies.append(correct / (len(labels) - n_train))
+        scheduler.step()
+    return accuracies
+
+
+def main() -> None:
+    args = parse_args()
+    device = torch.device(args.device)
+    script = load_script()
+    if args.dataset_path:
+        images, labels = script.load_training_set(args.dataset_path.expanduser())
+        source = f"CIFAR-10 from {args.dataset_path}"
+    else:
+        images, labels = synthetic_cifar(args.synthetic, args.seed)
+        source = f"{args.synthetic} generated CIFAR-shaped images (class template + noise), not CIFAR-10"
+    n_train = script.split(len(labels))
+    print(f"device: {describe(device)}")
+    print(f"data: {source}; {n_train} train / {len(labels) - n_train} validation; {args.epochs} epochs")
+    print("config (batch, lr, momentum, wd) | epoch | script loop | plain fp32 loop | difference")
+    for config in CONFIGS[: args.configs]:
+        started = time.perf_counter()
+        fast = fast_loop(script, images, labels, config, args.epochs, device, args.seed)
+        fast_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        plain = reference_loop(script, images, labels, config, args.epochs, device, args.seed, args.loader_workers)
+        plain_seconds = time.perf_counter() - started
+        for epoch, (a, b) in enumerate(zip(fast, plain), start=1):
+            print(f"{config} | {epoch} | {a:.4f} | {b:.4f} | {a - b:+.4f}")
+        print(f"{config}: training time {fast_seconds:.1f} s vs {plain_seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The GPU figures of issue 13 in one short run (about 6 minutes on one H100/H200), for a
+# machine with one GPU, no network, and the repository as its working directory.
+# Prepare the wheels first (benchmarks/gpu_wheels.sh), carry `.whl`, and run:
+#     bash benchmarks/gpu_check.sh        # writes its outputs under $OUT (default ./gpu-out)
+# Settings (small on purpose, stated in each output):
+#   train_throughput: --benchmark all (resnet_cifar10 batch 256 x 100 steps; distilbert-base
+#     512 tokens batch 16 x 30 steps; transformer batch 48 x 200 chunks), each vs its seed-style loop
+#   accuracy_parity: 2 configurations x 4 epochs, 50,000 generated CIFAR-shaped images
+#     (CIFAR-10 itself cannot be downloaded there), script loop vs plain fp32 loop
+#   gpu_packing: K = 1, 2, 4 trials on the GPU, 45 s of random search each
+set -uo pipefail
+OUT="${OUT:-$PWD/gpu-out}"
+mkdir -p "$OUT"
+if compgen -G ".whl/*.whl" > /dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH="/tmp/site:${PYTHONPATH:-}"
+fi
+export PYTHONPATH="$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv | tee "$OUT/device.txt"
+status=0
+timeout 180 python3 benchmarks/train_throughput.py --device cuda --benchmark all 2>&1 \
+    | grep -v Warning | tee "$OUT/train_throughput.txt" || status=1
+timeout 180 python3 benchmarks/accuracy_parity.py --device cuda --epochs 4 --configs 2 2>&1 \
+    | grep -v Warning | tee "$OUT/accuracy_parity.txt" || status=1
+timeout 240 python3 benchmarks/gpu_packing.py --budget 45 --ks 1 2 4 2>&1 \
+    | grep -v Warning | tee "$OUT/gpu_packing.txt" || status=1
+exit $status

@@ -1,0 +1,131 @@
+"""Which GPUs each trial sees: CUDA_VISIBLE_DEVICES packing K trials per GPU.
+
+Syne Tune 0.16's LocalBackend gives each new trial a free GPU, or, when none
+is free, the GPU assigned least often so far (not the least loaded one now);
+with a single GPU it sets nothing and every trial shares it. hpobench instead
+keeps at most `trials_per_gpu` trials on each GPU, always placing a new trial
+on the GPUs running the fewest trials, and runs at most
+GPUs x trials_per_gpu / gpus_per_trial trials at once, so `--trials-per-gpu 4`
+on one big GPU runs 4 trials side by side and the default (1) never lets two
+trials fight over one GPU. Without GPUs nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from typing import Any, Optional
+
+from syne_tune.backend import LocalBackend
+
+logger = logging.getLogger(__name__)
+
+# What every GPU training script does (`choose_precision` in each); recorded in metadata.
+PRECISION_RULE = (
+    "bf16 autocast on GPUs with compute capability >= 8.0, fp16 autocast with a gradient "
+    "scaler below 8.0, fp32 on CPU; evaluation in fp32 (distilbert_imdb: fp16 on every GPU)"
+)
+
+
+class GpuSlots:
+    """GPUs given to running trials, at most `trials_per_gpu` trials on each GPU."""
+
+    def __init__(self, num_gpus: int, trials_per_gpu: int = 1, gpus_per_trial: int = 1) -> None:
+        if trials_per_gpu < 1 or gpus_per_trial < 1:
+            raise ValueError("trials_per_gpu and gpus_per_trial must be at least 1")
+        self.num_gpus = num_gpus
+        self.trials_per_gpu = trials_per_gpu
+        self.gpus_per_trial = min(gpus_per_trial, num_gpus) if num_gpus else gpus_per_trial
+        self.assigned: dict[int, list[int]] = {}
+
+    @property
+    def capacity(self) -> Optional[int]:
+        """How many trials fit at once; None without GPUs (no limit)."""
+        if self.num_gpus == 0:
+            return None
+        return max(1, self.num_gpus * self.trials_per_gpu // self.gpus_per_trial)
+
+    def load(self) -> list[int]:
+        """Running trials per GPU."""
+        counts = [0] * self.num_gpus
+        for gpus in self.assigned.values():
+            for gpu in gpus:
+                counts[gpu] += 1
+        return counts
+
+    def assign(self, trial_id: int) -> list[int]:
+        """The GPUs for a new trial: the least loaded ones (lowest index on ties)."""
+        if self.num_gpus == 0:
+            return []
+        load = self.load()
+        chosen = sorted(range(self.num_gpus), key=lambda gpu: (load[gpu], gpu))[: self.gpus_per_trial]
+        if any(load[gpu] >= self.trials_per_gpu for gpu in chosen):
+            # Only when more trials run than `capacity` (e.g. a stopped trial not yet reaped).
+            logger.warning("GPU %s already runs %d trials", chosen, max(load[g] for g in chosen))
+        self.assigned[trial_id] = chosen
+        return chosen
+
+    def release(self, trial_id: int) -> None:
+        """The trial finished: its GPUs take new trials again."""
+        self.assigned.pop(trial_id, None)
+
+    def concurrent_trials(self, n_workers: int) -> int:
+        """`n_workers`, limited to what the GPUs hold."""
+        capacity = self.capacity
+        return n_workers if capacity is None else min(n_workers, capacity)
+
+
+class PackedGpus:
+    """Mixin for a LocalBackend: GPU assignment by `GpuSlots` instead of Syne Tune's rotation.
+
+    Overrides the back-end's private `_prepare_for_schedule`, `_allocate_gpu` and
+    `_deallocate_gpu` (tests/test_gpu_packing.py checks that they still exist).
+    """
+
+    def __init__(self, *args: Any, trials_per_gpu: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trials_per_gpu = trials_per_gpu
+        self.gpu_slots: Optional[GpuSlots] = None
+
+    def _prepare_for_schedule(self, num_gpus: Optional[int] = None) -> None:
+        if self.gpu_slots is None:
+            if num_gpus is None:
+                from syne_tune.num_gpu import get_num_gpus
+
+                num_gpus = get_num_gpus()
+            self.gpu_slots = GpuSlots(num_gpus, self.trials_per_gpu, self.num_gpus_per_trial)
+            self.num_gpus = num_gpus
+            self.rotate_gpus = False  # Syne Tune's own rotation stays off
+
+    def _allocate_gpu(self, trial_id: int, env: dict[str, Any]) -> None:
+        self._prepare_for_schedule()
+        assert self.gpu_slots is not None
+        gpus = self.gpu_slots.assign(trial_id)
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in gpus)
+            logger.info("trial %d runs on GPU %s", trial_id, env["CUDA_VISIBLE_DEVICES"])
+
+    def _deallocate_gpu(self, trial_id: int) -> None:
+        if self.gpu_slots is not None:
+            self.gpu_slots.release(trial_id)
+
+
+class PackedLocalBackend(PackedGpus, LocalBackend):
+    """Syne Tune's LocalBackend (a new process per trial) with `GpuSlots` packing."""
+
+
+def describe_gpus() -> list[dict[str, str]]:
+    """Name and compute capability of each GPU nvidia-smi lists (never initializes CUDA)."""
+    query = ["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"]
+    try:
+        listed = subprocess.run(query, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if listed.returncode != 0:
+        return []
+    gpus = []
+    for line in listed.stdout.splitlines():
+        name, _, capability = line.rpartition(",")
+        if name.strip():
+            gpus.append({"name": name.strip(), "compute_capability": capability.strip()})
+    return gpus
