@@ -94,6 +94,7 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
         names = tar.getnames()
         lines = tar.extractfile("requirements.txt").read().decode().splitlines()
         constraints = tar.extractfile("constraints.txt").read().decode().splitlines()
+        no_deps = tar.extractfile("requirements-no-deps.txt").read().decode().splitlines()
     assert names == first.files
     assert ENTRY_SCRIPT in names
     assert "hpobench/remote/entry.py" in names
@@ -104,13 +105,23 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
     assert lines[0] == "-c constraints.txt" and constraints == ["torch==2.10.0"]  # no other index
     by_name = [Requirement(line).name for line in lines[1:]]
     assert len(by_name) == len(set(by_name))
+    # Syne Tune goes in without its dependencies; its others are listed, xgboost is not.
+    assert no_deps == ["syne-tune==0.16.*"]
     script = {
         Requirement(r).name
         for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()
     }
-    assert script <= set(by_name)
-    assert {"syne-tune", "pydantic", "pydantic-settings"} <= set(by_name)
-    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch"} & set(by_name)
+    assert script - {"syne-tune"} <= set(by_name)
+    assert {"pydantic", "pydantic-settings", "dill", "statsmodels"} <= set(by_name)
+    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch", "xgboost",
+                "syne-tune"} & set(by_name)  # fmt: skip
+
+
+def test_methods_that_need_xgboost_get_syne_tune_with_its_dependencies():
+    benchmark = get_benchmark("mlp_digits")
+    files = job_requirements(benchmark.script_dir, ["xgboost"], [])
+    assert files.no_deps == ()
+    assert {Requirement(r).name for r in files.requirements} >= {"syne-tune", "xgboost"}
 
 
 class _Listener:
@@ -249,7 +260,9 @@ def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke
     # Only what the script and hpobench's in-container code need: no PyTorch for RS on
     # scikit-learn, and the image's scikit-learn kept.
     names = {Requirement(line).name for line in archive["requirements.txt"].splitlines()[1:]}
-    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib"}
+    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib",
+                        "xgboost"}  # fmt: skip
+    assert archive["requirements-no-deps.txt"] == "syne-tune==0.16.*\n"
     assert archive["constraints.txt"] == "scikit-learn==1.9.*\n"
     assert not archive["requirements.txt"].startswith("--extra-index-url")
     # BO needs botorch, hence PyTorch, which the scikit-learn image lacks: its CPU build.
