@@ -117,9 +117,12 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
                 "syne-tune"} & set(by_name)  # fmt: skip
 
 
-def test_methods_that_need_xgboost_get_syne_tune_with_its_dependencies():
+@pytest.mark.parametrize("method", ["BORE", "CQR", "ASHACQR"])
+def test_methods_that_need_xgboost_get_syne_tune_with_its_dependencies(method):
+    from hpobench.methods import get_method
+
     benchmark = get_benchmark("mlp_digits")
-    files = job_requirements(benchmark.script_dir, ["xgboost"], [])
+    files = job_requirements(benchmark.script_dir, [get_method(method).needs], [])
     assert files.no_deps == ()
     assert {Requirement(r).name for r in files.requirements} >= {"syne-tune", "xgboost"}
 
@@ -382,3 +385,31 @@ def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
     assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL)  # every optional one set here
+
+
+def test_every_method_builds_with_only_what_its_job_installs():
+    """Where a job leaves xgboost out, the method's scheduler must build without it."""
+    from hpobench.methods import get_method, method_names
+
+    script_dir = get_benchmark("mlp_digits").script_dir
+    without = [m for m in method_names()
+               if "xgboost" not in {Requirement(r).name for r in
+                                    job_requirements(script_dir, [get_method(m).needs], []).requirements}]  # fmt: skip
+    assert "RS" in without and "BORE" not in without
+    program = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "xgboost":
+            raise ImportError("xgboost is not installed in this job")
+sys.meta_path.insert(0, Block())
+from hpobench.benchmarks import get_benchmark
+from hpobench.methods import get_method
+from hpobench.methods.registry import MethodArguments
+import hpobench.remote.entry, hpobench.local.launcher, syne_tune.report
+for name in {without!r}:
+    get_method(name).build(MethodArguments.for_benchmark(get_benchmark("mlp_digits"), 0))
+print("built", len({without!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and f"built {len(without)}" in result.stdout, result.stderr[-2000:]

@@ -66,9 +66,10 @@ def job_requirements(
     `method_needs` (MethodSpec.needs) on an image shipping `constraints`."""
     own = {_name(r): r for r in hpobench_requirements()}
     needed = [own[name] for name in IN_CONTAINER if name in own]
-    for need in method_needs:
-        if need and need != "-":
-            needed.append(own.get(_name(need), need))
+    for needs in method_needs:  # e.g. "-", "botorch", "huggingface_hub, xgboost"
+        for need in (part.strip() for part in needs.split(",")):
+            if need and need != "-":
+                needed.append(own.get(_name(need), need))
     script_file = script_dir / REQUIREMENTS_FILE
     theirs = read_requirements_file(script_file) if script_file.is_file() else []
     merged, no_deps = _without_unneeded_dependencies(merge_requirements(needed, theirs))
