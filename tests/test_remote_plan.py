@@ -413,3 +413,16 @@ print("built", len({without!r}))
 """
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and f"built {len(without)}" in result.stdout, result.stderr[-2000:]
+
+
+def test_the_sdk_names_the_role_check_relies_on_still_exist():
+    import inspect
+
+    from sagemaker.core.helper import iam_role_resolver
+    from sagemaker.train.defaults import TrainDefaults
+
+    assert {"role", "sagemaker_session"} <= set(inspect.signature(TrainDefaults.get_role).parameters)
+    assert iam_role_resolver.RoleValidationError.__name__ == "RoleValidationError"
+    # The one-line message picks this line out of the SDK's text.
+    message = iam_role_resolver._build_validation_error_message("arn:x", "training", ["a:B"])
+    assert "Missing permissions: a:B" in message.splitlines()
