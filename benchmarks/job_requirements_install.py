@@ -8,7 +8,9 @@ benchmark and its methods:
 
 - "before": hpobench's full runtime requirements (minus sagemaker/boto3) merged with
   the script's, without constraints (what jobs installed before);
-- "after": the job's `requirements.txt` and `constraints.txt` as launch-remote stages them.
+- "after": the job's `requirements.txt` and `constraints.txt` as launch-remote stages them
+  (plus what its entry installs without dependencies: Syne Tune, unless a method needs
+  xgboost).
 
 It prints, for each, whether pip would replace the image's torch, how many packages it
 would install, and which of them are NVIDIA CUDA wheels.
@@ -103,7 +105,9 @@ def main() -> None:
         print("  before (full requirements, no constraints): " + summary(resolve(python, folder, before, ""), image_torch))
         after = resolve(python, folder, plan.requirements.requirements_text(),
                         plan.requirements.constraints_text())  # fmt: skip
-        print("  after (job requirements + constraints):     " + summary(after, image_torch))
+        extra = plan.requirements.no_deps
+        also = f" (+ {', '.join(extra)} without dependencies)" if extra else ""
+        print("  after (job requirements + constraints):     " + summary(after, image_torch) + also)
 
 
 if __name__ == "__main__":

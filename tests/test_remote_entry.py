@@ -54,6 +54,8 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     # The archive's own copy of hpobench ran, not the one installed here.
     assert f"from {code / 'hpobench'}" in output
     assert "--experiment_tag container" in output and "--seed 1" in output
+    # The entry installed Syne Tune without its dependencies (here: already there).
+    assert "Requirement already satisfied: syne-tune==0.16.*" in output
 
     checkpoints = opt_ml / "checkpoints"
     tuner_dirs = layout.tuner_dirs(checkpoints)

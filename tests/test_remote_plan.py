@@ -94,6 +94,7 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
         names = tar.getnames()
         lines = tar.extractfile("requirements.txt").read().decode().splitlines()
         constraints = tar.extractfile("constraints.txt").read().decode().splitlines()
+        no_deps = tar.extractfile("requirements-no-deps.txt").read().decode().splitlines()
     assert names == first.files
     assert ENTRY_SCRIPT in names
     assert "hpobench/remote/entry.py" in names
@@ -104,13 +105,26 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
     assert lines[0] == "-c constraints.txt" and constraints == ["torch==2.10.0"]  # no other index
     by_name = [Requirement(line).name for line in lines[1:]]
     assert len(by_name) == len(set(by_name))
+    # Syne Tune goes in without its dependencies; its others are listed, xgboost is not.
+    assert no_deps == ["syne-tune==0.16.*"]
     script = {
         Requirement(r).name
         for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()
     }
-    assert script <= set(by_name)
-    assert {"syne-tune", "pydantic", "pydantic-settings"} <= set(by_name)
-    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch"} & set(by_name)
+    assert script - {"syne-tune"} <= set(by_name)
+    assert {"pydantic", "pydantic-settings", "dill", "statsmodels"} <= set(by_name)
+    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch", "xgboost",
+                "syne-tune"} & set(by_name)  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["BORE", "CQR", "ASHACQR"])
+def test_methods_that_need_xgboost_get_syne_tune_with_its_dependencies(method):
+    from hpobench.methods import get_method
+
+    benchmark = get_benchmark("mlp_digits")
+    files = job_requirements(benchmark.script_dir, [get_method(method).needs], [])
+    assert files.no_deps == ()
+    assert {Requirement(r).name for r in files.requirements} >= {"syne-tune", "xgboost"}
 
 
 class _Listener:
@@ -249,7 +263,9 @@ def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke
     # Only what the script and hpobench's in-container code need: no PyTorch for RS on
     # scikit-learn, and the image's scikit-learn kept.
     names = {Requirement(line).name for line in archive["requirements.txt"].splitlines()[1:]}
-    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib"}
+    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib",
+                        "xgboost"}  # fmt: skip
+    assert archive["requirements-no-deps.txt"] == "syne-tune==0.16.*\n"
     assert archive["constraints.txt"] == "scikit-learn==1.9.*\n"
     assert not archive["requirements.txt"].startswith("--extra-index-url")
     # BO needs botorch, hence PyTorch, which the scikit-learn image lacks: its CPU build.
@@ -371,3 +387,44 @@ def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
     # Every optional one is set here, but the definition file's hash (file-defined
     # benchmarks only: tests/test_remote_user_benchmark.py).
     assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256"}
+
+
+def test_every_method_builds_with_only_what_its_job_installs():
+    """Where a job leaves xgboost out, the method's scheduler must build without it."""
+    from hpobench.methods import get_method, method_names
+
+    script_dir = get_benchmark("mlp_digits").script_dir
+    without = [m for m in method_names()
+               if "xgboost" not in {Requirement(r).name for r in
+                                    job_requirements(script_dir, [get_method(m).needs], []).requirements}]  # fmt: skip
+    assert "RS" in without and "BORE" not in without
+    program = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "xgboost":
+            raise ImportError("xgboost is not installed in this job")
+sys.meta_path.insert(0, Block())
+from hpobench.benchmarks import get_benchmark
+from hpobench.methods import get_method
+from hpobench.methods.registry import MethodArguments
+import hpobench.remote.entry, hpobench.local.launcher, syne_tune.report
+for name in {without!r}:
+    get_method(name).build(MethodArguments.for_benchmark(get_benchmark("mlp_digits"), 0))
+print("built", len({without!r}))
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and f"built {len(without)}" in result.stdout, result.stderr[-2000:]
+
+
+def test_the_sdk_names_the_role_check_relies_on_still_exist():
+    import inspect
+
+    from sagemaker.core.helper import iam_role_resolver
+    from sagemaker.train.defaults import TrainDefaults
+
+    assert {"role", "sagemaker_session"} <= set(inspect.signature(TrainDefaults.get_role).parameters)
+    assert iam_role_resolver.RoleValidationError.__name__ == "RoleValidationError"
+    # The one-line message picks this line out of the SDK's text.
+    message = iam_role_resolver._build_validation_error_message("arn:x", "training", ["a:B"])
+    assert "Missing permissions: a:B" in message.splitlines()

@@ -176,6 +176,8 @@ def _launch_dry_run(settings: Any, as_json: bool) -> None:
         + (f"; left out: {left_out}" if left_out else ""),
         "requirements.txt:\n  " + plan.requirements.requirements_text().strip().replace("\n", "\n  "),
         "constraints.txt (what the image ships): " + (", ".join(plan.requirements.constraints) or "none"),
+        "installed by the job's entry without their dependencies (no xgboost, hence no NCCL): "
+        + (", ".join(plan.requirements.no_deps) or "none"),
     ]
     if plan.data is not None:
         source = f" from {plan.data.local} ({len(plan.data.files)} files)" if plan.data.local else ""

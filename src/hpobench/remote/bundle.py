@@ -21,16 +21,30 @@ from pathlib import Path, PurePosixPath
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.remote.archive_rules import Selection, select_files, select_script_folder
-from hpobench.remote.requirements import CONSTRAINTS_FILE, REQUIREMENTS_FILE, JobRequirements
+from hpobench.remote.requirements import (
+    CONSTRAINTS_FILE,
+    NO_DEPS_FILE,
+    REQUIREMENTS_FILE,
+    JobRequirements,
+)
 
 ENTRY_SCRIPT = "hpobench_entry.py"
 PACKAGE_FOLDER = "hpobench"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-_ENTRY_SOURCE = '''\
+_ENTRY_SOURCE = f'''\
 """Entry of hpobench's SageMaker jobs: run one (method, seed) with the local launcher."""
 
-from hpobench.remote.entry import main
+import subprocess
+import sys
+from pathlib import Path
+
+# SageMaker's driver installed requirements.txt; these go in without their dependencies.
+NO_DEPS = Path(__file__).with_name("{NO_DEPS_FILE}")
+if NO_DEPS.is_file():
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--no-deps", "-r", str(NO_DEPS)])
+
+from hpobench.remote.entry import main  # noqa: E402
 
 if __name__ == "__main__":
     main()
@@ -83,6 +97,8 @@ def stage_sources(
     (stage / REQUIREMENTS_FILE).write_text(requirements.requirements_text())
     if requirements.constraints:
         (stage / CONSTRAINTS_FILE).write_text(requirements.constraints_text())
+    if requirements.no_deps:
+        (stage / NO_DEPS_FILE).write_text(requirements.no_deps_text())
 
 
 def script_destination(benchmark: BenchmarkDefinition) -> PurePosixPath:

@@ -53,6 +53,7 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
             "files": bundle.files,
             "requirements.txt": plan.requirements.requirements_text(),
             "constraints.txt": plan.requirements.constraints_text(),
+            "requirements-no-deps.txt": plan.requirements.no_deps_text(),
         },
         "data": None if plan.data is None else {
             "S3Uri": plan.data.s3_uri,

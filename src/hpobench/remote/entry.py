@@ -38,7 +38,8 @@ def job_environment() -> dict[str, str]:
         TRIALS_DIR_ENV: DEFAULT_TRIALS_DIR,
     }
 
-# The hyperparameters a job carries; `remote/submit.py` writes them.
+
+# The hyperparameters a job carries; `remote/plan.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
             "max_wallclock_time")  # fmt: skip
 OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256")

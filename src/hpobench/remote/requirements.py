@@ -6,6 +6,11 @@ hpobench's in-container code imports (the local launcher, and what the chosen
 methods need); launch-only packages (sagemaker, boto3), plotting and the CLI stay
 out. The packages the image ships are pinned in `constraints.txt`, which
 `requirements.txt` names first, so pip never replaces the image's PyTorch.
+
+Syne Tune depends on xgboost, whose Linux wheel pulls NVIDIA's NCCL (469 MB), but
+only the methods that list xgboost in `MethodSpec.needs` use it. Otherwise
+`requirements.txt` lists Syne Tune's other dependencies, and Syne Tune itself goes
+into `requirements-no-deps.txt`, which the job's entry installs with `--no-deps`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from hpobench.errors import UsageError
 
 REQUIREMENTS_FILE = "requirements.txt"
 CONSTRAINTS_FILE = "constraints.txt"
+NO_DEPS_FILE = "requirements-no-deps.txt"
+# Dependencies a package declares that a job installs only when a method needs them.
+UNLESS_NEEDED = {"syne-tune": frozenset({"xgboost"})}
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 # The distributions hpobench's in-container code (remote/entry.py, the local launcher,
@@ -37,6 +45,10 @@ class JobRequirements:
     requirements: list[str]  # without the constraints and index lines
     constraints: list[str]
     extra_index_urls: tuple[str, ...] = ()
+    no_deps: tuple[str, ...] = ()  # installed without their dependencies, by the entry
+
+    def no_deps_text(self) -> str:
+        return "\n".join(self.no_deps) + "\n"
 
     def requirements_text(self) -> str:
         lines = [f"--extra-index-url {url}" for url in self.extra_index_urls]
@@ -54,18 +66,40 @@ def job_requirements(
     `method_needs` (MethodSpec.needs) on an image shipping `constraints`."""
     own = {_name(r): r for r in hpobench_requirements()}
     needed = [own[name] for name in IN_CONTAINER if name in own]
-    for need in method_needs:
-        if need and need != "-":
-            needed.append(own.get(_name(need), need))
+    for needs in method_needs:  # e.g. "-", "botorch", "huggingface_hub, xgboost"
+        for need in (part.strip() for part in needs.split(",")):
+            if need and need != "-":
+                needed.append(own.get(_name(need), need))
     script_file = script_dir / REQUIREMENTS_FILE
     theirs = read_requirements_file(script_file) if script_file.is_file() else []
-    merged = merge_requirements(needed, theirs)
+    merged, no_deps = _without_unneeded_dependencies(merge_requirements(needed, theirs))
     pins = list(constraints)
     check_against_image(merged, pins)
     names = {_name(line) for line in merged}
     image_has_torch = "torch" in {_name(pin) for pin in pins}
     extra = (CPU_TORCH_INDEX,) if names & NEEDS_TORCH and not image_has_torch else ()
-    return JobRequirements(merged, pins, extra)
+    return JobRequirements(merged, pins, extra, no_deps)
+
+
+def _without_unneeded_dependencies(merged: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Move a package whose declared dependencies include some nobody needs to the
+    no-deps list, and list its other dependencies instead (as installed here)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    names = {_name(line): line for line in merged}
+    no_deps: list[str] = []
+    for package, unneeded in UNLESS_NEEDED.items():
+        if package not in names or unneeded & names.keys():
+            continue
+        try:
+            declared = requires(package) or []
+        except PackageNotFoundError:  # not installed here: leave pip to it
+            continue
+        kept = [r for r in declared if "extra" not in r.partition(";")[2] and _name(r) not in unneeded]
+        no_deps.append(names.pop(package))
+        merged = merge_requirements(list(names.values()), kept)
+        names = {_name(line): line for line in merged}
+    return merged, tuple(no_deps)
 
 
 def check_against_image(requirements: list[str], pins: list[str]) -> None:
