@@ -26,15 +26,23 @@ def loss(config: dict) -> float:
     return (config["x"] - 0.3) ** 2 + (config["y"] - 0.6) ** 2
 
 
-def drive_out_of_order(name: str, resources: Callable[[int], list[int]] = lambda trial_id: [1]) -> tuple[Any, list[Trial]]:
-    """Start 6 trials, then feed their results latest-started first, as busy workers finish."""
-    scheduler = get_method(name).build(MethodArguments(SPACE, "loss", "min", "epoch", 9, random_seed=4))
+def start_trials(scheduler: Any, count: int) -> list[Trial]:
+    """What the tuner does when `count` workers are free."""
     trials = []
-    for trial_id in range(6):
+    for trial_id in range(count):
         suggestion = scheduler.suggest()
         trial = Trial(trial_id=trial_id, config=suggestion.config, creation_time=datetime.now())
         scheduler.on_trial_add(trial)
         trials.append(trial)
+    return trials
+
+
+def drive_out_of_order(
+    name: str, resources: Callable[[int], list[int]] = lambda trial_id: [1]
+) -> tuple[Any, list[Trial]]:
+    """Start 6 trials, then feed their results latest-started first, as busy workers finish."""
+    scheduler = get_method(name).build(MethodArguments(SPACE, "loss", "min", "epoch", 9, random_seed=4))
+    trials = start_trials(scheduler, 6)
     for trial in reversed(trials):
         for epoch in resources(trial.trial_id):
             result = {"epoch": epoch, "loss": loss(trial.config) + 1.0 / epoch}
@@ -102,12 +110,7 @@ def test_stock_botorch_pairs_configurations_by_suggestion_order_with_results_by_
     from syne_tune.optimizer.baselines import BOTorch
 
     scheduler = BOTorch(config_space=SPACE, metric="loss", do_minimize=True, random_seed=4)
-    trials = []
-    for trial_id in range(4):
-        suggestion = scheduler.suggest()
-        trial = Trial(trial_id=trial_id, config=suggestion.config, creation_time=datetime.now())
-        scheduler.on_trial_add(trial)
-        trials.append(trial)
+    trials = start_trials(scheduler, 4)
     for trial in reversed(trials):
         scheduler.on_trial_complete(trial, {"epoch": 9, "loss": loss(trial.config)})
     searcher = scheduler.searcher
