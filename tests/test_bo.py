@@ -75,6 +75,18 @@ def test_failed_and_removed_trials_are_no_longer_pending() -> None:
     assert scheduler.suggester.counts.dropped_values == 1
 
 
+def test_with_one_worker_the_same_seed_repeats_the_same_suggestions() -> None:
+    def configs() -> list[dict]:
+        scheduler = build()
+        for trial_id in range(7):
+            trial = start(scheduler, trial_id)
+            scheduler.on_trial_complete(trial, {"epoch": 5, "loss": loss(trial.config)})
+        assert scheduler.suggester.counts.model == 4
+        return [t.config for t in (start(scheduler, 7),)] + list(scheduler.suggester.last_fit.configs)
+
+    assert configs() == configs()
+
+
 def test_bo_is_a_scheduler_the_tuner_can_describe() -> None:
     scheduler = build()
     assert scheduler.metric_names() == ["loss"] and scheduler.metric_mode() == "min"

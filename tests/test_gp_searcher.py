@@ -100,8 +100,13 @@ def test_a_pending_evaluation_at_the_incumbent_changes_the_suggestion() -> None:
             suggester.observe(trial_id, config, branin(config))
         return suggester
 
+    import torch
+
+    threads, state = torch.get_num_threads(), torch.random.get_rng_state()
     alone = fitted().suggest()
     assert fitted().suggest() == alone  # same observations, same seed: same suggestion
+    # Torch's global generator and thread count are the caller's: left as they were.
+    assert torch.get_num_threads() == threads and torch.equal(torch.random.get_rng_state(), state)
     with_pending = fitted().suggest(pending=[(alone, None)])
     assert with_pending != alone
     # Not merely a neighbour of the pending one: qLogNEI discounts the region it covers.

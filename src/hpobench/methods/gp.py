@@ -165,8 +165,6 @@ class GPSuggester:
         self, pending: Sequence[tuple[dict[str, Any], Optional[int]]], taken: set[Hashable]
     ) -> Optional[dict[str, Any]]:
         """The best non-duplicate maximizer of the acquisition function; None if the GP cannot be fitted."""
-        import torch
-
         from hpobench.methods import gp_model
 
         observations = list(self._observations.values())
@@ -183,8 +181,7 @@ class GPSuggester:
         fixed = {} if resource_acq is None else {resource_column: self._encode_resource(resource_acq)}
         # Seeded per suggestion: the same observations in the same order give the same config.
         seed = int(np.random.SeedSequence([self.random_seed, len(self.counts.sources)]).generate_state(1)[0])
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
+        with gp_model.torch_state(seed):
             try:
                 model = gp_model.fit_gp(X, y, resource_column=resource_column)
                 ranked = gp_model.rank_candidates(
