@@ -13,7 +13,9 @@ share what they saw.
 Acquisition: log noisy expected improvement (qLogNEI). Evaluations still running
 enter as `X_pending`: qLogNEI then scores a candidate by the improvement of the
 joint batch (candidate + pending), integrated over their joint posterior by
-quasi-Monte Carlo, which is fantasizing the pending outcomes.
+quasi-Monte Carlo, which is fantasizing the pending outcomes. In the joint model
+a pending point sits at the resource its trial is heading to; the kernel couples
+it with candidates scored at the acquisition resource.
 """
 
 from __future__ import annotations
