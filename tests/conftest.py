@@ -197,3 +197,17 @@ def iam_stub(aws: str, monkeypatch: pytest.MonkeyPatch):
         yield stub
     finally:
         stub.close()
+
+
+@pytest.fixture
+def this_hpobench_env() -> dict[str, str]:
+    """The environment for a subprocess that must run the hpobench under test.
+
+    The tests chdir to a temporary folder, where a relative PYTHONPATH no longer
+    finds it; Python's default warning filters, as a user's terminal has them.
+    """
+    import hpobench
+
+    source = str(Path(hpobench.__file__).resolve().parents[1])
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    return {**environment, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}

@@ -85,9 +85,10 @@ def random_search(args: MethodArguments) -> Any:
 
 
 def bayesian_optimization(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import BOTorch
+    """hpobench's GP-BO: results paired by trial id, learned noise, pending trials as fantasies."""
+    from hpobench.methods.bo import GPBayesianOptimization
 
-    return BOTorch(**_single_fidelity(args))
+    return GPBayesianOptimization(**_single_fidelity(args))
 
 
 def tpe(args: MethodArguments) -> Any:
