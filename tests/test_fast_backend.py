@@ -269,7 +269,7 @@ def test_results_have_the_same_format_with_both_backends(invoke, results_root):
         (tuner_dir,) = results_root.glob(f"format-{kind}/ASHA-0/*/")
         metadata = json.loads((tuner_dir / "metadata.json").read_text())
         assert metadata["hpobench_status"] == "complete"
-        assert metadata["backend"] == ("FastLocalBackend" if kind == "fast" else "LocalBackend")
+        assert metadata["backend"] == ("FastLocalBackend" if kind == "fast" else "StockLocalBackend")
         frame = pd.read_csv(tuner_dir / "results.csv.zip")
         assert len(frame) > 0, kind
         columns[kind] = list(frame.columns)

@@ -297,15 +297,14 @@ def _run_one(
 
 def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
-    from syne_tune.backend import LocalBackend
-
     from hpobench.local.forkserver.backend import FastLocalBackend, fork_server_supported
+    from hpobench.local.stock import StockLocalBackend
 
     fast = settings.backend == "fast"
     if fast and not fork_server_supported():
         logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
         fast = False
-    kind = FastLocalBackend if fast else LocalBackend
+    kind = FastLocalBackend if fast else StockLocalBackend
     backend = kind(
         entry_point=script,
         delete_checkpoints=settings.delete_checkpoints,

@@ -30,12 +30,12 @@ from typing import IO, Any, Optional
 
 from syne_tune.backend import LocalBackend
 from syne_tune.backend.trial_status import Status, TrialResult
-from syne_tune.constants import ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
 from syne_tune.report import retrieve
 from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
 from hpobench.local.forkserver.server import LEARN_VARIABLE
+from hpobench.local.trial_args import trial_argv
 
 # Run by file name, like `python script.py`: the server needs only the standard
 # library, and the trials' sys.path starts with the script's folder, not hpobench's.
@@ -267,12 +267,11 @@ class FastLocalBackend(LocalBackend):
         stdout, stderr = trial_path / "std.out", trial_path / "std.err"
         stdout.touch()
         stderr.touch()
-        config_json = str(trial_path / "config.json")
-        args = {ST_CONFIG_JSON_FNAME_ARG: config_json} if self.pass_args_as_json else dict(config)
-        args[ST_CHECKPOINT_DIR] = str(self.checkpoint_trial_path(trial_id))
-        # Split on spaces, exactly like LocalBackend's command line.
-        argv = " ".join(f"--{key} {value}" for key, value in args.items()).split(" ")
-        dump_json_with_numpy(config, config_json)
+        config_json = trial_path / "config.json"
+        argv = trial_argv(
+            config, config_json, self.checkpoint_trial_path(trial_id), self.pass_args_as_json
+        )
+        dump_json_with_numpy(config, str(config_json))
         env = dict(os.environ)
         self._allocate_gpu(trial_id, env)
         run = self._runs
