@@ -83,6 +83,8 @@ class LogProgress(ProgressObserver):
 
     def run_finished(self, outcome: RunOutcome) -> None:
         detail = outcome.message or f"best {format_metric(outcome.best)}; results in {outcome.path}"
+        if outcome.trials_failed and not outcome.message:
+            detail += f"; {outcome.trials_failed} of {outcome.trials_started} trials failed"
         self._say(f"{outcome.run.name}: {outcome.status}; {detail}")
 
 
@@ -147,10 +149,12 @@ def progress_for(console: Console) -> LogProgress:
 
 def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
     rows = [
-        [o.run.name, o.status, format_metric(o.best), str(o.path or "-")]
+        [o.run.name, o.status, f"{o.trials_failed}/{o.trials_started}" if o.trials_started else "-",
+         format_metric(o.best), str(o.path or "-")]  # fmt: skip
         for o in outcomes
     ]
-    return table(f"Runs ({metric}, {mode})", ["run", "status", "best", "results"], rows)
+    columns = ["run", "status", "trials failed", "best", "results"]
+    return table(f"Runs ({metric}, {mode})", columns, rows)
 
 
 def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:

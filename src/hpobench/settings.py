@@ -139,6 +139,9 @@ class LocalSettings(ExperimentOptions):
     delete_checkpoints: bool = False
     force: bool = False
     backend: Backend = "fast"
+    # A run is marked failed once more than this share of its trials failed
+    # (judged from the third failure on); the next runs go on either way.
+    max_failed_fraction: float = Field(default=0.5, gt=0, le=1)
 
     @field_validator("results_root")
     @classmethod

@@ -3,7 +3,8 @@
 Each (method, seed) is its own tuner, writing the results layout of
 `hpobench.layout`. Completed runs are skipped on re-runs unless forced, SIGTERM
 and Ctrl-C stop the current tuner cleanly (its trials are killed, its results
-written), and the first run that fails stops the sequence.
+written). A run whose share of failed trials passes the limit is marked failed
+and the sequence goes on; the launcher reports every failed run at the end.
 """
 
 from __future__ import annotations
@@ -21,9 +22,17 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench import __version__, layout
-from hpobench.errors import RunError, UsageError
-from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.errors import RunError, StoppedBySignal, UsageError
 from hpobench.local.progress import ProgressObserver, RunOutcome
+from hpobench.local.stopping import (
+    TUNER_MAX_FAILURES,
+    FailureLimit,
+    StopRequest,
+    StopWhen,
+    graceful_stop,
+    stopped_by,
+)
+from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -33,49 +42,7 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL = 0.2
 # The fast back-end reads only new log bytes, so polling often costs little.
 FAST_POLL_INTERVAL = 0.05
-# More failed trials than this stop a run: one crash may be a bad configuration,
-# several mean the script or its data are broken.
-MAX_FAILED_TRIALS = 3
 RESULTS_SAVE_INTERVAL = 5.0
-
-
-class Interrupted(SystemExit):
-    """The run stopped early on SIGTERM or Ctrl-C; `code` is 128 + the signal number."""
-
-
-class StopRequest:
-    """Set by SIGTERM or a first Ctrl-C; the tuner then stops at its next loop.
-
-    Stopping at a loop boundary rather than raising inside the signal handler
-    keeps results.csv.zip whole (an exception mid-write corrupts the zip). A
-    second Ctrl-C raises KeyboardInterrupt at once, as usual.
-    """
-
-    def __init__(self) -> None:
-        self.signum: Optional[int] = None
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if signum == signal.SIGINT and self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-
-    def check(self) -> None:
-        if self.signum is not None:
-            raise Interrupted(128 + self.signum)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"signum": None}  # pickled with the tuner; a reload starts unstopped
-
-
-class StopWhen:
-    """The tuner's stop criterion: the benchmark's budget, or a stop request."""
-
-    def __init__(self, criterion: Any, request: StopRequest):
-        self.criterion = criterion
-        self.request = request
-
-    def __call__(self, status: Any) -> bool:
-        return self.request.signum is not None or self.criterion(status)
 
 
 def run_local(
@@ -97,27 +64,44 @@ def run_local(
     plan = plan_experiment(settings, master_random_seed=recorded)
     observer.plan_started(plan)
     outcomes: list[RunOutcome] = []
-    with _graceful_stop() as stop:
-        for index, run in enumerate(plan.runs):
-            stop.check()
-            folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
-            done = layout.completed_tuner_dir(folder)
-            if done is not None and not settings.force:
-                _check_same_setup(done, plan, run)
-                observer.run_skipped(run, done)
-                best = (layout.read_metadata(done) or {}).get("hpobench_best")
-                outcomes.append(RunOutcome(run, "skipped", done, best))
-                continue
-            observer.run_started(run, index, plan)
-            outcome = _run_one(
-                plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
-            )
-            outcomes.append(outcome)
-            observer.run_finished(outcome)
-            if outcome.status == "failed":
-                raise RunError(outcome.message)
+    try:
+        with graceful_stop() as stop:
+            for index, run in enumerate(plan.runs):
+                stop.check()
+                folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+                done = layout.completed_tuner_dir(folder)
+                if done is not None and not settings.force:
+                    _check_same_setup(done, plan, run)
+                    observer.run_skipped(run, done)
+                    best = (layout.read_metadata(done) or {}).get("hpobench_best")
+                    outcomes.append(RunOutcome(run, "skipped", done, best))
+                    continue
+                observer.run_started(run, index, plan)
+                outcome = _run_one(
+                    plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
+                )
+                outcomes.append(outcome)
+                observer.run_finished(outcome)
+    except KeyboardInterrupt:  # a second Ctrl-C
+        raise stopped_by(signal.SIGINT) from None
     observer.plan_finished(outcomes)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise RunsFailed(outcomes)
     return outcomes
+
+
+class RunsFailed(RunError):
+    """Some runs of the experiment failed (the others ran); `outcomes` has them all."""
+
+    def __init__(self, outcomes: list[RunOutcome]):
+        self.outcomes = outcomes
+        failed = [o for o in outcomes if o.status == "failed"]
+        if len(failed) == 1:
+            message = failed[0].message
+        else:
+            details = "; ".join(o.message for o in failed)
+            message = f"{len(failed)} of {len(outcomes)} runs failed: {details}"
+        super().__init__(message)
 
 
 def check_writable(results_root: Path) -> None:
@@ -246,6 +230,7 @@ def _run_one(
     scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
     backend, poll_interval = make_backend(settings, str(benchmark.script_path))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
+    limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
         tuner = Tuner(
             trial_backend=backend,
@@ -256,11 +241,12 @@ def _run_one(
                     max_num_evaluations=plan.max_num_evaluations,
                 ),
                 stop,
+                limit,
             ),
             n_workers=plan.n_workers,
             sleep_time=poll_interval,
             results_update_interval=RESULTS_SAVE_INTERVAL,
-            max_failures=MAX_FAILED_TRIALS,
+            max_failures=TUNER_MAX_FAILURES,
             tuner_name=name,
             suffix_tuner_name=False,  # the name has its timestamp already
             callbacks=[
@@ -281,18 +267,24 @@ def _run_one(
         with _quiet_stdout(not verbose):
             tuner.run()
         stop.check()
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, StoppedBySignal):
         _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
         raise
     except Exception as error:  # the tuner re-raises whatever stopped it
         if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
             _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
-            raise Interrupted(128 + stop.signum) from None
-        message = _failure_message(run, tuner, error)
+            raise stopped_by(stop.signum) from None
+        message = _failure_message(run, tuner, str(error))
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
-    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best)
-    return RunOutcome(run, "complete", tuner_dir, progress.best)
+    failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
+    counts = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
+    if limit.exceeded(failed, trials, final=True):
+        message = _failure_message(run, tuner, limit.describe(failed, trials))
+        _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message, **counts)
+        return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
+    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best, **counts)
+    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
 
 
 def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
@@ -335,7 +327,12 @@ def count_gpus() -> int:
 
 
 def _finish(
-    tuner_dir: Path, status: str, started: float, best: Optional[float], error: str = ""
+    tuner_dir: Path,
+    status: str,
+    started: float,
+    best: Optional[float],
+    error: str = "",
+    **counts: int,
 ) -> None:
     if not (tuner_dir / layout.METADATA_FILE).exists():
         return  # the tuner stopped before it wrote anything
@@ -343,14 +340,15 @@ def _finish(
         layout.STATUS_KEY: status,
         "hpobench_wallclock_time": time.time() - started,
         "hpobench_best": best,
+        **counts,
     }
     if error:
         entries["hpobench_error"] = error
     layout.update_metadata(tuner_dir, **entries)
 
 
-def _failure_message(run: PlannedRun, tuner: Any, error: Exception) -> str:
-    """One line: which run failed, the failed trial's last error line, where its log is."""
+def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:
+    """One line: which run failed, the failed trial's last error line, where its log is, why."""
     from syne_tune.backend.trial_status import Status
 
     logs = Path(tuner.trial_backend.local_path)
@@ -360,8 +358,8 @@ def _failure_message(run: PlannedRun, tuner: Any, error: Exception) -> str:
     for stderr in reversed(candidates):
         last = _last_line(stderr)
         if last:
-            return f"{run.name} failed: trial {stderr.parent.name}: {last} (log: {stderr})"
-    return f"{run.name} failed: {error}"
+            return f"{run.name} failed: trial {stderr.parent.name}: {last} (log: {stderr}); {why}"
+    return f"{run.name} failed: {why}"
 
 
 def _last_line(path: Path) -> str:
@@ -395,26 +393,3 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(io.StringIO()):
         yield
-
-
-@contextlib.contextmanager
-def _graceful_stop() -> Iterator[StopRequest]:
-    """Turn SIGTERM and a first Ctrl-C into a stop request, so the tuner's cleanup
-    kills its trials and writes results (by default SIGTERM ends Python at once,
-    orphaning the trials)."""
-    request = StopRequest()
-    if sys.platform == "win32" or not _in_main_thread():
-        yield request
-        return
-    previous = {sig: signal.signal(sig, request.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield request
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
