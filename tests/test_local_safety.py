@@ -3,6 +3,10 @@ trials, killed launchers (issue 12). Real trials of the embedded benchmarks, tin
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +72,67 @@ def test_the_failed_trial_limit_is_validated(invoke):
     result = invoke("run-local", "--benchmark", "mlp_digits", "--max-failed-fraction", "0")
     assert result.exit_code == 2
     assert result.output.startswith("Error: Invalid --max-failed-fraction 0.0")
+
+
+def _start_run_local(tag: str, *extra: str) -> subprocess.Popen:
+    """A real `hpobench run-local` process on gbt_breast_cancer with a long budget."""
+    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
+               "--method", "RS", "--n-workers", "1", "--set", "boosting_rounds=50",
+               "--max-wallclock-time", "120", "--experiment-tag", tag, *extra]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_metadata(root: Path, tag: str, process: subprocess.Popen) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        found = list((root / tag / "RS-0").glob(f"*/{layout.METADATA_FILE}"))
+        if found:
+            return found[0].parent
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"run-local did not start its tuner: {process.communicate()[1]}")
+
+
+def test_a_second_launcher_on_the_same_tag_is_refused_naming_the_first(invoke, results_root):
+    first = _start_run_local("busy")
+    try:
+        _wait_for_metadata(results_root, "busy", first)
+        second = invoke("run-local", *GBT, "--experiment-tag", "busy")
+        assert second.exit_code == 1, second.output
+        assert second.output.startswith("Error: Experiment 'busy' under ")
+        assert f"being run by another hpobench (pid {first.pid} on " in second.output
+        assert "--experiment-tag busy" in second.output  # the other command line
+        assert len(list((results_root / "busy" / "RS-0").iterdir())) == 1  # nothing ran twice
+        other = invoke("run-local", *GBT, "--experiment-tag", "other")
+        assert other.exit_code == 0, other.output  # other tags are free
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_killed_launcher_shows_as_stale_and_a_rerun_redoes_it(invoke, results_root):
+    process = _start_run_local("killed", "--random-seed", "3")
+    tuner_dir = _wait_for_metadata(results_root, "killed", process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    status = invoke("status", "--experiment-tag", "killed")
+    assert status.exit_code == 0, status.output
+    row = next(line for line in status.output.splitlines() if " RS " in line or "│ RS" in line)
+    assert "stale" in row and "running" not in row
+    assert f"pid {process.pid}" in status.output and "is gone" in status.output
+    rerun = invoke("run-local", *GBT, "--experiment-tag", "killed", "--random-seed", "3")
+    assert rerun.exit_code == 0, rerun.output  # the lock died with the process
+    assert "already complete" not in rerun.output
+    assert layout.read_metadata(tuner_dir)["hpobench_status"] == "running"  # left as it was
+    assert layout.completed_tuner_dir(results_root / "killed" / "RS-0") not in (None, tuner_dir)
+
+
+def test_rerunning_without_a_tag_reuses_the_recorded_master_seed(invoke, results_root):
+    first = invoke("run-local", *GBT)
+    assert first.exit_code == 0, first.output
+    again = invoke("run-local", *GBT, "--num-seeds", "2")  # same default tag, one more seed
+    assert again.exit_code == 0, again.output
+    assert "RS-0: already complete" in again.output
+    seeds = {run: _tuner_metadata(results_root, "gbt-breast-cancer", run)["random_seed_master"]
+             for run in ("RS-0", "RS-1")}  # fmt: skip
+    assert seeds["RS-0"] == seeds["RS-1"]

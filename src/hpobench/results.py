@@ -29,6 +29,7 @@ STATES = (
     layout.STATUS_RUNNING,
     layout.STATUS_INTERRUPTED,
     layout.STATUS_FAILED,
+    layout.STATUS_STALE,
     STATE_NO_METADATA,
     STATE_MISSING,
 )
@@ -172,12 +173,26 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
             metadata,
         )
         _describe_from_metadata(run, metadata)
+        _mark_stale(run, metadata)
         if run.state not in STATES:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:
         run.problems.append(f"{len(candidates)} tuner folders, using {tuner_dir.name}")
     _read_results(run, tuner_dir)
     return run
+
+
+def _mark_stale(run: RunResults, metadata: dict[str, Any]) -> None:
+    """A run recorded as running whose launcher process is gone will never finish."""
+    from hpobench.processes import describe_process, process_gone
+
+    record = metadata.get(layout.PROCESS_KEY)
+    if run.state == layout.STATUS_RUNNING and process_gone(record):
+        run.state = layout.STATUS_STALE
+        run.problems.append(
+            f"its launcher ({describe_process(record)}) is gone without finishing; "
+            "run-local again to redo it"
+        )
 
 
 def _benchmark_from_name(name: str, tag: str) -> Optional[str]:

@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from hpobench import __version__, layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
+from hpobench.local.lock import experiment_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.stopping import (
     TUNER_MAX_FAILURES,
@@ -33,6 +34,7 @@ from hpobench.local.stopping import (
     stopped_by,
 )
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -59,9 +61,28 @@ def run_local(
     """
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
-    tag = settings.experiment_tag
-    recorded = layout.recorded_master_seed(settings.results_root, tag) if tag else None
-    plan = plan_experiment(settings, master_random_seed=recorded)
+    plan = plan_experiment(settings)
+    with experiment_lock(settings.results_root, plan.experiment_tag):
+        # Inside the lock, so no other launcher records another master seed meanwhile.
+        recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
+        if recorded is not None and settings.random_seed is None:
+            plan = plan_experiment(settings, master_random_seed=recorded)
+        outcomes = _run_plan(plan, settings, observer, command_line, verbose, trial_logs_root)
+    observer.plan_finished(outcomes)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise RunsFailed(outcomes)
+    return outcomes
+
+
+def _run_plan(
+    plan: ExperimentPlan,
+    settings: LocalSettings,
+    observer: ProgressObserver,
+    command_line: Optional[list[str]],
+    verbose: bool,
+    trial_logs_root: Optional[Path],
+) -> list[RunOutcome]:
+    """Each run of the plan in turn, skipping completed ones; stops on a signal."""
     observer.plan_started(plan)
     outcomes: list[RunOutcome] = []
     try:
@@ -84,9 +105,6 @@ def run_local(
                 observer.run_finished(outcome)
     except KeyboardInterrupt:  # a second Ctrl-C
         raise stopped_by(signal.SIGINT) from None
-    observer.plan_finished(outcomes)
-    if any(outcome.status == "failed" for outcome in outcomes):
-        raise RunsFailed(outcomes)
     return outcomes
 
 
@@ -174,6 +192,8 @@ def run_metadata(
         "command_line": command_line if command_line is not None else list(sys.argv),
         "reproduce_command": reproduce_command(plan, run),
         layout.STATUS_KEY: layout.STATUS_RUNNING,
+        # Lets `status` tell a run in progress from one whose launcher was killed.
+        layout.PROCESS_KEY: current_process(),
     }
 
 
