@@ -90,6 +90,12 @@ BAD_INPUT = [
     (["--benchmark", "mlp_digits", "--set", "learning_rate=0.1"], "Cannot --set learning_rate: it is searched"),
     (["--benchmark", "mlp_digits", "--set", "epochs=many"], "Invalid --set epochs=many: expected int"),
     (["--benchmark", "mlp_digits", "--set", "epochs"], "expected KEY=VALUE"),
+    (["--benchmark", "mlp_digits", "--max-wallclock-time", "inf"], "--max-wallclock-time inf: must be a finite"),
+    (["--benchmark", "mlp_digits", "--max-wallclock-time", "nan"], "--max-wallclock-time nan: must be a finite"),
+    (["--benchmark", "mlp_digits", "--num-seeds", "1000000000"], "--num-seeds 1000000000: must be less than or equal to 1000"),
+    (["--benchmark", "mlp_digits", "--experiment-tag", "abc\n"], "experiment tag 'abc\\n' must be"),
+    (["--benchmark", "mlp_digits", "--max-failed-fraction", "1.5"], "--max-failed-fraction 1.5"),
+    (["--benchmark", "mlp_digits", "--max-failed-fraction", "nan"], "--max-failed-fraction nan"),
 ]
 
 
