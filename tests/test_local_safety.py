@@ -136,3 +136,34 @@ def test_rerunning_without_a_tag_reuses_the_recorded_master_seed(invoke, results
     seeds = {run: _tuner_metadata(results_root, "gbt-breast-cancer", run)["random_seed_master"]
              for run in ("RS-0", "RS-1")}  # fmt: skip
     assert seeds["RS-0"] == seeds["RS-1"]
+
+
+def _run_with_file_size_limit(limit: int, tag: str) -> subprocess.CompletedProcess:
+    """run-local where no file may grow past `limit` bytes: a disk that is full (or fills up)."""
+    import resource
+
+    def limit_files() -> None:  # Python ignores SIGXFSZ, so writes fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "hpobench", "run-local", *GBT, "--method", "ASHA",
+               "--max-wallclock-time", "6", "--experiment-tag", tag]  # fmt: skip
+    return subprocess.run(command, preexec_fn=limit_files, capture_output=True, text=True, timeout=120)
+
+
+def test_a_full_disk_at_start_is_one_line(results_root):
+    done = _run_with_file_size_limit(0, "full-at-start")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"Error: Results root {results_root} is not writable (File too large)")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_disk_filling_up_mid_run_fails_the_runs_in_one_line(results_root, invoke):
+    done = _run_with_file_size_limit(3000, "full-mid-run")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "File too large" in errors[0]
+    assert f"cannot write under {results_root}" in errors[0]
+    status = invoke("status", "--experiment-tag", "full-mid-run")  # what was written stays readable
+    assert status.exit_code == 0, status.output
+    assert "failed" in status.output

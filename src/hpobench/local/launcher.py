@@ -10,6 +10,7 @@ and the sequence goes on; the launcher reports every failed run at the end.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -126,8 +127,10 @@ def check_writable(results_root: Path) -> None:
     """Fail early, with the fix, if results cannot be written under `results_root`."""
     try:
         results_root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".hpobench-write-test"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".hpobench-write-test") as probe:
+            probe.write(b"x" * 1024)  # creating a file works on a full disk; writing does not
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as error:
         raise UsageError(
             f"Results root {results_root} is not writable ({error.strerror or error}); "
@@ -294,7 +297,7 @@ def _run_one(
         if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
             _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
             raise stopped_by(stop.signum) from None
-        message = _failure_message(run, tuner, str(error))
+        message = _failure_message(run, tuner, _describe_error(error, settings.results_root))
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
     failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
@@ -364,7 +367,20 @@ def _finish(
     }
     if error:
         entries["hpobench_error"] = error
-    layout.update_metadata(tuner_dir, **entries)
+    try:
+        layout.update_metadata(tuner_dir, **entries)
+    except OSError as failure:  # e.g. the disk filled up: say so, keep the run's own error
+        logger.warning("could not record status %s in %s: %s", status, tuner_dir, failure)
+
+
+def _describe_error(error: Exception, results_root: Path) -> str:
+    """The tuner's error in one line; a failed write names the folder and the fix."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return (
+            f"cannot write under {results_root} ({error.strerror}); free some space "
+            "or pass another --results-root"
+        )
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:

@@ -38,7 +38,10 @@ def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
         ) from None
     holder = folder / HOLDER_FILE
     try:
-        holder.write_text(json.dumps(current_process()))
+        try:
+            holder.write_text(json.dumps(current_process()))
+        except OSError:
+            pass  # a full disk: the lock holds all the same, only unnamed
         yield
     finally:
         holder.unlink(missing_ok=True)
