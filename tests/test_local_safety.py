@@ -167,3 +167,22 @@ def test_a_disk_filling_up_mid_run_fails_the_runs_in_one_line(results_root, invo
     status = invoke("status", "--experiment-tag", "full-mid-run")  # what was written stays readable
     assert status.exit_code == 0, status.output
     assert "failed" in status.output
+
+
+def test_data_that_cannot_be_downloaded_is_one_line_in_run_local_and_status(invoke, monkeypatch, tmp_path):
+    # Every download goes to a closed local port: refused at once, with or without internet.
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    data = tmp_path / "no data"
+    result = invoke("run-local", "--benchmark", "mlp_fashionmnist", "--method", "RS", "--n-workers", "1",
+                    "--set", f"dataset_path={data}", "--set", "epochs=1", "--max-wallclock-time", "60",
+                    "--experiment-tag", "no-data")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    reason = f"no Fashion-MNIST data in {data}/FashionMNIST/raw and the download failed ("
+    assert result.output.count(reason) == 1  # said once, at the end
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert reason in error and "pass --set dataset_path=FOLDER" in error
+    assert "\\n" not in error and "Error(" not in error  # no Python repr
+    status = invoke("status", "--experiment-tag", "no-data", "--format", "csv")
+    assert status.exit_code == 0, status.output
+    assert reason in status.output

@@ -82,9 +82,13 @@ class LogProgress(ProgressObserver):
         """Release the display (nothing to do for plain lines)."""
 
     def run_finished(self, outcome: RunOutcome) -> None:
-        detail = outcome.message or f"best {format_metric(outcome.best)}; results in {outcome.path}"
-        if outcome.trials_failed and not outcome.message:
+        detail = f"best {format_metric(outcome.best)}; results in {outcome.path}"
+        if outcome.trials_failed:
             detail += f"; {outcome.trials_failed} of {outcome.trials_started} trials failed"
+        if outcome.status == "failed":  # its reason closes the command, once
+            detail = f"results in {outcome.path}; the reason follows at the end"
+            if outcome.trials_failed:
+                detail = f"{outcome.trials_failed} of {outcome.trials_started} trials failed; {detail}"
         self._say(f"{outcome.run.name}: {outcome.status}; {detail}")
 
 

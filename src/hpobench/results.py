@@ -174,6 +174,9 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
         )
         _describe_from_metadata(run, metadata)
         _mark_stale(run, metadata)
+        error = metadata.get("hpobench_error")
+        if isinstance(error, str) and error:
+            run.problems.append(error)  # why the run failed, as run-local said it
         if run.state not in STATES:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:
