@@ -119,10 +119,12 @@ def test_script_that_fails_at_import_gives_failed_trials(kind, backend_factory):
         assert "never reached" not in "".join(backend.stdout(trial_id))
 
 
+@pytest.mark.parametrize("mode", ["sleep", "session"])
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_stopped_trial_and_its_children_are_killed(kind, backend_factory):
+def test_stopped_trial_and_its_children_are_killed(kind, mode, backend_factory):
+    # "session": the child left the trial's process group; a group kill misses it.
     backend = backend_factory(kind)
-    trial = backend.start_trial({"mode": "sleep"})
+    trial = backend.start_trial({"mode": mode})
     first = wait_for_result(backend, trial.trial_id)
     pids = [first["pid"], first["child_pid"]]
     assert all(psutil.pid_exists(pid) for pid in pids)

@@ -4,6 +4,7 @@
 --mode crash    report once, then raise
 --mode mutate   change process-wide state (environment, modules, cwd, sys.path), then report
 --mode sleep    start a child process, report both pids, then sleep until killed
+--mode session  the same, with the child in its own session (so its own process group)
 --mode lazy     report whether a module it imports at run time was already loaded
 """
 
@@ -59,8 +60,11 @@ def main() -> None:
         report(step=1, preloaded=LAZY_MODULE in sys.modules)
         importlib.import_module(LAZY_MODULE)
         return
-    if args.mode == "sleep":
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    if args.mode in ("sleep", "session"):
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(300)"],
+            start_new_session=args.mode == "session",
+        )
         report(step=1, child_pid=child.pid, **observed())
         time.sleep(300)
     for step in range(1, args.steps + 1):
