@@ -160,7 +160,36 @@ def test_state_changed_by_one_trial_does_not_reach_the_next(kind, backend_factor
     assert first["numpy_random"] != second["numpy_random"]
 
 
-def test_fork_server_learns_modules_that_trials_import_at_run_time(backend_factory):
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_module_only_some_trials_import_never_reaches_the_others(kind, backend_factory):
+    backend = backend_factory(kind)
+    plugin = backend.start_trial({"mode": "plugin", "steps": 1})
+    (_, (seen,)) = wait_until_done(backend, [plugin.trial_id])[plugin.trial_id]
+    assert seen["plugin_loaded"] is True
+    assert "Beautiful is better than ugly" in "".join(backend.stdout(plugin.trial_id))
+    for _ in range(2):  # after the server had time to learn, if it did
+        time.sleep(0.5)
+        other = backend.start_trial({"mode": "report", "steps": 1})
+        (_, (seen,)) = wait_until_done(backend, [other.trial_id])[other.trial_id]
+        assert seen["plugin_loaded"] is False
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_startup_variables_set_after_the_first_trial_reach_later_trials(kind, backend_factory, monkeypatch):
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    backend = backend_factory(kind)
+    first = backend.start_trial({"mode": "report", "steps": 1})
+    (_, (before,)) = wait_until_done(backend, [first.trial_id])[first.trial_id]
+    assert before["unbuffered"] is False and before["pythonpath_seen"] is False
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/tmp/hpobench-probe-pythonpath", os.environ.get("PYTHONPATH", "")]))
+    later = backend.start_trial({"mode": "report", "steps": 1})
+    (_, (after,)) = wait_until_done(backend, [later.trial_id])[later.trial_id]
+    assert after["unbuffered"] is True and after["pythonpath_seen"] is True
+
+
+def test_fork_server_learns_modules_that_trials_import_at_run_time(backend_factory, monkeypatch):
+    monkeypatch.setenv("HPOBENCH_FORK_SERVER_LEARN", "1")  # opt-in
     backend = backend_factory("fast")
     seen = []
     for _ in range(6):  # the server imports what it learned between requests
@@ -250,6 +279,17 @@ def test_preimports_cover_imports_inside_functions(tmp_path):
         "__future__", "__future__.annotations", "numpy", "torch", "torch.nn",
         "syne_tune", "syne_tune.Reporter",
     ]  # fmt: skip
+
+
+def test_preimports_leave_out_imports_that_only_some_runs_reach(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import numpy\n"
+        "def main(args):\n    import csv\n    if args.plugin:\n        import this\n"
+        "    else:\n        import tabnanny\n    value = __import__('x') if args.x else 1\n"
+        "if __name__ == '__main__':\n    import argparse\n"
+    )
+    assert script_imports(script) == ["json", "typing", "typing.TYPE_CHECKING", "csv", "argparse"]
 
 
 # ---------------------------------------------------------------- run-local, end to end

@@ -49,6 +49,16 @@ SHUTDOWN_TIMEOUT = 15.0
 KILL_WAIT = 2.0
 
 
+# Read by Python or by native libraries when they start or load, not later: a
+# trial forked from a server started without them would silently ignore them.
+STARTUP_VARIABLE_PREFIXES = ("PYTHON", "LD_", "OMP_", "MKL_", "OPENBLAS_")
+
+
+def startup_environment(env: Any) -> dict[str, str]:
+    """The variables of `env` that take effect only when an interpreter starts."""
+    return {key: value for key, value in env.items() if key.startswith(STARTUP_VARIABLE_PREFIXES)}
+
+
 def fork_server_supported() -> bool:
     """Fork servers need os.fork and prctl: Linux. (macOS frameworks are not fork-safe.)"""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -57,7 +67,7 @@ def fork_server_supported() -> bool:
 class ForkServerClient:
     """The tuner's end of one fork server: send requests, collect pids and exit codes."""
 
-    def __init__(self, script: Path, log_path: Path, learn: bool = True):
+    def __init__(self, script: Path, log_path: Path, learn: Optional[bool] = None):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
@@ -66,9 +76,10 @@ class ForkServerClient:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            # The user may turn learning off too (HPOBENCH_FORK_SERVER_LEARN=0).
-            env={**os.environ, **({} if learn else {LEARN_VARIABLE: "0"})},
+            # None: as the user set HPOBENCH_FORK_SERVER_LEARN (off unless "1").
+            env={**os.environ, **({} if learn is None else {LEARN_VARIABLE: "1" if learn else "0"})},
         )
+        self.startup_environment = startup_environment(os.environ)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._requests = self.process.stdin
         self._replies = self.process.stdout.fileno()
@@ -236,25 +247,30 @@ class FastLocalBackend(LocalBackend):
         )
         self._client: Optional[ForkServerClient] = None
         self._retired: list[ForkServerClient] = []
+        self._learn = True  # unless an import learned from a trial opened CUDA
         self._runs = 0
         # Per trial: bytes of std.out already parsed, an unfinished last line, metrics so far.
         self._read_upto: dict[int, int] = {}
         self._partial: dict[int, bytes] = {}
         self._metrics: dict[int, list[dict[str, Any]]] = {}
 
-    def _server(self) -> ForkServerClient:
-        learn = True
+    def _server(self, env: dict[str, str]) -> ForkServerClient:
         if self._client is not None:
             self._client.poll()
         if self._client is not None and self._client.retired:
             # An import it learned opened CUDA: its running trials finish, a fresh
             # server that learns nothing starts the next ones.
+            self._learn = False
+        if self._client is not None and (
+            self._client.retired or self._client.startup_environment != startup_environment(env)
+        ):
+            # A changed PYTHONPATH, PYTHONUNBUFFERED, ... takes effect at interpreter
+            # start only: a server started under the old values cannot honour them.
             self._retired.append(self._client)
             self._client = None
-            learn = False
         if self._client is None or self._client.closed:
             self._client = ForkServerClient(
-                Path(self.entry_point), self.local_path / SERVER_LOG, learn=learn and not self._retired
+                Path(self.entry_point), self.local_path / SERVER_LOG, learn=None if self._learn else False
             )
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")
@@ -276,7 +292,7 @@ class FastLocalBackend(LocalBackend):
         self._allocate_gpu(trial_id, env)
         run = self._runs
         self._runs += 1
-        client = self._server()
+        client = self._server(env)
         client.start(run, argv, env, os.getcwd(), stdout, stderr)
         self.trial_subprocess[trial_id] = ForkedTrial(client, run)
         self._busy_trial_id_candidates.add(trial_id)

@@ -1,7 +1,8 @@
 """A warm process that forks one child per trial: `python server.py SCRIPT`.
 
-The server imports what the training script imports (torch, numpy, syne_tune,
-...) once, then waits for requests on stdin, one JSON object per line:
+The server imports what every run of the training script imports (torch,
+numpy, syne_tune, ...; see `script_imports` for the exact rule) once, then waits
+for requests on stdin, one JSON object per line:
 
     {"op": "start", "run": 3, "argv": [...], "env": {...}, "cwd": "...",
      "stdout": ".../std.out", "stderr": ".../std.err"}
@@ -53,7 +54,9 @@ LAZY_IMPORTS = {"torch": ("torch.optim", "torch._dynamo")}
 # A child's report of the modules it imported is written in pieces below
 # PIPE_BUF, so reports of children exiting together never interleave mid-line.
 LEARN_CHUNK = 3072
-# "0" turns off learning lazy imports from trials (see `Server`).
+# "1" turns on learning the modules trials import at run time (see `Server`). Off
+# by default: a module one trial imported would be imported, with its import-time
+# side effects, into every later trial.
 LEARN_VARIABLE = "HPOBENCH_FORK_SERVER_LEARN"
 # Not learned from trials: their import may open the GPU (see `_learnable`).
 GPU_MODULES = {"triton", "_inductor", "cudnn", "nccl", "cupy", "jax", "jaxlib", "pynvml"}
@@ -62,13 +65,15 @@ SETUP_FAILED = 1
 
 
 def script_imports(script: Path) -> list[str]:
-    """Absolute modules the script imports anywhere (top level or inside functions)."""
+    """Absolute modules every run of the script imports: import statements at top
+    level or inside functions, but not under an `if` or `match` (only some runs
+    take that branch; `if __name__ == "__main__":` counts as taken)."""
     try:
         tree = ast.parse(script.read_bytes(), filename=str(script))
     except (OSError, SyntaxError, ValueError):
         return []  # the trial itself will report the error
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in _unconditional_nodes(tree):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -76,6 +81,30 @@ def script_imports(script: Path) -> list[str]:
             # `from torch import nn` may name a submodule; importing it is cheap if not.
             names += [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
     return list(dict.fromkeys(names))
+
+
+def _unconditional_nodes(node: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.If, ast.Match, ast.IfExp)) and not _is_main_guard(child):
+            continue
+        found.append(child)
+        found += _unconditional_nodes(child)
+    return found
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` - always taken when the script runs."""
+    test = getattr(node, "test", None)
+    return (
+        isinstance(node, ast.If)
+        and isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def preimport(script: Path, log: Any) -> list[str]:
@@ -145,7 +174,7 @@ class Server:
         self.learn_read, self.learn_write = os.pipe()
         self.learned = b""
         self.to_learn: list[str] = []
-        self.learn = os.environ.get(LEARN_VARIABLE, "1") != "0"
+        self.learn = os.environ.get(LEARN_VARIABLE, "0") == "1"
         self.retired = False
 
     def serve(self) -> None:
