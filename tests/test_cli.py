@@ -96,6 +96,7 @@ BAD_INPUT = [
     (["--benchmark", "mlp_digits", "--experiment-tag", "abc\n"], "experiment tag 'abc\\n' must be"),
     (["--benchmark", "mlp_digits", "--max-failed-fraction", "1.5"], "--max-failed-fraction 1.5"),
     (["--benchmark", "mlp_digits", "--max-failed-fraction", "nan"], "--max-failed-fraction nan"),
+    (["--benchmark", "mlp_digits", "--max-workers", "0"], "--max-workers 0"),
 ]
 
 

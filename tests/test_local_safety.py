@@ -186,3 +186,31 @@ def test_data_that_cannot_be_downloaded_is_one_line_in_run_local_and_status(invo
     status = invoke("status", "--experiment-tag", "no-data", "--format", "csv")
     assert status.exit_code == 0, status.output
     assert reason in status.output
+
+
+def test_more_workers_than_the_machine_holds_is_refused_with_the_limit(invoke, results_root):
+    from hpobench.local.workers import cpu_count
+
+    result = invoke("run-local", *GBT, "--n-workers", "10000")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(
+        f"Error: --n-workers 10000 is more than this machine runs at once ({cpu_count()}: "
+        f"{cpu_count()} CPU core(s)); pass --n-workers {cpu_count()} or less"
+    )
+    assert not (results_root / "gbt-breast-cancer").exists()  # refused before anything ran
+
+
+def test_a_stated_worker_limit_overrides_the_machines(invoke, results_root):
+    from hpobench.local.workers import cpu_count
+
+    wanted = str(cpu_count() + 1)
+    result = invoke("run-local", *GBT, "--n-workers", wanted, "--max-workers", wanted)
+    assert result.exit_code == 0, result.output
+    assert _tuner_metadata(results_root, "gbt-breast-cancer", "RS-0")["n_workers"] == int(wanted)
+
+
+def test_a_benchmark_default_above_the_limit_is_lowered_with_a_warning(invoke, results_root, caplog):
+    result = invoke("run-local", *GBT, "--max-workers", "1")  # gbt_breast_cancer runs 2 by default
+    assert result.exit_code == 0, result.output
+    assert _tuner_metadata(results_root, "gbt-breast-cancer", "RS-0")["n_workers"] == 1
+    assert "gbt_breast_cancer runs 2 workers by default; this machine runs 1 at once" in caplog.text

@@ -173,6 +173,8 @@ class LocalSettings(ExperimentOptions):
     # A run is marked failed once more than this share of its trials failed
     # (judged from the third failure on); the next runs go on either way.
     max_failed_fraction: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    # Default: CPU cores, or GPUs for a benchmark meant for a GPU (hpobench.local.workers).
+    max_workers: Optional[PositiveInt] = None
 
     @field_validator("results_root")
     @classmethod

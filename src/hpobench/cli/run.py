@@ -61,6 +61,14 @@ def run_local_command(
             show_default=False,
         ),
     ] = None,
+    max_workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="The most trials this machine runs at once; --n-workers above it is refused. "
+            "(default: the CPU cores, or the GPUs for a benchmark meant for a GPU)",
+            show_default=False,
+        ),
+    ] = None,
     backend: Annotated[
         Optional[str],
         typer.Option(
@@ -104,6 +112,7 @@ def run_local_command(
             force=force or None,
             backend=backend,
             max_failed_fraction=max_failed_fraction,
+            max_workers=max_workers,
         )
         _run_local(settings, verbose)
 

@@ -34,6 +34,7 @@ from hpobench.local.stopping import (
     graceful_stop,
     stopped_by,
 )
+from hpobench.local.workers import count_gpus, worker_limit
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
@@ -62,12 +63,12 @@ def run_local(
     """
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
-    plan = plan_experiment(settings)
+    plan = _within_worker_limit(plan_experiment(settings), settings)
     with experiment_lock(settings.results_root, plan.experiment_tag):
         # Inside the lock, so no other launcher records another master seed meanwhile.
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
         if recorded is not None and settings.random_seed is None:
-            plan = plan_experiment(settings, master_random_seed=recorded)
+            plan = _within_worker_limit(plan_experiment(settings, recorded), settings)
         outcomes = _run_plan(plan, settings, observer, command_line, verbose, trial_logs_root)
     observer.plan_finished(outcomes)
     if any(outcome.status == "failed" for outcome in outcomes):
@@ -107,6 +108,33 @@ def _run_plan(
     except KeyboardInterrupt:  # a second Ctrl-C
         raise stopped_by(signal.SIGINT) from None
     return outcomes
+
+
+def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:
+    """The plan with no more workers than this machine holds (see `local.workers`).
+
+    Asking for more with --n-workers is an error; a benchmark's default that is
+    too large for this machine is lowered, with a warning.
+    """
+    import dataclasses
+
+    if settings.max_workers is not None:
+        limit, why = settings.max_workers, "--max-workers"
+    else:
+        limit, why = worker_limit(plan.benchmark, settings.num_gpus_per_trial)
+    if plan.n_workers <= limit:
+        return plan
+    if settings.n_workers is not None:
+        raise UsageError(
+            f"--n-workers {plan.n_workers} is more than this machine runs at once ({limit}: {why}); "
+            f"pass --n-workers {limit} or less, or state a higher limit with --max-workers"
+        )
+    logger.warning(
+        "%s runs %d workers by default; this machine runs %d at once (%s): using %d "
+        "(state a higher limit with --max-workers)",
+        plan.benchmark.name, plan.n_workers, limit, why, limit,
+    )
+    return dataclasses.replace(plan, n_workers=limit)
 
 
 class RunsFailed(RunError):
@@ -329,24 +357,6 @@ def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     # output to ./std.out in the user's working directory.
     backend._prepare_for_schedule(num_gpus=count_gpus())
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
-
-
-def count_gpus() -> int:
-    """GPUs that `nvidia-smi --list-gpus` lists; 0 without NVIDIA's tools or GPUs.
-
-    Asks nvidia-smi rather than torch so this process never initializes CUDA.
-    """
-    import subprocess
-
-    try:
-        listed = subprocess.run(
-            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    if listed.returncode != 0:
-        return 0
-    return sum(1 for line in listed.stdout.splitlines() if line.startswith("GPU "))
 
 
 def _finish(
