@@ -144,3 +144,24 @@ def test_console_script_turns_click_errors_into_one_line():
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert "--n-workers" in lines[0]
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_list_benchmarks_never_cuts_a_name(invoke, monkeypatch, width):
+    from hpobench.benchmarks import benchmark_names
+
+    monkeypatch.setenv("COLUMNS", width)
+    result = invoke("list", "benchmarks")
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= int(width)
+    for name in benchmark_names():
+        assert name in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["run-local"], ["launch-remote"], ["status"], ["results"],
+                                     ["plot"], ["sync"], ["list", "benchmarks"]])  # fmt: skip
+def test_flags_show_no_value_placeholder_in_help(invoke, command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "--help" in result.output

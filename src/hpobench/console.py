@@ -29,11 +29,17 @@ def format_metric(value: Optional[float]) -> str:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A table whose first column (the name) is never cut; the others fold on narrow terminals."""
+    cells = [[str(cell) for cell in row] for row in rows]
     result = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        result.add_column(column)
-    for row in rows:
-        result.add_row(*(str(cell) for cell in row))
+    for index, column in enumerate(columns):
+        if index == 0:
+            widest = max([len(column), *(len(row[0]) for row in cells)])
+            result.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            result.add_column(column, overflow="fold")
+    for row in cells:
+        result.add_row(*row)
     return result
 
 
