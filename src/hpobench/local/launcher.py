@@ -340,7 +340,8 @@ def _run_one(
 
 def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
-    from hpobench.local.forkserver.backend import FastLocalBackend, fork_server_supported
+    from hpobench.local.forkserver.backend import FastLocalBackend
+    from hpobench.local.forkserver.client import fork_server_supported
     from hpobench.local.stock import StockLocalBackend
 
     fast = settings.backend == "fast"
