@@ -11,6 +11,7 @@ typed in a shell with quotes would give them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,21 @@ def trial_argv(
     for name, value in entries.items():
         argv += [f"--{name}", str(value)]
     return argv
+
+
+def prepare_trial(backend: Any, trial_id: int, config: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """What both back-ends do before starting a trial: make its folder, write its
+    config.json, pick its GPUs; returns its arguments and its environment."""
+    from syne_tune.util import dump_json_with_numpy
+
+    backend._prepare_for_schedule()
+    trial_path = backend.trial_path(trial_id)
+    os.makedirs(trial_path, exist_ok=True)
+    config_json = trial_path / "config.json"
+    argv = trial_argv(
+        config, config_json, backend.checkpoint_trial_path(trial_id), backend.pass_args_as_json
+    )
+    dump_json_with_numpy(config, str(config_json))
+    env = dict(os.environ)
+    backend._allocate_gpu(trial_id, env)  # CUDA_VISIBLE_DEVICES, rotating over the GPUs
+    return argv, env

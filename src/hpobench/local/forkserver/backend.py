@@ -25,7 +25,6 @@ from typing import Any, Optional
 from syne_tune.backend import LocalBackend
 from syne_tune.backend.trial_status import Status, TrialResult
 from syne_tune.report import retrieve
-from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
 from hpobench.local.forkserver.client import (
@@ -35,7 +34,7 @@ from hpobench.local.forkserver.client import (
     fork_server_supported,
     startup_environment,
 )
-from hpobench.local.trial_args import trial_argv
+from hpobench.local.trial_args import prepare_trial
 
 __all__ = ["FastLocalBackend", "ForkedTrial", "fork_server_supported"]
 
@@ -108,19 +107,10 @@ class FastLocalBackend(LocalBackend):
         return self._client
 
     def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
-        self._prepare_for_schedule()
-        trial_path = self.trial_path(trial_id)
-        os.makedirs(trial_path, exist_ok=True)
-        stdout, stderr = trial_path / "std.out", trial_path / "std.err"
+        argv, env = prepare_trial(self, trial_id, config)
+        stdout, stderr = self.trial_path(trial_id) / "std.out", self.trial_path(trial_id) / "std.err"
         stdout.touch()
         stderr.touch()
-        config_json = trial_path / "config.json"
-        argv = trial_argv(
-            config, config_json, self.checkpoint_trial_path(trial_id), self.pass_args_as_json
-        )
-        dump_json_with_numpy(config, str(config_json))
-        env = dict(os.environ)
-        self._allocate_gpu(trial_id, env)
         run = self._runs
         self._runs += 1
         client = self._server(env)
