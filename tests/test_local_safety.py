@@ -215,3 +215,12 @@ def test_a_benchmark_default_above_the_limit_is_lowered_with_a_warning(invoke, r
     assert result.exit_code == 0, result.output
     assert _tuner_metadata(results_root, "gbt-breast-cancer", "RS-0")["n_workers"] == 1
     assert "gbt_breast_cancer runs 2 workers by default; this machine runs 1 at once" in caplog.text
+
+
+def test_another_master_seed_on_a_tag_is_refused_even_for_new_seeds(invoke, results_root):
+    first = invoke("run-local", *GBT, "--random-seed", "5", "--experiment-tag", "one-master")
+    assert first.exit_code == 0, first.output
+    other = invoke("run-local", *GBT, "--random-seed", "6", "--num-seeds", "2", "--experiment-tag", "one-master")
+    assert other.exit_code == 2, other.output
+    assert other.output.startswith("Error: Experiment 'one-master' already uses master random seed 5, not 6")
+    assert not (results_root / "one-master" / "RS-1").exists()

@@ -69,6 +69,12 @@ def run_local(
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
         if recorded is not None and settings.random_seed is None:
             plan = _within_worker_limit(plan_experiment(settings, recorded), settings)
+        elif recorded is not None and settings.random_seed != recorded:
+            # Seeds of one experiment drawn from two master seeds are not one experiment.
+            raise UsageError(
+                f"Experiment {plan.experiment_tag!r} already uses master random seed {recorded}, "
+                f"not {settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
+            )
         outcomes = _run_plan(plan, settings, observer, command_line, verbose, trial_logs_root)
     observer.plan_finished(outcomes)
     if any(outcome.status == "failed" for outcome in outcomes):
