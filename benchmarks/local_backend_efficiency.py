@@ -110,7 +110,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
         n_workers=args.n_workers,
         sleep_time=local.FAST_POLL_INTERVAL if kind == "fast" else local.POLL_INTERVAL,
         results_update_interval=local.RESULTS_SAVE_INTERVAL,
-        max_failures=local.MAX_FAILED_TRIALS,
+        max_failures=3,  # a broken set-up shows after a few trials
         tuner_name=f"efficiency-{kind}",
         output_logger=QuietTunerLogger(),
         trial_backend_path=str(root / kind),

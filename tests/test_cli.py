@@ -90,6 +90,13 @@ BAD_INPUT = [
     (["--benchmark", "mlp_digits", "--set", "learning_rate=0.1"], "Cannot --set learning_rate: it is searched"),
     (["--benchmark", "mlp_digits", "--set", "epochs=many"], "Invalid --set epochs=many: expected int"),
     (["--benchmark", "mlp_digits", "--set", "epochs"], "expected KEY=VALUE"),
+    (["--benchmark", "mlp_digits", "--max-wallclock-time", "inf"], "--max-wallclock-time inf: must be a finite"),
+    (["--benchmark", "mlp_digits", "--max-wallclock-time", "nan"], "--max-wallclock-time nan: must be a finite"),
+    (["--benchmark", "mlp_digits", "--num-seeds", "1000000000"], "--num-seeds 1000000000: must be less than or equal to 1000"),
+    (["--benchmark", "mlp_digits", "--experiment-tag", "abc\n"], "experiment tag 'abc\\n' must be"),
+    (["--benchmark", "mlp_digits", "--max-failed-fraction", "1.5"], "--max-failed-fraction 1.5"),
+    (["--benchmark", "mlp_digits", "--max-failed-fraction", "nan"], "--max-failed-fraction nan"),
+    (["--benchmark", "mlp_digits", "--max-workers", "0"], "--max-workers 0"),
 ]
 
 
@@ -137,3 +144,24 @@ def test_console_script_turns_click_errors_into_one_line():
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert "--n-workers" in lines[0]
+
+
+@pytest.mark.parametrize("width", ["80", "120"])
+def test_list_benchmarks_never_cuts_a_name(invoke, monkeypatch, width):
+    from hpobench.benchmarks import benchmark_names
+
+    monkeypatch.setenv("COLUMNS", width)
+    result = invoke("list", "benchmarks")
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= int(width)
+    for name in benchmark_names():
+        assert name in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["run-local"], ["launch-remote"], ["status"], ["results"],
+                                     ["plot"], ["sync"], ["list", "benchmarks"]])  # fmt: skip
+def test_flags_show_no_value_placeholder_in_help(invoke, command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "--help" in result.output

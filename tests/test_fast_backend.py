@@ -119,10 +119,12 @@ def test_script_that_fails_at_import_gives_failed_trials(kind, backend_factory):
         assert "never reached" not in "".join(backend.stdout(trial_id))
 
 
+@pytest.mark.parametrize("mode", ["sleep", "session"])
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_stopped_trial_and_its_children_are_killed(kind, backend_factory):
+def test_stopped_trial_and_its_children_are_killed(kind, mode, backend_factory):
+    # "session": the child left the trial's process group; a group kill misses it.
     backend = backend_factory(kind)
-    trial = backend.start_trial({"mode": "sleep"})
+    trial = backend.start_trial({"mode": mode})
     first = wait_for_result(backend, trial.trial_id)
     pids = [first["pid"], first["child_pid"]]
     assert all(psutil.pid_exists(pid) for pid in pids)
@@ -158,7 +160,36 @@ def test_state_changed_by_one_trial_does_not_reach_the_next(kind, backend_factor
     assert first["numpy_random"] != second["numpy_random"]
 
 
-def test_fork_server_learns_modules_that_trials_import_at_run_time(backend_factory):
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_module_only_some_trials_import_never_reaches_the_others(kind, backend_factory):
+    backend = backend_factory(kind)
+    plugin = backend.start_trial({"mode": "plugin", "steps": 1})
+    (_, (seen,)) = wait_until_done(backend, [plugin.trial_id])[plugin.trial_id]
+    assert seen["plugin_loaded"] is True
+    assert "Beautiful is better than ugly" in "".join(backend.stdout(plugin.trial_id))
+    for _ in range(2):  # after the server had time to learn, if it did
+        time.sleep(0.5)
+        other = backend.start_trial({"mode": "report", "steps": 1})
+        (_, (seen,)) = wait_until_done(backend, [other.trial_id])[other.trial_id]
+        assert seen["plugin_loaded"] is False
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_startup_variables_set_after_the_first_trial_reach_later_trials(kind, backend_factory, monkeypatch):
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    backend = backend_factory(kind)
+    first = backend.start_trial({"mode": "report", "steps": 1})
+    (_, (before,)) = wait_until_done(backend, [first.trial_id])[first.trial_id]
+    assert before["unbuffered"] is False and before["pythonpath_seen"] is False
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/tmp/hpobench-probe-pythonpath", os.environ.get("PYTHONPATH", "")]))
+    later = backend.start_trial({"mode": "report", "steps": 1})
+    (_, (after,)) = wait_until_done(backend, [later.trial_id])[later.trial_id]
+    assert after["unbuffered"] is True and after["pythonpath_seen"] is True
+
+
+def test_fork_server_learns_modules_that_trials_import_at_run_time(backend_factory, monkeypatch):
+    monkeypatch.setenv("HPOBENCH_FORK_SERVER_LEARN", "1")  # opt-in
     backend = backend_factory("fast")
     seen = []
     for _ in range(6):  # the server imports what it learned between requests
@@ -250,6 +281,17 @@ def test_preimports_cover_imports_inside_functions(tmp_path):
     ]  # fmt: skip
 
 
+def test_preimports_leave_out_imports_that_only_some_runs_reach(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import json\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import numpy\n"
+        "def main(args):\n    import csv\n    if args.plugin:\n        import this\n"
+        "    else:\n        import tabnanny\n    value = __import__('x') if args.x else 1\n"
+        "if __name__ == '__main__':\n    import argparse\n"
+    )
+    assert script_imports(script) == ["json", "typing", "typing.TYPE_CHECKING", "csv", "argparse"]
+
+
 # ---------------------------------------------------------------- run-local, end to end
 
 
@@ -269,8 +311,7 @@ def test_results_have_the_same_format_with_both_backends(invoke, results_root):
         (tuner_dir,) = results_root.glob(f"format-{kind}/ASHA-0/*/")
         metadata = json.loads((tuner_dir / "metadata.json").read_text())
         assert metadata["hpobench_status"] == "complete"
-        # The stock back-end is Syne Tune's LocalBackend with hpobench's GPU packing.
-        assert metadata["backend"] == ("FastLocalBackend" if kind == "fast" else "PackedLocalBackend")
+        assert metadata["backend"] == ("FastLocalBackend" if kind == "fast" else "StockLocalBackend")
         frame = pd.read_csv(tuner_dir / "results.csv.zip")
         assert len(frame) > 0, kind
         columns[kind] = list(frame.columns)

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from hpobench.local.forkserver.backend import FastLocalBackend
-from hpobench.local.gpu_packing import GpuSlots, PackedLocalBackend
+from hpobench.local.gpu_packing import GpuSlots
+from hpobench.local.stock import StockLocalBackend
 from hpobench.local.launcher import gpu_metadata
 from test_fast_backend import PROBE, wait_until_done
 
-KINDS = {"fast": FastLocalBackend, "stock": PackedLocalBackend}
+KINDS = {"fast": FastLocalBackend, "stock": StockLocalBackend}
 
 
 def test_k_trials_per_gpu_fill_the_least_loaded_gpu_first():

@@ -131,3 +131,25 @@ def test_per_trial_learning_curves_of_a_real_run(invoke, real_root, tmp_path):
         np.testing.assert_allclose(lines[f"trial-{trial_id}"].get_xdata(), trial["epoch"])
         np.testing.assert_allclose(lines[f"trial-{trial_id}"].get_ydata(), trial["val_accuracy"])
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "val_accuracy (max: higher is better)"
+
+
+def test_plot_of_an_experiment_without_runs_is_one_line(invoke, tmp_path):
+    (tmp_path / "results" / "empty").mkdir(parents=True)
+    result = invoke("plot", "--results-root", str(tmp_path / "results"), "--experiment-tag", "empty",
+                    "-o", str(tmp_path / "out.png"))  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: Experiment 'empty' has no runs to plot yet")
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("command", ["status", "results", "plot"])
+def test_metadata_with_wrong_types_is_a_note_not_a_crash(invoke, toy_root, tmp_path, command):
+    metadata_file = next((toy_root / TOY_TAG / "BO-1").glob("*/metadata.json"))
+    metadata = json.loads(metadata_file.read_text())
+    metadata.update(metric=7, resource_attr=[1], mode={"x": 1}, max_wallclock_time="soon")
+    metadata_file.write_text(json.dumps(metadata))
+    extra = ["-o", str(tmp_path / "out.png")] if command == "plot" else ["--format", "csv"]
+    result = invoke(command, "--results-root", str(toy_root), "--experiment-tag", TOY_TAG, *extra)
+    assert result.exit_code == 0, result.output
+    if command == "status":
+        assert "metadata.json: metric 7 is not a column name" in result.output

@@ -153,6 +153,8 @@ def test_cli_table_to_file_is_plain_text(invoke, toy_root, tmp_path):
         (["--experiment-tag", "nope"], "No results for experiment tag 'nope'"),
         (["--experiment-tag", "Bad_Tag"], "Invalid --experiment-tag"),
         (["--experiment-tag", TOY_TAG, "--format", "xml"], "Invalid --format 'xml'"),
+        (["--experiment-tag", TOY_TAG, "--target", "nan"], "Invalid --target nan: must be a finite"),
+        (["--experiment-tag", f"{TOY_TAG}\n"], "Invalid --experiment-tag"),
     ],
 )
 def test_bad_input_is_one_line(invoke, toy_root, args, message):

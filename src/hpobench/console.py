@@ -29,11 +29,17 @@ def format_metric(value: Optional[float]) -> str:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A table whose first column (the name) is never cut; the others fold on narrow terminals."""
+    cells = [[str(cell) for cell in row] for row in rows]
     result = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        result.add_column(column)
-    for row in rows:
-        result.add_row(*(str(cell) for cell in row))
+    for index, column in enumerate(columns):
+        if index == 0:
+            widest = max([len(column), *(len(row[0]) for row in cells)])
+            result.add_column(column, no_wrap=True, min_width=widest)
+        else:
+            result.add_column(column, overflow="fold")
+    for row in cells:
+        result.add_row(*row)
     return result
 
 
@@ -82,7 +88,13 @@ class LogProgress(ProgressObserver):
         """Release the display (nothing to do for plain lines)."""
 
     def run_finished(self, outcome: RunOutcome) -> None:
-        detail = outcome.message or f"best {format_metric(outcome.best)}; results in {outcome.path}"
+        detail = f"best {format_metric(outcome.best)}; results in {outcome.path}"
+        if outcome.trials_failed:
+            detail += f"; {outcome.trials_failed} of {outcome.trials_started} trials failed"
+        if outcome.status == "failed":  # its reason closes the command, once
+            detail = f"results in {outcome.path}; the reason follows at the end"
+            if outcome.trials_failed:
+                detail = f"{outcome.trials_failed} of {outcome.trials_started} trials failed; {detail}"
         self._say(f"{outcome.run.name}: {outcome.status}; {detail}")
 
 
@@ -147,10 +159,12 @@ def progress_for(console: Console) -> LogProgress:
 
 def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
     rows = [
-        [o.run.name, o.status, format_metric(o.best), str(o.path or "-")]
+        [o.run.name, o.status, f"{o.trials_failed}/{o.trials_started}" if o.trials_started else "-",
+         format_metric(o.best), str(o.path or "-")]  # fmt: skip
         for o in outcomes
     ]
-    return table(f"Runs ({metric}, {mode})", ["run", "status", "best", "results"], rows)
+    columns = ["run", "status", "trials failed", "best", "results"]
+    return table(f"Runs ({metric}, {mode})", columns, rows)
 
 
 def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:

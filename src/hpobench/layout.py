@@ -22,6 +22,9 @@ STATUS_RUNNING = "running"
 STATUS_COMPLETE = "complete"
 STATUS_INTERRUPTED = "interrupted"
 STATUS_FAILED = "failed"
+# Not written by anyone: `running` in metadata.json, but the launcher's process is gone.
+STATUS_STALE = "stale"
+PROCESS_KEY = "hpobench_process"  # host, pid and start time of the launcher
 
 
 def run_dir(results_root: Path, experiment_tag: str, run_name: str) -> Path:

@@ -29,6 +29,7 @@ STATES = (
     layout.STATUS_RUNNING,
     layout.STATUS_INTERRUPTED,
     layout.STATUS_FAILED,
+    layout.STATUS_STALE,
     STATE_NO_METADATA,
     STATE_MISSING,
 )
@@ -172,8 +173,10 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
             metadata,
         )
         _describe_from_metadata(run, metadata)
-        if run.state == layout.STATUS_FAILED and metadata.get("hpobench_error"):
-            run.problems.append(str(metadata["hpobench_error"]))  # why, as the launcher saw it
+        _mark_stale(run, metadata)
+        error = metadata.get("hpobench_error")
+        if isinstance(error, str) and error:
+            run.problems.append(error)  # why the run failed, as run-local said it
         if run.state not in STATES:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:
@@ -182,21 +185,51 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
     return run
 
 
+def _mark_stale(run: RunResults, metadata: dict[str, Any]) -> None:
+    """A run recorded as running whose launcher process is gone will never finish."""
+    from hpobench.processes import describe_process, process_gone
+
+    record = metadata.get(layout.PROCESS_KEY)
+    if run.state == layout.STATUS_RUNNING and process_gone(record):
+        run.state = layout.STATUS_STALE
+        run.problems.append(
+            f"its launcher ({describe_process(record)}) is gone without finishing; "
+            "run-local again to redo it"
+        )
+
+
+def _name(run: RunResults, metadata: dict[str, Any], key: str) -> Optional[str]:
+    """A column name from metadata.json; a wrong type is a problem, not a crash."""
+    value = metadata.get(key)
+    if value is None or (isinstance(value, str) and value):
+        return value
+    run.problems.append(f"metadata.json: {key} {value!r} is not a column name")
+    return None
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _benchmark_from_name(name: str, tag: str) -> Optional[str]:
     match = re.fullmatch(rf"{re.escape(tag)}-(?P<benchmark>.+)-\d+-{_TIMESTAMP}", name)
     return match.group("benchmark") if match else None
 
 
 def _describe_from_metadata(run: RunResults, metadata: dict[str, Any]) -> None:
-    names = metadata.get("metric_names") or []
-    run.metric = metadata.get("metric") or (names[0] if names else None)
+    names = metadata.get("metric_names")
+    first_name = names[0] if isinstance(names, list) and names else None
+    run.metric = _name(run, metadata, "metric") or _name(run, {"metric_names": first_name}, "metric_names")
     mode = metadata.get("mode") or metadata.get("metric_mode")
-    run.mode = mode[0] if isinstance(mode, list) and mode else mode
-    run.resource_attr = metadata.get("resource_attr")
-    budget = metadata.get("max_wallclock_time")
-    run.budget = float(budget) if isinstance(budget, (int, float)) else None
-    used = metadata.get("hpobench_wallclock_time")
-    run.wallclock_used = float(used) if isinstance(used, (int, float)) else None
+    mode = mode[0] if isinstance(mode, list) and mode else mode
+    run.mode = mode if mode in ("min", "max") else None
+    if mode is not None and run.mode is None:
+        run.problems.append(f"metadata.json: mode {mode!r} is neither 'min' nor 'max'")
+    run.resource_attr = _name(run, metadata, "resource_attr")
+    run.budget = _number(metadata.get("max_wallclock_time"))
+    run.wallclock_used = _number(metadata.get("hpobench_wallclock_time"))
     if run.metric is None:
         run.problems.append("metadata.json names no metric")
 

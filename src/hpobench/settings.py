@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
     Field,
-    NonNegativeInt,
-    PositiveFloat,
     PositiveInt,
     ValidationError,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -38,6 +39,10 @@ ENV_PREFIX = "HPOBENCH_"
 EXPERIMENT_TAG_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 EXPERIMENT_TAG_MAX_LENGTH = 40
 MAX_RANDOM_SEED = 2**32 - 1
+# Each seed is a whole tuner run; more than this is a typo, not a plan.
+MAX_NUM_SEEDS = 1000
+# inf or nan would pass `gt=0` and break arithmetic (and JSON) further on.
+FinitePositive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 def default_results_root() -> Path:
@@ -63,7 +68,25 @@ class _LayeredSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _CommandToml(settings_cls))
+        return (init_settings, _ListsInEnvironment(settings_cls), _CommandToml(settings_cls))
+
+
+class _ListsInEnvironment(EnvSettingsSource):
+    """HPOBENCH_METHODS and HPOBENCH_OVERRIDES as JSON, or as people type them:
+    `ASHA` or `RS,ASHA`; `epochs=5` or `epochs=5,batch_size=64`."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            pass
+        items = [item.strip() for item in str(value).split(",") if item.strip()]
+        if field.annotation is dict or getattr(field.annotation, "__origin__", None) is dict:
+            pairs = [item.partition("=") for item in items]
+            if not all(sep and key.strip() for key, sep, _ in pairs):
+                return value  # validation then names the field and the expected form
+            return {key.strip(): text.strip() for key, _, text in pairs}
+        return items
 
 
 class _CommandToml(TomlConfigSettingsSource):
@@ -75,7 +98,15 @@ class _CommandToml(TomlConfigSettingsSource):
         super().__init__(settings_cls)
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        data = super()._read_file(file_path)
+        import tomllib
+
+        try:
+            data = super()._read_file(file_path)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise UsageError(
+                f"Cannot read {Path(file_path).resolve()}: {_first_line(error)}; "
+                f"fix it (TOML, UTF-8) or remove it"
+            ) from None
         own = set(self._own_cls.model_fields)
         others = {name for cls in _settings_classes() for name in cls.model_fields} - own
         return {k: v for k, v in data.items() if k not in others}
@@ -99,10 +130,10 @@ class ExperimentOptions(_LayeredSettings):
     )
     benchmark: Optional[str] = None
     methods: tuple[str, ...] = DEFAULT_METHODS
-    num_seeds: PositiveInt = 1
-    start_seed: NonNegativeInt = 0
+    num_seeds: Annotated[int, Field(gt=0, le=MAX_NUM_SEEDS)] = 1
+    start_seed: Annotated[int, Field(ge=0, le=MAX_RANDOM_SEED)] = 0
     n_workers: Optional[PositiveInt] = None
-    max_wallclock_time: Optional[PositiveFloat] = None
+    max_wallclock_time: Optional[FinitePositive] = None
     max_num_evaluations: Optional[PositiveInt] = None
     random_seed: Optional[int] = Field(default=None, ge=0, le=MAX_RANDOM_SEED)
     overrides: dict[str, str] = Field(default_factory=dict)
@@ -141,6 +172,11 @@ class LocalSettings(ExperimentOptions):
     delete_checkpoints: bool = False
     force: bool = False
     backend: Backend = "fast"
+    # A run is marked failed once more than this share of its trials failed
+    # (judged from the third failure on); the next runs go on either way.
+    max_failed_fraction: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    # Default: CPU cores, or GPUs for a benchmark meant for a GPU (hpobench.local.workers).
+    max_workers: Optional[PositiveInt] = None
 
     @field_validator("results_root")
     @classmethod
@@ -150,7 +186,7 @@ class LocalSettings(ExperimentOptions):
 
 def check_experiment_tag(tag: str) -> None:
     """Raise ValueError unless `tag` is safe as an S3 prefix and in a SageMaker job name."""
-    if len(tag) > EXPERIMENT_TAG_MAX_LENGTH or not EXPERIMENT_TAG_PATTERN.match(tag):
+    if len(tag) > EXPERIMENT_TAG_MAX_LENGTH or not EXPERIMENT_TAG_PATTERN.fullmatch(tag):
         raise ValueError(
             f"experiment tag {tag!r} must be 1-{EXPERIMENT_TAG_MAX_LENGTH} characters of "
             "lower-case letters, digits and '-', starting and ending with a letter or digit "
@@ -168,6 +204,13 @@ def load_settings(cls: type[_LayeredSettings], **flags: Any) -> Any:
         return cls(**given)
     except ValidationError as error:
         raise UsageError(_one_line(error)) from None
+    except SettingsError as error:  # an environment variable that cannot be parsed
+        raise UsageError(f"{_first_line(error)} (check the {ENV_PREFIX}* variables)") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _one_line(error: ValidationError) -> str:
@@ -181,6 +224,8 @@ def _one_line(error: ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     value = first.get("input")
     sources = f"(check the flag, {ENV_PREFIX}{field.upper()} and {CONFIG_FILE})"
+    if field == "overrides" and first["type"] == "dict_type":
+        message = "expected KEY=VALUE, several separated by ',', or a JSON object"
     if first["type"] == "extra_forbidden":
         return f"Unknown setting {field!r} in {CONFIG_FILE} or the environment; remove it"
     if isinstance(value, (str, int, float)) and first["type"] != "value_error":
@@ -211,7 +256,7 @@ class RemoteSettings(ExperimentOptions):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not INSTANCE_TYPE_PATTERN.match(value):
+        if value is not None and not INSTANCE_TYPE_PATTERN.fullmatch(value):
             raise ValueError(f"{value!r} is not a SageMaker instance type like ml.g4dn.12xlarge")
         return value
 
@@ -220,7 +265,7 @@ class RemoteSettings(ExperimentOptions):
     def _bucket(cls, value: Optional[str]) -> Optional[str]:
         if value is not None:
             value = value.removeprefix("s3://").rstrip("/")
-            if not BUCKET_PATTERN.match(value):
+            if not BUCKET_PATTERN.fullmatch(value):
                 raise ValueError(
                     f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')"
                 )

@@ -4,7 +4,9 @@
 --mode crash    report once, then raise
 --mode mutate   change process-wide state (environment, modules, cwd, sys.path), then report
 --mode sleep    start a child process, report both pids, then sleep until killed
+--mode session  the same, with the child in its own session (so its own process group)
 --mode lazy     report whether a module it imports at run time was already loaded
+--mode plugin   import a module only this mode imports (`this`: it prints at import)
 """
 
 import argparse
@@ -37,6 +39,10 @@ def observed() -> dict:
         "python_random": random.random(),
         "numpy_random": float(numpy.random.rand()),
         "pid": os.getpid(),
+        # Only --mode plugin imports it; any other trial holding it got it from elsewhere.
+        "plugin_loaded": "this" in sys.modules,
+        "unbuffered": bool(getattr(sys.stdout, "write_through", False)),
+        "pythonpath_seen": any(entry.endswith("hpobench-probe-pythonpath") for entry in sys.path),
     }
 
 
@@ -55,12 +61,17 @@ def main() -> None:
         numpy.hpobench_probe_leak = "leaked"
         sys.path.append("/tmp/hpobench-probe-leak")
         os.chdir("/")
+    if args.mode == "plugin":
+        import this  # noqa: F401 - an import-time side effect, in one branch only
     if args.mode == "lazy":
         report(step=1, preloaded=LAZY_MODULE in sys.modules)
         importlib.import_module(LAZY_MODULE)
         return
-    if args.mode == "sleep":
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    if args.mode in ("sleep", "session"):
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(300)"],
+            start_new_session=args.mode == "session",
+        )
         report(step=1, child_pid=child.pid, **observed())
         time.sleep(300)
     for step in range(1, args.steps + 1):

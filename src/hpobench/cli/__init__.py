@@ -16,6 +16,7 @@ import typer
 
 from hpobench import __version__
 from hpobench.cli.check import check_benchmark_command
+from hpobench.cli.common import Command, Group
 from hpobench.cli.listing import list_benchmarks, list_methods
 from hpobench.cli.remote import launch_remote_command, sync_command
 from hpobench.cli.reports import plot_command, results_command, status_command
@@ -26,6 +27,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     name="hpobench",
     help="Benchmark hyperparameter-optimization methods on real training scripts.",
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -34,18 +36,18 @@ app = typer.Typer(
     add_completion=False,
 )
 list_app = typer.Typer(
-    help="List what hpobench can run.", no_args_is_help=True, add_completion=False
+    help="List what hpobench can run.", no_args_is_help=True, add_completion=False, cls=Group
 )
-app.command("run-local")(run_local_command)
-app.command("launch-remote")(launch_remote_command)
-app.command("sync")(sync_command)
-app.command("status")(status_command)
-app.command("results")(results_command)
-app.command("plot")(plot_command)
-app.command("check-benchmark")(check_benchmark_command)
+app.command("run-local", cls=Command)(run_local_command)
+app.command("launch-remote", cls=Command)(launch_remote_command)
+app.command("sync", cls=Command)(sync_command)
+app.command("status", cls=Command)(status_command)
+app.command("results", cls=Command)(results_command)
+app.command("plot", cls=Command)(plot_command)
+app.command("check-benchmark", cls=Command)(check_benchmark_command)
 app.add_typer(list_app, name="list")
-list_app.command("benchmarks")(list_benchmarks)
-list_app.command("methods")(list_methods)
+list_app.command("benchmarks", cls=Command)(list_benchmarks)
+list_app.command("methods", cls=Command)(list_methods)
 
 
 def _version(value: bool) -> None:

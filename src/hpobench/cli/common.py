@@ -9,8 +9,29 @@ from collections.abc import Iterator
 from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from hpobench.errors import HpobenchError
+
+
+class _NoFlagPlaceholder:
+    """typer 0.29 shows a `<bool>` value after flags (--force, --help), which take
+    none: an empty metavar shows nothing."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_NoFlagPlaceholder, TyperCommand):
+    """Every hpobench command."""
+
+
+class Group(_NoFlagPlaceholder, TyperGroup):
+    """hpobench itself and `hpobench list`."""
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -160,6 +162,8 @@ def results_command(
     from hpobench.results import load_experiment
 
     with user_errors():
+        if target is not None and not math.isfinite(target):
+            raise UsageError(f"Invalid --target {target}: must be a finite number")
         root = _results_root(results_root, experiment_tag, output_format)
         summaries = summarize(load_experiment(root, experiment_tag), target, include_incomplete)
         if output_format != "table":
@@ -228,6 +232,11 @@ def plot_command(
             summaries = summarize(
                 load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time
             )
+            if not summaries:
+                raise UsageError(
+                    f"Experiment {experiment_tag!r} has no runs to plot yet; "
+                    f"see `hpobench status --experiment-tag {experiment_tag}`"
+                )
             figure = plotting.anytime_figure(summaries, log_time, log_metric)
         try:
             plotting.save(figure, output)

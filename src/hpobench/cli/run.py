@@ -22,7 +22,6 @@ from hpobench.cli.options import (
     StartSeed,
     parse_set_options,
 )
-from hpobench.errors import StoppedBySignal
 def run_local_command(
     experiment_tag: ExperimentTag = None,
     benchmark: Benchmark = None,
@@ -62,6 +61,23 @@ def run_local_command(
     force: Annotated[
         bool, typer.Option("--force", help="Re-run (method, seed) runs that already completed.")
     ] = False,
+    max_failed_fraction: Annotated[
+        Optional[float],
+        typer.Option(
+            help="A run is marked failed once more than this share of its trials failed "
+            "(judged from the 3rd failed trial on; 1 = never); the next runs go on either way. "
+            "(default: 0.5)",
+            show_default=False,
+        ),
+    ] = None,
+    max_workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="The most trials this machine runs at once; --n-workers above it is refused. "
+            "(default: the CPU cores, or the GPUs for a benchmark meant for a GPU)",
+            show_default=False,
+        ),
+    ] = None,
     backend: Annotated[
         Optional[str],
         typer.Option(
@@ -105,6 +121,8 @@ def run_local_command(
             delete_checkpoints=delete_checkpoints or None,
             force=force or None,
             backend=backend,
+            max_failed_fraction=max_failed_fraction,
+            max_workers=max_workers,
         )
         _run_local(settings, verbose)
 
@@ -114,7 +132,7 @@ def _run_local(settings: Any, verbose: bool) -> None:
 
     from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
     from hpobench.console import outcomes_table, progress_for
-    from hpobench.local.launcher import Interrupted, run_local
+    from hpobench.local.launcher import RunsFailed, run_local
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -125,20 +143,19 @@ def _run_local(settings: Any, verbose: bool) -> None:
         logging.getLogger("syne_tune").setLevel(logging.ERROR)
     console = stdout_console()
     progress = progress_for(console)
+
+    def show(outcomes: list[Any]) -> None:
+        progress.stop()
+        benchmark = get_benchmark(settings.benchmark or DEFAULT_BENCHMARK)
+        console.print(outcomes_table(outcomes, benchmark.metric, benchmark.mode))
+
     try:
         outcomes = run_local(settings, observer=progress, command_line=sys.argv, verbose=verbose)
-    except KeyboardInterrupt:
-        raise StoppedBySignal(
-            "Interrupted (Ctrl-C); finished runs and the results so far are kept", 130
-        ) from None
-    except Interrupted as stop:
-        cause = "Interrupted (Ctrl-C)" if stop.code == 130 else "Stopped by SIGTERM"
-        raise StoppedBySignal(
-            f"{cause}; finished runs and the results so far are kept", int(stop.code)
-        ) from None
+    except RunsFailed as failed:  # the table first, then the one-line error
+        show(failed.outcomes)
+        raise
     finally:
         progress.stop()
-    benchmark = get_benchmark(settings.benchmark or DEFAULT_BENCHMARK)
-    console.print(outcomes_table(outcomes, benchmark.metric, benchmark.mode))
+    show(outcomes)
     if all(o.status == "skipped" for o in outcomes):
         console.print("Every run had already completed; nothing to do (pass --force to re-run).")

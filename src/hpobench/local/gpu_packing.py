@@ -16,7 +16,6 @@ import logging
 import subprocess
 from typing import Any, Optional
 
-from syne_tune.backend import LocalBackend
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +107,6 @@ class PackedGpus:
     def _deallocate_gpu(self, trial_id: int) -> None:
         if self.gpu_slots is not None:
             self.gpu_slots.release(trial_id)
-
-
-class PackedLocalBackend(PackedGpus, LocalBackend):
-    """Syne Tune's LocalBackend (a new process per trial) with `GpuSlots` packing."""
 
 
 def describe_gpus() -> list[dict[str, str]]:

@@ -3,12 +3,14 @@
 Each (method, seed) is its own tuner, writing the results layout of
 `hpobench.layout`. Completed runs are skipped on re-runs unless forced, SIGTERM
 and Ctrl-C stop the current tuner cleanly (its trials are killed, its results
-written), and the first run that fails stops the sequence.
+written). A run whose share of failed trials passes the limit is marked failed
+and the sequence goes on; the launcher reports every failed run at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -22,9 +24,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench import __version__, layout
-from hpobench.errors import RunError, UsageError
-from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.errors import RunError, StoppedBySignal, UsageError
+from hpobench.local.lock import experiment_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
+from hpobench.local.stopping import (
+    TUNER_MAX_FAILURES,
+    FailureLimit,
+    StopRequest,
+    StopWhen,
+    graceful_stop,
+    stopped_by,
+)
+from hpobench.local.workers import count_gpus, worker_limit
+from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -34,49 +47,7 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL = 0.2
 # The fast back-end reads only new log bytes, so polling often costs little.
 FAST_POLL_INTERVAL = 0.05
-# More failed trials than this stop a run: one crash may be a bad configuration,
-# several mean the script or its data are broken.
-MAX_FAILED_TRIALS = 3
 RESULTS_SAVE_INTERVAL = 5.0
-
-
-class Interrupted(SystemExit):
-    """The run stopped early on SIGTERM or Ctrl-C; `code` is 128 + the signal number."""
-
-
-class StopRequest:
-    """Set by SIGTERM or a first Ctrl-C; the tuner then stops at its next loop.
-
-    Stopping at a loop boundary rather than raising inside the signal handler
-    keeps results.csv.zip whole (an exception mid-write corrupts the zip). A
-    second Ctrl-C raises KeyboardInterrupt at once, as usual.
-    """
-
-    def __init__(self) -> None:
-        self.signum: Optional[int] = None
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if signum == signal.SIGINT and self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-
-    def check(self) -> None:
-        if self.signum is not None:
-            raise Interrupted(128 + self.signum)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"signum": None}  # pickled with the tuner; a reload starts unstopped
-
-
-class StopWhen:
-    """The tuner's stop criterion: the benchmark's budget, or a stop request."""
-
-    def __init__(self, criterion: Any, request: StopRequest):
-        self.criterion = criterion
-        self.request = request
-
-    def __call__(self, status: Any) -> bool:
-        return self.request.signum is not None or self.criterion(status)
 
 
 def run_local(
@@ -93,40 +64,110 @@ def run_local(
     """
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
-    tag = settings.experiment_tag
-    recorded = layout.recorded_master_seed(settings.results_root, tag) if tag else None
-    plan = plan_experiment(settings, master_random_seed=recorded)
+    plan = _within_worker_limit(plan_experiment(settings), settings)
+    with experiment_lock(settings.results_root, plan.experiment_tag):
+        # Inside the lock, so no other launcher records another master seed meanwhile.
+        recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
+        if recorded is not None and settings.random_seed is None:
+            plan = _within_worker_limit(plan_experiment(settings, recorded), settings)
+        elif recorded is not None and settings.random_seed != recorded:
+            # Seeds of one experiment drawn from two master seeds are not one experiment.
+            raise UsageError(
+                f"Experiment {plan.experiment_tag!r} already uses master random seed {recorded}, "
+                f"not {settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
+            )
+        outcomes = _run_plan(plan, settings, observer, command_line, verbose, trial_logs_root)
+    observer.plan_finished(outcomes)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise RunsFailed(outcomes)
+    return outcomes
+
+
+def _run_plan(
+    plan: ExperimentPlan,
+    settings: LocalSettings,
+    observer: ProgressObserver,
+    command_line: Optional[list[str]],
+    verbose: bool,
+    trial_logs_root: Optional[Path],
+) -> list[RunOutcome]:
+    """Each run of the plan in turn, skipping completed ones; stops on a signal."""
     observer.plan_started(plan)
     outcomes: list[RunOutcome] = []
-    with _graceful_stop() as stop:
-        for index, run in enumerate(plan.runs):
-            stop.check()
-            folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
-            done = layout.completed_tuner_dir(folder)
-            if done is not None and not settings.force:
-                _check_same_setup(done, plan, run)
-                observer.run_skipped(run, done)
-                best = (layout.read_metadata(done) or {}).get("hpobench_best")
-                outcomes.append(RunOutcome(run, "skipped", done, best))
-                continue
-            observer.run_started(run, index, plan)
-            outcome = _run_one(
-                plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
-            )
-            outcomes.append(outcome)
-            observer.run_finished(outcome)
-            if outcome.status == "failed":
-                raise RunError(outcome.message)
-    observer.plan_finished(outcomes)
+    try:
+        with graceful_stop() as stop:
+            for index, run in enumerate(plan.runs):
+                stop.check()
+                folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+                done = layout.completed_tuner_dir(folder)
+                if done is not None and not settings.force:
+                    _check_same_setup(done, plan, run)
+                    observer.run_skipped(run, done)
+                    best = (layout.read_metadata(done) or {}).get("hpobench_best")
+                    outcomes.append(RunOutcome(run, "skipped", done, best))
+                    continue
+                observer.run_started(run, index, plan)
+                outcome = _run_one(
+                    plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
+                )
+                outcomes.append(outcome)
+                observer.run_finished(outcome)
+    except KeyboardInterrupt:  # a second Ctrl-C
+        raise stopped_by(signal.SIGINT) from None
     return outcomes
+
+
+def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:
+    """The plan with no more workers than this machine holds (see `local.workers`).
+
+    Asking for more with --n-workers is an error; a benchmark's default that is
+    too large for this machine is lowered, with a warning.
+    """
+    import dataclasses
+
+    if settings.max_workers is not None:
+        limit, why = settings.max_workers, "--max-workers"
+    else:
+        limit, why = worker_limit(
+            plan.benchmark, settings.num_gpus_per_trial, settings.trials_per_gpu
+        )
+    if plan.n_workers <= limit:
+        return plan
+    if settings.n_workers is not None:
+        raise UsageError(
+            f"--n-workers {plan.n_workers} is more than this machine runs at once ({limit}: {why}); "
+            f"pass --n-workers {limit} or less, or state a higher limit with --max-workers"
+        )
+    logger.warning(
+        "%s runs %d workers by default; this machine runs %d at once (%s): using %d "
+        "(state a higher limit with --max-workers)",
+        plan.benchmark.name, plan.n_workers, limit, why, limit,
+    )
+    return dataclasses.replace(plan, n_workers=limit)
+
+
+class RunsFailed(RunError):
+    """Some runs of the experiment failed (the others ran); `outcomes` has them all."""
+
+    def __init__(self, outcomes: list[RunOutcome]):
+        self.outcomes = outcomes
+        failed = [o for o in outcomes if o.status == "failed"]
+        if len(failed) == 1:
+            message = failed[0].message
+        else:
+            details = "; ".join(o.message for o in failed)
+            message = f"{len(failed)} of {len(outcomes)} runs failed: {details}"
+        super().__init__(message)
 
 
 def check_writable(results_root: Path) -> None:
     """Fail early, with the fix, if results cannot be written under `results_root`."""
     try:
         results_root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".hpobench-write-test"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".hpobench-write-test") as probe:
+            probe.write(b"x" * 1024)  # creating a file works on a full disk; writing does not
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as error:
         raise UsageError(
             f"Results root {results_root} is not writable ({error.strerror or error}); "
@@ -204,6 +245,8 @@ def run_metadata(
         "command_line": command_line if command_line is not None else list(sys.argv),
         "reproduce_command": reproduce_command(plan, run),
         layout.STATUS_KEY: layout.STATUS_RUNNING,
+        # Lets `status` tell a run in progress from one whose launcher was killed.
+        layout.PROCESS_KEY: current_process(),
     }
 
 
@@ -268,6 +311,7 @@ def _run_one(
     scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
     backend, poll_interval = make_backend(settings, str(benchmark.script_path))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
+    limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
         tuner = Tuner(
             trial_backend=backend,
@@ -278,11 +322,12 @@ def _run_one(
                     max_num_evaluations=plan.max_num_evaluations,
                 ),
                 stop,
+                limit,
             ),
             n_workers=backend.gpu_slots.concurrent_trials(plan.n_workers),
             sleep_time=poll_interval,
             results_update_interval=RESULTS_SAVE_INTERVAL,
-            max_failures=MAX_FAILED_TRIALS,
+            max_failures=TUNER_MAX_FAILURES,
             tuner_name=name,
             suffix_tuner_name=False,  # the name has its timestamp already
             callbacks=[
@@ -304,30 +349,37 @@ def _run_one(
         with _quiet_stdout(not verbose):
             tuner.run()
         stop.check()
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, StoppedBySignal):
         _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
         raise
     except Exception as error:  # the tuner re-raises whatever stopped it
         if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
             _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
-            raise Interrupted(128 + stop.signum) from None
-        message = _failure_message(run, tuner, error)
+            raise stopped_by(stop.signum) from None
+        message = _failure_message(run, tuner, _describe_error(error, settings.results_root))
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
-    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best)
-    return RunOutcome(run, "complete", tuner_dir, progress.best)
+    failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
+    counts = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
+    if limit.exceeded(failed, trials, final=True):
+        message = _failure_message(run, tuner, limit.describe(failed, trials))
+        _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message, **counts)
+        return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
+    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best, **counts)
+    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
 
 
 def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
-    from hpobench.local.forkserver.backend import FastLocalBackend, fork_server_supported
-    from hpobench.local.gpu_packing import PackedLocalBackend
+    from hpobench.local.forkserver.backend import FastLocalBackend
+    from hpobench.local.forkserver.client import fork_server_supported
+    from hpobench.local.stock import StockLocalBackend
 
     fast = settings.backend == "fast"
     if fast and not fork_server_supported():
         logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
         fast = False
-    kind = FastLocalBackend if fast else PackedLocalBackend
+    kind = FastLocalBackend if fast else StockLocalBackend
     backend = kind(
         entry_point=script,
         delete_checkpoints=settings.delete_checkpoints,
@@ -361,26 +413,13 @@ def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
     }
 
 
-def count_gpus() -> int:
-    """GPUs that `nvidia-smi --list-gpus` lists; 0 without NVIDIA's tools or GPUs.
-
-    Asks nvidia-smi rather than torch so this process never initializes CUDA.
-    """
-    import subprocess
-
-    try:
-        listed = subprocess.run(
-            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    if listed.returncode != 0:
-        return 0
-    return sum(1 for line in listed.stdout.splitlines() if line.startswith("GPU "))
-
-
 def _finish(
-    tuner_dir: Path, status: str, started: float, best: Optional[float], error: str = ""
+    tuner_dir: Path,
+    status: str,
+    started: float,
+    best: Optional[float],
+    error: str = "",
+    **counts: int,
 ) -> None:
     if not (tuner_dir / layout.METADATA_FILE).exists():
         return  # the tuner stopped before it wrote anything
@@ -388,14 +427,28 @@ def _finish(
         layout.STATUS_KEY: status,
         "hpobench_wallclock_time": time.time() - started,
         "hpobench_best": best,
+        **counts,
     }
     if error:
         entries["hpobench_error"] = error
-    layout.update_metadata(tuner_dir, **entries)
+    try:
+        layout.update_metadata(tuner_dir, **entries)
+    except OSError as failure:  # e.g. the disk filled up: say so, keep the run's own error
+        logger.warning("could not record status %s in %s: %s", status, tuner_dir, failure)
 
 
-def _failure_message(run: PlannedRun, tuner: Any, error: Exception) -> str:
-    """One line: which run failed, the failed trial's last error line, where its log is."""
+def _describe_error(error: Exception, results_root: Path) -> str:
+    """The tuner's error in one line; a failed write names the folder and the fix."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return (
+            f"cannot write under {results_root} ({error.strerror}); free some space "
+            "or pass another --results-root"
+        )
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:
+    """One line: which run failed, the failed trial's last error line, where its log is, why."""
     from syne_tune.backend.trial_status import Status
 
     logs = Path(tuner.trial_backend.local_path)
@@ -405,8 +458,8 @@ def _failure_message(run: PlannedRun, tuner: Any, error: Exception) -> str:
     for stderr in reversed(candidates):
         last = _last_line(stderr)
         if last:
-            return f"{run.name} failed: trial {stderr.parent.name}: {last} (log: {stderr})"
-    return f"{run.name} failed: {error}"
+            return f"{run.name} failed: trial {stderr.parent.name}: {last} (log: {stderr}); {why}"
+    return f"{run.name} failed: {why}"
 
 
 def _last_line(path: Path) -> str:
@@ -440,26 +493,3 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(io.StringIO()):
         yield
-
-
-@contextlib.contextmanager
-def _graceful_stop() -> Iterator[StopRequest]:
-    """Turn SIGTERM and a first Ctrl-C into a stop request, so the tuner's cleanup
-    kills its trials and writes results (by default SIGTERM ends Python at once,
-    orphaning the trials)."""
-    request = StopRequest()
-    if sys.platform == "win32" or not _in_main_thread():
-        yield request
-        return
-    previous = {sig: signal.signal(sig, request.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield request
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()

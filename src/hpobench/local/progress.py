@@ -18,6 +18,8 @@ class RunOutcome:
     path: Optional[Path]
     best: Optional[float] = None
     message: str = ""
+    trials_failed: int = 0
+    trials_started: int = 0
 
 
 @dataclass

@@ -137,7 +137,7 @@ def resolve_role(session: Any, role: Optional[str]) -> str:
             "Missing SageMaker execution role; pass --role ARN_OR_NAME or set HPOBENCH_ROLE"
         )
     if role.startswith("arn:"):
-        if not ROLE_ARN_PATTERN.match(role):
+        if not ROLE_ARN_PATTERN.fullmatch(role):
             raise UsageError(
                 f"Invalid --role {role!r}: expected arn:aws:iam::ACCOUNT:role/NAME or a role name"
             )

@@ -17,186 +17,27 @@ kills every trial when it does.
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import signal
-import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import Any, Optional
 
 from syne_tune.backend import LocalBackend
 from syne_tune.backend.trial_status import Status, TrialResult
-from syne_tune.constants import ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
 from syne_tune.report import retrieve
-from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import RunError
+from hpobench.local.forkserver.client import (
+    LOST,
+    SERVER_LOG,
+    ForkServerClient,
+    fork_server_supported,
+    startup_environment,
+)
+from hpobench.local.trial_args import prepare_trial
 from hpobench.local.gpu_packing import PackedGpus
-from hpobench.local.forkserver.server import LEARN_VARIABLE
 
-# Run by file name, like `python script.py`: the server needs only the standard
-# library, and the trials' sys.path starts with the script's folder, not hpobench's.
-SERVER_SCRIPT = Path(__file__).with_name("server.py")
-SERVER_LOG = "fork-server.log"
-# Exit code given to trials whose server died under them (as if SIGKILLed).
-LOST = -9
-# How long the server may take to kill and reap its trials when the tuner ends.
-SHUTDOWN_TIMEOUT = 15.0
-# SIGKILL takes effect in milliseconds; this only bounds a wait on a stuck server.
-KILL_WAIT = 2.0
-
-
-def fork_server_supported() -> bool:
-    """Fork servers need os.fork and prctl: Linux. (macOS frameworks are not fork-safe.)"""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
-
-
-class ForkServerClient:
-    """The tuner's end of one fork server: send requests, collect pids and exit codes."""
-
-    def __init__(self, script: Path, log_path: Path, learn: bool = True):
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log: IO[bytes] = open(log_path, "ab")
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), str(script)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            # The user may turn learning off too (HPOBENCH_FORK_SERVER_LEARN=0).
-            env={**os.environ, **({} if learn else {LEARN_VARIABLE: "0"})},
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self._requests = self.process.stdin
-        self._replies = self.process.stdout.fileno()
-        os.set_blocking(self._replies, False)
-        self._buffer = b""
-        self.exits: dict[int, int] = {}
-        self.errors: dict[int, str] = {}
-        self.pids: dict[int, int] = {}
-        self.started: set[int] = set()
-        self.fatal: Optional[str] = None
-        self.retired = False
-        self.closed = False
-
-    def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str,
-              stdout: Path, stderr: Path) -> None:  # fmt: skip
-        """Ask for a child running the script with `argv`; its exit code arrives later."""
-        self.started.add(run)
-        self._send({"op": "start", "run": run, "argv": argv, "env": env, "cwd": cwd,
-                    "stdout": str(stdout), "stderr": str(stderr)})  # fmt: skip
-
-    def kill(self, run: int, wait: float = KILL_WAIT) -> None:
-        """SIGKILL the run's process group and wait (briefly) until it is reaped.
-
-        Waiting keeps a stopped trial from writing into a checkpoint folder that
-        the tuner is about to delete or copy, as after the stock back-end's kill.
-        """
-        if run in self.exits:
-            return
-        self._send({"op": "kill", "run": run})
-        deadline = time.monotonic() + wait
-        while run not in self.exits and not self.closed and time.monotonic() < deadline:
-            self.poll(0.01)
-
-    def exit_code(self, run: int) -> Optional[int]:
-        """The run's exit code, or None while it runs."""
-        self.poll()
-        return self.exits.get(run)
-
-    def poll(self, timeout: float = 0.0) -> None:
-        """Read whatever replies have arrived (waiting up to `timeout` for the first)."""
-        if self.closed and self.process.poll() is not None and not self._readable(0.0):
-            return
-        while self._readable(timeout):
-            timeout = 0.0
-            try:
-                chunk = os.read(self._replies, 65536)
-            except BlockingIOError:
-                return
-            if not chunk:
-                self._lost()
-                return
-            self._buffer += chunk
-            *lines, self._buffer = self._buffer.split(b"\n")
-            for line in lines:
-                self._handle(json.loads(line))
-
-    def close(self) -> None:
-        """Close the server's stdin: it kills and reaps every trial, then exits."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._requests.close()
-        except OSError:
-            pass  # the server is already gone
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
-        while self.process.poll() is None and time.monotonic() < deadline:
-            self.poll(0.05)
-        if self.process.poll() is None:
-            self.process.kill()  # its trials die with it (PR_SET_PDEATHSIG)
-            self.process.wait()
-        self.poll()
-        self._lost()
-        self._log.close()
-
-    def _handle(self, message: dict[str, Any]) -> None:
-        if "fatal" in message:
-            self.fatal = str(message["fatal"])
-        elif "retired" in message:
-            self.retired = True
-        elif "exit" in message:
-            self.exits[int(message["run"])] = int(message["exit"])
-            if "error" in message:
-                self.errors[int(message["run"])] = str(message["error"])
-        elif "pid" in message:
-            self.pids[int(message["run"])] = int(message["pid"])
-
-    def _lost(self) -> None:
-        """The server is gone: runs it never reported on are lost.
-
-        Its trials died with it (PR_SET_PDEATHSIG), but not what they started:
-        kill their process groups, which outlive the leader while members remain.
-        """
-        self.closed = True
-        for run in self.started - set(self.exits):
-            if run in self.pids:
-                try:
-                    os.killpg(self.pids[run], signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass  # the whole group is gone already
-            self.exits[run] = LOST
-            self.errors[run] = self.fatal or self.server_error()
-
-    def server_error(self) -> str:
-        """The last line the server wrote to its log, to explain a lost trial."""
-        try:
-            lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
-        except OSError:
-            lines = []
-        reason = lines[-1].strip() if lines else f"exit code {self.process.poll()}"
-        return f"hpobench fork server ended ({reason}); see {self.log_path}"
-
-    def _readable(self, timeout: float) -> bool:
-        try:
-            ready, _, _ = select.select([self._replies], [], [], timeout)
-        except (OSError, ValueError):
-            return False
-        return bool(ready)
-
-    def _send(self, message: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        try:
-            self._requests.write((json.dumps(message) + "\n").encode())
-            self._requests.flush()
-        except (BrokenPipeError, ValueError):
-            self._lost()
+__all__ = ["FastLocalBackend", "ForkedTrial", "fork_server_supported"]
 
 
 class ForkedTrial:
@@ -239,48 +80,43 @@ class FastLocalBackend(PackedGpus, LocalBackend):
         )
         self._client: Optional[ForkServerClient] = None
         self._retired: list[ForkServerClient] = []
+        self._learn = True  # unless an import learned from a trial opened CUDA
         self._runs = 0
         # Per trial: bytes of std.out already parsed, an unfinished last line, metrics so far.
         self._read_upto: dict[int, int] = {}
         self._partial: dict[int, bytes] = {}
         self._metrics: dict[int, list[dict[str, Any]]] = {}
 
-    def _server(self) -> ForkServerClient:
-        learn = True
+    def _server(self, env: dict[str, str]) -> ForkServerClient:
         if self._client is not None:
             self._client.poll()
         if self._client is not None and self._client.retired:
             # An import it learned opened CUDA: its running trials finish, a fresh
             # server that learns nothing starts the next ones.
+            self._learn = False
+        if self._client is not None and (
+            self._client.retired or self._client.startup_environment != startup_environment(env)
+        ):
+            # A changed PYTHONPATH, PYTHONUNBUFFERED, ... takes effect at interpreter
+            # start only: a server started under the old values cannot honour them.
             self._retired.append(self._client)
             self._client = None
-            learn = False
         if self._client is None or self._client.closed:
             self._client = ForkServerClient(
-                Path(self.entry_point), self.local_path / SERVER_LOG, learn=learn and not self._retired
+                Path(self.entry_point), self.local_path / SERVER_LOG, learn=None if self._learn else False
             )
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")
         return self._client
 
     def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
-        self._prepare_for_schedule()
-        trial_path = self.trial_path(trial_id)
-        os.makedirs(trial_path, exist_ok=True)
-        stdout, stderr = trial_path / "std.out", trial_path / "std.err"
+        argv, env = prepare_trial(self, trial_id, config)
+        stdout, stderr = self.trial_path(trial_id) / "std.out", self.trial_path(trial_id) / "std.err"
         stdout.touch()
         stderr.touch()
-        config_json = str(trial_path / "config.json")
-        args = {ST_CONFIG_JSON_FNAME_ARG: config_json} if self.pass_args_as_json else dict(config)
-        args[ST_CHECKPOINT_DIR] = str(self.checkpoint_trial_path(trial_id))
-        # Split on spaces, exactly like LocalBackend's command line.
-        argv = " ".join(f"--{key} {value}" for key, value in args.items()).split(" ")
-        dump_json_with_numpy(config, config_json)
-        env = dict(os.environ)
-        self._allocate_gpu(trial_id, env)
         run = self._runs
         self._runs += 1
-        client = self._server()
+        client = self._server(env)
         client.start(run, argv, env, os.getcwd(), stdout, stderr)
         self.trial_subprocess[trial_id] = ForkedTrial(client, run)
         self._busy_trial_id_candidates.add(trial_id)

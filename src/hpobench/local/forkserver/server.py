@@ -1,7 +1,8 @@
 """A warm process that forks one child per trial: `python server.py SCRIPT`.
 
-The server imports what the training script imports (torch, numpy, syne_tune,
-...) once, then waits for requests on stdin, one JSON object per line:
+The server imports what every run of the training script imports (torch,
+numpy, syne_tune, ...; see `script_imports` for the exact rule) once, then waits
+for requests on stdin, one JSON object per line:
 
     {"op": "start", "run": 3, "argv": [...], "env": {...}, "cwd": "...",
      "stdout": ".../std.out", "stderr": ".../std.err"}
@@ -10,8 +11,8 @@ The server imports what the training script imports (torch, numpy, syne_tune,
 and answers on stdout, one JSON object per line: `{"ready": [modules]}` once
 warm (or `{"fatal": why}`), `{"run": 3, "pid": 1234}` once forked, and
 `{"run": 3, "exit": 0}` once reaped (negative: killed by that signal).
-Each child puts itself in its own process group (so a kill reaches whatever the
-trial started), asks to be killed when the server dies, takes the trial's
+Each child puts itself in its own process group, asks to be killed when the
+server dies, takes the trial's
 environment, argv, working directory and log files, re-seeds the random
 generators it inherited, and runs the unmodified script as `__main__`.
 
@@ -19,6 +20,11 @@ The server never touches CUDA: `CUDA_VISIBLE_DEVICES` is set in each child
 before the script runs, and a CUDA context made before fork() is unusable in
 the children. When stdin closes (the tuner exited, however it died) or on
 SIGTERM, the server kills every trial's process group, reaps them and exits.
+
+A kill reaches the trial's whole process tree, as with Syne Tune's stock
+back-end: its process group, and every descendant found through /proc, also
+those that started their own session. The server is a child subreaper, so
+descendants whose parent died are still found below it.
 """
 
 from __future__ import annotations
@@ -37,13 +43,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 PR_SET_PDEATHSIG = 1
+# Orphaned descendants of trials are re-parented to the server rather than to
+# init, so the server still finds (and kills) them: Linux 3.4+.
+PR_SET_CHILD_SUBREAPER = 36
+# Rounds of "list the tree, kill it": a process forking while we kill gets caught next round.
+KILL_ROUNDS = 3
 # Modules that libraries import lazily on first use, at a cost each trial would
 # pay again: torch's optimizers pull in torch._dynamo (seconds) on construction.
 LAZY_IMPORTS = {"torch": ("torch.optim", "torch._dynamo")}
 # A child's report of the modules it imported is written in pieces below
 # PIPE_BUF, so reports of children exiting together never interleave mid-line.
 LEARN_CHUNK = 3072
-# "0" turns off learning lazy imports from trials (see `Server`).
+# "1" turns on learning the modules trials import at run time (see `Server`). Off
+# by default: a module one trial imported would be imported, with its import-time
+# side effects, into every later trial.
 LEARN_VARIABLE = "HPOBENCH_FORK_SERVER_LEARN"
 # Not learned from trials: their import may open the GPU (see `_learnable`).
 GPU_MODULES = {"triton", "_inductor", "cudnn", "nccl", "cupy", "jax", "jaxlib", "pynvml"}
@@ -52,13 +65,15 @@ SETUP_FAILED = 1
 
 
 def script_imports(script: Path) -> list[str]:
-    """Absolute modules the script imports anywhere (top level or inside functions)."""
+    """Absolute modules every run of the script imports: import statements at top
+    level or inside functions, but not under an `if` or `match` (only some runs
+    take that branch; `if __name__ == "__main__":` counts as taken)."""
     try:
         tree = ast.parse(script.read_bytes(), filename=str(script))
     except (OSError, SyntaxError, ValueError):
         return []  # the trial itself will report the error
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in _unconditional_nodes(tree):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -66,6 +81,30 @@ def script_imports(script: Path) -> list[str]:
             # `from torch import nn` may name a submodule; importing it is cheap if not.
             names += [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
     return list(dict.fromkeys(names))
+
+
+def _unconditional_nodes(node: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.If, ast.Match, ast.IfExp)) and not _is_main_guard(child):
+            continue
+        found.append(child)
+        found += _unconditional_nodes(child)
+    return found
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` - always taken when the script runs."""
+    test = getattr(node, "test", None)
+    return (
+        isinstance(node, ast.If)
+        and isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def preimport(script: Path, log: Any) -> list[str]:
@@ -135,7 +174,7 @@ class Server:
         self.learn_read, self.learn_write = os.pipe()
         self.learned = b""
         self.to_learn: list[str] = []
-        self.learn = os.environ.get(LEARN_VARIABLE, "1") != "0"
+        self.learn = os.environ.get(LEARN_VARIABLE, "0") == "1"
         self.retired = False
 
     def serve(self) -> None:
@@ -211,7 +250,7 @@ class Server:
         elif request["op"] == "kill":
             pid = self.pids.get(run)
             if pid is not None:
-                _kill_group(pid)
+                kill_tree(pid)
 
     def _fork(self, request: dict[str, Any]) -> int:
         for stream in (sys.stdout, sys.stderr):
@@ -278,7 +317,8 @@ class Server:
     def kill_all(self) -> None:
         """Kill every trial's process group and reap them, so nothing outlives the server."""
         for pid in list(self.children):
-            _kill_group(pid)
+            kill_tree(pid)
+        kill_tree(os.getpid(), include_root=False)  # orphans re-parented to the server
         deadline = time.monotonic() + 10.0
         while self.children and time.monotonic() < deadline:
             try:
@@ -360,6 +400,42 @@ def _redirect(fd: int, path: str, flags: int) -> None:
     os.close(opened)
 
 
+def kill_tree(pid: int, include_root: bool = True) -> None:
+    """SIGKILL `pid`'s process group and every descendant of `pid`, in any session."""
+    for _ in range(KILL_ROUNDS):
+        tree = descendants(pid)
+        if include_root:
+            _kill_group(pid)
+        for member in tree:
+            _kill_group(member)
+        if not tree:
+            return
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []  # no /proc: only the process group is killed
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(entry)
+    found: list[int] = []
+    pending = list(children.get(pid, []))
+    while pending:
+        member = pending.pop()
+        found.append(member)
+        pending.extend(children.get(member, []))
+    return found
+
+
 def _kill_group(pid: int) -> None:
     for kill in (os.killpg, os.kill):
         try:
@@ -367,6 +443,16 @@ def _kill_group(pid: int) -> None:
             return
         except (ProcessLookupError, PermissionError):
             continue  # not a group leader yet (killed before setpgid): kill the process
+
+
+def _become_subreaper() -> None:
+    """Adopt the orphans of trials (Linux), so `kill_tree` still finds them."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _die_with_parent(signum: int) -> None:
@@ -417,6 +503,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     # off them spares each child from touching (and so copying) their pages.
     gc.freeze()
     os.write(replies, (json.dumps({"ready": imported}) + "\n").encode())
+    _become_subreaper()
     try:
         Server(script, requests, replies).serve()
     finally:

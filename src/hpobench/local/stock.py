@@ -1,0 +1,25 @@
+"""Syne Tune's `LocalBackend`, with the trial's arguments passed intact (see `trial_args`)
+and GPUs packed `--trials-per-gpu` to a GPU (see `gpu_packing`)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+from syne_tune.backend import LocalBackend
+
+from hpobench.local.gpu_packing import PackedGpus
+from hpobench.local.trial_args import prepare_trial
+
+
+class StockLocalBackend(PackedGpus, LocalBackend):
+    """A new Python per trial, as in Syne Tune; arguments are never split on spaces."""
+
+    def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
+        argv, env = prepare_trial(self, trial_id, config)
+        trial_path = self.trial_path(trial_id)
+        with open(trial_path / "std.out", "a") as stdout, open(trial_path / "std.err", "a") as stderr:
+            self.trial_subprocess[trial_id] = subprocess.Popen(
+                [self.binary, self.entry_point, *argv], stdout=stdout, stderr=stderr, env=env
+            )
+        self._busy_trial_id_candidates.add(trial_id)

@@ -1,0 +1,226 @@
+"""`run-local` that nothing can corrupt: paths with spaces, concurrent runs, failed
+trials, killed launchers (issue 12). Real trials of the embedded benchmarks, tiny budgets."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hpobench import layout
+
+# gbt_breast_cancer needs neither torch nor a download: its trials take about a second.
+GBT = ["--benchmark", "gbt_breast_cancer", "--method", "RS", "--set", "boosting_rounds=3",
+       "--max-num-evaluations", "6", "--max-wallclock-time", "60"]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["fast", "stock"])
+def test_a_results_root_with_spaces_reaches_each_trial_intact(invoke, tmp_path, backend):
+    root = tmp_path / "my results" / "a  b"
+    result = invoke("run-local", *GBT, "--n-workers", "2", "--backend", backend,
+                    "--results-root", str(root), "--experiment-tag", "spaces")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (tuner_dir,) = layout.tuner_dirs(root / "spaces" / "RS-0")
+    trials = sorted(p for p in tuner_dir.iterdir() if p.name.isdigit())
+    reported = [t for t in trials if "[tune-metric]" in (t / "std.out").read_text()]
+    assert len(reported) >= 3
+    for trial in reported:  # each wrote its own checkpoint (before reporting), in its own folder
+        assert (trial / "checkpoints" / "model.pkl").is_file(), trial
+    assert not (tmp_path / "my").exists()  # the path cut at the first space
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my results", "work"]
+
+
+def _tuner_metadata(root: Path, tag: str, run: str) -> dict:
+    (tuner_dir,) = layout.tuner_dirs(root / tag / run)
+    return layout.read_metadata(tuner_dir) or {}
+
+
+def test_a_broken_run_is_marked_failed_and_the_next_methods_still_run(invoke, monkeypatch, results_root):
+    # Every trial crashes for real: the script parses this variable as an int.
+    monkeypatch.setenv("HPOBENCH_TORCH_THREADS", "many")
+    result = invoke("run-local", "--benchmark", "mlp_digits", "--method", "RS", "--method", "ASHA",
+                    "--set", "epochs=2", "--max-wallclock-time", "60", "--experiment-tag", "broken")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    for run in ("RS-0", "ASHA-0"):  # the second method ran although the first failed
+        metadata = _tuner_metadata(results_root, "broken", run)
+        assert metadata["hpobench_status"] == "failed"
+        assert metadata["hpobench_trials_failed"] >= 3
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("Error: 2 of 2 runs failed: RS-0 failed: trial")
+    assert "ValueError" in errors[0] and "more than the limit of 50%" in errors[0]
+    assert "Traceback" not in result.output
+
+
+def test_failed_trials_within_the_limit_leave_the_run_complete(invoke, monkeypatch, results_root):
+    monkeypatch.setenv("HPOBENCH_TORCH_THREADS", "many")
+    result = invoke("run-local", "--benchmark", "mlp_digits", "--method", "RS", "--n-workers", "2",
+                    "--set", "epochs=2", "--max-wallclock-time", "12", "--experiment-tag", "tolerant",
+                    "--max-failed-fraction", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metadata = _tuner_metadata(results_root, "tolerant", "RS-0")
+    assert metadata["hpobench_status"] == "complete"
+    failed, started = metadata["hpobench_trials_failed"], metadata["hpobench_trials_started"]
+    assert failed > 3 and failed >= started - 2  # went on past 3; 2 were stopped at the end
+    assert f"{failed} of {started} trials failed" in result.output
+
+
+def test_the_failed_trial_limit_is_validated(invoke):
+    result = invoke("run-local", "--benchmark", "mlp_digits", "--max-failed-fraction", "0")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: Invalid --max-failed-fraction 0.0")
+
+
+def _start_run_local(tag: str, *extra: str) -> subprocess.Popen:
+    """A real `hpobench run-local` process on gbt_breast_cancer with a long budget."""
+    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
+               "--method", "RS", "--n-workers", "1", "--set", "boosting_rounds=50",
+               "--max-wallclock-time", "120", "--experiment-tag", tag, *extra]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_metadata(root: Path, tag: str, process: subprocess.Popen) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        found = list((root / tag / "RS-0").glob(f"*/{layout.METADATA_FILE}"))
+        if found:
+            return found[0].parent
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"run-local did not start its tuner: {process.communicate()[1]}")
+
+
+def test_a_second_launcher_on_the_same_tag_is_refused_naming_the_first(invoke, results_root):
+    first = _start_run_local("busy")
+    try:
+        _wait_for_metadata(results_root, "busy", first)
+        second = invoke("run-local", *GBT, "--experiment-tag", "busy")
+        assert second.exit_code == 1, second.output
+        assert second.output.startswith("Error: Experiment 'busy' under ")
+        assert f"being run by another hpobench (pid {first.pid} on " in second.output
+        assert "--experiment-tag busy" in second.output  # the other command line
+        assert len(list((results_root / "busy" / "RS-0").iterdir())) == 1  # nothing ran twice
+        other = invoke("run-local", *GBT, "--experiment-tag", "other")
+        assert other.exit_code == 0, other.output  # other tags are free
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_killed_launcher_shows_as_stale_and_a_rerun_redoes_it(invoke, results_root):
+    process = _start_run_local("killed", "--random-seed", "3")
+    tuner_dir = _wait_for_metadata(results_root, "killed", process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    status = invoke("status", "--experiment-tag", "killed")
+    assert status.exit_code == 0, status.output
+    row = next(line for line in status.output.splitlines() if " RS " in line or "│ RS" in line)
+    assert "stale" in row and "running" not in row
+    assert f"pid {process.pid}" in status.output and "is gone" in status.output
+    rerun = invoke("run-local", *GBT, "--experiment-tag", "killed", "--random-seed", "3")
+    assert rerun.exit_code == 0, rerun.output  # the lock died with the process
+    assert "already complete" not in rerun.output
+    assert layout.read_metadata(tuner_dir)["hpobench_status"] == "running"  # left as it was
+    assert layout.completed_tuner_dir(results_root / "killed" / "RS-0") not in (None, tuner_dir)
+
+
+def test_rerunning_without_a_tag_reuses_the_recorded_master_seed(invoke, results_root):
+    first = invoke("run-local", *GBT)
+    assert first.exit_code == 0, first.output
+    again = invoke("run-local", *GBT, "--num-seeds", "2")  # same default tag, one more seed
+    assert again.exit_code == 0, again.output
+    assert "RS-0: already complete" in again.output
+    seeds = {run: _tuner_metadata(results_root, "gbt-breast-cancer", run)["random_seed_master"]
+             for run in ("RS-0", "RS-1")}  # fmt: skip
+    assert seeds["RS-0"] == seeds["RS-1"]
+
+
+def _run_with_file_size_limit(limit: int, tag: str) -> subprocess.CompletedProcess:
+    """run-local where no file may grow past `limit` bytes: a disk that is full (or fills up)."""
+    import resource
+
+    def limit_files() -> None:  # Python ignores SIGXFSZ, so writes fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "hpobench", "run-local", *GBT, "--method", "ASHA",
+               "--max-wallclock-time", "6", "--experiment-tag", tag]  # fmt: skip
+    return subprocess.run(command, preexec_fn=limit_files, capture_output=True, text=True, timeout=120)
+
+
+def test_a_full_disk_at_start_is_one_line(results_root):
+    done = _run_with_file_size_limit(0, "full-at-start")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"Error: Results root {results_root} is not writable (File too large)")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_disk_filling_up_mid_run_fails_the_runs_in_one_line(results_root, invoke):
+    done = _run_with_file_size_limit(3000, "full-mid-run")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "File too large" in errors[0]
+    assert f"cannot write under {results_root}" in errors[0]
+    status = invoke("status", "--experiment-tag", "full-mid-run")  # what was written stays readable
+    assert status.exit_code == 0, status.output
+    assert "failed" in status.output
+
+
+def test_data_that_cannot_be_downloaded_is_one_line_in_run_local_and_status(invoke, monkeypatch, tmp_path):
+    # Every download goes to a closed local port: refused at once, with or without internet.
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    data = tmp_path / "no data"
+    result = invoke("run-local", "--benchmark", "mlp_fashionmnist", "--method", "RS", "--n-workers", "1",
+                    "--set", f"dataset_path={data}", "--set", "epochs=1", "--max-wallclock-time", "60",
+                    "--experiment-tag", "no-data")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    reason = f"no Fashion-MNIST data in {data}/FashionMNIST/raw and the download failed ("
+    assert result.output.count(reason) == 1  # said once, at the end
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert reason in error and "pass --set dataset_path=FOLDER" in error
+    assert "\\n" not in error and "Error(" not in error  # no Python repr
+    status = invoke("status", "--experiment-tag", "no-data", "--format", "csv")
+    assert status.exit_code == 0, status.output
+    assert reason in status.output
+
+
+def test_more_workers_than_the_machine_holds_is_refused_with_the_limit(invoke, results_root):
+    from hpobench.local.workers import cpu_count
+
+    result = invoke("run-local", *GBT, "--n-workers", "10000")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(
+        f"Error: --n-workers 10000 is more than this machine runs at once ({cpu_count()}: "
+        f"{cpu_count()} CPU core(s)); pass --n-workers {cpu_count()} or less"
+    )
+    assert not (results_root / "gbt-breast-cancer").exists()  # refused before anything ran
+
+
+def test_a_stated_worker_limit_overrides_the_machines(invoke, results_root):
+    from hpobench.local.workers import cpu_count
+
+    wanted = str(cpu_count() + 1)
+    result = invoke("run-local", *GBT, "--n-workers", wanted, "--max-workers", wanted)
+    assert result.exit_code == 0, result.output
+    assert _tuner_metadata(results_root, "gbt-breast-cancer", "RS-0")["n_workers"] == int(wanted)
+
+
+def test_a_benchmark_default_above_the_limit_is_lowered_with_a_warning(invoke, results_root, caplog):
+    result = invoke("run-local", *GBT, "--max-workers", "1")  # gbt_breast_cancer runs 2 by default
+    assert result.exit_code == 0, result.output
+    assert _tuner_metadata(results_root, "gbt-breast-cancer", "RS-0")["n_workers"] == 1
+    assert "gbt_breast_cancer runs 2 workers by default; this machine runs 1 at once" in caplog.text
+
+
+def test_another_master_seed_on_a_tag_is_refused_even_for_new_seeds(invoke, results_root):
+    first = invoke("run-local", *GBT, "--random-seed", "5", "--experiment-tag", "one-master")
+    assert first.exit_code == 0, first.output
+    other = invoke("run-local", *GBT, "--random-seed", "6", "--num-seeds", "2", "--experiment-tag", "one-master")
+    assert other.exit_code == 2, other.output
+    assert other.output.startswith("Error: Experiment 'one-master' already uses master random seed 5, not 6")
+    assert not (results_root / "one-master" / "RS-1").exists()
