@@ -272,7 +272,7 @@ def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke
     bo = _dry_json(invoke, "--benchmark", "gbt_breast_cancer", "--method", "BO")
     lines = bo["source_archive"]["requirements.txt"].splitlines()
     assert lines[0] == "--extra-index-url https://download.pytorch.org/whl/cpu"
-    assert "botorch>=0.11" in lines
+    assert any(line.startswith("botorch>=") for line in lines)
 
 
 def test_pytorch_jobs_keep_the_images_torch(invoke):

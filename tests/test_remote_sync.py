@@ -33,7 +33,9 @@ def _upload(root: Path, tag: str) -> list[str]:
     s3 = boto3.client("s3")
     keys = []
     for path in sorted((root / tag).rglob("*")):
-        if path.is_file():
+        # A job syncs its {method}-{seed}/ folder; the tag folder's own files (the
+        # launcher's lock) stay on the machine that ran it.
+        if path.is_file() and path.parent != root / tag:
             key = f"syne-tune/{tag}/{path.relative_to(root / tag).as_posix()}"
             s3.upload_file(str(path), MOTO_BUCKET, key)
             keys.append(key)
@@ -50,7 +52,9 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
 
     # Same layout as run-local, file for file.
     produced = sorted(
-        p.relative_to(finished_run).as_posix() for p in finished_run.rglob("*") if p.is_file()
+        p.relative_to(finished_run).as_posix()
+        for p in finished_run.rglob("*")
+        if p.is_file() and p.parent != finished_run / "synced"
     )
     synced = sorted(
         p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file()
