@@ -6,7 +6,7 @@ methods stays instant. Each receives the same `MethodArguments`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from hpobench.errors import UsageError
@@ -23,6 +23,9 @@ class MethodArguments:
     max_resource: int
     random_seed: int
     points_to_evaluate: Optional[list[dict[str, Any]]] = None
+    # The hyperparameter that tells a trial how far to train (e.g. "epochs");
+    # promotion-type schedulers set it so a trial ends exactly at its rung level.
+    max_resource_attr: Optional[str] = None
 
     @property
     def do_minimize(self) -> bool:
@@ -41,18 +44,24 @@ class MethodArguments:
             max_resource=int(benchmark.max_resource),
             random_seed=random_seed,
             points_to_evaluate=benchmark.points_to_evaluate,
+            max_resource_attr=benchmark.max_resource_attr,
         )
 
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A registered HPO method and what it needs."""
+    """A registered HPO method, what it needs, and what it is (for `list methods`)."""
 
     name: str
     family: str
     multi_fidelity: bool
     needs: str
     factory: Callable[[MethodArguments], Any]
+    decisions: str = "-"  # "promotion", "stopping" or "-" (every trial runs to the end)
+    model: str = "-"  # what proposes new configurations
+    defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
+    reference: str = ""  # the paper
+    note: str = ""  # how it differs from Syne Tune 0.16's stock class of the same name
 
     def build(self, args: MethodArguments) -> Any:
         """The Syne Tune scheduler for `args`."""
@@ -75,6 +84,10 @@ def _multi_fidelity(args: MethodArguments) -> dict[str, Any]:
         time_attr=args.resource_attr,
         max_t=args.max_resource,
     )
+
+
+# Successive halving as the seed's baselines run it (Syne Tune's defaults).
+SH_DEFAULTS: dict[str, Any] = {"grace_period": 1, "reduction_factor": 3}
 
 
 def random_search(args: MethodArguments) -> Any:
@@ -115,10 +128,40 @@ def cqr(args: MethodArguments) -> Any:
     return CQR(**_single_fidelity(args))
 
 
-def asha(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import ASHA
+def _successive_halving(args: MethodArguments, kind: str, suggester: Any) -> Any:
+    from hpobench.methods.successive_halving import SuccessiveHalving
 
-    return ASHA(**_multi_fidelity(args))
+    return SuccessiveHalving(
+        config_space=args.config_space,
+        metric=args.metric,
+        mode=args.mode,
+        resource_attr=args.resource_attr,
+        max_resource=args.max_resource,
+        suggester=suggester,
+        kind=kind,
+        grace_period=SH_DEFAULTS["grace_period"],
+        reduction_factor=SH_DEFAULTS["reduction_factor"],
+        max_resource_attr=args.max_resource_attr,
+        random_seed=args.random_seed,
+    )
+
+
+def _random_suggester(args: MethodArguments) -> Any:
+    from hpobench.methods.suggesters import RandomSuggester
+
+    return RandomSuggester(
+        args.config_space, args.mode, args.random_seed, points_to_evaluate=args.points_to_evaluate
+    )
+
+
+def asha(args: MethodArguments) -> Any:
+    """Promotion-type ASHA with random configurations (the seed's ASHA)."""
+    return _successive_halving(args, "promotion", _random_suggester(args))
+
+
+def asha_stop(args: MethodArguments) -> Any:
+    """Stopping-type ASHA with random configurations."""
+    return _successive_halving(args, "stopping", _random_suggester(args))
 
 
 def bohb(args: MethodArguments) -> Any:
@@ -165,20 +208,61 @@ def mobster(args: MethodArguments) -> Any:
     )
 
 
+_LI = "Li et al. 2020, A System for Massively Parallel Hyperparameter Tuning (MLSys)"
+_KLEIN = ("Klein et al. 2020, Model-based Asynchronous Hyperparameter and Neural "
+          "Architecture Search (arXiv:2003.10865)")
+_TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimation (ICML)"
+_SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
+
 _SPECS = [
-    MethodSpec("RS", "random search", False, "-", random_search),
-    MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization),
-    MethodSpec("ASHA", "successive halving", True, "-", asha),
-    MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster),
-    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb),
-    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe),
-    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore),
-    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution),
+    MethodSpec("RS", "random search", False, "-", random_search,
+               model="none (uniform sampling)",
+               reference="Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization (JMLR)"),
+    MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization,
+               model="GP, expected improvement", defaults={"initial_random_points": 3},
+               reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
+                         "Algorithms (NeurIPS)"),
+    MethodSpec("ASHA", "successive halving", True, "-", asha,
+               decisions="promotion", model="none (uniform sampling)", defaults=SH_DEFAULTS,
+               reference=_LI,
+               note="promotion type, as the seed runs it: hpobench's own scheduler (Syne Tune "
+                    "0.16's ASHA only stops trials; that variant is ASHA-STOP)"),
+    MethodSpec("ASHA-STOP", "successive halving", True, "-", asha_stop,
+               decisions="stopping", model="none (uniform sampling)", defaults=SH_DEFAULTS,
+               reference=_LI,
+               note="hpobench's scheduler in stopping mode (same rungs, rule and sampler as ASHA), "
+                    "not Syne Tune 0.16's ASHA class: its rank rule differs and it crashes on a "
+                    "result without the metric"),
+    MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster,
+               decisions="stopping", model="GP on each trial's latest value",
+               defaults={**SH_DEFAULTS, "initial_random_points": 3}, reference=_KLEIN),
+    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb,
+               decisions="stopping", model="KDE (TPE-style), random fraction 0.33",
+               defaults=SH_DEFAULTS,
+               reference="Falkner et al. 2018, BOHB: Robust and Efficient Hyperparameter "
+                         "Optimization at Scale (ICML)"),
+    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe,
+               model="KDE (TPE), random fraction 0.33",
+               reference="Bergstra et al. 2011, Algorithms for Hyper-Parameter Optimization "
+                         "(NeurIPS)"),
+    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore,
+               model="classifier density ratio (XGBoost)", defaults={"initial_random_points": 6},
+               reference=_TIAO),
+    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution,
+               model="regularized evolution", defaults={"population_size": 10, "sample_size": 5},
+               reference="Real et al. 2019, Regularized Evolution for Image Classifier "
+                         "Architecture Search (AAAI)"),
     MethodSpec("CQR", "Bayesian optimization (conformal quantile regression)", False,
-               "huggingface_hub, xgboost", cqr),
-    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore),
+               "huggingface_hub, xgboost", cqr,
+               model="conformal quantile regression (gradient boosting)",
+               defaults={"initial_random_points": 5}, reference=_SALINAS),
+    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore,
+               decisions="stopping", model="classifier density ratio (XGBoost)",
+               defaults=SH_DEFAULTS, reference=f"{_LI}; {_TIAO}"),
     MethodSpec("ASHACQR", "successive halving + conformal quantile regression", True,
-               "huggingface_hub, xgboost", asha_cqr),
+               "huggingface_hub, xgboost", asha_cqr,
+               decisions="stopping", model="conformal quantile regression (gradient boosting)",
+               defaults=SH_DEFAULTS, reference=f"{_LI}; {_SALINAS}"),
 ]  # fmt: skip
 
 METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
