@@ -42,28 +42,26 @@ def list_benchmarks(
 def list_methods(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
 ) -> None:
-    """List the registered HPO methods: family, multi-fidelity or not, needs."""
+    """List the registered HPO methods: family, promotion or stopping, model, defaults, paper."""
     from hpobench.console import table
-    from hpobench.methods import METHODS
+    from hpobench.methods import METHODS, method_record
     from hpobench.settings import DEFAULT_METHODS
 
-    specs = list(METHODS.values())
+    records = [{**method_record(s), "default": s.name in DEFAULT_METHODS} for s in METHODS.values()]
     if as_json:
-        records = [
-            {
-                "name": s.name,
-                "family": s.family,
-                "multi_fidelity": s.multi_fidelity,
-                "needs": s.needs,
-                "default": s.name in DEFAULT_METHODS,
-            }
-            for s in specs
-        ]
         typer.echo(json.dumps(records, indent=2))
         return
     rows = [
-        [s.name, s.family, "yes" if s.multi_fidelity else "no", s.needs,
-         "yes" if s.name in DEFAULT_METHODS else ""]
-        for s in specs
+        [r["name"], r["family"], r["decisions"], r["model"],
+         ", ".join(f"{k}={v}" for k, v in r["defaults"].items()) or "-",
+         r["reference"].split(",")[0], r["needs"], "yes" if r["default"] else ""]
+        for r in records
     ]  # fmt: skip
-    stdout_console().print(table("Methods", ["name", "family", "multi-fidelity", "needs", "default"], rows))
+    columns = ["name", "family", "early decisions", "model", "key defaults", "reference", "needs",
+               "default"]  # fmt: skip
+    console = stdout_console()
+    console.print(table("Methods", columns, rows))
+    console.print("How they differ from Syne Tune 0.16's classes of the same name:")
+    for r in records:
+        if r["note"]:
+            console.print(f"  {r['name']}: {r['note']}", highlight=False)

@@ -282,3 +282,18 @@ def get_method(name: str) -> MethodSpec:
             f"Unknown method {name!r}; choose from: {', '.join(method_names())} "
             "(see `hpobench list methods`)"
         ) from None
+
+
+def method_record(spec: MethodSpec) -> dict[str, Any]:
+    """What `list methods` shows of a method, JSON-friendly."""
+    return {
+        "name": spec.name,
+        "family": spec.family,
+        "multi_fidelity": spec.multi_fidelity,
+        "decisions": spec.decisions,
+        "model": spec.model,
+        "defaults": dict(spec.defaults),
+        "needs": spec.needs,
+        "reference": spec.reference,
+        "note": spec.note,
+    }
