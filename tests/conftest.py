@@ -97,3 +97,17 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     boto3.client("s3").create_bucket(Bucket=MOTO_BUCKET)
     return moto_server
+
+
+@pytest.fixture
+def this_hpobench_env() -> dict[str, str]:
+    """The environment for a subprocess that must run the hpobench under test.
+
+    The tests chdir to a temporary folder, where a relative PYTHONPATH no longer
+    finds it; Python's default warning filters, as a user's terminal has them.
+    """
+    import hpobench
+
+    source = str(Path(hpobench.__file__).resolve().parents[1])
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    return {**environment, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}

@@ -98,9 +98,16 @@ def random_search(args: MethodArguments) -> Any:
 
 
 def bayesian_optimization(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import BOTorch
+    """hpobench's GP-BO: results paired by trial id, learned noise, pending trials as fantasies."""
+    from hpobench.methods.bo import GPBayesianOptimization
 
-    return BOTorch(**_single_fidelity(args))
+    return GPBayesianOptimization(
+        config_space=args.config_space,
+        metric=args.metric,
+        mode=args.mode,
+        random_seed=args.random_seed,
+        points_to_evaluate=args.points_to_evaluate,
+    )
 
 
 def tpe(args: MethodArguments) -> Any:

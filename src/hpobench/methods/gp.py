@@ -1,0 +1,244 @@
+"""GP-based suggestions for BO and MOBSTER: observations keyed by trial, pending ones as fantasies.
+
+`GPSuggester` is independent of Syne Tune's scheduler classes: BO's scheduler
+(`methods/bo.py`) and MOBSTER's feed it each result with the configuration of
+*its* trial (by trial id), and pass the evaluations still running when they ask
+for a suggestion. Syne Tune 0.16's own `BoTorchSearcher` paired configurations
+by suggestion order with results by completion order, which mismatches them as
+soon as two workers finish out of order.
+
+Defaults follow Syne Tune's GP searchers at 145f8020 (`gp_searcher_factory`):
+3 initial random configurations for plain BO, 6 for the multi-fidelity model;
+MOBSTER's acquisition is evaluated at the largest resource level with at least
+3 observations (the BOHB rule, `resource_acq="bohb"`, threshold 3), else at the
+smallest level observed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Optional, Sequence
+
+import numpy as np
+
+from hpobench.methods.gp_encoding import SpaceEncoding
+
+logger = logging.getLogger(__name__)
+
+NUM_INITIAL_RANDOM_BO = 3
+NUM_INITIAL_RANDOM_MULTI_FIDELITY = 6
+RESOURCE_ACQUISITION_THRESHOLD = 3
+# Tries to draw a random configuration nobody evaluated yet before accepting a repeat.
+MAX_RANDOM_DRAWS = 100
+
+
+@dataclass
+class FitRecord:
+    """What the GP was last fitted on, in the benchmark's terms (for tests and diagnostics)."""
+
+    configs: list[dict[str, Any]]
+    resources: list[Optional[int]]
+    values: list[float]  # in metric units, as observed
+    trial_ids: list[int]
+    noise: float  # learned noise variance, standardized units
+    resource_for_acquisition: Optional[int]
+    num_pending: int
+
+
+@dataclass
+class _Observation:
+    trial_id: int
+    config: dict[str, Any]
+    value: float
+    resource: Optional[int]
+
+
+@dataclass
+class SuggestionCounts:
+    """How suggestions were made."""
+
+    given: int = 0  # from points_to_evaluate
+    random: int = 0  # initial random configurations
+    model: int = 0  # maximizers of the acquisition function
+    model_failed: int = 0  # the GP could not be fitted: random instead
+    dropped_values: int = 0  # observations that were not finite numbers
+    sources: list[str] = field(default_factory=list)
+
+
+class GPSuggester:
+    """Configurations from a GP fitted on observations; pending evaluations as fantasies."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        mode: str,
+        random_seed: int,
+        *,
+        num_initial_random: Optional[int] = None,
+        points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+        max_resource: Optional[int] = None,
+        resource_attr: Optional[str] = None,
+    ) -> None:
+        """`num_initial_random` None: 3 for plain BO, 6 with `max_resource` (Syne Tune's GP defaults).
+
+        `max_resource` None: a GP over configurations (BO). An integer: a joint
+        GP over (configuration, resource) for MOBSTER, resources in 1..max_resource.
+        """
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', not {mode!r}")
+        self.encoding = SpaceEncoding(config_space)
+        self.mode = mode
+        self.random_seed = int(random_seed)
+        self.max_resource = max_resource
+        self.resource_attr = resource_attr
+        if num_initial_random is None:
+            num_initial_random = NUM_INITIAL_RANDOM_BO if max_resource is None else NUM_INITIAL_RANDOM_MULTI_FIDELITY
+        self.num_initial_random = num_initial_random
+        self._generator = np.random.default_rng(self.random_seed)
+        self._to_evaluate = [self._complete(point) for point in points_to_evaluate or []]
+        self._observations: dict[tuple[int, Optional[int]], _Observation] = {}
+        self._suggested: set[Hashable] = set()
+        self.counts = SuggestionCounts()
+        self.last_fit: Optional[FitRecord] = None
+
+    # -- observations -------------------------------------------------------
+
+    def observe(self, trial_id: int, config: dict[str, Any], value: float, resource: Optional[int] = None) -> None:
+        """Record `value` (metric units) of `trial_id`'s `config` at `resource`; a repeated key replaces."""
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            self.counts.dropped_values += 1
+            return
+        if self.max_resource is not None and resource is None:
+            raise ValueError("the joint (configuration, resource) model needs the resource of every observation")
+        key = (int(trial_id), None if self.max_resource is None else int(resource))
+        config = {name: config[name] for name in self.encoding.searched}
+        self._observations[key] = _Observation(int(trial_id), config, value, key[1])
+
+    @property
+    def num_observations(self) -> int:
+        """Observations the next fit will use."""
+        return len(self._observations)
+
+    # -- suggestions --------------------------------------------------------
+
+    def suggest(self, pending: Sequence[tuple[dict[str, Any], Optional[int]]] = ()) -> Optional[dict[str, Any]]:
+        """A new configuration (fixed entries included); `pending` = (config, awaited resource) of running trials."""
+        taken = self._suggested | {self.encoding.key(c) for c, _ in pending}
+        taken |= {self.encoding.key(o.config) for o in self._observations.values()}
+        if self._to_evaluate:
+            config, source = self._to_evaluate.pop(0), "given"
+        elif self._initial_phase(taken):
+            config, source = self._random_config(taken), "random"
+        else:
+            config, source = self._model_config(pending, taken), "model"
+            if config is None:
+                self.counts.model_failed += 1
+                config, source = self._random_config(taken), "random"
+        setattr(self.counts, source, getattr(self.counts, source) + 1)
+        self.counts.sources.append(source)
+        self._suggested.add(self.encoding.key(config))
+        return config
+
+    def _initial_phase(self, taken: set[Hashable]) -> bool:
+        distinct_observed = {self.encoding.key(o.config) for o in self._observations.values()}
+        return len(taken) < self.num_initial_random or len(distinct_observed) < 2
+
+    def _random_config(self, taken: set[Hashable]) -> dict[str, Any]:
+        for _ in range(MAX_RANDOM_DRAWS):
+            config = self.encoding.decode(self.encoding.sample(self._generator, 1)[0])
+            if self.encoding.key(config) not in taken:
+                break
+        return config
+
+    def _model_config(self, pending: Sequence[tuple[dict[str, Any], Optional[int]]], taken: set[Hashable]) -> Optional[dict[str, Any]]:
+        """The best non-duplicate maximizer of the acquisition function; None if the GP cannot be fitted."""
+        import torch
+
+        from hpobench.methods import gp_model
+
+        observations = list(self._observations.values())
+        sign = -1.0 if self.mode == "min" else 1.0
+        y = sign * np.array([o.value for o in observations])
+        X = np.stack([self._input(o.config, o.resource) for o in observations])
+        resource_acq = self._resource_for_acquisition()
+        baseline = np.unique(np.stack([self.encoding.encode(o.config) for o in observations]), axis=0)
+        X_pending = np.stack([self._input(c, r if r is not None else resource_acq) for c, r in pending]) if pending else None
+        fixed = {} if resource_acq is None else {self.encoding.dimension: self._encode_resource(resource_acq)}
+        # Seeded per suggestion: the same observations in the same order give the same config.
+        seed = int(np.random.SeedSequence([self.random_seed, len(self.counts.sources)]).generate_state(1)[0])
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            try:
+                model = gp_model.fit_gp(X, y, resource_column=None if resource_acq is None else self.encoding.dimension)
+            except Exception as error:  # linear algebra can fail on degenerate data
+                logger.warning("GP fit failed (%s); suggesting a random configuration", error)
+                return None
+            self.last_fit = FitRecord(
+                configs=[dict(o.config) for o in observations],
+                resources=[o.resource for o in observations],
+                values=[o.value for o in observations],
+                trial_ids=[o.trial_id for o in observations],
+                noise=gp_model.fitted_noise(model),
+                resource_for_acquisition=resource_acq,
+                num_pending=len(pending),
+            )
+            ranked = gp_model.rank_candidates(
+                model,
+                X_baseline=baseline,
+                X_pending=X_pending,
+                candidates=self._candidates(baseline, y, observations),
+                snap=self.encoding.snap,
+                fixed=fixed,
+                one_hot_columns=[c for group in self.encoding.one_hot_columns for c in group],
+                seed=seed,
+            )
+        for point in ranked:
+            config = self.encoding.decode(point)
+            if self.encoding.key(config) not in taken:
+                return config
+        return self._random_config(taken)
+
+    def _candidates(self, baseline: np.ndarray, y: np.ndarray, observations: list[_Observation]) -> np.ndarray:
+        """Random points of the space plus perturbations of the best observed configurations."""
+        from hpobench.methods.gp_model import NUM_LOCAL_CANDIDATES, NUM_RANDOM_CANDIDATES
+
+        best = [self.encoding.encode(observations[i].config) for i in np.argsort(-y)[:5]]
+        centres = np.stack(best)[self._generator.integers(len(best), size=NUM_LOCAL_CANDIDATES)]
+        local = np.clip(centres + self._generator.normal(0.0, 0.05, centres.shape), 0.0, 1.0)
+        points = np.concatenate([self.encoding.sample(self._generator, NUM_RANDOM_CANDIDATES), local])
+        return np.stack([self.encoding.snap(p) for p in points])
+
+    # -- the resource ---------------------------------------------------------
+
+    def _resource_for_acquisition(self) -> Optional[int]:
+        """Largest resource with at least 3 observations, else the smallest observed (None for plain BO)."""
+        if self.max_resource is None:
+            return None
+        counts: dict[int, int] = {}
+        for observation in self._observations.values():
+            counts[observation.resource] = counts.get(observation.resource, 0) + 1
+        enough = [r for r, n in counts.items() if n >= RESOURCE_ACQUISITION_THRESHOLD]
+        return max(enough) if enough else min(counts)
+
+    def _encode_resource(self, resource: int) -> float:
+        # Log scale: rung levels grow geometrically, so they spread evenly over [0, 1].
+        if self.max_resource <= 1:
+            return 1.0
+        return min(max(math.log(resource) / math.log(self.max_resource), 0.0), 1.0)
+
+    def _input(self, config: dict[str, Any], resource: Optional[int]) -> np.ndarray:
+        point = self.encoding.encode(config)
+        if self.max_resource is None:
+            return point
+        return np.append(point, self._encode_resource(resource))
+
+    def _complete(self, point: dict[str, Any]) -> dict[str, Any]:
+        """A given point with missing searched entries set to the middle of their range (as Syne Tune does)."""
+        middle = self.encoding.decode(np.full(self.encoding.dimension, 0.5))
+        return {**middle, **point}

@@ -1,0 +1,149 @@
+"""GPSuggester: what it fits on, how it treats pending evaluations, resources and every domain kind."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("botorch")
+
+from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform  # noqa: E402
+
+from hpobench.methods.gp import GPSuggester  # noqa: E402
+from hpobench.methods.gp_encoding import SpaceEncoding  # noqa: E402
+
+BRANIN_SPACE = {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0), "epochs": 9}
+
+
+def branin(config: dict) -> float:
+    x1, x2 = config["x1"], config["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def random_configs(n: int, seed: int = 0) -> list[dict]:
+    generator = np.random.default_rng(seed)
+    return [{"x1": float(generator.uniform(-5, 10)), "x2": float(generator.uniform(0, 15))} for _ in range(n)]
+
+
+def test_every_domain_kind_round_trips_and_fixed_entries_are_filled() -> None:
+    space = {
+        "lr": loguniform(1e-4, 1e-1),
+        "momentum": uniform(0.0, 0.99),
+        "layers": randint(1, 4),
+        "width": lograndint(8, 512),
+        "activation": choice(["relu", "tanh", "elu"]),
+        "batch": choice([32, 64]),
+        "only": choice(["a"]),
+        "epochs": 20,
+    }
+    encoding = SpaceEncoding(space)
+    assert encoding.dimension == 4 + 3 + 2  # one per number, one-hot per choice, none for fixed
+    samples = [encoding.decode(point) for point in encoding.sample(np.random.default_rng(1), 200)]
+    for config in samples:
+        assert encoding.decode(encoding.encode(config)) == config
+        assert config["epochs"] == 20 and config["only"] == "a"
+        assert 1e-4 <= config["lr"] <= 1e-1 and isinstance(config["layers"], int)
+    # Every integer and category is reachable; a log-integer spreads over its decades.
+    assert {c["layers"] for c in samples} == {1, 2, 3, 4}
+    assert {c["activation"] for c in samples} == {"relu", "tanh", "elu"}
+    assert min(c["width"] for c in samples) < 32 and max(c["width"] for c in samples) > 128
+    # Values that went through a command line come back as strings.
+    assert encoding.key({**samples[0], "batch": str(samples[0]["batch"])}) == encoding.key(samples[0])
+
+
+def test_points_to_evaluate_then_initial_random_then_the_model() -> None:
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0, points_to_evaluate=[{"x1": 1.0}])
+    for trial_id in range(6):
+        config = suggester.suggest()
+        assert config["epochs"] == 9
+        suggester.observe(trial_id, config, branin(config))
+    assert suggester.counts.sources == ["given", "random", "random", "model", "model", "model"]
+    assert suggester.counts.sources[:1] and suggester.last_fit is not None
+    assert suggester.last_fit.configs[0] == {"x1": 1.0, "x2": 7.5}  # missing entries: the middle
+
+
+@pytest.mark.parametrize("order", ["reverse", "random"])
+def test_results_arriving_out_of_order_are_fitted_with_their_own_configuration(order: str) -> None:
+    suggester = GPSuggester(BRANIN_SPACE, "min", 3)
+    running = {trial_id: suggester.suggest() for trial_id in range(8)}  # 8 busy workers
+    finishing = sorted(running, reverse=True) if order == "reverse" else list(np.random.default_rng(5).permutation(8))
+    for trial_id in finishing:
+        suggester.observe(int(trial_id), running[trial_id], branin(running[trial_id]))
+    suggester.suggest()
+    fit = suggester.last_fit
+    assert sorted(fit.trial_ids) == list(range(8))
+    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values):
+        assert config == {k: running[trial_id][k] for k in ("x1", "x2")}
+        assert value == branin(config)
+
+
+def test_noise_is_learned_on_noisy_data_without_warnings() -> None:
+    generator = np.random.default_rng(0)
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for trial_id, config in enumerate(random_configs(30)):
+            suggester.observe(trial_id, config, branin(config) + generator.normal(0.0, 20.0))
+        suggester.suggest()
+    assert [str(w.message) for w in caught] == []
+    assert suggester.last_fit.noise > 0.05  # standardized units; the floor is 1e-4
+
+
+def test_a_pending_evaluation_at_the_incumbent_changes_the_suggestion() -> None:
+    def fitted() -> GPSuggester:
+        suggester = GPSuggester(BRANIN_SPACE, "min", 0)
+        for trial_id, config in enumerate(random_configs(12, seed=2)):
+            suggester.observe(trial_id, config, branin(config))
+        return suggester
+
+    alone = fitted().suggest()
+    assert fitted().suggest() == alone  # same observations, same seed: same suggestion
+    with_pending = fitted().suggest(pending=[(alone, None)])
+    assert with_pending != alone
+    # Not merely a neighbour of the pending one: qLogNEI discounts the region it covers.
+    assert abs(with_pending["x1"] - alone["x1"]) + abs(with_pending["x2"] - alone["x2"]) > 0.5
+
+
+def test_observations_keyed_by_trial_and_resource_replace_and_non_finite_ones_are_dropped() -> None:
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0, num_initial_random=0)
+    a, b, c = random_configs(3)
+    suggester.observe(0, a, 5.0)
+    suggester.observe(0, a, 4.0)  # the same trial again: replaces
+    suggester.observe(1, b, float("nan"))
+    suggester.observe(2, c, float("inf"))
+    suggester.observe(3, b, 7.0)
+    suggester.observe(4, c, 2.0)
+    suggester.suggest()
+    assert suggester.counts.dropped_values == 2
+    assert sorted(zip(suggester.last_fit.trial_ids, suggester.last_fit.values)) == [(0, 4.0), (3, 7.0), (4, 2.0)]
+
+
+def test_maximized_metrics_are_maximized() -> None:
+    suggester = GPSuggester({"x": uniform(0.0, 1.0)}, "max", 0)
+    for trial_id in range(15):
+        config = suggester.suggest()
+        suggester.observe(trial_id, config, -((config["x"] - 0.8) ** 2))
+    assert abs(suggester.suggest()["x"] - 0.8) < 0.1
+
+
+def test_the_joint_model_is_fitted_on_configurations_at_several_resources() -> None:
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0, max_resource=9, resource_attr="epoch")
+    configs = random_configs(8)
+    for trial_id, config in enumerate(configs):
+        for resource in (1, 3, 9) if trial_id < 2 else (1, 3) if trial_id < 5 else (1,):
+            # Learning curves: the loss falls with the resource towards Branin's value.
+            suggester.observe(trial_id, config, branin(config) + 50.0 / resource, resource)
+    pending = [(configs[7], 3)]
+    config = suggester.suggest(pending=pending)
+    fit = suggester.last_fit
+    assert suggester.counts.sources == ["model"]
+    assert sorted(set(fit.resources)) == [1, 3, 9] and len(fit.resources) == 8 + 5 + 2
+    assert fit.resource_for_acquisition == 3  # the largest level with >= 3 observations
+    assert fit.num_pending == 1
+    assert set(config) == {"x1", "x2", "epochs"}
+    with pytest.raises(ValueError, match="resource"):
+        suggester.observe(9, config, 1.0)
