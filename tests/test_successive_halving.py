@@ -192,3 +192,53 @@ def test_same_seed_same_configurations():
         return [driver.next()[0].config for _ in range(5)]
 
     assert configs() == configs()
+
+
+def _objective(config: dict, resource: int) -> float:
+    """A made-up log-loss: best near learning_rate 0.1, improving with rounds."""
+    return abs(math.log10(config["learning_rate"]) + 1.0) + 1.0 / resource
+
+
+@pytest.mark.parametrize("method", ["MOBSTER", "MOBSTER-STOP"])
+def test_mobster_fits_its_joint_gp_on_configuration_resource_pairs_from_several_rungs(method):
+    import random
+
+    scheduler = get_method(method).build(_arguments())
+    assert scheduler.kind == ("promotion" if method == "MOBSTER" else "stopping")
+    driver = Driver(scheduler)
+    order = random.Random(0)
+    running: list = []
+    progress: dict[int, int] = {}
+    for _ in range(24):  # two workers; whichever finishes first reports (random order)
+        while len(running) < 2:
+            trial, _ = driver.next()
+            running.append(trial)
+        trial = running.pop(order.randrange(len(running)))
+        while True:
+            progress[trial.trial_id] = progress.get(trial.trial_id, 0) + 1
+            resource = progress[trial.trial_id]
+            decision = driver.report(trial, resource, _objective(scheduler._configs[trial.trial_id], resource))
+            if decision != "CONTINUE" or resource >= min(scheduler.max_resource, trial.config["boosting_rounds"]):
+                break
+    fit = scheduler.suggester.last_fit
+    assert scheduler.suggester.counts.model >= 1 and fit is not None
+    assert len(set(fit.resources)) >= 2 and set(fit.resources) <= {1, 3, 9, 27, 50}
+    for trial_id, config, resource, value in zip(fit.trial_ids, fit.configs, fit.resources, fit.values):
+        own = scheduler._configs[trial_id]
+        assert all(config[k] == own[k] for k in config)  # each value with its own trial's configuration
+        assert value == pytest.approx(_objective(own, resource))
+
+
+@pytest.mark.parametrize("method", ["ASHA", "ASHA-STOP", "MOBSTER", "MOBSTER-STOP"])
+def test_listed_defaults_are_the_ones_the_scheduler_uses(method):
+    spec = get_method(method)
+    scheduler = spec.build(_arguments())
+    assert spec.defaults["grace_period"] == scheduler.grace_period
+    assert spec.defaults["reduction_factor"] == scheduler.reduction_factor
+    if "initial_random_points" in spec.defaults:
+        assert spec.defaults["initial_random_points"] == scheduler.suggester.num_initial_random
+
+
+def test_listed_bo_default_is_the_one_it_uses():
+    scheduler = get_method("BO").build(_arguments())
+    assert get_method("BO").defaults["initial_random_points"] == scheduler.suggester.num_initial_random

@@ -189,30 +189,24 @@ def asha_cqr(args: MethodArguments) -> Any:
     return ASHACQR(**_multi_fidelity(args))
 
 
-def mobster(args: MethodArguments) -> Any:
-    """ASHA whose configurations come from a GP fitted to the latest result of every trial."""
-    from syne_tune.optimizer.schedulers.asha import AsynchronousSuccessiveHalving
-    from syne_tune.optimizer.schedulers.searchers.last_value_multi_fidelity_searcher import (
-        LastValueMultiFidelitySearcher,
-    )
+def _joint_gp_suggester(args: MethodArguments) -> Any:
+    from hpobench.methods.gp import GPSuggester
 
-    from hpobench.methods.mobster_searcher import ObservedBoTorchSearcher
-
-    searcher = LastValueMultiFidelitySearcher(
-        config_space=args.config_space,
-        random_seed=args.random_seed,
+    return GPSuggester(
+        args.config_space, args.mode, args.random_seed,
         points_to_evaluate=args.points_to_evaluate,
-        searcher=ObservedBoTorchSearcher,
-    )
-    return AsynchronousSuccessiveHalving(
-        config_space=args.config_space,
-        metric=args.metric,
-        do_minimize=args.do_minimize,
-        max_t=args.max_resource,
-        time_attr=args.resource_attr,
-        searcher=searcher,
-        random_seed=args.random_seed,
-    )
+        max_resource=args.max_resource, resource_attr=args.resource_attr,
+    )  # fmt: skip
+
+
+def mobster(args: MethodArguments) -> Any:
+    """Promotion-type ASHA whose new configurations come from a joint (config, resource) GP."""
+    return _successive_halving(args, "promotion", _joint_gp_suggester(args))
+
+
+def mobster_stop(args: MethodArguments) -> Any:
+    """Stopping-type ASHA whose new configurations come from a joint (config, resource) GP."""
+    return _successive_halving(args, "stopping", _joint_gp_suggester(args))
 
 
 _LI = "Li et al. 2020, A System for Massively Parallel Hyperparameter Tuning (MLSys)"
@@ -221,12 +215,17 @@ _KLEIN = ("Klein et al. 2020, Model-based Asynchronous Hyperparameter and Neural
 _TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimation (ICML)"
 _SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
 
+_JOINT_GP = ("joint GP over (configuration, resource): Matérn x Matérn(log resource), "
+             "learned noise; qLogNEI, pending as fantasies")
+_MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
+
 _SPECS = [
     MethodSpec("RS", "random search", False, "-", random_search,
                model="none (uniform sampling)",
                reference="Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization (JMLR)"),
     MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization,
-               model="GP, expected improvement", defaults={"initial_random_points": 3},
+               model="GP (Matérn-5/2, learned noise); qLogNEI, pending as fantasies",
+               defaults={"initial_random_points": 3},
                reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
                          "Algorithms (NeurIPS)"),
     MethodSpec("ASHA", "successive halving", True, "-", asha,
@@ -241,8 +240,13 @@ _SPECS = [
                     "not Syne Tune 0.16's ASHA class: its rank rule differs and it crashes on a "
                     "result without the metric"),
     MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster,
-               decisions="stopping", model="GP on each trial's latest value",
-               defaults={**SH_DEFAULTS, "initial_random_points": 3}, reference=_KLEIN),
+               decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
+               note="promotion type, as the seed runs it, with a joint GP over (configuration, "
+                    "resource) fitted on every rung-level result; Syne Tune 0.16 has no MOBSTER "
+                    "class (its closest, ASHA with searcher='botorch', never fits its GP)"),
+    MethodSpec("MOBSTER-STOP", "successive halving + GP (BoTorch)", True, "botorch", mobster_stop,
+               decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
+               note="MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
     MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb,
                decisions="stopping", model="KDE (TPE-style), random fraction 0.33",
                defaults=SH_DEFAULTS,
