@@ -86,6 +86,8 @@ def _multi_fidelity(args: MethodArguments) -> dict[str, Any]:
     )
 
 
+# Syne Tune's default population (100) never evolves within a short budget.
+REA_DEFAULTS: dict[str, Any] = {"population_size": 10, "sample_size": 5}
 # Successive halving as the seed's baselines run it (Syne Tune's defaults).
 SH_DEFAULTS: dict[str, Any] = {"grace_period": 1, "reduction_factor": 3}
 
@@ -125,8 +127,7 @@ def bore(args: MethodArguments) -> Any:
 def regularized_evolution(args: MethodArguments) -> Any:
     from syne_tune.optimizer.baselines import REA
 
-    # Syne Tune's default population (100) never evolves within a short budget.
-    return REA(population_size=10, sample_size=5, **_single_fidelity(args))
+    return REA(**REA_DEFAULTS, **_single_fidelity(args))
 
 
 def cqr(args: MethodArguments) -> Any:
@@ -260,7 +261,7 @@ _SPECS = [
                model="classifier density ratio (XGBoost)", defaults={"initial_random_points": 6},
                reference=_TIAO),
     MethodSpec("REA", "evolutionary", False, "-", regularized_evolution,
-               model="regularized evolution", defaults={"population_size": 10, "sample_size": 5},
+               model="regularized evolution", defaults=REA_DEFAULTS,
                reference="Real et al. 2019, Regularized Evolution for Image Classifier "
                          "Architecture Search (AAAI)"),
     MethodSpec("CQR", "Bayesian optimization (conformal quantile regression)", False,

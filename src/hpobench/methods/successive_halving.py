@@ -29,7 +29,9 @@ from typing import Any, Literal, Optional
 
 import numpy as np
 from syne_tune.backend.trial_status import Trial
+from syne_tune.config_space import config_space_to_json_dict
 from syne_tune.optimizer.scheduler import SchedulerDecision, TrialScheduler, TrialSuggestion
+from syne_tune.util import dump_json_with_numpy
 
 from hpobench.errors import HpobenchError
 from hpobench.methods.suggesters import Config, Suggester
@@ -191,6 +193,7 @@ class SuccessiveHalving(TrialScheduler):
                 "max_resource": self.max_resource,
                 "suggester": type(self.suggester).__name__,
             },
+            "config_space": dump_json_with_numpy(config_space_to_json_dict(self.config_space)),
             "metric_names": self.metric_names(),
             "metric_mode": self.metric_mode(),
         }
