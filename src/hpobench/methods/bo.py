@@ -31,18 +31,19 @@ class GPBayesianOptimization(TrialScheduler):
         self,
         config_space: dict[str, Any],
         metric: str,
-        mode: str,
-        random_seed: int,
+        do_minimize: bool = True,
+        random_seed: Optional[int] = None,
         points_to_evaluate: Optional[list[dict[str, Any]]] = None,
         num_initial_random: Optional[int] = None,
     ) -> None:
+        """Arguments as Syne Tune's single-fidelity schedulers take them; `num_initial_random` None: 3."""
         super().__init__(random_seed=random_seed)
         self.config_space = config_space
         self.metric = metric
-        self.mode = mode
+        self.mode = "min" if do_minimize else "max"
         self.suggester = GPSuggester(
             config_space,
-            mode,
+            self.mode,
             self.random_seed,
             num_initial_random=num_initial_random,
             points_to_evaluate=points_to_evaluate,

@@ -94,7 +94,8 @@ class GPSuggester:
         self.max_resource = max_resource
         self.resource_attr = resource_attr
         if num_initial_random is None:
-            num_initial_random = NUM_INITIAL_RANDOM_BO if max_resource is None else NUM_INITIAL_RANDOM_MULTI_FIDELITY
+            multi_fidelity = max_resource is not None
+            num_initial_random = NUM_INITIAL_RANDOM_MULTI_FIDELITY if multi_fidelity else NUM_INITIAL_RANDOM_BO
         self.num_initial_random = num_initial_random
         self._generator = np.random.default_rng(self.random_seed)
         self._to_evaluate = [self._complete(point) for point in points_to_evaluate or []]
@@ -105,7 +106,9 @@ class GPSuggester:
 
     # -- observations -------------------------------------------------------
 
-    def observe(self, trial_id: int, config: dict[str, Any], value: float, resource: Optional[int] = None) -> None:
+    def observe(
+        self, trial_id: int, config: dict[str, Any], value: float, resource: Optional[int] = None
+    ) -> None:
         """Record `value` (metric units) of `trial_id`'s `config` at `resource`; a repeated key replaces."""
         try:
             value = float(value)
@@ -127,7 +130,9 @@ class GPSuggester:
 
     # -- suggestions --------------------------------------------------------
 
-    def suggest(self, pending: Sequence[tuple[dict[str, Any], Optional[int]]] = ()) -> Optional[dict[str, Any]]:
+    def suggest(
+        self, pending: Sequence[tuple[dict[str, Any], Optional[int]]] = ()
+    ) -> Optional[dict[str, Any]]:
         """A new configuration (fixed entries included); `pending` = (config, awaited resource) of running trials."""
         taken = self._suggested | {self.encoding.key(c) for c, _ in pending}
         taken |= {self.encoding.key(o.config) for o in self._observations.values()}
@@ -156,7 +161,9 @@ class GPSuggester:
                 break
         return config
 
-    def _model_config(self, pending: Sequence[tuple[dict[str, Any], Optional[int]]], taken: set[Hashable]) -> Optional[dict[str, Any]]:
+    def _model_config(
+        self, pending: Sequence[tuple[dict[str, Any], Optional[int]]], taken: set[Hashable]
+    ) -> Optional[dict[str, Any]]:
         """The best non-duplicate maximizer of the acquisition function; None if the GP cannot be fitted."""
         import torch
 
@@ -167,49 +174,54 @@ class GPSuggester:
         y = sign * np.array([o.value for o in observations])
         X = np.stack([self._input(o.config, o.resource) for o in observations])
         resource_acq = self._resource_for_acquisition()
+        # The incumbent of noisy EI: the model's best belief over every configuration seen (at `resource_acq`).
         baseline = np.unique(np.stack([self.encoding.encode(o.config) for o in observations]), axis=0)
-        X_pending = np.stack([self._input(c, r if r is not None else resource_acq) for c, r in pending]) if pending else None
-        fixed = {} if resource_acq is None else {self.encoding.dimension: self._encode_resource(resource_acq)}
+        X_pending = None
+        if pending:
+            X_pending = np.stack([self._input(c, resource_acq if r is None else r) for c, r in pending])
+        resource_column = None if resource_acq is None else self.encoding.dimension
+        fixed = {} if resource_acq is None else {resource_column: self._encode_resource(resource_acq)}
         # Seeded per suggestion: the same observations in the same order give the same config.
         seed = int(np.random.SeedSequence([self.random_seed, len(self.counts.sources)]).generate_state(1)[0])
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             try:
-                model = gp_model.fit_gp(X, y, resource_column=None if resource_acq is None else self.encoding.dimension)
-            except Exception as error:  # linear algebra can fail on degenerate data
-                logger.warning("GP fit failed (%s); suggesting a random configuration", error)
+                model = gp_model.fit_gp(X, y, resource_column=resource_column)
+                ranked = gp_model.rank_candidates(
+                    model,
+                    X_baseline=baseline,
+                    X_pending=X_pending,
+                    candidates=self._candidates(observations, y, resource_acq),
+                    snap=self.encoding.snap,
+                    fixed=fixed,
+                    one_hot_columns=[c for group in self.encoding.one_hot_columns for c in group],
+                    seed=seed,
+                )
+            except gp_model.numerical_errors() as error:
+                logger.warning("The GP could not be fitted (%s); suggesting a random configuration", error)
                 return None
-            self.last_fit = FitRecord(
-                configs=[dict(o.config) for o in observations],
-                resources=[o.resource for o in observations],
-                values=[o.value for o in observations],
-                trial_ids=[o.trial_id for o in observations],
-                noise=gp_model.fitted_noise(model),
-                resource_for_acquisition=resource_acq,
-                num_pending=len(pending),
-            )
-            ranked = gp_model.rank_candidates(
-                model,
-                X_baseline=baseline,
-                X_pending=X_pending,
-                candidates=self._candidates(baseline, y, observations),
-                snap=self.encoding.snap,
-                fixed=fixed,
-                one_hot_columns=[c for group in self.encoding.one_hot_columns for c in group],
-                seed=seed,
-            )
+        self.last_fit = FitRecord(
+            configs=[dict(o.config) for o in observations],
+            resources=[o.resource for o in observations],
+            values=[o.value for o in observations],
+            trial_ids=[o.trial_id for o in observations],
+            noise=gp_model.fitted_noise(model),
+            resource_for_acquisition=resource_acq,
+            num_pending=len(pending),
+        )
         for point in ranked:
             config = self.encoding.decode(point)
             if self.encoding.key(config) not in taken:
                 return config
         return self._random_config(taken)
 
-    def _candidates(self, baseline: np.ndarray, y: np.ndarray, observations: list[_Observation]) -> np.ndarray:
-        """Random points of the space plus perturbations of the best observed configurations."""
+    def _candidates(self, observations: list[_Observation], y: np.ndarray, resource: Optional[int]) -> np.ndarray:
+        """Random points of the space plus perturbations of the best configurations observed at `resource`."""
         from hpobench.methods.gp_model import NUM_LOCAL_CANDIDATES, NUM_RANDOM_CANDIDATES
 
-        best = [self.encoding.encode(observations[i].config) for i in np.argsort(-y)[:5]]
-        centres = np.stack(best)[self._generator.integers(len(best), size=NUM_LOCAL_CANDIDATES)]
+        ranked = [i for i in np.argsort(-y, kind="stable") if observations[i].resource == resource]
+        best = np.stack([self.encoding.encode(observations[i].config) for i in ranked[:5]])
+        centres = best[self._generator.integers(len(best), size=NUM_LOCAL_CANDIDATES)]
         local = np.clip(centres + self._generator.normal(0.0, 0.05, centres.shape), 0.0, 1.0)
         points = np.concatenate([self.encoding.sample(self._generator, NUM_RANDOM_CANDIDATES), local])
         return np.stack([self.encoding.snap(p) for p in points])

@@ -88,6 +88,15 @@ def fit_gp(X: np.ndarray, y: np.ndarray, resource_column: Optional[int]) -> Any:
     return model
 
 
+def numerical_errors() -> tuple[type[Exception], ...]:
+    """What fitting or conditioning a GP raises on degenerate data (no fallback left)."""
+    import torch
+    from botorch.exceptions.errors import ModelFittingError
+    from linear_operator.utils.errors import NotPSDError
+
+    return (ModelFittingError, NotPSDError, torch.linalg.LinAlgError)
+
+
 def fitted_noise(model: Any) -> float:
     """The observation noise variance the model learned (in standardized target units)."""
     return float(model.likelihood.noise.detach().mean())
@@ -127,7 +136,7 @@ def rank_candidates(
         acquisition = qLogNoisyExpectedImprovement(
             model,
             X_baseline=full(X_baseline),
-            X_pending=None if X_pending is None or len(X_pending) == 0 else torch.as_tensor(X_pending, dtype=torch.float64),
+            X_pending=None if X_pending is None else torch.as_tensor(X_pending, dtype=torch.float64),
             sampler=SobolQMCNormalSampler(torch.Size([MC_SAMPLES]), seed=seed),
         )
         dimension = candidates.shape[-1]
@@ -139,11 +148,12 @@ def rank_candidates(
                 values=[fixed[c] for c in sorted(fixed)],
             )
         with torch.no_grad():
-            scores = torch.cat([acquisition(chunk.unsqueeze(-2)) for chunk in torch.as_tensor(candidates).split(256)])
+            chunks = torch.as_tensor(candidates).split(256)
+            scores = torch.cat([acquisition(chunk.unsqueeze(-2)) for chunk in chunks])
         refined = []
         free = [c for c in range(dimension) if c not in set(one_hot_columns)]
         if free:
-            bounds = torch.stack([torch.zeros(dimension), torch.ones(dimension)]).to(torch.float64)
+            bounds = torch.stack([torch.zeros(dimension), torch.ones(dimension)]).double()
             for index in scores.argsort(descending=True)[:NUM_REFINED].tolist():
                 start = torch.as_tensor(candidates[index], dtype=torch.float64)
                 point, _ = optimize_acqf(

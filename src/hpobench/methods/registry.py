@@ -103,13 +103,7 @@ def bayesian_optimization(args: MethodArguments) -> Any:
     """hpobench's GP-BO: results paired by trial id, learned noise, pending trials as fantasies."""
     from hpobench.methods.bo import GPBayesianOptimization
 
-    return GPBayesianOptimization(
-        config_space=args.config_space,
-        metric=args.metric,
-        mode=args.mode,
-        random_seed=args.random_seed,
-        points_to_evaluate=args.points_to_evaluate,
-    )
+    return GPBayesianOptimization(**_single_fidelity(args))
 
 
 def tpe(args: MethodArguments) -> Any:
