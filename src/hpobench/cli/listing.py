@@ -61,7 +61,7 @@ def list_methods(
                "default"]  # fmt: skip
     console = stdout_console()
     console.print(table("Methods", columns, rows))
-    console.print("How they differ from Syne Tune 0.16's classes of the same name:")
+    console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")
     for r in records:
         if r["note"]:
             console.print(f"  {r['name']}: {r['note']}", highlight=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from hpobench.errors import UsageError
+from hpobench.methods.notes import METHOD_NOTES
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class MethodSpec:
     model: str = "-"  # what proposes new configurations
     defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
     reference: str = ""  # the paper
-    note: str = ""  # how it differs from Syne Tune 0.16's stock class of the same name
+    note: str = ""  # how it differs from Syne Tune 0.16's class; else methods/notes.py says
 
     def build(self, args: MethodArguments) -> Any:
         """The Syne Tune scheduler for `args`."""
@@ -301,5 +302,5 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "defaults": dict(spec.defaults),
         "needs": spec.needs,
         "reference": spec.reference,
-        "note": spec.note,
+        "note": spec.note or METHOD_NOTES.get(spec.name, ""),
     }
