@@ -116,12 +116,19 @@ def test_promotion_prefers_the_highest_rung_and_never_promotes_twice():
     best, _ = driver.next()
     assert best is trials[3]
     driver.report(best, 2, 0.09)
-    driver.report(best, 3, 0.08)
-    runner_up, _ = driver.next()  # rung 3 holds one trial (no cutoff yet, so it passes)...
-    assert runner_up is trials[3] and runner_up.config["boosting_rounds"] == 9
-    following, _ = driver.next()  # ...and then rung 1's next best, promoted once only
-    assert following is trials[2]
-    assert driver.scheduler.num_promotions == 3
+    assert driver.report(best, 3, 0.08) == "PAUSE"
+    second, _ = driver.next()  # alone at rung 3 there is no cutoff yet: rung 1's next best
+    assert second is trials[2] and second.config["boosting_rounds"] == 3
+    newcomer, new = driver.next()  # nobody else in rung 1's top third: a new configuration
+    assert new
+    driver.report(newcomer, 1, 0.05)  # promotable at rung 1...
+    driver.report(second, 2, 0.17)
+    driver.report(second, 3, 0.15)  # ...but with 2 values rung 3 has a cutoff, and comes first
+    first_up, _ = driver.next()
+    assert first_up is trials[3] and first_up.config["boosting_rounds"] == 9
+    assert driver.next()[0] is newcomer
+    assert driver.next()[1]  # every promotable trial was promoted once: new configurations
+    assert driver.scheduler.num_promotions == 4
 
 
 def test_stopping_type_stops_trials_outside_the_top_fraction_and_runs_the_rest_to_the_end():

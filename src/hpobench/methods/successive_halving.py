@@ -8,8 +8,8 @@ reduction factor 3: 1, 3, 9, 27 for 50 boosting rounds).
 trial runs to its next rung level and pauses there. When a worker frees up, the
 best paused trial of the highest rung whose value is at least as good as the
 rung's 1/eta quantile and that was not promoted yet is resumed from its
-checkpoint up to the next rung; otherwise the suggester starts a new
-configuration. The trial is told where to stop through the benchmark's
+checkpoint up to the next rung (a rung needs 2 values before anyone is
+promoted from it); otherwise the suggester starts a new configuration. The trial is told where to stop through the benchmark's
 `max_resource_attr` (e.g. `epochs`), so it ends exactly at the rung and its
 checkpoint holds the state at the rung.
 
@@ -227,15 +227,16 @@ class SuccessiveHalving(TrialScheduler):
         """Whether `value` is at least as good as the rung's 1/eta quantile.
 
         As Syne Tune's rung systems did: the quantile interpolates linearly, and
-        with a single value in the rung (no cutoff yet) a finite value passes.
-        Missing or nan values count as worse than any finite one.
+        a rung with a single value has no cutoff yet: a trial arriving there
+        continues (stopping type), but nobody is promoted from it (promotion
+        type). Missing or nan values count as worse than any finite one.
         """
         if not math.isfinite(value):
             return False
         values = [entry.value for entry in rung.values()]
         finite = [v for v in values if math.isfinite(v)]
         if len(values) < 2:
-            return True
+            return self.kind == "stopping"
         worst = max(finite) + 1.0
         cutoff = float(np.quantile([v if math.isfinite(v) else worst for v in values],
                                    1.0 / self.reduction_factor))  # fmt: skip
