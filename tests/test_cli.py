@@ -73,6 +73,13 @@ def test_list_methods_table_and_json(invoke):
     assert by_name["ASHA"]["multi_fidelity"] is True
     assert by_name["BO"]["multi_fidelity"] is False
     assert [r["name"] for r in records if r["default"]] == ["RS", "BO", "ASHA", "MOBSTER"]
+    assert (by_name["ASHA"]["decisions"], by_name["ASHA-STOP"]["decisions"]) == ("promotion", "stopping")
+    assert by_name["ASHA"]["defaults"] == {"grace_period": 1, "reduction_factor": 3}
+    for record in records:  # what every method shows
+        assert record["family"] and record["model"] and record["reference"], record
+        assert record["decisions"] in ("promotion", "stopping", "-")
+        assert (record["decisions"] != "-") == record["multi_fidelity"], record
+    assert "promotion" in table.output and "Li et al. 2020" in table.output
 
 
 BAD_INPUT = [

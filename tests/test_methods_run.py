@@ -1,20 +1,26 @@
-"""Every registered method tunes a real benchmark for a few trials."""
+"""Every registered method tunes both embedded benchmarks for a few real trials,
+and every multi-fidelity method makes early decisions (pauses or stops) within its budget."""
 
 from __future__ import annotations
 
 import pytest
 
 from hpobench import layout
-from hpobench.methods import method_names
+from hpobench.benchmarks import get_benchmark
+from hpobench.methods import get_method, method_names
+
+# Short trials with two rung levels below the max resource (1 and 3) for ASHA-type methods.
+SHORT = {"mlp_digits": "epochs=4", "gbt_breast_cancer": "boosting_rounds=4"}
 
 
+@pytest.mark.parametrize("benchmark", list(SHORT))
 @pytest.mark.parametrize("method", method_names())
-def test_method_runs_real_trials(method, invoke, results_root):
+def test_method_runs_real_trials(method, benchmark, invoke, results_root):
     from syne_tune.experiments import load_experiment
 
     result = invoke(
-        "run-local", "--benchmark", "mlp_digits", "--method", method, "--experiment-tag", "every",
-        "--n-workers", "2", "--set", "epochs=3", "--max-num-evaluations", "15",
+        "run-local", "--benchmark", benchmark, "--method", method, "--experiment-tag", "every",
+        "--n-workers", "2", "--set", SHORT[benchmark], "--max-num-evaluations", "20",
         "--max-wallclock-time", "120", "--random-seed", "3",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -22,4 +28,9 @@ def test_method_runs_real_trials(method, invoke, results_root):
     assert layout.read_metadata(tuner_dir)["hpobench_status"] == "complete"
     frame = load_experiment(str(tuner_dir.relative_to(results_root)), local_path=str(results_root)).results
     assert frame["trial_id"].nunique() >= 4
-    assert frame["val_accuracy"].notna().all()
+    assert frame[get_benchmark(benchmark).metric].notna().all()
+    early = frame["st_decision"].isin(["PAUSE", "STOP"])
+    if get_method(method).multi_fidelity:
+        assert early.any(), frame["st_decision"].value_counts()
+    else:
+        assert not early.any()

@@ -242,3 +242,13 @@ def test_remote_unreachable_endpoint_is_one_line(invoke, broken_root, monkeypatc
     result = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root), "--remote")
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: Cannot list SageMaker training jobs for --remote")
+
+
+def test_remote_jobs_of_a_dashed_method_are_not_taken_for_a_shorter_one(invoke, tmp_path, moto_endpoint):
+    from hpobench.remote.plan import job_name_prefix
+
+    _create_job(job_name_prefix(TOY_TAG, "ASHA-STOP", 0) + "-20260101000000", {})
+    _create_job(job_name_prefix(TOY_TAG, "ASHA", 1) + "-20260101000000", {})
+    payload = _status_json(invoke, tmp_path, "--remote")
+    jobs = {(r["method"], r["seed"]): r["job"] for r in payload["runs"] if r["job"]}
+    assert sorted(jobs) == [("ASHA", 1), ("ASHA-STOP", 0)]

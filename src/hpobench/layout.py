@@ -27,6 +27,20 @@ STATUS_STALE = "stale"
 PROCESS_KEY = "hpobench_process"  # host, pid and start time of the launcher
 
 
+def run_name(method: str, seed: int) -> str:
+    """The folder name of one (method, seed) run, ``{method}-{seed}``."""
+    return f"{method}-{seed}"
+
+
+def split_run_name(name: str) -> Optional[tuple[str, int]]:
+    """``{method}-{seed}`` -> (method, seed), split at the last dash since method names
+    may contain dashes (``ASHA-STOP-3``); None for any other name."""
+    method, sep, seed_text = name.rpartition("-")
+    if not sep or not method or not seed_text.isdigit():
+        return None
+    return method, int(seed_text)
+
+
 def run_dir(results_root: Path, experiment_tag: str, run_name: str) -> Path:
     """The folder of one (method, seed) run: ``{root}/{tag}/{method}-{seed}``."""
     return results_root / experiment_tag / run_name
@@ -44,7 +58,7 @@ def tuner_name(
     moment = time.time() if now is None else now
     milliseconds = int(moment * 1000) % 1000
     timestamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(moment)) + f"-{milliseconds:03d}"
-    return f"{experiment_tag}/{method}-{seed}/{experiment_tag}-{benchmark}-{seed}-{timestamp}"
+    return f"{experiment_tag}/{run_name(method, seed)}/{experiment_tag}-{benchmark}-{seed}-{timestamp}"
 
 
 def tuner_dirs(path: Path) -> list[Path]:

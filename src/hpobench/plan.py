@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from hpobench import layout
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import UsageError
 from hpobench.methods import get_method
@@ -27,7 +28,7 @@ class PlannedRun:
     @property
     def name(self) -> str:
         """Folder name under the experiment tag, as in the seed: ``{method}-{seed}``."""
-        return f"{self.method}-{self.seed}"
+        return layout.run_name(self.method, self.seed)
 
 
 @dataclass(frozen=True)

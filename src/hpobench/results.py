@@ -63,7 +63,7 @@ class RunResults:
     @property
     def name(self) -> str:
         """``{method}-{seed}``, the run's folder name."""
-        return f"{self.method}-{self.seed}"
+        return layout.run_name(self.method, self.seed)
 
     @property
     def num_results(self) -> int:
@@ -145,10 +145,10 @@ def _registry_order(methods: set[str]) -> list[str]:
 
 
 def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
-    method, sep, seed_text = folder.name.rpartition("-")
-    if not folder.is_dir() or not sep or not seed_text.isdigit():
+    parsed = layout.split_run_name(folder.name)
+    if not folder.is_dir() or parsed is None:
         return None  # not a {method}-{seed} folder (stray files, editor droppings)
-    seed = int(seed_text)
+    method, seed = parsed
     tuner_dir = layout.completed_tuner_dir(folder)
     candidates = layout.tuner_dirs(folder)
     if tuner_dir is None and candidates:

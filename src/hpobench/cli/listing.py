@@ -62,10 +62,11 @@ def list_benchmarks(
 def list_methods(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
 ) -> None:
-    """List the HPO methods, built-in and from plugins: family, multi-fidelity or not, needs."""
+    """List the HPO methods, built-in and from plugins: family, promotion or stopping, model,
+    defaults, paper, and where each comes from."""
     from hpobench import plugins
     from hpobench.console import table
-    from hpobench.methods import METHODS
+    from hpobench.methods import METHODS, method_record
     from hpobench.settings import DEFAULT_METHODS
 
     entries = [(BUILT_IN, s, "", s.name) for s in METHODS.values()]
@@ -73,28 +74,28 @@ def list_methods(
         (s.plugin.source, s.value, s.error, s.plugin.name)
         for s in plugins.survey(plugins.METHOD_GROUP, list(METHODS))
     ]
+    records = [
+        {**method_record(s), "name": name, "default": name in DEFAULT_METHODS, "source": source}
+        if not error
+        else {"name": name, "source": source, "error": error}
+        for source, s, error, name in entries
+    ]
     if as_json:
-        records = [
-            {
-                "name": name,
-                "family": s.family,
-                "multi_fidelity": s.multi_fidelity,
-                "needs": s.needs,
-                "default": name in DEFAULT_METHODS,
-                "source": source,
-            }
-            if not error
-            else {"name": name, "source": source, "error": error}
-            for source, s, error, name in entries
-        ]
         typer.echo(json.dumps(records, indent=2))
         return
     rows = [
-        [name, s.family, "yes" if s.multi_fidelity else "no", s.needs,
-         "yes" if name in DEFAULT_METHODS else "", source]
-        if not error
-        else [name, f"BROKEN: {error}", "", "", "", source]
-        for source, s, error, name in entries
+        [r["name"], r["family"], r["decisions"], r["model"],
+         ", ".join(f"{k}={v}" for k, v in r["defaults"].items()) or "-",
+         r["reference"].split(",")[0], r["needs"], "yes" if r["default"] else "", r["source"]]
+        if "error" not in r
+        else [r["name"], f"BROKEN: {r['error']}", "", "", "", "", "", "", r["source"]]
+        for r in records
     ]  # fmt: skip
-    columns = ["name", "family", "multi-fidelity", "needs", "default", "source"]
-    stdout_console().print(table("Methods", columns, rows))
+    columns = ["name", "family", "early decisions", "model", "key defaults", "reference", "needs",
+               "default", "source"]  # fmt: skip
+    console = stdout_console()
+    console.print(table("Methods", columns, rows))
+    console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")
+    for r in records:
+        if r.get("note"):
+            console.print(f"  {r['name']}: {r['note']}", highlight=False)

@@ -6,6 +6,7 @@ from hpobench.methods.registry import (
     MethodSpec,
     get_method,
     method_names,
+    method_record,
 )
 
-__all__ = ["METHODS", "MethodArguments", "MethodSpec", "get_method", "method_names"]
+__all__ = ["METHODS", "MethodArguments", "MethodSpec", "get_method", "method_names", "method_record"]

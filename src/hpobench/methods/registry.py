@@ -6,10 +6,11 @@ methods stays instant. Each receives the same `MethodArguments`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from hpobench.errors import UsageError
+from hpobench.methods.notes import METHOD_NOTES
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class MethodArguments:
     max_resource: int
     random_seed: int
     points_to_evaluate: Optional[list[dict[str, Any]]] = None
+    # The hyperparameter that tells a trial how far to train (e.g. "epochs");
+    # promotion-type schedulers set it so a trial ends exactly at its rung level.
+    max_resource_attr: Optional[str] = None
 
     @property
     def do_minimize(self) -> bool:
@@ -41,18 +45,24 @@ class MethodArguments:
             max_resource=int(benchmark.max_resource),
             random_seed=random_seed,
             points_to_evaluate=benchmark.points_to_evaluate,
+            max_resource_attr=benchmark.max_resource_attr,
         )
 
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A registered HPO method and what it needs."""
+    """A registered HPO method, what it needs, and what it is (for `list methods`)."""
 
     name: str
     family: str
     multi_fidelity: bool
     needs: str
     factory: Callable[[MethodArguments], Any]
+    decisions: str = "-"  # "promotion", "stopping" or "-" (every trial runs to the end)
+    model: str = "-"  # what proposes new configurations
+    defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
+    reference: str = ""  # the paper
+    note: str = ""  # how it differs from Syne Tune 0.16's class; else methods/notes.py says
 
     def build(self, args: MethodArguments) -> Any:
         """The Syne Tune scheduler for `args`."""
@@ -75,6 +85,12 @@ def _multi_fidelity(args: MethodArguments) -> dict[str, Any]:
         time_attr=args.resource_attr,
         max_t=args.max_resource,
     )
+
+
+# Syne Tune's default population (100) never evolves within a short budget.
+REA_DEFAULTS: dict[str, Any] = {"population_size": 10, "sample_size": 5}
+# Successive halving as the seed's baselines run it (Syne Tune's defaults).
+SH_DEFAULTS: dict[str, Any] = {"grace_period": 1, "reduction_factor": 3}
 
 
 def random_search(args: MethodArguments) -> Any:
@@ -106,8 +122,7 @@ def bore(args: MethodArguments) -> Any:
 def regularized_evolution(args: MethodArguments) -> Any:
     from syne_tune.optimizer.baselines import REA
 
-    # Syne Tune's default population (100) never evolves within a short budget.
-    return REA(population_size=10, sample_size=5, **_single_fidelity(args))
+    return REA(**REA_DEFAULTS, **_single_fidelity(args))
 
 
 def cqr(args: MethodArguments) -> Any:
@@ -116,10 +131,40 @@ def cqr(args: MethodArguments) -> Any:
     return CQR(**_single_fidelity(args))
 
 
-def asha(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import ASHA
+def _successive_halving(args: MethodArguments, kind: str, suggester: Any) -> Any:
+    from hpobench.methods.successive_halving import SuccessiveHalving
 
-    return ASHA(**_multi_fidelity(args))
+    return SuccessiveHalving(
+        config_space=args.config_space,
+        metric=args.metric,
+        mode=args.mode,
+        resource_attr=args.resource_attr,
+        max_resource=args.max_resource,
+        suggester=suggester,
+        kind=kind,
+        grace_period=SH_DEFAULTS["grace_period"],
+        reduction_factor=SH_DEFAULTS["reduction_factor"],
+        max_resource_attr=args.max_resource_attr,
+        random_seed=args.random_seed,
+    )
+
+
+def _random_suggester(args: MethodArguments) -> Any:
+    from hpobench.methods.suggesters import RandomSuggester
+
+    return RandomSuggester(
+        args.config_space, args.mode, args.random_seed, points_to_evaluate=args.points_to_evaluate
+    )
+
+
+def asha(args: MethodArguments) -> Any:
+    """Promotion-type ASHA with random configurations (the seed's ASHA)."""
+    return _successive_halving(args, "promotion", _random_suggester(args))
+
+
+def asha_stop(args: MethodArguments) -> Any:
+    """Stopping-type ASHA with random configurations."""
+    return _successive_halving(args, "stopping", _random_suggester(args))
 
 
 def bohb(args: MethodArguments) -> Any:
@@ -140,46 +185,91 @@ def asha_cqr(args: MethodArguments) -> Any:
     return ASHACQR(**_multi_fidelity(args))
 
 
-def mobster(args: MethodArguments) -> Any:
-    """ASHA whose configurations come from a GP fitted to the latest result of every trial."""
-    from syne_tune.optimizer.schedulers.asha import AsynchronousSuccessiveHalving
-    from syne_tune.optimizer.schedulers.searchers.last_value_multi_fidelity_searcher import (
-        LastValueMultiFidelitySearcher,
-    )
+def _joint_gp_suggester(args: MethodArguments) -> Any:
+    from hpobench.methods.gp import GPSuggester
 
-    from hpobench.methods.mobster_searcher import ObservedBoTorchSearcher
-
-    searcher = LastValueMultiFidelitySearcher(
-        config_space=args.config_space,
-        random_seed=args.random_seed,
+    return GPSuggester(
+        args.config_space, args.mode, args.random_seed,
         points_to_evaluate=args.points_to_evaluate,
-        searcher=ObservedBoTorchSearcher,
-    )
-    return AsynchronousSuccessiveHalving(
-        config_space=args.config_space,
-        metric=args.metric,
-        do_minimize=args.do_minimize,
-        max_t=args.max_resource,
-        time_attr=args.resource_attr,
-        searcher=searcher,
-        random_seed=args.random_seed,
-    )
+        max_resource=args.max_resource, resource_attr=args.resource_attr,
+    )  # fmt: skip
 
+
+def mobster(args: MethodArguments) -> Any:
+    """Promotion-type ASHA whose new configurations come from a joint (config, resource) GP."""
+    return _successive_halving(args, "promotion", _joint_gp_suggester(args))
+
+
+def mobster_stop(args: MethodArguments) -> Any:
+    """Stopping-type ASHA whose new configurations come from a joint (config, resource) GP."""
+    return _successive_halving(args, "stopping", _joint_gp_suggester(args))
+
+
+_LI = "Li et al. 2020, A System for Massively Parallel Hyperparameter Tuning (MLSys)"
+_KLEIN = ("Klein et al. 2020, Model-based Asynchronous Hyperparameter and Neural "
+          "Architecture Search (arXiv:2003.10865)")
+_TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimation (ICML)"
+_SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
+
+_JOINT_GP = ("joint GP over (configuration, resource): Matérn x Matérn(log resource), "
+             "learned noise; qLogNEI, pending as fantasies")
+_MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
 
 _SPECS = [
-    MethodSpec("RS", "random search", False, "-", random_search),
-    MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization),
-    MethodSpec("ASHA", "successive halving", True, "-", asha),
-    MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster),
-    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb),
-    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe),
-    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore),
-    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution),
+    MethodSpec("RS", "random search", False, "-", random_search,
+               model="none (uniform sampling)",
+               reference="Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization (JMLR)"),
+    MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization,
+               model="GP (Matérn-5/2, learned noise); qLogNEI, pending as fantasies",
+               defaults={"initial_random_points": 3},
+               reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
+                         "Algorithms (NeurIPS)"),
+    MethodSpec("ASHA", "successive halving", True, "-", asha,
+               decisions="promotion", model="none (uniform sampling)", defaults=SH_DEFAULTS,
+               reference=_LI,
+               note="promotion type, as the seed runs it: hpobench's own scheduler (Syne Tune "
+                    "0.16's ASHA only stops trials; that variant is ASHA-STOP)"),
+    MethodSpec("ASHA-STOP", "successive halving", True, "-", asha_stop,
+               decisions="stopping", model="none (uniform sampling)", defaults=SH_DEFAULTS,
+               reference=_LI,
+               note="hpobench's scheduler in stopping mode (same rungs, rule and sampler as ASHA), "
+                    "not Syne Tune 0.16's ASHA class: its rank rule differs and it crashes on a "
+                    "result without the metric"),
+    MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster,
+               decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
+               note="promotion type, as the seed runs it, with a joint GP over (configuration, "
+                    "resource) fitted on every rung-level result; Syne Tune 0.16 has no MOBSTER "
+                    "class (its closest, ASHA with searcher='botorch', never fits its GP)"),
+    MethodSpec("MOBSTER-STOP", "successive halving + GP (BoTorch)", True, "botorch", mobster_stop,
+               decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
+               note="MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
+    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb,
+               decisions="stopping", model="KDE (TPE-style), random fraction 0.33",
+               defaults=SH_DEFAULTS,
+               reference="Falkner et al. 2018, BOHB: Robust and Efficient Hyperparameter "
+                         "Optimization at Scale (ICML)"),
+    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe,
+               model="KDE (TPE), random fraction 0.33",
+               reference="Bergstra et al. 2011, Algorithms for Hyper-Parameter Optimization "
+                         "(NeurIPS)"),
+    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore,
+               model="classifier density ratio (XGBoost)", defaults={"initial_random_points": 6},
+               reference=_TIAO),
+    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution,
+               model="regularized evolution", defaults=REA_DEFAULTS,
+               reference="Real et al. 2019, Regularized Evolution for Image Classifier "
+                         "Architecture Search (AAAI)"),
     MethodSpec("CQR", "Bayesian optimization (conformal quantile regression)", False,
-               "huggingface_hub, xgboost", cqr),
-    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore),
+               "huggingface_hub, xgboost", cqr,
+               model="conformal quantile regression (gradient boosting)",
+               defaults={"initial_random_points": 5}, reference=_SALINAS),
+    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore,
+               decisions="stopping", model="classifier density ratio (XGBoost)",
+               defaults=SH_DEFAULTS, reference=f"{_LI}; {_TIAO}"),
     MethodSpec("ASHACQR", "successive halving + conformal quantile regression", True,
-               "huggingface_hub, xgboost", asha_cqr),
+               "huggingface_hub, xgboost", asha_cqr,
+               decisions="stopping", model="conformal quantile regression (gradient boosting)",
+               defaults=SH_DEFAULTS, reference=f"{_LI}; {_SALINAS}"),
 ]  # fmt: skip
 
 METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
@@ -205,3 +295,18 @@ def get_method(name: str) -> MethodSpec:
         f"Unknown method {name!r}; choose from: {', '.join(method_names())} "
         "(see `hpobench list methods`)"
     )
+
+
+def method_record(spec: MethodSpec) -> dict[str, Any]:
+    """What `list methods` shows of a method, JSON-friendly."""
+    return {
+        "name": spec.name,
+        "family": spec.family,
+        "multi_fidelity": spec.multi_fidelity,
+        "decisions": spec.decisions,
+        "model": spec.model,
+        "defaults": dict(spec.defaults),
+        "needs": spec.needs,
+        "reference": spec.reference,
+        "note": spec.note or METHOD_NOTES.get(spec.name, ""),
+    }

@@ -108,7 +108,7 @@ def run_job(argv: list[str]) -> int:
     trials_dir = Path(os.environ.get(TRIALS_DIR_ENV, DEFAULT_TRIALS_DIR))
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     trials_dir.mkdir(parents=True, exist_ok=True)
-    run_name = f"{hyperparameters['method']}-{hyperparameters['seed']}"
+    run_name = layout.run_name(hyperparameters["method"], int(hyperparameters["seed"]))
     # The checkpoint folder *is* the run folder {tag}/{method}-{seed}, because that is
     # what SageMaker syncs to s3://.../syne-tune/{tag}/{method}-{seed}/. The local
     # launcher wants a results root above it, so one is made here with a link.

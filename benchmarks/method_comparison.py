@@ -1,0 +1,107 @@
+"""Compare RS, BO, ASHA and MOBSTER on `gbt_breast_cancer` under one wall-clock budget,
+and the promotion variants with their stopping variants.
+
+Every run goes through the real local launcher (`hpobench run-local`, fast
+back-end, the benchmark's 2 workers) into a temporary results root, then:
+
+- per method over seeds: mean final best with standard error, average rank over
+  time, and when each method reaches random search's mean final best (the
+  statistics of `hpobench results`, from `hpobench.aggregate`);
+- for ASHA vs ASHA-STOP and MOBSTER vs MOBSTER-STOP (on the first
+  `--stop-seeds` seeds): trial-epochs (boosting rounds) trained per
+  configuration evaluated, and the final best.
+
+    python benchmarks/method_comparison.py --budget 25 --seeds 5 --stop-seeds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCHMARK = "gbt_breast_cancer"
+MAIN_METHODS = ["RS", "BO", "ASHA", "MOBSTER"]
+PAIRS = [("ASHA", "ASHA-STOP"), ("MOBSTER", "MOBSTER-STOP")]
+TAG = "method-comparison"
+
+
+def run_local(root: Path, methods: list[str], seeds: int, budget: float, master_seed: int) -> None:
+    """`hpobench run-local` in a fresh process, as a user would run it."""
+    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK,
+               "--experiment-tag", TAG, "--results-root", str(root), "--num-seeds", str(seeds),
+               "--max-wallclock-time", str(budget), "--random-seed", str(master_seed)]  # fmt: skip
+    for method in methods:
+        command += ["--method", method]
+    print("$", " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def format_number(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_main_comparison(root: Path, budget: float) -> None:
+    from hpobench.aggregate import summarize
+    from hpobench.results import load_experiment
+
+    experiment = load_experiment(root, TAG, methods=MAIN_METHODS)
+    (summary,) = summarize(experiment)
+    print(f"\n{summary.benchmark}, {summary.metric} ({summary.mode}), {budget:g} s per run; "
+          f"target = {summary.target_source}: {format_number(summary.target)}")  # fmt: skip
+    print(f"{'method':<10} {'seeds':>5} {'final best (mean +- se)':>25} {'avg rank':>9} "
+          f"{'reach target':>13} {'median time to target':>22}")  # fmt: skip
+    for m in summary.methods:
+        best = f"{format_number(m.final_best_mean)} +- {format_number(m.final_best_stderr)}"
+        median = "never" if m.time_to_target_median in (None, float("inf")) else (
+            f"{m.time_to_target_median:.1f} s"
+        )
+        print(f"{m.method:<10} {len(m.seeds):>5} {best:>25} {format_number(m.average_rank, 2):>9} "
+              f"{m.target_reached:>6}/{len(m.seeds):<6} {median:>22}")  # fmt: skip
+
+
+def print_epochs_per_configuration(root: Path, seeds: int) -> None:
+    from hpobench.aggregate import best_so_far
+    from hpobench.results import load_experiment
+
+    methods = [m for pair in PAIRS for m in pair]
+    experiment = load_experiment(root, TAG, methods=methods, seeds=list(range(seeds)))
+    print(f"\nPromotion vs stopping, seeds 0..{seeds - 1}: trial-epochs (boosting rounds) "
+          "trained per configuration evaluated")  # fmt: skip
+    print(f"{'method':<13} {'configurations':>14} {'trial-epochs':>12} {'per configuration':>18} "
+          f"{'final best (mean)':>18}")  # fmt: skip
+    for method in methods:
+        runs = [r for r in experiment.runs if r.method == method and r.frame is not None]
+        configurations = sum(len(set(r.frame.trial_id.tolist())) for r in runs)
+        epochs = sum(r.num_results for r in runs)
+        finals = [float(best_so_far(r.frame.value, r.mode or "min")[-1]) for r in runs]
+        per = epochs / configurations if configurations else float("nan")
+        final = sum(finals) / len(finals) if finals else None
+        print(f"{method:<13} {configurations:>14} {epochs:>12} {per:>18.2f} {format_number(final):>18}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=float, default=25.0, help="wall-clock seconds per run")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds of RS, BO, ASHA, MOBSTER")
+    parser.add_argument("--stop-seeds", type=int, default=2, help="seeds of ASHA-STOP, MOBSTER-STOP")
+    parser.add_argument("--master-seed", type=int, default=1)
+    parser.add_argument("--results-root", type=Path, default=None, help="keep the runs here")
+    args = parser.parse_args()
+
+    root = args.results_root or Path(tempfile.mkdtemp(prefix="hpobench-compare-"))
+    started = time.monotonic()
+    run_local(root, MAIN_METHODS, args.seeds, args.budget, args.master_seed)
+    if args.stop_seeds > 0:
+        run_local(root, [stop for _, stop in PAIRS], args.stop_seeds, args.budget, args.master_seed)
+    print(f"(runs took {time.monotonic() - started:.0f} s; results under {root})")
+    print_main_comparison(root, args.budget)
+    if args.stop_seeds > 0:
+        print_epochs_per_configuration(root, min(args.stop_seeds, args.seeds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+"""Asynchronous successive halving (ASHA) for Syne Tune 0.16's scheduler interface,
+promotion type (the seed's ASHA and MOBSTER) and stopping type.
+
+Rung levels are r_min * eta^k below the maximum resource (grace period 1 and
+reduction factor 3: 1, 3, 9, 27 for 50 boosting rounds).
+
+*Promotion* (Li et al. 2020; Syne Tune's `PromotionRungSystem` before 0.16): a
+trial runs to its next rung level and pauses there. When a worker frees up, the
+best paused trial of the highest rung whose value is at least as good as the
+rung's 1/eta quantile and that was not promoted yet is resumed from its
+checkpoint up to the next rung (a rung needs 2 values before anyone is
+promoted from it); otherwise the suggester starts a new configuration. The trial is told where to stop through the benchmark's
+`max_resource_attr` (e.g. `epochs`), so it ends exactly at the rung and its
+checkpoint holds the state at the rung.
+
+*Stopping*: trials run to the maximum resource unless, at a rung level, their
+value is worse than the rung's 1/eta quantile; then they are stopped for good.
+
+The suggester observes every rung-level result and sees, when asked for a new
+configuration, the running trials with the resource they will report next.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, Optional
+
+import numpy as np
+from syne_tune.backend.trial_status import Trial
+from syne_tune.config_space import config_space_to_json_dict
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialScheduler, TrialSuggestion
+from syne_tune.util import dump_json_with_numpy
+
+from hpobench.errors import HpobenchError
+from hpobench.methods.suggesters import Config, Suggester
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["promotion", "stopping"]
+
+
+class CheckpointLostError(HpobenchError):
+    """A resumed trial started over instead of continuing from its checkpoint."""
+
+
+def rung_levels(max_resource: int, grace_period: int = 1, reduction_factor: float = 3) -> list[int]:
+    """grace_period * reduction_factor^k for every k where that is below `max_resource`."""
+    levels = []
+    level = float(grace_period)
+    while round(level) < max_resource:
+        levels.append(int(round(level)))
+        level *= reduction_factor
+    return levels
+
+
+@dataclass
+class _RungEntry:
+    value: float  # sign-adjusted: lower is better; inf when the metric was missing or nan
+    promoted: bool = False
+
+
+@dataclass
+class _Running:
+    milestone: int  # the resource at which the next decision is taken
+    resume_from: Optional[int] = None  # the rung a resumed trial continues from
+
+
+class SuccessiveHalving(TrialScheduler):
+    """ASHA with promotion or stopping decisions, new configurations from a suggester."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str,
+        resource_attr: str,
+        max_resource: int,
+        suggester: Suggester,
+        *,
+        kind: Kind = "promotion",
+        grace_period: int = 1,
+        reduction_factor: float = 3,
+        max_resource_attr: Optional[str] = None,
+        random_seed: Optional[int] = None,
+    ) -> None:
+        super().__init__(random_seed=random_seed)
+        if kind not in ("promotion", "stopping"):
+            raise ValueError(f"kind must be 'promotion' or 'stopping', not {kind!r}")
+        self.config_space = config_space
+        self.metric = metric
+        self.mode = mode
+        self.resource_attr = resource_attr
+        self.max_resource = int(max_resource)
+        self.suggester = suggester
+        self.kind = kind
+        self.grace_period = grace_period
+        self.reduction_factor = reduction_factor
+        self.max_resource_attr = max_resource_attr
+        self.rung_levels = rung_levels(self.max_resource, grace_period, reduction_factor)
+        self._rungs: dict[int, dict[int, _RungEntry]] = {level: {} for level in self.rung_levels}
+        self._configs: dict[int, Config] = {}  # the suggester's configuration of each trial
+        self._running: dict[int, _Running] = {}
+        self._paused: set[int] = set()
+        self._suggested: Optional[Config] = None  # handed out by suggest, not yet added
+        self.num_promotions = 0
+
+    # ------------------------------------------------------------ decisions
+
+    def suggest(self) -> Optional[TrialSuggestion]:
+        """Resume a promotable paused trial if there is one, else start a new configuration."""
+        if self.kind == "promotion":
+            promoted = self._promote()
+            if promoted is not None:
+                return promoted
+        pending = [(self._configs[t], run.milestone) for t, run in self._running.items()]
+        config = self.suggester.suggest(pending)
+        if config is None:
+            return None
+        self._suggested = config
+        return TrialSuggestion.start_suggestion(self._with_stop_at(config, self._first_milestone()))
+
+    def on_trial_add(self, trial: Trial) -> None:
+        config = self._suggested if self._suggested is not None else dict(trial.config)
+        self._suggested = None
+        self._configs[trial.trial_id] = config
+        self._running[trial.trial_id] = _Running(self._first_milestone())
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        trial_id = trial.trial_id
+        running = self._running.get(trial_id)
+        if running is None:  # a trial this scheduler did not start (e.g. added by hand)
+            self.on_trial_add(trial)
+            running = self._running[trial_id]
+        resource = result.get(self.resource_attr)
+        if not isinstance(resource, (int, float)) or isinstance(resource, bool) or resource != resource:
+            logger.warning("trial %s reported no %r; no decision taken", trial_id, self.resource_attr)
+            return SchedulerDecision.CONTINUE
+        resource = int(resource)
+        if running.resume_from is not None and resource <= running.resume_from:
+            raise CheckpointLostError(
+                f"trial {trial_id} was resumed at {self.resource_attr} {running.resume_from} but "
+                f"reported {self.resource_attr} {resource}: it started over instead of continuing "
+                "from its checkpoint (was its checkpoint folder deleted, or does the training "
+                "script not load `st_checkpoint_dir`?)"
+            )
+        value = self._value(result)
+        if resource in self._rungs or resource >= self.max_resource:
+            self._observe(trial_id, value, resource)
+        if resource >= self.max_resource or resource < running.milestone:
+            return SchedulerDecision.CONTINUE
+        # The trial reached (or, reporting sparsely, passed) its next rung level.
+        rung = self._rungs[running.milestone]
+        rung[trial_id] = _RungEntry(value)
+        if self.kind == "promotion":
+            del self._running[trial_id]
+            self._paused.add(trial_id)
+            return SchedulerDecision.PAUSE
+        if not self._in_top_fraction(rung, value):
+            del self._running[trial_id]
+            return SchedulerDecision.STOP
+        running.milestone = self._next_milestone(running.milestone)
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        self._running.pop(trial.trial_id, None)
+
+    def on_trial_error(self, trial: Trial) -> None:
+        self._running.pop(trial.trial_id, None)
+        self._paused.discard(trial.trial_id)  # a failed trial is never resumed
+        logger.warning("trial %s failed", trial.trial_id)
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        # Called after every PAUSE and STOP: a paused trial stays promotable.
+        self._running.pop(trial.trial_id, None)
+
+    def metric_names(self) -> list[str]:
+        return [self.metric]
+
+    def metric_mode(self) -> str:
+        return self.mode
+
+    def metadata(self) -> dict[str, Any]:
+        """What tuner metadata.json records about this scheduler (JSON-friendly)."""
+        return {
+            "scheduler_name": f"hpobench.SuccessiveHalving({self.kind})",
+            "scheduler_kwargs": {
+                "kind": self.kind,
+                "grace_period": self.grace_period,
+                "reduction_factor": self.reduction_factor,
+                "rung_levels": self.rung_levels,
+                "max_resource": self.max_resource,
+                "suggester": type(self.suggester).__name__,
+            },
+            "config_space": dump_json_with_numpy(config_space_to_json_dict(self.config_space)),
+            "metric_names": self.metric_names(),
+            "metric_mode": self.metric_mode(),
+        }
+
+    # ------------------------------------------------------------ helpers
+
+    def _promote(self) -> Optional[TrialSuggestion]:
+        """The best promotable paused trial, highest rung first, as a resume suggestion."""
+        for level in reversed(self.rung_levels):
+            rung = self._rungs[level]
+            candidates = [
+                (entry.value, trial_id)
+                for trial_id, entry in rung.items()
+                if trial_id in self._paused and not entry.promoted and math.isfinite(entry.value)
+            ]
+            if not candidates:
+                continue
+            value, trial_id = min(candidates)
+            if not self._in_top_fraction(rung, value):
+                continue
+            rung[trial_id].promoted = True
+            self._paused.discard(trial_id)
+            milestone = self._next_milestone(level)
+            self._running[trial_id] = _Running(milestone, resume_from=level)
+            self.num_promotions += 1
+            config = self._with_stop_at(self._configs[trial_id], milestone)
+            return TrialSuggestion.resume_suggestion(trial_id, config)
+        return None
+
+    def _in_top_fraction(self, rung: dict[int, _RungEntry], value: float) -> bool:
+        """Whether `value` is at least as good as the rung's 1/eta quantile.
+
+        As Syne Tune's rung systems did: the quantile interpolates linearly, and
+        a rung with a single value has no cutoff yet: a trial arriving there
+        continues (stopping type), but nobody is promoted from it (promotion
+        type). Missing or nan values count as worse than any finite one.
+        """
+        if not math.isfinite(value):
+            return False
+        values = [entry.value for entry in rung.values()]
+        finite = [v for v in values if math.isfinite(v)]
+        if len(values) < 2:
+            return self.kind == "stopping"
+        worst = max(finite) + 1.0
+        cutoff = float(np.quantile([v if math.isfinite(v) else worst for v in values],
+                                   1.0 / self.reduction_factor))  # fmt: skip
+        return value <= cutoff
+
+    def _observe(self, trial_id: int, value: float, resource: int) -> None:
+        if not math.isfinite(value):
+            return  # a diverged or silent trial teaches the model nothing
+        raw = value if self.mode == "min" else -value
+        self.suggester.observe(trial_id, self._configs[trial_id], raw, resource)
+
+    def _value(self, result: dict[str, Any]) -> float:
+        """The result's metric, sign-adjusted so lower is better; inf if missing or nan."""
+        value = result.get(self.metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            return math.inf
+        return float(value) if self.mode == "min" else -float(value)
+
+    def _first_milestone(self) -> int:
+        return self.rung_levels[0] if self.rung_levels else self.max_resource
+
+    def _next_milestone(self, level: int) -> int:
+        later = [r for r in self.rung_levels if r > level]
+        return later[0] if later else self.max_resource
+
+    def _with_stop_at(self, config: Config, milestone: int) -> Config:
+        """The trial's configuration, told to stop at `milestone` when it pauses there."""
+        config = dict(config)
+        if self.kind == "promotion" and self.max_resource_attr in config:
+            config[self.max_resource_attr] = milestone
+        return config

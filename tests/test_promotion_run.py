@@ -1,0 +1,97 @@
+"""Promotion-type ASHA on real runs: trials pause at rung levels and resume from
+their checkpoints, on both local back-ends; a lost checkpoint is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hpobench import layout
+from hpobench.results import load_experiment as load_experiment_runs
+from hpobench.benchmarks import BENCHMARK_FACTORIES, BenchmarkDefinition
+from hpobench.benchmarks.space import Uniform
+
+ASSETS = Path(__file__).parent / "assets"
+# Stop on a count of results, not on time: trial start-up is slow on a loaded machine.
+BUDGET = ["--n-workers", "2", "--max-num-evaluations", "40", "--max-wallclock-time", "120"]
+
+
+def _results(root: Path, tag: str, run: str) -> pd.DataFrame:
+    from syne_tune.experiments import load_experiment
+
+    (tuner_dir,) = layout.tuner_dirs(root / tag / run)
+    assert layout.read_metadata(tuner_dir)[layout.STATUS_KEY] == "complete"
+    return load_experiment(str(tuner_dir.relative_to(root)), local_path=str(root)).results
+
+
+@pytest.mark.parametrize("backend", ["fast", "stock"])
+def test_asha_pauses_trials_and_resumes_them_from_their_checkpoints(backend, invoke, results_root):
+    result = invoke(
+        "run-local", "--benchmark", "gbt_breast_cancer", "--method", "ASHA", "--backend", backend,
+        "--experiment-tag", "promo", "--random-seed", "1", *BUDGET,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = _results(results_root, "promo", "ASHA-0")
+    paused = frame[frame["st_decision"] == "PAUSE"]
+    assert len(paused) >= 2
+    assert set(paused["round"]) <= {1, 3, 9, 27}  # only at rung levels
+    resumed = 0
+    for trial_id, rows in frame.groupby("trial_id"):
+        rounds = rows.sort_values("st_worker_timestamp")["round"].tolist()
+        # Each round once, in order: a resumed trial continues after the round it paused at.
+        assert rounds == list(range(1, len(rounds) + 1)), (trial_id, rounds)
+        resumed += len(rounds) > 1
+    assert resumed >= 1
+
+
+def test_asha_stop_stops_trials_and_keeps_its_name_with_a_dash(invoke, results_root):
+    result = invoke(
+        "run-local", "--benchmark", "gbt_breast_cancer", "--method", "ASHA-STOP",
+        "--experiment-tag", "stop", "--random-seed", "1", "--set", "boosting_rounds=9",
+        "--n-workers", "2", "--max-num-evaluations", "80", "--max-wallclock-time", "120",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = _results(results_root, "stop", "ASHA-STOP-0")
+    assert "PAUSE" not in set(frame["st_decision"])
+    assert (frame["st_decision"] == "STOP").any()
+    experiment = load_experiment_runs(results_root, "stop")
+    assert [(run.method, run.seed, run.state) for run in experiment.runs] == [("ASHA-STOP", 0, "complete")]
+    for command in ("results", "status"):
+        shown = invoke(command, "--experiment-tag", "stop")
+        assert shown.exit_code == 0, shown.output
+        assert "ASHA-STOP" in shown.output
+
+
+@pytest.fixture
+def forgetful_benchmark(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A benchmark whose script loses its checkpoint whenever a trial stops."""
+    monkeypatch.setattr("hpobench.benchmarks.definition.training_scripts_root", lambda: ASSETS)
+
+    def forgetful() -> BenchmarkDefinition:
+        return BenchmarkDefinition(
+            name="forgetful", description="loses its checkpoints", script="forgetful/forgetful.py",
+            config_space={"epochs": 9, "x": Uniform(lower=0.0, upper=1.0)}, metric="loss",
+            mode="min", max_resource_attr="epochs", resource_attr="epoch", max_wallclock_time=60,
+            n_workers=2, instance_type="ml.c5.xlarge", framework="PyTorch", hardware="CPU",
+        )  # fmt: skip
+
+    monkeypatch.setitem(BENCHMARK_FACTORIES, "forgetful", forgetful)
+    return "forgetful"
+
+
+@pytest.mark.parametrize("backend", ["fast", "stock"])
+def test_a_trial_resumed_without_its_checkpoint_fails_the_run_with_a_clear_message(
+    backend, forgetful_benchmark, invoke, results_root
+):
+    result = invoke(
+        "run-local", "--benchmark", forgetful_benchmark, "--method", "ASHA", "--backend", backend,
+        "--experiment-tag", "lost", "--random-seed", "1", *BUDGET,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "started over instead of continuing from its checkpoint" in " ".join(result.output.split())
+    (tuner_dir,) = layout.tuner_dirs(results_root / "lost" / "ASHA-0")
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata[layout.STATUS_KEY] == "failed"
+    assert "started over" in metadata["hpobench_error"]
