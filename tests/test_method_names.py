@@ -9,8 +9,8 @@ import pytest
 
 from hpobench import layout
 from hpobench.methods import method_names
-from hpobench.remote.plan import job_name_prefix, results_uri
-from hpobench.remote.status import parse_job_name
+from hpobench.remote.jobs import job_key, job_name_prefix
+from hpobench.remote.plan import results_uri
 from hpobench.results import load_experiment
 
 SDK_SUFFIX = "-20261127235959"
@@ -37,7 +37,7 @@ def test_other_folder_names_are_not_runs():
 def test_job_names_parse_back_to_their_method_and_seed(method):
     for seed in (0, 7, 12345):
         name = job_name_prefix("exp", method, seed) + SDK_SUFFIX
-        assert parse_job_name(name, "exp", method_names()) == (method, seed), name
+        assert job_key(name, "exp", method_names()) == (method, seed), name
         assert results_uri("b", "exp", layout.run_name(method, seed)).endswith(f"/exp/{method}-{seed}/")
 
 
