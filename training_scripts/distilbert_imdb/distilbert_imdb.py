@@ -67,6 +67,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     """Hyperparameters as Syne Tune passes them: `--name value`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, required=True)
+    # Length of the learning-rate decay, in evaluations; 0: `steps`. Promotion-type
+    # schedulers (ASHA, MOBSTER) set `steps` to the next rung level, so a schedule over
+    # `steps` would decay to 0 at every rung and jump back up on resume.
+    parser.add_argument("--schedule_steps", type=int, default=0)
     parser.add_argument("--learning_rate", type=float, required=True)
     parser.add_argument("--weight_decay", type=float, required=True)
     parser.add_argument("--train_batch_size", type=int, default=16)
@@ -367,7 +371,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     data = {name: tensor.to(device) for name, tensor in data.items()}
     model.to(device)
     updates_per_step = max(1, args.eval_interval // args.train_batch_size)
-    optimizer, scheduler = build_optimizer(model, args, args.steps * updates_per_step)
+    schedule_steps = args.schedule_steps or args.steps
+    optimizer, scheduler = build_optimizer(model, args, schedule_steps * updates_per_step)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None

@@ -32,7 +32,9 @@ A training script is a standalone Python program (it never imports hpobench) tha
    does not know (argparse's parse_known_args), among them `--st_checkpoint_dir DIR`;
 2. trains for `max_resource_attr` resource levels (e.g. `--epochs 10`) and after each
    level reports with `syne_tune.Reporter`: `report(<resource_attr>=level, <metric>=value)`,
-   numbers, the level counting 1, 2, ... up to max_resource_attr;
+   numbers, the level counting 1, 2, ... up to max_resource_attr; promotion-type methods
+   set max_resource_attr to the next rung level, so derive nothing else from it (a
+   learning-rate schedule takes its length from another entry);
 3. saves a checkpoint into DIR after each level and, started again with the same DIR,
    continues at the next level instead of level 1 (pausing methods rely on it);
 4. lists the packages it needs in a requirements.txt in its folder (SageMaker jobs

@@ -20,6 +20,9 @@ def distilbert_imdb_benchmark() -> BenchmarkDefinition:
             # Resource level `step` counts evaluations, so the scheduler's maximum
             # is in steps too: 15 epochs x 5 evaluations per epoch.
             "steps": EPOCHS * N_TRAIN // EVAL_INTERVAL,
+            # The learning rate decays over all 15 epochs whatever `steps` a
+            # promotion-type scheduler sets for the next rung (see the script).
+            "schedule_steps": EPOCHS * N_TRAIN // EVAL_INTERVAL,
             # Holds imdb/plain_text/{train,test}-*.parquet; downloaded there if missing.
             "dataset_path": "~/.cache/hpobench/data/imdb",
             # A local folder (save_pretrained, tokenizer included) or a Hub name.
