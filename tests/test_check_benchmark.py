@@ -43,16 +43,18 @@ def test_a_broken_script_fails_with_the_failing_check(invoke, tmp_path: Path, va
     assert "Error: quadratic does not keep the training-script contract" in result.output
 
 
-def test_a_script_that_never_checkpoints_warns_and_fails_when_strict(invoke, tmp_path: Path):
+def test_a_script_that_never_checkpoints_fails_unless_allowed(invoke, tmp_path: Path):
     path = write_benchmark(tmp_path / "user", "never_checkpoints")
     result = _check(invoke, path)
-    assert result.exit_code == 0, result.output
-    warned = [line for line in result.output.splitlines() if line.startswith("warn")]
-    assert len(warned) == 1 and "wrote no checkpoint" in warned[0], result.output
-    assert "promotion-type methods" in warned[0]
-    strict = _check(invoke, path, "--strict")
-    assert strict.exit_code == 1, strict.output
-    assert "--strict fails on them" in strict.output
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "wrote no checkpoint" in failed[0], result.output
+    assert "promotion-type methods" in failed[0] and "--allow-no-checkpoint" in failed[0]
+    allowed = _check(invoke, path, "--allow-no-checkpoint")
+    assert allowed.exit_code == 0, allowed.output
+    warned = [line for line in allowed.output.splitlines() if line.startswith("warn")]
+    assert len(warned) == 1 and "wrote no checkpoint" in warned[0], allowed.output
+    assert "(with warnings)" in allowed.output
 
 
 def test_points_to_evaluate_are_the_configurations_checked(invoke, tmp_path: Path):

@@ -91,14 +91,19 @@ def midpoint(entry: Any) -> Any:
     raise TypeError(f"unknown domain {entry!r}")
 
 
-def check_benchmark(benchmark: BenchmarkDefinition, timeout: float) -> Iterator[CheckResult]:
-    """Run the checks in order, yielding each result as it is known; stops at a failure."""
+def check_benchmark(
+    benchmark: BenchmarkDefinition, timeout: float, allow_no_checkpoint: bool = False
+) -> Iterator[CheckResult]:
+    """Run the checks in order, yielding each result as it is known; stops at a failure.
+
+    A script that never checkpoints fails, unless `allow_no_checkpoint` makes it a warning.
+    """
     yield _check_standalone(benchmark)
     levels = min(CHECK_LEVELS, int(benchmark.max_resource))
     configs = check_configurations(benchmark, levels)
     for index, config in enumerate(configs, start=1):
         label = f"config {index}/{len(configs)}" if len(configs) > 1 else "config"
-        for result in _check_config(benchmark, config, levels, timeout, label):
+        for result in _check_config(benchmark, config, levels, timeout, label, allow_no_checkpoint):
             yield result
             if result.status == "fail":
                 return
@@ -123,8 +128,9 @@ def _check_standalone(benchmark: BenchmarkDefinition) -> CheckResult:
 
 
 def _check_config(
-    benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, timeout: float, label: str
-) -> Iterator[CheckResult]:
+    benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, timeout: float, label: str,
+    allow_no_checkpoint: bool,
+) -> Iterator[CheckResult]:  # fmt: skip
     shown = ", ".join(f"{k}={_short(v)}" for k, v in config.items())
     with tempfile.TemporaryDirectory(prefix="hpobench-check-") as tmp:
         checkpoint_dir = Path(tmp) / "checkpoints"
@@ -159,21 +165,28 @@ def _check_config(
             return
         yield CheckResult("ok", f"{label}: {benchmark.resource_attr!r} counts {_levels(expected)}")
         yield _timing(label, first)
-        yield from _check_resume(benchmark, config, levels, checkpoint_dir, timeout, label)
+        yield from _check_resume(
+            benchmark, config, levels, checkpoint_dir, timeout, label, allow_no_checkpoint
+        )
 
 
 def _check_resume(
     benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, checkpoint_dir: Path,
-    timeout: float, label: str,
+    timeout: float, label: str, allow_no_checkpoint: bool,
 ) -> Iterator[CheckResult]:  # fmt: skip
     written = [p for p in checkpoint_dir.rglob("*") if p.is_file()] if checkpoint_dir.is_dir() else []
     if not written:
+        # Promotion-type methods (the seed's ASHA and MOBSTER) resume paused trials
+        # and fail the run when one starts over at level 1.
         yield CheckResult(
-            "warn",
-            f"{label}: the script wrote no checkpoint into --st_checkpoint_dir: a paused "
-            "trial restarts from level 1, so promotion-type methods (pause and resume) "
-            "waste their budget",
-        )
+            "warn" if allow_no_checkpoint else "fail",
+            f"{label}: the script wrote no checkpoint into --st_checkpoint_dir, so a paused "
+            "trial would start over: promotion-type methods (ASHA, MOBSTER) refuse that; "
+            + ("only methods that never pause (RS, BO, ASHA-STOP, ...) suit it"
+               if allow_no_checkpoint else
+               "save and load a checkpoint there, or pass --allow-no-checkpoint if you run "
+               "only methods that never pause (RS, BO, ASHA-STOP, ...)"),
+        )  # fmt: skip
         return
     resumed_config = {**config, benchmark.max_resource_attr: levels + 1}
     second = run_script(benchmark.script_path, resumed_config, checkpoint_dir, timeout)
