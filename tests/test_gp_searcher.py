@@ -152,3 +152,22 @@ def test_the_joint_model_is_fitted_on_configurations_at_several_resources() -> N
     assert set(config) == {"x1", "x2", "epochs"}
     with pytest.raises(ValueError, match="resource"):
         suggester.observe(9, config, 1.0)
+
+
+@pytest.mark.parametrize("resource_column", [None, 2])
+def test_a_fit_starts_from_the_previous_fits_hyperparameters(resource_column) -> None:
+    import torch
+
+    from hpobench.methods import gp_model
+
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3))
+    y = np.sin(6 * X[:, 0]) + X[:, 1] + 0.05 * rng.normal(size=30)
+    first = gp_model.fit_gp(X, y, resource_column)
+    start = gp_model.hyperparameters(first)
+    # The start is loaded as is (same kernel structure, same keys), and fitting the same
+    # data again from the optimum stays there.
+    again = gp_model.fit_gp(X, y, resource_column, start=start)
+    for name, value in gp_model.hyperparameters(again)["covar_module"].items():
+        assert torch.allclose(value, start["covar_module"][name], rtol=0.05, atol=1e-3), name
+    assert math.isclose(gp_model.fitted_noise(again), gp_model.fitted_noise(first), rel_tol=0.05)

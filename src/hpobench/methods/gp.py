@@ -103,6 +103,8 @@ class GPSuggester:
         self._suggested: set[Hashable] = set()
         self.counts = SuggestionCounts()
         self.last_fit: Optional[FitRecord] = None
+        # The last fit's kernel and noise hyperparameters: where the next fit starts.
+        self._hyperparameters: Optional[dict[str, Any]] = None
 
     # -- observations -------------------------------------------------------
 
@@ -183,7 +185,8 @@ class GPSuggester:
         seed = int(np.random.SeedSequence([self.random_seed, len(self.counts.sources)]).generate_state(1)[0])
         with gp_model.torch_state(seed):
             try:
-                model = gp_model.fit_gp(X, y, resource_column=resource_column)
+                model = gp_model.fit_gp(X, y, resource_column=resource_column, start=self._hyperparameters)
+                self._hyperparameters = gp_model.hyperparameters(model)
                 ranked = gp_model.rank_candidates(
                     model,
                     X_baseline=baseline,
