@@ -174,8 +174,12 @@ class GPSuggester:
         y = sign * np.array([o.value for o in observations])
         X = np.stack([self._input(o.config, o.resource) for o in observations])
         resource_acq = self._resource_for_acquisition()
-        # The incumbent of noisy EI: the model's best belief over every configuration seen (at `resource_acq`).
-        baseline = np.unique(np.stack([self.encoding.encode(o.config) for o in observations]), axis=0)
+        # The incumbent of noisy EI: the model's best belief over the configurations observed
+        # at `resource_acq` (every one for plain BO), as MOBSTER's EI takes its incumbent among
+        # the observations at the acquisition level. It also keeps the joint posterior that
+        # qLogNEI draws per candidate small: a rung holds far fewer configurations than all.
+        at_acquisition = [o for o in observations if resource_acq is None or o.resource == resource_acq]
+        baseline = np.unique(np.stack([self.encoding.encode(o.config) for o in at_acquisition]), axis=0)
         X_pending = None
         if pending:
             X_pending = np.stack([self._input(c, resource_acq if r is None else r) for c, r in pending])
