@@ -15,16 +15,16 @@ import math
 from typing import Any, Optional
 
 from syne_tune.backend.trial_status import Trial
-from syne_tune.config_space import cast_config_values, config_space_to_json_dict, postprocess_config
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialScheduler, TrialSuggestion
-from syne_tune.util import dump_json_with_numpy
+from syne_tune.config_space import cast_config_values, postprocess_config
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
 from hpobench.methods.gp import GPSuggester
+from hpobench.methods.scheduler import SingleMetricScheduler
 
 logger = logging.getLogger(__name__)
 
 
-class GPBayesianOptimization(TrialScheduler):
+class GPBayesianOptimization(SingleMetricScheduler):
     """GP-based Bayesian optimization (Matérn-5/2 GP, learned noise, qLogNEI with pending fantasies)."""
 
     def __init__(
@@ -37,10 +37,7 @@ class GPBayesianOptimization(TrialScheduler):
         num_initial_random: Optional[int] = None,
     ) -> None:
         """Arguments as Syne Tune's single-fidelity schedulers take them; `num_initial_random` None: 3."""
-        super().__init__(random_seed=random_seed)
-        self.config_space = config_space
-        self.metric = metric
-        self.mode = "min" if do_minimize else "max"
+        super().__init__(config_space, metric, "min" if do_minimize else "max", random_seed)
         self.suggester = GPSuggester(
             config_space,
             self.mode,
@@ -76,22 +73,9 @@ class GPBayesianOptimization(TrialScheduler):
     def on_trial_remove(self, trial: Trial) -> None:
         self.pending.pop(trial.trial_id, None)
 
-    def metric_names(self) -> list[str]:
-        return [self.metric]
-
-    def metric_mode(self) -> str:
-        return self.mode
-
-    def metadata(self) -> dict[str, Any]:
-        """What Syne Tune writes into metadata.json for this scheduler."""
+    def scheduler_kwargs(self) -> dict[str, Any]:
         return {
-            "scheduler_name": type(self).__name__,
-            "scheduler_kwargs": {
-                "searcher": "hpobench GPSuggester (BoTorch SingleTaskGP, qLogNEI)",
-                "num_initial_random": self.suggester.num_initial_random,
-                "random_seed": self.random_seed,
-            },
-            "config_space": dump_json_with_numpy(config_space_to_json_dict(self.config_space)),
-            "metric_names": self.metric_names(),
-            "metric_mode": self.metric_mode(),
+            "searcher": "hpobench GPSuggester (BoTorch SingleTaskGP, qLogNEI)",
+            "num_initial_random": self.suggester.num_initial_random,
+            "random_seed": self.random_seed,
         }

@@ -29,11 +29,10 @@ from typing import Any, Literal, Optional
 
 import numpy as np
 from syne_tune.backend.trial_status import Trial
-from syne_tune.config_space import config_space_to_json_dict
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialScheduler, TrialSuggestion
-from syne_tune.util import dump_json_with_numpy
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
 from hpobench.errors import HpobenchError
+from hpobench.methods.scheduler import SingleMetricScheduler
 from hpobench.methods.suggesters import Config, Suggester
 
 logger = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class _Running:
     resume_from: Optional[int] = None  # the rung a resumed trial continues from
 
 
-class SuccessiveHalving(TrialScheduler):
+class SuccessiveHalving(SingleMetricScheduler):
     """ASHA with promotion or stopping decisions, new configurations from a suggester."""
 
     def __init__(
@@ -85,12 +84,9 @@ class SuccessiveHalving(TrialScheduler):
         max_resource_attr: Optional[str] = None,
         random_seed: Optional[int] = None,
     ) -> None:
-        super().__init__(random_seed=random_seed)
+        super().__init__(config_space, metric, mode, random_seed)
         if kind not in ("promotion", "stopping"):
             raise ValueError(f"kind must be 'promotion' or 'stopping', not {kind!r}")
-        self.config_space = config_space
-        self.metric = metric
-        self.mode = mode
         self.resource_attr = resource_attr
         self.max_resource = int(max_resource)
         self.suggester = suggester
@@ -175,27 +171,17 @@ class SuccessiveHalving(TrialScheduler):
         # Called after every PAUSE and STOP: a paused trial stays promotable.
         self._running.pop(trial.trial_id, None)
 
-    def metric_names(self) -> list[str]:
-        return [self.metric]
+    def scheduler_name(self) -> str:
+        return f"hpobench.SuccessiveHalving({self.kind})"
 
-    def metric_mode(self) -> str:
-        return self.mode
-
-    def metadata(self) -> dict[str, Any]:
-        """What tuner metadata.json records about this scheduler (JSON-friendly)."""
+    def scheduler_kwargs(self) -> dict[str, Any]:
         return {
-            "scheduler_name": f"hpobench.SuccessiveHalving({self.kind})",
-            "scheduler_kwargs": {
-                "kind": self.kind,
-                "grace_period": self.grace_period,
-                "reduction_factor": self.reduction_factor,
-                "rung_levels": self.rung_levels,
-                "max_resource": self.max_resource,
-                "suggester": type(self.suggester).__name__,
-            },
-            "config_space": dump_json_with_numpy(config_space_to_json_dict(self.config_space)),
-            "metric_names": self.metric_names(),
-            "metric_mode": self.metric_mode(),
+            "kind": self.kind,
+            "grace_period": self.grace_period,
+            "reduction_factor": self.reduction_factor,
+            "rung_levels": self.rung_levels,
+            "max_resource": self.max_resource,
+            "suggester": type(self.suggester).__name__,
         }
 
     # ------------------------------------------------------------ helpers
