@@ -109,7 +109,8 @@ def test_a_pending_evaluation_at_the_incumbent_changes_the_suggestion() -> None:
     assert torch.get_num_threads() == threads and torch.equal(torch.random.get_rng_state(), state)
     with_pending = fitted().suggest(pending=[(alone, None)])
     assert with_pending != alone
-    # Not merely a neighbour of the pending one: qLogNEI discounts the region it covers.
+    # Not merely a neighbour of the pending one: qLogEI over (candidate, pending) jointly
+    # discounts the region the pending evaluation covers.
     assert abs(with_pending["x1"] - alone["x1"]) + abs(with_pending["x2"] - alone["x2"]) > 0.5
 
 
@@ -171,3 +172,50 @@ def test_a_fit_starts_from_the_previous_fits_hyperparameters(resource_column) ->
     for name, value in gp_model.hyperparameters(again)["covar_module"].items():
         assert torch.allclose(value, start["covar_module"][name], rtol=0.05, atol=1e-3), name
     assert math.isclose(gp_model.fitted_noise(again), gp_model.fitted_noise(first), rel_tol=0.05)
+
+
+def test_snapping_rows_at_once_gives_what_decoding_and_encoding_each_row_gives() -> None:
+    space = {"lr": loguniform(1e-4, 1e-1), "m": uniform(0.0, 0.99), "layers": randint(1, 4),
+             "width": lograndint(8, 512), "act": choice(["relu", "tanh", "elu"]), "epochs": 20}  # fmt: skip
+    encoding = SpaceEncoding(space)
+    rows = np.random.default_rng(3).random((500, encoding.dimension)) * 1.4 - 0.2  # some outside the cube
+    snapped = encoding.snap(rows)
+    one_by_one = np.stack([encoding.encode(encoding.decode(row)) for row in rows])
+    np.testing.assert_allclose(snapped, one_by_one, rtol=0, atol=1e-12)
+    assert [encoding.decode(row) for row in snapped] == [encoding.decode(row) for row in one_by_one]
+    np.testing.assert_array_equal(encoding.snap(rows[7]), snapped[7])  # one point as well as rows
+
+
+def test_hyperparameters_are_reoptimized_as_data_grows_and_every_observation_is_conditioned_on() -> None:
+    from hpobench.methods import gp, gp_model
+
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0)
+    configs = random_configs(40, seed=4)
+    for trial_id, config in enumerate(configs[:30]):
+        suggester.observe(trial_id, config, branin(config))
+    suggester.suggest()
+    assert suggester.num_optimizations == 1
+    optimized = suggester._hyperparameters
+    # Fewer than 10% more observations: the same hyperparameters, all 32 observations fitted.
+    for trial_id in (30, 31):
+        suggester.observe(trial_id, configs[trial_id], branin(configs[trial_id]))
+    suggester.suggest()
+    assert suggester.num_optimizations == 1 and suggester._hyperparameters is optimized
+    assert sorted(suggester.last_fit.trial_ids) == list(range(32))
+    for trial_id in (32, 33):  # 34 >= 1.1 * 30: optimized again
+        suggester.observe(trial_id, configs[trial_id], branin(configs[trial_id]))
+    suggester.suggest()
+    assert suggester.num_optimizations == 2 and suggester._hyperparameters is not optimized
+    assert gp.REOPTIMIZE_GROWTH * 30 <= 34
+
+    # The conditioned GP is exact on the new data: it predicts points it was not optimized on.
+    import torch
+
+    X = np.stack([suggester.encoding.encode(c) for c in configs])
+    y = -np.array([branin(c) for c in configs])
+    on_30 = gp_model.fit_gp(X[:30], y[:30], None)
+    conditioned = gp_model.condition_gp(X, y, None, gp_model.hyperparameters(on_30))
+    with torch.no_grad():
+        before = on_30.posterior(torch.as_tensor(X[30:])).mean.view(-1).numpy()
+        after = conditioned.posterior(torch.as_tensor(X[30:])).mean.view(-1).numpy()
+    assert np.abs(after - y[30:]).mean() < 0.2 * np.abs(before - y[30:]).mean()

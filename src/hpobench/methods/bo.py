@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class GPBayesianOptimization(SingleMetricScheduler):
-    """GP-based Bayesian optimization (Matérn-5/2 GP, learned noise, qLogNEI with pending fantasies)."""
+    """GP-based Bayesian optimization (Matérn-5/2 GP, learned noise, qLogEI with pending fantasies)."""
 
     def __init__(
         self,
@@ -75,7 +75,7 @@ class GPBayesianOptimization(SingleMetricScheduler):
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         return {
-            "searcher": "hpobench GPSuggester (BoTorch SingleTaskGP, qLogNEI)",
+            "searcher": "hpobench GPSuggester (BoTorch SingleTaskGP, qLogEI)",
             "num_initial_random": self.suggester.num_initial_random,
             "random_seed": self.random_seed,
         }

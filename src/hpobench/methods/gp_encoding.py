@@ -39,6 +39,16 @@ class _Numeric:
         x = math.log(float(value)) if self.log else float(value)
         return min(max((x - lower) / (upper - lower), 0.0), 1.0)
 
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        """Coordinates `u` (any shape) moved to the values `decode` would give, encoded again."""
+        if not self.integer:
+            return np.clip(u, 0.0, 1.0)
+        lower, upper = self._bounds()
+        x = lower + np.asarray(u, dtype=float) * (upper - lower)
+        x = np.clip(np.round(np.exp(x) if self.log else x), self.lower, self.upper)
+        x = np.log(x) if self.log else x
+        return np.clip((x - lower) / (upper - lower), 0.0, 1.0)
+
     def decode(self, u: float) -> Any:
         lower, upper = self._bounds()
         x = lower + float(u) * (upper - lower)
@@ -131,9 +141,18 @@ class SpaceEncoding:
             config[choice.name] = choice.decode(point[choice.column : choice.column + len(choice.categories)])
         return config
 
-    def snap(self, point: np.ndarray) -> np.ndarray:
-        """`point` moved onto a value the space can take (integers rounded, one-hot made hard)."""
-        return self.encode(self.decode(point))
+    def snap(self, points: np.ndarray) -> np.ndarray:
+        """`points` (a point or rows of points) moved onto values the space can take:
+        floats clipped to the cube, integers rounded, one-hot made hard (the largest wins)."""
+        points = np.asarray(points, dtype=float)
+        snapped = np.zeros_like(points)
+        for entry in self.numeric:
+            snapped[..., entry.column] = entry.snap(points[..., entry.column])
+        for choice in self.choices:
+            block = points[..., choice.column : choice.column + len(choice.categories)]
+            winner = np.argmax(block, axis=-1)[..., None]
+            np.put_along_axis(snapped[..., choice.column : choice.column + len(choice.categories)], winner, 1.0, -1)
+        return snapped
 
     def key(self, config: dict[str, Any]) -> Hashable:
         """What tells two configurations apart: their searched entries, as encoded."""
@@ -141,5 +160,4 @@ class SpaceEncoding:
 
     def sample(self, generator: np.random.Generator, n: int) -> np.ndarray:
         """`n` random points that decode to valid, uniformly drawn configurations."""
-        raw = generator.random((n, self.dimension))
-        return np.stack([self.snap(row) for row in raw]) if n else raw
+        return self.snap(generator.random((n, self.dimension)))

@@ -10,9 +10,11 @@ from __future__ import annotations
 METHOD_NOTES: dict[str, str] = {
     "RS": "Random search: configurations drawn uniformly (log-uniform where the domain is logarithmic).",
     "BO": (
-        "hpobench's GP-BO (Matérn-5/2 ARD GP with learned noise, qLogNEI, running trials as pending"
+        "hpobench's GP-BO (Matérn-5/2 ARD GP with learned noise, qLogEI, running trials as pending"
         " fantasies, 3 initial random points); replaces Syne Tune's BOTorch, which pairs configurations"
-        " by suggestion order with results by completion order."
+        " by suggestion order with results by completion order. Kernel hyperparameters are re-optimized"
+        " when the data grew 10% since the last optimization (the GP is conditioned on every result in"
+        " between); the best of 640 scored candidates is refined by L-BFGS."
     ),
     "TPE": (
         "Syne Tune's KernelDensityEstimator: BOHB's multivariate KDE (top 15% vs the rest, a third of"

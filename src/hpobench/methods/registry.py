@@ -212,7 +212,7 @@ _TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimati
 _SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
 
 _JOINT_GP = ("joint GP over (configuration, resource): Matérn x Matérn(log resource), "
-             "learned noise; qLogNEI, pending as fantasies")
+             "learned noise; qLogEI at the acquisition rung, pending as fantasies")
 _MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
 
 _SPECS = [
@@ -220,7 +220,7 @@ _SPECS = [
                model="none (uniform sampling)",
                reference="Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization (JMLR)"),
     MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization,
-               model="GP (Matérn-5/2, learned noise); qLogNEI, pending as fantasies",
+               model="GP (Matérn-5/2, learned noise); qLogEI, pending as fantasies",
                defaults={"initial_random_points": 3},
                reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
                          "Algorithms (NeurIPS)"),
@@ -239,7 +239,11 @@ _SPECS = [
                decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
                note="promotion type, as the seed runs it, with a joint GP over (configuration, "
                     "resource) fitted on every rung-level result; Syne Tune 0.16 has no MOBSTER "
-                    "class (its closest, ASHA with searcher='botorch', never fits its GP)"),
+                    "class (its closest, ASHA with searcher='botorch', never fits its GP). Differs "
+                    "from Syne Tune's MOBSTER (145f8020): Matérn resource kernel, not exp-decay; "
+                    "kernel re-optimized when the data grew 10%, not every suggestion; 640 scored "
+                    "candidates without L-BFGS refinement; pending trials in qLogEI's joint batch, "
+                    "not EI averaged over 20 fantasy samples"),
     MethodSpec("MOBSTER-STOP", "successive halving + GP (BoTorch)", True, "botorch", mobster_stop,
                decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
                note="MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
