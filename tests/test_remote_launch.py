@@ -216,6 +216,9 @@ def test_relaunch_with_other_options_is_refused(aws, invoke):
     overridden = invoke(*args, "--set", "epochs=3")
     assert overridden.exit_code == 2, overridden.output
     assert 'with overrides=unset, not {"epochs": "3"}' in overridden.output
+    packed = invoke(*args, "--trials-per-gpu", "2")
+    assert packed.exit_code == 2, packed.output
+    assert "with trials_per_gpu=unset, not 2" in packed.output
 
 
 def _failing_calls(session: boto3.Session, operation: str, code: str, times: int) -> list[int]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import clear_aws_environment
@@ -376,17 +377,24 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
 
 
 def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
-    from hpobench.remote.entry import OPTIONAL, REQUIRED
+    from hpobench.remote.entry import OPTIONAL, REQUIRED, settings_from
     from hpobench.remote.plan import plan_remote
     from hpobench.settings import RemoteSettings
 
     settings = RemoteSettings(benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3,
-                              overrides={"epochs": "2"})  # fmt: skip
+                              overrides={"epochs": "2"}, trials_per_gpu=4)  # fmt: skip
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
     # Every optional one is set here, but the definition file's hash (file-defined
     # benchmarks only: tests/test_remote_user_benchmark.py).
     assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256"}
+    # ... and the entry builds run-local's settings from them.
+    local = settings_from(job.hyperparameters, Path("/results"))
+    assert (local.trials_per_gpu, local.max_num_evaluations, local.overrides) == (4, 3, {"epochs": "2"})
+    # An option at its default is not sent, and the entry falls back to the same default.
+    (plain,) = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b").jobs
+    assert "trials_per_gpu" not in plain.hyperparameters
+    assert settings_from(plain.hyperparameters, Path("/results")).trials_per_gpu == 1
 
 
 def test_every_method_builds_with_only_what_its_job_installs():

@@ -243,6 +243,8 @@ class RemoteSettings(ExperimentOptions):
     """Options of `hpobench launch-remote` on top of the experiment itself."""
 
     instance_type: Optional[str] = Field(default=None, description="default: the benchmark's")
+    # Passed to each job's launcher, as run-local's --trials-per-gpu.
+    trials_per_gpu: PositiveInt = 1
     role: Optional[str] = None
     bucket: Optional[str] = Field(default=None, description="default: SageMaker's default bucket")
     region: Optional[str] = Field(default=None, description="default: the AWS default region")

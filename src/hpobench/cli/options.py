@@ -63,6 +63,16 @@ Overrides = Annotated[
     ),
 ]
 
+TrialsPerGpu = Annotated[
+    Optional[int],
+    typer.Option(
+        help="Trials that share one GPU: at most GPUs x K trials run at once, each new "
+        "one on the least busy GPU (CUDA_VISIBLE_DEVICES). Memory and speed are shared "
+        "too. No effect without GPUs. (default: 1)",
+        show_default=False,
+    ),
+]
+
 
 def parse_set_options(items: Optional[list[str]]) -> Optional[dict[str, str]]:
     """['epochs=5'] -> {'epochs': '5'}; a UsageError for items without '='."""

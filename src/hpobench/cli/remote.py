@@ -21,6 +21,7 @@ from hpobench.cli.options import (
     Overrides,
     RandomSeed,
     StartSeed,
+    TrialsPerGpu,
     parse_set_options,
 )
 
@@ -40,6 +41,7 @@ def launch_remote_command(
         Optional[str],
         typer.Option(help="SageMaker instance type of every job. Default: the benchmark's."),
     ] = None,
+    trials_per_gpu: TrialsPerGpu = None,
     role: Annotated[
         Optional[str],
         typer.Option(help="SageMaker execution role, ARN or name. (env: HPOBENCH_ROLE)"),
@@ -115,6 +117,7 @@ def launch_remote_command(
             random_seed=random_seed,
             overrides=parse_set_options(overrides),
             instance_type=instance_type,
+            trials_per_gpu=trials_per_gpu,
             role=role,
             bucket=bucket,
             region=region,

@@ -20,6 +20,7 @@ from hpobench.cli.options import (
     Overrides,
     RandomSeed,
     StartSeed,
+    TrialsPerGpu,
     parse_set_options,
 )
 def run_local_command(
@@ -43,15 +44,7 @@ def run_local_command(
     num_gpus_per_trial: Annotated[
         Optional[int], typer.Option(help="GPUs given to each trial, if there are GPUs. (default: 1)")
     ] = None,
-    trials_per_gpu: Annotated[
-        Optional[int],
-        typer.Option(
-            help="Trials that share one GPU: at most GPUs x K trials run at once, each new "
-            "one on the least busy GPU (CUDA_VISIBLE_DEVICES). Memory and speed are shared "
-            "too. No effect without GPUs. (default: 1)",
-            show_default=False,
-        ),
-    ] = None,
+    trials_per_gpu: TrialsPerGpu = None,
     delete_checkpoints: Annotated[
         bool,
         typer.Option(

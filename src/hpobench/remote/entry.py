@@ -42,7 +42,8 @@ def job_environment() -> dict[str, str]:
 # The hyperparameters a job carries; `remote/plan.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
             "max_wallclock_time")  # fmt: skip
-OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256")
+OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256",
+            "trials_per_gpu")  # fmt: skip
 
 
 def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict[str, str]:
@@ -83,6 +84,7 @@ def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
         n_workers=int(hyperparameters["n_workers"]),
         max_wallclock_time=float(hyperparameters["max_wallclock_time"]),
         max_num_evaluations=int(evaluations) if evaluations else None,
+        trials_per_gpu=int(hyperparameters.get("trials_per_gpu") or 1),
         overrides={k: str(v) for k, v in overrides.items()},
         results_root=results_root,
         # A job exists to run its (method, seed): results of an earlier attempt,

@@ -91,7 +91,7 @@ def plan_remote(
     data = plan_data_channel(settings.data, bucket) if settings.data else None
     jobs = []
     for run in experiment.runs:
-        hyperparameters = job_hyperparameters(experiment, run)
+        hyperparameters = job_hyperparameters(experiment, run, settings.trials_per_gpu)
         jobs.append(
             JobSpec(
                 run=run,
@@ -126,7 +126,9 @@ def results_uri(bucket: str, experiment_tag: str, run_name: str) -> str:
     return f"s3://{bucket}/{RESULTS_PREFIX}/{experiment_tag}/{run_name}/"
 
 
-def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str, str]:
+def job_hyperparameters(
+    experiment: ExperimentPlan, run: PlannedRun, trials_per_gpu: int = 1
+) -> dict[str, str]:
     """What the in-container entry needs to reproduce `run-local` exactly."""
     from hpobench.remote.user_code import job_benchmark
 
@@ -144,6 +146,8 @@ def job_hyperparameters(experiment: ExperimentPlan, run: PlannedRun) -> dict[str
         values["benchmark_sha256"] = experiment.benchmark.origin.sha256
     if experiment.max_num_evaluations is not None:
         values["max_num_evaluations"] = str(experiment.max_num_evaluations)
+    if trials_per_gpu != 1:  # left out at its default, as the other options
+        values["trials_per_gpu"] = str(trials_per_gpu)
     if experiment.overrides:
         values["overrides"] = json.dumps({k: str(v) for k, v in experiment.overrides.items()})
     for key, value in values.items():
