@@ -441,7 +441,13 @@ def test_a_forty_character_tag_is_launched_and_found_by_status_remote(aws, invok
     assert [o.status for o in again] == ["exists"] * 4
 
 
-def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path):
+def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path, monkeypatch):
+    import hpobench.remote.data
+
+    hashed: list[int] = []  # hpobench's own hashing, counted: a launch reads the data once
+    content_hash = hpobench.remote.data.content_hash
+    monkeypatch.setattr(hpobench.remote.data, "content_hash",
+                        lambda files: hashed.append(len(files)) or content_hash(files))  # fmt: skip
     data = tmp_path / "data"
     (data / "cifar").mkdir(parents=True)
     (data / "cifar" / "batch_1.bin").write_bytes(b"\x01" * 1000)
@@ -455,6 +461,7 @@ def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path):
     )  # fmt: skip
     uri = plan.data.s3_uri
     assert said == [f"Uploaded --data to {uri} (reused by later launches with the same data)"]
+    assert hashed == [1]
     prefix = uri.removeprefix(f"s3://{MOTO_BUCKET}/")
     assert sorted(k for k in _uploads() if k.startswith(prefix)) == [prefix + "cifar/batch_1.bin"]
     for request in recorder.create_requests:

@@ -45,8 +45,13 @@ class DataChannel:
         }  # fmt: skip
 
 
-def plan_data_channel(data: str, bucket: str) -> DataChannel:
-    """The channel of `--data` (offline: a local folder is hashed, not uploaded)."""
+def plan_data_channel(data: str, bucket: str, hash_content: bool = True) -> DataChannel:
+    """The channel of `--data` (offline: a local folder is hashed, not uploaded).
+
+    `hash_content` False: the folder is checked and listed but not read, and the
+    channel's key is left unnamed (a check before the real plan; hashing a large
+    data set twice per launch would double its cost).
+    """
     if data.startswith("s3://"):
         bucket_name, key = aws.split_s3_uri(data)
         if not bucket_name:
@@ -58,7 +63,7 @@ def plan_data_channel(data: str, bucket: str) -> DataChannel:
     files = _data_files(local)
     if not files:
         raise UsageError(f"--data {data!r} holds no files to upload")
-    digest = content_hash(files)
+    digest = content_hash(files) if hash_content else "not-hashed"
     return DataChannel(f"s3://{bucket}/{DATA_PREFIX}/{digest[:16]}/", local.resolve(), files)
 
 

@@ -77,8 +77,13 @@ def plan_remote(
     region: str,
     bucket: str,
     master_random_seed: Optional[int] = None,
+    hash_data: bool = True,
 ) -> RemotePlan:
-    """The jobs of an experiment (offline: no AWS call); UsageError on bad input."""
+    """The jobs of an experiment (offline: no AWS call); UsageError on bad input.
+
+    `hash_data` False: a local `--data` folder is checked but not hashed (see
+    `plan_data_channel`), for a check whose plan is thrown away.
+    """
     experiment = plan_experiment(settings, master_random_seed=master_random_seed)
     benchmark = experiment.benchmark
     instance_type = settings.instance_type or benchmark.instance_type
@@ -88,7 +93,7 @@ def plan_remote(
     needs += plugin_requirements(experiment.methods)
     requirements = job_requirements(benchmark.script_dir, needs, image.constraints)
     max_runtime = job_max_runtime(experiment.max_wallclock_time, settings.max_runtime)
-    data = plan_data_channel(settings.data, bucket) if settings.data else None
+    data = plan_data_channel(settings.data, bucket, hash_data) if settings.data else None
     jobs = []
     for run in experiment.runs:
         hyperparameters = job_hyperparameters(experiment, run, settings.trials_per_gpu)

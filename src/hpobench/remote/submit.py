@@ -65,9 +65,9 @@ def launch_remote(
     before anything is uploaded.
     """
     session = boto_session or aws.make_session(settings.region)
-    # Offline first: bad options, instance types, images or requirements fail before
-    # any AWS call.
-    plan_remote(settings, session.region_name, "bucket", master_random_seed=0)
+    # Offline first: bad options, instance types, images, requirements or data fail
+    # before any AWS call. The data is hashed once, by the real plan below.
+    plan_remote(settings, session.region_name, "bucket", master_random_seed=0, hash_data=False)
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
