@@ -41,8 +41,7 @@ def time_suggestions(model: str, size: int, fit: str, repeats: int) -> float:
 
     args = MethodArguments.for_benchmark(get_benchmark("gbt_breast_cancer"), 0)
     multi_fidelity = model == "mobster"
-    suggester = GPSuggester(args.config_space, "min", 0, max_resource=50 if multi_fidelity else None,
-                            resource_attr="boosting_rounds" if multi_fidelity else None)  # fmt: skip
+    suggester = GPSuggester(args.config_space, "min", 0, max_resource=50 if multi_fidelity else None)
     rng = np.random.default_rng(0)
     fill(suggester, rng, size, multi_fidelity)
     pending = [(suggester.encoding.decode(suggester.encoding.sample(rng, 1)[0]), 3 if multi_fidelity else None)

@@ -137,7 +137,7 @@ def test_maximized_metrics_are_maximized() -> None:
 
 
 def test_the_joint_model_is_fitted_on_configurations_at_several_resources() -> None:
-    suggester = GPSuggester(BRANIN_SPACE, "min", 0, max_resource=9, resource_attr="epoch")
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0, max_resource=9)
     configs = random_configs(8)
     for trial_id, config in enumerate(configs):
         for resource in (1, 3, 9) if trial_id < 2 else (1, 3) if trial_id < 5 else (1,):

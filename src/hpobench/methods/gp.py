@@ -41,11 +41,6 @@ RESOURCE_ACQUISITION_THRESHOLD = 3
 # this factor since the last optimization (every observation while there are fewer
 # than 10); in between the GP is conditioned on all data with the last ones.
 REOPTIMIZE_GROWTH = 1.1
-# The best candidate is refined by gradient steps for BO, not for the joint model:
-# MOBSTER's suggestions sit between rung-level evaluations that can take less time
-# than the refinement (Syne Tune's GP searchers offer this as `skip_local_optimization`).
-REFINE_BO = True
-REFINE_MULTI_FIDELITY = False
 # Tries to draw a random configuration nobody evaluated yet before accepting a repeat.
 MAX_RANDOM_DRAWS = 100
 
@@ -95,7 +90,6 @@ class GPSuggester:
         num_initial_random: Optional[int] = None,
         points_to_evaluate: Optional[list[dict[str, Any]]] = None,
         max_resource: Optional[int] = None,
-        resource_attr: Optional[str] = None,
     ) -> None:
         """`num_initial_random` None: 3 for plain BO, 6 with `max_resource` (Syne Tune's GP defaults).
 
@@ -108,12 +102,14 @@ class GPSuggester:
         self.mode = mode
         self.random_seed = int(random_seed)
         self.max_resource = max_resource
-        self.resource_attr = resource_attr
         if num_initial_random is None:
             multi_fidelity = max_resource is not None
             num_initial_random = NUM_INITIAL_RANDOM_MULTI_FIDELITY if multi_fidelity else NUM_INITIAL_RANDOM_BO
         self.num_initial_random = num_initial_random
-        self.refine = REFINE_BO if max_resource is None else REFINE_MULTI_FIDELITY
+        # The best candidate is refined by gradient steps for BO, not for the joint model:
+        # MOBSTER's suggestions sit between rung-level evaluations that can take less time
+        # than the refinement (Syne Tune's GP searchers offer this as `skip_local_optimization`).
+        self.refine = max_resource is None
         self._generator = np.random.default_rng(self.random_seed)
         self._to_evaluate = [self._complete(point) for point in points_to_evaluate or []]
         self._observations: dict[tuple[int, Optional[int]], _Observation] = {}

@@ -16,6 +16,25 @@ METHOD_NOTES: dict[str, str] = {
         " when the data grew 10% since the last optimization (the GP is conditioned on every result in"
         " between); the best of 640 scored candidates is refined by L-BFGS."
     ),
+    "ASHA": (
+        "promotion type, as the seed runs it: hpobench's own scheduler (Syne Tune 0.16's ASHA only stops "
+        "trials; that variant is ASHA-STOP)"
+    ),
+    "ASHA-STOP": (
+        "hpobench's scheduler in stopping mode (same rungs, rule and sampler as ASHA), not Syne Tune "
+        "0.16's ASHA class: its rank rule differs and it crashes on a result without the metric"
+    ),
+    "MOBSTER": (
+        "promotion type, as the seed runs it, with a joint GP over (configuration, resource) fitted on "
+        "every rung-level result; Syne Tune 0.16 has no MOBSTER class (its closest, ASHA with "
+        "searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): Matérn "
+        "resource kernel, not exp-decay; kernel re-optimized when the data grew 10%, not every "
+        "suggestion; 640 scored candidates without L-BFGS refinement; pending trials in qLogEI's joint "
+        "batch, not EI averaged over 20 fantasy samples"
+    ),
+    "MOBSTER-STOP": (
+        "MOBSTER's stopping type: the same scheduler and GP as MOBSTER"
+    ),
     "TPE": (
         "Syne Tune's KernelDensityEstimator: BOHB's multivariate KDE (top 15% vs the rest, a third of"
         " suggestions random), not Bergstra et al.'s univariate tree-structured Parzen estimators;"

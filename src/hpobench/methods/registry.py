@@ -62,7 +62,7 @@ class MethodSpec:
     model: str = "-"  # what proposes new configurations
     defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
     reference: str = ""  # the paper
-    note: str = ""  # how it differs from Syne Tune 0.16's class; else methods/notes.py says
+    note: str = ""  # a plugin's note on how it departs from its paper; built-ins' are in methods/notes.py
 
     def build(self, args: MethodArguments) -> Any:
         """The Syne Tune scheduler for `args`."""
@@ -191,7 +191,7 @@ def _joint_gp_suggester(args: MethodArguments) -> Any:
     return GPSuggester(
         args.config_space, args.mode, args.random_seed,
         points_to_evaluate=args.points_to_evaluate,
-        max_resource=args.max_resource, resource_attr=args.resource_attr,
+        max_resource=args.max_resource,
     )  # fmt: skip
 
 
@@ -226,27 +226,14 @@ _SPECS = [
                          "Algorithms (NeurIPS)"),
     MethodSpec("ASHA", "successive halving", True, "-", asha,
                decisions="promotion", model="none (uniform sampling)", defaults=SH_DEFAULTS,
-               reference=_LI,
-               note="promotion type, as the seed runs it: hpobench's own scheduler (Syne Tune "
-                    "0.16's ASHA only stops trials; that variant is ASHA-STOP)"),
+               reference=_LI),
     MethodSpec("ASHA-STOP", "successive halving", True, "-", asha_stop,
                decisions="stopping", model="none (uniform sampling)", defaults=SH_DEFAULTS,
-               reference=_LI,
-               note="hpobench's scheduler in stopping mode (same rungs, rule and sampler as ASHA), "
-                    "not Syne Tune 0.16's ASHA class: its rank rule differs and it crashes on a "
-                    "result without the metric"),
+               reference=_LI),
     MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster,
-               decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
-               note="promotion type, as the seed runs it, with a joint GP over (configuration, "
-                    "resource) fitted on every rung-level result; Syne Tune 0.16 has no MOBSTER "
-                    "class (its closest, ASHA with searcher='botorch', never fits its GP). Differs "
-                    "from Syne Tune's MOBSTER (145f8020): Matérn resource kernel, not exp-decay; "
-                    "kernel re-optimized when the data grew 10%, not every suggestion; 640 scored "
-                    "candidates without L-BFGS refinement; pending trials in qLogEI's joint batch, "
-                    "not EI averaged over 20 fantasy samples"),
+               decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN),
     MethodSpec("MOBSTER-STOP", "successive halving + GP (BoTorch)", True, "botorch", mobster_stop,
-               decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN,
-               note="MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
+               decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN),
     MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb,
                decisions="stopping", model="KDE (TPE-style), random fraction 0.33",
                defaults=SH_DEFAULTS,

@@ -49,13 +49,11 @@ class RandomSuggester:
         self.mode = mode
         self._random = np.random.RandomState(random_seed)
         self._initial = [dict(point) for point in points_to_evaluate or []]
-        self.num_observed = 0
 
     def observe(
         self, trial_id: int, config: Config, value: float, resource: Optional[int] = None
     ) -> None:
-        """Counted only: random search does not learn."""
-        self.num_observed += 1
+        """Nothing to do: random search does not learn."""
 
     def suggest(self, pending: Pending) -> Optional[Config]:
         """The next user-given point first, then a random draw; never None."""
