@@ -100,8 +100,7 @@ def main() -> None:
         venv.EnvBuilder(with_pip=True).create(folder / "image")
         python = folder / "image" / "bin" / "python"
         site = next((folder / "image" / "lib").glob("python3*/site-packages"))
-        shipped = [p for p in pins if p.startswith("torch==")] if args.only_torch else pins
-        fake_installed(site, shipped)
+        fake_installed(site, shown)
         print("  before (full requirements, no constraints): " + summary(resolve(python, folder, before, ""), image_torch))
         after = resolve(python, folder, plan.requirements.requirements_text(),
                         plan.requirements.constraints_text())  # fmt: skip

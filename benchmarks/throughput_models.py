@@ -13,24 +13,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
 from types import ModuleType
 from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
-
-
-def timed(device: torch.device, warmup: Callable[[], None], work: Callable[[], None]) -> float:
-    """Seconds taken by `work`, after `warmup` ran and the device is idle."""
-    warmup()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    started = time.perf_counter()
-    work()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - started
+from train_throughput import timed
 
 
 def report(unit: str, fast: float, slow: float, flops_per_unit: float) -> None:
@@ -58,13 +46,12 @@ def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
     print(f"distilbert_imdb: {'distilbert-base' if cuda else 'shrunk DistilBERT (dim 64, 2 layers)'}, "
           f"{length} tokens, batch {batch}, {steps} timed steps after {warmup}")  # fmt: skip
     args = argparse.Namespace(learning_rate=5e-5, weight_decay=1e-5)
-    weights = sum(p.numel() for name, p in DistilBertForSequenceClassification(config).named_parameters()
-                  if "embeddings" not in name)  # fmt: skip
-    flops = length * (6 * weights + 12 * config.n_layers * length * config.dim)
 
     # The script's loop.
     torch.manual_seed(0)
     model = DistilBertForSequenceClassification(config).to(device)
+    weights = sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
+    flops = length * (6 * weights + 12 * config.n_layers * length * config.dim)
     precision = script.device_precision(device)
     optimizer, scheduler = script.build_optimizer(model, args, steps + warmup)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")

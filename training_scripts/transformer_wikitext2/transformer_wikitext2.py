@@ -115,7 +115,7 @@ def data_root(dataset_path: str) -> Path:
     try:
         download(root)
     except Exception as error:  # any failure means the same thing to the user
-        fail(f"no WikiText-2 data in {where} and the download failed ({error!r}); {how}")
+        fail(f"no WikiText-2 data in {where} and the download failed ({error or type(error).__name__}); {how}")
     if not has_data(root):
         fail(f"the download left no WikiText-2 data in {where}; {how}")
     return root
