@@ -37,6 +37,18 @@ def test_one_trial_per_gpu_by_default_and_multi_gpu_trials():
     assert [slots.assign(t) for t in range(4)] == [[0, 1], [2, 3], [0, 1], [2, 3]]
 
 
+def test_the_launchers_worker_limit_is_the_packings_capacity(monkeypatch):
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.local import workers
+
+    monkeypatch.setattr(workers, "count_gpus", lambda: 1)  # hpobench's own probe of nvidia-smi
+    monkeypatch.setattr(workers, "cpu_count", lambda: 16)
+    resnet = get_benchmark("resnet_cifar10")  # meant for a GPU
+    for gpus_per_trial, trials_per_gpu in [(1, 1), (1, 4), (2, 4), (3, 2)]:
+        limit, _ = workers.worker_limit(resnet, gpus_per_trial, trials_per_gpu)
+        assert limit == GpuSlots(1, trials_per_gpu, gpus_per_trial).capacity
+
+
 def test_concurrency_is_capped_by_the_gpus_and_unlimited_without_them():
     assert GpuSlots(num_gpus=1, trials_per_gpu=1).concurrent_trials(4) == 1
     assert GpuSlots(num_gpus=1, trials_per_gpu=4).concurrent_trials(4) == 4

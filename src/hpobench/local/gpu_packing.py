@@ -97,8 +97,7 @@ class PackedGpus:
             self.rotate_gpus = False  # Syne Tune's own rotation stays off
 
     def _allocate_gpu(self, trial_id: int, env: dict[str, Any]) -> None:
-        self._prepare_for_schedule()
-        assert self.gpu_slots is not None
+        assert self.gpu_slots is not None  # trial_args.prepare_trial prepared the schedule
         gpus = self.gpu_slots.assign(trial_id)
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in gpus)

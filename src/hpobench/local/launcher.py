@@ -10,6 +10,7 @@ and the sequence goes on; the launcher reports every failed run at the end.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import io
 import logging
@@ -69,7 +70,8 @@ def run_local(
         # Inside the lock, so no other launcher records another master seed meanwhile.
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
         if recorded is not None and settings.random_seed is None:
-            plan = _within_worker_limit(plan_experiment(settings, recorded), settings)
+            # The seed changes the runs, not the workers: limited (and warned about) once.
+            plan = dataclasses.replace(plan_experiment(settings, recorded), n_workers=plan.n_workers)
         elif recorded is not None and settings.random_seed != recorded:
             # Seeds of one experiment drawn from two master seeds are not one experiment.
             raise UsageError(
@@ -123,8 +125,6 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
     Asking for more with --n-workers is an error; a benchmark's default that is
     too large for this machine is lowered, with a warning.
     """
-    import dataclasses
-
     if settings.max_workers is not None:
         limit, why = settings.max_workers, "--max-workers"
     else:

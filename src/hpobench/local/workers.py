@@ -55,8 +55,9 @@ def worker_limit(
     cpus = cpu_count()
     gpus = count_gpus()
     if gpus and wants_gpu(benchmark):
-        # The same capacity as `gpu_packing.GpuSlots`: K trials share a GPU.
-        by_gpu = max(1, gpus * trials_per_gpu // num_gpus_per_trial)
+        from hpobench.local.gpu_packing import GpuSlots
+
+        by_gpu = GpuSlots(gpus, trials_per_gpu, num_gpus_per_trial).capacity
         if by_gpu < cpus:
             return by_gpu, (
                 f"{gpus} GPU(s), {num_gpus_per_trial} per trial, "

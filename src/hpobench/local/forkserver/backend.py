@@ -31,13 +31,12 @@ from hpobench.local.forkserver.client import (
     LOST,
     SERVER_LOG,
     ForkServerClient,
-    fork_server_supported,
     startup_environment,
 )
 from hpobench.local.trial_args import prepare_trial
 from hpobench.local.gpu_packing import PackedGpus
 
-__all__ = ["FastLocalBackend", "ForkedTrial", "fork_server_supported"]
+__all__ = ["FastLocalBackend", "ForkedTrial"]
 
 
 class ForkedTrial:
@@ -69,13 +68,11 @@ class FastLocalBackend(PackedGpus, LocalBackend):
     """`LocalBackend` whose trials are forked from a warm, pre-imported server."""
 
     def __init__(self, entry_point: str, delete_checkpoints: bool = False,
-                 num_gpus_per_trial: int = 1, gpus_to_use: Optional[list[int]] = None,
-                 trials_per_gpu: int = 1):  # fmt: skip
+                 num_gpus_per_trial: int = 1, trials_per_gpu: int = 1):  # fmt: skip
         super().__init__(
             entry_point=entry_point,
             delete_checkpoints=delete_checkpoints,
             num_gpus_per_trial=num_gpus_per_trial,
-            gpus_to_use=gpus_to_use,
             trials_per_gpu=trials_per_gpu,
         )
         self._client: Optional[ForkServerClient] = None
@@ -103,7 +100,7 @@ class FastLocalBackend(PackedGpus, LocalBackend):
             self._client = None
         if self._client is None or self._client.closed:
             self._client = ForkServerClient(
-                Path(self.entry_point), self.local_path / SERVER_LOG, learn=None if self._learn else False
+                Path(self.entry_point), self.local_path / SERVER_LOG, learn=self._learn
             )
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")

@@ -48,7 +48,7 @@ def fork_server_supported() -> bool:
 class ForkServerClient:
     """The tuner's end of one fork server: send requests, collect pids and exit codes."""
 
-    def __init__(self, script: Path, log_path: Path, learn: Optional[bool] = None):
+    def __init__(self, script: Path, log_path: Path, learn: bool = True):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
@@ -57,8 +57,8 @@ class ForkServerClient:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            # None: as the user set HPOBENCH_FORK_SERVER_LEARN (off unless "1").
-            env={**os.environ, **({} if learn is None else {LEARN_VARIABLE: "1" if learn else "0"})},
+            # learn: as the user set HPOBENCH_FORK_SERVER_LEARN (off unless "1"); else off.
+            env={**os.environ, **({} if learn else {LEARN_VARIABLE: "0"})},
         )
         self.startup_environment = startup_environment(os.environ)
         assert self.process.stdin is not None and self.process.stdout is not None

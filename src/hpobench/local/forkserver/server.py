@@ -12,9 +12,9 @@ and answers on stdout, one JSON object per line: `{"ready": [modules]}` once
 warm (or `{"fatal": why}`), `{"run": 3, "pid": 1234}` once forked, and
 `{"run": 3, "exit": 0}` once reaped (negative: killed by that signal).
 Each child puts itself in its own process group, asks to be killed when the
-server dies, takes the trial's
-environment, argv, working directory and log files, re-seeds the random
-generators it inherited, and runs the unmodified script as `__main__`.
+server dies, takes the trial's environment, argv, working directory and log
+files, re-seeds the random generators it inherited, and runs the unmodified
+script as `__main__`.
 
 The server never touches CUDA: `CUDA_VISIBLE_DEVICES` is set in each child
 before the script runs, and a CUDA context made before fork() is unusable in
@@ -316,9 +316,11 @@ class Server:
 
     def kill_all(self) -> None:
         """Kill every trial's process group and reap them, so nothing outlives the server."""
+        # Every descendant (the trials, theirs, orphans re-parented to the server), found
+        # before any is killed; then each trial's group again, in case /proc is unreadable.
+        kill_tree(os.getpid(), include_root=False)
         for pid in list(self.children):
-            kill_tree(pid)
-        kill_tree(os.getpid(), include_root=False)  # orphans re-parented to the server
+            _kill_group(pid)
         deadline = time.monotonic() + 10.0
         while self.children and time.monotonic() < deadline:
             try:
