@@ -98,11 +98,9 @@ class _CommandToml(TomlConfigSettingsSource):
         super().__init__(settings_cls)
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        import tomllib
-
         try:
             data = super()._read_file(file_path)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        except ValueError as error:  # TOMLDecodeError (tomllib's or tomli's), UnicodeDecodeError
             raise UsageError(
                 f"Cannot read {Path(file_path).resolve()}: {_first_line(error)}; "
                 f"fix it (TOML, UTF-8) or remove it"

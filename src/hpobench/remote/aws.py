@@ -103,6 +103,19 @@ def default_bucket(session: Any) -> str:
     return f"sagemaker-{session.region_name}-{account_id(session)}"
 
 
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    """Whether S3 holds `key` in `bucket` (other errors propagate, e.g. to `calling`)."""
+    import botocore.exceptions
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def check_bucket(session: Any, bucket: str) -> None:
     """Fail with a one-line error unless `bucket` exists and can be reached."""
     import botocore.exceptions

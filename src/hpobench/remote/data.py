@@ -36,13 +36,18 @@ class DataChannel:
 
     def channel(self) -> dict[str, Any]:
         """The InputDataConfig entry (CreateTrainingJob's field names)."""
-        return {
-            "ChannelName": CHANNEL_NAME,
-            "DataSource": {"S3DataSource": {
-                "S3DataType": "S3Prefix", "S3Uri": self.s3_uri,
-                "S3DataDistributionType": "FullyReplicated",
-            }},
-        }  # fmt: skip
+        return s3_channel(CHANNEL_NAME, self.s3_uri)
+
+
+def s3_channel(name: str, s3_uri: str) -> dict[str, Any]:
+    """An InputDataConfig entry that copies everything under `s3_uri` to every instance."""
+    return {
+        "ChannelName": name,
+        "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": s3_uri,
+            "S3DataDistributionType": "FullyReplicated",
+        }},
+    }  # fmt: skip
 
 
 def plan_data_channel(data: str, bucket: str, hash_content: bool = True) -> DataChannel:
@@ -104,19 +109,13 @@ def check_data(session: Any, channel: DataChannel) -> None:
 def stage_data(session: Any, channel: DataChannel) -> bool:
     """Upload a local data channel unless the same content is already there; returns
     whether anything was uploaded."""
-    import botocore.exceptions
-
     if channel.local is None:
         return False
     bucket, prefix = aws.split_s3_uri(channel.s3_uri)
     s3 = session.client("s3")
     with aws.calling(f"uploading --data to {channel.s3_uri}"):
-        try:
-            s3.head_object(Bucket=bucket, Key=prefix.rstrip("/") + COMPLETE_SUFFIX)
+        if aws.object_exists(s3, bucket, prefix.rstrip("/") + COMPLETE_SUFFIX):
             return False
-        except botocore.exceptions.ClientError as error:
-            if aws.error_code(error) not in ("404", "NoSuchKey", "NotFound"):
-                raise
         for item in channel.files:
             s3.upload_file(str(item.path), bucket, prefix + item.relative.as_posix())
         s3.put_object(Bucket=bucket, Key=prefix.rstrip("/") + COMPLETE_SUFFIX, Body=b"")

@@ -12,6 +12,7 @@ from typing import Any
 
 from hpobench.remote.archive_rules import select_script_folder
 from hpobench.remote.bundle import SourceBundle, build_bundle, script_destination
+from hpobench.remote.data import s3_channel
 from hpobench.remote.plan import RemotePlan
 
 
@@ -27,7 +28,7 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
 
     bundle = build_bundle(plan.experiment.benchmark, plan.requirements, plan.experiment.methods)
     code_uri = source_uri(plan, bundle)
-    channels = [_channel("code", code_uri)]
+    channels = [s3_channel("code", code_uri)]
     if plan.data is not None:
         channels.append(plan.data.channel())
     experiment = plan.experiment
@@ -79,7 +80,3 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
         ],
     }  # fmt: skip
 
-
-def _channel(name: str, uri: str) -> dict[str, Any]:
-    return {"ChannelName": name, "DataSource": {"S3DataSource": {
-        "S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}}}  # fmt: skip

@@ -95,7 +95,7 @@ def _without_unneeded_dependencies(merged: list[str]) -> tuple[list[str], tuple[
             declared = requires(package) or []
         except PackageNotFoundError:  # not installed here: leave pip to it
             continue
-        kept = [r for r in declared if "extra" not in r.partition(";")[2] and _name(r) not in unneeded]
+        kept = [r for r in without_extras(declared) if _name(r) not in unneeded]
         no_deps.append(names.pop(package))
         merged = merge_requirements(list(names.values()), kept)
         names = {_name(line): line for line in merged}
@@ -143,7 +143,12 @@ def hpobench_requirements() -> list[str]:
         listed = requires("hpobench") or []
     except PackageNotFoundError:
         return []
-    return [r for r in listed if "extra" not in r.partition(";")[2]]
+    return without_extras(listed)
+
+
+def without_extras(requirements: list[str]) -> list[str]:
+    """Requirements that hold whatever extras were asked for (no `extra == ...` marker)."""
+    return [r for r in requirements if "extra" not in r.partition(";")[2]]
 
 
 def _pyproject_requirements(pyproject: Path) -> Optional[list[str]]:

@@ -186,16 +186,10 @@ def _check_same_setup(job: Any, spec: JobSpec, plan: RemotePlan) -> None:
 
 def upload_source(session: Any, bucket: str, bundle: Any) -> str:
     """Upload the archive unless an identical one (same content hash) is already there."""
-    import botocore.exceptions
-
     key = f"{SOURCE_PREFIX}/{bundle.file_name}"
     s3 = session.client("s3")
     with aws.calling(f"uploading the source archive to s3://{bucket}/{key}"):
-        try:
-            s3.head_object(Bucket=bucket, Key=key)
-        except botocore.exceptions.ClientError as error:
-            if aws.error_code(error) not in ("404", "NoSuchKey", "NotFound"):
-                raise
+        if not aws.object_exists(s3, bucket, key):
             s3.put_object(Bucket=bucket, Key=key, Body=bundle.data,
                           Metadata={"sha256": bundle.sha256})  # fmt: skip
     return f"s3://{bucket}/{key}"
@@ -272,8 +266,7 @@ class Submitter:
         from hpobench.remote.entry import DEFAULT_CHECKPOINT_DIR, job_environment
         from hpobench.remote.requirements import REQUIREMENTS_FILE
 
-        if self.trainer_session is None:
-            self.trainer_session = sagemaker_session(self.boto_session, plan.bucket)
+        assert self.trainer_session is not None  # launch_remote sets it before checking the role
         trainer = ModelTrainer(
             training_image=plan.image_uri,
             source_code=SourceCode(

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.errors import UsageError
+from hpobench.remote.requirements import without_extras
 
 BENCHMARK_DIR = "hpobench_benchmark"
 Copy = Callable[[Path, Path], None]
@@ -79,7 +80,7 @@ def plugin_requirements(methods: Iterable[str]) -> list[str]:
     requirements: list[str] = []
     for plugin in plugin_methods(methods):
         listed = plugin.entry_point.dist.requires if plugin.entry_point.dist else None
-        requirements += [r for r in listed or [] if "extra" not in r.partition(";")[2]]
+        requirements += without_extras(list(listed or []))
     return requirements
 
 
