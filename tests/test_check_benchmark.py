@@ -43,6 +43,20 @@ def test_a_broken_script_fails_with_the_failing_check(invoke, tmp_path: Path, va
     assert "Error: quadratic does not keep the training-script contract" in result.output
 
 
+@pytest.mark.parametrize(
+    "first_line, expected",
+    [("import hpobench", "the script imports hpobench (line 1)"), ("def broken(:", "is not valid Python")],
+)
+def test_a_script_that_cannot_stand_alone_is_not_run(invoke, tmp_path: Path, first_line, expected):
+    path = write_benchmark(tmp_path / "user")
+    script = path.parent / "train.py"
+    script.write_text(first_line + "\n" + script.read_text())
+    result = _check(invoke, path)
+    assert result.exit_code == 1, result.output
+    checks = [line for line in result.output.splitlines() if line.startswith(("ok", "warn", "FAIL"))]
+    assert len(checks) == 1 and checks[0].startswith("FAIL") and expected in checks[0], result.output
+
+
 def test_a_script_that_never_checkpoints_fails_unless_allowed(invoke, tmp_path: Path):
     path = write_benchmark(tmp_path / "user", "never_checkpoints")
     result = _check(invoke, path)

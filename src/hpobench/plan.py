@@ -73,10 +73,7 @@ def plan_experiment(
     benchmark = get_benchmark(benchmark_name)
     for method in options.methods:
         get_method(method)
-    overrides = parse_overrides(benchmark, options.overrides)
-    if overrides:
-        space = dict(benchmark.config_space, **overrides)
-        benchmark = benchmark.model_copy(update={"config_space": space})
+    benchmark = with_overrides(benchmark, options.overrides)
     if options.random_seed is not None:
         master_random_seed = options.random_seed
     elif master_random_seed is None:
@@ -100,6 +97,14 @@ def plan_experiment(
 
 def default_experiment_tag(benchmark_name: str) -> str:
     return benchmark_name.replace("_", "-").lower()
+
+
+def with_overrides(benchmark: BenchmarkDefinition, raw: dict[str, str]) -> BenchmarkDefinition:
+    """`benchmark` with `--set KEY=VALUE` overrides applied to its fixed config entries."""
+    overrides = parse_overrides(benchmark, raw)
+    if not overrides:
+        return benchmark
+    return benchmark.model_copy(update={"config_space": {**benchmark.config_space, **overrides}})
 
 
 def parse_overrides(benchmark: BenchmarkDefinition, raw: dict[str, str]) -> dict[str, Any]:

@@ -98,7 +98,10 @@ def check_benchmark(
 
     A script that never checkpoints fails, unless `allow_no_checkpoint` makes it a warning.
     """
-    yield _check_standalone(benchmark)
+    standalone = _check_standalone(benchmark)
+    yield standalone
+    if standalone.status == "fail":
+        return  # a script that cannot stand alone is not run
     levels = min(CHECK_LEVELS, int(benchmark.max_resource))
     configs = check_configurations(benchmark, levels)
     for index, config in enumerate(configs, start=1):

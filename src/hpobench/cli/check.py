@@ -50,15 +50,12 @@ def check_benchmark_command(
     """
     from hpobench.benchmarks import get_benchmark
     from hpobench.benchmarks.check import check_benchmark
-    from hpobench.plan import parse_overrides
+    from hpobench.plan import with_overrides
 
     with user_errors():
         if timeout <= 0:
             raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
-        definition = get_benchmark(benchmark)
-        fixed = parse_overrides(definition, parse_set_options(overrides) or {})
-        if fixed:
-            definition = definition.model_copy(update={"config_space": {**definition.config_space, **fixed}})
+        definition = with_overrides(get_benchmark(benchmark), parse_set_options(overrides) or {})
         console = stdout_console()
         say = functools.partial(console.print, markup=False, highlight=False, soft_wrap=True)
         say(f"Checking {definition.name} ({definition.origin.describe()})")
