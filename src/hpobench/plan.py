@@ -73,7 +73,7 @@ def plan_experiment(
     benchmark = get_benchmark(benchmark_name)
     for method in options.methods:
         get_method(method)
-    benchmark = with_overrides(benchmark, options.overrides)
+    benchmark, overrides = with_overrides(benchmark, options.overrides)
     if options.random_seed is not None:
         master_random_seed = options.random_seed
     elif master_random_seed is None:
@@ -99,12 +99,15 @@ def default_experiment_tag(benchmark_name: str) -> str:
     return benchmark_name.replace("_", "-").lower()
 
 
-def with_overrides(benchmark: BenchmarkDefinition, raw: dict[str, str]) -> BenchmarkDefinition:
-    """`benchmark` with `--set KEY=VALUE` overrides applied to its fixed config entries."""
+def with_overrides(
+    benchmark: BenchmarkDefinition, raw: dict[str, str]
+) -> tuple[BenchmarkDefinition, dict[str, Any]]:
+    """`benchmark` with `--set KEY=VALUE` overrides applied to its fixed config entries,
+    and the typed overrides."""
     overrides = parse_overrides(benchmark, raw)
-    if not overrides:
-        return benchmark
-    return benchmark.model_copy(update={"config_space": {**benchmark.config_space, **overrides}})
+    if overrides:
+        benchmark = benchmark.model_copy(update={"config_space": {**benchmark.config_space, **overrides}})
+    return benchmark, overrides
 
 
 def parse_overrides(benchmark: BenchmarkDefinition, raw: dict[str, str]) -> dict[str, Any]:

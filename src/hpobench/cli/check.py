@@ -55,7 +55,7 @@ def check_benchmark_command(
     with user_errors():
         if timeout <= 0:
             raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
-        definition = with_overrides(get_benchmark(benchmark), parse_set_options(overrides) or {})
+        definition, _ = with_overrides(get_benchmark(benchmark), parse_set_options(overrides) or {})
         console = stdout_console()
         say = functools.partial(console.print, markup=False, highlight=False, soft_wrap=True)
         say(f"Checking {definition.name} ({definition.origin.describe()})")
