@@ -49,6 +49,18 @@ def test_the_launchers_worker_limit_is_the_packings_capacity(monkeypatch):
         assert limit == GpuSlots(1, trials_per_gpu, gpus_per_trial).capacity
 
 
+def test_a_cpu_benchmark_is_limited_by_the_cores_even_on_a_gpu_machine(monkeypatch):
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.local import workers
+
+    monkeypatch.setattr(workers, "count_gpus", lambda: 1)
+    monkeypatch.setattr(workers, "cpu_count", lambda: 16)
+    gbt = get_benchmark("gbt_breast_cancer")  # ml.c5.2xlarge: no GPU
+    assert workers.trial_gpus(gbt) == 0
+    assert workers.worker_limit(gbt, 1, 1) == (16, "16 CPU core(s)")
+    assert workers.trial_gpus(get_benchmark("resnet_cifar10")) == 1
+
+
 def test_concurrency_is_capped_by_the_gpus_and_unlimited_without_them():
     assert GpuSlots(num_gpus=1, trials_per_gpu=1).concurrent_trials(4) == 1
     assert GpuSlots(num_gpus=1, trials_per_gpu=4).concurrent_trials(4) == 4
@@ -81,6 +93,35 @@ def test_each_trial_gets_its_packed_cuda_visible_devices(kind, tmp_path, num_gpu
     seen = sorted(results[0]["cuda_visible_devices"] for _, results in done.values())
     assert seen == expected
     assert backend.gpu_slots.assigned == {}  # every finished trial gave its GPU back
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_trials_given_no_gpu_see_none_when_the_gpus_are_hidden(kind, tmp_path):
+    backend = backend_with_gpus(kind, tmp_path, num_gpus=0, trials_per_gpu=1)
+    backend.hide_gpus = True  # as the launcher does for a CPU benchmark on a GPU machine
+    try:
+        trial = backend.start_trial({"mode": "report", "steps": 1})
+        done = wait_until_done(backend, [trial.trial_id])
+    finally:
+        backend.stop_all()
+    assert done[trial.trial_id][1][0]["cuda_visible_devices"] == ""
+
+
+def test_a_cpu_benchmark_runs_all_its_workers_without_the_gpus(invoke, results_root, monkeypatch, caplog):
+    from hpobench.local import launcher, workers
+
+    monkeypatch.setattr(workers, "count_gpus", lambda: 1)  # a one-GPU machine
+    monkeypatch.setattr(launcher, "count_gpus", lambda: 1)
+    result = invoke(
+        "run-local", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "cpu",
+        "--max-num-evaluations", "2", "--max-wallclock-time", "60", "--set", "epochs=2",
+        "--n-workers", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "has no GPU: its trials run on the CPU here too" in caplog.text
+    (metadata,) = results_root.glob("cpu/RS-0/*/metadata.json")
+    gpus = json.loads(metadata.read_text())["gpus"]
+    assert (gpus["count"], gpus["hidden_from_trials"], gpus["concurrent_trials"]) == (0, 1, 2)
 
 
 def test_launcher_caps_the_tuner_workers_and_records_the_packing(tmp_path, caplog):

@@ -7,7 +7,9 @@ keeps at most `trials_per_gpu` trials on each GPU, always placing a new trial
 on the GPUs running the fewest trials, and runs at most
 GPUs x trials_per_gpu / gpus_per_trial trials at once, so `--trials-per-gpu 4`
 on one big GPU runs 4 trials side by side and the default (1) never lets two
-trials fight over one GPU. Without GPUs nothing changes.
+trials fight over one GPU. Without GPUs nothing changes. A benchmark whose instance
+type has no GPU gets none here either (`hide_gpus`: CUDA_VISIBLE_DEVICES is empty),
+so it runs, and is measured, as on that instance.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class PackedGpus:
         super().__init__(*args, **kwargs)
         self.trials_per_gpu = trials_per_gpu
         self.gpu_slots: Optional[GpuSlots] = None
+        self.hide_gpus = False  # trials given no GPU see none (a CPU benchmark on a GPU machine)
 
     def _prepare_for_schedule(self, num_gpus: Optional[int] = None) -> None:
         if self.gpu_slots is None:
@@ -102,6 +105,8 @@ class PackedGpus:
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in gpus)
             logger.info("trial %d runs on GPU %s", trial_id, env["CUDA_VISIBLE_DEVICES"])
+        elif self.hide_gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ""
 
     def _deallocate_gpu(self, trial_id: int) -> None:
         if self.gpu_slots is not None:

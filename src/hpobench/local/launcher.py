@@ -36,7 +36,7 @@ from hpobench.local.stopping import (
     graceful_stop,
     stopped_by,
 )
-from hpobench.local.workers import count_gpus, worker_limit
+from hpobench.local.workers import count_gpus, trial_gpus, worker_limit
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
@@ -66,6 +66,7 @@ def run_local(
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
     plan = _within_worker_limit(plan_experiment(settings), settings)
+    _say_if_gpus_unused(plan)
     with experiment_lock(settings.results_root, plan.experiment_tag):
         # Inside the lock, so no other launcher records another master seed meanwhile.
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
@@ -144,6 +145,17 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
         plan.benchmark.name, plan.n_workers, limit, why, limit,
     )
     return dataclasses.replace(plan, n_workers=limit)
+
+
+def _say_if_gpus_unused(plan: ExperimentPlan) -> None:
+    """A CPU benchmark's trials see none of this machine's GPUs (`workers.trial_gpus`)."""
+    machine_gpus = count_gpus()
+    if machine_gpus and not trial_gpus(plan.benchmark):
+        logger.warning(
+            "%s is defined for %s, which has no GPU: its trials run on the CPU here too, "
+            "without this machine's %d GPU(s) (give the benchmark a GPU instance type to use them)",
+            plan.benchmark.name, plan.benchmark.instance_type, machine_gpus,
+        )  # fmt: skip
 
 
 class RunsFailed(RunError):
@@ -309,7 +321,7 @@ def _run_one(
     np.random.seed(run.random_seed)
     random.seed(run.random_seed)
     scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
-    backend, poll_interval = make_backend(settings, str(benchmark.script_path))
+    backend, poll_interval = make_backend(settings, str(benchmark.script_path), trial_gpus(benchmark))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
@@ -369,8 +381,9 @@ def _run_one(
     return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
 
 
-def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
-    """The trial back-end `settings.backend` names, running `script`, and its poll interval."""
+def make_backend(settings: LocalSettings, script: str, gpus: int) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running `script` on `gpus` of this
+    machine's GPUs (the others hidden from its trials), and its poll interval."""
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.local.forkserver.client import fork_server_supported
     from hpobench.local.stock import StockLocalBackend
@@ -388,7 +401,8 @@ def make_backend(settings: LocalSettings, script: str) -> tuple[Any, float]:
     )
     # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
     # output to ./std.out in the user's working directory.
-    backend._prepare_for_schedule(num_gpus=count_gpus())
+    backend._prepare_for_schedule(num_gpus=gpus)
+    backend.hide_gpus = gpus < count_gpus()
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
 
 
@@ -406,6 +420,7 @@ def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
         )  # fmt: skip
     return {
         "count": slots.num_gpus,
+        "hidden_from_trials": count_gpus() if backend.hide_gpus else 0,
         "devices": describe_gpus() if slots.num_gpus else [],
         "trials_per_gpu": slots.trials_per_gpu,
         "concurrent_trials": concurrent,

@@ -48,13 +48,20 @@ def wants_gpu(benchmark: BenchmarkDefinition) -> bool:
     return family.startswith(GPU_INSTANCE_FAMILIES)
 
 
+def trial_gpus(benchmark: BenchmarkDefinition) -> int:
+    """The GPUs this machine gives the benchmark's trials: all of them for a benchmark meant
+    for a GPU, none for one whose instance type has no GPU, which therefore runs on the CPU
+    here as it would on its SageMaker instance (its trials see no GPU)."""
+    return count_gpus() if wants_gpu(benchmark) else 0
+
+
 def worker_limit(
     benchmark: BenchmarkDefinition, num_gpus_per_trial: int, trials_per_gpu: int = 1
 ) -> tuple[int, str]:
     """The most trials to run at once here, and what sets it (for messages)."""
     cpus = cpu_count()
-    gpus = count_gpus()
-    if gpus and wants_gpu(benchmark):
+    gpus = trial_gpus(benchmark)
+    if gpus:
         from hpobench.local.gpu_packing import GpuSlots
 
         by_gpu = GpuSlots(gpus, trials_per_gpu, num_gpus_per_trial).capacity
