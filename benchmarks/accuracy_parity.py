@@ -86,14 +86,25 @@ def fast_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple
 
 def reference_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
                    device: torch.device, seed: int, workers: int) -> list[float]:  # fmt: skip
-    """Validation accuracy after each epoch of a plain torchvision-style fp32 loop."""
+    """Validation accuracy after each epoch of a plain torchvision-style fp32 loop: true fp32
+    (cuDNN's default TF32 off) and cuDNN's autotuner off, both restored afterwards."""
+    cudnn = torch.backends.cudnn
+    before = cudnn.benchmark, cudnn.allow_tf32
+    cudnn.benchmark, cudnn.allow_tf32 = False, False
+    try:
+        return _plain_fp32_loop(script, images, labels, config, epochs, device, seed, workers)
+    finally:
+        cudnn.benchmark, cudnn.allow_tf32 = before
+
+
+def _plain_fp32_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
+                     device: torch.device, seed: int, workers: int) -> list[float]:  # fmt: skip
     from PIL import Image
     from torch.utils.data import DataLoader, Dataset
     from torchvision import transforms
 
     batch_size, lr, momentum, weight_decay = config
     torch.manual_seed(seed)
-    torch.backends.cudnn.benchmark = False
     normalize = [transforms.ToTensor(), transforms.Normalize(script.MEAN, script.STD)]
     augment = transforms.Compose(
         [transforms.RandomCrop(32, padding=script.PADDING), transforms.RandomHorizontalFlip(), *normalize]

@@ -16,9 +16,11 @@ HPOBENCH_WIKITEXT2_URL, e.g. a mirror) under a file lock, so that concurrent
 trials download once; with HPOBENCH_OFFLINE=1 (or when the download fails) the
 script exits at once with one line on stderr saying how to supply the data.
 
-Precision follows the device: bf16 autocast on GPUs with compute capability
-8.0 or more, fp16 autocast with a gradient scaler on older GPUs, fp32 on the
-CPU; the choice is printed to the trial's log. Validation always runs in fp32.
+Precision follows the device: fp16 autocast with a gradient scaler on every
+GPU, fp32 on the CPU; the choice is printed to the trial's log. Not bf16 on the
+GPUs that have it, unlike the other scripts: under autocast PyTorch runs cuDNN's
+LSTM in fp16 whatever dtype is asked for, so a "bf16" run would train its LSTM
+in fp16 without a scaler. Validation always runs in fp32 (no TF32).
 
 Reports validation perplexity as `val_perplexity` (lower is better) after
 every epoch. As in the seed, the validation loss is clipped to 10 (perplexity
@@ -172,11 +174,15 @@ class Corpus:
 
 
 def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
-    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
-    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
+    """'fp16' (with a gradient scaler) on every CUDA GPU, 'fp32' on anything else.
+
+    Autocast casts cuDNN's LSTM to fp16 on every GPU (its flat weight buffer is
+    built in fp16 whatever the autocast dtype), so fp16 with a scaler is what the
+    LSTM would get anyway, and the whole model then trains alike on every GPU.
+    """
     if device_type != "cuda" or capability is None:
         return "fp32"
-    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
+    return "fp16"
 
 
 def device_precision(device: Any) -> str:
@@ -265,15 +271,29 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, clip: float,
         scaler.update()
 
 
+@contextlib.contextmanager
+def exact_fp32() -> Any:
+    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
+    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
+    import torch
+
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+
+
 def evaluate(model: Any, data: Any) -> float:
-    """Mean cross-entropy per token, in fp32 on every device."""
+    """Mean cross-entropy per token, in fp32 (no TF32) on every device."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
     total = torch.zeros((), device=data.device)
     hidden = model.init_hidden(data.size(1))
-    with torch.no_grad():
+    with torch.no_grad(), exact_fp32():
         for i in range(0, data.size(0) - 1, BPTT):
             inputs, targets = chunk(data, i)
             output, hidden = model(inputs, hidden)
@@ -320,7 +340,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])  # holds the decayed learning rate
-        if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
+        if state.get("scaler"):  # empty when saved without a scaler (CPU)
             scaler.load_state_dict(state["scaler"])
         best_val_loss = state["best_val_loss"]
         first_epoch = state["epoch"] + 1

@@ -282,7 +282,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         if state.get("scaler"):  # empty when saved without a scaler (CPU, bf16)
             scaler.load_state_dict(state["scaler"])
         generator.set_state(state["generator"])
-        torch.set_rng_state(state["rng"])  # dropout masks (on the CPU)
+        torch.set_rng_state(state["rng"])  # dropout masks on the CPU
+        if device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)  # dropout masks on the GPU
         first_epoch = state["epoch"] + 1
 
     report = Reporter()
@@ -302,6 +304,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                     "scaler": scaler.state_dict(),
                     "generator": generator.get_state(),
                     "rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                     "epoch": epoch,
                 },
             )

@@ -12,7 +12,7 @@ cropped, flipped and normalized there; on CUDA the model runs channels_last
 under autocast. Precision follows the device: bf16 on GPUs with compute
 capability 8.0 or more, fp16 with a gradient scaler on older GPUs (the T4s of
 ml.g4dn have no bf16 tensor cores), fp32 on the CPU; the choice is printed to
-the trial's log, and validation always runs in fp32. The local back-end sets
+the trial's log, and validation always runs in fp32 (no TF32). The local back-end sets
 CUDA_VISIBLE_DEVICES (one GPU per trial, or a share of one: --trials-per-gpu).
 
 Data: `--dataset_path DIR` holds `cifar-10-batches-py/` (the official python
@@ -30,6 +30,7 @@ epoch. This script must not import hpobench: it also runs in SageMaker jobs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import sys
@@ -338,14 +339,28 @@ def train_epoch(
         scaler.update()
 
 
+@contextlib.contextmanager
+def exact_fp32() -> Any:
+    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
+    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
+    import torch
+
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+
+
 def accuracy(model: Any, data: DeviceData, indices: Any) -> float:
     """Share of `indices` classified correctly, without augmentation, in fp32 on every
-    device: the metric must not depend on which GPU (and so which precision) trained."""
+    device (no TF32): the metric must not depend on which GPU (and so which precision) trained."""
     import torch
 
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=data.device)
-    with torch.no_grad():
+    with torch.no_grad(), exact_fp32():
         for start in range(0, len(indices), EVAL_BATCH_SIZE):
             index = indices[start : start + EVAL_BATCH_SIZE]
             predicted = model(data.normalize(data.images[index])).argmax(dim=1)

@@ -314,14 +314,28 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argpar
         scaler.update()
 
 
+@contextlib.contextmanager
+def exact_fp32() -> Any:
+    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
+    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
+    import torch
+
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+
+
 def evaluate(model: Any, data: Any, bptt: int) -> float:
-    """Mean cross-entropy per token, in fp32 on every device."""
+    """Mean cross-entropy per token, in fp32 (no TF32) on every device."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
     total = torch.zeros((), device=data.device)
-    with torch.no_grad():
+    with torch.no_grad(), exact_fp32():
         for i in range(0, data.size(1) - 1, bptt):
             inputs, targets = chunk(data, i, bptt)
             logits = model(inputs)

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 # What every GPU training script does (`choose_precision` in each); recorded in metadata.
 PRECISION_RULE = (
     "bf16 autocast on GPUs with compute capability >= 8.0, fp16 autocast with a gradient "
-    "scaler below 8.0, fp32 on CPU; evaluation in fp32 (distilbert_imdb: fp16 on every GPU)"
+    "scaler below 8.0 (lstm_wikitext2: on every GPU), fp32 on CPU; evaluation in fp32 "
+    "without TF32 (distilbert_imdb: fp16 on every GPU)"
 )
 
 
