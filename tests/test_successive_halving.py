@@ -142,6 +142,19 @@ def test_stopping_type_stops_trials_outside_the_top_fraction_and_runs_the_rest_t
         assert driver.report(good, resource, 0.1) == "CONTINUE"
 
 
+def test_the_last_rungs_quantile_is_its_level_over_the_max_resource():
+    """Syne Tune's rung systems: quantile r_j / r_{j+1}, the max resource after the last rung."""
+    from hpobench.methods.successive_halving import _RungEntry
+
+    scheduler = _scheduler(kind="stopping")
+    assert scheduler.rung_levels == [1, 3, 9, 27] and scheduler.max_resource == 50
+    rung = {trial_id: _RungEntry(float(trial_id)) for trial_id in range(1, 6)}
+    # Quantiles of 1..5: 1/3 -> 2.33 at rung 9; 27/50 = 0.54 -> 3.16 at rung 27.
+    assert not scheduler._in_top_fraction(rung, 9, 3.0)
+    assert scheduler._in_top_fraction(rung, 27, 3.0)
+    assert not scheduler._in_top_fraction(rung, 27, 3.5)
+
+
 def test_maximize_mode_promotes_the_highest_value():
     driver = Driver(_scheduler(mode="max"))
     low, _ = driver.next()

@@ -7,14 +7,18 @@ reduction factor 3: 1, 3, 9, 27 for 50 boosting rounds).
 *Promotion* (Li et al. 2020; Syne Tune's `PromotionRungSystem` before 0.16): a
 trial runs to its next rung level and pauses there. When a worker frees up, the
 best paused trial of the highest rung whose value is at least as good as the
-rung's 1/eta quantile and that was not promoted yet is resumed from its
+rung's promotion quantile and that was not promoted yet is resumed from its
 checkpoint up to the next rung (a rung needs 2 values before anyone is
 promoted from it); otherwise the suggester starts a new configuration. The trial is told where to stop through the benchmark's
 `max_resource_attr` (e.g. `epochs`), so it ends exactly at the rung and its
 checkpoint holds the state at the rung.
 
 *Stopping*: trials run to the maximum resource unless, at a rung level, their
-value is worse than the rung's 1/eta quantile; then they are stopped for good.
+value is worse than the rung's quantile; then they are stopped for good.
+
+The quantile of rung r_j is r_j / r_{j+1}, with the maximum resource after the
+last rung, as in Syne Tune's rung systems (145f8020): 1/eta for every rung but
+the last one, 27/50 = 0.54 for the last rung of 50 boosting rounds.
 
 The suggester observes every rung-level result and sees, when asked for a new
 configuration, the running trials with the resource they will report next.
@@ -153,7 +157,7 @@ class SuccessiveHalving(SingleMetricScheduler):
             del self._running[trial_id]
             self._paused.add(trial_id)
             return SchedulerDecision.PAUSE
-        if not self._in_top_fraction(rung, value):
+        if not self._in_top_fraction(rung, running.milestone, value):
             del self._running[trial_id]
             return SchedulerDecision.STOP
         running.milestone = self._next_milestone(running.milestone)
@@ -198,7 +202,7 @@ class SuccessiveHalving(SingleMetricScheduler):
             if not candidates:
                 continue
             value, trial_id = min(candidates)
-            if not self._in_top_fraction(rung, value):
+            if not self._in_top_fraction(rung, level, value):
                 continue
             rung[trial_id].promoted = True
             self._paused.discard(trial_id)
@@ -209,8 +213,9 @@ class SuccessiveHalving(SingleMetricScheduler):
             return TrialSuggestion.resume_suggestion(trial_id, config)
         return None
 
-    def _in_top_fraction(self, rung: dict[int, _RungEntry], value: float) -> bool:
-        """Whether `value` is at least as good as the rung's 1/eta quantile.
+    def _in_top_fraction(self, rung: dict[int, _RungEntry], level: int, value: float) -> bool:
+        """Whether `value` is at least as good as the quantile level / next level of the
+        rung at `level` (1/eta below the last rung).
 
         As Syne Tune's rung systems did: the quantile interpolates linearly, and
         a rung with a single value has no cutoff yet: a trial arriving there
@@ -225,7 +230,7 @@ class SuccessiveHalving(SingleMetricScheduler):
             return self.kind == "stopping"
         worst = max(finite) + 1.0
         cutoff = float(np.quantile([v if math.isfinite(v) else worst for v in values],
-                                   1.0 / self.reduction_factor))  # fmt: skip
+                                   level / self._next_milestone(level)))  # fmt: skip
         return value <= cutoff
 
     def _observe(self, trial_id: int, value: float, resource: int) -> None:
