@@ -12,11 +12,11 @@ scored at rung 1 tells the model about it at the acquisition resource, and a
 pending trial heading to rung 1 still counts against a near-identical candidate;
 the resource term is the same for every configuration (Syne Tune: an
 exponential-decay kernel with its own mean function). A product of the two
-Matérns, tried first, lets rankings change with the resource but learned a weak
-correlation between rounds 1 and 50 (0.18) on `gbt_breast_cancer`: the model
-kept proposing configurations that rung 1 had already shown to be poor
-(MOBSTER-STOP final best 0.1264 +- 0.0043 over 10 seeds, 0.1216 +- 0.0016 with
-the sum; MOBSTER 0.1226 +- 0.0027 vs 0.1191 +- 0.0033; `benchmarks/mobster_kernel.py`).
+Matérns, tried first, lets rankings change with the resource, but on
+`gbt_breast_cancer` it learned a weak correlation between rounds 1 and 50 and
+kept proposing configurations that rung 1 had already shown to be poor;
+MOBSTER-STOP did worse with it, MOBSTER about as well (`benchmarks/mobster_kernel.py`,
+figures in README's "Measured").
 
 Acquisition: log expected improvement (qLogEI) over a plug-in incumbent, the best
 posterior mean among the configurations observed at the acquisition resource (as
@@ -25,9 +25,9 @@ Syne Tune's EI takes its incumbent). Evaluations still running enter as
 (candidate + pending), integrated over their joint posterior by quasi-Monte
 Carlo, which is fantasizing the pending outcomes. In the joint model a pending
 point sits at the resource its trial is heading to; the shared configuration
-term couples it with candidates scored at the acquisition resource. (Noisy EI, which integrates over
-the incumbent too, cost 3x more per candidate; BO on Branin did not get worse
-without it: README, "Measured".)
+term couples it with candidates scored at the acquisition resource. (Noisy EI,
+which integrates over the incumbent too, cost 3x more per candidate; BO on
+Branin did not get worse without it: README, "Measured".)
 
 Kernel and noise hyperparameters are optimized by `fit_gp`; `condition_gp` builds
 the same GP on more data with hyperparameters kept (the suggester decides when).

@@ -27,8 +27,9 @@ METHOD_NOTES: dict[str, str] = {
     "MOBSTER": (
         "promotion type, as the seed runs it, with a joint GP over (configuration, resource) fitted on "
         "every rung-level result; Syne Tune 0.16 has no MOBSTER class (its closest, ASHA with "
-        "searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): Matérn "
-        "resource kernel, not exp-decay; kernel re-optimized when the data grew 10%, not every "
+        "searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): a "
+        "Matérn on the log resource added to the configuration's Matérn, not its exp-decay resource kernel "
+        "and mean; kernel re-optimized when the data grew 10%, not every "
         "suggestion; 640 scored candidates without L-BFGS refinement; pending trials in qLogEI's joint "
         "batch, not EI averaged over 20 fantasy samples"
     ),

@@ -211,7 +211,7 @@ _KLEIN = ("Klein et al. 2020, Model-based Asynchronous Hyperparameter and Neural
 _TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimation (ICML)"
 _SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
 
-_JOINT_GP = ("joint GP over (configuration, resource): Matérn x Matérn(log resource), "
+_JOINT_GP = ("joint GP over (configuration, resource): Matérn + Matérn(log resource), "
              "learned noise; qLogEI at the acquisition rung, pending as fantasies")
 _MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
 
