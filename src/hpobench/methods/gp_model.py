@@ -15,7 +15,7 @@ exponential-decay kernel with its own mean function). A product of the two
 Matérns, tried first, lets rankings change with the resource, but on
 `gbt_breast_cancer` it learned a weak correlation between rounds 1 and 50 and
 kept proposing configurations that rung 1 had already shown to be poor;
-MOBSTER-STOP did worse with it, MOBSTER about as well (`benchmarks/mobster_kernel.py`,
+MOBSTER-STOP did worse with it, MOBSTER within run-to-run variation (`benchmarks/mobster_kernel.py`,
 figures in README's "Measured").
 
 Acquisition: log expected improvement (qLogEI) over a plug-in incumbent, the best
