@@ -155,6 +155,28 @@ def test_the_joint_model_is_fitted_on_configurations_at_several_resources() -> N
         suggester.observe(9, config, 1.0)
 
 
+def test_the_joint_kernel_shares_a_configurations_term_across_distant_resources() -> None:
+    """MOBSTER's sum kernel: what a configuration scored at rung 1 still informs its value at
+    the max resource, however short the resource lengthscale is fitted (a product of the
+    two Matérns would let that correlation fall to zero)."""
+    import torch
+
+    from hpobench.methods import gp_model
+
+    kernel = gp_model.joint_kernel([0, 1], 2).double()
+    resource_term = kernel.kernels[1].base_kernel
+    resource_term.lengthscale = 1e-3  # distant resources as unrelated as they can be
+    low, high = torch.tensor([[0.3, 0.6, 0.0]], dtype=torch.float64), torch.tensor([[0.3, 0.6, 1.0]], dtype=torch.float64)
+    with torch.no_grad():
+        cross = kernel(low, high).to_dense().item()
+        scale = (kernel(low, low).to_dense().item() * kernel(high, high).to_dense().item()) ** 0.5
+        config_share = kernel.kernels[0].outputscale.item() / (
+            kernel.kernels[0].outputscale.item() + kernel.kernels[1].outputscale.item()
+        )
+    assert cross / scale == pytest.approx(config_share, abs=1e-6)
+    assert config_share > 0.4
+
+
 @pytest.mark.parametrize("resource_column", [None, 2])
 def test_a_fit_starts_from_the_previous_fits_hyperparameters(resource_column) -> None:
     import torch

@@ -15,7 +15,7 @@ import pytest
 from hpobench.local.forkserver.backend import FastLocalBackend
 from hpobench.local.gpu_packing import GpuSlots
 from hpobench.local.stock import StockLocalBackend
-from hpobench.local.launcher import gpu_metadata
+from hpobench.local.backends import gpu_metadata
 from test_fast_backend import PROBE, wait_until_done
 
 KINDS = {"fast": FastLocalBackend, "stock": StockLocalBackend}
@@ -108,10 +108,10 @@ def test_trials_given_no_gpu_see_none_when_the_gpus_are_hidden(kind, tmp_path):
 
 
 def test_a_cpu_benchmark_runs_all_its_workers_without_the_gpus(invoke, results_root, monkeypatch, caplog):
-    from hpobench.local import launcher, workers
+    from hpobench.local import backends, workers
 
     monkeypatch.setattr(workers, "count_gpus", lambda: 1)  # a one-GPU machine
-    monkeypatch.setattr(launcher, "count_gpus", lambda: 1)
+    monkeypatch.setattr(backends, "count_gpus", lambda: 1)
     result = invoke(
         "run-local", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "cpu",
         "--max-num-evaluations", "2", "--max-wallclock-time", "60", "--set", "epochs=2",

@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from hpobench import __version__, layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
+from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
 from hpobench.local.lock import experiment_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.stopping import (
@@ -36,18 +37,13 @@ from hpobench.local.stopping import (
     graceful_stop,
     stopped_by,
 )
-from hpobench.local.workers import count_gpus, trial_gpus, worker_limit
+from hpobench.local.workers import trial_gpus, worker_limit
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
 
-# The stock Tuner polls every 5 s; an epoch of an embedded benchmark takes
-# milliseconds, so stop decisions would arrive after trials had finished.
-POLL_INTERVAL = 0.2
-# The fast back-end reads only new log bytes, so polling often costs little.
-FAST_POLL_INTERVAL = 0.05
 RESULTS_SAVE_INTERVAL = 5.0
 
 
@@ -66,7 +62,7 @@ def run_local(
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
     plan = _within_worker_limit(plan_experiment(settings), settings)
-    _say_if_gpus_unused(plan)
+    warn_if_gpus_unused(plan.benchmark)
     with experiment_lock(settings.results_root, plan.experiment_tag):
         # Inside the lock, so no other launcher records another master seed meanwhile.
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
@@ -145,17 +141,6 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
         plan.benchmark.name, plan.n_workers, limit, why, limit,
     )
     return dataclasses.replace(plan, n_workers=limit)
-
-
-def _say_if_gpus_unused(plan: ExperimentPlan) -> None:
-    """A CPU benchmark's trials see none of this machine's GPUs (`workers.trial_gpus`)."""
-    machine_gpus = count_gpus()
-    if machine_gpus and not trial_gpus(plan.benchmark):
-        logger.warning(
-            "%s is defined for %s, which has no GPU: its trials run on the CPU here too, "
-            "without this machine's %d GPU(s) (give the benchmark a GPU instance type to use them)",
-            plan.benchmark.name, plan.benchmark.instance_type, machine_gpus,
-        )  # fmt: skip
 
 
 class RunsFailed(RunError):
@@ -379,53 +364,6 @@ def _run_one(
         return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
     _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best, **counts)
     return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
-
-
-def make_backend(settings: LocalSettings, script: str, gpus: int) -> tuple[Any, float]:
-    """The trial back-end `settings.backend` names, running `script` on `gpus` of this
-    machine's GPUs (the others hidden from its trials), and its poll interval."""
-    from hpobench.local.forkserver.backend import FastLocalBackend
-    from hpobench.local.forkserver.client import fork_server_supported
-    from hpobench.local.stock import StockLocalBackend
-
-    fast = settings.backend == "fast"
-    if fast and not fork_server_supported():
-        logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
-        fast = False
-    kind = FastLocalBackend if fast else StockLocalBackend
-    backend = kind(
-        entry_point=script,
-        delete_checkpoints=settings.delete_checkpoints,
-        num_gpus_per_trial=settings.num_gpus_per_trial,
-        trials_per_gpu=settings.trials_per_gpu,
-    )
-    # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
-    # output to ./std.out in the user's working directory.
-    backend._prepare_for_schedule(num_gpus=gpus)
-    backend.hide_gpus = gpus < count_gpus()
-    return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
-
-
-def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
-    """The GPUs, how trials were packed on them and the scripts' precision rule."""
-    from hpobench.local.gpu_packing import PRECISION_RULE, describe_gpus
-
-    slots = backend.gpu_slots
-    concurrent = slots.concurrent_trials(n_workers)
-    if concurrent < n_workers:
-        logger.warning(
-            "%d workers, but %d GPU(s) x %d trial(s) per GPU hold %d trial(s) at once; "
-            "pass --trials-per-gpu to run more side by side",
-            n_workers, slots.num_gpus, slots.trials_per_gpu, concurrent,
-        )  # fmt: skip
-    return {
-        "count": slots.num_gpus,
-        "hidden_from_trials": count_gpus() if backend.hide_gpus else 0,
-        "devices": describe_gpus() if slots.num_gpus else [],
-        "trials_per_gpu": slots.trials_per_gpu,
-        "concurrent_trials": concurrent,
-        "precision_rule": PRECISION_RULE,
-    }
 
 
 def _finish(

@@ -1,0 +1,76 @@
+"""The trial back-end a run uses, and the GPUs it gives (or hides from) the trials."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hpobench.benchmarks import BenchmarkDefinition
+from hpobench.local.workers import count_gpus, trial_gpus
+from hpobench.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
+
+# The stock Tuner polls every 5 s; an epoch of an embedded benchmark takes
+# milliseconds, so stop decisions would arrive after trials had finished.
+POLL_INTERVAL = 0.2
+# The fast back-end reads only new log bytes, so polling often costs little.
+FAST_POLL_INTERVAL = 0.05
+
+
+def make_backend(settings: LocalSettings, script: str, gpus: int) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running `script` on `gpus` of this
+    machine's GPUs (the others hidden from its trials), and its poll interval."""
+    from hpobench.local.forkserver.backend import FastLocalBackend
+    from hpobench.local.forkserver.client import fork_server_supported
+    from hpobench.local.stock import StockLocalBackend
+
+    fast = settings.backend == "fast"
+    if fast and not fork_server_supported():
+        logger.warning("the fast back-end needs Linux (fork); using the stock back-end")
+        fast = False
+    kind = FastLocalBackend if fast else StockLocalBackend
+    backend = kind(
+        entry_point=script,
+        delete_checkpoints=settings.delete_checkpoints,
+        num_gpus_per_trial=settings.num_gpus_per_trial,
+        trials_per_gpu=settings.trials_per_gpu,
+    )
+    # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
+    # output to ./std.out in the user's working directory.
+    backend._prepare_for_schedule(num_gpus=gpus)
+    backend.hide_gpus = gpus < count_gpus()
+    return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
+
+
+def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
+    """The GPUs, how trials were packed on them and the scripts' precision rule."""
+    from hpobench.local.gpu_packing import PRECISION_RULE, describe_gpus
+
+    slots = backend.gpu_slots
+    concurrent = slots.concurrent_trials(n_workers)
+    if concurrent < n_workers:
+        logger.warning(
+            "%d workers, but %d GPU(s) x %d trial(s) per GPU hold %d trial(s) at once; "
+            "pass --trials-per-gpu to run more side by side",
+            n_workers, slots.num_gpus, slots.trials_per_gpu, concurrent,
+        )  # fmt: skip
+    return {
+        "count": slots.num_gpus,
+        "hidden_from_trials": count_gpus() if backend.hide_gpus else 0,
+        "devices": describe_gpus() if slots.num_gpus else [],
+        "trials_per_gpu": slots.trials_per_gpu,
+        "concurrent_trials": concurrent,
+        "precision_rule": PRECISION_RULE,
+    }
+
+
+def warn_if_gpus_unused(benchmark: BenchmarkDefinition) -> None:
+    """A CPU benchmark's trials see none of this machine's GPUs (`workers.trial_gpus`)."""
+    machine_gpus = count_gpus()
+    if machine_gpus and not trial_gpus(benchmark):
+        logger.warning(
+            "%s is defined for %s, which has no GPU: its trials run on the CPU here too, "
+            "without this machine's %d GPU(s) (give the benchmark a GPU instance type to use them)",
+            benchmark.name, benchmark.instance_type, machine_gpus,
+        )  # fmt: skip
