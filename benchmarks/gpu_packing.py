@@ -55,8 +55,27 @@ def write_cifar10(root: Path, n: int) -> Path:
     return root
 
 
-def study(k: int, args: argparse.Namespace, data: Path, results: Path) -> tuple[float, int, int]:
-    """Trial-epochs per minute within the budget, trials started, and the run's wall seconds."""
+def last_error(stderr: Path) -> str:
+    """The last line of a trial's std.err that names an error, or ''."""
+    lines = stderr.read_text(errors="replace").splitlines() if stderr.exists() else []
+    errors = [line.strip() for line in lines if "Error" in line or "error:" in line]
+    return errors[-1][:160] if errors else ""
+
+
+def trial_lines(experiment: Path, frame: pd.DataFrame) -> list[str]:
+    """Per trial: epochs reported within the run, its first report's time, its last error."""
+    lines = []
+    for folder in sorted((p for p in experiment.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+        rows = frame[frame["trial_id"] == int(folder.name)] if len(frame) else frame
+        first = f"first epoch at {rows['st_tuner_time'].min():.1f} s" if len(rows) else "no epoch"
+        error = last_error(folder / "std.err")
+        lines.append(f"  trial {folder.name}: {len(rows)} epochs, {first}" + (f"; {error}" if error else ""))
+    return lines
+
+
+def study(k: int, args: argparse.Namespace, data: Path, results: Path) -> tuple[float, int, int, list[str]]:
+    """Trial-epochs per minute within the budget, trials started, the run's wall seconds, and
+    one line per trial (so that a K that finishes little says why)."""
     tag = f"packing-k{k}"
     command = [
         sys.executable, "-m", "hpobench", "run-local", "--benchmark", "resnet_cifar10",
@@ -74,9 +93,10 @@ def study(k: int, args: argparse.Namespace, data: Path, results: Path) -> tuple[
     try:
         frame = pd.read_csv(csv)
     except pd.errors.EmptyDataError:  # no trial finished an epoch within the budget
-        return 0.0, 0, int(wall)
+        frame = pd.DataFrame(columns=["trial_id", "st_tuner_time"])
     within = frame[frame["st_tuner_time"] <= args.budget]
-    return len(within) / (args.budget / 60), frame["trial_id"].nunique(), int(wall)
+    lines = trial_lines(csv.parent, within)
+    return len(within) / (args.budget / 60), within["trial_id"].nunique(), int(wall), lines
 
 
 def main() -> None:
@@ -92,11 +112,12 @@ def main() -> None:
         data = write_cifar10(Path(scratch) / "data", args.images)
         rates = {}
         for k in args.ks:
-            rate, trials, wall = study(k, args, data, Path(scratch) / "results")
+            rate, trials, wall, lines = study(k, args, data, Path(scratch) / "results")
             rates[k] = rate
             first = rates[args.ks[0]]
             relative = f"{rate / first:.2f}x K={args.ks[0]}" if first else "K=1 finished no epoch"
-            print(f"K={k}: {rate:.1f} trial-epochs/min ({relative}); {trials} trials started; run took {wall} s")
+            print(f"K={k}: {rate:.1f} trial-epochs/min ({relative}); {trials} trials reported; run took {wall} s")
+            print("\n".join(lines))
 
 
 if __name__ == "__main__":
