@@ -76,8 +76,8 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    from hpobench.remote.plan import plan_remote
-    from hpobench.remote.requirements import (
+    from hpobench.remote.sagemaker.plan import plan_remote
+    from hpobench.remote.sagemaker.requirements import (
         hpobench_requirements,
         merge_requirements,
         read_requirements_file,

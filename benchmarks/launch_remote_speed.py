@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
     import boto3
 
     from hpobench.benchmarks import DEFAULT_BENCHMARK
-    from hpobench.remote.submit import launch_remote
+    from hpobench.remote.sagemaker.submit import launch_remote
     from hpobench.settings import RemoteSettings
 
     bucket, role = "speed-bucket", "arn:aws:iam::123456789012:role/speed"
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> None:
 
     session.events.register("after-call.sagemaker.CreateTrainingJob", finished)
 
-    import hpobench.remote.submit  # noqa: F401  (imports are not part of a launch)
+    import hpobench.remote.sagemaker.submit  # noqa: F401  (imports are not part of a launch)
     import sagemaker.train  # noqa: F401
 
     t0 = time.perf_counter()

@@ -12,7 +12,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from hpobench.remote.bundle import ENTRY_SCRIPT
+from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT
 
 
 def _sdk_drivers() -> Path:

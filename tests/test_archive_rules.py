@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hpobench.errors import UsageError
-from hpobench.remote.archive_rules import MAX_FOLDER_BYTES, select_files, select_script_folder
+from hpobench.remote.sagemaker.archive_rules import MAX_FOLDER_BYTES, select_files, select_script_folder
 
 FIFTY_MB = 50 * 1024 * 1024
 

@@ -9,8 +9,8 @@ import pytest
 
 from hpobench import layout
 from hpobench.methods import method_names
-from hpobench.remote.jobs import job_key, job_name_prefix
-from hpobench.remote.plan import results_uri
+from hpobench.remote.sagemaker.jobs import job_key, job_name_prefix
+from hpobench.remote.sagemaker.plan import results_uri
 from hpobench.results import load_experiment
 
 SDK_SUFFIX = "-20261127235959"

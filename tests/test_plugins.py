@@ -169,9 +169,9 @@ def test_a_job_archive_carries_plugin_benchmark_and_method_and_runs_them(plugin_
     import tarfile
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
-    from hpobench.remote.requirements import job_requirements
-    from hpobench.remote.user_code import job_benchmark
+    from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT, build_bundle
+    from hpobench.remote.sagemaker.requirements import job_requirements
+    from hpobench.remote.sagemaker.user_code import job_benchmark
 
     benchmark = get_benchmark("toy_quadratic")
     code = tmp_path / "code"

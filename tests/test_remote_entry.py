@@ -11,9 +11,9 @@ from sagemaker_job import lay_out_opt_ml, run_job
 from hpobench import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
-from hpobench.remote.bundle import build_bundle, script_destination
-from hpobench.remote.entry import TRIAL_LOGS, parse_hyperparameters
-from hpobench.remote.plan import plan_remote
+from hpobench.remote.sagemaker.bundle import build_bundle, script_destination
+from hpobench.remote.sagemaker.entry import TRIAL_LOGS, parse_hyperparameters
+from hpobench.remote.sagemaker.plan import plan_remote
 from hpobench.settings import LocalSettings, RemoteSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings

@@ -16,9 +16,9 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from hpobench.errors import RunError, UsageError
-from hpobench.remote.submit import launch_remote
-from hpobench.remote.plan import SETUP_ALLOWANCE
-from hpobench.remote.requirements import IN_CONTAINER
+from hpobench.remote.sagemaker.submit import launch_remote
+from hpobench.remote.sagemaker.plan import SETUP_ALLOWANCE
+from hpobench.remote.sagemaker.requirements import IN_CONTAINER
 from hpobench.settings import DEFAULT_METHODS, RemoteSettings
 
 # The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.
@@ -442,11 +442,11 @@ def test_a_forty_character_tag_is_launched_and_found_by_status_remote(aws, invok
 
 
 def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path, monkeypatch):
-    import hpobench.remote.data
+    import hpobench.remote.sagemaker.data
 
     hashed: list[int] = []  # hpobench's own hashing, counted: a launch reads the data once
-    content_hash = hpobench.remote.data.content_hash
-    monkeypatch.setattr(hpobench.remote.data, "content_hash",
+    content_hash = hpobench.remote.sagemaker.data.content_hash
+    monkeypatch.setattr(hpobench.remote.sagemaker.data, "content_hash",
                         lambda files: hashed.append(len(files)) or content_hash(files))  # fmt: skip
     data = tmp_path / "data"
     (data / "cifar").mkdir(parents=True)

@@ -17,10 +17,10 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.errors import UsageError
-from hpobench.remote.bundle import ENTRY_SCRIPT, build_bundle
-from hpobench.remote.jobs import job_name_prefix
-from hpobench.remote.plan import check_hyperparameter
-from hpobench.remote.requirements import job_requirements, merge_requirements
+from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT, build_bundle
+from hpobench.remote.sagemaker.jobs import job_name_prefix
+from hpobench.remote.sagemaker.plan import check_hyperparameter
+from hpobench.remote.sagemaker.requirements import job_requirements, merge_requirements
 from hpobench.settings import EXPERIMENT_TAG_MAX_LENGTH
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -98,7 +98,7 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
         no_deps = tar.extractfile("requirements-no-deps.txt").read().decode().splitlines()
     assert names == first.files
     assert ENTRY_SCRIPT in names
-    assert "hpobench/remote/entry.py" in names
+    assert "hpobench/remote/sagemaker/entry.py" in names
     assert "hpobench/training_scripts/mlp_digits/mlp_digits.py" in names
     assert not any(n.startswith("hpobench/training_scripts/gbt_breast_cancer") for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") or "/.git" in n for n in names)
@@ -294,7 +294,7 @@ def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
     import importlib.metadata
     import json as json_module
 
-    from hpobench.remote.images import _torch_pins
+    from hpobench.remote.sagemaker.images import _torch_pins
 
     benchmark = get_benchmark("mlp_digits")
     installed = importlib.metadata.version("torch").split("+")[0]
@@ -317,7 +317,7 @@ def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
 
 
 def test_huggingface_benchmarks_get_a_transformers_image():
-    from hpobench.remote.images import training_image
+    from hpobench.remote.sagemaker.images import training_image
 
     image = training_image("HuggingFace", {}, "us-east-1", "ml.g5.xlarge")
     assert "huggingface-pytorch-training:" in image.uri and "-gpu-" in image.uri
@@ -377,8 +377,8 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
 
 
 def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
-    from hpobench.remote.entry import OPTIONAL, REQUIRED, settings_from
-    from hpobench.remote.plan import plan_remote
+    from hpobench.remote.sagemaker.entry import OPTIONAL, REQUIRED, settings_from
+    from hpobench.remote.sagemaker.plan import plan_remote
     from hpobench.settings import RemoteSettings
 
     settings = RemoteSettings(benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3,
@@ -416,7 +416,7 @@ sys.meta_path.insert(0, Block())
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import get_method
 from hpobench.methods.registry import MethodArguments
-import hpobench.remote.entry, hpobench.local.launcher, syne_tune.report
+import hpobench.remote.sagemaker.entry, hpobench.local.launcher, syne_tune.report
 for name in {without!r}:
     get_method(name).build(MethodArguments.for_benchmark(get_benchmark("mlp_digits"), 0))
 print("built", len({without!r}))

@@ -11,7 +11,7 @@ from conftest import MOTO_BUCKET
 
 from hpobench import layout
 from hpobench.local.launcher import run_local
-from hpobench.remote.sync import _safe_relative
+from hpobench.remote.sagemaker.sync import _safe_relative
 from hpobench.settings import LocalSettings
 
 

@@ -17,8 +17,8 @@ from user_benchmark import write_benchmark
 
 from hpobench import layout
 from hpobench.errors import UsageError
-from hpobench.remote.bundle import ENTRY_SCRIPT
-from hpobench.remote.submit import launch_remote
+from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT
+from hpobench.remote.sagemaker.submit import launch_remote
 from hpobench.settings import RemoteSettings
 
 SECRET_LOOKING = ["id_rsa", ".env", "creds/service-account.json"]

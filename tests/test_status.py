@@ -191,7 +191,7 @@ def _create_job(name: str, tags: dict[str, str]) -> None:
 
 
 def _job_name(tag: str, method: str, seed: int, when: str = "20260101120000") -> str:
-    from hpobench.remote.jobs import job_name_prefix
+    from hpobench.remote.sagemaker.jobs import job_name_prefix
 
     return f"{job_name_prefix(tag, method, seed)}-{when}"
 
@@ -245,7 +245,7 @@ def test_remote_unreachable_endpoint_is_one_line(invoke, broken_root, monkeypatc
 
 
 def test_remote_jobs_of_a_dashed_method_are_not_taken_for_a_shorter_one(invoke, tmp_path, moto_endpoint):
-    from hpobench.remote.plan import job_name_prefix
+    from hpobench.remote.sagemaker.plan import job_name_prefix
 
     _create_job(job_name_prefix(TOY_TAG, "ASHA-STOP", 0) + "-20260101000000", {})
     _create_job(job_name_prefix(TOY_TAG, "ASHA", 1) + "-20260101000000", {})

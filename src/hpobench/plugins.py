@@ -142,7 +142,7 @@ def load_method(plugin: Plugin) -> Any:
         name=plugin.name,
         family=str(getattr(factory, "family", "plugin")),
         multi_fidelity=bool(getattr(factory, "multi_fidelity", False)),
-        needs="-",  # its package's own requirements travel with it (remote/user_code.py)
+        needs="-",  # its package's own requirements travel with it (remote/sagemaker/user_code.py)
         factory=factory,
     )
 

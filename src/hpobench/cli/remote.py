@@ -156,9 +156,9 @@ def _jobs_table(
 def _launch_dry_run(settings: Any, as_json: bool) -> None:
     import json
 
-    from hpobench.remote import aws
-    from hpobench.remote.dry_run import plan_document
-    from hpobench.remote.plan import plan_remote
+    from hpobench.remote.sagemaker import aws
+    from hpobench.remote.sagemaker.dry_run import plan_document
+    from hpobench.remote.sagemaker.plan import plan_remote
 
     # The same region rule as a real launch: no silent default.
     region = aws.require_region(settings.region)
@@ -199,7 +199,7 @@ def _launch_dry_run(settings: Any, as_json: bool) -> None:
 def _launch(settings: Any) -> None:
     import logging
 
-    from hpobench.remote.submit import RESULTS_PREFIX, launch_remote
+    from hpobench.remote.sagemaker.submit import RESULTS_PREFIX, launch_remote
 
     # The SDK logs every step (and warns about defaults it picks); hpobench prints
     # its own summary, and AWS failures reach the user as one-line errors.
@@ -266,7 +266,7 @@ def sync_command(
     Files land in RESULTS_ROOT/TAG/METHOD-SEED/, the layout [bold]run-local[/bold]
     writes; re-running fetches only new or changed files.
     """
-    from hpobench.remote.sync import sync_experiment
+    from hpobench.remote.sagemaker.sync import sync_experiment
     from hpobench.settings import LocalSettings, RemoteSettings, load_settings
 
     with user_errors():

@@ -115,7 +115,7 @@ def status_command(
         jobs: dict[Any, Any] = {}
         if remote:
             from hpobench.methods import method_names
-            from hpobench.remote.status import remote_jobs
+            from hpobench.remote.sagemaker.status import remote_jobs
 
             jobs = remote_jobs(experiment_tag, method_names())
         experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=jobs)

@@ -1,1 +1,1 @@
-"""SageMaker: plan, bundle, submit, sync, status and the in-container entry."""
+"""Running experiments elsewhere: the engines (`sagemaker/`, `slurm/`) and what they share."""

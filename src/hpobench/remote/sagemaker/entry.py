@@ -39,7 +39,7 @@ def job_environment() -> dict[str, str]:
     }
 
 
-# The hyperparameters a job carries; `remote/plan.py` writes them.
+# The hyperparameters a job carries; `remote/sagemaker/plan.py` writes them.
 REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
             "max_wallclock_time")  # fmt: skip
 OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256",
@@ -66,7 +66,7 @@ def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict
 def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
     """The LocalSettings of exactly one (method, seed), as `run-local` would build them."""
     import hpobench
-    from hpobench.remote.user_code import archive_path
+    from hpobench.remote.sagemaker.user_code import archive_path
     from hpobench.settings import LocalSettings, load_settings
 
     # The archive's top holds hpobench/ and a file-defined benchmark's folder.

@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from hpobench.errors import RunError, UsageError
-from hpobench.remote import aws, jobs
-from hpobench.remote.plan import RESULTS_PREFIX, JobSpec, RemotePlan, plan_remote
+from hpobench.remote.sagemaker import aws, jobs
+from hpobench.remote.sagemaker.plan import RESULTS_PREFIX, JobSpec, RemotePlan, plan_remote
 from hpobench.settings import RemoteSettings
 
 __all__ = ["RESULTS_PREFIX", "JobOutcome", "launch_remote", "plan_remote"]
@@ -87,8 +87,8 @@ def launch_remote(
         todo.append((spec, len(previous)))
     if not todo:
         return plan, outcomes
-    from hpobench.remote.bundle import build_bundle
-    from hpobench.remote.data import check_data, stage_data
+    from hpobench.remote.sagemaker.bundle import build_bundle
+    from hpobench.remote.sagemaker.data import check_data, stage_data
 
     # The SDK's role validation (it would otherwise run after the upload, at the first job).
     submitter.trainer_session = sagemaker_session(session, bucket)
@@ -170,7 +170,7 @@ def _recorded_master_seed(existing: dict[tuple[str, int], list[Any]]) -> Optiona
 
 def _check_same_setup(job: Any, spec: JobSpec, plan: RemotePlan) -> None:
     """A job that exists may only stand in for the same experiment setup."""
-    from hpobench.remote.entry import OPTIONAL, REQUIRED
+    from hpobench.remote.sagemaker.entry import OPTIONAL, REQUIRED
 
     recorded = job.hyperparameters
     # An option left at its default is not sent at all, so compare missing keys too.
@@ -261,10 +261,10 @@ class Submitter:
         )
         from sagemaker.train import ModelTrainer
 
-        from hpobench.remote.bundle import ENTRY_SCRIPT
-        from hpobench.remote.data import CHANNEL_NAME
-        from hpobench.remote.entry import DEFAULT_CHECKPOINT_DIR, job_environment
-        from hpobench.remote.requirements import REQUIREMENTS_FILE
+        from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT
+        from hpobench.remote.sagemaker.data import CHANNEL_NAME
+        from hpobench.remote.sagemaker.entry import DEFAULT_CHECKPOINT_DIR, job_environment
+        from hpobench.remote.sagemaker.requirements import REQUIREMENTS_FILE
 
         assert self.trainer_session is not None  # launch_remote sets it before checking the role
         trainer = ModelTrainer(

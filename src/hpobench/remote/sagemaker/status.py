@@ -37,7 +37,7 @@ def remote_jobs(tag: str, method_names: list[str]) -> dict[tuple[str, int], Remo
     """(method, seed) -> newest training job of experiment `tag`, over HTTP via boto3."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from hpobench.remote import aws, jobs
+    from hpobench.remote.sagemaker import aws, jobs
 
     session = aws.make_session(None, flag="")
     try:

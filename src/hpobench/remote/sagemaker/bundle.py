@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from hpobench.benchmarks import BenchmarkDefinition
-from hpobench.remote.archive_rules import Selection, select_files, select_script_folder
-from hpobench.remote.requirements import (
+from hpobench.remote.sagemaker.archive_rules import Selection, select_files, select_script_folder
+from hpobench.remote.sagemaker.requirements import (
     CONSTRAINTS_FILE,
     NO_DEPS_FILE,
     REQUIREMENTS_FILE,
@@ -30,7 +30,7 @@ from hpobench.remote.requirements import (
 
 ENTRY_SCRIPT = "hpobench_entry.py"
 PACKAGE_FOLDER = "hpobench"
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # src/hpobench
 
 _ENTRY_SOURCE = f'''\
 """Entry of hpobench's SageMaker jobs: run one (method, seed) with the local launcher."""
@@ -44,7 +44,7 @@ NO_DEPS = Path(__file__).with_name("{NO_DEPS_FILE}")
 if NO_DEPS.is_file():
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--no-deps", "-r", str(NO_DEPS)])
 
-from hpobench.remote.entry import main  # noqa: E402
+from hpobench.remote.sagemaker.entry import main  # noqa: E402
 
 if __name__ == "__main__":
     main()
@@ -84,7 +84,7 @@ def stage_sources(
     methods: Iterable[str] = (),
 ) -> None:  # fmt: skip
     """Lay out the archive's contents in `stage`."""
-    from hpobench.remote import user_code
+    from hpobench.remote.sagemaker import user_code
 
     package = select_files(_PACKAGE_DIR, use_ignore_files=False)
     package.files = [f for f in package.files if f.relative.parts[0] != "training_scripts"]
@@ -106,7 +106,7 @@ def script_destination(benchmark: BenchmarkDefinition) -> PurePosixPath:
     (hpobench/training_scripts/NAME/) that paths.py looks for first; for a file-defined
     or plugin benchmark, its place beside its staged definition (see `user_code`)."""
     if benchmark.origin.kind != "built-in":
-        from hpobench.remote.user_code import staged_script_folder
+        from hpobench.remote.sagemaker.user_code import staged_script_folder
 
         return staged_script_folder(benchmark)
     return PurePosixPath(PACKAGE_FOLDER, "training_scripts", benchmark.script_dir.name)

@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
 from hpobench.errors import UsageError
-from hpobench.remote import aws
-from hpobench.remote.plan import RESULTS_PREFIX
+from hpobench.remote.sagemaker import aws
+from hpobench.remote.sagemaker.plan import RESULTS_PREFIX
 
 
 @dataclass

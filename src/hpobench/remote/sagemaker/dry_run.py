@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpobench.remote.archive_rules import select_script_folder
-from hpobench.remote.bundle import SourceBundle, build_bundle, script_destination
-from hpobench.remote.data import s3_channel
-from hpobench.remote.plan import RemotePlan
+from hpobench.remote.sagemaker.archive_rules import select_script_folder
+from hpobench.remote.sagemaker.bundle import SourceBundle, build_bundle, script_destination
+from hpobench.remote.sagemaker.data import s3_channel
+from hpobench.remote.sagemaker.plan import RemotePlan
 
 
 def source_uri(plan: RemotePlan, bundle: SourceBundle) -> str:
-    from hpobench.remote.submit import SOURCE_PREFIX
+    from hpobench.remote.sagemaker.submit import SOURCE_PREFIX
 
     return f"s3://{plan.bucket}/{SOURCE_PREFIX}/{bundle.file_name}"
 
 
 def plan_document(plan: RemotePlan) -> dict[str, Any]:
     """The plan as JSON-ready data (builds the source archive to list it)."""
-    from hpobench.remote.entry import job_environment
+    from hpobench.remote.sagemaker.entry import job_environment
 
     bundle = build_bundle(plan.experiment.benchmark, plan.requirements, plan.experiment.methods)
     code_uri = source_uri(plan, bundle)

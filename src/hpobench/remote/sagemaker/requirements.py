@@ -27,9 +27,9 @@ CONSTRAINTS_FILE = "constraints.txt"
 NO_DEPS_FILE = "requirements-no-deps.txt"
 # Dependencies a package declares that a job installs only when a method needs them.
 UNLESS_NEEDED = {"syne-tune": frozenset({"xgboost"})}
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # src/hpobench
 
-# The distributions hpobench's in-container code (remote/entry.py, the local launcher,
+# The distributions hpobench's in-container code (remote/sagemaker/entry.py, the local launcher,
 # settings, methods' schedulers) imports; their specifiers come from pyproject.toml.
 IN_CONTAINER = ("syne-tune", "pydantic", "pydantic-settings", "numpy", "pandas", "tomli")
 # On an image without PyTorch (scikit-learn's, CPU only), a job that needs it (BoTorch

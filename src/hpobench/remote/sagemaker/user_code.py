@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.errors import UsageError
-from hpobench.remote.requirements import without_extras
+from hpobench.remote.sagemaker.requirements import without_extras
 
 BENCHMARK_DIR = "hpobench_benchmark"
 Copy = Callable[[Path, Path], None]

@@ -16,11 +16,11 @@ from hpobench import __version__
 from hpobench.errors import UsageError
 from hpobench.methods import get_method
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
-from hpobench.remote.data import DataChannel, plan_data_channel
-from hpobench.remote.images import TrainingImage, training_image
-from hpobench.remote.jobs import job_name_prefix, job_tags
-from hpobench.remote.requirements import JobRequirements, job_requirements
-from hpobench.remote.user_code import plugin_requirements
+from hpobench.remote.sagemaker.data import DataChannel, plan_data_channel
+from hpobench.remote.sagemaker.images import TrainingImage, training_image
+from hpobench.remote.sagemaker.jobs import job_name_prefix, job_tags
+from hpobench.remote.sagemaker.requirements import JobRequirements, job_requirements
+from hpobench.remote.sagemaker.user_code import plugin_requirements
 from hpobench.settings import RemoteSettings
 
 RESULTS_PREFIX = "syne-tune"  # s3://{bucket}/syne-tune/{tag}/{method}-{seed}/, as in the seed
@@ -45,7 +45,7 @@ class JobSpec:
 
     def checkpoint_config(self) -> dict[str, str]:
         """CreateTrainingJob's CheckpointConfig: the run folder SageMaker syncs to S3."""
-        from hpobench.remote.entry import DEFAULT_CHECKPOINT_DIR
+        from hpobench.remote.sagemaker.entry import DEFAULT_CHECKPOINT_DIR
 
         return {"S3Uri": self.results_uri, "LocalPath": DEFAULT_CHECKPOINT_DIR}
 
@@ -135,7 +135,7 @@ def job_hyperparameters(
     experiment: ExperimentPlan, run: PlannedRun, trials_per_gpu: int = 1
 ) -> dict[str, str]:
     """What the in-container entry needs to reproduce `run-local` exactly."""
-    from hpobench.remote.user_code import job_benchmark
+    from hpobench.remote.sagemaker.user_code import job_benchmark
 
     values = {
         "experiment_tag": experiment.experiment_tag,

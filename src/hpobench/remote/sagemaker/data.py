@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench.errors import UsageError
-from hpobench.remote import aws
-from hpobench.remote.archive_rules import ArchiveFile, select_files
+from hpobench.remote.sagemaker import aws
+from hpobench.remote.sagemaker.archive_rules import ArchiveFile, select_files
 
 CHANNEL_NAME = "training"
 DATA_PREFIX = "hpobench/data"
