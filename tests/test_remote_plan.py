@@ -377,7 +377,8 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
 
 
 def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
-    from hpobench.remote.sagemaker.entry import OPTIONAL, REQUIRED, settings_from
+    from hpobench.experiment_setup import JOB_OPTIONAL as OPTIONAL, JOB_REQUIRED as REQUIRED
+    from hpobench.remote.sagemaker.entry import settings_from
     from hpobench.remote.sagemaker.plan import plan_remote
     from hpobench.settings import RemoteSettings
 
@@ -385,9 +386,9 @@ def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
                               overrides={"epochs": "2"}, trials_per_gpu=4)  # fmt: skip
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
-    # Every optional one is set here, but the definition file's hash (file-defined
-    # benchmarks only: tests/test_remote_user_benchmark.py).
-    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256"}
+    # Every optional one is set here, but the back-end (SageMaker jobs keep the default) and
+    # the definition file's hash (file-defined benchmarks only: tests/test_remote_user_benchmark.py).
+    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256", "backend"}
     # ... and the entry builds run-local's settings from them.
     local = settings_from(job.hyperparameters, Path("/results"))
     assert (local.trials_per_gpu, local.max_num_evaluations, local.overrides) == (4, 3, {"epochs": "2"})

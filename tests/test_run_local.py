@@ -19,10 +19,11 @@ FAST = ["--set", "epochs=4", "--max-num-evaluations", "6", "--max-wallclock-time
 
 
 def tuner_folders(root: Path, tag: str) -> dict[str, list[Path]]:
+    """Run folder name -> its tuner folders (hidden ones, such as the run locks, left out)."""
     return {
         run.name: layout.tuner_dirs(run)
         for run in sorted((root / tag).iterdir())
-        if run.is_dir()
+        if run.is_dir() and not run.name.startswith(".")
     }
 
 
@@ -88,7 +89,7 @@ def test_metadata_records_what_reproduces_the_run(two_methods_two_seeds):
     assert metadata["reproduce_command"] == (
         "hpobench run-local --experiment-tag e2e --benchmark mlp_digits --method ASHA "
         "--start-seed 1 --num-seeds 1 --n-workers 2 --max-wallclock-time 60 "
-        "--max-num-evaluations 6 --random-seed 42 --set epochs=4"
+        "--max-num-evaluations 6 --random-seed 42 --trials-per-gpu 1 --backend fast --set epochs=4"
     )
     assert metadata["hpobench_status"] == "complete"
 

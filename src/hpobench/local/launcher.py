@@ -15,7 +15,6 @@ import errno
 import io
 import logging
 import os
-import shlex
 import signal
 import sys
 import tempfile
@@ -26,8 +25,9 @@ from typing import Any, Optional
 
 from hpobench import __version__, layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
+from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
-from hpobench.local.lock import experiment_lock
+from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.stopping import (
     TUNER_MAX_FAILURES,
@@ -53,17 +53,21 @@ def run_local(
     command_line: Optional[list[str]] = None,
     verbose: bool = False,
     trial_logs_root: Optional[Path] = None,
+    lock_experiment: bool = True,
 ) -> list[RunOutcome]:
     """Run every (method, seed) of the experiment in sequence; returns their outcomes.
 
     `trial_logs_root`, if given, receives trial logs and checkpoints instead of
     the tuner folder (remote jobs keep them out of the synced results).
+    `lock_experiment` False: hold each run's lock only, not the tag's (a Slurm cell
+    runs beside the tag's other cells; its master seed is given).
     """
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
     plan = _within_worker_limit(plan_experiment(settings), settings)
     warn_if_gpus_unused(plan.benchmark)
-    with experiment_lock(settings.results_root, plan.experiment_tag):
+    tag_lock = experiment_lock if lock_experiment else _no_lock
+    with tag_lock(settings.results_root, plan.experiment_tag):
         # Inside the lock, so no other launcher records another master seed meanwhile.
         recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
         if recorded is not None and settings.random_seed is None:
@@ -92,6 +96,7 @@ def _run_plan(
 ) -> list[RunOutcome]:
     """Each run of the plan in turn, skipping completed ones; stops on a signal."""
     observer.plan_started(plan)
+    setup = ExperimentSetup.of(plan, settings.trials_per_gpu, settings.backend)
     outcomes: list[RunOutcome] = []
     try:
         with graceful_stop() as stop:
@@ -100,15 +105,16 @@ def _run_plan(
                 folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
                 done = layout.completed_tuner_dir(folder)
                 if done is not None and not settings.force:
-                    _check_same_setup(done, plan, run)
+                    _check_same_setup(done, setup, run)
                     observer.run_skipped(run, done)
                     best = (layout.read_metadata(done) or {}).get("hpobench_best")
                     outcomes.append(RunOutcome(run, "skipped", done, best))
                     continue
-                observer.run_started(run, index, plan)
-                outcome = _run_one(
-                    plan, run, settings, observer, command_line, verbose, trial_logs_root, stop
-                )
+                with run_lock(settings.results_root, plan.experiment_tag, run.name):
+                    observer.run_started(run, index, plan)
+                    outcome = _run_one(
+                        plan, setup, run, settings, observer, command_line, verbose, trial_logs_root, stop
+                    )
                 outcomes.append(outcome)
                 observer.run_finished(outcome)
     except KeyboardInterrupt:  # a second Ctrl-C
@@ -172,50 +178,34 @@ def check_writable(results_root: Path) -> None:
         ) from None
 
 
-def _check_same_setup(done: Path, plan: ExperimentPlan, run: PlannedRun) -> None:
+def _check_same_setup(done: Path, setup: ExperimentSetup, run: PlannedRun) -> None:
     """A completed run may only be reused for the same experiment setup."""
-    recorded = layout.read_metadata(done) or {}
-    wanted = _setup(plan)
-    for key, value in wanted.items():
-        if key in recorded and recorded[key] != value:
-            if key == "benchmark_sha256":
-                raise UsageError(
-                    f"{run.name} of experiment {plan.experiment_tag!r} already completed with "
-                    f"another version of {plan.benchmark.origin.location} (sha256 "
-                    f"{recorded[key][:12]}, now {value[:12]}; the old text is in its "
-                    "metadata.json); use another --experiment-tag, or --force to re-run it"
-                )
-            raise UsageError(
-                f"{run.name} of experiment {plan.experiment_tag!r} already completed with "
-                f"{key}={recorded[key]!r}, not {value!r}; use another --experiment-tag, "
-                "or --force to re-run it"
-            )
-
-
-def _setup(plan: ExperimentPlan) -> dict[str, Any]:
-    """The options that make two runs of a (method, seed) comparable."""
-    setup = {
-        "benchmark": plan.benchmark.name,
-        "n_workers": plan.n_workers,
-        "max_wallclock_time": plan.max_wallclock_time,
-        "max_num_evaluations": plan.max_num_evaluations,
-        "overrides": plan.overrides,
-        "random_seed_master": plan.master_random_seed,
-    }
-    if plan.benchmark.origin.sha256:  # a definition file: an edit is a changed option
-        setup["benchmark_sha256"] = plan.benchmark.origin.sha256
-    return setup
+    conflict = setup.conflict(layout.read_metadata(done) or {})
+    if conflict is None:
+        return
+    key, before, now = conflict
+    if key == "benchmark_sha256":
+        raise UsageError(
+            f"{run.name} of experiment {setup.experiment_tag!r} already completed with "
+            f"another version of {setup.benchmark} (sha256 {before[:12]}, now {now[:12]}; "
+            "the old text is in its metadata.json); use another --experiment-tag, or --force "
+            "to re-run it"
+        )
+    raise UsageError(
+        f"{run.name} of experiment {setup.experiment_tag!r} already completed with "
+        f"{key}={before!r}, not {now!r}; use another --experiment-tag, or --force to re-run it"
+    )
 
 
 def run_metadata(
-    plan: ExperimentPlan, run: PlannedRun, command_line: Optional[list[str]]
+    plan: ExperimentPlan, setup: ExperimentSetup, run: PlannedRun, command_line: Optional[list[str]]
 ) -> dict[str, Any]:
     """What metadata.json records so the run can be reproduced."""
     import syne_tune
 
     benchmark = plan.benchmark
     return {
-        **_setup(plan),
+        **setup.comparable(),
         "experiment_tag": plan.experiment_tag,
         "method": run.method,
         "seed": run.seed,
@@ -240,7 +230,7 @@ def run_metadata(
             "python": sys.version.split()[0],
         },
         "command_line": command_line if command_line is not None else list(sys.argv),
-        "reproduce_command": reproduce_command(plan, run),
+        "reproduce_command": setup.reproduce_command(run.method, run.seed),
         layout.STATUS_KEY: layout.STATUS_RUNNING,
         # Lets `status` tell a run in progress from one whose launcher was killed.
         layout.PROCESS_KEY: current_process(),
@@ -255,24 +245,6 @@ def _definition_file(benchmark: Any) -> dict[str, Any]:
     return {"benchmark_file": {"path": origin.location, "content": origin.content}}
 
 
-def reproduce_command(plan: ExperimentPlan, run: PlannedRun) -> str:
-    """The run-local command that repeats exactly this (method, seed) run."""
-    parts = [
-        "hpobench run-local",
-        f"--experiment-tag {plan.experiment_tag}",
-        f"--benchmark {shlex.quote(plan.benchmark.reference)}",
-        f"--method {run.method}",
-        f"--start-seed {run.seed} --num-seeds 1",
-        f"--n-workers {plan.n_workers}",
-        f"--max-wallclock-time {plan.max_wallclock_time:g}",
-    ]
-    if plan.max_num_evaluations is not None:
-        parts.append(f"--max-num-evaluations {plan.max_num_evaluations}")
-    parts.append(f"--random-seed {plan.master_random_seed}")
-    parts += [f"--set {key}={value}" for key, value in plan.overrides.items()]
-    return " ".join(parts)
-
-
 def _torch_version() -> Optional[str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -284,6 +256,7 @@ def _torch_version() -> Optional[str]:
 
 def _run_one(
     plan: ExperimentPlan,
+    setup: ExperimentSetup,
     run: PlannedRun,
     settings: LocalSettings,
     observer: ProgressObserver,
@@ -337,7 +310,7 @@ def _run_one(
             ),
         )
     # Added after construction: the Tuner warns about every key its scheduler also sets.
-    tuner.metadata.update(run_metadata(plan, run, command_line))
+    tuner.metadata.update(run_metadata(plan, setup, run, command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
     tuner_dir = Path(tuner.tuner_path)
     progress = tuner.callbacks[1]
@@ -422,6 +395,11 @@ def _last_line(path: Path) -> str:
         return ""
     lines = [line for line in lines if line]
     return lines[-1] if lines else ""
+
+
+@contextlib.contextmanager
+def _no_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
+    yield
 
 
 @contextlib.contextmanager

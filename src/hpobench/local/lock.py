@@ -1,9 +1,11 @@
-"""One run-local per experiment tag at a time.
+"""One run-local per experiment tag at a time, and one launcher per (method, seed).
 
 Two launchers on one tag would run the same (method, seed) twice, with different
-master seeds. The lock is an OS file lock (`filelock`), so it is released
-however its holder ends, `kill -9` included; the holder's identity is written
-next to it so that the refused command can name it.
+master seeds. A Slurm cell runs one (method, seed) of a tag whose master seed
+the launch fixed, beside the tag's other cells: it holds only its run's lock,
+which run-local takes too, run by run. The locks are OS file locks (`filelock`),
+so they are released however their holder ends, `kill -9` included; the
+holder's identity is written next to each so that the refused command can name it.
 """
 
 from __future__ import annotations
@@ -18,25 +20,42 @@ from hpobench.processes import current_process, describe_process
 
 LOCK_FILE = ".hpobench.lock"
 HOLDER_FILE = ".hpobench.lock.holder.json"
+# The (method, seed) locks of a tag: RESULTS_ROOT/TAG/.locks/METHOD-SEED.lock
+RUN_LOCKS = ".locks"
 
 
 @contextlib.contextmanager
 def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
     """Hold the tag's lock while the block runs; a RunError naming the holder if taken."""
+    folder = results_root / experiment_tag
+    refusal = (f"Experiment {experiment_tag!r} under {results_root} is being run by another "
+               "hpobench ({holder}); wait for it to end, or pass another --experiment-tag")  # fmt: skip
+    with _held(folder, LOCK_FILE, HOLDER_FILE, refusal):
+        yield
+
+
+@contextlib.contextmanager
+def run_lock(results_root: Path, experiment_tag: str, run_name: str) -> Iterator[None]:
+    """Hold one (method, seed)'s lock while the block runs; a RunError naming the holder."""
+    folder = results_root / experiment_tag / RUN_LOCKS
+    refusal = (f"{run_name} of experiment {experiment_tag!r} is being run by another hpobench "
+               "({holder}); wait for it to end")  # fmt: skip
+    with _held(folder, f"{run_name}.lock", f"{run_name}.holder.json", refusal):
+        yield
+
+
+@contextlib.contextmanager
+def _held(folder: Path, lock_name: str, holder_name: str, refusal: str) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    folder = results_root / experiment_tag
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / LOCK_FILE), timeout=0)
+    lock = FileLock(str(folder / lock_name), timeout=0)
     try:
         lock.acquire()
     except Timeout:
-        raise RunError(
-            f"Experiment {experiment_tag!r} under {results_root} is being run by another "
-            f"hpobench ({describe_process(_read_holder(folder))}); wait for it to end, "
-            "or pass another --experiment-tag"
-        ) from None
-    holder = folder / HOLDER_FILE
+        holder = describe_process(_read_holder(folder / holder_name))
+        raise RunError(refusal.format(holder=holder)) from None
+    holder = folder / holder_name
     try:
         try:
             holder.write_text(json.dumps(current_process()))
@@ -48,8 +67,8 @@ def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
         lock.release()
 
 
-def _read_holder(folder: Path) -> object:
+def _read_holder(path: Path) -> object:
     try:
-        return json.loads((folder / HOLDER_FILE).read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return None  # the holder is starting or ending right now

@@ -39,25 +39,20 @@ def job_environment() -> dict[str, str]:
     }
 
 
-# The hyperparameters a job carries; `remote/sagemaker/plan.py` writes them.
-REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
-            "max_wallclock_time")  # fmt: skip
-OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256",
-            "trials_per_gpu")  # fmt: skip
-
-
 def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict[str, str]:
     """Hyperparameters from `--key value` arguments, completed by SM_HPS (JSON)."""
+    from hpobench.experiment_setup import JOB_OPTIONAL, JOB_REQUIRED
+
     parser = argparse.ArgumentParser(prog="hpobench-job", add_help=False)
-    for key in REQUIRED + OPTIONAL:
+    for key in JOB_REQUIRED + JOB_OPTIONAL:
         parser.add_argument(f"--{key}")
     known, _ = parser.parse_known_args(argv)  # tolerate keys added by SageMaker itself
     values = {k: v for k, v in vars(known).items() if v is not None}
     if sm_hps:
         for key, value in json.loads(sm_hps).items():
-            if key in REQUIRED + OPTIONAL and key not in values:
+            if key in JOB_REQUIRED + JOB_OPTIONAL and key not in values:
                 values[key] = value if isinstance(value, str) else json.dumps(value)
-    missing = [k for k in REQUIRED if k not in values]
+    missing = [k for k in JOB_REQUIRED if k not in values]
     if missing:
         raise SystemExit(f"hpobench job: missing hyperparameters: {', '.join(missing)}")
     return values
@@ -66,27 +61,15 @@ def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict
 def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
     """The LocalSettings of exactly one (method, seed), as `run-local` would build them."""
     import hpobench
+    from hpobench.experiment_setup import settings_from_job_values
     from hpobench.remote.sagemaker.user_code import archive_path
-    from hpobench.settings import LocalSettings, load_settings
 
     # The archive's top holds hpobench/ and a file-defined benchmark's folder.
     archive_root = Path(hpobench.__file__).resolve().parent.parent
-    overrides = json.loads(hyperparameters.get("overrides") or "{}")
-    evaluations = hyperparameters.get("max_num_evaluations")
-    return load_settings(
-        LocalSettings,
-        experiment_tag=hyperparameters["experiment_tag"],
+    return settings_from_job_values(
+        hyperparameters,
+        results_root,
         benchmark=archive_path(hyperparameters["benchmark"], archive_root),
-        methods=(hyperparameters["method"],),
-        start_seed=int(hyperparameters["seed"]),
-        num_seeds=1,
-        random_seed=int(hyperparameters["random_seed"]),
-        n_workers=int(hyperparameters["n_workers"]),
-        max_wallclock_time=float(hyperparameters["max_wallclock_time"]),
-        max_num_evaluations=int(evaluations) if evaluations else None,
-        trials_per_gpu=int(hyperparameters.get("trials_per_gpu") or 1),
-        overrides={k: str(v) for k, v in overrides.items()},
-        results_root=results_root,
         # A job exists to run its (method, seed): results of an earlier attempt,
         # restored from S3 into the checkpoint folder, must not make it skip.
         force=True,

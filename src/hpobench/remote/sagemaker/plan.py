@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from hpobench import __version__
+from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.errors import UsageError
+from hpobench.experiment_setup import ExperimentSetup
 from hpobench.methods import get_method
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.remote.sagemaker.data import DataChannel, plan_data_channel
@@ -94,9 +95,10 @@ def plan_remote(
     requirements = job_requirements(benchmark.script_dir, needs, image.constraints)
     max_runtime = job_max_runtime(experiment.max_wallclock_time, settings.max_runtime)
     data = plan_data_channel(settings.data, bucket, hash_data) if settings.data else None
+    setup = ExperimentSetup.of(experiment, settings.trials_per_gpu)
     jobs = []
     for run in experiment.runs:
-        hyperparameters = job_hyperparameters(experiment, run, settings.trials_per_gpu)
+        hyperparameters = job_hyperparameters(setup, benchmark, run)
         jobs.append(
             JobSpec(
                 run=run,
@@ -131,30 +133,12 @@ def results_uri(bucket: str, experiment_tag: str, run_name: str) -> str:
     return f"s3://{bucket}/{RESULTS_PREFIX}/{experiment_tag}/{run_name}/"
 
 
-def job_hyperparameters(
-    experiment: ExperimentPlan, run: PlannedRun, trials_per_gpu: int = 1
-) -> dict[str, str]:
-    """What the in-container entry needs to reproduce `run-local` exactly."""
+def job_hyperparameters(setup: ExperimentSetup, benchmark: BenchmarkDefinition, run: PlannedRun) -> dict[str, str]:
+    """What the in-container entry needs to reproduce `run-local` exactly: the setup's job
+    arguments, with a file-defined benchmark's path inside the source archive."""
     from hpobench.remote.sagemaker.user_code import job_benchmark
 
-    values = {
-        "experiment_tag": experiment.experiment_tag,
-        "benchmark": job_benchmark(experiment.benchmark),
-        "method": run.method,
-        "seed": str(run.seed),
-        "random_seed": str(experiment.master_random_seed),
-        "n_workers": str(experiment.n_workers),
-        "max_wallclock_time": json.dumps(experiment.max_wallclock_time),
-        "hpobench_version": __version__,
-    }
-    if experiment.benchmark.origin.sha256:  # a definition file: an edit is a changed option
-        values["benchmark_sha256"] = experiment.benchmark.origin.sha256
-    if experiment.max_num_evaluations is not None:
-        values["max_num_evaluations"] = str(experiment.max_num_evaluations)
-    if trials_per_gpu != 1:  # left out at its default, as the other options
-        values["trials_per_gpu"] = str(trials_per_gpu)
-    if experiment.overrides:
-        values["overrides"] = json.dumps({k: str(v) for k, v in experiment.overrides.items()})
+    values = setup.job_values(run.method, run.seed, benchmark=job_benchmark(benchmark))
     for key, value in values.items():
         check_hyperparameter(key, value)
     return values

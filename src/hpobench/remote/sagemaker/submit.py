@@ -170,11 +170,11 @@ def _recorded_master_seed(existing: dict[tuple[str, int], list[Any]]) -> Optiona
 
 def _check_same_setup(job: Any, spec: JobSpec, plan: RemotePlan) -> None:
     """A job that exists may only stand in for the same experiment setup."""
-    from hpobench.remote.sagemaker.entry import OPTIONAL, REQUIRED
+    from hpobench.experiment_setup import JOB_OPTIONAL, JOB_REQUIRED
 
     recorded = job.hyperparameters
     # An option left at its default is not sent at all, so compare missing keys too.
-    for key in [k for k in REQUIRED + OPTIONAL if k != "hpobench_version"]:
+    for key in [k for k in JOB_REQUIRED + JOB_OPTIONAL if k != "hpobench_version"]:
         before, now = recorded.get(key), spec.hyperparameters.get(key)
         if before != now:
             raise UsageError(

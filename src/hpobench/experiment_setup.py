@@ -1,0 +1,177 @@
+"""The experiment setup: one typed record of what makes runs of a (method, seed) comparable.
+
+Every place that carries an experiment's setup reads this record: `run-local`
+records it in each run's metadata.json and refuses to reuse a completed run of
+another setup; each engine's job arguments are built from it (`job_values`) and
+read back into run-local's settings in the job (`settings_from_job_values`);
+`reproduce_command` prints it as a run-local command line.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from hpobench import __version__
+
+if TYPE_CHECKING:
+    from hpobench.plan import ExperimentPlan
+    from hpobench.settings import LocalSettings
+
+# The arguments of a job that runs one (method, seed): SageMaker hyperparameters and the
+# Slurm cell's command line. Optional ones are left out at their default.
+JOB_REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
+                "max_wallclock_time")  # fmt: skip
+JOB_OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256",
+                "trials_per_gpu", "backend")  # fmt: skip
+DEFAULT_TRIALS_PER_GPU = 1
+DEFAULT_BACKEND = "fast"
+
+
+@dataclass(frozen=True)
+class ExperimentSetup:
+    """An experiment as planned: benchmark, methods, seeds, master seed, workers, budget,
+    overrides, trials per GPU and trial back-end."""
+
+    experiment_tag: str
+    benchmark: str  # what --benchmark takes: a registered name or a definition file's path
+    benchmark_name: str
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    master_random_seed: int
+    n_workers: int
+    max_wallclock_time: float
+    max_num_evaluations: Optional[int] = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # typed, as the config space has them
+    trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU
+    backend: str = DEFAULT_BACKEND
+    benchmark_sha256: Optional[str] = None  # a definition file's hash: an edit changes the setup
+
+    @classmethod
+    def of(
+        cls, plan: ExperimentPlan, trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU,
+        backend: str = DEFAULT_BACKEND,
+    ) -> ExperimentSetup:  # fmt: skip
+        """The setup of a resolved plan (every default filled in)."""
+        return cls(
+            experiment_tag=plan.experiment_tag,
+            benchmark=plan.benchmark.reference,
+            benchmark_name=plan.benchmark.name,
+            methods=tuple(plan.methods),
+            seeds=tuple(dict.fromkeys(run.seed for run in plan.runs)),
+            master_random_seed=plan.master_random_seed,
+            n_workers=plan.n_workers,
+            max_wallclock_time=plan.max_wallclock_time,
+            max_num_evaluations=plan.max_num_evaluations,
+            overrides=dict(plan.overrides),
+            trials_per_gpu=trials_per_gpu,
+            backend=backend,
+            benchmark_sha256=plan.benchmark.origin.sha256,
+        )
+
+    def comparable(self) -> dict[str, Any]:
+        """What two runs of one (method, seed) must share to be one experiment, under the
+        keys metadata.json records them with."""
+        setup = {
+            "benchmark": self.benchmark_name,
+            "n_workers": self.n_workers,
+            "max_wallclock_time": self.max_wallclock_time,
+            "max_num_evaluations": self.max_num_evaluations,
+            "overrides": self.overrides,
+            "random_seed_master": self.master_random_seed,
+            "trials_per_gpu": self.trials_per_gpu,
+            "backend": self.backend,
+        }
+        if self.benchmark_sha256:
+            setup["benchmark_sha256"] = self.benchmark_sha256
+        return setup
+
+    def conflict(self, recorded: dict[str, Any]) -> Optional[tuple[str, Any, Any]]:
+        """The first setting that differs from a recorded setup: (key, recorded, now).
+
+        Keys the record lacks (written by an older hpobench) are not compared."""
+        for key, value in self.comparable().items():
+            if key in recorded and recorded[key] != value:
+                return key, recorded[key], value
+        return None
+
+    def run_local_arguments(self, method: str, seed: int) -> list[str]:
+        """run-local's arguments that repeat exactly this (method, seed)."""
+        arguments = [
+            "--experiment-tag", self.experiment_tag, "--benchmark", self.benchmark,
+            "--method", method, "--start-seed", str(seed), "--num-seeds", "1",
+            "--n-workers", str(self.n_workers), "--max-wallclock-time", f"{self.max_wallclock_time:g}",
+        ]  # fmt: skip
+        if self.max_num_evaluations is not None:
+            arguments += ["--max-num-evaluations", str(self.max_num_evaluations)]
+        arguments += ["--random-seed", str(self.master_random_seed)]
+        arguments += ["--trials-per-gpu", str(self.trials_per_gpu), "--backend", self.backend]
+        for key, value in self.overrides.items():
+            arguments += ["--set", f"{key}={value}"]
+        return arguments
+
+    def reproduce_command(self, method: str, seed: int) -> str:
+        """The run-local command line that repeats exactly this (method, seed)."""
+        return shlex.join(["hpobench", "run-local", *self.run_local_arguments(method, seed)])
+
+    def job_values(self, method: str, seed: int, benchmark: Optional[str] = None) -> dict[str, str]:
+        """The arguments of a job running this (method, seed), as strings; options at their
+        default are left out. `benchmark` replaces the reference (e.g. a path in an archive)."""
+        values = {
+            "experiment_tag": self.experiment_tag,
+            "benchmark": benchmark or self.benchmark,
+            "method": method,
+            "seed": str(seed),
+            "random_seed": str(self.master_random_seed),
+            "n_workers": str(self.n_workers),
+            "max_wallclock_time": json.dumps(self.max_wallclock_time),
+            "hpobench_version": __version__,
+        }
+        if self.benchmark_sha256:
+            values["benchmark_sha256"] = self.benchmark_sha256
+        if self.max_num_evaluations is not None:
+            values["max_num_evaluations"] = str(self.max_num_evaluations)
+        if self.trials_per_gpu != DEFAULT_TRIALS_PER_GPU:
+            values["trials_per_gpu"] = str(self.trials_per_gpu)
+        if self.backend != DEFAULT_BACKEND:
+            values["backend"] = self.backend
+        if self.overrides:
+            values["overrides"] = json.dumps({k: str(v) for k, v in self.overrides.items()})
+        return values
+
+
+def settings_from_job_values(
+    values: dict[str, str], results_root: Path, benchmark: Optional[str] = None, **extra: Any
+) -> LocalSettings:
+    """run-local's settings for the one (method, seed) a job's arguments name.
+
+    `benchmark` replaces the job's benchmark reference (e.g. resolved in an archive);
+    `extra` adds settings that are not part of the setup (e.g. force)."""
+    from hpobench.settings import LocalSettings, load_settings
+
+    missing = [key for key in JOB_REQUIRED if key not in values]
+    if missing:
+        raise ValueError(f"missing job arguments: {', '.join(missing)}")
+    overrides = json.loads(values.get("overrides") or "{}")
+    evaluations = values.get("max_num_evaluations")
+    settings: LocalSettings = load_settings(
+        LocalSettings,
+        experiment_tag=values["experiment_tag"],
+        benchmark=benchmark or values["benchmark"],
+        methods=(values["method"],),
+        start_seed=int(values["seed"]),
+        num_seeds=1,
+        random_seed=int(values["random_seed"]),
+        n_workers=int(values["n_workers"]),
+        max_wallclock_time=float(values["max_wallclock_time"]),
+        max_num_evaluations=int(evaluations) if evaluations else None,
+        trials_per_gpu=int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU),
+        backend=values.get("backend") or DEFAULT_BACKEND,
+        overrides={k: str(v) for k, v in overrides.items()},
+        results_root=results_root,
+        **extra,
+    )
+    return settings
