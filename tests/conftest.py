@@ -211,3 +211,34 @@ def this_hpobench_env() -> dict[str, str]:
     source = str(Path(hpobench.__file__).resolve().parents[1])
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
     return {**environment, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+
+
+# ---------------------------------------------------------------- Slurm (a real one-node cluster)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """munged, slurmctld and slurmd from Debian's packages, started for the session and
+    stopped by PID (tests/slurm_cluster.py). Skipped where Slurm is not installed, with
+    the reason; under CI=true (where .ci/run installs it) a missing Slurm fails instead."""
+    from slurm_cluster import SlurmCluster, skip_reason
+
+    reason = skip_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Slurm tests must run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def slurm(slurm_cluster, monkeypatch: pytest.MonkeyPatch):
+    """Slurm's commands reach the test cluster (SLURM_CONF); yields the cluster."""
+    for name, value in slurm_cluster.env.items():
+        monkeypatch.setenv(name, value)
+    return slurm_cluster

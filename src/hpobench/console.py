@@ -170,10 +170,13 @@ def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
 def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
     """`hpobench status`: one row per expected run; folders relative to the results root."""
     remote = any("job_state" in r for r in records)
+    slurm = any("log" in r for r in records)  # a Slurm task's log: its id and log path too
     columns = ["benchmark", "method", "seed", "state", "trials started/finished", "best",
                "wall-clock used/budget", "folder", "note"]  # fmt: skip
     if remote:
-        columns[4:4] = ["job state"]
+        columns[4:4] = ["job", "job state"] if slurm else ["job state"]
+    if slurm:
+        columns.insert(-1, "log")
     rows = []
     for r in records:
         used = "-" if r["wallclock_used"] is None else format_seconds(r["wallclock_used"])
@@ -185,10 +188,13 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
                f"{r['trials_started']}/{r['trials_finished']}", format_metric(r["best"]),
                f"{used}/{budget}", folder, r["note"] or ""]  # fmt: skip
         if remote:
-            row[4:4] = [r.get("job_state") or "-"]
+            row[4:4] = [r.get("job") or "-", r.get("job_state") or "-"] if slurm else [r.get("job_state") or "-"]
+        if slurm:
+            log = r.get("log") or "-"
+            row.insert(-1, log[len(str(root)) :].lstrip("/") if log.startswith(str(root)) else log)
         rows.append(row)
     result = table(title, columns, rows)
-    for column in result.columns[-2:]:
+    for column in result.columns[-3 if slurm else -2 :]:
         column.overflow = "fold"  # a folder path cut short is useless
     return result
 

@@ -7,6 +7,7 @@ import io
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Optional
 
 from hpobench.aggregate import INCUMBENT_RULE, BenchmarkSummary
@@ -111,9 +112,9 @@ def status_records(experiment: Experiment) -> list[dict[str, Any]]:
     ]
 
 
-def state_counts(experiment: Experiment) -> dict[str, int]:
-    """How many runs are in each state, in STATES order, zero counts left out."""
-    counts = Counter(run.state for run in experiment.runs)
+def state_counts(states: Iterable[str]) -> dict[str, int]:
+    """How many runs are in each state, in STATES order (then others), zero counts left out."""
+    counts = Counter(states)
     ordered = {state: counts.pop(state) for state in STATES if state in counts}
     return {**ordered, **counts}
 
@@ -147,6 +148,7 @@ def _cell(value: Any) -> str:
 def render_status(records: list[dict[str, Any]], counts: dict[str, int], output_format: str) -> str:
     """`status` as csv, json or markdown."""
     columns = STATUS_COLUMNS + (["job", "job_state"] if any("job_state" in r for r in records) else [])
+    columns += ["log"] if any("log" in r for r in records) else []
     if output_format == "json":
         return json.dumps({"runs": records, "counts": counts}, indent=2)
     if output_format == "csv":

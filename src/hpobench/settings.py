@@ -219,6 +219,8 @@ def _one_line(error: ValidationError) -> str:
         flag = "--set"
     if field == "methods":
         flag = "--method"
+    if field == "slurm_options":
+        flag = "--slurm-option"
     message = first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     value = first.get("input")
     sources = f"(check the flag, {ENV_PREFIX}{field.upper()} and {CONFIG_FILE})"
@@ -269,4 +271,56 @@ class RemoteSettings(ExperimentOptions):
                 raise ValueError(
                     f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')"
                 )
+        return value
+
+
+Engine = Literal["sagemaker", "slurm"]
+# Slurm's memory sizes: a number, optionally with a unit (K, M, G, T).
+SLURM_MEMORY_PATTERN = re.compile(r"^[0-9]+[KMGT]?$")
+SLURM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.,:+-]+$")
+
+
+class LaunchSettings(_LayeredSettings):
+    """Which engine `hpobench launch-remote` uses."""
+
+    engine: Engine = "sagemaker"
+
+
+class SlurmSettings(ExperimentOptions):
+    """Options of `hpobench launch-remote --engine slurm` on top of the experiment itself."""
+
+    results_root: Path = Field(default_factory=default_results_root)
+    partition: Optional[str] = None
+    account: Optional[str] = None
+    qos: Optional[str] = None
+    gpus_per_job: Optional[Annotated[int, Field(ge=0)]] = Field(
+        default=None, description="default: the GPUs of the benchmark's instance type"
+    )
+    cpus_per_job: Optional[PositiveInt] = Field(default=None, description="default: the workers")
+    mem: Optional[str] = Field(default=None, description="default: the cluster's (DefMemPerCPU)")
+    time_limit: Optional[str] = Field(default=None, description="default: the budget plus a set-up margin")
+    max_parallel: Optional[PositiveInt] = None
+    slurm_options: dict[str, str] = Field(default_factory=dict)
+    trials_per_gpu: PositiveInt = 1
+    backend: Backend = "fast"
+    dry_run: bool = False
+    force: bool = False
+
+    @field_validator("results_root")
+    @classmethod
+    def _expand(cls, root: Path) -> Path:
+        return root.expanduser().absolute()  # jobs start elsewhere: never a relative path
+
+    @field_validator("mem")
+    @classmethod
+    def _memory(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not SLURM_MEMORY_PATTERN.fullmatch(value.upper()):
+            raise ValueError(f"{value!r} is not a Slurm memory size like 16G or 4000M")
+        return value.upper() if value is not None else None
+
+    @field_validator("partition", "account", "qos")
+    @classmethod
+    def _slurm_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not SLURM_NAME_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} is not a Slurm name (letters, digits, '_', '.', ',', ':', '+', '-')")
         return value

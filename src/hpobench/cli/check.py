@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hpobench.cli.common import stdout_console, user_errors
-from hpobench.cli.options import Overrides, parse_set_options
+from hpobench.cli.options import Overrides, parse_key_values
 from hpobench.errors import RunError, UsageError
 
 _MARKS = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
@@ -55,7 +55,7 @@ def check_benchmark_command(
     with user_errors():
         if timeout <= 0:
             raise UsageError(f"Invalid --timeout {timeout:g}: give a positive number of seconds")
-        definition, _ = with_overrides(get_benchmark(benchmark), parse_set_options(overrides) or {})
+        definition, _ = with_overrides(get_benchmark(benchmark), parse_key_values(overrides, "--set", "epochs=5") or {})
         console = stdout_console()
         say = functools.partial(console.print, markup=False, highlight=False, soft_wrap=True)
         say(f"Checking {definition.name} ({definition.origin.describe()})")

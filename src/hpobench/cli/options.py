@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -74,14 +74,39 @@ TrialsPerGpu = Annotated[
 ]
 
 
-def parse_set_options(items: Optional[list[str]]) -> Optional[dict[str, str]]:
-    """['epochs=5'] -> {'epochs': '5'}; a UsageError for items without '='."""
+def experiment_flags(
+    experiment_tag: Optional[str], benchmark: Optional[str], method: Optional[list[str]],
+    num_seeds: Optional[int], start_seed: Optional[int], n_workers: Optional[int],
+    max_wallclock_time: Optional[float], max_num_evaluations: Optional[int],
+    random_seed: Optional[int], overrides: Optional[list[str]],
+) -> dict[str, Any]:  # fmt: skip
+    """The experiment's flags as settings keyword arguments (None: not given)."""
+    return {
+        "experiment_tag": experiment_tag,
+        "benchmark": benchmark,
+        "methods": tuple(method) if method else None,
+        "num_seeds": num_seeds,
+        "start_seed": start_seed,
+        "n_workers": n_workers,
+        "max_wallclock_time": max_wallclock_time,
+        "max_num_evaluations": max_num_evaluations,
+        "random_seed": random_seed,
+        "overrides": parse_key_values(overrides, "--set", "epochs=5"),
+    }
+
+
+def parse_key_values(
+    items: Optional[list[str]], flag: str, example: str, value_optional: bool = False
+) -> Optional[dict[str, str]]:
+    """['epochs=5'] -> {'epochs': '5'}; a UsageError naming `flag` for an item without a key
+    (or without '=', unless `value_optional`: then 'exclusive' -> {'exclusive': ''})."""
     if not items:
         return None
     parsed: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"Invalid --set {item!r}: expected KEY=VALUE, e.g. --set epochs=5")
+        if not key.strip() or (not sep and not value_optional):
+            form = "KEY=VALUE or KEY" if value_optional else "KEY=VALUE"
+            raise UsageError(f"Invalid {flag} {item!r}: expected {form}, e.g. {flag} {example}")
         parsed[key.strip()] = value.strip()
     return parsed

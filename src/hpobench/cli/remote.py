@@ -1,4 +1,4 @@
-"""`hpobench launch-remote` and `hpobench sync`: experiments as SageMaker jobs."""
+"""`hpobench launch-remote` and `hpobench sync`: experiments as SageMaker jobs or Slurm array tasks."""
 
 from __future__ import annotations
 
@@ -22,7 +22,21 @@ from hpobench.cli.options import (
     RandomSeed,
     StartSeed,
     TrialsPerGpu,
-    parse_set_options,
+    experiment_flags,
+    parse_key_values,
+)
+from hpobench.cli.slurm_options import (
+    SlurmAccount,
+    SlurmBackend,
+    SlurmCpus,
+    SlurmGpus,
+    SlurmMaxParallel,
+    SlurmMem,
+    SlurmOptions,
+    SlurmPartition,
+    SlurmQos,
+    SlurmResultsRoot,
+    SlurmTimeLimit,
 )
 
 
@@ -87,35 +101,94 @@ def launch_remote_command(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Submit jobs even for (method, seed) runs that already have one."
+            "--force",
+            help="SageMaker: submit jobs even for (method, seed) runs that already have one. "
+            "Slurm: run complete cells again too (never a cell still pending or running).",
         ),
     ] = False,
+    engine: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Where jobs run: 'sagemaker' (one training job per cell, results in S3) or "
+            "'slurm' (one array task per cell, results on the shared file system). "
+            "(env: HPOBENCH_ENGINE; default: sagemaker)",
+            show_default=False,
+        ),
+    ] = None,
+    results_root: SlurmResultsRoot = None,
+    partition: SlurmPartition = None,
+    account: SlurmAccount = None,
+    qos: SlurmQos = None,
+    gpus_per_job: SlurmGpus = None,
+    cpus_per_job: SlurmCpus = None,
+    mem: SlurmMem = None,
+    time_limit: SlurmTimeLimit = None,
+    max_parallel: SlurmMaxParallel = None,
+    slurm_option: SlurmOptions = None,
+    backend: SlurmBackend = None,
 ) -> None:
-    """Run each (method, seed) experiment as its own SageMaker training job.
+    """Run each (method, seed) cell as its own job: on SageMaker, or on a Slurm cluster.
 
     Example: [bold]hpobench launch-remote --benchmark mlp_digits --num-seeds 5 --role MyRole[/bold]
 
-    Each job runs [bold]run-local[/bold]'s launcher inside the container on the
-    benchmark's instance type and writes results to
+    SageMaker (default): each job runs [bold]run-local[/bold]'s launcher inside the
+    container on the benchmark's instance type and writes results to
     s3://BUCKET/syne-tune/TAG/METHOD-SEED/; fetch them with [bold]hpobench sync[/bold].
     AWS credentials, region and endpoints come from the standard AWS configuration.
     Re-launching the same tag submits only the jobs that do not exist yet.
+
+    Slurm ([bold]--engine slurm[/bold], on a login node): one job array, a task per
+    cell, each running run-local's launcher with this Python and writing straight to
+    RESULTS_ROOT/TAG/METHOD-SEED/ on the shared file system; logs in
+    RESULTS_ROOT/TAG/slurm/logs/. Re-launching submits only cells that are not
+    complete, pending or running. Follow with [bold]hpobench status[/bold].
     """
-    from hpobench.settings import RemoteSettings, load_settings
+    from hpobench.settings import LaunchSettings, RemoteSettings, load_settings
 
     with user_errors():
+        chosen = load_settings(LaunchSettings, engine=engine).engine
+        experiment = experiment_flags(experiment_tag, benchmark, method, num_seeds, start_seed, n_workers,
+                                      max_wallclock_time, max_num_evaluations, random_seed, overrides)
+        slurm_flags = {"--results-root": results_root, "--partition": partition, "--account": account,
+                       "--qos": qos, "--gpus-per-job": gpus_per_job, "--cpus-per-job": cpus_per_job,
+                       "--mem": mem, "--time-limit": time_limit, "--max-parallel": max_parallel,
+                       "--slurm-option": slurm_option, "--backend": backend}  # fmt: skip
+        sagemaker_flags = {"--instance-type": instance_type, "--role": role, "--bucket": bucket,
+                           "--region": region, "--max-runtime": max_runtime, "--data": data}  # fmt: skip
+        other = sagemaker_flags if chosen == "slurm" else slurm_flags
+        given = [flag for flag, value in other.items() if value is not None]
+        if given:
+            mine = "sagemaker" if chosen == "slurm" else "slurm"
+            raise UsageError(f"{given[0]} is an option of --engine {mine}, not of --engine {chosen}")
+        if as_json and not dry_run:
+            raise UsageError("--json prints the plan of a dry run; add --dry-run")
+        if chosen == "slurm":
+            from hpobench.cli import slurm
+            from hpobench.settings import SlurmSettings
+
+            settings = load_settings(
+                SlurmSettings,
+                **experiment,
+                results_root=results_root,
+                partition=partition,
+                account=account,
+                qos=qos,
+                gpus_per_job=gpus_per_job,
+                cpus_per_job=cpus_per_job,
+                mem=mem,
+                time_limit=time_limit,
+                max_parallel=max_parallel,
+                slurm_options=parse_key_values(slurm_option, "--slurm-option", "constraint=a100", True),
+                trials_per_gpu=trials_per_gpu,
+                backend=backend,
+                dry_run=dry_run or None,
+                force=force or None,
+            )
+            slurm.launch(settings, as_json)
+            return
         settings = load_settings(
             RemoteSettings,
-            experiment_tag=experiment_tag,
-            benchmark=benchmark,
-            methods=tuple(method) if method else None,
-            num_seeds=num_seeds,
-            start_seed=start_seed,
-            n_workers=n_workers,
-            max_wallclock_time=max_wallclock_time,
-            max_num_evaluations=max_num_evaluations,
-            random_seed=random_seed,
-            overrides=parse_set_options(overrides),
+            **experiment,
             instance_type=instance_type,
             trials_per_gpu=trials_per_gpu,
             role=role,
@@ -126,7 +199,7 @@ def launch_remote_command(
             dry_run=dry_run or None,
             force=force or None,
         )
-        if as_json and not settings.dry_run:
+        if as_json and not settings.dry_run:  # dry_run may come from HPOBENCH_DRY_RUN
             raise UsageError("--json prints the plan of a dry run; add --dry-run")
         if settings.dry_run:
             _launch_dry_run(settings, as_json)

@@ -118,21 +118,28 @@ def status_command(
             from hpobench.remote.sagemaker.status import remote_jobs
 
             jobs = remote_jobs(experiment_tag, method_names())
-        experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=jobs)
+        from hpobench.remote.slurm.status import add_to_records, slurm_status
+
+        slurm = slurm_status(root, experiment_tag)  # None unless launched on Slurm
+        seen = set(jobs) | (set(slurm.cells) if slurm else set())
+        experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=seen)
         records = report.status_records(experiment)
         if remote:
             for record in records:
                 job = jobs.get((record["method"], record["seed"]))
                 record["job"] = job.name if job else None
                 record["job_state"] = job.state if job else "no job"
-        counts = report.state_counts(experiment)
+        if slurm is not None:
+            add_to_records(records, slurm)
+        counts = report.state_counts(record["state"] for record in records)
         if output_format != "table":
             _emit(report.render_status(records, counts, output_format), output)
             return
         from hpobench.console import status_table
 
         title = f"Experiment {experiment_tag} ({root / experiment_tag})"
-        _render_rich([status_table(records, root, title), report.counts_line(records, counts)], output)
+        lines = [report.counts_line(records, counts)] + ([slurm.note] if slurm and slurm.note else [])
+        _render_rich([status_table(records, root, title), *lines], output)
 
 
 def results_command(

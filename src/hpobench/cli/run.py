@@ -21,7 +21,7 @@ from hpobench.cli.options import (
     RandomSeed,
     StartSeed,
     TrialsPerGpu,
-    parse_set_options,
+    experiment_flags,
 )
 def run_local_command(
     experiment_tag: ExperimentTag = None,
@@ -97,16 +97,8 @@ def run_local_command(
     with user_errors():
         settings = load_settings(
             LocalSettings,
-            experiment_tag=experiment_tag,
-            benchmark=benchmark,
-            methods=tuple(method) if method else None,
-            num_seeds=num_seeds,
-            start_seed=start_seed,
-            n_workers=n_workers,
-            max_wallclock_time=max_wallclock_time,
-            max_num_evaluations=max_num_evaluations,
-            random_seed=random_seed,
-            overrides=parse_set_options(overrides),
+            **experiment_flags(experiment_tag, benchmark, method, num_seeds, start_seed, n_workers,
+                               max_wallclock_time, max_num_evaluations, random_seed, overrides),
             results_root=results_root,
             num_gpus_per_trial=num_gpus_per_trial,
             trials_per_gpu=trials_per_gpu,

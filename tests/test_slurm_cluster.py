@@ -1,0 +1,210 @@
+"""`launch-remote --engine slurm` and `status` on a real one-node Slurm cluster.
+
+Real array jobs run real gbt_breast_cancer cells with budgets of seconds. The cells
+that take minutes (one killed by its time limit, one requeued while it runs) are
+launched first, by a module fixture, and checked by the last tests, so that they
+run while the others do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from hpobench.cli import app
+
+pytestmark = pytest.mark.timeout(600)
+
+LAUNCH = ("launch-remote", "--engine", "slurm", "--benchmark", "gbt_breast_cancer", "--cpus-per-job", "1")
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, cluster: Any = None) -> Any:
+    """Poll `check` until it returns something true; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            logs = cluster.logs() if cluster is not None else ""
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{logs}")
+        time.sleep(1.0)
+
+
+def status(invoke_: Callable[..., Any], tag: str, root: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    result = invoke_("status", "--experiment-tag", tag, "--results-root", str(root), "--format", "json")
+    assert result.exit_code == 0, result.output
+    return {(r["method"], r["seed"]): r for r in json.loads(result.output)["runs"]}
+
+
+def in_states(invoke_: Callable[..., Any], tag: str, root: Path, wanted: set[str], count: int) -> bool:
+    runs = status(invoke_, tag, root)
+    return len(runs) == count and all(r["state"] in wanted for r in runs.values())
+
+
+def slurm_command(*args: str) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=True, env=os.environ).stdout
+
+
+@pytest.fixture(scope="module")
+def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
+    """Two cells launched before the module's other tests: `timeout` (600 s budget, 1-minute
+    limit) and `requeue` (15 s budget, requeued by scontrol once it runs)."""
+    folder = tmp_path_factory.mktemp("slurm-background")
+    root = folder / "results"
+    env = {**slurm_cluster.env, "HPOBENCH_RESULTS_ROOT": str(root)}
+    runner = CliRunner()
+
+    def invoke_(*args: str) -> Any:
+        return runner.invoke(app, list(args), env=env)
+
+    previous = os.getcwd()
+    os.chdir(folder)  # the cells' working directory (sbatch's default)
+    old_conf = os.environ.get("SLURM_CONF")
+    os.environ["SLURM_CONF"] = env["SLURM_CONF"]
+    try:
+        timed = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "600", "--time-limit", "1",
+                        "--experiment-tag", "timeout")  # fmt: skip
+        assert timed.exit_code == 0, timed.output
+        assert "Warning: --time-limit 1 is shorter than the 600 s budget" in timed.output
+        requeued = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "15", "--experiment-tag", "requeue")
+        assert requeued.exit_code == 0, requeued.output
+        # Requeue once the cell's run has started (its tuner folder exists).
+        wait_for(lambda: list((root / "requeue" / "RS-0").glob("*/metadata.json")), 60,
+                 "the requeue cell to start", slurm_cluster)  # fmt: skip
+        task = status(invoke_, "requeue", root)[("RS", 0)]["job"]
+        slurm_command("scontrol", "requeue", task)
+        yield invoke_, root
+    finally:
+        for tag in ("timeout", "requeue"):
+            names = {json.loads(line)["job_name"] for line in
+                     (root / tag / "slurm" / "submissions.jsonl").read_text().splitlines()} if (root / tag).exists() else set()  # fmt: skip
+            for name in names:
+                subprocess.run(["scancel", f"--name={name}"], env={**os.environ, **slurm_cluster.env}, check=False)
+        os.chdir(previous)
+        if old_conf is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = old_conf
+
+
+def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background, slurm, invoke, results_root):
+    args = (*LAUNCH, "--method", "RS", "--method", "ASHA", "--num-seeds", "2", "--max-wallclock-time", "10",
+            "--experiment-tag", "e2e")  # fmt: skip
+    launched = invoke(*args)
+    assert launched.exit_code == 0, launched.output
+    assert "Submitted 4 cell(s) as Slurm job" in launched.output
+    wait_for(lambda: in_states(invoke, "e2e", results_root, {"complete"}, 4), 240, "4 complete cells", slurm)
+    runs = status(invoke, "e2e", results_root)
+    for (method, seed), run in runs.items():
+        assert run["job_state"] in ("COMPLETED", "COMPLETING"), run
+        log = Path(run["log"])
+        assert log.parent == results_root / "e2e" / "slurm" / "logs" and log.name == f"{run['job']}.out"
+        assert f"{method}-{seed}: complete" in log.read_text()
+        # Written straight into the results root, as run-local writes it.
+        assert Path(run["folder"]).parent == results_root / "e2e" / f"{method}-{seed}"
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert "Submitted 0 cell(s); skipped 4 (4 complete)." in again.output
+    results = invoke("results", "--experiment-tag", "e2e", "--format", "json")
+    assert results.exit_code == 0, results.output
+    methods = json.loads(results.output)["benchmarks"][0]["methods"]
+    assert {method: item["seeds"] for method, item in methods.items()} == {"RS": [0, 1], "ASHA": [0, 1]}
+    plotted = invoke("plot", "--experiment-tag", "e2e", "-o", str(results_root / "e2e.png"))
+    assert plotted.exit_code == 0, plotted.output
+
+
+def test_a_cancelled_cell_alone_is_resubmitted(background, slurm, invoke, results_root):
+    args = (*LAUNCH, "--method", "RS", "--num-seeds", "2", "--max-wallclock-time", "60", "--experiment-tag", "cancel")
+    assert invoke(*args).exit_code == 0
+    wait_for(lambda: in_states(invoke, "cancel", results_root, {"running"}, 2), 60, "2 running cells", slurm)
+    cancelled = status(invoke, "cancel", results_root)[("RS", 1)]["job"]
+    slurm_command("scancel", cancelled)
+    wait_for(lambda: status(invoke, "cancel", results_root)[("RS", 1)]["state"] == "failed", 60, "the cancelled cell")
+    assert status(invoke, "cancel", results_root)[("RS", 1)]["job_state"] == "CANCELLED"
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert "Submitted 1 cell(s) as Slurm job" in again.output and "skipped 1 (1 running)" in again.output
+    rows = [line for line in again.output.splitlines() if "│ RS" in line]
+    assert "resubmitted" in rows[1] and "skipped: running" in rows[0]
+    runs = status(invoke, "cancel", results_root)
+    assert runs[("RS", 1)]["job"] != cancelled and runs[("RS", 1)]["state"] in ("pending", "running")
+    name = json.loads((results_root / "cancel" / "slurm" / "submissions.jsonl").read_text().splitlines()[0])["job_name"]
+    slurm_command("scancel", f"--name={name}")
+
+
+def test_status_asks_slurm_once_whatever_the_number_of_cells(background, slurm, invoke, results_root, tmp_path, monkeypatch):
+    """Six cells held in the queue; squeue and sacct wrapped by scripts that count their
+    calls, then run the real ones."""
+    args = (*LAUNCH, "--method", "RS", "--method", "BO", "--num-seeds", "3", "--max-wallclock-time", "10",
+            "--experiment-tag", "once", "--slurm-option", "hold")  # fmt: skip
+    launched = invoke(*args)
+    assert launched.exit_code == 0, launched.output
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    for command in ("squeue", "sacct"):
+        real = subprocess.run(["which", command], capture_output=True, text=True).stdout.strip()
+        (wrappers / command).write_text(f'#!/bin/sh\necho {command} >> "{tmp_path}/calls"\nexec {real} "$@"\n')
+        (wrappers / command).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrappers}:{os.environ['PATH']}")
+    runs = status(invoke, "once", results_root)
+    assert (tmp_path / "calls").read_text().split() == ["squeue"]
+    assert {(r["state"], r["job_state"]) for r in runs.values()} == {("pending", "PENDING (JobHeldUser)")}
+    assert len(runs) == 6
+    name = json.loads((results_root / "once" / "slurm" / "submissions.jsonl").read_text())["job_name"]
+    slurm_command("scancel", f"--name={name}")
+    from hpobench.remote.slurm import queue
+
+    # A task Slurm no longer lists is asked of sacct, once; this cluster keeps no accounting.
+    view = queue.query("hpobench-none", ["99999_0", "99999_1"])
+    assert view.tasks == {} and view.accounting is False
+    assert (tmp_path / "calls").read_text().split() == ["squeue", "squeue", "sacct"]
+
+
+def test_bad_partition_or_a_refused_job_is_one_line_and_records_nothing(background, slurm, invoke, results_root):
+    args = (*LAUNCH, "--method", "RS", "--max-wallclock-time", "10", "--experiment-tag", "refused")
+    result = invoke(*args, "--partition", "nosuch")
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: Unknown Slurm partition 'nosuch'; this cluster has: debug (see `sinfo -s`)"
+    result = invoke(*args, "--mem", "100000G")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Slurm refused the job: sbatch: error:"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    slurm_dir = results_root / "refused" / "slurm"
+    assert not (slurm_dir / "submissions.jsonl").exists() and not list(slurm_dir.glob("*.sh"))
+
+
+def test_a_cell_killed_by_its_time_limit_shows_timeout(background, slurm_cluster):
+    invoke_, root = background
+    from hpobench.remote.slurm import queue
+
+    wait_for(lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "failed", 240,
+             "the time limit to end the cell", slurm_cluster)  # fmt: skip
+    run = status(invoke_, "timeout", root)[("RS", 0)]
+    assert run["job_state"] == "TIMEOUT", run
+    assert queue.state_from_log(Path(run["log"])) == "TIMEOUT"  # also without squeue or sacct
+    # The run folder is never counted as a result.
+    metadata = json.loads(next((root / "timeout" / "RS-0").glob("*/metadata.json")).read_text())
+    assert metadata["hpobench_status"] == "interrupted"
+
+
+def test_a_requeued_cell_starts_over_and_only_its_complete_run_counts(background, slurm_cluster):
+    invoke_, root = background
+    # Slurm holds a requeued task about two minutes (BeginTime) before it starts again.
+    wait_for(lambda: status(invoke_, "requeue", root)[("RS", 0)]["state"] == "complete", 400,
+             "the requeued cell to complete", slurm_cluster)  # fmt: skip
+    folders = sorted((root / "requeue" / "RS-0").iterdir())
+    states = [json.loads((f / "metadata.json").read_text())["hpobench_status"] for f in folders]
+    assert states == ["interrupted", "complete"]
+    run = status(invoke_, "requeue", root)[("RS", 0)]
+    assert run["folder"] == str(folders[1])
+    assert "DUE TO JOB REQUEUE" in Path(run["log"]).read_text()
+    results = invoke_("results", "--experiment-tag", "requeue", "--format", "json")
+    assert json.loads(results.output)["benchmarks"][0]["methods"]["RS"]["seeds"] == [0]
