@@ -113,6 +113,10 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
     again = invoke(*args)
     assert again.exit_code == 0, again.output
     assert "Submitted 0 cell(s); skipped 4 (4 complete)." in again.output
+    changed = invoke(*args[:-4], "--max-wallclock-time", "20", "--experiment-tag", "e2e")
+    assert changed.exit_code == 2
+    assert "Error: Experiment 'e2e' was submitted to Slurm (job " in changed.output
+    assert "with max_wallclock_time=10.0, not 20.0; use another --experiment-tag" in changed.output
     results = invoke("results", "--experiment-tag", "e2e", "--format", "json")
     assert results.exit_code == 0, results.output
     methods = json.loads(results.output)["benchmarks"][0]["methods"]
@@ -166,6 +170,20 @@ def test_status_asks_slurm_once_whatever_the_number_of_cells(background, slurm, 
     view = queue.query("hpobench-none", ["99999_0", "99999_1"])
     assert view.tasks == {} and view.accounting is False
     assert (tmp_path / "calls").read_text().split() == ["squeue", "squeue", "sacct"]
+
+
+def test_a_failed_cell_shows_its_last_error_line(background, slurm, invoke, results_root, tmp_path):
+    from user_benchmark import write_benchmark
+
+    definition = write_benchmark(tmp_path / "mine", "crashes_at_import")
+    launched = invoke("launch-remote", "--engine", "slurm", "--benchmark", str(definition), "--method", "RS",
+                      "--max-wallclock-time", "30", "--cpus-per-job", "1", "--experiment-tag", "crash")  # fmt: skip
+    assert launched.exit_code == 0, launched.output
+    wait_for(lambda: status(invoke, "crash", results_root)[("RS", 0)]["state"] == "failed", 120, "the failed cell", slurm)
+    run = status(invoke, "crash", results_root)[("RS", 0)]
+    assert run["job_state"] == "FAILED", run
+    assert "a_module_that_is_not_installed" in run["note"], run
+    assert "Error: RS-0 failed" in Path(run["log"]).read_text()
 
 
 def test_bad_partition_or_a_refused_job_is_one_line_and_records_nothing(background, slurm, invoke, results_root):

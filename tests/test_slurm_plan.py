@@ -191,3 +191,29 @@ def test_only_the_last_start_of_a_requeued_task_counts(tmp_path: Path):
         "RS-0: complete, best 0.1, results in /r/t/RS-0/x\n"
     )  # fmt: skip
     assert queue.state_from_log(log) is None
+
+
+def test_engine_and_slurm_options_come_from_hpobench_toml(invoke, isolated):
+    (isolated / "work" / "hpobench.toml").write_text(
+        'engine = "slurm"\npartition = "gpu"\nslurm_options = { constraint = "a100" }\n'
+    )
+    plan = json.loads(invoke("launch-remote", *GBT, "--dry-run", "--json").output)
+    assert plan["engine"] == "slurm"
+    assert "#SBATCH --partition=gpu\n" in plan["script"] and "#SBATCH --constraint=a100\n" in plan["script"]
+    # The other commands read the same file and leave the launch's keys alone.
+    listed = invoke("run-local", "--benchmark", "nosuch")
+    assert listed.exit_code == 2 and "Unknown benchmark 'nosuch'" in listed.output, listed.output
+
+
+def test_a_node_local_results_root_is_refused_on_a_cluster_of_several_nodes(tmp_path):
+    from hpobench.remote.slurm.submit import node_local, shared_root_problem
+
+    where = node_local(Path("/tmp/hpo/results"))
+    assert where == "under /tmp"
+    assert node_local(Path("/dev/shm/x")) == "under /dev/shm"
+    problem = shared_root_problem(Path("/tmp/hpo/results"), where, nodes=12)
+    assert problem == (
+        "Results root /tmp/hpo/results is under /tmp, which each of the cluster's 12 nodes has its own "
+        "of; pass a --results-root on a file system the compute nodes share"
+    )
+    assert shared_root_problem(Path("/tmp/hpo/results"), where, nodes=1) is None  # one machine: fine

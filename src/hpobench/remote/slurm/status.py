@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from hpobench.errors import UsageError
 from hpobench.remote.slurm import cells as cell_state
-from hpobench.remote.slurm import queue
+from hpobench.remote.slurm import commands, queue
 from hpobench.remote.slurm.plan import SLURM_FOLDER
 from hpobench.remote.slurm.records import Cell, latest_tasks, read_submissions
 
@@ -44,6 +44,8 @@ def slurm_status(results_root: Path, tag: str) -> Optional[SlurmStatus]:
             note = "Slurm accounting is off: ended tasks' states come from their logs"
     except UsageError:  # squeue not on PATH
         view, note = None, "Slurm's squeue is not on PATH: states come from the results folders alone"
+    except commands.SlurmCommandError as error:  # e.g. the controller does not answer
+        view, note = None, f"Slurm did not answer ({error}): states come from the results folders alone"
     return SlurmStatus(cell_state.cell_states(tag_dir, list(tasks), submissions, view), note)
 
 

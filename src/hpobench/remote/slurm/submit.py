@@ -70,8 +70,10 @@ def launch_slurm(settings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcom
         check_same_setup(plan, submissions, settings.force)
         if settings.partition:
             check_partition(settings.partition)
+        check_shared_root(plan.results_root, settings.partition)
         cells = [(run.method, run.seed) for run in experiment.runs]
-        tasks = [task for cell, task in _task_ids(submissions).items() if cell in set(cells)]
+        wanted = set(cells)
+        tasks = [task for cell, task in _task_ids(submissions).items() if cell in wanted]
         view = queue.query(plan.job_name, tasks) if tasks else None
         states = cell_states(plan.tag_dir, cells, submissions, view)
         if settings.force:
@@ -174,6 +176,62 @@ def check_partition(partition: str) -> None:
             f"Unknown Slurm partition {partition!r}; this cluster has: {', '.join(names) or 'none'} "
             "(see `sinfo -s`)"
         )
+
+
+# Folders every node has its own of.
+NODE_LOCAL_FOLDERS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run"))
+NODE_LOCAL_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def check_shared_root(results_root: Path, partition: Optional[str]) -> None:
+    """Refuse a results root that is surely node-local on a cluster of several nodes: the
+    cells would write where neither the launch nor `status` can read."""
+    where = node_local(results_root)
+    if where is None:
+        return
+    listed = commands.run(["sinfo", "--noheader", "--format=%n", *([f"--partition={partition}"] if partition else [])])
+    nodes = len({line.strip() for line in listed.splitlines() if line.strip()})
+    problem = shared_root_problem(results_root, where, nodes)
+    if problem:
+        raise UsageError(problem)
+
+
+def shared_root_problem(results_root: Path, where: str, nodes: int) -> Optional[str]:
+    """The refusal for a node-local results root on `nodes` nodes (None on one node)."""
+    if nodes <= 1:
+        return None
+    return (
+        f"Results root {results_root} is {where}, which each of the cluster's {nodes} nodes has "
+        "its own of; pass a --results-root on a file system the compute nodes share"
+    )
+
+
+def node_local(path: Path) -> Optional[str]:
+    """'under /tmp' or 'on tmpfs' for a path that is surely node-local; None otherwise
+    (a local disk may still be exported to the nodes: only the task logs can tell)."""
+    resolved = path.resolve()
+    for folder in NODE_LOCAL_FOLDERS:
+        if resolved == folder or folder in resolved.parents:
+            return f"under {folder}"
+    kind = _file_system(resolved)
+    return f"on {kind}" if kind in NODE_LOCAL_FILE_SYSTEMS else None
+
+
+def _file_system(path: Path) -> Optional[str]:
+    """The type of the file system holding `path`, from /proc/mounts (None if unknown)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, kind = -1, None
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = Path(parts[1].replace("\\040", " "))
+        if (path == point or point in path.parents) and len(point.parts) > best:
+            best, kind = len(point.parts), parts[2]
+    return kind
 
 
 def _warn_short_time_limit(plan: SlurmPlan, say: Say) -> None:
