@@ -44,10 +44,12 @@ def test_reproduce_command_names_every_part_of_the_setup():
 def test_a_changed_backend_or_packing_is_another_setup():
     recorded = setup_of().comparable()
     assert setup_of().conflict(recorded) is None
-    assert setup_of(backend="stock").conflict(recorded) == ("backend", "fast", "stock")
+    assert setup_of(backend="stock").conflict(recorded) == ("trial_backend", "fast", "stock")
     assert setup_of(trials_per_gpu=4).conflict(recorded) == ("trials_per_gpu", 1, 4)
     # Metadata written before these keys existed is not compared on them.
-    older = {k: v for k, v in recorded.items() if k not in ("backend", "trials_per_gpu")}
+    older = {k: v for k, v in recorded.items() if k not in ("trial_backend", "trials_per_gpu")}
+    older["backend"] = "FastLocalBackend"  # what Syne Tune's Tuner records: not the setup's key
+    assert setup_of(backend="stock").conflict(older) is None
     assert setup_of(backend="stock").conflict(older) is None
 
 
@@ -57,7 +59,7 @@ def complete_run(results_root: Path, **setup) -> Path:
     tuner_dir.mkdir(parents=True)
     recorded = {"benchmark": "gbt_breast_cancer", "n_workers": 2, "max_wallclock_time": 5.0,
                 "max_num_evaluations": None, "overrides": {}, "random_seed_master": 7,
-                "trials_per_gpu": 1, "backend": "fast", **setup}  # fmt: skip
+                "trials_per_gpu": 1, "trial_backend": "fast", "backend": "FastLocalBackend", **setup}  # fmt: skip
     metadata = {**recorded, "method": "RS", "seed": 0, "metric": "val_log_loss", "mode": "min",
                 "hpobench_status": "complete"}  # fmt: skip
     (tuner_dir / "metadata.json").write_text(json.dumps(metadata))
@@ -71,7 +73,7 @@ def test_run_local_reuses_a_completed_run_only_with_the_same_backend(invoke, res
     assert "Every run had already completed" in same.output
     other = invoke(*RUN, "--backend", "stock")
     assert other.exit_code == 2
-    assert "RS-0 of experiment 'setup' already completed with backend='fast', not 'stock'" in other.output
+    assert "RS-0 of experiment 'setup' already completed with trial_backend='fast', not 'stock'" in other.output
 
 
 def test_a_run_held_by_another_launcher_is_refused_by_name(invoke, results_root):

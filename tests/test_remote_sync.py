@@ -29,13 +29,19 @@ def finished_run(tmp_path: Path) -> Path:
     return root
 
 
+def _in_a_run_folder(path: Path, tag_dir: Path) -> bool:
+    """Below a {method}-{seed}/ folder of the tag (what a job's checkpoint folder holds)."""
+    parts = path.relative_to(tag_dir).parts
+    return len(parts) > 1 and not parts[0].startswith(".")
+
+
 def _upload(root: Path, tag: str) -> list[str]:
     s3 = boto3.client("s3")
     keys = []
     for path in sorted((root / tag).rglob("*")):
-        # A job syncs its {method}-{seed}/ folder; the tag folder's own files (the
-        # launcher's lock) stay on the machine that ran it.
-        if path.is_file() and path.parent != root / tag:
+        # A job syncs its {method}-{seed}/ folder; the tag folder's own files and hidden
+        # folders (the launcher's and the runs' locks) stay on the machine that ran it.
+        if path.is_file() and _in_a_run_folder(path, root / tag):
             key = f"syne-tune/{tag}/{path.relative_to(root / tag).as_posix()}"
             s3.upload_file(str(path), MOTO_BUCKET, key)
             keys.append(key)
@@ -54,7 +60,7 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
     produced = sorted(
         p.relative_to(finished_run).as_posix()
         for p in finished_run.rglob("*")
-        if p.is_file() and p.parent != finished_run / "synced"
+        if p.is_file() and _in_a_run_folder(p, finished_run / "synced")
     )
     synced = sorted(
         p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file()

@@ -45,7 +45,7 @@ def test_json_plan_holds_cells_resources_setup_and_script(invoke, results_root):
     # Defaults: CPUs = the benchmark's workers, no GPU for a CPU instance type, budget + 10 min.
     assert plan["resources"]["cpus"] == 2 and plan["resources"]["gpus"] == 0
     assert plan["resources"]["time_limit"] == "0-00:11:00"
-    assert plan["setup"]["random_seed_master"] == 5 and plan["setup"]["backend"] == "fast"
+    assert plan["setup"]["random_seed_master"] == 5 and plan["setup"]["trial_backend"] == "fast"
     assert plan["job_name"].startswith("hpobench-plan-")
     assert "--gres" not in plan["script"] and "--partition" not in plan["script"]
     assert plan["cells"][0]["reproduce_command"].startswith("hpobench run-local --experiment-tag plan")

@@ -83,7 +83,8 @@ class ExperimentSetup:
             "overrides": self.overrides,
             "random_seed_master": self.master_random_seed,
             "trials_per_gpu": self.trials_per_gpu,
-            "backend": self.backend,
+            # Not "backend": Syne Tune's Tuner records its back-end's class name under that key.
+            "trial_backend": self.backend,
         }
         if self.benchmark_sha256:
             setup["benchmark_sha256"] = self.benchmark_sha256
