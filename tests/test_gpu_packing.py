@@ -41,7 +41,7 @@ def test_the_launchers_worker_limit_is_the_packings_capacity(monkeypatch):
     from hpobench.benchmarks import get_benchmark
     from hpobench.local import workers
 
-    monkeypatch.setattr(workers, "count_gpus", lambda: 1)  # hpobench's own probe of nvidia-smi
+    monkeypatch.setattr(workers, "listed_gpus", lambda: 1)  # hpobench's own probe of nvidia-smi
     monkeypatch.setattr(workers, "cpu_count", lambda: 16)
     resnet = get_benchmark("resnet_cifar10")  # meant for a GPU
     for gpus_per_trial, trials_per_gpu in [(1, 1), (1, 4), (2, 4), (3, 2)]:
@@ -53,7 +53,7 @@ def test_a_cpu_benchmark_is_limited_by_the_cores_even_on_a_gpu_machine(monkeypat
     from hpobench.benchmarks import get_benchmark
     from hpobench.local import workers
 
-    monkeypatch.setattr(workers, "count_gpus", lambda: 1)
+    monkeypatch.setattr(workers, "listed_gpus", lambda: 1)
     monkeypatch.setattr(workers, "cpu_count", lambda: 16)
     gbt = get_benchmark("gbt_breast_cancer")  # ml.c5.2xlarge: no GPU
     assert workers.trial_gpus(gbt) == 0
@@ -108,10 +108,9 @@ def test_trials_given_no_gpu_see_none_when_the_gpus_are_hidden(kind, tmp_path):
 
 
 def test_a_cpu_benchmark_runs_all_its_workers_without_the_gpus(invoke, results_root, monkeypatch, caplog):
-    from hpobench.local import backends, workers
+    from hpobench.local import workers
 
-    monkeypatch.setattr(workers, "count_gpus", lambda: 1)  # a one-GPU machine
-    monkeypatch.setattr(backends, "count_gpus", lambda: 1)
+    monkeypatch.setattr(workers, "listed_gpus", lambda: 1)  # a one-GPU machine
     result = invoke(
         "run-local", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "cpu",
         "--max-num-evaluations", "2", "--max-wallclock-time", "60", "--set", "epochs=2",
@@ -164,3 +163,94 @@ def test_trials_per_gpu_must_be_positive(invoke):
     assert result.exit_code == 2
     assert result.output.startswith("Error: Invalid --trials-per-gpu 0")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize(("gpus_to_use", "num_gpus"), [(None, 4), ([5, 0, 7, 2], 8)])
+def test_both_back_ends_keep_local_backends_gpu_contract(kind, tmp_path, gpus_to_use, num_gpus):
+    """LocalBackend's constructor arguments, its `gpus_to_use` mapping and its tie-breaking:
+    a free GPU first, then the one given out least often; `trial_gpu` and
+    `gpu_times_assigned` kept as Syne Tune keeps them."""
+    import sys
+
+    backend = KINDS[kind](entry_point=str(PROBE), binary=sys.executable, delete_checkpoints=False,
+                          pass_args_as_json=False, rotate_gpus=True, num_gpus_per_trial=1,
+                          gpus_to_use=gpus_to_use)  # fmt: skip
+    backend._prepare_for_schedule(num_gpus=num_gpus)
+    name = (lambda gpu: str(gpu)) if gpus_to_use is None else (lambda gpu: str(gpus_to_use[gpu]))
+    env: dict = {}
+    for trial_id in range(4):
+        backend._allocate_gpu(trial_id=trial_id, env=env)
+        assert env["CUDA_VISIBLE_DEVICES"] == name(trial_id)
+    assert backend.trial_gpu == {0: [0], 1: [1], 2: [2], 3: [3]}
+    assert backend.gpu_times_assigned == [1, 1, 1, 1]
+    backend._deallocate_gpu(trial_id=2)
+    backend._allocate_gpu(trial_id=4, env=env)  # GPU 2, the only free one
+    assert backend.trial_gpu[4] == [2] and env["CUDA_VISIBLE_DEVICES"] == name(2)
+    backend._deallocate_gpu(trial_id=0)
+    backend._deallocate_gpu(trial_id=4)
+    backend._allocate_gpu(trial_id=5, env=env)  # 0 and 2 free; 0 was given out less often
+    assert backend.trial_gpu[5] == [0] and backend.gpu_times_assigned[0] == 2
+    backend._allocate_gpu(trial_id=6, env=env)  # GPU 2, free again
+    assert backend.trial_gpu[6] == [2]
+    backend._allocate_gpu(trial_id=7, env=env)  # all busy: 1 and 3 were given out least
+    assert backend.trial_gpu[7] == [1] and env["CUDA_VISIBLE_DEVICES"] == name(1)
+    assert backend.gpu_times_assigned == [2, 2, 3, 1]
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_gpus_to_use_must_name_distinct_gpus_and_rotate_gpus_false_sets_none(kind, tmp_path):
+    backend = KINDS[kind](entry_point=str(PROBE), gpus_to_use=[1, 9])
+    with pytest.raises(ValueError, match="must be distinct GPUs among"):
+        backend._prepare_for_schedule(num_gpus=4)
+    backend = KINDS[kind](entry_point=str(PROBE), rotate_gpus=False)
+    backend._prepare_for_schedule(num_gpus=4)
+    env: dict = {}
+    backend._allocate_gpu(trial_id=0, env=env)
+    assert "CUDA_VISIBLE_DEVICES" not in env  # every trial sees every GPU, as in Syne Tune
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_preset_cuda_visible_devices_is_respected(kind, tmp_path, monkeypatch):
+    """Slurm gives a job GPUs 3 and 1 of a 4-GPU node (nvidia-smi lists all 4): the
+    trials run on those two, never on 0 or 2."""
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.local import workers
+
+    monkeypatch.setattr(workers, "listed_gpus", lambda: 4)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
+    resnet = get_benchmark("resnet_cifar10")
+    assert workers.visible_gpus() == ["3", "1"] and workers.trial_gpus(resnet) == 2
+    backend = KINDS[kind](entry_point=str(PROBE))
+    backend.set_path(str(tmp_path / "trials"))
+    backend.prepare_gpus(workers.trial_devices(resnet))  # as the launcher does
+    try:
+        trials = [backend.start_trial({"mode": "report", "steps": 1}) for _ in range(2)]
+        done = wait_until_done(backend, [t.trial_id for t in trials])
+    finally:
+        backend.stop_all()
+    assert sorted(results[0]["cuda_visible_devices"] for _, results in done.values()) == ["1", "3"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,-1,0")  # CUDA stops at the first invalid entry
+    assert workers.visible_gpus() == ["2"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert workers.visible_gpus() == []
+
+
+def test_gpus_choose_the_trials_gpus_and_an_unknown_one_is_one_line(invoke, monkeypatch):
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.local import workers
+
+    monkeypatch.setattr(workers, "listed_gpus", lambda: 4)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    resnet = get_benchmark("resnet_cifar10")
+    assert workers.trial_devices(resnet, ("0", "2")) == ["0", "2"]
+    assert workers.worker_limit(resnet, 1, 1, ("0", "2"))[0] == 2
+    result = invoke("run-local", "--benchmark", "resnet_cifar10", "--method", "RS", "--gpus", "0,5")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: --gpus 0,5: GPU 5 is not one this process may use (0, 1, 2, 3, from nvidia-smi); "
+        "choose among those"
+    )
+    monkeypatch.setenv("HPOBENCH_GPUS", "1,1")
+    result = invoke("run-local", "--benchmark", "resnet_cifar10", "--method", "RS")
+    assert result.exit_code == 2 and "Invalid --gpus" in result.output and "give distinct GPUs" in result.output

@@ -175,11 +175,26 @@ class LocalSettings(ExperimentOptions):
     max_failed_fraction: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
     # Default: CPU cores, or GPUs for a benchmark meant for a GPU (hpobench.local.workers).
     max_workers: Optional[PositiveInt] = None
+    # The GPUs trials may use, as CUDA_VISIBLE_DEVICES names them; default: every one this
+    # process may use (a preset CUDA_VISIBLE_DEVICES, e.g. Slurm's, else all nvidia-smi lists).
+    gpus: Optional[tuple[str, ...]] = None
 
     @field_validator("results_root")
     @classmethod
     def _expand(cls, root: Path) -> Path:
         return root.expanduser()
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _gpu_names(cls, value: Any) -> Any:
+        if isinstance(value, (str, int)):
+            value = str(value).split(",")
+        if isinstance(value, (list, tuple)):
+            names = [str(gpu).strip() for gpu in value if str(gpu).strip()]
+            if not names or len(set(names)) != len(names):
+                raise ValueError("give distinct GPUs, e.g. 0,2")
+            return tuple(names)
+        return value
 
 
 def check_experiment_tag(tag: str) -> None:

@@ -80,6 +80,15 @@ def run_local_command(
             show_default=False,
         ),
     ] = None,
+    gpus: Annotated[
+        Optional[str],
+        typer.Option(
+            help="GPUs the trials may use, comma-separated as CUDA_VISIBLE_DEVICES names them, "
+            "e.g. 0,2. (env: HPOBENCH_GPUS; default: all this process may use: a CUDA_VISIBLE_DEVICES "
+            "set before, e.g. by Slurm, else every GPU nvidia-smi lists)",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")
     ] = False,
@@ -108,6 +117,7 @@ def run_local_command(
             backend=backend,
             max_failed_fraction=max_failed_fraction,
             max_workers=max_workers,
+            gpus=gpus,
         )
         _run_local(settings, verbose)
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from hpobench.benchmarks import BenchmarkDefinition
-from hpobench.local.workers import count_gpus, trial_gpus
+from hpobench.local.workers import count_gpus, trial_gpus, visible_gpus
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -18,9 +18,10 @@ POLL_INTERVAL = 0.2
 FAST_POLL_INTERVAL = 0.05
 
 
-def make_backend(settings: LocalSettings, script: str, gpus: int) -> tuple[Any, float]:
-    """The trial back-end `settings.backend` names, running `script` on `gpus` of this
-    machine's GPUs (the others hidden from its trials), and its poll interval."""
+def make_backend(settings: LocalSettings, script: str, devices: list[str]) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running `script` on the GPUs `devices`
+    (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden from its trials),
+    and its poll interval."""
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.local.forkserver.client import fork_server_supported
     from hpobench.local.stock import StockLocalBackend
@@ -38,8 +39,8 @@ def make_backend(settings: LocalSettings, script: str, gpus: int) -> tuple[Any, 
     )
     # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
     # output to ./std.out in the user's working directory.
-    backend._prepare_for_schedule(num_gpus=gpus)
-    backend.hide_gpus = gpus < count_gpus()
+    backend.prepare_gpus(devices)
+    backend.hide_gpus = not devices and count_gpus() > 0
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
 
 
@@ -55,10 +56,13 @@ def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
             "pass --trials-per-gpu to run more side by side",
             n_workers, slots.num_gpus, slots.trials_per_gpu, concurrent,
         )  # fmt: skip
+    named = describe_gpus() if slots.num_gpus else []
     return {
         "count": slots.num_gpus,
+        "cuda_visible_devices": slots.devices,  # the GPUs given to trials, as CUDA names them
         "hidden_from_trials": count_gpus() if backend.hide_gpus else 0,
-        "devices": describe_gpus() if slots.num_gpus else [],
+        # nvidia-smi's names of those GPUs (by index; UUIDs and MIG devices are not matched)
+        "devices": [named[int(d)] for d in slots.devices if d.isdigit() and int(d) < len(named)],
         "trials_per_gpu": slots.trials_per_gpu,
         "concurrent_trials": concurrent,
         "precision_rule": PRECISION_RULE,

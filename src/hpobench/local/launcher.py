@@ -37,7 +37,7 @@ from hpobench.local.stopping import (
     graceful_stop,
     stopped_by,
 )
-from hpobench.local.workers import trial_gpus, worker_limit
+from hpobench.local.workers import trial_devices, worker_limit
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.processes import current_process
 from hpobench.settings import LocalSettings
@@ -132,7 +132,7 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
         limit, why = settings.max_workers, "--max-workers"
     else:
         limit, why = worker_limit(
-            plan.benchmark, settings.num_gpus_per_trial, settings.trials_per_gpu
+            plan.benchmark, settings.num_gpus_per_trial, settings.trials_per_gpu, settings.gpus
         )
     if plan.n_workers <= limit:
         return plan
@@ -279,7 +279,7 @@ def _run_one(
     np.random.seed(run.random_seed)
     random.seed(run.random_seed)
     scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
-    backend, poll_interval = make_backend(settings, str(benchmark.script_path), trial_gpus(benchmark))
+    backend, poll_interval = make_backend(settings, str(benchmark.script_path), trial_devices(benchmark, settings.gpus))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):

@@ -67,14 +67,11 @@ class ForkedTrial:
 class FastLocalBackend(PackedGpus, LocalBackend):
     """`LocalBackend` whose trials are forked from a warm, pre-imported server."""
 
-    def __init__(self, entry_point: str, delete_checkpoints: bool = False,
-                 num_gpus_per_trial: int = 1, trials_per_gpu: int = 1):  # fmt: skip
-        super().__init__(
-            entry_point=entry_point,
-            delete_checkpoints=delete_checkpoints,
-            num_gpus_per_trial=num_gpus_per_trial,
-            trials_per_gpu=trials_per_gpu,
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """LocalBackend's arguments (entry_point, binary, delete_checkpoints,
+        pass_args_as_json, rotate_gpus, num_gpus_per_trial, gpus_to_use), with their
+        meaning, plus `trials_per_gpu` (see `PackedGpus`)."""
+        super().__init__(*args, **kwargs)
         self._client: Optional[ForkServerClient] = None
         self._retired: list[ForkServerClient] = []
         self._learn = True  # unless an import learned from a trial opened CUDA
@@ -100,7 +97,7 @@ class FastLocalBackend(PackedGpus, LocalBackend):
             self._client = None
         if self._client is None or self._client.closed:
             self._client = ForkServerClient(
-                Path(self.entry_point), self.local_path / SERVER_LOG, learn=self._learn
+                Path(self.entry_point), self.local_path / SERVER_LOG, learn=self._learn, python=self.binary
             )
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")

@@ -48,12 +48,12 @@ def fork_server_supported() -> bool:
 class ForkServerClient:
     """The tuner's end of one fork server: send requests, collect pids and exit codes."""
 
-    def __init__(self, script: Path, log_path: Path, learn: bool = True):
+    def __init__(self, script: Path, log_path: Path, learn: bool = True, python: Optional[str] = None):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
         self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), str(script)],
+            [python or sys.executable, str(SERVER_SCRIPT), str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
