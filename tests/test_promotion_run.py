@@ -82,16 +82,42 @@ def forgetful_benchmark(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.mark.parametrize("backend", ["fast", "stock"])
-def test_a_trial_resumed_without_its_checkpoint_fails_the_run_with_a_clear_message(
-    backend, forgetful_benchmark, invoke, results_root
+def test_a_trial_resumed_without_its_checkpoint_retrains_and_the_run_completes(
+    backend, forgetful_benchmark, invoke, results_root, caplog
 ):
+    """Issue 23: the run used to fail at the first promotion. The resumed trial now trains
+    from the start again, its repeated levels are not recorded twice, and the run completes."""
     result = invoke(
         "run-local", "--benchmark", forgetful_benchmark, "--method", "ASHA", "--backend", backend,
         "--experiment-tag", "lost", "--random-seed", "1", *BUDGET,
     )  # fmt: skip
-    assert result.exit_code == 1, result.output
-    assert "started over instead of continuing from its checkpoint" in " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "its script started over" in caplog.text
     (tuner_dir,) = layout.tuner_dirs(results_root / "lost" / "ASHA-0")
     metadata = layout.read_metadata(tuner_dir)
-    assert metadata[layout.STATUS_KEY] == "failed"
-    assert "started over" in metadata["hpobench_error"]
+    assert metadata[layout.STATUS_KEY] == "complete"
+    assert metadata["hpobench_retrained"]["trials"] >= 1
+    frame = pd.read_csv(tuner_dir / "results.csv.zip")
+    assert not frame.duplicated(["trial_id", "epoch"]).any()
+    promoted = frame.groupby("trial_id")["epoch"].max()
+    assert (promoted > 1).any()  # some trial went past its first rung after its resume
+
+
+def test_a_benchmark_that_declares_no_checkpoints_refuses_promotion_before_any_trial(invoke, tmp_path, results_root):
+    from user_benchmark import DEFINITION, write_benchmark
+
+    definition = write_benchmark(tmp_path / "mine", "never_checkpoints", DEFINITION.replace(
+        'instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.xlarge"\ncheckpoints = false'))  # fmt: skip
+    result = invoke("run-local", "--benchmark", str(definition), "--method", "RS", "--method", "ASHA",
+                    "--experiment-tag", "nockpt", "--max-wallclock-time", "5")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: ASHA pauses trials and resumes them from their checkpoints, but benchmark 'quadratic' "
+        "declares checkpoints = false; use ASHA-STOP (stopping decisions, nothing resumed), or make its "
+        "script save and load its state in --st_checkpoint_dir and declare checkpoints = true (README: "
+        "Your own benchmark)"
+    )
+    assert not (results_root / "nockpt").exists()  # refused before RS ran too
+    stopping = invoke("run-local", "--benchmark", str(definition), "--method", "ASHA-STOP",
+                      "--experiment-tag", "nockpt", "--max-wallclock-time", "4")  # fmt: skip
+    assert stopping.exit_code == 0, stopping.output

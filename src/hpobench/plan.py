@@ -13,7 +13,7 @@ from typing import Any, Optional
 from hpobench import layout
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import UsageError
-from hpobench.methods import get_method
+from hpobench.methods import get_method, method_names
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
 
 
@@ -72,7 +72,7 @@ def plan_experiment(
         raise UsageError("Missing --benchmark; see `hpobench list benchmarks` for the choices")
     benchmark = get_benchmark(benchmark_name)
     for method in options.methods:
-        get_method(method)
+        check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
     if options.random_seed is not None:
         master_random_seed = options.random_seed
@@ -92,6 +92,21 @@ def plan_experiment(
         max_num_evaluations=options.max_num_evaluations or benchmark.max_num_evaluations,
         master_random_seed=master_random_seed,
         runs=runs,
+    )
+
+
+def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:
+    """Refuse a method that pauses and resumes trials on a benchmark whose script declares it
+    does not checkpoint (every resumed trial would train from the start again)."""
+    spec = get_method(method)
+    if spec.decisions != "promotion" or benchmark.checkpoints:
+        return
+    stopping = f"{method}-STOP" if f"{method}-STOP" in method_names() else "ASHA-STOP or MOBSTER-STOP"
+    raise UsageError(
+        f"{method} pauses trials and resumes them from their checkpoints, but benchmark "
+        f"{benchmark.name!r} declares checkpoints = false; use {stopping} (stopping decisions, "
+        "nothing resumed), or make its script save and load its state in --st_checkpoint_dir "
+        "and declare checkpoints = true (README: Your own benchmark)"
     )
 
 

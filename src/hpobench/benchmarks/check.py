@@ -36,7 +36,8 @@ A training script is a standalone Python program (it never imports hpobench) tha
    set max_resource_attr to the next rung level, so derive nothing else from it (a
    learning-rate schedule takes its length from another entry);
 3. saves a checkpoint into DIR after each level and, started again with the same DIR,
-   continues at the next level instead of level 1 (pausing methods rely on it);
+   continues at the next level instead of level 1 (pausing methods rely on it; a script
+   that cannot declares `checkpoints = false`, and ASHA and MOBSTER are refused for it);
 4. lists the packages it needs in a requirements.txt in its folder (SageMaker jobs
    install them).
 """
@@ -177,18 +178,27 @@ def _check_resume(
     benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, checkpoint_dir: Path,
     timeout: float, label: str, allow_no_checkpoint: bool,
 ) -> Iterator[CheckResult]:  # fmt: skip
+    if not benchmark.checkpoints:
+        yield CheckResult(
+            "ok",
+            f"{label}: its definition declares checkpoints = false, so methods that pause and "
+            "resume trials (ASHA, MOBSTER) are refused for it; RS, BO, ASHA-STOP, MOBSTER-STOP run",
+        )
+        return
     written = [p for p in checkpoint_dir.rglob("*") if p.is_file()] if checkpoint_dir.is_dir() else []
     if not written:
-        # Promotion-type methods (the seed's ASHA and MOBSTER) resume paused trials
-        # and fail the run when one starts over at level 1.
+        # Promotion-type methods (the seed's ASHA and MOBSTER) resume paused trials; one that
+        # starts over retrains from level 1 (local/replays.py): correct, but time lost.
         yield CheckResult(
             "warn" if allow_no_checkpoint else "fail",
-            f"{label}: the script wrote no checkpoint into --st_checkpoint_dir, so a paused "
-            "trial would start over: promotion-type methods (ASHA, MOBSTER) refuse that; "
+            f"{label}: the script wrote no checkpoint into --st_checkpoint_dir, so a trial that "
+            "promotion-type methods (ASHA, MOBSTER) pause and resume would train from the start "
+            "again; "
             + ("only methods that never pause (RS, BO, ASHA-STOP, ...) suit it"
                if allow_no_checkpoint else
-               "save and load a checkpoint there, or pass --allow-no-checkpoint if you run "
-               "only methods that never pause (RS, BO, ASHA-STOP, ...)"),
+               "save and load a checkpoint there, or declare checkpoints = false in its definition "
+               "(ASHA and MOBSTER are then refused for it), or pass --allow-no-checkpoint if you "
+               "run only methods that never pause (RS, BO, ASHA-STOP, ...)"),
         )  # fmt: skip
         return
     resumed_config = {**config, benchmark.max_resource_attr: levels + 1}
@@ -204,7 +214,7 @@ def _check_resume(
             "fail",
             f"{label}: started again with its checkpoint and {benchmark.max_resource_attr}="
             f"{levels + 1}, the script {why}; expected only level {levels + 1} (resume from "
-            "the checkpoint in --st_checkpoint_dir)",
+            "the checkpoint in --st_checkpoint_dir, or declare checkpoints = false)",
         )
         return
     yield CheckResult(

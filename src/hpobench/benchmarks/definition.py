@@ -77,6 +77,10 @@ class BenchmarkDefinition(BaseModel):
     estimator_kwargs: dict[str, Any] = Field(default_factory=dict)
     points_to_evaluate: Optional[list[dict[str, Any]]] = None
     hardware: str = ""
+    # Whether the script saves its state in --st_checkpoint_dir and continues from it when
+    # started again: promotion-type methods (ASHA, MOBSTER) pause and resume trials, and are
+    # refused for a script that declares it does not (`check-benchmark` tests it).
+    checkpoints: bool = True
 
     _origin: BenchmarkOrigin = PrivateAttr(default_factory=_built_in)
 

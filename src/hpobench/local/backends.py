@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from hpobench.benchmarks import BenchmarkDefinition
-from hpobench.local.workers import count_gpus, trial_gpus, visible_gpus
+from hpobench.local.workers import count_gpus, trial_gpus
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -18,10 +18,12 @@ POLL_INTERVAL = 0.2
 FAST_POLL_INTERVAL = 0.05
 
 
-def make_backend(settings: LocalSettings, script: str, devices: list[str]) -> tuple[Any, float]:
-    """The trial back-end `settings.backend` names, running `script` on the GPUs `devices`
-    (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden from its trials),
-    and its poll interval."""
+def make_backend(
+    settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str]
+) -> tuple[Any, float]:
+    """The trial back-end `settings.backend` names, running the benchmark's script on the
+    GPUs `devices` (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden
+    from its trials), and its poll interval."""
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.local.forkserver.client import fork_server_supported
     from hpobench.local.stock import StockLocalBackend
@@ -32,7 +34,7 @@ def make_backend(settings: LocalSettings, script: str, devices: list[str]) -> tu
         fast = False
     kind = FastLocalBackend if fast else StockLocalBackend
     backend = kind(
-        entry_point=script,
+        entry_point=str(benchmark.script_path),
         delete_checkpoints=settings.delete_checkpoints,
         num_gpus_per_trial=settings.num_gpus_per_trial,
         trials_per_gpu=settings.trials_per_gpu,
@@ -41,6 +43,7 @@ def make_backend(settings: LocalSettings, script: str, devices: list[str]) -> tu
     # output to ./std.out in the user's working directory.
     backend.prepare_gpus(devices)
     backend.hide_gpus = not devices and count_gpus() > 0
+    backend.resource_attr = benchmark.resource_attr  # a resumed trial's repeats are dropped
     return backend, FAST_POLL_INTERVAL if fast else POLL_INTERVAL
 
 

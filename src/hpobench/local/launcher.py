@@ -279,7 +279,7 @@ def _run_one(
     np.random.seed(run.random_seed)
     random.seed(run.random_seed)
     scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
-    backend, poll_interval = make_backend(settings, str(benchmark.script_path), trial_devices(benchmark, settings.gpus))
+    backend, poll_interval = make_backend(settings, benchmark, trial_devices(benchmark, settings.gpus))
     name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
@@ -330,7 +330,12 @@ def _run_one(
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
     failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
-    counts = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
+    counts: dict[str, Any] = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
+    if backend.retrained:  # see local/replays.py
+        counts["hpobench_retrained"] = {
+            "trials": len(backend.retrained), "results_not_recorded_twice": sum(backend.retrained.values()),
+            "why": "resumed trials whose script started over instead of loading its checkpoint",
+        }  # fmt: skip
     if limit.exceeded(failed, trials, final=True):
         message = _failure_message(run, tuner, limit.describe(failed, trials))
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message, **counts)
@@ -345,7 +350,7 @@ def _finish(
     started: float,
     best: Optional[float],
     error: str = "",
-    **counts: int,
+    **counts: Any,
 ) -> None:
     if not (tuner_dir / layout.METADATA_FILE).exists():
         return  # the tuner stopped before it wrote anything

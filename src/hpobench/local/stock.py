@@ -1,5 +1,6 @@
-"""Syne Tune's `LocalBackend`, with the trial's arguments passed intact (see `trial_args`)
-and GPUs packed `--trials-per-gpu` to a GPU (see `gpu_packing`)."""
+"""Syne Tune's `LocalBackend`, with the trial's arguments passed intact (see `trial_args`),
+GPUs packed `--trials-per-gpu` to a GPU (see `gpu_packing`) and a resumed trial's
+repeated results dropped (see `replays`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 from syne_tune.backend import LocalBackend
 
 from hpobench.local.gpu_packing import PackedGpus
+from hpobench.local.replays import DropsReplayedResults
 from hpobench.local.trial_args import prepare_trial
 
 
-class StockLocalBackend(PackedGpus, LocalBackend):
+class StockLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
     """A new Python per trial, as in Syne Tune; arguments are never split on spaces."""
 
     def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:

@@ -35,17 +35,12 @@ import numpy as np
 from syne_tune.backend.trial_status import Trial
 from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
-from hpobench.errors import HpobenchError
 from hpobench.methods.scheduler import SingleMetricScheduler
 from hpobench.methods.suggesters import Config, Suggester
 
 logger = logging.getLogger(__name__)
 
 Kind = Literal["promotion", "stopping"]
-
-
-class CheckpointLostError(HpobenchError):
-    """A resumed trial started over instead of continuing from its checkpoint."""
 
 
 def rung_levels(max_resource: int, grace_period: int = 1, reduction_factor: float = 3) -> list[int]:
@@ -139,12 +134,10 @@ class SuccessiveHalving(SingleMetricScheduler):
             return SchedulerDecision.CONTINUE
         resource = int(resource)
         if running.resume_from is not None and resource <= running.resume_from:
-            raise CheckpointLostError(
-                f"trial {trial_id} was resumed at {self.resource_attr} {running.resume_from} but "
-                f"reported {self.resource_attr} {resource}: it started over instead of continuing "
-                "from its checkpoint (was its checkpoint folder deleted, or does the training "
-                "script not load `st_checkpoint_dir`?)"
-            )
+            # The script started over instead of loading its checkpoint: a level this trial
+            # already reported, decided on once (hpobench's back-ends drop these; see
+            # local/replays.py). It goes on to the levels above.
+            return SchedulerDecision.CONTINUE
         value = self._value(result)
         if resource in self._rungs or resource >= self.max_resource:
             self._observe(trial_id, value, resource)

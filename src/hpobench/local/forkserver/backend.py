@@ -35,6 +35,7 @@ from hpobench.local.forkserver.client import (
 )
 from hpobench.local.trial_args import prepare_trial
 from hpobench.local.gpu_packing import PackedGpus
+from hpobench.local.replays import DropsReplayedResults
 
 __all__ = ["FastLocalBackend", "ForkedTrial"]
 
@@ -64,7 +65,7 @@ class ForkedTrial:
             self.returncode = LOST
 
 
-class FastLocalBackend(PackedGpus, LocalBackend):
+class FastLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
     """`LocalBackend` whose trials are forked from a warm, pre-imported server."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
