@@ -170,8 +170,8 @@ class LocalSettings(ExperimentOptions):
     delete_checkpoints: bool = False
     force: bool = False
     backend: Backend = "fast"
-    # A run is marked failed once more than this share of its trials failed
-    # (judged from the third failure on); the next runs go on either way.
+    # A run is marked failed when more than this share of its finished trials failed: early
+    # only with 95% confidence, else at the end (local/stopping.py); the next runs go on.
     max_failed_fraction: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
     # Default: CPU cores, or GPUs for a benchmark meant for a GPU (hpobench.local.workers).
     max_workers: Optional[PositiveInt] = None

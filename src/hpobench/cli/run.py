@@ -57,9 +57,10 @@ def run_local_command(
     max_failed_fraction: Annotated[
         Optional[float],
         typer.Option(
-            help="A run is marked failed once more than this share of its trials failed "
-            "(judged from the 3rd failed trial on; 1 = never); the next runs go on either way. "
-            "(default: 0.5)",
+            help="A run is marked failed when more than this share of its finished trials failed: "
+            "while it runs only when that is so with 95% confidence (3 of the first 3 at 0.5, "
+            "not 3 of 5), else at its end over at least 10 trials, or when every trial failed; "
+            "1 = never. The next runs go on either way. (default: 0.5)",
             show_default=False,
         ),
     ] = None,

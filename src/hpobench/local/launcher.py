@@ -336,8 +336,9 @@ def _run_one(
             "trials": len(backend.retrained), "results_not_recorded_twice": sum(backend.retrained.values()),
             "why": "resumed trials whose script started over instead of loading its checkpoint",
         }  # fmt: skip
-    if limit.exceeded(failed, trials, final=True):
-        message = _failure_message(run, tuner, limit.describe(failed, trials))
+    finished = tuner.tuning_status.num_trials_finished
+    if limit.exceeded(failed, finished, final=True):
+        message = _failure_message(run, tuner, limit.describe(failed, finished))
         _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message, **counts)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
     _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best, **counts)
