@@ -3,12 +3,14 @@ trials, killed launchers (issue 12). Real trials of the embedded benchmarks, tin
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hpobench import layout
@@ -239,7 +241,44 @@ def test_a_disk_filling_up_mid_run_fails_the_runs_in_one_line(results_root, invo
     assert "failed" in status.output
 
 
-def test_data_that_cannot_be_downloaded_is_one_line_in_run_local_and_status(invoke, monkeypatch, tmp_path):
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 1.5 MB file system (tmpfs): writes fail with 'No space left on device'."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(folder)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+def test_a_disk_that_fills_up_is_named_and_status_tells_the_truth(invoke, small_disk):
+    """Issue 23: the runs ended with an unrelated parse error and metadata saying `running`."""
+    root = small_disk / "results"
+    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", "RS", "--method", "ASHA",
+                    "--n-workers", "2", "--max-wallclock-time", "20", "--results-root", str(root),
+                    "--experiment-tag", "full")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert f"cannot write under {root} (No space left on device" in error, error
+    tuner_dirs = [d for run in (root / "full").glob("*-0") for d in layout.tuner_dirs(run)]
+    assert tuner_dirs  # the first run started; what it wrote is readable and says why it ended
+    for tuner_dir in tuner_dirs:
+        metadata = layout.read_metadata(tuner_dir)
+        assert metadata is not None and metadata["hpobench_status"] == "failed"
+        assert "No space left on device" in metadata["hpobench_error"]
+        assert pd.read_csv(tuner_dir / "results.csv.zip") is not None
+    status = invoke("status", "--experiment-tag", "full", "--results-root", str(root), "--format", "json")
+    assert status.exit_code == 0, status.output
+    states = {r["method"]: r["state"] for r in json.loads(status.output)["runs"]}
+    assert set(states.values()) <= {"failed", "missing"} and "failed" in states.values(), states
+
+
+def test_data_that_cannot_be_downloaded_is_one_line_before_any_trial(invoke, monkeypatch, tmp_path, results_root):
     # Every download goes to a closed local port: refused at once, with or without internet.
     for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
@@ -247,15 +286,30 @@ def test_data_that_cannot_be_downloaded_is_one_line_in_run_local_and_status(invo
     result = invoke("run-local", "--benchmark", "mlp_fashionmnist", "--method", "RS", "--n-workers", "1",
                     "--set", f"dataset_path={data}", "--set", "epochs=1", "--max-wallclock-time", "60",
                     "--experiment-tag", "no-data")  # fmt: skip
-    assert result.exit_code == 1, result.output
-    reason = f"no Fashion-MNIST data in {data}/FashionMNIST/raw and the download failed ("
-    assert result.output.count(reason) == 1  # said once, at the end
+    assert result.exit_code == 2, result.output
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert reason in error and "pass --set dataset_path=FOLDER" in error
+    assert error.startswith(f"Error: mlp_fashionmnist: no Fashion-MNIST data in {data}/FashionMNIST/raw; download failed (")
+    # Under 300 characters but for the data path (a test's temporary path is long).
+    assert error.endswith("then --set dataset_path=DIR") and len(error.replace(str(data), "D")) < 300
     assert "\\n" not in error and "Error(" not in error  # no Python repr
-    status = invoke("status", "--experiment-tag", "no-data", "--format", "csv")
-    assert status.exit_code == 0, status.output
-    assert reason in status.output
+    assert not list((results_root / "no-data").glob("RS-0/*"))  # no trial was started
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "needs"),
+    [("distilbert_imdb", "no IMDB data in"), ("transformer_wikitext2", "no WikiText-2 data in")],
+)
+def test_a_benchmark_without_its_data_is_one_short_line_before_any_trial(invoke, monkeypatch, tmp_path, results_root, benchmark, needs):
+    """Issue 23: these started trials that each failed, then a 600-character error."""
+    monkeypatch.setenv("HPOBENCH_OFFLINE", "1")
+    result = invoke("run-local", "--benchmark", benchmark, "--method", "RS", "--set",
+                    f"dataset_path={tmp_path / 'none'}", "--experiment-tag", "nodata")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: {benchmark}: {needs} {tmp_path / 'none'}")
+    assert len(error.replace(str(tmp_path / "none"), "D")) < 300, error
+    assert "--set dataset_path=DIR" in error
+    assert not list((results_root / "nodata").glob("RS-0/*"))
 
 
 def test_more_workers_than_the_machine_holds_is_refused_with_the_limit(invoke, results_root):

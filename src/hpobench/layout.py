@@ -80,8 +80,11 @@ def read_metadata(tuner_dir: Path) -> Optional[dict[str, Any]]:
 
 def update_metadata(tuner_dir: Path, **entries: Any) -> None:
     """Add entries to metadata.json, replacing the file atomically."""
-    data = read_metadata(tuner_dir) or {}
-    data.update(entries)
+    write_metadata(tuner_dir, {**(read_metadata(tuner_dir) or {}), **entries})
+
+
+def write_metadata(tuner_dir: Path, data: dict[str, Any]) -> None:
+    """Write metadata.json whole, replacing the file atomically."""
     tmp = tuner_dir / (METADATA_FILE + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str))
     os.replace(tmp, tuner_dir / METADATA_FILE)

@@ -97,6 +97,17 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+def prepare_only() -> bool:
+    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
+    before a study's first trial, so that missing data is one error, not a failed trial each."""
+    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
+
+
+def brief(error: BaseException) -> str:
+    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
+    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
+    return text if len(text) <= 50 else text[:47] + "..."
+
 
 def offline() -> bool:
     return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
@@ -119,16 +130,15 @@ def data_root(dataset_path: str) -> Path:
             return candidate
     where = root / DATA_FOLDER
     how = (
-        f"download the dataset once (huggingface-cli download {HUB_DATASET} --repo-type dataset "
-        f"--include 'plain_text/t*' --local-dir FOLDER/{DATA_FOLDER}) and pass "
-        "--set dataset_path=FOLDER, or set HF_ENDPOINT to a Hub mirror"
+        f"huggingface-cli download {HUB_DATASET} --repo-type dataset --include 'plain_text/t*' "
+        f"--local-dir DIR/{DATA_FOLDER}, then --set dataset_path=DIR"
     )
     if offline():
-        fail(f"no IMDB data in {where} (plain_text/train-*.parquet, test-*.parquet) and HPOBENCH_OFFLINE is set; {how}")
+        fail(f"no IMDB data in {where} (HPOBENCH_OFFLINE is set): {how}")
     try:
         download(root)
     except Exception as error:  # any failure means the same thing to the user
-        fail(f"no IMDB data in {where} and the download failed ({error or type(error).__name__}); {how}")
+        fail(f"no IMDB data in {where}; download failed ({brief(error)}); {how}")
     if not has_data(root):
         fail(f"the download left no IMDB data in {where}; {how}")
     return root
@@ -159,10 +169,9 @@ def model_source(model_path: str) -> str:
             return str(candidate)
     if offline() or path.is_absolute() or model_path.startswith((".", "~")):
         fail(
-            f"no model weights: {model_path} is not a local model folder (with config.json)"
-            f"{' and HPOBENCH_OFFLINE is set' if offline() else ''}; save the model and its "
-            "tokenizer once (huggingface-cli download distilbert-base-uncased --local-dir DIR) "
-            "and pass --set model_path=DIR, or set HF_ENDPOINT to a Hub mirror"
+            f"no model weights: {model_path} is not a model folder with config.json"
+            f"{' (HPOBENCH_OFFLINE is set)' if offline() else ''}: huggingface-cli download "
+            "distilbert-base-uncased --local-dir DIR, then --set model_path=DIR"
         )
     return model_path
 
@@ -349,6 +358,17 @@ def main(argv: Optional[list[str]] = None) -> None:
     # Data and model files first, so that a trial without them fails at once.
     root = data_root(args.dataset_path)
     source = model_source(args.model_path)
+    if prepare_only():
+        from transformers import AutoConfig, AutoTokenizer
+
+        try:  # fetched once now (from the Hub when online), not by every trial
+            AutoConfig.from_pretrained(source)
+            AutoTokenizer.from_pretrained(source)
+        except OSError as error:
+            fail(f"no model for {args.model_path!r} ({error.__class__.__name__}): huggingface-cli "
+                 "download distilbert-base-uncased --local-dir DIR, then --set model_path=DIR")  # fmt: skip
+        print(f"{NAME}: data in {root}, model {source}", flush=True)
+        return
 
     import torch
     from syne_tune import Reporter

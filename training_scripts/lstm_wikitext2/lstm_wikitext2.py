@@ -89,6 +89,17 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+def prepare_only() -> bool:
+    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
+    before a study's first trial, so that missing data is one error, not a failed trial each."""
+    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
+
+
+def brief(error: BaseException) -> str:
+    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
+    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
+    return text if len(text) <= 50 else text[:47] + "..."
+
 
 def offline() -> bool:
     return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
@@ -106,16 +117,13 @@ def data_root(dataset_path: str) -> Path:
         if has_data(candidate):
             return candidate
     where = root / DATA_FOLDER
-    how = (
-        f"unpack the WikiText-2 archive (wikitext-2-v1.zip) so that FOLDER/{DATA_FOLDER}/"
-        f"{TRAIN_FILE} exists and pass --set dataset_path=FOLDER"
-    )
+    how = f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, or HPOBENCH_WIKITEXT2_URL=a mirror"
     if offline():
-        fail(f"no WikiText-2 data in {where} and HPOBENCH_OFFLINE is set; {how}")
+        fail(f"no WikiText-2 data in {where} (HPOBENCH_OFFLINE is set): {how}")
     try:
         download(root)
     except Exception as error:  # any failure means the same thing to the user
-        fail(f"no WikiText-2 data in {where} and the download failed ({error or type(error).__name__}); {how}")
+        fail(f"no WikiText-2 data in {where}; download failed ({brief(error)}); {how}")
     if not has_data(root):
         fail(f"the download left no WikiText-2 data in {where}; {how}")
     return root
@@ -315,6 +323,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parse_args(argv)
     # Before the slow imports, so that a trial without data fails at once.
     root = data_root(args.dataset_path)
+    if prepare_only():
+        print(f"{NAME}: data in {root}", flush=True)
+        return
     corpus = Corpus(root)
 
     import torch

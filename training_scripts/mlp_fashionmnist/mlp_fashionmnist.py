@@ -76,6 +76,17 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+def prepare_only() -> bool:
+    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
+    before a study's first trial, so that missing data is one error, not a failed trial each."""
+    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
+
+
+def brief(error: BaseException) -> str:
+    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
+    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
+    return text if len(text) <= 50 else text[:47] + "..."
+
 
 def offline() -> bool:
     return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
@@ -101,16 +112,13 @@ def data_root(dataset_path: str) -> Path:
         if has_data(candidate):
             return candidate
     where = root / RAW_FOLDER
-    how = (
-        f"put the Fashion-MNIST idx files ({IMAGES}.gz, {LABELS}.gz) in FOLDER/{RAW_FOLDER} "
-        "and pass --set dataset_path=FOLDER"
-    )
+    how = f"put {IMAGES}.gz and {LABELS}.gz in DIR/{RAW_FOLDER}, then --set dataset_path=DIR"
     if offline():
-        fail(f"no Fashion-MNIST data in {where} and HPOBENCH_OFFLINE is set; {how}")
+        fail(f"no Fashion-MNIST data in {where} (HPOBENCH_OFFLINE is set): {how}")
     try:
         download(root)
     except Exception as error:  # any failure means the same thing to the user
-        fail(f"no Fashion-MNIST data in {where} and the download failed ({error or type(error).__name__}); {how}")
+        fail(f"no Fashion-MNIST data in {where}; download failed ({brief(error)}); {how}")
     if not has_data(root):
         fail(f"the download left no Fashion-MNIST data in {where}; {how}")
     return root
@@ -250,7 +258,11 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def main(argv: Optional[list[str]] = None) -> None:
     args = parse_args(argv)
     # Before the slow imports, so that a trial without data fails at once.
-    images, labels = load_training_set(data_root(args.dataset_path))
+    root = data_root(args.dataset_path)
+    if prepare_only():
+        print(f"{NAME}: data in {root}", flush=True)
+        return
+    images, labels = load_training_set(root)
 
     import torch
     from syne_tune import Reporter

@@ -86,6 +86,17 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+def prepare_only() -> bool:
+    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
+    before a study's first trial, so that missing data is one error, not a failed trial each."""
+    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
+
+
+def brief(error: BaseException) -> str:
+    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
+    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
+    return text if len(text) <= 50 else text[:47] + "..."
+
 
 def offline() -> bool:
     return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
@@ -102,16 +113,13 @@ def data_root(dataset_path: str) -> Path:
     for candidate in ([Path(channel)] if channel else []) + [root]:
         if has_data(candidate):
             return candidate
-    how = (
-        f"put the CIFAR-10 python version ({DATA_FOLDER}/data_batch_1..5) under a folder "
-        "and pass --set dataset_path=FOLDER"
-    )
+    how = f"put the CIFAR-10 python version ({DATA_FOLDER}/data_batch_1..5) in DIR, then --set dataset_path=DIR"
     if offline():
-        fail(f"no CIFAR-10 data in {root / DATA_FOLDER} and HPOBENCH_OFFLINE is set; {how}")
+        fail(f"no CIFAR-10 data in {root / DATA_FOLDER} (HPOBENCH_OFFLINE is set): {how}")
     try:
         download(root)
     except Exception as error:  # any failure means the same thing to the user
-        fail(f"no CIFAR-10 data in {root / DATA_FOLDER} and the download failed ({error or type(error).__name__}); {how}")
+        fail(f"no CIFAR-10 data in {root / DATA_FOLDER}; download failed ({brief(error)}); {how}")
     if not has_data(root):
         fail(f"the download left no CIFAR-10 data in {root / DATA_FOLDER}; {how}")
     return root
@@ -408,6 +416,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     # Find (or fail to find) the data before the slow imports, so that a trial
     # without data fails in a fraction of a second.
     root = data_root(args.dataset_path)
+    if prepare_only():
+        print(f"{NAME}: data in {root}", flush=True)
+        return
     images, labels = load_training_set(root)
 
     import torch

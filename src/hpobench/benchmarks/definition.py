@@ -81,6 +81,10 @@ class BenchmarkDefinition(BaseModel):
     # started again: promotion-type methods (ASHA, MOBSTER) pause and resume trials, and are
     # refused for a script that declares it does not (`check-benchmark` tests it).
     checkpoints: bool = True
+    # Whether the script, run with HPOBENCH_PREPARE_ONLY=1, finds (or downloads) its data and
+    # model and exits: the launcher does that once before a study's first trial, so missing
+    # data is one error line instead of a failed trial each (local/inputs.py).
+    prepares_inputs: bool = False
 
     _origin: BenchmarkOrigin = PrivateAttr(default_factory=_built_in)
 

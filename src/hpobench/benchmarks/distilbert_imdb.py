@@ -45,5 +45,6 @@ def distilbert_imdb_benchmark() -> BenchmarkDefinition:
         # One GPU shared by the 4 workers, as in the seed (see --trials-per-gpu).
         instance_type="ml.g4dn.xlarge",
         framework="HuggingFace",
+        prepares_inputs=True,  # data found or downloaded once, before the first trial
         hardware="1 GPU (runs on CPU too, very slowly); downloads IMDB (84 MB) and DistilBERT (268 MB)",
     )

@@ -28,5 +28,6 @@ def lstm_wikitext2_benchmark() -> BenchmarkDefinition:
         n_workers=4,
         instance_type="ml.g4dn.12xlarge",
         framework="PyTorch",
+        prepares_inputs=True,  # data found or downloaded once, before the first trial
         hardware="1 GPU per worker (runs on CPU too, slowly); downloads WikiText-2 (4 MB)",
     )

@@ -30,5 +30,6 @@ def mlp_fashionmnist_benchmark() -> BenchmarkDefinition:
         n_workers=4,
         instance_type="ml.c5.4xlarge",
         framework="PyTorch",
+        prepares_inputs=True,  # data found or downloaded once, before the first trial
         hardware="CPU (1 core per worker); downloads Fashion-MNIST (30 MB)",
     )

@@ -29,5 +29,6 @@ def resnet_cifar10_benchmark() -> BenchmarkDefinition:
         # 4 GPUs: the local back-end gives each of the 4 workers its own.
         instance_type="ml.g4dn.12xlarge",
         framework="PyTorch",
+        prepares_inputs=True,  # data found or downloaded once, before the first trial
         hardware="1 GPU per worker (runs on CPU too, slowly); downloads CIFAR-10 (170 MB)",
     )

@@ -36,5 +36,6 @@ def transformer_wikitext2_benchmark() -> BenchmarkDefinition:
         # 4 GPUs: the local back-end gives each of the 4 workers its own.
         instance_type="ml.g4dn.12xlarge",
         framework="PyTorch",
+        prepares_inputs=True,  # data found or downloaded once, before the first trial
         hardware="1 GPU per worker (runs on CPU too, slowly); downloads WikiText-2 (4 MB)",
     )

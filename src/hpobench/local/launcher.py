@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
+import functools
 import io
 import logging
 import os
@@ -27,6 +27,8 @@ from hpobench import __version__, layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
+from hpobench.local import run_end
+from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.stopping import (
@@ -98,6 +100,7 @@ def _run_plan(
     observer.plan_started(plan)
     setup = ExperimentSetup.of(plan, settings.trials_per_gpu, settings.backend)
     outcomes: list[RunOutcome] = []
+    prepared = False
     try:
         with graceful_stop() as stop:
             for index, run in enumerate(plan.runs):
@@ -110,6 +113,9 @@ def _run_plan(
                     best = (layout.read_metadata(done) or {}).get("hpobench_best")
                     outcomes.append(RunOutcome(run, "skipped", done, best))
                     continue
+                if not prepared:  # once, and only when something runs
+                    prepare_inputs(plan.benchmark)
+                    prepared = True
                 with run_lock(settings.results_root, plan.experiment_tag, run.name):
                     observer.run_started(run, index, plan)
                     outcome = _run_one(
@@ -313,21 +319,29 @@ def _run_one(
     tuner.metadata.update(run_metadata(plan, setup, run, command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
     tuner_dir = Path(tuner.tuner_path)
-    progress = tuner.callbacks[1]
+    results, progress = tuner.callbacks[0], tuner.callbacks[1]
     started = time.time()
+    # Whatever ends the run, its end is recorded with the tuner's own metadata and results.
+    finish = functools.partial(run_end.finish, tuner_dir, started=started, metadata=tuner.metadata, results=results)
+    try:
+        run_end.reserve(tuner_dir)  # room to record the end on a disk that fills up meanwhile
+    except OSError as error:  # full already: the run does not start, and leaves nothing behind
+        run_end.abandon(tuner_dir)
+        message = f"{run.name} failed: {run_end.describe_error(error, settings.results_root)}"
+        return RunOutcome(run, "failed", tuner_dir.parent, None, message)
     try:
         with _quiet_stdout(not verbose):
             tuner.run()
         stop.check()
     except (KeyboardInterrupt, StoppedBySignal):
-        _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
+        finish(layout.STATUS_INTERRUPTED, best=progress.best)
         raise
     except Exception as error:  # the tuner re-raises whatever stopped it
         if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
-            _finish(tuner_dir, layout.STATUS_INTERRUPTED, started, progress.best)
+            finish(layout.STATUS_INTERRUPTED, best=progress.best)
             raise stopped_by(stop.signum) from None
-        message = _failure_message(run, tuner, _describe_error(error, settings.results_root))
-        _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message)
+        message = _failure_message(run, tuner, run_end.describe_error(error, settings.results_root))
+        finish(layout.STATUS_FAILED, best=progress.best, error=message)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
     failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
     counts: dict[str, Any] = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
@@ -339,44 +353,10 @@ def _run_one(
     finished = tuner.tuning_status.num_trials_finished
     if limit.exceeded(failed, finished, final=True):
         message = _failure_message(run, tuner, limit.describe(failed, finished))
-        _finish(tuner_dir, layout.STATUS_FAILED, started, progress.best, error=message, **counts)
+        finish(layout.STATUS_FAILED, best=progress.best, error=message, **counts)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
-    _finish(tuner_dir, layout.STATUS_COMPLETE, started, progress.best, **counts)
+    finish(layout.STATUS_COMPLETE, best=progress.best, **counts)
     return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
-
-
-def _finish(
-    tuner_dir: Path,
-    status: str,
-    started: float,
-    best: Optional[float],
-    error: str = "",
-    **counts: Any,
-) -> None:
-    if not (tuner_dir / layout.METADATA_FILE).exists():
-        return  # the tuner stopped before it wrote anything
-    entries: dict[str, Any] = {
-        layout.STATUS_KEY: status,
-        "hpobench_wallclock_time": time.time() - started,
-        "hpobench_best": best,
-        **counts,
-    }
-    if error:
-        entries["hpobench_error"] = error
-    try:
-        layout.update_metadata(tuner_dir, **entries)
-    except OSError as failure:  # e.g. the disk filled up: say so, keep the run's own error
-        logger.warning("could not record status %s in %s: %s", status, tuner_dir, failure)
-
-
-def _describe_error(error: Exception, results_root: Path) -> str:
-    """The tuner's error in one line; a failed write names the folder and the fix."""
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return (
-            f"cannot write under {results_root} ({error.strerror}); free some space "
-            "or pass another --results-root"
-        )
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:
