@@ -321,11 +321,16 @@ def _run_one(
     tuner_dir = Path(tuner.tuner_path)
     results, progress = tuner.callbacks[0], tuner.callbacks[1]
     started = time.time()
+    # Room to record the end on a disk that fills up meanwhile: beside the trials' folders
+    # (a remote job's are not synced), on the disk they fill.
+    spare = Path(backend.local_path)
     # Whatever ends the run, its end is recorded with the tuner's own metadata and results.
-    finish = functools.partial(run_end.finish, tuner_dir, started=started, metadata=tuner.metadata, results=results)
+    finish = functools.partial(run_end.finish, tuner_dir, started=started, metadata=tuner.metadata,
+                               results=results, spare=spare)  # fmt: skip
     try:
-        run_end.reserve(tuner_dir)  # room to record the end on a disk that fills up meanwhile
+        run_end.reserve(spare)
     except OSError as error:  # full already: the run does not start, and leaves nothing behind
+        run_end.abandon(spare)
         run_end.abandon(tuner_dir)
         message = f"{run.name} failed: {run_end.describe_error(error, settings.results_root)}"
         return RunOutcome(run, "failed", tuner_dir.parent, None, message)

@@ -4,9 +4,9 @@ A run writes for as long as it runs (trial logs, checkpoints, results), so a dis
 can fill up under it. Its end must still be recorded, or `status` would show a
 run that failed as `running` (or `stale`), and a metadata.json that Syne Tune was
 rewriting when the disk filled would be cut short. So each run sets aside
-RESERVE_BYTES in its tuner folder when it starts and frees them at its end, just
-before writing its status, its results file and its metadata (from the copy in
-memory when the file on disk is cut short).
+RESERVE_BYTES beside its trials' folders when it starts and frees them at its end,
+just before writing its status, its results file and its metadata (from the copy
+in memory when the file on disk is cut short).
 """
 
 from __future__ import annotations
@@ -32,27 +32,27 @@ ESSENTIAL = ("benchmark", "method", "seed", "experiment_tag", "metric", "mode", 
              "max_wallclock_time", "random_seed_master")  # fmt: skip
 
 
-def reserve(tuner_dir: Path) -> None:
-    """Set RESERVE_BYTES aside in the tuner folder: an OSError if the disk is full already;
+def reserve(folder: Path) -> None:
+    """Set RESERVE_BYTES aside in `folder`: an OSError if the disk is full already;
     none under a file-size limit (RLIMIT_FSIZE: space there is, only not in one file)."""
-    tuner_dir.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        with open(tuner_dir / RESERVE_FILE, "wb") as handle:
+        with open(folder / RESERVE_FILE, "wb") as handle:
             handle.write(bytes(RESERVE_BYTES))
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:
-        (tuner_dir / RESERVE_FILE).unlink(missing_ok=True)
+        (folder / RESERVE_FILE).unlink(missing_ok=True)
         if error.errno != errno.EFBIG:
             raise
 
 
-def abandon(tuner_dir: Path) -> None:
-    """Remove what `reserve` made of a run that could not start (its folders, if empty)."""
-    (tuner_dir / RESERVE_FILE).unlink(missing_ok=True)
-    for folder in (tuner_dir, tuner_dir.parent):
+def abandon(folder: Path) -> None:
+    """Remove what `reserve` made for a run that could not start (`folder` and its parent, if empty)."""
+    (folder / RESERVE_FILE).unlink(missing_ok=True)
+    for empty in (folder, folder.parent):
         try:
-            folder.rmdir()
+            empty.rmdir()
         except OSError:  # not empty: earlier runs of this (method, seed) are there
             return
 
@@ -83,13 +83,15 @@ def describe_error(error: Exception, results_root: Path) -> str:
 
 def finish(
     tuner_dir: Path, status: str, started: float, best: Optional[float], error: str = "",
-    metadata: Optional[dict[str, Any]] = None, results: Any = None, **counts: Any,
+    metadata: Optional[dict[str, Any]] = None, results: Any = None, spare: Optional[Path] = None,
+    **counts: Any,
 ) -> None:  # fmt: skip
-    """Record how the run ended: free the reserve, then write the results (`results`: the
-    results callback, whose rows are in memory) and metadata.json with the status.
+    """Record how the run ended: free the reserve (in `spare`, default the tuner folder), then
+    write the results (`results`: the results callback, whose rows are in memory) and
+    metadata.json with the status.
 
     `metadata` is the tuner's own copy, written whole when the file is missing or was cut short."""
-    (tuner_dir / RESERVE_FILE).unlink(missing_ok=True)
+    ((spare or tuner_dir) / RESERVE_FILE).unlink(missing_ok=True)
     entries: dict[str, Any] = {
         layout.STATUS_KEY: status,
         "hpobench_wallclock_time": time.time() - started,
