@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from hpobench import __version__
+from hpobench.errors import UsageError
 
 if TYPE_CHECKING:
     from hpobench.plan import ExperimentPlan
@@ -98,6 +99,24 @@ class ExperimentSetup:
             if key in recorded and recorded[key] != value:
                 return key, recorded[key], value
         return None
+
+    def check_reuse(self, recorded: dict[str, Any], run_name: str) -> None:
+        """A UsageError unless a completed run that recorded `recorded` has this setup."""
+        conflict = self.conflict(recorded)
+        if conflict is None:
+            return
+        key, before, now = conflict
+        if key == "benchmark_sha256":
+            raise UsageError(
+                f"{run_name} of experiment {self.experiment_tag!r} already completed with "
+                f"another version of {self.benchmark} (sha256 {before[:12]}, now {now[:12]}; "
+                "the old text is in its metadata.json); use another --experiment-tag, or --force "
+                "to re-run it"
+            )
+        raise UsageError(
+            f"{run_name} of experiment {self.experiment_tag!r} already completed with "
+            f"{key}={before!r}, not {now!r}; use another --experiment-tag, or --force to re-run it"
+        )
 
     def run_local_arguments(self, method: str, seed: int) -> list[str]:
         """run-local's arguments that repeat exactly this (method, seed)."""

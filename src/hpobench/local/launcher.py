@@ -108,7 +108,7 @@ def _run_plan(
                 folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
                 done = layout.completed_tuner_dir(folder)
                 if done is not None and not settings.force:
-                    _check_same_setup(done, setup, run)
+                    setup.check_reuse(layout.read_metadata(done) or {}, run.name)
                     observer.run_skipped(run, done)
                     best = (layout.read_metadata(done) or {}).get("hpobench_best")
                     outcomes.append(RunOutcome(run, "skipped", done, best))
@@ -182,25 +182,6 @@ def check_writable(results_root: Path) -> None:
             f"Results root {results_root} is not writable ({error.strerror or error}); "
             "pass --results-root or set HPOBENCH_RESULTS_ROOT to a writable folder"
         ) from None
-
-
-def _check_same_setup(done: Path, setup: ExperimentSetup, run: PlannedRun) -> None:
-    """A completed run may only be reused for the same experiment setup."""
-    conflict = setup.conflict(layout.read_metadata(done) or {})
-    if conflict is None:
-        return
-    key, before, now = conflict
-    if key == "benchmark_sha256":
-        raise UsageError(
-            f"{run.name} of experiment {setup.experiment_tag!r} already completed with "
-            f"another version of {setup.benchmark} (sha256 {before[:12]}, now {now[:12]}; "
-            "the old text is in its metadata.json); use another --experiment-tag, or --force "
-            "to re-run it"
-        )
-    raise UsageError(
-        f"{run.name} of experiment {setup.experiment_tag!r} already completed with "
-        f"{key}={before!r}, not {now!r}; use another --experiment-tag, or --force to re-run it"
-    )
 
 
 def run_metadata(

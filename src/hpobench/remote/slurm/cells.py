@@ -18,7 +18,7 @@ from typing import Optional
 
 from hpobench import layout
 from hpobench.remote.slurm import queue
-from hpobench.remote.slurm.plan import LOGS_FOLDER
+from hpobench.remote.slurm.plan import LOGS_FOLDER, SLURM_FOLDER
 from hpobench.remote.slurm.records import Cell, Submission, latest_tasks
 
 COMPLETE = "complete"
@@ -42,10 +42,6 @@ class CellState:
     error: str = ""  # why a failed cell failed, in one line
 
     @property
-    def cell(self) -> Cell:
-        return self.method, self.seed
-
-    @property
     def needs_submission(self) -> bool:
         """Never submitted, or ended without a complete run."""
         return self.state in (NOT_SUBMITTED, FAILED)
@@ -61,7 +57,7 @@ def cell_states(
 ) -> dict[Cell, CellState]:
     """The state of each of `cells`; `view` None: Slurm was not asked (states from files)."""
     latest = latest_tasks(submissions)
-    slurm_dir = tag_dir / "slurm"
+    slurm_dir = tag_dir / SLURM_FOLDER
     states = {}
     for method, seed in cells:
         run_dir = layout.run_dir(tag_dir.parent, tag_dir.name, layout.run_name(method, seed))

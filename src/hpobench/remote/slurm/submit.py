@@ -19,9 +19,16 @@ from hpobench.errors import RunError, UsageError
 from hpobench.local.lock import experiment_lock
 from hpobench.plan import PlannedRun, plan_experiment
 from hpobench.remote.slurm import commands, queue
-from hpobench.remote.slurm.cells import CellState, cell_states
-from hpobench.remote.slurm.plan import MAX_ARRAY_TASKS, MIN_SETUP, SlurmPlan, plan_slurm
-from hpobench.remote.slurm.records import Submission, append_submission, read_submissions
+from hpobench.remote.slurm.cells import COMPLETE, PENDING, RUNNING, CellState, cell_states
+from hpobench.remote.slurm.plan import (
+    LOGS_FOLDER,
+    MAX_ARRAY_TASKS,
+    MIN_SETUP,
+    SLURM_FOLDER,
+    SlurmPlan,
+    plan_slurm,
+)
+from hpobench.remote.slurm.records import Submission, append_submission, latest_tasks, read_submissions
 
 Say = Callable[[str], None]
 
@@ -51,7 +58,7 @@ def plan_launch(settings) -> SlurmPlan:  # type: ignore[no-untyped-def]
 
 def recorded_master_seed(tag_dir: Path) -> Optional[int]:
     """The master seed of the tag's earlier submissions, else of its runs on disk."""
-    for submission in read_submissions(tag_dir / "slurm"):
+    for submission in read_submissions(tag_dir / SLURM_FOLDER):
         seed = submission.setup.get("random_seed_master")
         if isinstance(seed, int):
             return seed
@@ -73,7 +80,7 @@ def launch_slurm(settings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcom
         check_shared_root(plan.results_root, settings.partition)
         cells = [(run.method, run.seed) for run in experiment.runs]
         wanted = set(cells)
-        tasks = [task for cell, task in _task_ids(submissions).items() if cell in wanted]
+        tasks = [task for cell, (task, _) in latest_tasks(submissions).items() if cell in wanted]
         view = queue.query(plan.job_name, tasks) if tasks else None
         states = cell_states(plan.tag_dir, cells, submissions, view)
         if settings.force:
@@ -96,7 +103,7 @@ def launch_slurm(settings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcom
 
 def _check_nothing_runs(plan: SlurmPlan, submissions: list[Submission], states: list[CellState]) -> None:
     """--force with a new setup must not leave cells of the old one running beside it."""
-    active = [s for s in states if s.state in ("pending", "running")]
+    active = [s for s in states if s.state in (PENDING, RUNNING)]
     changed = any(plan.setup.conflict(s.setup) for s in submissions)
     if active and changed:
         jobs = " ".join(sorted({s.job.split("_")[0] for s in active if s.job}))
@@ -108,20 +115,14 @@ def _check_nothing_runs(plan: SlurmPlan, submissions: list[Submission], states: 
 
 def _needs(state: CellState, force: bool) -> bool:
     """Submit a cell that is not complete, pending or running; with --force a complete one too."""
-    return state.needs_submission or (force and state.state == "complete")
-
-
-def _task_ids(submissions: list[Submission]) -> dict[tuple[str, int], str]:
-    from hpobench.remote.slurm.records import latest_tasks
-
-    return {cell: task for cell, (task, _) in latest_tasks(submissions).items()}
+    return state.needs_submission or (force and state.state == COMPLETE)
 
 
 def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[tuple[str, int], str]:
     """sbatch one array over `runs`; record it; cell -> its task id."""
     script = plan.script(runs, force)
     plan.slurm_dir.mkdir(parents=True, exist_ok=True)
-    (plan.slurm_dir / "logs").mkdir(exist_ok=True)
+    (plan.slurm_dir / LOGS_FOLDER).mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
     path = plan.slurm_dir / f"sbatch-{stamp}.sh"
     path.write_text(script)
@@ -158,13 +159,8 @@ def check_same_setup(plan: SlurmPlan, submissions: list[Submission], force: bool
         return
     for run in plan.experiment.runs:
         done = layout.completed_tuner_dir(layout.run_dir(plan.results_root, plan.experiment.experiment_tag, run.name))
-        conflict = plan.setup.conflict(layout.read_metadata(done) or {}) if done else None
-        if conflict is not None:
-            key, before, now = conflict
-            raise UsageError(
-                f"{run.name} of experiment {plan.experiment.experiment_tag!r} already completed with "
-                f"{key}={before!r}, not {now!r}; use another --experiment-tag, or --force to re-run it"
-            )
+        if done is not None:
+            plan.setup.check_reuse(layout.read_metadata(done) or {}, run.name)
 
 
 def check_partition(partition: str) -> None:
