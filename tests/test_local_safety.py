@@ -146,11 +146,15 @@ def test_the_failed_trial_limit_is_validated(invoke):
     assert result.output.startswith("Error: Invalid --max-failed-fraction 0.0")
 
 
-def _start_run_local(tag: str, *extra: str) -> subprocess.Popen:
-    """A real `hpobench run-local` process on gbt_breast_cancer with a long budget."""
-    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
-               "--method", "RS", "--n-workers", "1", "--set", "boosting_rounds=50",
-               "--max-wallclock-time", "120", "--experiment-tag", tag, *extra]  # fmt: skip
+def _run_local_command(tag: str, *extra: str, budget: int = 120) -> list[str]:
+    """A real `hpobench run-local` on gbt_breast_cancer, with a long budget by default."""
+    return [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
+            "--method", "RS", "--n-workers", "1", "--set", "boosting_rounds=50",
+            "--max-wallclock-time", str(budget), "--experiment-tag", tag, *extra]  # fmt: skip
+
+
+def _start_run_local(tag: str, *extra: str, budget: int = 120) -> subprocess.Popen:
+    command = _run_local_command(tag, *extra, budget=budget)
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -182,21 +186,28 @@ def test_a_second_launcher_on_the_same_tag_is_refused_naming_the_first(invoke, r
         first.wait()
 
 
-def test_a_killed_launcher_shows_as_stale_and_a_rerun_redoes_it(invoke, results_root):
-    process = _start_run_local("killed", "--random-seed", "3")
+def test_a_killed_launcher_shows_as_resumable_and_a_rerun_continues_it(invoke, results_root):
+    process = _start_run_local("killed", "--random-seed", "3", budget=10)
     tuner_dir = _wait_for_metadata(results_root, "killed", process)
+    deadline = time.monotonic() + 60
+    while not (tuner_dir / layout.TUNER_FILE).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # saved within a second of its first trial's start
     process.send_signal(signal.SIGKILL)
     process.wait()
     status = invoke("status", "--experiment-tag", "killed")
     assert status.exit_code == 0, status.output
     row = next(line for line in status.output.splitlines() if " RS " in line or "│ RS" in line)
-    assert "stale" in row and "running" not in row
-    assert f"pid {process.pid}" in status.output and "is gone" in status.output
-    rerun = invoke("run-local", *GBT, "--experiment-tag", "killed", "--random-seed", "3")
+    assert "resumable" in row and "running" not in row
+    saved = (tuner_dir / layout.TUNER_FILE).read_bytes()
+    (tuner_dir / layout.TUNER_FILE).unlink()  # as if killed before its first save
+    stale = invoke("status", "--experiment-tag", "killed")
+    assert "stale" in stale.output and f"pid {process.pid}" in stale.output and "is gone" in stale.output
+    (tuner_dir / layout.TUNER_FILE).write_bytes(saved)
+    rerun = invoke(*_run_local_command("killed", "--random-seed", "3", budget=10)[3:])
     assert rerun.exit_code == 0, rerun.output  # the lock died with the process
-    assert "already complete" not in rerun.output
-    assert layout.read_metadata(tuner_dir)["hpobench_status"] == "running"  # left as it was
-    assert layout.completed_tuner_dir(results_root / "killed" / "RS-0") not in (None, tuner_dir)
+    assert "already complete" not in rerun.output and "RS-0: resuming at " in rerun.output
+    assert layout.tuner_dirs(results_root / "killed" / "RS-0") == [tuner_dir]
+    assert layout.read_metadata(tuner_dir)["hpobench_status"] == "complete"
 
 
 def test_rerunning_without_a_tag_reuses_the_recorded_master_seed(invoke, results_root):

@@ -90,3 +90,28 @@ def test_the_fork_server_needs_only_the_standard_library():
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}  # fmt: skip
     assert imported - {"__future__"} <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+def test_tuner_names_a_resumed_run_relies_on(tmp_path):
+    """`resumable_tuner`: the methods HpobenchTuner overrides, the state `restore` moves
+    into a fresh tuner and back-end, and the results callback's clock it sets."""
+    from syne_tune import Tuner
+    from syne_tune.backend import LocalBackend
+    from syne_tune.results_callback import StoreResultsCallback
+    from syne_tune.tuning_status import TuningStatus
+
+    assert list(inspect.signature(Tuner._schedule_new_task).parameters) == ["self"]
+    assert list(inspect.signature(Tuner._schedule_new_tasks).parameters) == ["self", "running_trials_ids"]
+    assert list(inspect.signature(Tuner.save).parameters) == ["self", "folder"]
+    run_source = inspect.getsource(Tuner.run)
+    assert "if self.tuning_status is None" in run_source  # a restored status is kept
+    for attribute in ("last_seen_result_per_trial", "trials_scheduler_stopped", "tuner_path"):
+        assert f"self.{attribute}" in inspect.getsource(Tuner.__init__), attribute
+    script = tmp_path / "train.py"
+    script.write_text("")
+    backend = LocalBackend(entry_point=str(script))
+    for attribute in ("trial_ids", "_trial_dict", "_last_metric_seen_index", "trial_subprocess"):
+        assert hasattr(backend, attribute), f"LocalBackend().{attribute} is gone"
+    callback = StoreResultsCallback()
+    assert hasattr(callback, "_start_time_stamp") and hasattr(callback, "results")
+    assert hasattr(TuningStatus(metric_names=["loss"]), "start_time")

@@ -9,6 +9,7 @@ SCRIPT = '''\
 """A quadratic 'training' whose loss falls with each epoch: the contract, nothing more."""
 import argparse
 import json
+import time
 from pathlib import Path
 
 from syne_tune import Reporter
@@ -28,6 +29,7 @@ if {resumes} and checkpoint is not None and checkpoint.exists():
 
 report = Reporter()
 for epoch in range(first, args.epochs + 1):
+    time.sleep({epoch_seconds})
     loss = (args.x - 0.3) ** 2 + (0.1 if args.opt == "adam" else 0.2) / epoch
     if {checkpoints} and checkpoint is not None:
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -60,13 +62,15 @@ VARIANTS = {
     "never_checkpoints": {"checkpoints": "False"},
     "never_resumes": {"resumes": "False"},
     "crashes_at_import": {"import_line": "import a_module_that_is_not_installed"},
+    # An epoch that takes 0.1 s: a run's trial-epochs follow its budget, not the machine's speed.
+    "slow": {"epoch_seconds": "0.1"},
 }
 
 
 def script_source(variant: str = "good") -> str:
     """The training script, or one of its broken VARIANTS."""
     values = {"import_line": "", "resumes": "True", "checkpoints": "True", "resource": "epoch",
-              "level": "epoch", "metric": "loss", **VARIANTS[variant]}  # fmt: skip
+              "level": "epoch", "metric": "loss", "epoch_seconds": "0", **VARIANTS[variant]}  # fmt: skip
     return SCRIPT.format(**values)
 
 

@@ -74,6 +74,9 @@ class LogProgress(ProgressObserver):
         self.last_line = time.monotonic()
         self._say(f"[{index + 1}/{len(plan.runs)}] started {_run_line(run, plan)}")
 
+    def run_resumed(self, run: PlannedRun, how: str) -> None:
+        self._say(f"  {run.name}: {how} (--force starts it afresh)")
+
     def tuning_update(self, snapshot: TuningSnapshot) -> None:
         if time.monotonic() - self.last_line < LOG_INTERVAL:
             return
@@ -129,6 +132,9 @@ class RichProgress(LogProgress):
         self.current = self.progress.add_task(
             run.name, total=plan.max_wallclock_time, detail="starting trials"
         )
+
+    def run_resumed(self, run: PlannedRun, how: str) -> None:
+        self.progress.console.print(f"{run.name}: {how} (--force starts it afresh)", markup=False, highlight=False)
 
     def tuning_update(self, snapshot: TuningSnapshot) -> None:
         self.progress.update(

@@ -25,6 +25,10 @@ STATUS_FAILED = "failed"
 # Not written by anyone: `running` in metadata.json, but the launcher's process is gone.
 STATUS_STALE = "stale"
 PROCESS_KEY = "hpobench_process"  # host, pid and start time of the launcher
+TUNER_FILE = "tuner.dill"  # Syne Tune's pickled tuner: what a run resumes from
+# The run's active time (seconds of budget spent), rewritten every second while it runs,
+# so a run killed without warning still knows how much of its budget it had used.
+CLOCK_FILE = ".hpobench-clock"
 
 
 def run_name(method: str, seed: int) -> str:
@@ -88,6 +92,30 @@ def write_metadata(tuner_dir: Path, data: dict[str, Any]) -> None:
     tmp = tuner_dir / (METADATA_FILE + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str))
     os.replace(tmp, tuner_dir / METADATA_FILE)
+
+
+def write_clock(tuner_dir: Path, spent: float) -> None:
+    """Record that `spent` seconds of the run's budget are used, now (atomically)."""
+    tmp = tuner_dir / (CLOCK_FILE + ".tmp")
+    tmp.write_text(json.dumps({"spent": spent, "at": time.time()}))
+    os.replace(tmp, tuner_dir / CLOCK_FILE)
+
+
+def read_clock(tuner_dir: Path) -> Optional[tuple[float, float]]:
+    """(seconds of budget spent, wall-clock time when that was recorded), if recorded."""
+    try:
+        data = json.loads((tuner_dir / CLOCK_FILE).read_text())
+        return float(data["spent"]), float(data["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def budget_spent(tuner_dir: Path, metadata: dict[str, Any]) -> float:
+    """Seconds of its budget a run used: its clock, else what its end recorded, else 0."""
+    clock = read_clock(tuner_dir)
+    ended = metadata.get("hpobench_wallclock_time")
+    ended = float(ended) if isinstance(ended, (int, float)) and not isinstance(ended, bool) else 0.0
+    return max(clock[0] if clock else 0.0, ended)
 
 
 def completed_tuner_dir(path: Path) -> Optional[Path]:

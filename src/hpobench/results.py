@@ -24,9 +24,12 @@ from hpobench.errors import HpobenchError, UsageError
 
 STATE_MISSING = "missing"
 STATE_NO_METADATA = "no metadata"
+# Interrupted, or its launcher gone, with a saved tuner: the same command continues it.
+STATE_RESUMABLE = "resumable"
 STATES = (
     layout.STATUS_COMPLETE,
     layout.STATUS_RUNNING,
+    STATE_RESUMABLE,
     layout.STATUS_INTERRUPTED,
     layout.STATUS_FAILED,
     layout.STATUS_STALE,
@@ -174,6 +177,7 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
         )
         _describe_from_metadata(run, metadata)
         _mark_stale(run, metadata)
+        _mark_resumable(run, metadata)
         error = metadata.get("hpobench_error")
         if isinstance(error, str) and error:
             run.problems.append(error)  # why the run failed, as run-local said it
@@ -196,6 +200,21 @@ def _mark_stale(run: RunResults, metadata: dict[str, Any]) -> None:
             f"its launcher ({describe_process(record)}) is gone without finishing; "
             "run-local again to redo it"
         )
+
+
+def _mark_resumable(run: RunResults, metadata: dict[str, Any]) -> None:
+    """An interrupted or stale run with a saved tuner is continued by its own command."""
+    if run.state not in (layout.STATUS_INTERRUPTED, layout.STATUS_STALE) or run.path is None:
+        return
+    if not (run.path / layout.TUNER_FILE).exists():
+        return  # stopped before anything was saved: a re-run starts it afresh
+    run.problems[:] = [p for p in run.problems if not p.startswith("its launcher")]
+    run.state = STATE_RESUMABLE
+    spent = layout.budget_spent(run.path, metadata)
+    run.wallclock_used = spent
+    left = f"{max(0.0, run.budget - spent):.0f} s of its {run.budget:g} s budget left" if run.budget else (
+        f"{spent:.0f} s of its budget used")  # fmt: skip
+    run.problems.append(f"{left}; run the same command again to resume it (--force starts it afresh)")
 
 
 def _name(run: RunResults, metadata: dict[str, Any], key: str) -> Optional[str]:

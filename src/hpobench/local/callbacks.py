@@ -6,25 +6,32 @@ This module imports Syne Tune at the top; import it only where a tuner runs.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Optional
 
+from syne_tune.results_callback import StoreResultsCallback
 from syne_tune.tuner_callback import TunerCallback
 from syne_tune.tuner_logger import TunerLogger
 
+from hpobench import layout
 from hpobench.local.progress import ProgressObserver, TuningSnapshot
 
 
 class ProgressCallback(TunerCallback):
     """Forwards the tuner's progress (trials, best metric, time) to an observer."""
 
-    def __init__(self, observer: ProgressObserver, metric: str, mode: str, budget: float):
+    def __init__(
+        self, observer: ProgressObserver, metric: str, mode: str, budget: float,
+        spent: float = 0.0, best: Optional[float] = None,
+    ):  # fmt: skip
         self.observer: Optional[ProgressObserver] = observer
         self.metric = metric
         self.mode = mode
         self.budget = budget
-        self.best: Optional[float] = None
+        self.spent = spent  # of the budget, before a resumed run was interrupted
+        self.best = best
         self.tuner: Any = None
-        self.start = time.monotonic()
+        self.start = time.monotonic() - spent
 
     def __getstate__(self) -> dict[str, Any]:
         # The tuner pickles its callbacks into tuner.dill; a live display must not
@@ -33,7 +40,7 @@ class ProgressCallback(TunerCallback):
 
     def on_tuning_start(self, tuner: Any) -> None:
         self.tuner = tuner
-        self.start = time.monotonic()
+        self.start = time.monotonic() - self.spent
 
     def on_trial_result(self, trial: Any, status: str, result: dict, decision: str) -> None:
         value = result.get(self.metric)
@@ -54,6 +61,51 @@ class ProgressCallback(TunerCallback):
                 budget=self.budget,
             )
         )
+
+
+class RunClock(TunerCallback):
+    """The run's clock: its budget, `st_tuner_time` and the progress display count the
+    seconds it was up, continuing from `spent` when it was resumed (down time excluded).
+
+    Written to the clock file every CLOCK_INTERVAL seconds, so a run that is killed
+    without warning is resumed with the budget it had left. Comes after the
+    results callback, whose start time it sets.
+    """
+
+    CLOCK_INTERVAL = 1.0
+
+    def __init__(self, tuner_dir: Path, spent: float = 0.0):
+        self.tuner_dir = tuner_dir
+        self.spent = spent
+        self.tuner: Any = None
+        self._written = 0.0
+
+    def on_tuning_start(self, tuner: Any) -> None:
+        self.tuner = tuner
+        start = time.perf_counter() - self.spent
+        tuner.tuning_status.start_time = start  # what the wall-clock stopping criterion reads
+        for callback in tuner.callbacks:
+            if isinstance(callback, StoreResultsCallback):
+                callback._start_time_stamp = start  # st_tuner_time of each result
+
+    def on_loop_end(self) -> None:
+        if time.monotonic() - self._written >= self.CLOCK_INTERVAL:
+            self.write()
+
+    def on_tuning_end(self) -> None:
+        self.write()
+
+    def write(self) -> None:
+        self._written = time.monotonic()
+        if self.tuner is None or not self.tuner_dir.is_dir():
+            return
+        try:
+            layout.write_clock(self.tuner_dir, self.tuner.tuning_status.wallclock_time)
+        except OSError:
+            pass  # a full disk: the run goes on; a resume then counts from the last record
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "tuner": None}
 
 
 class QuietTunerLogger(TunerLogger):

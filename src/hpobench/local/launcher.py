@@ -27,7 +27,7 @@ from hpobench import __version__, layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
-from hpobench.local import run_end
+from hpobench.local import resume, run_end
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
@@ -101,6 +101,7 @@ def _run_plan(
     setup = ExperimentSetup.of(plan, settings.trials_per_gpu, settings.backend)
     outcomes: list[RunOutcome] = []
     prepared = False
+    _check_resumable(plan, setup, settings)  # refuse now, not after hours of other runs
     try:
         with graceful_stop() as stop:
             for index, run in enumerate(plan.runs):
@@ -117,15 +118,32 @@ def _run_plan(
                     prepare_inputs(plan.benchmark)
                     prepared = True
                 with run_lock(settings.results_root, plan.experiment_tag, run.name):
+                    # Inside the lock: a `running` run found now has lost its launcher.
+                    point = None if settings.force else resume.find(folder, run.name, setup)
                     observer.run_started(run, index, plan)
+                    if point is not None:
+                        observer.run_resumed(run, point.describe(plan.max_wallclock_time))
                     outcome = _run_one(
-                        plan, setup, run, settings, observer, command_line, verbose, trial_logs_root, stop
-                    )
+                        plan, setup, run, settings, observer, command_line, verbose, trial_logs_root, stop,
+                        point,
+                    )  # fmt: skip
                 outcomes.append(outcome)
                 observer.run_finished(outcome)
     except KeyboardInterrupt:  # a second Ctrl-C
         raise stopped_by(signal.SIGINT) from None
     return outcomes
+
+
+def _check_resumable(plan: ExperimentPlan, setup: ExperimentSetup, settings: LocalSettings) -> None:
+    """A UsageError now if an interrupted run of the plan cannot be resumed (see `resume.find`)."""
+    if settings.force:
+        return
+    for run in plan.runs:
+        folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+        if layout.completed_tuner_dir(folder) is None:
+            point = resume.find(folder, run.name, setup)
+            if point is not None:
+                resume.load(point, run.name)  # loaded again, in its run's lock, when it runs
 
 
 def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:
@@ -251,26 +269,36 @@ def _run_one(
     verbose: bool,
     trial_logs_root: Optional[Path],
     stop: StopRequest,
+    point: Optional[resume.ResumePoint] = None,
 ) -> RunOutcome:
     import random
 
     import numpy as np
-    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune import StoppingCriterion
     from syne_tune.results_callback import StoreResultsCallback
 
-    from hpobench.local.callbacks import ProgressCallback, QuietTunerLogger
+    from hpobench.local.callbacks import ProgressCallback, QuietTunerLogger, RunClock
+    from hpobench.local.resumable_tuner import HpobenchTuner, restore, saved_best
     from hpobench.methods import MethodArguments, get_method
 
     benchmark = plan.benchmark
-    # Samplers draw from numpy's global generator, not only from their own seed.
-    np.random.seed(run.random_seed)
-    random.seed(run.random_seed)
-    scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
+    resumes: list[Any] = []
+    if point is None:
+        scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
+        name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
+        spent, best = 0.0, None
+    else:  # the saved scheduler, with its searcher's data and random state
+        scheduler = resume.load(point, run.name).snapshot.scheduler
+        name, spent, best = point.tuner_name, point.spent, saved_best(point)
+        resumes = list(point.metadata.get("hpobench_resumes") or [])
+    # Samplers draw from numpy's global generator, not only from their own seed; a resumed
+    # run draws on from another seed than the one it started with.
+    np.random.seed(run.random_seed + len(resumes))
+    random.seed(run.random_seed + len(resumes))
     backend, poll_interval = make_backend(settings, benchmark, trial_devices(benchmark, settings.gpus))
-    name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
     limit = FailureLimit(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
-        tuner = Tuner(
+        tuner = HpobenchTuner(
             trial_backend=backend,
             scheduler=scheduler,
             stop_criterion=StopWhen(
@@ -289,7 +317,8 @@ def _run_one(
             suffix_tuner_name=False,  # the name has its timestamp already
             callbacks=[
                 StoreResultsCallback(),
-                ProgressCallback(observer, benchmark.metric, benchmark.mode, plan.max_wallclock_time),
+                ProgressCallback(observer, benchmark.metric, benchmark.mode, plan.max_wallclock_time, spent, best),
+                RunClock(settings.results_root / name, spent),
             ],
             output_logger=None if verbose else QuietTunerLogger(),
             trial_backend_path=(
@@ -299,9 +328,15 @@ def _run_one(
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, setup, run, command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
+    if point is not None:
+        tuner.metadata["hpobench_resumes"] = resumes + [restore(tuner, point)]
+        # The first session's record of how the run was started stays.
+        for key in ("command_line", "st_tuner_creation_timestamp"):
+            if key in point.metadata:
+                tuner.metadata[key] = point.metadata[key]
     tuner_dir = Path(tuner.tuner_path)
     results, progress = tuner.callbacks[0], tuner.callbacks[1]
-    started = time.time()
+    started = time.time() - spent  # the run's budget clock, for what its end records
     # Room to record the end on a disk that fills up meanwhile: beside the trials' folders
     # (a remote job's are not synced), on the disk they fill.
     spare = Path(backend.local_path)

@@ -45,6 +45,9 @@ class ProgressObserver:
     def run_started(self, run: PlannedRun, index: int, plan: ExperimentPlan) -> None:
         pass
 
+    def run_resumed(self, run: PlannedRun, how: str) -> None:
+        pass
+
     def tuning_update(self, snapshot: TuningSnapshot) -> None:
         pass
 

@@ -12,6 +12,10 @@ the launcher warns and records how many trials retrained (`hpobench_retrained`).
 
 A benchmark may declare `checkpoints = false`; then a promotion-type method is
 refused before its first trial (`plan.plan_experiment`).
+
+A resumed run (`resumable_tuner.restore`) reads again what its interrupted trials
+reported after its state was last saved; those results keep the run's clock at
+the time they were reported (`replay_clock`), not the time they were read back.
 """
 
 from __future__ import annotations
@@ -32,9 +36,14 @@ class DropsReplayedResults:
         self.resource_attr: Optional[str] = None  # set by the launcher; None: nothing dropped
         self.reached: dict[int, float] = {}  # the highest level each trial reported
         self.retrained: dict[int, int] = {}  # trial -> results dropped
+        # A resumed run's (resumed at, budget spent, wall-clock time when spent was recorded).
+        self.replay_clock: Optional[tuple[float, float, Optional[float]]] = None
 
     def fetch_status_results(self, trial_ids: list[int]) -> Any:
         statuses, results = super().fetch_status_results(trial_ids)  # type: ignore[misc]
+        if self.replay_clock is not None:
+            for _, result in results:
+                _keep_report_time(result, *self.replay_clock)
         if self.resource_attr is None:
             return statuses, results
         kept = []
@@ -57,3 +66,13 @@ class DropsReplayedResults:
             self.reached[trial_id] = level
             kept.append((trial_id, result))
         return statuses, kept
+
+
+def _keep_report_time(result: dict[str, Any], resumed_at: float, spent: float, clock_at: Optional[float]) -> None:
+    """A result reported before the run was resumed gets the run's clock at that moment:
+    the clock ran with the wall clock while the run was up, and stopped at `spent`."""
+    reported = result.get("st_worker_timestamp")
+    if not isinstance(reported, (int, float)) or reported >= resumed_at or "st_tuner_time" in result:
+        return
+    at = spent if clock_at is None else spent + reported - clock_at
+    result["st_tuner_time"] = max(0.0, min(spent, at))

@@ -19,7 +19,7 @@ from hpobench.remote.slurm.plan import SLURM_FOLDER
 from hpobench.remote.slurm.records import Cell, latest_tasks, read_submissions
 
 # Results states that Slurm's view replaces: the run has not finished on disk.
-UNFINISHED = frozenset({"missing", "running", "stale", "interrupted", "no metadata"})
+UNFINISHED = frozenset({"missing", "running", "stale", "interrupted", "resumable", "no metadata"})
 
 
 @dataclass

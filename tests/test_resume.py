@@ -1,0 +1,176 @@
+"""Resuming an interrupted (method, seed) run where it stopped (issue 20).
+
+Real trials of a toy benchmark whose epochs take 0.1 s each, so that how many
+trial-epochs a run gets follows its budget rather than the machine's load: a run
+is stopped (kill -9, SIGTERM, Ctrl-C) at about half its budget, then the same
+command runs again, and the result is compared with an uninterrupted run of the
+same seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hpobench import layout
+
+BUDGET = 12.0
+SEED = ["--random-seed", "7"]
+
+
+@pytest.fixture(scope="module")
+def definition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from user_benchmark import DEFINITION, write_benchmark
+
+    folder = tmp_path_factory.mktemp("slow-benchmark")
+    return write_benchmark(folder, "slow", DEFINITION.replace("epochs = 3", "epochs = 9"))
+
+
+def _command(definition: Path, root: Path, tag: str, method: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "hpobench", "run-local", "--benchmark", str(definition),
+            "--method", method, "--results-root", str(root), "--experiment-tag", tag,
+            "--max-wallclock-time", f"{BUDGET:g}", *SEED, *extra]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(definition: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Each method's run with the same seeds, never interrupted (run once per method)."""
+    root = tmp_path_factory.mktemp("uninterrupted")
+    done: dict[str, pd.DataFrame] = {}
+
+    def results(method: str) -> pd.DataFrame:
+        if method not in done:
+            finished = subprocess.run(_command(definition, root, "ref", method), capture_output=True,
+                                      text=True, timeout=120)  # fmt: skip
+            assert finished.returncode == 0, finished.stderr
+            (tuner_dir,) = layout.tuner_dirs(root / "ref" / f"{method}-0")
+            done[method] = _results(tuner_dir)
+        return done[method]
+
+    return results
+
+
+def _results(tuner_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(tuner_dir / layout.RESULTS_FILE)
+
+
+def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int) -> Path:
+    """Start `command`, send `signum` once the run has used half its budget; its tuner folder."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        clocks = list(run_dir.glob(f"*/{layout.CLOCK_FILE}"))
+        clock = layout.read_clock(clocks[0].parent) if clocks else None
+        if clock is not None and clock[0] >= BUDGET / 2:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail(f"the run did not reach half its budget: {process.communicate()[1]}")
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode in (-signal.SIGKILL, 128 + signum), stderr
+    (tuner_dir,) = layout.tuner_dirs(run_dir)
+    return tuner_dir
+
+
+def _observations(tuner_dir: Path) -> int:
+    """What the scheduler has learned: its searcher's observations, else its rungs' entries,
+    else the results the tuner handed it."""
+    import dill
+
+    with (tuner_dir / layout.TUNER_FILE).open("rb") as saved:
+        tuner = dill.load(saved)
+    scheduler = tuner.scheduler
+    suggester = getattr(scheduler, "suggester", None)
+    if hasattr(suggester, "_observations"):
+        return len(suggester._observations)
+    if hasattr(scheduler, "_rungs"):
+        return sum(len(rung) for rung in scheduler._rungs.values())
+    return tuner.tuning_status.overall_metric_statistics.count
+
+
+CASES = [("RS", signal.SIGKILL), ("BO", signal.SIGKILL), ("ASHA", signal.SIGKILL),
+         ("MOBSTER", signal.SIGKILL), ("ASHA", signal.SIGTERM), ("MOBSTER", signal.SIGINT)]  # fmt: skip
+
+
+@pytest.mark.parametrize("method,signum", CASES, ids=[f"{m}-{signal.Signals(s).name}" for m, s in CASES])
+def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted, tmp_path, method, signum):
+    root = tmp_path / "results"
+    command = _command(definition, root, "resumed", method)
+    run_dir = root / "resumed" / f"{method}-0"
+    tuner_dir = _stop_at_half_budget(command, run_dir, signum)
+    before = _observations(tuner_dir)
+    assert before > 0
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert f"{method}-0: resuming at " in again.stdout
+
+    assert layout.tuner_dirs(run_dir) == [tuner_dir]  # continued in its own folder
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata["hpobench_status"] == "complete"
+    (resumed,) = metadata["hpobench_resumes"]
+    assert BUDGET / 2 - 1 <= resumed["budget_spent_before"] <= BUDGET / 2 + 1.5
+    assert BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2  # the budget, not 1.5 budgets
+
+    results = _results(tuner_dir)
+    assert not results.duplicated(["trial_id", "epoch"]).any()  # no result row twice
+    assert (results.groupby("trial_id")["config_x"].nunique() == 1).all()  # no id for two configs
+    assert results["st_tuner_time"].diff().dropna().min() > -0.05  # one continuous clock
+    assert results["st_tuner_time"].max() <= BUDGET + 0.5
+    reference = uninterrupted(method)
+    assert abs(len(results) - len(reference)) <= 0.15 * len(reference), (len(results), len(reference))
+    assert _observations(tuner_dir) > before  # the scheduler's data went on from where it was
+
+    from syne_tune.experiments import load_experiment
+
+    loaded = load_experiment(str(tuner_dir), load_tuner=True)
+    assert len(loaded.results) == len(results) and loaded.tuner is not None
+
+
+def test_status_shows_what_is_left_and_unloadable_state_is_refused(definition, tmp_path, invoke):
+    root = tmp_path / "results"
+    command = _command(definition, root, "broken", "ASHA")
+    run_dir = root / "broken" / "ASHA-0"
+    tuner_dir = _stop_at_half_budget(command, run_dir, signal.SIGKILL)
+    files_before = sorted(p.relative_to(tuner_dir) for p in tuner_dir.rglob("*"))
+
+    status = invoke("status", "--experiment-tag", "broken", "--results-root", str(root), "--format", "json")
+    assert status.exit_code == 0, status.output
+    (row,) = json.loads(status.output)["runs"]
+    assert row["state"] == "resumable"
+    assert f"s of its {BUDGET:g} s budget left; run the same command again to resume it" in row["note"]
+
+    # Written by another version: refused, before anything runs.
+    metadata = layout.read_metadata(tuner_dir)
+    layout.write_metadata(tuner_dir, {**metadata, "versions": {**metadata["versions"], "hpobench": "0.0.1"}})
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"Error: Cannot resume ASHA-0 from {tuner_dir}: it was written by hpobench 0.0.1 (now "
+        f"{metadata['versions']['hpobench']}); pass --force to start it afresh in a new folder (that one is kept)"
+    )
+    layout.write_metadata(tuner_dir, metadata)
+
+    # Damaged: refused in one line.
+    (tuner_dir / layout.TUNER_FILE).write_bytes(b"not a pickle")
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith(f"Error: Cannot resume ASHA-0 from {tuner_dir}: its tuner state cannot be loaded (")
+    assert line.endswith("pass --force to start it afresh in a new folder (that one is kept)")
+    assert sorted(p.relative_to(tuner_dir) for p in tuner_dir.rglob("*")) == files_before  # nothing deleted
+
+    fresh = subprocess.run([*command, "--force"], capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "resuming" not in fresh.stdout
+    old, new = layout.tuner_dirs(run_dir)
+    assert old == tuner_dir and layout.read_metadata(new)["hpobench_status"] == "complete"
