@@ -37,6 +37,19 @@ def lay_out_opt_ml(root: Path, archive: bytes, hyperparameters: dict[str, str]) 
 
 def run_job(opt_ml: Path, **extra_env: str) -> subprocess.CompletedProcess:
     """Run the job as the container does: the SDK's basic driver, from the code folder."""
+    command, cwd, env = _job_command(opt_ml, **extra_env)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def start_job(opt_ml: Path, **extra_env: str) -> subprocess.Popen:
+    """The job started as `run_job` runs it, in a session of its own (so that the whole
+    container can be killed, as a spot interruption does)."""
+    command, cwd, env = _job_command(opt_ml, **extra_env)
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+
+
+def _job_command(opt_ml: Path, **extra_env: str) -> tuple[list[str], Path, dict[str, str]]:
     drivers = opt_ml / "input" / "data" / "sm_drivers"
     sys.path.insert(0, str(drivers))
     try:
@@ -53,5 +66,4 @@ def run_job(opt_ml: Path, **extra_env: str) -> subprocess.CompletedProcess:
         **extra_env,
     )
     driver = drivers / "distributed_drivers" / "basic_script_driver.py"
-    return subprocess.run([sys.executable, str(driver)], cwd=opt_ml / "input" / "data" / "code",
-                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return [sys.executable, str(driver)], opt_ml / "input" / "data" / "code", env

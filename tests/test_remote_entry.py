@@ -133,3 +133,59 @@ def test_failed_trials_logs_arrive_with_sync_and_status_says_why(opt_ml: Path, a
     (run,) = json.loads(status.output)["runs"]
     assert run["state"] == "failed"
     assert "RuntimeError: boom: the training script is broken (log: trial-logs/" in run["note"]
+
+
+def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
+    """Issue 20: the container is killed at half the budget (a spot interruption); SageMaker
+    starts the job again on a new instance with the checkpoint folder restored from S3 and
+    without the trial logs (not synced): the run continues from what was restored."""
+    import os
+    import signal
+    import time
+
+    import pandas as pd
+    from sagemaker_job import start_job
+
+    budget = 16.0
+    hyperparameters = {**HYPERPARAMETERS, "max_wallclock_time": str(budget), "overrides": '{"epochs": "3"}'}
+    del hyperparameters["max_num_evaluations"]
+    plan = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b")
+    opt_ml = lay_out_opt_ml(tmp_path / "opt" / "ml", build_bundle(plan.experiment.benchmark, plan.requirements).data,
+                            hyperparameters)  # fmt: skip
+    checkpoints = opt_ml / "checkpoints"
+    name = "container-RS-1-20261204120000"  # SageMaker sets TRAINING_JOB_NAME in the container
+    job = start_job(opt_ml, TRAINING_JOB_NAME=name)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and job.poll() is None:
+        clock = next((layout.read_clock(d) for d in layout.tuner_dirs(checkpoints)), None)
+        if clock is not None and clock[0] >= budget / 2:
+            break
+        time.sleep(0.1)
+    else:
+        job.kill()
+        pytest.fail(f"the job did not reach half its budget: {job.communicate()[1]}")
+    os.killpg(job.pid, signal.SIGKILL)  # the instance goes away, the job's processes with it
+    job.wait()
+    (tuner_dir,) = layout.tuner_dirs(checkpoints)
+    assert layout.read_metadata(tuner_dir)[layout.STATUS_KEY] == layout.STATUS_RUNNING
+    import shutil
+
+    shutil.rmtree(opt_ml / "trials")  # a new instance: only the synced folder comes back
+
+    again = run_job(opt_ml, TRAINING_JOB_NAME=name)  # the same job, restarted
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert layout.tuner_dirs(checkpoints) == [tuner_dir]
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata[layout.STATUS_KEY] == layout.STATUS_COMPLETE
+    (resumed,) = metadata["hpobench_resumes"]
+    assert budget / 2 - 1 <= resumed["budget_spent_before"] <= budget
+    assert budget <= metadata["hpobench_wallclock_time"] <= budget + 3
+    results = pd.read_csv(tuner_dir / layout.RESULTS_FILE)
+    assert not results.duplicated(["trial_id", "epoch"]).any()
+    assert results["st_tuner_time"].diff().dropna().min() > -0.05
+
+    # A new job of this (method, seed) (launch-remote --force) runs it afresh, beside it.
+    forced = run_job(opt_ml, TRAINING_JOB_NAME="container-RS-1-20261205120000")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    old, new = layout.tuner_dirs(checkpoints)
+    assert old == tuner_dir and "hpobench_resumes" not in layout.read_metadata(new)

@@ -495,3 +495,40 @@ def test_launch_remote_checks_the_role_before_uploading(iam_stub, invoke, decisi
     assert result.exit_code == 0, result.output
     assert "Could not verify the permissions of role" in result.output
     assert "Submitted 1 job(s)" in result.output and len(_jobs()) == 1
+
+
+def test_spot_jobs_ask_for_managed_spot_training_and_sync_their_results(aws):
+    """Issue 20: an interrupted spot job is restarted by SageMaker with its checkpoint folder
+    (the run's results) restored, and its run resumes from it (test_remote_entry)."""
+    session = boto3.Session()
+    recorder = Recorder(session)
+    plan, outcomes = launch_remote(_settings(num_seeds=2, spot=True), say=lambda line: None, boto_session=session)
+    runtime = math.ceil(get_benchmark(BENCHMARK).max_wallclock_time) + SETUP_ALLOWANCE
+    assert len(recorder.create_requests) == len(outcomes) == 2 * len(DEFAULT_METHODS)
+    for request in recorder.create_requests:  # the first through the SDK, the others reusing it
+        assert request["EnableManagedSpotTraining"] is True
+        assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": runtime, "MaxWaitTimeInSeconds": 2 * runtime}
+        assert request["CheckpointConfig"]["LocalPath"] == "/opt/ml/checkpoints"
+    described = next(iter(_jobs().values()))
+    assert described["StoppingCondition"]["MaxWaitTimeInSeconds"] == 2 * runtime
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--region", "us-west-2", "--spot", "--max-wait", "60"], "Error: --max-wait 60 is below the jobs' max runtime ("),
+    (["--region", "us-west-2", "--max-wait", "9000"], "Error: --max-wait applies to managed spot training; add --spot"),
+    (["--engine", "slurm", "--spot"], "Error: --spot is an option of --engine sagemaker, not of --engine slurm"),
+])  # fmt: skip
+def test_spot_options_that_cannot_work_are_one_line(invoke, flags, message):
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", *flags)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message) and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_spot_dry_run_says_so(invoke):
+    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-west-2",
+                    "--spot", "--max-wait", "7200", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    import json
+
+    job = json.loads(result.output)["jobs"][0]
+    assert job["EnableManagedSpotTraining"] is True and job["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200

@@ -174,3 +174,22 @@ def test_status_shows_what_is_left_and_unloadable_state_is_refused(definition, t
     assert "resuming" not in fresh.stdout
     old, new = layout.tuner_dirs(run_dir)
     assert old == tuner_dir and layout.read_metadata(new)["hpobench_status"] == "complete"
+
+
+@pytest.mark.parametrize("env,expected", [
+    ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "4"}, True),  # the requeued task itself
+    ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "5"}, False),
+    ({"TRAINING_JOB_NAME": "study-RS-0-20261204"}, False),
+    ({}, False),  # a plain machine: run-local's own rule (resume unless --force)
+])  # fmt: skip
+def test_a_job_started_again_knows_its_own_run(tmp_path, monkeypatch, env, expected):
+    from hpobench.local.resume import started_by_this_job
+
+    for name in ("SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_ID", "TRAINING_JOB_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    tuner_dir = tmp_path / "RS-0" / "tag-quadratic-0-2026-12-04-10-00-00-000"
+    tuner_dir.mkdir(parents=True)
+    layout.write_metadata(tuner_dir, {layout.PROCESS_KEY: {"host": "node1", "pid": 7, "job": "123_4"}})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert started_by_this_job(tmp_path / "RS-0") is expected

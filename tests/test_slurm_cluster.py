@@ -55,7 +55,7 @@ def slurm_command(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
-    """Two cells launched before the module's other tests: `timeout` (600 s budget, 1-minute
+    """Two cells launched before the module's other tests: `timeout` (100 s budget, 1-minute
     limit) and `requeue` (15 s budget, requeued by scontrol once it runs)."""
     folder = tmp_path_factory.mktemp("slurm-background")
     root = folder / "results"
@@ -70,10 +70,10 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
     old_conf = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = env["SLURM_CONF"]
     try:
-        timed = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "600", "--time-limit", "1",
+        timed = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "1",
                         "--experiment-tag", "timeout")  # fmt: skip
         assert timed.exit_code == 0, timed.output
-        assert "Warning: --time-limit 1 is shorter than the 600 s budget" in timed.output
+        assert "Warning: --time-limit 1 is shorter than the 100 s budget" in timed.output
         requeued = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "15", "--experiment-tag", "requeue")
         assert requeued.exit_code == 0, requeued.output
         # Requeue once the cell's run has started (its tuner folder exists).
@@ -199,7 +199,7 @@ def test_bad_partition_or_a_refused_job_is_one_line_and_records_nothing(backgrou
     assert not (slurm_dir / "submissions.jsonl").exists() and not list(slurm_dir.glob("*.sh"))
 
 
-def test_a_cell_killed_by_its_time_limit_shows_timeout(background, slurm_cluster):
+def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched_again(background, slurm_cluster):
     invoke_, root = background
     from hpobench.remote.slurm import queue
 
@@ -208,21 +208,34 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout(background, slurm_cluster
     run = status(invoke_, "timeout", root)[("RS", 0)]
     assert run["job_state"] == "TIMEOUT", run
     assert queue.state_from_log(Path(run["log"])) == "TIMEOUT"  # also without squeue or sacct
-    # The run folder is never counted as a result.
-    metadata = json.loads(next((root / "timeout" / "RS-0").glob("*/metadata.json")).read_text())
-    assert metadata["hpobench_status"] == "interrupted"
+    (tuner_dir,) = (root / "timeout" / "RS-0").iterdir()
+    # Slurm's SIGTERM at the limit: the run is never counted as a result, and can be resumed.
+    assert json.loads((tuner_dir / "metadata.json").read_text())["hpobench_status"] == "interrupted"
+    assert "budget left; run the same command again to resume it" in run["note"]
+    # The next launch resubmits it (with a longer limit here), and it continues where it stopped.
+    again = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "3",
+                    "--experiment-tag", "timeout")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "resubmitted" in again.output
+    wait_for(lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "complete", 240,
+             "the resubmitted cell to complete", slurm_cluster)  # fmt: skip
+    assert list((root / "timeout" / "RS-0").iterdir()) == [tuner_dir]
+    metadata = json.loads((tuner_dir / "metadata.json").read_text())
+    (resumed,) = metadata["hpobench_resumes"]
+    assert resumed["budget_spent_before"] >= 40
+    assert 100 <= metadata["hpobench_wallclock_time"] <= 105
 
 
-def test_a_requeued_cell_starts_over_and_only_its_complete_run_counts(background, slurm_cluster):
+def test_a_requeued_cell_resumes_and_only_its_complete_run_counts(background, slurm_cluster):
     invoke_, root = background
     # Slurm holds a requeued task about two minutes (BeginTime) before it starts again.
     wait_for(lambda: status(invoke_, "requeue", root)[("RS", 0)]["state"] == "complete", 400,
              "the requeued cell to complete", slurm_cluster)  # fmt: skip
-    folders = sorted((root / "requeue" / "RS-0").iterdir())
-    states = [json.loads((f / "metadata.json").read_text())["hpobench_status"] for f in folders]
-    assert states == ["interrupted", "complete"]
+    (folder,) = (root / "requeue" / "RS-0").iterdir()  # continued in its own folder
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["hpobench_status"] == "complete" and len(metadata["hpobench_resumes"]) == 1
     run = status(invoke_, "requeue", root)[("RS", 0)]
-    assert run["folder"] == str(folders[1])
+    assert run["folder"] == str(folder)
     assert "DUE TO JOB REQUEUE" in Path(run["log"]).read_text()
     results = invoke_("results", "--experiment-tag", "requeue", "--format", "json")
     assert json.loads(results.output)["benchmarks"][0]["methods"]["RS"]["seeds"] == [0]

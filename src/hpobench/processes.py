@@ -16,13 +16,25 @@ START_TIME_TOLERANCE = 1.0
 
 
 def current_process() -> dict[str, Any]:
-    """This process: host, PID, start time (seconds since the epoch) and command line."""
+    """This process: host, PID, start time (seconds since the epoch), command line and the
+    SageMaker or Slurm job it runs in (None on a plain machine)."""
     return {
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": _start_time(os.getpid()),
         "command": " ".join(sys.argv),
+        "job": current_job(),
     }
+
+
+def current_job() -> Optional[str]:
+    """The training job's name in a SageMaker container; JOBID_TASKID in a Slurm array task."""
+    if os.environ.get("TRAINING_JOB_NAME"):
+        return os.environ["TRAINING_JOB_NAME"]
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    if array and task:
+        return f"{array}_{task}"
+    return os.environ.get("SLURM_JOB_ID") or None
 
 
 def process_gone(record: Any) -> bool:

@@ -267,6 +267,10 @@ class RemoteSettings(ExperimentOptions):
         default=None, description="seconds; default: the budget plus a set-up allowance"
     )
     data: Optional[str] = Field(default=None, description="folder or s3:// URI")
+    spot: bool = False  # managed spot training; an interrupted job resumes its run
+    max_wait: Optional[PositiveInt] = Field(
+        default=None, description="seconds, with spot; default: twice the max runtime"
+    )
     dry_run: bool = False
     force: bool = False
 

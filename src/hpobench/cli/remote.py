@@ -86,6 +86,23 @@ def launch_remote_command(
             show_default=False,
         ),
     ] = None,
+    spot: Annotated[
+        bool,
+        typer.Option(
+            "--spot",
+            help="Managed spot training: jobs run on spare capacity at a lower price; SageMaker "
+            "restarts an interrupted job, which resumes its run from the results it synced. "
+            "(env: HPOBENCH_SPOT)",
+        ),
+    ] = False,
+    max_wait: Annotated[
+        Optional[int],
+        typer.Option(
+            help="With --spot: MaxWaitTimeInSeconds of every job (waiting for capacity plus "
+            "running, at least --max-runtime). Default: twice the max runtime.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print the jobs and their cost bound; call no AWS service."),
@@ -154,7 +171,8 @@ def launch_remote_command(
                        "--mem": mem, "--time-limit": time_limit, "--max-parallel": max_parallel,
                        "--slurm-option": slurm_option, "--backend": backend}  # fmt: skip
         sagemaker_flags = {"--instance-type": instance_type, "--role": role, "--bucket": bucket,
-                           "--region": region, "--max-runtime": max_runtime, "--data": data}  # fmt: skip
+                           "--region": region, "--max-runtime": max_runtime, "--data": data,
+                           "--spot": spot or None, "--max-wait": max_wait}  # fmt: skip
         other = sagemaker_flags if chosen == "slurm" else slurm_flags
         given = [flag for flag, value in other.items() if value is not None]
         if given:
@@ -196,6 +214,8 @@ def launch_remote_command(
             region=region,
             max_runtime=max_runtime,
             data=data,
+            spot=spot or None,
+            max_wait=max_wait,
             dry_run=dry_run or None,
             force=force or None,
         )
@@ -258,6 +278,11 @@ def _launch_dry_run(settings: Any, as_json: bool) -> None:
     if plan.data is not None:
         source = f" from {plan.data.local} ({len(plan.data.files)} files)" if plan.data.local else ""
         lines.append(f"Data channel 'training' (SM_CHANNEL_TRAINING): {plan.data.s3_uri}{source}")
+    if plan.jobs[0].max_wait is not None:
+        lines.append(
+            f"Managed spot training: each job waits and runs at most {plan.jobs[0].max_wait} s "
+            "(MaxWaitTimeInSeconds); an interrupted job is restarted by SageMaker and resumes its run."
+        )
     lines.append(
         f"Dry run: {len(plan.jobs)} job(s) of {plan.experiment.benchmark.name} on "
         f"{plan.instance_type} in {region}, at most {plan.instance_hours_at_most:.2f} "

@@ -76,6 +76,19 @@ def find(run_folder: Path, run_name: str, setup: ExperimentSetup) -> Optional[Re
     return ResumePoint(newest, metadata, layout.budget_spent(newest, metadata), clock[1] if clock else None)
 
 
+def started_by_this_job(run_folder: Path) -> bool:
+    """Whether the newest run in `run_folder` was started by the SageMaker job or Slurm task
+    this process runs in: the job was started again (a spot interruption, a requeue), and
+    continues its run even when it was submitted to run it afresh (`--force`)."""
+    from hpobench.processes import current_job
+
+    newest = layout.tuner_dirs(run_folder)[-1:]
+    if not newest or current_job() is None:
+        return False
+    started_by = (layout.read_metadata(newest[0]) or {}).get(layout.PROCESS_KEY)
+    return isinstance(started_by, dict) and started_by.get("job") == current_job()
+
+
 def load(point: ResumePoint, run_name: str) -> ResumePoint:
     """`point` with its saved tuner loaded; a UsageError (`--force`) if it cannot be."""
     import dill

@@ -7,7 +7,8 @@ The arguments are the experiment setup's job arguments (`ExperimentSetup.job_val
 the same keys a SageMaker job gets as hyperparameters). Results go straight to
 R/T/M-S/ as with run-local; the cell holds its run's lock, not the tag's, so the
 tag's other cells run beside it. A cell whose run already completed does nothing
-(a requeued task, a duplicate submission) unless `--force`.
+(a requeued task, a duplicate submission) unless `--force`; an interrupted run
+(a time limit, a preemption, a requeue) is resumed where it stopped.
 """
 
 from __future__ import annotations
@@ -38,14 +39,19 @@ def run_cell(argv: list[str]) -> int:
     import logging
 
     import hpobench
+    from hpobench import layout
     from hpobench.errors import HpobenchError
     from hpobench.experiment_setup import settings_from_job_values
+    from hpobench.local import resume
     from hpobench.local.launcher import run_local
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     values, results_root, force = parse_arguments(argv)
     print(f"hpobench {hpobench.__version__} from {Path(hpobench.__file__).parent}", flush=True)
     try:
+        # A requeued task of a forced launch continues the run it started, not a third one.
+        run = layout.run_name(values["method"], int(values["seed"]))
+        force = force and not resume.started_by_this_job(layout.run_dir(results_root, values["experiment_tag"], run))
         settings = settings_from_job_values(values, results_root, force=force or None)
         outcomes = run_local(settings, command_line=[sys.executable, "-m", "hpobench.remote.cell_job", *argv],
                              lock_experiment=False)  # fmt: skip

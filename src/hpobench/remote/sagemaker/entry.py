@@ -58,8 +58,11 @@ def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict
     return values
 
 
-def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
-    """The LocalSettings of exactly one (method, seed), as `run-local` would build them."""
+def settings_from(hyperparameters: dict[str, str], results_root: Path, restarted: bool = False) -> Any:
+    """The LocalSettings of exactly one (method, seed), as `run-local` would build them.
+
+    `restarted`: SageMaker started this same job again, after a spot interruption
+    (`resume.started_by_this_job`); a new job of the run (`launch-remote --force`) starts afresh."""
     import hpobench
     from hpobench.experiment_setup import settings_from_job_values
     from hpobench.remote.sagemaker.user_code import archive_path
@@ -70,9 +73,10 @@ def settings_from(hyperparameters: dict[str, str], results_root: Path) -> Any:
         hyperparameters,
         results_root,
         benchmark=archive_path(hyperparameters["benchmark"], archive_root),
-        # A job exists to run its (method, seed): results of an earlier attempt,
-        # restored from S3 into the checkpoint folder, must not make it skip.
-        force=True,
+        # A job exists to run its (method, seed): results of an earlier job, restored from
+        # S3 into the checkpoint folder, must not make it skip. A restarted job continues
+        # its own run instead (or ends at once if that completed).
+        force=not restarted,
     )
 
 
@@ -82,6 +86,7 @@ def run_job(argv: list[str]) -> int:
 
     from hpobench import layout
     from hpobench.errors import HpobenchError
+    from hpobench.local import resume
     from hpobench.local.launcher import run_local
 
     import hpobench
@@ -102,7 +107,7 @@ def run_job(argv: list[str]) -> int:
     run_link.parent.mkdir(parents=True)
     run_link.symlink_to(checkpoint_dir.resolve(), target_is_directory=True)
     try:
-        settings = settings_from(hyperparameters, results_root)
+        settings = settings_from(hyperparameters, results_root, resume.started_by_this_job(checkpoint_dir))
         outcomes = run_local(
             settings, command_line=["hpobench-job", *argv], trial_logs_root=trials_dir
         )

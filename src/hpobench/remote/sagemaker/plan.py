@@ -43,12 +43,22 @@ class JobSpec:
     tags: dict[str, str]
     results_uri: str
     max_runtime: int  # seconds
+    # Managed spot training's MaxWaitTimeInSeconds (waiting for capacity plus running); None: on demand.
+    max_wait: Optional[int] = None
 
     def checkpoint_config(self) -> dict[str, str]:
-        """CreateTrainingJob's CheckpointConfig: the run folder SageMaker syncs to S3."""
+        """CreateTrainingJob's CheckpointConfig: the run folder SageMaker syncs to S3 (and, when a
+        spot job is restarted, brings back: its run resumes from it)."""
         from hpobench.remote.sagemaker.entry import DEFAULT_CHECKPOINT_DIR
 
         return {"S3Uri": self.results_uri, "LocalPath": DEFAULT_CHECKPOINT_DIR}
+
+    def stopping_condition(self) -> dict[str, int]:
+        """CreateTrainingJob's StoppingCondition."""
+        condition = {"MaxRuntimeInSeconds": self.max_runtime}
+        if self.max_wait is not None:
+            condition["MaxWaitTimeInSeconds"] = self.max_wait
+        return condition
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ def plan_remote(
     needs += plugin_requirements(experiment.methods)
     requirements = job_requirements(benchmark.script_dir, needs, image.constraints)
     max_runtime = job_max_runtime(experiment.max_wallclock_time, settings.max_runtime)
+    max_wait = spot_max_wait(max_runtime, settings.spot, settings.max_wait)
     data = plan_data_channel(settings.data, bucket, hash_data) if settings.data else None
     setup = ExperimentSetup.of(experiment, settings.trials_per_gpu)
     jobs = []
@@ -107,6 +118,7 @@ def plan_remote(
                 tags=job_tags(experiment.experiment_tag, benchmark.name, run.method, run.seed),
                 results_uri=results_uri(bucket, experiment.experiment_tag, run.name),
                 max_runtime=max_runtime,
+                max_wait=max_wait,
             )
         )
     return RemotePlan(
@@ -127,6 +139,23 @@ def job_max_runtime(budget: float, max_runtime: Optional[int] = None) -> int:
             f"raise it or lower --max-wallclock-time"
         )
     return max_runtime
+
+
+def spot_max_wait(max_runtime: int, spot: bool, max_wait: Optional[int]) -> Optional[int]:
+    """MaxWaitTimeInSeconds of a spot job: --max-wait, else twice the max runtime (room for
+    waiting and for interruptions); None without --spot."""
+    if not spot:
+        if max_wait is not None:
+            raise UsageError("--max-wait applies to managed spot training; add --spot")
+        return None
+    if max_wait is None:
+        return 2 * max_runtime
+    if max_wait < max_runtime:
+        raise UsageError(
+            f"--max-wait {max_wait} is below the jobs' max runtime ({max_runtime} s); SageMaker "
+            f"requires at least that: raise it to {max_runtime} or more"
+        )
+    return max_wait
 
 
 def results_uri(bucket: str, experiment_tag: str, run_name: str) -> str:

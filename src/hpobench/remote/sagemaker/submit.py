@@ -272,7 +272,8 @@ class Submitter:
             source_code=SourceCode(
                 source_dir=source_uri, entry_script=ENTRY_SCRIPT, requirements=REQUIREMENTS_FILE
             ),
-            compute=Compute(instance_type=plan.instance_type, instance_count=1),
+            compute=Compute(instance_type=plan.instance_type, instance_count=1,
+                            enable_managed_spot_training=spec.max_wait is not None or None),  # fmt: skip
             base_job_name=base,
             role=role,
             sagemaker_session=self.trainer_session,
@@ -280,7 +281,9 @@ class Submitter:
             checkpoint_config=CheckpointConfig(
                 s3_uri=spec.results_uri, local_path=DEFAULT_CHECKPOINT_DIR
             ),
-            stopping_condition=StoppingCondition(max_runtime_in_seconds=spec.max_runtime),
+            stopping_condition=StoppingCondition(
+                max_runtime_in_seconds=spec.max_runtime, max_wait_time_in_seconds=spec.max_wait
+            ),
             output_data_config=OutputDataConfig(
                 s3_output_path=f"s3://{plan.bucket}/{OUTPUT_PREFIX}/{plan.experiment.experiment_tag}"
             ),

@@ -121,7 +121,7 @@ class SlurmPlan:
             f"#SBATCH --array={array}",
             f"#SBATCH --output={self.log_pattern()}",
             "#SBATCH --open-mode=append",
-            # Preempted or failed nodes: Slurm may start the task again (a fresh tuner folder).
+            # Preempted or failed nodes: Slurm may start the task again; its run resumes where it stopped.
             "#SBATCH --requeue",
             *[f"#SBATCH {option}" for option in self.resources.directives()],
             "set -euo pipefail",
