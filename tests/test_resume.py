@@ -61,19 +61,19 @@ def _results(tuner_dir: Path) -> pd.DataFrame:
     return pd.read_csv(tuner_dir / layout.RESULTS_FILE)
 
 
-def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int) -> Path:
-    """Start `command`, send `signum` once the run has used half its budget; its tuner folder."""
+def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int, fraction: float = 0.5) -> Path:
+    """Start `command`, send `signum` once the run has used `fraction` of its budget; its tuner folder."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
         clocks = list(run_dir.glob(f"*/{layout.CLOCK_FILE}"))
         clock = layout.read_clock(clocks[0].parent) if clocks else None
-        if clock is not None and clock[0] >= BUDGET / 2:
+        if clock is not None and clock[0] >= BUDGET * fraction:
             break
         time.sleep(0.05)
     else:
         process.kill()
-        pytest.fail(f"the run did not reach half its budget: {process.communicate()[1]}")
+        pytest.fail(f"the run did not reach {fraction:.0%} of its budget: {process.communicate()[1]}")
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode in (-signal.SIGKILL, 128 + signum), stderr
@@ -134,6 +134,24 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted
 
     loaded = load_experiment(str(tuner_dir), load_tuner=True)
     assert len(loaded.results) == len(results) and loaded.tuner is not None
+
+
+def test_a_run_interrupted_twice_resumes_twice(definition, tmp_path):
+    root = tmp_path / "results"
+    command = _command(definition, root, "twice", "BO")
+    run_dir = root / "twice" / "BO-0"
+    tuner_dir = _stop_at_half_budget(command, run_dir, signal.SIGKILL, fraction=1 / 3)
+    assert _stop_at_half_budget(command, run_dir, signal.SIGTERM, fraction=2 / 3) == tuner_dir
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    metadata = layout.read_metadata(tuner_dir)
+    first, second = metadata["hpobench_resumes"]
+    assert BUDGET / 3 - 1 <= first["budget_spent_before"] < second["budget_spent_before"] <= 2 * BUDGET / 3 + 1.5
+    assert metadata["hpobench_status"] == "complete" and BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2
+    results = _results(tuner_dir)
+    assert not results.duplicated(["trial_id", "epoch"]).any()
+    assert (results.groupby("trial_id")["config_x"].nunique() == 1).all()
+    assert results["st_tuner_time"].diff().dropna().min() > -0.05
 
 
 def test_status_shows_what_is_left_and_unloadable_state_is_refused(definition, tmp_path, invoke):
