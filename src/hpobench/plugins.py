@@ -133,7 +133,7 @@ def load_benchmark(plugin: Plugin) -> Any:
 
 def load_method(plugin: Plugin) -> Any:
     """The plugin's scheduler factory as a MethodSpec."""
-    from hpobench.methods.registry import MethodSpec
+    from hpobench.methods.spec import MethodSpec
 
     factory: Callable[..., Any] = plugin.load()
     if not callable(factory):

@@ -84,15 +84,15 @@ def list_methods(
         typer.echo(json.dumps(records, indent=2))
         return
     rows = [
-        [r["name"], r["family"], r["decisions"], r["model"],
+        [r["name"], r["family"], r["decisions"], r["model"], r.get("pending", "-"),
          ", ".join(f"{k}={v}" for k, v in r["defaults"].items()) or "-",
-         r["reference"].split(",")[0], r["needs"], "yes" if r["default"] else "", r["source"]]
+         r["reference"].split(",")[0], r.get("library", "-"), "yes" if r["default"] else "", r["source"]]
         if "error" not in r
-        else [r["name"], f"BROKEN: {r['error']}", "", "", "", "", "", "", r["source"]]
+        else [r["name"], f"BROKEN: {r['error']}", "", "", "", "", "", "", "", r["source"]]
         for r in records
     ]  # fmt: skip
-    columns = ["name", "family", "early decisions", "model", "key defaults", "reference", "needs",
-               "default", "source"]  # fmt: skip
+    columns = ["name", "family", "early decisions", "model", "running trials", "key defaults",
+               "reference", "library", "default", "source"]  # fmt: skip
     console = stdout_console()
     console.print(table("Methods", columns, rows))
     console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")

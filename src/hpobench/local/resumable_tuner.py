@@ -123,9 +123,11 @@ def restore(tuner: HpobenchTuner, point: ResumePoint) -> dict[str, Any]:
         for log in ("std.out", "std.err"):
             (folder / log).touch()
         status = seen.get(trial_id, Status.completed)
+        # A line cut by the kill must not swallow the next one (a paused trial that was
+        # resumed after the save was running too).
+        _end_last_line(folder / "std.out")
         if trial_id in running:
             _clear_markers(folder)  # a stop or pause after the save is decided again
-            _end_last_line(folder / "std.out")  # a line cut by the kill must not swallow the next
             new._trial_dict[trial_id].status = Status.paused  # so that the back-end resumes it
         else:
             # Markers lost with the trial folders (spot) are put back; the process is gone.

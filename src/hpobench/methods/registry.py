@@ -1,72 +1,17 @@
 """The HPO method registry: name -> factory building a Syne Tune scheduler.
 
 Factories are named functions with their Syne Tune imports inside, so listing
-methods stays instant. Each receives the same `MethodArguments`.
+methods stays instant. Each receives the same `MethodArguments` (`methods.spec`,
+a leaf module that plugins import too).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from hpobench.errors import UsageError
 from hpobench.methods.notes import METHOD_NOTES
-
-
-@dataclass(frozen=True)
-class MethodArguments:
-    """Everything a method needs to know about the benchmark it tunes."""
-
-    config_space: dict[str, Any]  # Syne Tune domains and fixed values
-    metric: str
-    mode: str  # "min" or "max"
-    resource_attr: str
-    max_resource: int
-    random_seed: int
-    points_to_evaluate: Optional[list[dict[str, Any]]] = None
-    # The hyperparameter that tells a trial how far to train (e.g. "epochs");
-    # promotion-type schedulers set it so a trial ends exactly at its rung level.
-    max_resource_attr: Optional[str] = None
-
-    @property
-    def do_minimize(self) -> bool:
-        return self.mode == "min"
-
-    @classmethod
-    def for_benchmark(cls, benchmark: Any, random_seed: int) -> MethodArguments:
-        """The arguments that tune `benchmark` (a BenchmarkDefinition); imports Syne Tune."""
-        from hpobench.benchmarks.space import to_syne_tune_space
-
-        return cls(
-            config_space=to_syne_tune_space(benchmark.config_space),
-            metric=benchmark.metric,
-            mode=benchmark.mode,
-            resource_attr=benchmark.resource_attr,
-            max_resource=int(benchmark.max_resource),
-            random_seed=random_seed,
-            points_to_evaluate=benchmark.points_to_evaluate,
-            max_resource_attr=benchmark.max_resource_attr,
-        )
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """A registered HPO method, what it needs, and what it is (for `list methods`)."""
-
-    name: str
-    family: str
-    multi_fidelity: bool
-    needs: str
-    factory: Callable[[MethodArguments], Any]
-    decisions: str = "-"  # "promotion", "stopping" or "-" (every trial runs to the end)
-    model: str = "-"  # what proposes new configurations
-    defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
-    reference: str = ""  # the paper
-    note: str = ""  # a plugin's note on how it departs from its paper; built-ins' are in methods/notes.py
-
-    def build(self, args: MethodArguments) -> Any:
-        """The Syne Tune scheduler for `args`."""
-        return self.factory(args)
+from hpobench.methods.spec import MethodArguments, MethodSpec
 
 
 def _single_fidelity(args: MethodArguments) -> dict[str, Any]:
@@ -129,6 +74,41 @@ def cqr(args: MethodArguments) -> Any:
     from syne_tune.optimizer.baselines import CQR
 
     return CQR(**_single_fidelity(args))
+
+
+def _optuna(args: MethodArguments, sampler: str, name: str) -> Any:
+    require_extra(name, "optuna", "optuna")
+    if sampler == "cmaes":
+        require_extra(name, "cmaes", "optuna")
+    from hpobench.methods.optuna_methods import OptunaScheduler
+
+    return OptunaScheduler(args.config_space, args.metric, args.mode, sampler, args.random_seed,
+                           args.points_to_evaluate)  # fmt: skip
+
+
+def optuna_tpe(args: MethodArguments) -> Any:
+    return _optuna(args, "tpe", "OPTUNA-TPE")
+
+
+def optuna_cmaes(args: MethodArguments) -> Any:
+    return _optuna(args, "cmaes", "OPTUNA-CMAES")
+
+
+def optuna_gp(args: MethodArguments) -> Any:
+    return _optuna(args, "gp", "OPTUNA-GP")
+
+
+def require_extra(method: str, module: str, extra: str) -> None:
+    """A UsageError naming the extra to install when `module` is not importable."""
+    from importlib import import_module
+
+    try:
+        import_module(module)
+    except ImportError:
+        raise UsageError(
+            f"Method {method} needs {module}, which is not installed; install the extra: "
+            f'pip install "hpobench[{extra}]"'
+        ) from None
 
 
 def _successive_halving(args: MethodArguments, kind: str, suggester: Any) -> Any:
@@ -216,54 +196,80 @@ _JOINT_GP = ("joint GP over (configuration, resource): Matérn + Matérn(log res
 _MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
 
 _SPECS = [
-    MethodSpec("RS", "random search", False, "-", random_search,
+    MethodSpec("RS", "random search", False, "-", random_search, library="syne-tune",
                model="none (uniform sampling)",
                reference="Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization (JMLR)"),
     MethodSpec("BO", "Bayesian optimization (GP, BoTorch)", False, "botorch", bayesian_optimization,
+               library="hpobench, botorch", pending="fantasies: the GP sampled at running configurations",
                model="GP (Matérn-5/2, learned noise); qLogEI, pending as fantasies",
                defaults={"initial_random_points": 3},
                reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
                          "Algorithms (NeurIPS)"),
-    MethodSpec("ASHA", "successive halving", True, "-", asha,
+    MethodSpec("ASHA", "successive halving", True, "-", asha, library="hpobench",
                decisions="promotion", model="none (uniform sampling)", defaults=SH_DEFAULTS,
                reference=_LI),
-    MethodSpec("ASHA-STOP", "successive halving", True, "-", asha_stop,
+    MethodSpec("ASHA-STOP", "successive halving", True, "-", asha_stop, library="hpobench",
                decisions="stopping", model="none (uniform sampling)", defaults=SH_DEFAULTS,
                reference=_LI),
     MethodSpec("MOBSTER", "successive halving + GP (BoTorch)", True, "botorch", mobster,
+               library="hpobench, botorch", pending="fantasies at the level each running trial goes to",
                decisions="promotion", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN),
     MethodSpec("MOBSTER-STOP", "successive halving + GP (BoTorch)", True, "botorch", mobster_stop,
+               library="hpobench, botorch", pending="fantasies at the level each running trial goes to",
                decisions="stopping", model=_JOINT_GP, defaults=_MOBSTER_DEFAULTS, reference=_KLEIN),
-    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb,
+    MethodSpec("BOHB", "successive halving + KDE", True, "-", bohb, library="syne-tune",
                decisions="stopping", model="KDE (TPE-style), random fraction 0.33",
                defaults=SH_DEFAULTS,
                reference="Falkner et al. 2018, BOHB: Robust and Efficient Hyperparameter "
                          "Optimization at Scale (ICML)"),
-    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe,
+    MethodSpec("TPE", "Bayesian optimization (KDE)", False, "-", tpe, library="syne-tune",
                model="KDE (TPE), random fraction 0.33",
                reference="Bergstra et al. 2011, Algorithms for Hyper-Parameter Optimization "
                          "(NeurIPS)"),
-    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore,
+    MethodSpec("BORE", "Bayesian optimization (density ratio)", False, "xgboost", bore, library="syne-tune",
                model="classifier density ratio (XGBoost)", defaults={"initial_random_points": 6},
                reference=_TIAO),
-    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution,
+    MethodSpec("REA", "evolutionary", False, "-", regularized_evolution, library="syne-tune",
                model="regularized evolution", defaults=REA_DEFAULTS,
                reference="Real et al. 2019, Regularized Evolution for Image Classifier "
                          "Architecture Search (AAAI)"),
     MethodSpec("CQR", "Bayesian optimization (conformal quantile regression)", False,
-               "huggingface_hub, xgboost", cqr,
+               "huggingface_hub, xgboost", cqr, library="syne-tune",
                model="conformal quantile regression (gradient boosting)",
                defaults={"initial_random_points": 5}, reference=_SALINAS),
-    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore,
+    MethodSpec("ASHABORE", "successive halving + density ratio", True, "xgboost", asha_bore, library="syne-tune",
                decisions="stopping", model="classifier density ratio (XGBoost)",
                defaults=SH_DEFAULTS, reference=f"{_LI}; {_TIAO}"),
     MethodSpec("ASHACQR", "successive halving + conformal quantile regression", True,
-               "huggingface_hub, xgboost", asha_cqr,
+               "huggingface_hub, xgboost", asha_cqr, library="syne-tune",
                decisions="stopping", model="conformal quantile regression (gradient boosting)",
                defaults=SH_DEFAULTS, reference=f"{_LI}; {_SALINAS}"),
 ]  # fmt: skip
 
-METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
+_OPTUNA = "optuna>=4, scipy"
+_OPTUNA_SPECS = [
+    MethodSpec("OPTUNA-TPE", "Bayesian optimization (KDE)", False, _OPTUNA, optuna_tpe,
+               model="multivariate TPE (Optuna's TPESampler)",
+               defaults={"multivariate": True, "constant_liar": True, "n_startup_trials": 10},
+               reference="Watanabe 2023, Tree-Structured Parzen Estimator: Understanding Its "
+                         "Algorithm Components (arXiv:2304.11127); Bergstra et al. 2011 (NeurIPS)",
+               library="optuna", pending="constant liar (running trials count as the worst value seen)",
+               extra="optuna"),
+    MethodSpec("OPTUNA-CMAES", "evolution strategy", False, f"{_OPTUNA}, cmaes", optuna_cmaes,
+               model="CMA-ES (Optuna's CmaEsSampler); categorical entries sampled at random",
+               reference="Hansen 2016, The CMA Evolution Strategy: A Tutorial (arXiv:1604.00772)",
+               library="optuna, cmaes", pending="a generation's members are told back in any order",
+               extra="optuna"),
+    MethodSpec("OPTUNA-GP", "Bayesian optimization (GP)", False, f"{_OPTUNA}, torch", optuna_gp,
+               model="GP (Matérn-5/2, ARD), logEI; qLogEI with running trials (Optuna's GPSampler)",
+               defaults={"n_startup_trials": 10},
+               reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning "
+                         "Algorithms (NeurIPS)",
+               library="optuna", pending="pending points of a q-batch acquisition (qLogEI)",
+               extra="optuna"),
+]  # fmt: skip
+
+METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS + _OPTUNA_SPECS}
 
 
 def method_names() -> list[str]:
@@ -299,5 +305,23 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "defaults": dict(spec.defaults),
         "needs": spec.needs,
         "reference": spec.reference,
+        "library": _library(spec),
+        "pending": spec.pending,
+        "extra": spec.extra,
         "note": spec.note or METHOD_NOTES.get(spec.name, ""),
     }
+
+
+def _library(spec: MethodSpec) -> str:
+    """Its packages with their installed versions (`optuna 5.1.0, cmaes 0.12.0`); one that is
+    missing says how to install it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    shown = []
+    for package in (p.strip() for p in spec.library.split(",") if p.strip() and p.strip() != "-"):
+        try:
+            shown.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            how = f': pip install "hpobench[{spec.extra}]"' if spec.extra else ""
+            shown.append(f"{package} (not installed{how})")
+    return ", ".join(shown) or "-"

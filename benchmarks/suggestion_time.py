@@ -1,0 +1,79 @@
+"""How long a method takes to suggest a configuration, by how much it has observed (goal:
+median <= 50 ms at 100 observations for OPTUNA-TPE and OPTUNA-CMAES).
+
+Each method runs on a 5-dimensional space (4 floats, one of them log-scaled, and an
+integer) against a smooth function, through the scheduler interface as the tuner drives it
+with one worker: suggest, add the trial, tell its result. After 20, 100 and 300
+observations, the median of the next `--timed` suggestions (each told before the next) is
+reported; RS and hpobench's BO are the baselines measured in the same run.
+
+    PYTHONPATH=src python benchmarks/suggestion_time.py [--methods RS BO OPTUNA-TPE ...] [--timed 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+from datetime import datetime
+from typing import Any
+
+CHECKPOINTS = (20, 100, 300)
+GOAL_SECONDS = 0.05
+
+
+def objective(config: dict[str, Any]) -> float:
+    return (config["a"] - 0.3) ** 2 + (math.log10(config["b"]) + 2) ** 2 / 4 + math.sin(3 * config["c"]) \
+        + (config["d"] - 0.7) ** 2 + (config["e"] - 5) ** 2 / 25
+
+
+def build(name: str, seed: int) -> Any:
+    from syne_tune.config_space import loguniform, randint, uniform
+
+    from hpobench.methods import MethodArguments, get_method
+
+    space = {"a": uniform(0, 1), "b": loguniform(1e-4, 1), "c": uniform(-2, 2), "d": uniform(0, 1),
+             "e": randint(1, 10), "epochs": 1}  # fmt: skip
+    return get_method(name).build(MethodArguments(space, "value", "min", "epoch", 1, random_seed=seed))
+
+
+def step(scheduler: Any, trial_id: int) -> float:
+    """One suggestion, told at once; the seconds the suggestion took."""
+    from syne_tune.backend.trial_status import Trial
+
+    began = time.perf_counter()
+    suggestion = scheduler.suggest()
+    took = time.perf_counter() - began
+    trial = Trial(trial_id=trial_id, config=suggestion.config, creation_time=datetime.now())
+    scheduler.on_trial_add(trial)
+    result = {"epoch": 1, "value": objective(trial.config)}
+    scheduler.on_trial_result(trial, result)
+    scheduler.on_trial_complete(trial, result)
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--methods", nargs="+", default=["RS", "BO", "OPTUNA-TPE", "OPTUNA-CMAES", "OPTUNA-GP"])
+    parser.add_argument("--timed", type=int, default=10)
+    options = parser.parse_args()
+    print(f"median seconds per suggestion over {options.timed} suggestions, after N observations (5-d space)")
+    print(f"{'method':<14}" + "".join(f"{f'N={n}':>10}" for n in CHECKPOINTS))
+    for name in options.methods:
+        scheduler, trial_id, medians = build(name, 0), 0, []
+        for checkpoint in CHECKPOINTS:
+            while trial_id < checkpoint:
+                step(scheduler, trial_id)
+                trial_id += 1
+            timed = [step(scheduler, trial_id + i) for i in range(options.timed)]
+            trial_id += options.timed
+            medians.append(statistics.median(timed))
+        verdict = ""
+        if name in ("OPTUNA-TPE", "OPTUNA-CMAES"):
+            verdict = "  goal <= 0.050 s at N=100: " + ("met" if medians[1] <= GOAL_SECONDS else "NOT met")
+        print(f"{name:<14}" + "".join(f"{m:>10.4f}" for m in medians) + verdict, flush=True)
+
+
+if __name__ == "__main__":
+    main()

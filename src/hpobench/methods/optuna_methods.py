@@ -1,0 +1,140 @@
+"""Optuna's samplers as hpobench methods, through Optuna's ask-and-tell interface.
+
+Each trial hpobench starts is one `study.ask()`; its result is told to that same
+Optuna trial, found by hpobench's trial id, whatever order trials finish in (never
+paired by order). A trial that fails is told as failed; one that is stopped before
+it completes (a run's end, a crash of its process) as pruned, with no value. The
+configuration space is translated once, at construction (`optuna_space`).
+
+Pending evaluations, i.e. trials still running when the next one is asked for:
+
+- TPE runs multivariate with Optuna's constant liar: running trials count as
+  observations with the worst value seen, so four workers do not propose one point
+  four times (Optuna's answer to asynchronous workers);
+- CMA-ES generates a population per generation and tells it back in any order;
+  running trials are simply not told yet;
+- the GP sampler (Optuna >= 4.x's GPSampler) treats running trials as the pending
+  points of a q-batch acquisition (qLogEI).
+
+The study (Optuna's in-memory storage and the sampler with its generator) is part
+of the scheduler, so a tuner saved to tuner.dill and resumed continues it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from syne_tune.backend.trial_status import Trial
+from syne_tune.config_space import Categorical, Domain, Float, Integer
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
+
+from hpobench.methods.scheduler import SingleMetricScheduler
+
+SAMPLERS = ("tpe", "cmaes", "gp")
+
+
+def optuna_space(config_space: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Optuna distributions of the searched entries, the fixed entries) of a Syne Tune space."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    searched, fixed = {}, {}
+    for name, domain in config_space.items():
+        if not isinstance(domain, Domain):
+            fixed[name] = domain
+            continue
+        log = type(domain.get_sampler()).__name__ == "_LogUniform"
+        if isinstance(domain, Float):
+            searched[name] = FloatDistribution(float(domain.lower), float(domain.upper), log=log)
+        elif isinstance(domain, Integer):
+            searched[name] = IntDistribution(int(domain.lower), int(domain.upper), log=log)
+        elif isinstance(domain, Categorical):
+            searched[name] = CategoricalDistribution(list(domain.categories))
+        else:  # every kind hpobench's spaces produce is above; a plugin's space may hold others
+            raise ValueError(f"Optuna has no distribution for {name!r} ({type(domain).__name__})")
+    return searched, fixed
+
+
+def make_sampler(kind: str, seed: int) -> Any:
+    import optuna
+
+    if kind == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    if kind == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if kind == "gp":
+        return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
+    raise ValueError(f"unknown Optuna sampler {kind!r}; one of {', '.join(SAMPLERS)}")
+
+
+class OptunaScheduler(SingleMetricScheduler):
+    """One Optuna study driven by ask-and-tell; Optuna trials found by hpobench trial id."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str,
+        sampler: str,
+        random_seed: int,
+        points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+    ) -> None:
+        import optuna
+
+        super().__init__(config_space, metric, mode, random_seed)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.sampler = sampler
+        self.distributions, self.fixed = optuna_space(config_space)
+        self.study = optuna.create_study(
+            direction="minimize" if mode == "min" else "maximize",
+            sampler=make_sampler(sampler, random_seed),
+        )
+        for point in points_to_evaluate or []:
+            self.study.enqueue_trial({k: v for k, v in point.items() if k in self.distributions})
+        self._asked: Any = None  # asked in suggest, given its trial id in on_trial_add
+        self._running: dict[int, Any] = {}  # hpobench trial id -> Optuna trial
+
+    def suggest(self) -> Optional[TrialSuggestion]:
+        asked = self.study.ask(self.distributions)
+        self._asked = asked
+        return TrialSuggestion.start_suggestion({**self.fixed, **asked.params})
+
+    def on_trial_add(self, trial: Trial) -> None:
+        if self._asked is not None:
+            self._running[trial.trial_id] = self._asked
+            self._asked = None
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        from optuna.trial import TrialState
+
+        asked = self._running.pop(trial.trial_id, None)
+        if asked is None:
+            return
+        value = result.get(self.metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            self.study.tell(asked, float(value))
+        else:  # a result without a usable value teaches nothing
+            self.study.tell(asked, state=TrialState.FAIL)
+
+    def on_trial_error(self, trial: Trial) -> None:
+        from optuna.trial import TrialState
+
+        asked = self._running.pop(trial.trial_id, None)
+        if asked is not None:
+            self.study.tell(asked, state=TrialState.FAIL)
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        from optuna.trial import TrialState
+
+        asked = self._running.pop(trial.trial_id, None)
+        if asked is not None:
+            self.study.tell(asked, state=TrialState.PRUNED)
+
+    def scheduler_kwargs(self) -> dict[str, Any]:
+        import optuna
+
+        return {"library": f"optuna {optuna.__version__}", "sampler": type(self.study.sampler).__name__,
+                "random_seed": self.random_seed}  # fmt: skip
