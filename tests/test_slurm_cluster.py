@@ -101,7 +101,10 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     assert "Submitted 4 cell(s) as Slurm job" in launched.output
-    wait_for(lambda: in_states(invoke, "e2e", results_root, {"complete"}, 4), 240, "4 complete cells", slurm)
+    # Complete on disk first, then the task's process exits: wait for Slurm to say so too.
+    wait_for(lambda: in_states(invoke, "e2e", results_root, {"complete"}, 4) and all(
+        r["job_state"] in ("COMPLETED", "COMPLETING") for r in status(invoke, "e2e", results_root).values()),
+        240, "4 complete cells", slurm)  # fmt: skip
     runs = status(invoke, "e2e", results_root)
     for (method, seed), run in runs.items():
         assert run["job_state"] in ("COMPLETED", "COMPLETING"), run
@@ -179,7 +182,9 @@ def test_a_failed_cell_shows_its_last_error_line(background, slurm, invoke, resu
     launched = invoke("launch-remote", "--engine", "slurm", "--benchmark", str(definition), "--method", "RS",
                       "--max-wallclock-time", "30", "--cpus-per-job", "1", "--experiment-tag", "crash")  # fmt: skip
     assert launched.exit_code == 0, launched.output
-    wait_for(lambda: status(invoke, "crash", results_root)[("RS", 0)]["state"] == "failed", 120, "the failed cell", slurm)
+    wait_for(lambda: status(invoke, "crash", results_root)[("RS", 0)]["state"] == "failed"
+             and status(invoke, "crash", results_root)[("RS", 0)]["job_state"] != "RUNNING",
+             120, "the failed cell", slurm)  # the run fails on disk before its process exits  # fmt: skip
     run = status(invoke, "crash", results_root)[("RS", 0)]
     assert run["job_state"] == "FAILED", run
     assert "a_module_that_is_not_installed" in run["note"], run

@@ -127,6 +127,13 @@ class GPSuggester:
 
         gp_model.preload()
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled from tuner.dill by a resumed run: loaded before its clock starts again too.
+        self.__dict__.update(state)
+        from hpobench.methods import gp_model
+
+        gp_model.preload()
+
     # -- observations -------------------------------------------------------
 
     def observe(

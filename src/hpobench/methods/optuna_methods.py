@@ -67,6 +67,17 @@ def make_sampler(kind: str, seed: int) -> Any:
     raise ValueError(f"unknown Optuna sampler {kind!r}; one of {', '.join(SAMPLERS)}")
 
 
+def preload(sampler: str) -> None:
+    """Import what the sampler imports at its first model-based suggestion (the GP sampler:
+    torch, about 2 s), so that a run's wall-clock budget does not pay for loading libraries."""
+    if sampler == "gp":
+        import optuna._gp.acqf  # noqa: F401
+        import optuna._gp.gp  # noqa: F401
+        import optuna._gp.optim_mixed  # noqa: F401
+        import optuna._gp.prior  # noqa: F401
+        import optuna._gp.search_space  # noqa: F401
+
+
 class OptunaScheduler(SingleMetricScheduler):
     """One Optuna study driven by ask-and-tell; Optuna trials found by hpobench trial id."""
 
@@ -93,6 +104,11 @@ class OptunaScheduler(SingleMetricScheduler):
             self.study.enqueue_trial({k: v for k, v in point.items() if k in self.distributions})
         self._asked: Any = None  # asked in suggest, given its trial id in on_trial_add
         self._running: dict[int, Any] = {}  # hpobench trial id -> Optuna trial
+        preload(sampler)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)  # unpickled by a resumed run: loaded before its clock starts
+        preload(self.sampler)
 
     def suggest(self) -> Optional[TrialSuggestion]:
         asked = self.study.ask(self.distributions)
