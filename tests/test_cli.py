@@ -62,7 +62,8 @@ def test_list_benchmarks_json(invoke):
     }
 
 
-def test_list_methods_table_and_json(invoke):
+def test_list_methods_table_and_json(invoke, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that no reference is wrapped
     table = invoke("list", "methods")
     assert table.exit_code == 0, table.output
     for name in method_names():

@@ -98,6 +98,14 @@ def optuna_gp(args: MethodArguments) -> Any:
     return _optuna(args, "gp", "OPTUNA-GP")
 
 
+def nevergrad_one_plus_one(args: MethodArguments) -> Any:
+    require_extra("NEVERGRAD-ONEPLUSONE", "nevergrad", "nevergrad")
+    from hpobench.methods.nevergrad_methods import NevergradScheduler
+
+    return NevergradScheduler(args.config_space, args.metric, args.mode, "OnePlusOne", args.random_seed,
+                              args.points_to_evaluate)  # fmt: skip
+
+
 def require_extra(method: str, module: str, extra: str) -> None:
     """A UsageError naming the extra to install when `module` is not importable."""
     from importlib import import_module
@@ -269,7 +277,16 @@ _OPTUNA_SPECS = [
                extra="optuna"),
 ]  # fmt: skip
 
-METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS + _OPTUNA_SPECS}
+_NEVERGRAD_SPECS = [
+    MethodSpec("NEVERGRAD-ONEPLUSONE", "evolution strategy", False, "nevergrad>=1", nevergrad_one_plus_one,
+               model="(1+1) evolution strategy with the one-fifth rule (Nevergrad's OnePlusOne)",
+               reference="Rechenberg 1973; Rapin & Teytaud 2018, Nevergrad - A gradient-free "
+                         "optimization platform (GitHub)",
+               library="nevergrad", pending="asked candidates not yet told: each a mutation of the parent",
+               extra="nevergrad"),
+]  # fmt: skip
+
+METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS + _OPTUNA_SPECS + _NEVERGRAD_SPECS}
 
 
 def method_names() -> list[str]:

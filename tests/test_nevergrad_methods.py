@@ -1,0 +1,110 @@
+"""Nevergrad's (1+1) evolution strategy as an hpobench method (issue 22): the space translated
+once, results told to their own candidate under out-of-order completion, failures told as the
+worst, better than random search on Branin with 4 asynchronous workers, a real run."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+from test_optuna_methods import best_of_async_run, branin, build, start
+
+from hpobench import layout
+
+NAME = "NEVERGRAD-ONEPLUSONE"
+
+
+def test_every_kind_translates_and_suggestions_stay_inside_the_space():
+    from syne_tune.config_space import choice, loguniform, lograndint, randint, uniform
+
+    space = {"a": uniform(0.0, 1.0), "b": loguniform(1e-4, 1.0), "c": randint(1, 9), "d": lograndint(1, 512),
+             "e": choice(["sgd", "adam"]), "epochs": 3}  # fmt: skip
+    scheduler = build(NAME, 0, space)
+    for trial_id in range(30):
+        config = start(scheduler, trial_id).config
+        assert 0.0 <= config["a"] <= 1.0 and 1e-4 <= config["b"] <= 1.0
+        assert isinstance(config["c"], int) and 1 <= config["c"] <= 9
+        assert isinstance(config["d"], int) and 1 <= config["d"] <= 512
+        assert config["e"] in ("sgd", "adam") and config["epochs"] == 3
+        assert all(type(v) in (int, float, str) for v in config.values())  # no numpy scalars
+        scheduler.on_trial_complete(_trial(trial_id, config), {"value": config["a"]})
+
+
+def _trial(trial_id: int, config: dict):
+    from datetime import datetime
+
+    from syne_tune.backend.trial_status import Trial
+
+    return Trial(trial_id=trial_id, config=config, creation_time=datetime.now())
+
+
+def test_results_are_told_to_their_own_candidate_whatever_the_order():
+    scheduler = build(NAME, 0)
+    trials = [start(scheduler, i) for i in range(8)]
+    told = []
+    original = scheduler.optimizer.tell
+    scheduler.optimizer.tell = lambda candidate, loss: (told.append((candidate.value, loss)), original(candidate, loss))
+    for index in np.random.default_rng(1).permutation(len(trials)):
+        scheduler.on_trial_complete(trials[index], {"value": branin(trials[index].config)})
+    assert len(told) == 8
+    for value, loss in told:  # each loss is its own candidate's
+        assert loss == pytest.approx(branin(value))
+
+
+def test_failed_stopped_and_maximized_trials_are_told_as_such():
+    scheduler = build(NAME, 0)
+    failed, stopped, valueless = (start(scheduler, i) for i in range(3))
+    losses = []
+    original = scheduler.optimizer.tell
+    scheduler.optimizer.tell = lambda candidate, loss: (losses.append(loss), original(candidate, loss))
+    scheduler.on_trial_error(failed)
+    scheduler.on_trial_remove(stopped)
+    scheduler.on_trial_complete(valueless, {"value": float("nan")})
+    assert losses == [math.inf] * 3
+    scheduler.mode = "max"
+    scheduler.on_trial_complete(good := start(scheduler, 3), {"value": 2.5})
+    assert losses[-1] == -2.5 and good.config
+
+
+def test_beats_random_search_on_branin_with_four_asynchronous_workers():
+    seeds = range(10)
+    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median([best_of_async_run("RS", s) for s in seeds])
+
+
+def test_the_effective_seed_seeds_the_optimizer():
+    def suggestions(seed: int) -> list[dict]:
+        scheduler, configs = build(NAME, seed), []
+        for trial_id in range(10):
+            trial = start(scheduler, trial_id)
+            scheduler.on_trial_complete(trial, {"value": branin(trial.config)})
+            configs.append(trial.config)
+        return configs
+
+    assert suggestions(3) == suggestions(3) and suggestions(3) != suggestions(4)
+
+
+def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
+    import dill
+
+    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
+                    "--set", "boosting_rounds=5", "--max-wallclock-time", "8", "--experiment-tag", "ng")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (tuner_dir,) = layout.tuner_dirs(results_root / "ng" / f"{NAME}-0")
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata["hpobench_status"] == "complete" and metadata["hpobench_trials_started"] >= 5
+    with (tuner_dir / layout.TUNER_FILE).open("rb") as saved:
+        optimizer = dill.load(saved).scheduler.optimizer  # what a resume continues
+    assert optimizer.num_tell >= 3
+
+
+def test_a_missing_extra_is_one_line(invoke, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nevergrad", None)
+    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
+                    "--max-wallclock-time", "5", "--experiment-tag", "no-ng")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f'Error: Method {NAME} needs nevergrad, which is not installed; install the extra: '
+        'pip install "hpobench[nevergrad]"'
+    )
