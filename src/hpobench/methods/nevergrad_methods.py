@@ -21,7 +21,7 @@ from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import Categorical, Domain, Float, Integer
 from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
-from hpobench.methods.scheduler import SingleMetricScheduler
+from hpobench.methods.scheduler import SingleMetricScheduler, plain
 
 # Nevergrad's bound on candidates asked and not told; far above any run's workers.
 MAX_RUNNING = 256
@@ -50,10 +50,6 @@ def nevergrad_space(config_space: dict[str, Any], seed: int) -> tuple[Any, dict[
     parametrization.random_state = np.random.RandomState(seed)
     return parametrization, fixed
 
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python numbers (configurations are written to JSON and argv)."""
-    return value.item() if hasattr(value, "item") else value
 
 
 class NevergradScheduler(SingleMetricScheduler):
@@ -84,7 +80,7 @@ class NevergradScheduler(SingleMetricScheduler):
     def suggest(self) -> Optional[TrialSuggestion]:
         asked = self.optimizer.ask()
         self._asked = asked
-        config = {**self.fixed, **{k: _plain(v) for k, v in asked.value.items()}}
+        config = {**self.fixed, **{k: plain(v) for k, v in asked.value.items()}}
         return TrialSuggestion.start_suggestion(config)
 
     def on_trial_add(self, trial: Trial) -> None:

@@ -106,6 +106,22 @@ def nevergrad_one_plus_one(args: MethodArguments) -> Any:
                               args.points_to_evaluate)  # fmt: skip
 
 
+def dehb(args: MethodArguments) -> Any:
+    require_extra("DEHB", "dehb", "dehb")
+    from hpobench.methods.dehb_method import DEHBScheduler
+
+    return DEHBScheduler(args.config_space, args.metric, args.mode, args.resource_attr, args.max_resource,
+                         args.random_seed, args.max_resource_attr, SH_DEFAULTS["grace_period"],
+                         SH_DEFAULTS["reduction_factor"])  # fmt: skip
+
+
+def smac(args: MethodArguments) -> Any:
+    require_extra("SMAC", "smac", "smac")
+    from hpobench.methods.smac_method import SMACScheduler
+
+    return SMACScheduler(args.config_space, args.metric, args.mode, args.random_seed, args.points_to_evaluate)
+
+
 def require_extra(method: str, module: str, extra: str) -> None:
     """A UsageError naming the extra to install when `module` is not importable."""
     from importlib import import_module
@@ -286,7 +302,32 @@ _NEVERGRAD_SPECS = [
                extra="nevergrad"),
 ]  # fmt: skip
 
-METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS + _OPTUNA_SPECS + _NEVERGRAD_SPECS}
+_DEHB_SPECS = [
+    MethodSpec("DEHB", "differential evolution + Hyperband", True, "dehb>=0.1.2", dehb,
+               decisions="stopping",
+               model="differential evolution per fidelity, Hyperband brackets (the dehb package)",
+               defaults={**SH_DEFAULTS, "mutation_factor": 0.5, "crossover_prob": 0.5},
+               reference="Awad, Mallik & Hutter 2021, DEHB: Evolutionary Hyperband for Scalable, "
+                         "Robust and Efficient Hyperparameter Optimization (IJCAI)",
+               library="dehb", pending="asynchronous brackets: a new bracket opens when every open one "
+                                       "waits on a rung", extra="dehb"),
+]  # fmt: skip
+
+_SMAC_SPECS = [
+    MethodSpec("SMAC", "Bayesian optimization (random forest)", False, "smac>=2.4", smac,
+               model="random forest, log EI by local and random search (SMAC3's hyperparameter-"
+                     "optimization facade), one evaluation per configuration",
+               defaults={"initial_design": "Sobol, 10 per hyperparameter", "retrain_after": 8,
+                         "max_config_calls": 1},
+               reference="Lindauer et al. 2022, SMAC3: A Versatile Bayesian Optimization Package "
+                         "for Hyperparameter Optimization (JMLR); Hutter et al. 2011",
+               library="smac", pending="running in SMAC's run history: not in the forest's data, "
+                                       "never handed out again", extra="smac"),
+]  # fmt: skip
+
+METHODS: dict[str, MethodSpec] = {
+    spec.name: spec for spec in _SPECS + _OPTUNA_SPECS + _NEVERGRAD_SPECS + _DEHB_SPECS + _SMAC_SPECS
+}
 
 
 def method_names() -> list[str]:

@@ -44,3 +44,8 @@ class SingleMetricScheduler(TrialScheduler):
             "metric_names": self.metric_names(),
             "metric_mode": self.metric_mode(),
         }
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (configurations go to JSON and argv)."""
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,170 @@
+"""DEHB (differential evolution + Hyperband, Awad et al. 2021) from the `dehb` package, as an
+hpobench method, through DEHB's ask-and-tell interface.
+
+Each trial hpobench starts is one `DEHB.ask()`: a configuration and a fidelity. The trial is
+told to train up to that fidelity (the benchmark's `max_resource_attr`, e.g. `epochs`, is set
+to it, as ASHA's promotions do) and its value at that resource is told back to the job DEHB
+asked, found by hpobench's trial id, whatever order trials finish in. DEHB evaluates every
+job from scratch, promotions included (a configuration promoted to a higher fidelity is a new
+trial with the same configuration), as the paper does.
+
+Fidelities are hpobench's rung levels (grace period 1, reduction factor 3: 1, 3, 9, 27) and
+the maximum resource, so DEHB and ASHA decide at the same resources; the `dehb` package would
+otherwise space them geometrically down from the maximum (50 boosting rounds: 1.85, 5.6,
+16.7, 50). That is the one place this module reaches into DEHB (`_pre_compute_fidelity_spacing`);
+tests/test_dehb_method.py checks that DEHB's brackets use the levels given.
+
+Running trials: DEHB's asynchronous mode hands out the next job of a bracket without waiting
+for results, and opens a new bracket when every open one waits on a rung; no worker idles.
+A trial that fails, or ends before its fidelity without a usable value, is told fitness +inf
+(DEHB never promotes it, and it replaces no evaluated parent).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from typing import Any, Optional
+
+import numpy as np
+from dehb import DEHB
+from syne_tune.backend.trial_status import Trial
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
+
+from hpobench.methods.configspace import configspace_space
+from hpobench.methods.scheduler import SingleMetricScheduler, plain
+from hpobench.methods.successive_halving import rung_levels
+
+# DEHB's defaults (its paper's): mutation factor, crossover probability, DE strategy.
+DEHB_DEFAULTS: dict[str, Any] = {"mutation_factor": 0.5, "crossover_prob": 0.5, "strategy": "rand1_bin"}
+
+
+class _DEHBAtLevels(DEHB):
+    """DEHB whose fidelities are the given resource levels instead of its geometric spacing."""
+
+    def __init__(self, levels: list[int], **kwargs: Any) -> None:
+        self._levels = levels
+        super().__init__(min_fidelity=levels[0], max_fidelity=levels[-1], **kwargs)
+
+    def _pre_compute_fidelity_spacing(self) -> None:
+        self.max_SH_iter = len(self._levels)
+        self.fidelities = np.array(self._levels, dtype=float)
+
+
+
+class DEHBScheduler(SingleMetricScheduler):
+    """One DEHB optimizer driven by ask-and-tell; jobs found by hpobench trial id."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str,
+        resource_attr: str,
+        max_resource: int,
+        random_seed: int,
+        max_resource_attr: Optional[str] = None,
+        grace_period: int = 1,
+        reduction_factor: int = 3,
+    ) -> None:
+        super().__init__(config_space, metric, mode, random_seed)
+        self.resource_attr = resource_attr
+        self.max_resource_attr = max_resource_attr
+        self.levels = [*rung_levels(max_resource, grace_period, reduction_factor), int(max_resource)]
+        if len(self.levels) < 2:
+            raise ValueError(f"DEHB needs a maximum resource above {grace_period} (this benchmark's is {max_resource})")
+        space, self.fixed = configspace_space(config_space, random_seed)
+        # DEHB logs through loguru to stdout and to OUTPUT_PATH/dehb.log, and writes nothing else
+        # unless asked to save: the folder lives only while it is built.
+        scratch = tempfile.mkdtemp(prefix="hpobench-dehb-")
+        try:
+            self.dehb = _DEHBAtLevels(
+                self.levels, cs=space, dimensions=len(space), eta=reduction_factor,
+                seed=int(random_seed), n_workers=1, save_freq="end", output_path=scratch,
+                log_level="ERROR", **DEHB_DEFAULTS,
+            )  # fmt: skip
+        finally:
+            _quiet_loguru()
+            shutil.rmtree(scratch, ignore_errors=True)
+        self._asked: Optional[dict[str, Any]] = None
+        self._running: dict[int, dict[str, Any]] = {}  # hpobench trial id -> DEHB job
+        self._last_value: dict[int, float] = {}  # hpobench trial id -> latest sign-adjusted value
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from loguru import logger
+
+        self.__dict__.update(state)
+        self.dehb.logger = logger  # DEHB drops its logger when pickled (a resumed run)
+
+    def suggest(self) -> Optional[TrialSuggestion]:
+        job = self.dehb.ask()
+        self._asked = job
+        config = {**self.fixed, **{k: plain(v) for k, v in dict(job["config"]).items()}}
+        if self.max_resource_attr in config:
+            config[self.max_resource_attr] = self._resource(job)
+        return TrialSuggestion.start_suggestion(config)
+
+    def on_trial_add(self, trial: Trial) -> None:
+        if self._asked is not None:
+            self._running[trial.trial_id] = self._asked
+            self._asked = None
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        job = self._running.get(trial.trial_id)
+        if job is None:
+            return SchedulerDecision.CONTINUE
+        value = self._value(result)
+        if math.isfinite(value):
+            self._last_value[trial.trial_id] = value
+        resource = result.get(self.resource_attr)
+        if isinstance(resource, (int, float)) and not isinstance(resource, bool) and resource >= self._resource(job):
+            self._tell(trial.trial_id, value)
+            # The job's fidelity is reached: a trial told to train that far ends by itself.
+            ends_itself = trial.config.get(self.max_resource_attr) == self._resource(job)
+            return SchedulerDecision.CONTINUE if ends_itself else SchedulerDecision.STOP
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        value = self._value(result)
+        self._tell(trial.trial_id, value if math.isfinite(value) else self._last_value.get(trial.trial_id, math.inf))
+
+    def on_trial_error(self, trial: Trial) -> None:
+        self._tell(trial.trial_id, math.inf)
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        # After this scheduler's own STOP (already told), or a stop from outside before the job's
+        # fidelity: the job ends with the latest value it reached, or +inf.
+        self._tell(trial.trial_id, self._last_value.get(trial.trial_id, math.inf))
+
+    def scheduler_kwargs(self) -> dict[str, Any]:
+        from importlib.metadata import version
+
+        return {"library": f"dehb {version('dehb')}", "fidelities": self.levels,
+                "eta": self.dehb.eta, **DEHB_DEFAULTS, "random_seed": self.random_seed}  # fmt: skip
+
+    def _resource(self, job: dict[str, Any]) -> int:
+        return int(round(job["fidelity"]))
+
+    def _value(self, result: dict[str, Any]) -> float:
+        """The result's metric, sign-adjusted so lower is better; inf if missing or nan."""
+        value = result.get(self.metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            return math.inf
+        return float(value) if self.mode == "min" else -float(value)
+
+    def _tell(self, trial_id: int, value: float) -> None:
+        job = self._running.pop(trial_id, None)
+        self._last_value.pop(trial_id, None)
+        if job is not None:
+            self.dehb.tell(job, {"fitness": value, "cost": float(self._resource(job))})
+
+
+def _quiet_loguru() -> None:
+    """DEHB points loguru at stdout (and a file) when built: keep errors only, on stderr."""
+    import sys
+
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="ERROR")

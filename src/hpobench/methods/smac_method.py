@@ -1,0 +1,147 @@
+"""SMAC3's hyperparameter-optimization facade (random-forest BO, Lindauer et al. 2022) as an
+hpobench method, through SMAC's ask-and-tell interface.
+
+Each trial hpobench starts is one `smac.ask()`; its result is told to that same `TrialInfo`,
+found by hpobench's trial id, whatever order trials finish in. SMAC minimizes a cost: a
+maximized metric is told negated. A trial that fails is told CRASHED, one stopped before it
+completes (a run's end, its process killed) TIMEOUT, both at SMAC's crash cost; a result
+without a finite value CRASHED.
+
+The scenario is deterministic with one evaluation per configuration (`max_config_calls=1`):
+a training run is one noisy evaluation, as for every other method here, and SMAC's default
+of up to 3 seeds per configuration would spend a third of a short budget on repeats.
+Everything else is the facade's default: a Sobol initial design of 10 configurations per
+hyperparameter, a random forest refitted after every 8 configurations, log-EI maximized by
+local and random search, 20% random interleaving... as `smac.HyperparameterOptimizationFacade`
+builds it.
+
+Running trials are RUNNING in SMAC's run history: the forest is fitted on finished trials
+only, and the intensifier and configuration selector never hand out a configuration that is
+running or already evaluated.
+
+SMAC keeps generators (its intensifier's and its configuration selector's loops), which
+cannot be pickled: a tuner saved for resuming drops them, and a resumed run starts them again
+over the run history, SMAC's own way of continuing a run.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from typing import Any, Optional
+
+from syne_tune.backend.trial_status import Trial
+from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
+
+from hpobench.methods.configspace import configspace_space
+from hpobench.methods.scheduler import SingleMetricScheduler, plain
+
+
+def _never_called(config: Any, seed: int = 0) -> float:
+    raise RuntimeError("SMAC's target function is not used: hpobench runs trials and tells SMAC")
+
+
+
+class SMACScheduler(SingleMetricScheduler):
+    """One SMAC3 optimizer driven by ask-and-tell; TrialInfos found by hpobench trial id."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str,
+        random_seed: int,
+        points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+    ) -> None:
+        from smac import HyperparameterOptimizationFacade, Scenario
+
+        super().__init__(config_space, metric, mode, random_seed)
+        space, self.fixed = configspace_space(config_space, random_seed)
+        # SMAC writes its scenario and run history under output_directory; hpobench keeps its own
+        # records and tells with save=False, so the folder lives only while SMAC is built.
+        scratch = tempfile.mkdtemp(prefix="hpobench-smac-")
+        try:
+            scenario = Scenario(space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed),
+                                output_directory=scratch)  # fmt: skip
+            additional = [space.get_configuration(_searched(p, self.fixed)) for p in points_to_evaluate or []]
+            initial_design = HyperparameterOptimizationFacade.get_initial_design(scenario, additional_configs=additional)
+            self.smac = HyperparameterOptimizationFacade(
+                scenario, _never_called, initial_design=initial_design,
+                intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
+                overwrite=True, logging_level=40,
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self.crash_cost = float(scenario.crash_cost)
+        self._asked: Any = None
+        self._running: dict[int, Any] = {}  # hpobench trial id -> SMAC TrialInfo
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        smbo = self.smac._optimizer
+        generators = (smbo._trial_generator, smbo._intensifier._config_generator)
+        smbo._trial_generator = smbo._intensifier._config_generator = None
+        try:
+            import dill
+
+            state["smac"] = dill.loads(dill.dumps(self.smac))  # a copy without its generators
+        finally:
+            smbo._trial_generator, smbo._intensifier._config_generator = generators
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        smbo = self.smac._optimizer
+        intensifier = smbo._intensifier
+        intensifier.config_selector = intensifier._config_selector  # its setter starts the loop again
+        smbo._trial_generator = iter(intensifier)
+
+    def suggest(self) -> Optional[TrialSuggestion]:
+        info = self.smac.ask()
+        self._asked = info
+        return TrialSuggestion.start_suggestion({**self.fixed, **{k: plain(v) for k, v in dict(info.config).items()}})
+
+    def on_trial_add(self, trial: Trial) -> None:
+        if self._asked is not None:
+            self._running[trial.trial_id] = self._asked
+            self._asked = None
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        from smac.runhistory.enumerations import StatusType
+
+        value = result.get(self.metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            self._tell(trial, float(value) if self.mode == "min" else -float(value), StatusType.SUCCESS)
+        else:  # a result without a usable value teaches nothing
+            self._tell(trial, self.crash_cost, StatusType.CRASHED)
+
+    def on_trial_error(self, trial: Trial) -> None:
+        from smac.runhistory.enumerations import StatusType
+
+        self._tell(trial, self.crash_cost, StatusType.CRASHED)
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        from smac.runhistory.enumerations import StatusType
+
+        self._tell(trial, self.crash_cost, StatusType.TIMEOUT)
+
+    def scheduler_kwargs(self) -> dict[str, Any]:
+        from importlib.metadata import version
+
+        return {"library": f"smac {version('smac')}", "facade": "HyperparameterOptimizationFacade",
+                "max_config_calls": 1, "random_seed": self.random_seed}  # fmt: skip
+
+    def _tell(self, trial: Trial, cost: float, status: Any) -> None:
+        from smac.runhistory.dataclasses import TrialValue
+
+        info = self._running.pop(trial.trial_id, None)
+        if info is not None:
+            self.smac.tell(info, TrialValue(cost=cost, status=status), save=False)
+
+
+def _searched(point: dict[str, Any], fixed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in point.items() if k not in fixed}

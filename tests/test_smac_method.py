@@ -1,0 +1,127 @@
+"""SMAC3's hyperparameter-optimization facade as an hpobench method (issue 22): results told to
+their own TrialInfo under out-of-order completion, failures and stops told as such, better than
+random search on Branin with 4 asynchronous workers, a saved optimizer that resumes where it
+was, a real run."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+from test_optuna_methods import best_of_async_run, branin, build, start
+
+from hpobench import layout
+
+NAME = "SMAC"
+
+
+def test_every_kind_translates_and_suggestions_stay_inside_the_space():
+    from syne_tune.config_space import choice, loguniform, lograndint, randint, uniform
+
+    space = {"a": uniform(0.0, 1.0), "b": loguniform(1e-4, 1.0), "c": randint(1, 9), "d": lograndint(1, 512),
+             "e": choice(["sgd", "adam"]), "epochs": 3}  # fmt: skip
+    scheduler = build(NAME, 0, space)
+    seen = set()
+    for trial_id in range(12):
+        trial = start(scheduler, trial_id)
+        config = trial.config
+        assert 0.0 <= config["a"] <= 1.0 and 1e-4 <= config["b"] <= 1.0
+        assert isinstance(config["c"], int) and 1 <= config["c"] <= 9
+        assert isinstance(config["d"], int) and 1 <= config["d"] <= 512
+        assert config["e"] in ("sgd", "adam") and config["epochs"] == 3
+        assert all(type(v) in (int, float, str) for v in config.values())  # no numpy scalars
+        seen.add(tuple(sorted(config.items())))
+        scheduler.on_trial_complete(trial, {"value": config["a"]})
+    assert len(seen) == 12  # one evaluation per configuration
+
+
+def test_results_are_told_to_their_own_trial_whatever_the_order():
+    scheduler = build(NAME, 0)
+    trials = [start(scheduler, i) for i in range(8)]
+    for index in np.random.default_rng(1).permutation(len(trials)):
+        scheduler.on_trial_complete(trials[index], {"value": branin(trials[index].config)})
+    history = scheduler.smac.runhistory
+    assert len(history) == 8
+    for key, value in history.items():  # each cost is its own configuration's
+        assert value.cost == pytest.approx(branin(dict(history.get_config(key.config_id))))
+
+
+def test_failed_stopped_valueless_and_maximized_trials_are_told_as_such():
+    from smac.runhistory.enumerations import StatusType
+
+    scheduler = build(NAME, 0)
+    failed, stopped, valueless = (start(scheduler, i) for i in range(3))
+    scheduler.on_trial_error(failed)
+    scheduler.on_trial_remove(stopped)
+    scheduler.on_trial_complete(valueless, {"value": float("nan")})
+    statuses = [value.status for value in scheduler.smac.runhistory.values()]
+    assert statuses == [StatusType.CRASHED, StatusType.TIMEOUT, StatusType.CRASHED]
+    scheduler.mode = "max"
+    scheduler.on_trial_complete(start(scheduler, 3), {"value": 2.5})
+    assert list(scheduler.smac.runhistory.values())[-1].cost == -2.5
+
+
+def test_beats_random_search_on_branin_with_four_asynchronous_workers():
+    seeds = range(10)
+    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median([best_of_async_run("RS", s) for s in seeds])
+
+
+def test_the_effective_seed_seeds_the_optimizer():
+    def suggestions(seed: int) -> list[dict]:
+        scheduler, configs = build(NAME, seed), []
+        for trial_id in range(10):
+            trial = start(scheduler, trial_id)
+            scheduler.on_trial_complete(trial, {"value": branin(trial.config)})
+            configs.append(trial.config)
+        return configs
+
+    assert suggestions(3) == suggestions(3) and suggestions(3) != suggestions(4)
+
+
+def test_a_saved_optimizer_goes_on_as_the_running_one():
+    import dill
+
+    scheduler = build(NAME, 2)
+    trials = [start(scheduler, i) for i in range(5)]
+    for trial in trials[:4]:
+        scheduler.on_trial_complete(trial, {"value": branin(trial.config)})
+    restored = dill.loads(dill.dumps(scheduler))  # what tuner.dill holds while trial 4 runs
+    for copy in (scheduler, restored):
+        copy.on_trial_complete(trials[4], {"value": branin(trials[4].config)})
+    assert [start(restored, i).config for i in range(5, 9)] == [start(scheduler, i).config for i in range(5, 9)]
+
+
+def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
+    import dill
+
+    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
+                    "--set", "boosting_rounds=5", "--max-wallclock-time", "8", "--experiment-tag", "smac")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (tuner_dir,) = layout.tuner_dirs(results_root / "smac" / f"{NAME}-0")
+    metadata = layout.read_metadata(tuner_dir)
+    assert metadata["hpobench_status"] == "complete" and metadata["hpobench_trials_started"] >= 5
+    with (tuner_dir / layout.TUNER_FILE).open("rb") as saved:
+        scheduler = dill.load(saved).scheduler  # what a resume continues
+    assert len(scheduler.smac.runhistory) >= 3
+    scheduler.suggest()
+
+
+def test_a_missing_extra_is_one_line(invoke, monkeypatch):
+    monkeypatch.setitem(sys.modules, "smac", None)
+    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
+                    "--max-wallclock-time", "5", "--experiment-tag", "no-smac")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: Method {NAME} needs smac, which is not installed; install the extra: "
+        'pip install "hpobench[smac]"'
+    )
+
+
+def test_a_remote_job_installs_the_library():
+    from hpobench.remote.sagemaker.plan import plan_remote
+    from hpobench.settings import RemoteSettings
+
+    plan = plan_remote(RemoteSettings(benchmark="gbt_breast_cancer", methods=(NAME,)), "us-east-1", "b")
+    assert "smac>=2.4" in plan.requirements.requirements_text()
