@@ -32,6 +32,31 @@ def test_every_kind_translates_and_suggestions_stay_inside_the_space():
         scheduler.on_trial_complete(_trial(trial_id, config), {"value": config["a"]})
 
 
+def test_every_built_in_benchmarks_space_translates_kind_by_kind():
+    from hpobench.benchmarks import benchmark_names, get_benchmark
+    from hpobench.benchmarks.space import is_domain, to_syne_tune_space
+    from hpobench.methods.nevergrad_methods import nevergrad_space
+
+    kinds = set()
+    for name in benchmark_names():
+        space = get_benchmark(name).config_space
+        parametrization, fixed = nevergrad_space(to_syne_tune_space(space), 0)
+        parameters = dict(parametrization.items())
+        for key, entry in space.items():
+            if not is_domain(entry):
+                assert fixed[key] == entry and key not in parameters
+                continue
+            parameter = parameters[key]
+            kinds.add(entry.kind)
+            if entry.kind == "choice":
+                assert list(parameter.choices.value) == list(entry.categories), (name, key)
+            else:
+                assert (parameter.bounds[0].item(), parameter.bounds[1].item()) == pytest.approx((entry.lower, entry.upper))
+                assert (type(parameter).__name__ == "Log") == entry.kind.startswith("log"), (name, key)
+                assert parameter.integer == (entry.kind in ("randint", "lograndint")), (name, key)
+    assert {"uniform", "loguniform", "randint", "lograndint"} <= kinds  # choice: the every-kind test above
+
+
 def _trial(trial_id: int, config: dict):
     from datetime import datetime
 
