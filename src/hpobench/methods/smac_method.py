@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import shutil
+from contextlib import contextmanager
 import tempfile
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from syne_tune.backend.trial_status import Trial
 from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
@@ -54,9 +55,15 @@ class SMACScheduler(SingleMetricScheduler):
         random_seed: int,
         points_to_evaluate: Optional[list[dict[str, Any]]] = None,
     ) -> None:
+        super().__init__(config_space, metric, mode, random_seed)
+        with _loggers_kept():
+            self._build(config_space, random_seed, points_to_evaluate)
+        self._asked: Any = None
+        self._running: dict[int, Any] = {}  # hpobench trial id -> SMAC TrialInfo
+
+    def _build(self, config_space: dict[str, Any], random_seed: int, points_to_evaluate: Any) -> None:
         from smac import HyperparameterOptimizationFacade, Scenario
 
-        super().__init__(config_space, metric, mode, random_seed)
         space, self.fixed = configspace_space(config_space, random_seed)
         # SMAC writes its scenario and run history under output_directory; hpobench keeps its own
         # records and tells with save=False, so the folder lives only while SMAC is built.
@@ -74,8 +81,6 @@ class SMACScheduler(SingleMetricScheduler):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.crash_cost = float(scenario.crash_cost)
-        self._asked: Any = None
-        self._running: dict[int, Any] = {}  # hpobench trial id -> SMAC TrialInfo
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -91,6 +96,12 @@ class SMACScheduler(SingleMetricScheduler):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        import logging
+
+        # Unpickling imported SMAC, whose logging setup disables the loggers that exist.
+        for name, logger in logging.root.manager.loggerDict.items():
+            if isinstance(logger, logging.Logger) and name.split(".")[0] in ("hpobench", "syne_tune"):
+                logger.disabled = False
         self.__dict__.update(state)
         smbo = self.smac._optimizer
         intensifier = smbo._intensifier
@@ -141,6 +152,23 @@ class SMACScheduler(SingleMetricScheduler):
         info = self._running.pop(trial.trial_id, None)
         if info is not None:
             self.smac.tell(info, TrialValue(cost=cost, status=status), save=False)
+
+
+@contextmanager
+def _loggers_kept() -> Iterator[None]:
+    """SMAC configures logging with dictConfig on import and when built, which disables every
+    logger that exists (hpobench's warnings included) and sets the root level: undo both."""
+    import logging
+
+    loggers = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    root_level = logging.root.level
+    try:
+        yield
+    finally:
+        for logger in enabled:
+            logger.disabled = False
+        logging.root.setLevel(root_level)  # SMAC sets the root logger's level to its own
 
 
 def _searched(point: dict[str, Any], fixed: dict[str, Any]) -> dict[str, Any]:
