@@ -146,13 +146,6 @@ class DEHBScheduler(SingleMetricScheduler):
     def _resource(self, job: dict[str, Any]) -> int:
         return int(round(job["fidelity"]))
 
-    def _value(self, result: dict[str, Any]) -> float:
-        """The result's metric, sign-adjusted so lower is better; inf if missing or nan."""
-        value = result.get(self.metric)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-            return math.inf
-        return float(value) if self.mode == "min" else -float(value)
-
     def _tell(self, trial_id: int, value: float) -> None:
         job = self._running.pop(trial_id, None)
         self._last_value.pop(trial_id, None)

@@ -92,9 +92,8 @@ class NevergradScheduler(SingleMetricScheduler):
         return SchedulerDecision.CONTINUE
 
     def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
-        value = result.get(self.metric)
-        usable = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        self._tell(trial, (float(value) if self.mode == "min" else -float(value)) if usable else math.inf)
+        loss = self._value(result)
+        self._tell(trial, loss if math.isfinite(loss) else math.inf)
 
     def on_trial_error(self, trial: Trial) -> None:
         self._tell(trial, math.inf)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 from syne_tune.config_space import config_space_to_json_dict
@@ -34,6 +35,13 @@ class SingleMetricScheduler(TrialScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         """The settings tuner metadata records (JSON-friendly)."""
         return {}
+
+    def _value(self, result: dict[str, Any]) -> float:
+        """The result's metric, sign-adjusted so lower is better; inf if missing or nan."""
+        value = result.get(self.metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            return math.inf
+        return float(value) if self.mode == "min" else -float(value)
 
     def metadata(self) -> dict[str, Any]:
         """What tuner metadata.json records about this scheduler (JSON-friendly)."""

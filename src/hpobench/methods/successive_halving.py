@@ -232,13 +232,6 @@ class SuccessiveHalving(SingleMetricScheduler):
         raw = value if self.mode == "min" else -value
         self.suggester.observe(trial_id, self._configs[trial_id], raw, resource)
 
-    def _value(self, result: dict[str, Any]) -> float:
-        """The result's metric, sign-adjusted so lower is better; inf if missing or nan."""
-        value = result.get(self.metric)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-            return math.inf
-        return float(value) if self.mode == "min" else -float(value)
-
     def _first_milestone(self) -> int:
         return self.rung_levels[0] if self.rung_levels else self.max_resource
 
