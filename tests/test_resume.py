@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
@@ -61,8 +62,14 @@ def _results(tuner_dir: Path) -> pd.DataFrame:
     return pd.read_csv(tuner_dir / layout.RESULTS_FILE)
 
 
-def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int, fraction: float = 0.5) -> Path:
-    """Start `command`, send `signum` once the run has used `fraction` of its budget; its tuner folder."""
+class Stopped(NamedTuple):
+    tuner_dir: Path
+    clock: float  # budget spent by the last clock entry seen before the signal
+    shutdown_s: float  # how long the run took to end after the signal
+
+
+def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int, fraction: float = 0.5) -> Stopped:
+    """Start `command`, send `signum` once the run has used `fraction` of its budget."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
@@ -74,11 +81,20 @@ def _stop_at_half_budget(command: list[str], run_dir: Path, signum: int, fractio
     else:
         process.kill()
         pytest.fail(f"the run did not reach {fraction:.0%} of its budget: {process.communicate()[1]}")
+    signalled = time.monotonic()
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode in (-signal.SIGKILL, 128 + signum), stderr
     (tuner_dir,) = layout.tuner_dirs(run_dir)
-    return tuner_dir
+    return Stopped(tuner_dir, clock[0], time.monotonic() - signalled)
+
+
+def _spent_as_observed(spent_before: float, stopped: Stopped) -> bool:
+    """A resume starts from the budget the run had used when it ended: at least what its
+    clock showed when signalled (less one write interval), at most that plus the time it
+    took to shut down (a graceful stop keeps counting while it ends its trials; under load
+    that has taken 1.7 s)."""
+    return stopped.clock - 0.5 <= spent_before <= stopped.clock + stopped.shutdown_s + 0.5
 
 
 def _observations(tuner_dir: Path) -> int:
@@ -106,7 +122,8 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted
     root = tmp_path / "results"
     command = _command(definition, root, "resumed", method)
     run_dir = root / "resumed" / f"{method}-0"
-    tuner_dir = _stop_at_half_budget(command, run_dir, signum)
+    stopped = _stop_at_half_budget(command, run_dir, signum)
+    tuner_dir = stopped.tuner_dir
     before = _observations(tuner_dir)
     assert before > 0
 
@@ -118,7 +135,7 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted
     metadata = layout.read_metadata(tuner_dir)
     assert metadata["hpobench_status"] == "complete"
     (resumed,) = metadata["hpobench_resumes"]
-    assert BUDGET / 2 - 1 <= resumed["budget_spent_before"] <= BUDGET / 2 + 1.5
+    assert _spent_as_observed(resumed["budget_spent_before"], stopped), (resumed, stopped)
     assert BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2  # the budget, not 1.5 budgets
 
     results = _results(tuner_dir)
@@ -126,8 +143,12 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted
     assert (results.groupby("trial_id")["config_x"].nunique() == 1).all()  # no id for two configs
     assert results["st_tuner_time"].diff().dropna().min() > -0.05  # one continuous clock
     assert results["st_tuner_time"].max() <= BUDGET + 0.5
+    # About as much work as an uninterrupted run: not half of it, not one and a half. Not
+    # closer than that: a resume loses what trials did after the last saved state (their
+    # folders go to .superseded/), and with 4 workers on 2 loaded cores CI has seen 144
+    # result rows against the reference's 176.
     reference = uninterrupted(method)
-    assert abs(len(results) - len(reference)) <= 0.15 * len(reference), (len(results), len(reference))
+    assert abs(len(results) - len(reference)) <= 0.25 * len(reference), (len(results), len(reference))
     assert _observations(tuner_dir) > before  # the scheduler's data went on from where it was
 
     from syne_tune.experiments import load_experiment
@@ -140,13 +161,17 @@ def test_a_run_interrupted_twice_resumes_twice(definition, tmp_path):
     root = tmp_path / "results"
     command = _command(definition, root, "twice", "BO")
     run_dir = root / "twice" / "BO-0"
-    tuner_dir = _stop_at_half_budget(command, run_dir, signal.SIGKILL, fraction=1 / 3)
-    assert _stop_at_half_budget(command, run_dir, signal.SIGTERM, fraction=2 / 3) == tuner_dir
+    first_stop = _stop_at_half_budget(command, run_dir, signal.SIGKILL, fraction=1 / 3)
+    second_stop = _stop_at_half_budget(command, run_dir, signal.SIGTERM, fraction=2 / 3)
+    tuner_dir = first_stop.tuner_dir
+    assert second_stop.tuner_dir == tuner_dir
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     metadata = layout.read_metadata(tuner_dir)
     first, second = metadata["hpobench_resumes"]
-    assert BUDGET / 3 - 1 <= first["budget_spent_before"] < second["budget_spent_before"] <= 2 * BUDGET / 3 + 1.5
+    assert first["budget_spent_before"] < second["budget_spent_before"]
+    assert _spent_as_observed(first["budget_spent_before"], first_stop), (first, first_stop)
+    assert _spent_as_observed(second["budget_spent_before"], second_stop), (second, second_stop)
     assert metadata["hpobench_status"] == "complete" and BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2
     results = _results(tuner_dir)
     assert not results.duplicated(["trial_id", "epoch"]).any()
@@ -158,7 +183,7 @@ def test_status_shows_what_is_left_and_unloadable_state_is_refused(definition, t
     root = tmp_path / "results"
     command = _command(definition, root, "broken", "ASHA")
     run_dir = root / "broken" / "ASHA-0"
-    tuner_dir = _stop_at_half_budget(command, run_dir, signal.SIGKILL)
+    tuner_dir = _stop_at_half_budget(command, run_dir, signal.SIGKILL).tuner_dir
     files_before = sorted(p.relative_to(tuner_dir) for p in tuner_dir.rglob("*"))
 
     status = invoke("status", "--experiment-tag", "broken", "--results-root", str(root), "--format", "json")

@@ -128,6 +128,29 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
     assert plotted.exit_code == 0, plotted.output
 
 
+def test_methods_from_other_libraries_run_as_slurm_cells(background, slurm, invoke, results_root):
+    """A cell imports its method's library in the environment it runs in: Optuna's TPE and
+    SMAC3 (whose logging setup must not swallow the cell's own lines) complete."""
+    args = (*LAUNCH, "--method", "OPTUNA-TPE", "--method", "SMAC", "--max-wallclock-time", "10",
+            "--experiment-tag", "external")  # fmt: skip
+    launched = invoke(*args)
+    assert launched.exit_code == 0, launched.output
+    assert "Submitted 2 cell(s) as Slurm job" in launched.output
+    wait_for(lambda: in_states(invoke, "external", results_root, {"complete", "failed"}, 2), 240,
+             "2 finished cells", slurm)  # fmt: skip
+    for (method, seed), run in status(invoke, "external", results_root).items():
+        assert run["state"] == "complete", run
+        assert f"{method}-{seed}: complete" in Path(run["log"]).read_text()
+    results = invoke("results", "--experiment-tag", "external", "--format", "json")
+    assert results.exit_code == 0, results.output
+    methods = json.loads(results.output)["benchmarks"][0]["methods"]
+    assert set(methods) == {"OPTUNA-TPE", "SMAC"}
+    for method in ("OPTUNA-TPE", "SMAC"):
+        (tuner_dir,) = [p.parent for p in (results_root / "external" / f"{method}-0").glob("*/metadata.json")]
+        trials = {p.name for p in tuner_dir.iterdir() if p.is_dir() and p.name.isdigit()}
+        assert len(trials) > 2, (method, trials)  # it went on suggesting after results came in
+
+
 def test_a_cancelled_cell_alone_is_resubmitted(background, slurm, invoke, results_root):
     args = (*LAUNCH, "--method", "RS", "--num-seeds", "2", "--max-wallclock-time", "60", "--experiment-tag", "cancel")
     assert invoke(*args).exit_code == 0
