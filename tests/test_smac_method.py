@@ -5,7 +5,9 @@ was, a real run."""
 
 from __future__ import annotations
 
+import logging
 import math
+import subprocess
 import sys
 
 import numpy as np
@@ -106,6 +108,21 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
         scheduler = dill.load(saved).scheduler  # what a resume continues
     assert len(scheduler.smac.runhistory) >= 3
     scheduler.suggest()
+
+    # A resume loads the tuner in a process that has not imported SMAC yet: SMAC's logging
+    # setup, run by that import, must leave the process's loggers and root level alone.
+    probe = (
+        "import logging, sys\n"
+        "from pathlib import Path\n"
+        "from hpobench.local import resume\n"
+        "logging.getLogger().setLevel(logging.ERROR)\n"
+        "ours = logging.getLogger('hpobench.probe')\n"
+        "resume.load(resume.ResumePoint(Path(sys.argv[1]), {}, 0.0, None), 'SMAC-0')\n"
+        "print(logging.getLogger().level, ours.disabled)\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe, str(tuner_dir)], capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == [str(logging.ERROR), "False"]
 
 
 def test_a_missing_extra_is_one_line(invoke, monkeypatch):

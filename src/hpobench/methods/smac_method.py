@@ -96,12 +96,8 @@ class SMACScheduler(SingleMetricScheduler):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        import logging
-
-        # Unpickling imported SMAC, whose logging setup disables the loggers that exist.
-        for name, logger in logging.root.manager.loggerDict.items():
-            if isinstance(logger, logging.Logger) and name.split(".")[0] in ("hpobench", "syne_tune"):
-                logger.disabled = False
+        # SMAC configures logging when its facade is built, not when imported or unpickled:
+        # a resume leaves the process's logging alone (a test loads a saved tuner to check).
         self.__dict__.update(state)
         smbo = self.smac._optimizer
         intensifier = smbo._intensifier
