@@ -6,7 +6,7 @@ back-end, the benchmark's 2 workers) into a temporary results root, then:
 
 - per method over seeds: mean final best with standard error, average rank over
   time, and when each method reaches random search's mean final best (the
-  statistics of `hpobench results`, from `hpobench.aggregate`);
+  statistics of `hpobench results`, from `hpobench.results.aggregate`);
 - for ASHA vs ASHA-STOP and MOBSTER vs MOBSTER-STOP (on the first
   `--stop-seeds` seeds): trial-epochs (boosting rounds) trained per
   configuration evaluated, and the final best.
@@ -45,8 +45,8 @@ def format_number(value: float | None, digits: int = 4) -> str:
 
 
 def print_main_comparison(root: Path, budget: float) -> None:
-    from hpobench.aggregate import summarize
-    from hpobench.results import load_experiment
+    from hpobench.results.aggregate import summarize
+    from hpobench.results.load import load_experiment
 
     experiment = load_experiment(root, TAG, methods=MAIN_METHODS)
     (summary,) = summarize(experiment)
@@ -64,8 +64,8 @@ def print_main_comparison(root: Path, budget: float) -> None:
 
 
 def print_epochs_per_configuration(root: Path, seeds: int) -> None:
-    from hpobench.aggregate import best_so_far
-    from hpobench.results import load_experiment
+    from hpobench.results.aggregate import best_so_far
+    from hpobench.results.load import load_experiment
 
     methods = [m for pair in PAIRS for m in pair]
     experiment = load_experiment(root, TAG, methods=methods, seeds=list(range(seeds)))

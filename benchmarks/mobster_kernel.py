@@ -57,8 +57,8 @@ def run(root: Path, kernel: str, seeds: int, budget: float, master_seed: int) ->
 
 
 def summarize(root: Path, kernel: str) -> None:
-    from hpobench.aggregate import best_so_far
-    from hpobench.results import load_experiment
+    from hpobench.results.aggregate import best_so_far
+    from hpobench.results.load import load_experiment
 
     experiment = load_experiment(root / kernel, TAG)
     for method in METHODS:

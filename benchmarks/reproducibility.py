@@ -30,7 +30,7 @@ def run(root: Path, tag: str, method: str, workers: int, evaluations: int, seed:
     """One `hpobench run-local` in a fresh process; its results dataframe."""
     from syne_tune.experiments import load_experiment
 
-    from hpobench import layout
+    from hpobench.results import layout
 
     command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK,
                "--method", method, "--experiment-tag", tag, "--results-root", str(root),

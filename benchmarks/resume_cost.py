@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hpobench import layout
+from hpobench.results import layout
 
 
 def command(root: Path, tag: str, budget: float, *extra: str) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from user_benchmark import DEFINITION, write_benchmark
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.paths import training_scripts_root
 

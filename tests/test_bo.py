@@ -15,7 +15,7 @@ pytest.importorskip("botorch")
 from syne_tune.backend.trial_status import Trial  # noqa: E402
 from syne_tune.config_space import loguniform, randint, uniform  # noqa: E402
 
-from hpobench import layout  # noqa: E402
+from hpobench.results import layout  # noqa: E402
 from hpobench.methods import MethodArguments, get_method  # noqa: E402
 from hpobench.methods.bo import GPBayesianOptimization  # noqa: E402
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hpobench.console import LogProgress, RichProgress, format_seconds, progress_for
+from hpobench.cli.console import LogProgress, RichProgress, format_seconds, progress_for
 from hpobench.plan import plan_experiment
 from hpobench.local.progress import RunOutcome, TuningSnapshot
 from hpobench.settings import LocalSettings, load_settings

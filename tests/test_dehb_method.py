@@ -17,7 +17,7 @@ from syne_tune.config_space import uniform
 from syne_tune.optimizer.scheduler import SchedulerDecision
 from test_optuna_methods import branin
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.methods import MethodArguments, get_method
 
 NAME = "DEHB"

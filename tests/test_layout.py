@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hpobench import layout
+from hpobench.results import layout
 
 
 def test_tuner_name_keeps_every_part_for_the_longest_tag():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 
 # gbt_breast_cancer needs neither torch nor a download: its trials take about a second.
 GBT = ["--benchmark", "gbt_breast_cancer", "--method", "RS", "--set", "boosting_rounds=3",

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.methods import method_names
 from hpobench.remote.sagemaker.jobs import job_key, job_name_prefix
 from hpobench.remote.sagemaker.plan import results_uri
-from hpobench.results import load_experiment
+from hpobench.results.load import load_experiment
 
 SDK_SUFFIX = "-20261127235959"
 

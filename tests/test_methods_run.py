@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import get_method, method_names
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_optuna_methods import best_of_async_run, branin, build, start
 
-from hpobench import layout
+from hpobench.results import layout
 
 NAME = "NEVERGRAD-ONEPLUSONE"
 

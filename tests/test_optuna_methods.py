@@ -15,7 +15,7 @@ import pytest
 from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import uniform
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.methods import MethodArguments, get_method
 
 OPTUNA_METHODS = ["OPTUNA-TPE", "OPTUNA-CMAES", "OPTUNA-GP"]

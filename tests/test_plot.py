@@ -18,9 +18,9 @@ from results_data import (
     write_toy_experiment,
 )
 
-from hpobench.aggregate import summarize
-from hpobench.plotting import anytime_figure, learning_curves_figure
-from hpobench.results import load_experiment
+from hpobench.results.aggregate import summarize
+from hpobench.results.plot import anytime_figure, learning_curves_figure
+from hpobench.results.load import load_experiment
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from user_benchmark import script_source
 
-from hpobench import layout
+from hpobench.results import layout
 
 PACKAGE = "hpb_toy_plugin"
 ENTRY_POINTS = f"""\

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpobench import layout
-from hpobench.results import load_experiment as load_experiment_runs
+from hpobench.results import layout
+from hpobench.results.load import load_experiment as load_experiment_runs
 from hpobench.benchmarks import BENCHMARK_FACTORIES, BenchmarkDefinition
 from hpobench.benchmarks.space import Uniform
 

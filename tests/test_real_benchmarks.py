@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pandas as pd
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from tiny_datasets import write_cifar10, write_fashion_mnist, write_imdb, write_tiny_distilbert, write_wikitext2
 

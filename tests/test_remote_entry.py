@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sagemaker_job import lay_out_opt_ml, run_job
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
 from hpobench.remote.sagemaker.bundle import build_bundle, script_destination

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from conftest import MOTO_BUCKET
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.local.launcher import run_local
 from hpobench.remote.sagemaker.sync import _safe_relative
 from hpobench.settings import LocalSettings

@@ -15,7 +15,7 @@ from conftest import MOTO_BUCKET, MOTO_ROLE
 from sagemaker_job import lay_out_opt_ml, run_job
 from user_benchmark import write_benchmark
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.errors import UsageError
 from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT
 from hpobench.remote.sagemaker.submit import launch_remote

@@ -21,8 +21,8 @@ from results_data import (
     write_toy_experiment,
 )
 
-from hpobench.aggregate import INCUMBENT_RULE, best_so_far, on_grid, ranks, summarize
-from hpobench.results import load_experiment
+from hpobench.results.aggregate import INCUMBENT_RULE, best_so_far, on_grid, ranks, summarize
+from hpobench.results.load import load_experiment
 
 NAN = math.nan
 

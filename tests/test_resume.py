@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 
 BUDGET = 12.0
 SEED = ["--random-seed", "7"]

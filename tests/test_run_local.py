@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpobench import layout
+from hpobench.results import layout
 
 # Stop on a count of results, not on time: trial start-up is slow on a loaded machine.
 FAST = ["--set", "epochs=4", "--max-num-evaluations", "6", "--max-wallclock-time", "60"]

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import UsageError
 from hpobench.methods import get_method, method_names

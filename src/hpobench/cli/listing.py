@@ -22,7 +22,7 @@ def list_benchmarks(
     """
     from hpobench import plugins
     from hpobench.benchmarks import BENCHMARK_FACTORIES
-    from hpobench.console import format_seconds, table
+    from hpobench.cli.console import format_seconds, table
 
     entries = [(BUILT_IN, factory(), "", name) for name, factory in BENCHMARK_FACTORIES.items()]
     entries += [
@@ -65,7 +65,7 @@ def list_methods(
     """List the HPO methods, built-in and from plugins: family, promotion or stopping, model,
     defaults, paper, and where each comes from."""
     from hpobench import plugins
-    from hpobench.console import table
+    from hpobench.cli.console import table
     from hpobench.methods import METHODS, method_record
     from hpobench.settings import DEFAULT_METHODS
 

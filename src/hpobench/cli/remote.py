@@ -230,7 +230,7 @@ def launch_remote_command(
 def _jobs_table(
     plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None
 ) -> Any:
-    from hpobench.console import format_seconds, table
+    from hpobench.cli.console import format_seconds, table
 
     rows = []
     for job in plan.jobs:

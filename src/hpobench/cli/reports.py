@@ -40,7 +40,7 @@ IncludeIncomplete = Annotated[
 
 def _results_root(results_root: Optional[Path], tag: str, output_format: Optional[str] = None) -> Path:
     """The results root (flag > HPOBENCH_RESULTS_ROOT > hpobench.toml > default), tag checked."""
-    from hpobench.report import FORMATS
+    from hpobench.results.render import FORMATS
     from hpobench.settings import LocalSettings, check_experiment_tag, load_settings
 
     try:
@@ -104,8 +104,8 @@ def status_command(
 
     Example: [bold]hpobench status --experiment-tag mlp-digits --num-seeds 5[/bold]
     """
-    from hpobench import report
-    from hpobench.results import load_experiment
+    from hpobench.results import render
+    from hpobench.results.load import load_experiment
 
     with user_errors():
         root = _results_root(results_root, experiment_tag, output_format)
@@ -123,7 +123,7 @@ def status_command(
         slurm = slurm_status(root, experiment_tag)  # None unless launched on Slurm
         seen = set(jobs) | (set(slurm.cells) if slurm else set())
         experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=seen)
-        records = report.status_records(experiment)
+        records = render.status_records(experiment)
         if remote:
             for record in records:
                 job = jobs.get((record["method"], record["seed"]))
@@ -131,14 +131,14 @@ def status_command(
                 record["job_state"] = job.state if job else "no job"
         if slurm is not None:
             add_to_records(records, slurm)
-        counts = report.state_counts(record["state"] for record in records)
+        counts = render.state_counts(record["state"] for record in records)
         if output_format != "table":
-            _emit(report.render_status(records, counts, output_format), output)
+            _emit(render.render_status(records, counts, output_format), output)
             return
-        from hpobench.console import status_table
+        from hpobench.cli.console import status_table
 
         title = f"Experiment {experiment_tag} ({root / experiment_tag})"
-        lines = [report.counts_line(records, counts)] + ([slurm.note] if slurm and slurm.note else [])
+        lines = [render.counts_line(records, counts)] + ([slurm.note] if slurm and slurm.note else [])
         _render_rich([status_table(records, root, title), *lines], output)
 
 
@@ -164,9 +164,9 @@ def results_command(
     mean and standard error across seeds on a common time grid (never the
     running best of an average). The full rule is printed with the table.
     """
-    from hpobench import report
-    from hpobench.aggregate import INCUMBENT_RULE, summarize
-    from hpobench.results import load_experiment
+    from hpobench.results import render
+    from hpobench.results.aggregate import INCUMBENT_RULE, summarize
+    from hpobench.results.load import load_experiment
 
     with user_errors():
         if target is not None and not math.isfinite(target):
@@ -174,16 +174,16 @@ def results_command(
         root = _results_root(results_root, experiment_tag, output_format)
         summaries = summarize(load_experiment(root, experiment_tag), target, include_incomplete)
         if output_format != "table":
-            _emit(report.render_results(summaries, output_format), output)
+            _emit(render.render_results(summaries, output_format), output)
             return
-        from hpobench.console import results_table
+        from hpobench.cli.console import results_table
 
-        records = report.results_records(summaries)
+        records = render.results_records(summaries)
         items: list[Any] = []
         for summary in summaries:
             rows = [r for r in records if r["benchmark"] == summary.benchmark]
             title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
-            items += [results_table(rows, title), f"Target: {report.target_text(summary)}"]
+            items += [results_table(rows, title), f"Target: {render.target_text(summary)}"]
         _render_rich([*items, INCUMBENT_RULE], output)
 
 
@@ -216,12 +216,12 @@ def plot_command(
     [bold]--per-trial --method M --seed S[/bold], the learning curve of every
     trial of that run instead. The file format follows the extension.
     """
-    from hpobench import plotting
-    from hpobench.results import load_experiment
+    from hpobench.results import plot
+    from hpobench.results.load import load_experiment
 
     with user_errors():
         root = _results_root(results_root, experiment_tag)
-        plotting.check_output(output)
+        plot.check_output(output)
         if per_trial:
             if method is None or seed is None:
                 raise UsageError("--per-trial draws one run: give --method and --seed too")
@@ -232,9 +232,9 @@ def plot_command(
             ]
             if not runs:
                 raise UsageError(f"No run {method}-{seed} in experiment {experiment_tag!r}; see `hpobench status`")
-            figure = plotting.learning_curves_figure(runs[0], log_metric)
+            figure = plot.learning_curves_figure(runs[0], log_metric)
         else:
-            from hpobench.aggregate import summarize
+            from hpobench.results.aggregate import summarize
 
             summaries = summarize(
                 load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time
@@ -244,9 +244,9 @@ def plot_command(
                     f"Experiment {experiment_tag!r} has no runs to plot yet; "
                     f"see `hpobench status --experiment-tag {experiment_tag}`"
                 )
-            figure = plotting.anytime_figure(summaries, log_time, log_metric)
+            figure = plot.anytime_figure(summaries, log_time, log_metric)
         try:
-            plotting.save(figure, output)
+            plot.save(figure, output)
         except OSError as error:
             raise UsageError(f"Cannot write {output} ({error.strerror or error}); pick another --output") from None
         typer.echo(f"Wrote {output}")

@@ -127,7 +127,7 @@ def _run_local(settings: Any, verbose: bool) -> None:
     import logging
 
     from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
-    from hpobench.console import outcomes_table, progress_for
+    from hpobench.cli.console import outcomes_table, progress_for
     from hpobench.local.launcher import RunsFailed, run_local
 
     logging.basicConfig(

@@ -38,7 +38,7 @@ def launch(settings: Any, as_json: bool) -> None:
 
 
 def _dry_run(settings: Any, as_json: bool) -> None:
-    from hpobench import layout
+    from hpobench.results import layout
     from hpobench.remote.slurm.submit import plan_launch
 
     plan = plan_launch(settings)
@@ -54,7 +54,7 @@ def _dry_run(settings: Any, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(plan_document(plan, todo, done, script), indent=2) + "\n")
         return
-    from hpobench.console import table
+    from hpobench.cli.console import table
 
     console = stdout_console()
     rows = [[run.method, run.seed, "complete (skipped)" if (run.method, run.seed) in done
@@ -112,7 +112,7 @@ def plan_document(plan: Any, todo: list[Any], done: set[Any], script: Any) -> di
 
 
 def _outcomes_table(plan: Any, outcomes: list[Any]) -> Any:
-    from hpobench.console import table
+    from hpobench.cli.console import table
 
     rows = []
     for outcome in outcomes:

@@ -13,7 +13,7 @@ from syne_tune.results_callback import StoreResultsCallback
 from syne_tune.tuner_callback import TunerCallback
 from syne_tune.tuner_logger import TunerLogger
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.local.progress import ProgressObserver, TuningSnapshot
 
 

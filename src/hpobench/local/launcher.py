@@ -1,7 +1,7 @@
 """Run (method, seed) experiments on this machine with Syne Tune's local back-end.
 
 Each (method, seed) is its own tuner, writing the results layout of
-`hpobench.layout`. Completed runs are skipped on re-runs unless forced, SIGTERM
+`hpobench.results.layout`. Completed runs are skipped on re-runs unless forced, SIGTERM
 and Ctrl-C stop the current tuner cleanly (its trials are killed, its results
 written). A run whose share of failed trials passes the limit is marked failed
 and the sequence goes on; the launcher reports every failed run at the end.
@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
-from hpobench import __version__, layout
+from hpobench import __version__
+from hpobench.results import layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused

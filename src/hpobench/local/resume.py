@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from hpobench import __version__, layout
+from hpobench import __version__
+from hpobench.results import layout
 from hpobench.errors import UsageError
 from hpobench.experiment_setup import ExperimentSetup
 

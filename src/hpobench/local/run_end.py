@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from hpobench import layout
+from hpobench.results import layout
 
 logger = logging.getLogger(__name__)
 

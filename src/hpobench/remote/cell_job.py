@@ -39,7 +39,7 @@ def run_cell(argv: list[str]) -> int:
     import logging
 
     import hpobench
-    from hpobench import layout
+    from hpobench.results import layout
     from hpobench.errors import HpobenchError
     from hpobench.experiment_setup import settings_from_job_values
     from hpobench.local import resume

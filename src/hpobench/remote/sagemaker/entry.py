@@ -84,7 +84,7 @@ def run_job(argv: list[str]) -> int:
     """Run the job's (method, seed); returns the process exit code."""
     import logging
 
-    from hpobench import layout
+    from hpobench.results import layout
     from hpobench.errors import HpobenchError
     from hpobench.local import resume
     from hpobench.local.launcher import run_local
@@ -129,7 +129,7 @@ def run_job(argv: list[str]) -> int:
 def keep_trial_logs(checkpoint_dir: Path, trials_dir: Path) -> None:
     """Copy the tails of failed trials' std.err and of the fork server's log into each
     tuner folder's `trial-logs/`, which SageMaker syncs (unlike `trials_dir`)."""
-    from hpobench import layout
+    from hpobench.results import layout
 
     for tuner_dir in layout.tuner_dirs(checkpoint_dir):
         # The launcher writes trial logs to {trials_dir}/.../{tuner folder name}/.

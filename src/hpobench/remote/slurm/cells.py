@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.remote.slurm import queue
 from hpobench.remote.slurm.plan import LOGS_FOLDER, SLURM_FOLDER
 from hpobench.remote.slurm.records import Cell, Submission, latest_tasks

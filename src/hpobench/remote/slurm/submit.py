@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.errors import RunError, UsageError
 from hpobench.local.lock import experiment_lock
 from hpobench.plan import PlannedRun, plan_experiment

@@ -19,7 +19,7 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from hpobench import layout
+from hpobench.results import layout
 from hpobench.errors import HpobenchError, UsageError
 
 STATE_MISSING = "missing"

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.aggregate import BenchmarkSummary
+from hpobench.results.aggregate import BenchmarkSummary
 from hpobench.errors import UsageError
-from hpobench.results import RunResults
+from hpobench.results.load import RunResults
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 

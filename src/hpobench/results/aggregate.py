@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from hpobench import layout
-from hpobench.results import Experiment, RunResults
+from hpobench.results import layout
+from hpobench.results.load import Experiment, RunResults
 
 GRID_POINTS = 200
 TARGET_METHOD = "RS"

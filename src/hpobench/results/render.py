@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from hpobench.aggregate import INCUMBENT_RULE, BenchmarkSummary
-from hpobench.results import STATES, Experiment
+from hpobench.results.aggregate import INCUMBENT_RULE, BenchmarkSummary
+from hpobench.results.load import STATES, Experiment
 
 FORMATS = ("table", "csv", "json", "markdown")
 RESULTS_COLUMNS = [
