@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from hpobench.results import layout
+from hpobench.results.record import RunRecord
 from hpobench.errors import HpobenchError, UsageError
 
 STATE_MISSING = "missing"
@@ -52,7 +53,8 @@ class RunResults:
     seed: int
     state: str
     path: Optional[Path] = None  # the tuner folder used, else the run folder
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)  # metadata.json as written
+    record: RunRecord = field(default_factory=RunRecord)  # the same, typed
     metric: Optional[str] = None
     mode: Optional[str] = None
     resource_attr: Optional[str] = None
@@ -76,8 +78,7 @@ class RunResults:
     def best(self) -> Optional[float]:
         """The best reported metric value (mode-aware), or None without results."""
         if self.num_results == 0:
-            value = self.metadata.get("hpobench_best")
-            return float(value) if isinstance(value, (int, float)) else None
+            return self.record.best
         values = self.frame.value  # type: ignore[union-attr]
         return float(values.min() if self.mode == "min" else values.max())
 
@@ -167,20 +168,26 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
         run = RunResults(benchmark or "?", method, seed, STATE_NO_METADATA, tuner_dir, problems=[why])
         _describe_from_registry(run)
     else:
+        record = RunRecord.from_metadata(metadata)
         run = RunResults(
-            str(metadata.get("benchmark") or benchmark or "?"),
-            str(metadata.get("method") or method),
-            int(metadata["seed"]) if isinstance(metadata.get("seed"), int) else seed,
-            str(metadata.get(layout.STATUS_KEY) or layout.STATUS_RUNNING),
+            record.benchmark or benchmark or "?",
+            record.method or method,
+            record.seed_index if record.seed_index is not None else seed,
+            record.status or layout.STATUS_RUNNING,
             tuner_dir,
             metadata,
+            record,
+            record.metric,
+            record.mode,
+            record.resource_attr,
+            record.budget,
+            record.wallclock_used,
+            problems=list(record.problems),
         )
-        _describe_from_metadata(run, metadata)
-        _mark_stale(run, metadata)
-        _mark_resumable(run, metadata)
-        error = metadata.get("hpobench_error")
-        if isinstance(error, str) and error:
-            run.problems.append(error)  # why the run failed, as run-local said it
+        _mark_stale(run)
+        _mark_resumable(run)
+        if record.error:
+            run.problems.append(record.error)  # why the run failed, as run-local said it
         if run.state not in STATES:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:
@@ -189,11 +196,11 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
     return run
 
 
-def _mark_stale(run: RunResults, metadata: dict[str, Any]) -> None:
+def _mark_stale(run: RunResults) -> None:
     """A run recorded as running whose launcher process is gone will never finish."""
     from hpobench.processes import describe_process, process_gone
 
-    record = metadata.get(layout.PROCESS_KEY)
+    record = run.record.process
     if run.state == layout.STATUS_RUNNING and process_gone(record):
         run.state = layout.STATUS_STALE
         run.problems.append(
@@ -202,7 +209,7 @@ def _mark_stale(run: RunResults, metadata: dict[str, Any]) -> None:
         )
 
 
-def _mark_resumable(run: RunResults, metadata: dict[str, Any]) -> None:
+def _mark_resumable(run: RunResults) -> None:
     """An interrupted or stale run with a saved tuner is continued by its own command."""
     if run.state not in (layout.STATUS_INTERRUPTED, layout.STATUS_STALE) or run.path is None:
         return
@@ -210,47 +217,16 @@ def _mark_resumable(run: RunResults, metadata: dict[str, Any]) -> None:
         return  # stopped before anything was saved: a re-run starts it afresh
     run.problems[:] = [p for p in run.problems if not p.startswith("its launcher")]
     run.state = STATE_RESUMABLE
-    spent = layout.budget_spent(run.path, metadata)
+    spent = layout.budget_spent(run.path, run.metadata)
     run.wallclock_used = spent
     left = f"{max(0.0, run.budget - spent):.0f} s of its {run.budget:g} s budget left" if run.budget else (
         f"{spent:.0f} s of its budget used")  # fmt: skip
     run.problems.append(f"{left}; run the same command again to resume it (--force starts it afresh)")
 
 
-def _name(run: RunResults, metadata: dict[str, Any], key: str) -> Optional[str]:
-    """A column name from metadata.json; a wrong type is a problem, not a crash."""
-    value = metadata.get(key)
-    if value is None or (isinstance(value, str) and value):
-        return value
-    run.problems.append(f"metadata.json: {key} {value!r} is not a column name")
-    return None
-
-
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
 def _benchmark_from_name(name: str, tag: str) -> Optional[str]:
     match = re.fullmatch(rf"{re.escape(tag)}-(?P<benchmark>.+)-\d+-{_TIMESTAMP}", name)
     return match.group("benchmark") if match else None
-
-
-def _describe_from_metadata(run: RunResults, metadata: dict[str, Any]) -> None:
-    names = metadata.get("metric_names")
-    first_name = names[0] if isinstance(names, list) and names else None
-    run.metric = _name(run, metadata, "metric") or _name(run, {"metric_names": first_name}, "metric_names")
-    mode = metadata.get("mode") or metadata.get("metric_mode")
-    mode = mode[0] if isinstance(mode, list) and mode else mode
-    run.mode = mode if mode in ("min", "max") else None
-    if mode is not None and run.mode is None:
-        run.problems.append(f"metadata.json: mode {mode!r} is neither 'min' nor 'max'")
-    run.resource_attr = _name(run, metadata, "resource_attr")
-    run.budget = _number(metadata.get("max_wallclock_time"))
-    run.wallclock_used = _number(metadata.get("hpobench_wallclock_time"))
-    if run.metric is None:
-        run.problems.append("metadata.json names no metric")
 
 
 def _describe_from_registry(run: RunResults) -> None:
@@ -350,7 +326,7 @@ def _to_arrays(header: list[str], rows: list[list[str]], run: RunResults) -> Rep
     stopped = np.zeros(len(rows), dtype=bool)
     if DECISION_COLUMN in index:
         stopped |= np.array([row[index[DECISION_COLUMN]] == "STOP" for row in rows], dtype=bool)
-    max_resource = "config_" + str(run.metadata.get("max_resource_attr") or "")
+    max_resource = "config_" + (run.record.max_resource_attr or "")
     if resource is not None and max_resource in index:
         stopped |= resource >= column(max_resource)
     keep = ~(np.isnan(time) | np.isnan(value) | np.isnan(trial_id))
