@@ -21,6 +21,7 @@ from hpobench.cli.listing import list_benchmarks, list_methods
 from hpobench.cli.remote import launch_remote_command, sync_command
 from hpobench.cli.reports import plot_command, results_command, status_command
 from hpobench.cli.run import run_local_command
+from hpobench.cli.study_report import report_command
 
 __all__ = ["app", "main"]
 
@@ -44,6 +45,7 @@ app.command("sync", cls=Command)(sync_command)
 app.command("status", cls=Command)(status_command)
 app.command("results", cls=Command)(results_command)
 app.command("plot", cls=Command)(plot_command)
+app.command("report", cls=Command)(report_command)
 app.command("check-benchmark", cls=Command)(check_benchmark_command)
 app.add_typer(list_app, name="list")
 list_app.command("benchmarks", cls=Command)(list_benchmarks)

@@ -123,7 +123,7 @@ def load_experiment(
         if run.benchmark == "?" and len(benchmarks) == 1:
             run.benchmark = benchmarks[0]  # an empty run folder: the experiment's benchmark
     seen = {(r.method, r.seed) for r in found} | elsewhere
-    wanted_methods = list(methods) if methods else _registry_order({m for m, _ in seen})
+    wanted_methods = list(methods) if methods else registry_order({m for m, _ in seen})
     wanted_seeds = list(seeds) if seeds is not None else sorted({s for _, s in seen})
     by_key = {(r.benchmark, r.method, r.seed): r for r in found}
     runs = list(found)
@@ -140,7 +140,7 @@ def load_experiment(
     return Experiment(tag, results_root, runs)
 
 
-def _registry_order(methods: set[str]) -> list[str]:
+def registry_order(methods: set[str]) -> list[str]:
     """Registered methods in registry order (RS first), then unknown ones by name."""
     from hpobench.methods import method_names
 

@@ -1,0 +1,265 @@
+"""`hpobench report`: a study's numbers as JSON, Markdown, LaTeX and one offline HTML page.
+
+One dictionary (`report_data`) holds every number the page shows; the tables,
+the page and `--format json` are all made from it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from hpobench.results.statistics import ALPHA, Band, StudyStatistics
+from hpobench.results.study import Study
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def _number(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _numbers(values: Any) -> list[Optional[float]]:
+    return [_number(v) for v in values]
+
+
+def _band(band: Band) -> dict[str, Any]:
+    return {"center": _numbers(band.center), "low": _numbers(band.low), "high": _numbers(band.high)}
+
+
+def _last(values: Any) -> Optional[float]:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return finite[-1] if finite else None
+
+
+def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
+    """Every number of the report, JSON-ready (NaN and infinity as null)."""
+    data: dict[str, Any] = {
+        "tags": study.tags,
+        "results_root": str(study.root),
+        "warnings": stats.warnings,
+        "definitions": stats.definitions,
+        "benchmarks": [],
+        "cross": None,
+        "left_out": [
+            {"benchmark": run.benchmark, "method": run.method, "seed": run.seed, "state": run.state,
+             "why": why, "problems": run.problems}  # fmt: skip
+            for run, why in study.left_out
+        ],
+    }
+    for result in stats.benchmarks:
+        summary = result.summary
+        data["benchmarks"].append({
+            "benchmark": result.benchmark, "tags": study.tag_of.get(result.benchmark, ""),
+            "metric": summary.metric, "mode": summary.mode, "budget": _number(result.budget),
+            "best": _number(result.best), "best_source": result.best_source,
+            "anchor": _number(result.anchor), "anchor_source": result.anchor_source,
+            "speedup_note": result.speedup_note,
+            "methods": [
+                {"method": item.method, "seeds": item.seeds, "excluded": item.excluded,
+                 "final_best_mean": _number(item.final_best_mean),
+                 "final_best_stderr": _number(item.final_best_stderr),
+                 "final_best_median": _number(item.final_best_median),
+                 "avg_rank": _number(item.average_rank), "final_rank": _number(item.final_rank),
+                 "speedup_over_rs": _number(result.speedup.get(item.method)),
+                 # False: its mean curve never reaches RS's final mean; None: no speed-up measured
+                 "speedup_reached": None if item.method not in result.speedup else result.speedup[item.method] is not None}
+                for item in summary.methods
+            ],
+            "anytime": {"time": _numbers(result.anytime_grid),
+                        "methods": {m: _band(b) for m, b in result.anytime.items()}},
+        })  # fmt: skip
+    cross = stats.cross
+    if cross is not None:
+        test = cross.test
+        data["cross"] = {
+            "methods": cross.methods,
+            "left_out_methods": study.missing_methods(),
+            "blocks": [{"benchmark": b, "seed": s} for b, s in cross.blocks],
+            "normalized_time": _numbers(cross.grid),
+            "mean": {m: _band(b) for m, b in cross.mean.items()},
+            "iqm": {m: _band(b) for m, b in cross.iqm.items()},
+            "rank_over_time": {m: _numbers(c) for m, c in cross.rank_over_time.items()},
+            "final": {
+                m: {"mean_regret": _last(_numbers(cross.mean[m].center)),
+                    "mean_regret_ci": [_last(_numbers(cross.mean[m].low)), _last(_numbers(cross.mean[m].high))],
+                    "iqm_regret": _last(_numbers(cross.iqm[m].center)),
+                    "iqm_regret_ci": [_last(_numbers(cross.iqm[m].low)), _last(_numbers(cross.iqm[m].high))],
+                    "mean_rank": _number(cross.final_rank.get(m))}
+                for m in cross.methods
+            },
+            "test": None if test is None else {
+                "name": test.name, "statistic": _number(test.statistic), "p_value": _number(test.p_value),
+                "blocks": test.blocks, "alpha": ALPHA, "significant": test.significant,
+                "pairwise_test": test.pairwise_name,
+                "pairwise_p": {m: {n: _number(p) for n, p in row.items()} for m, row in test.pairwise_p.items()},
+            },
+            "ecdf": {m: {"regret": _numbers(x), "fraction": _numbers(p)} for m, (x, p) in cross.ecdf.items()},
+        }  # fmt: skip
+    return data
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _fmt(value: Optional[float], digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _pm(mean: Optional[float], stderr: Optional[float]) -> str:
+    return _fmt(mean) + ("" if stderr is None else f" ± {_fmt(stderr, 2)}")
+
+
+def _ci(value: Optional[float], interval: list[Optional[float]]) -> str:
+    low, high = interval
+    return _fmt(value, 3) + ("" if low is None else f" [{_fmt(low, 3)}, {_fmt(high, 3)}]")
+
+
+def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, columns, rows) of every table the report shows."""
+    out = []
+    for bench in data["benchmarks"]:
+        rows = []
+        for item in bench["methods"]:
+            reached = item["speedup_reached"]
+            speed_text = {True: _fmt(item["speedup_over_rs"], 3) + "x", False: "never"}.get(reached, "-")
+            rows.append([item["method"], str(len(item["seeds"])),
+                         _pm(item["final_best_mean"], item["final_best_stderr"]),
+                         _fmt(item["final_best_median"]), _fmt(item["avg_rank"], 3), speed_text])  # fmt: skip
+        better = "higher" if bench["mode"] == "max" else "lower"
+        title = (f"{bench['benchmark']}: final best {bench['metric']} ({better} is better), "
+                 f"tag {bench['tags']}; {bench['speedup_note']}")  # fmt: skip
+        out.append((title, ["method", "seeds", "final best mean ± s.e.", "median", "avg rank",
+                            "speed-up over RS"], rows))  # fmt: skip
+    cross = data["cross"]
+    if cross is not None:
+        rows = [[m, _ci(f["mean_regret"], f["mean_regret_ci"]), _ci(f["iqm_regret"], f["iqm_regret_ci"]),
+                 _fmt(f["mean_rank"], 3)] for m, f in cross["final"].items()]  # fmt: skip
+        out.append((f"Across {len(data['benchmarks'])} benchmark(s), {len(cross['blocks'])} (benchmark, seed) "
+                    "blocks: final normalized regret (95% CI) and final rank",
+                    ["method", "mean", "IQM", "mean rank"], rows))  # fmt: skip
+        test = cross["test"]
+        if test is not None:
+            methods = cross["methods"]
+            rows = [[m] + [_fmt(test["pairwise_p"][m][n], 3) for n in methods] for m in methods]
+            out.append((f"{test['pairwise_test']} p-values between methods ({_test_line(test)})",
+                        ["method"] + methods, rows))  # fmt: skip
+    if data["left_out"]:
+        rows = [[r["benchmark"], r["method"], str(r["seed"]), r["state"], "; ".join(r["problems"]) or r["why"]]
+                for r in data["left_out"]]  # fmt: skip
+        out.append(("Runs left out of the statistics", ["benchmark", "method", "seed", "state", "why"], rows))
+    return out
+
+
+def _test_line(test: dict[str, Any]) -> str:
+    p = "n/a" if test["p_value"] is None else f"{test['p_value']:.3g}"
+    verdict = "significant" if test["significant"] else "not significant"
+    return f"{test['name']}: statistic {_fmt(test['statistic'], 4)}, p = {p} over {test['blocks']} blocks, {verdict} at alpha {test['alpha']}"
+
+
+def markdown(data: dict[str, Any]) -> str:
+    lines = [f"# Study report: {', '.join(data['tags'])}", ""]
+    if data["warnings"]:
+        lines += ["## What this study cannot conclude", ""] + [f"- {w}" for w in data["warnings"]] + [""]
+    for title, columns, rows in tables(data):
+        lines += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows] + [""]
+    lines += ["## Definitions", ""] + [f"- {text}" for text in data["definitions"].values()]
+    return "\n".join(lines) + "\n"
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$"}  # fmt: skip
+
+
+def _tex(text: str) -> str:
+    return "".join(_TEX.get(c, c) for c in text)
+
+
+def latex(data: dict[str, Any]) -> str:
+    """The tables as LaTeX (booktabs), one table environment each."""
+    parts = [f"% hpobench report: {', '.join(data['tags'])}; needs \\usepackage{{booktabs}}"]
+    for title, columns, rows in tables(data):
+        parts += [r"\begin{table}[ht]", r"\centering", f"\\caption{{{_tex(title)}}}",
+                  f"\\begin{{tabular}}{{l{'r' * (len(columns) - 1)}}}", r"\toprule",
+                  " & ".join(_tex(c) for c in columns) + r" \\", r"\midrule"]  # fmt: skip
+        parts += [" & ".join(_tex(cell) for cell in row) + r" \\" for row in rows]
+        parts += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(parts) + "\n"
+
+
+# ----------------------------------------------------------------------------- page
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1300px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.warnings { background: #fff4e5; border: 2px solid #e69500; padding: 0.5em 1em; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+"""
+
+
+def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
+    """One self-contained HTML page: the figures inlined as SVG, nothing fetched."""
+    title = f"hpobench report: {', '.join(data['tags'])}"
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if data["warnings"]:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in data["warnings"])
+        body.append(f'<div class="warnings"><h2>What this study cannot conclude</h2><ul>{items}</ul></div>')
+    captions = {
+        "anytime": "Anytime performance per benchmark",
+        "aggregates": "Normalized regret across benchmarks",
+        "ranks": "Average rank over time",
+        "critical_difference": "Final ranks and their test",
+        "ecdf": "Distribution of final normalized regret",
+    }
+    for name, svg_path in figures.items():
+        svg = re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg_path.read_text())
+        body.append(f"<figure>{svg}<figcaption>{html.escape(captions.get(name, name))}</figcaption></figure>")
+    for table_title, columns, rows in tables(data):
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        body.append(f"<h2>{html.escape(table_title)}</h2><table><tr>{head}</tr>{cells}</table>")
+    definitions = "".join(f"<li>{html.escape(text)}</li>" for text in data["definitions"].values())
+    body.append(f"<h2>Definitions</h2><ul>{definitions}</ul>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n")  # fmt: skip
+
+
+def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str, Any]:
+    """Write index.html, the figures (PNG, SVG, PDF), tables.md and tables.tex into `folder`."""
+    from hpobench.results import report_figures
+    from hpobench.results.plot import _pyplot
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = report_data(study, stats)
+    made = {"anytime": report_figures.anytime_figure(stats, study.methods)}
+    cross = stats.cross
+    if cross is not None:
+        made["aggregates"] = report_figures.aggregates_figure(cross, len(stats.benchmarks))
+        made["ranks"] = report_figures.rank_figure(cross)
+        if cross.test is not None:
+            made["critical_difference"] = report_figures.critical_difference_figure(cross)
+        made["ecdf"] = report_figures.ecdf_figure(cross)
+    svgs: dict[str, Path] = {}
+    plt = _pyplot()
+    for name, figure in made.items():
+        for kind in FIGURE_FORMATS:
+            figure.savefig(folder / f"{name}.{kind}", format=kind, dpi=110)
+        svgs[name] = folder / f"{name}.svg"
+        plt.close(figure)
+    data["figures"] = [f"{name}.{kind}" for name in made for kind in FIGURE_FORMATS]
+    (folder / "tables.md").write_text(markdown(data))
+    (folder / "tables.tex").write_text(latex(data))
+    (folder / "report.json").write_text(json.dumps(data, indent=1))
+    (folder / "index.html").write_text(page(data, svgs))
+    return data
