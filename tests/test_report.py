@@ -194,3 +194,15 @@ def test_a_real_study_on_the_embedded_benchmarks(invoke, results_root):
         assert regret is not None and regret >= 0  # 0 is the best seen, in either mode
     assert any("Fewer than 5 seeds" in w for w in data["warnings"])
     assert (out / "index.html").exists()
+
+
+def test_the_interquartile_mean_is_scipys_trim_mean():
+    from scipy.stats import trim_mean
+
+    from hpobench.results.statistics import interquartile_mean
+
+    rng = np.random.default_rng(5)
+    for runs in (2, 5, 7, 20, 101):
+        a, b = rng.normal(size=(3, runs)), rng.exponential(size=(3, runs + 3))
+        expected = trim_mean(np.concatenate([a, b], axis=-1), 0.25, axis=-1)
+        np.testing.assert_allclose(interquartile_mean(a, b, axis=-1), expected)

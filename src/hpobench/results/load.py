@@ -9,11 +9,7 @@ complete one is used, else the newest.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
@@ -118,6 +114,7 @@ def load_experiment(
         )
     folders = sorted(tag_dir.iterdir()) if tag_dir.is_dir() else []
     found = [run for folder in folders if (run := _load_run(folder, tag))]
+    _read_results(found)
     benchmarks = sorted({r.benchmark for r in found if r.benchmark != "?"}) or ["?"]
     for run in found:
         if run.benchmark == "?" and len(benchmarks) == 1:
@@ -192,7 +189,6 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
             run.problems.append(f"unknown {layout.STATUS_KEY} {run.state!r}")
     if len(candidates) > 1:
         run.problems.append(f"{len(candidates)} tuner folders, using {tuner_dir.name}")
-    _read_results(run, tuner_dir)
     return run
 
 
@@ -242,19 +238,39 @@ def _describe_from_registry(run: RunResults) -> None:
         run.resource_attr = definition.resource_attr
 
 
-def _read_results(run: RunResults, tuner_dir: Path) -> None:
-    """Fill trials, results and wall-clock from results.csv.zip and the trial folders."""
-    trial_folders = {p.name for p in tuner_dir.iterdir() if p.is_dir() and p.name.isdigit()}
-    run.trials_started = len(trial_folders)
-    frame = read_results_file(tuner_dir / layout.RESULTS_FILE, run)
-    if frame is None:
-        return
-    run.frame = frame
-    # Trial logs may live elsewhere (remote jobs do not sync them): count both.
-    run.trials_started = len(trial_folders | {str(t) for t in set(frame.trial_id.tolist())})
-    run.trials_finished = _finished_trials(frame)
-    if run.wallclock_used is None and len(frame):
-        run.wallclock_used = float(frame.time[-1])
+def _read_results(runs: list[RunResults]) -> None:
+    """Fill trials, results and wall-clock from results.csv.zip and the trial folders, for
+    every run with a tuner folder (all files read in one go: see results_files)."""
+    from hpobench.results.results_files import Request, read_columns
+
+    readable = []
+    for run in runs:
+        if run.path is None or run.path.name == run.name:  # no tuner folder
+            continue
+        trial_folders = {p.name for p in run.path.iterdir() if p.is_dir() and p.name.isdigit()}
+        run.trials_started = len(trial_folders)
+        path = run.path / layout.RESULTS_FILE
+        if not path.exists():
+            run.problems.append(f"{layout.RESULTS_FILE} missing")
+        elif run.metric is not None:
+            readable.append((run, path, trial_folders))
+    requests = [
+        Request(path, (TRIAL_COLUMN, TIME_COLUMN, run.metric, run.resource_attr or "", DECISION_COLUMN,
+                       "config_" + (run.record.max_resource_attr or "")),
+                (TRIAL_COLUMN, TIME_COLUMN, run.metric))  # type: ignore[arg-type]
+        for run, path, _ in readable
+    ]  # fmt: skip
+    for (run, _, trial_folders), columns in zip(readable, read_columns(requests)):
+        if isinstance(columns, str):
+            run.problems.append(f"{layout.RESULTS_FILE} {columns}")
+            continue
+        frame = _to_arrays(columns, run)
+        run.frame = frame
+        # Trial logs may live elsewhere (remote jobs do not sync them): count both.
+        run.trials_started = len(trial_folders | {str(t) for t in set(frame.trial_id.tolist())})
+        run.trials_finished = _finished_trials(frame)
+        if run.wallclock_used is None and len(frame):
+            run.wallclock_used = float(frame.time[-1])
 
 
 @dataclass
@@ -271,63 +287,21 @@ class Reported:
         return len(self.time)
 
 
-def read_results_file(path: Path, run: RunResults) -> Optional[Reported]:
-    """The run's reported results from results.csv.zip, sorted by time.
-
-    Returns None, with a problem noted on `run`, when the file is missing,
-    empty or unreadable; also when no metric is known to read. Reads with the
-    csv module rather than pandas: importing pandas costs more than parsing.
-    """
-    if not path.exists():
-        run.problems.append(f"{layout.RESULTS_FILE} missing")
-        return None
-    if run.metric is None:
-        return None
-    try:
-        header, rows = _read_zipped_csv(path)
-    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, csv.Error, zlib.error) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        run.problems.append(f"{layout.RESULTS_FILE} unreadable ({reason})")
-        return None
-    if not header:
-        run.problems.append(f"{layout.RESULTS_FILE} empty (no result reported yet)")
-        return None
-    missing = [c for c in (TRIAL_COLUMN, TIME_COLUMN, run.metric) if c not in header]
-    if missing:
-        run.problems.append(f"{layout.RESULTS_FILE} lacks column(s) {', '.join(missing)}")
-        return None
-    return _to_arrays(header, rows, run)
-
-
-def _read_zipped_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        if not names:
-            return [], []
-        with archive.open(names[0]) as raw:
-            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-            header = next(reader, [])
-            rows = [row for row in reader if len(row) == len(header)]
-    return header, rows
-
-
-def _to_arrays(header: list[str], rows: list[list[str]], run: RunResults) -> Reported:
+def _to_arrays(columns: dict[str, Any], run: RunResults) -> Reported:
     import numpy as np
 
-    index = {name: i for i, name in enumerate(header)}
-
     def column(name: str) -> Any:
-        return _floats([row[index[name]] for row in rows])
+        return columns[name]
 
     time = column(TIME_COLUMN)
     value = column(run.metric)  # type: ignore[arg-type]
     trial_id = column(TRIAL_COLUMN)
-    resource = column(run.resource_attr) if run.resource_attr in index else None
-    stopped = np.zeros(len(rows), dtype=bool)
-    if DECISION_COLUMN in index:
-        stopped |= np.array([row[index[DECISION_COLUMN]] == "STOP" for row in rows], dtype=bool)
+    resource = column(run.resource_attr) if run.resource_attr in columns else None
+    stopped = np.zeros(len(time), dtype=bool)
+    if DECISION_COLUMN in columns:
+        stopped |= np.asarray(columns[DECISION_COLUMN]) == "STOP"
     max_resource = "config_" + (run.record.max_resource_attr or "")
-    if resource is not None and max_resource in index:
+    if resource is not None and max_resource in columns:
         stopped |= resource >= column(max_resource)
     keep = ~(np.isnan(time) | np.isnan(value) | np.isnan(trial_id))
     order = np.argsort(time[keep], kind="stable")
@@ -340,23 +314,8 @@ def _to_arrays(header: list[str], rows: list[list[str]], run: RunResults) -> Rep
     )
 
 
-def _floats(texts: list[str]) -> Any:
-    """Strings to a float array; blanks and non-numbers become NaN."""
-    import numpy as np
-
-    try:
-        return np.array(texts, dtype=float) if texts else np.zeros(0)
-    except ValueError:
-        return np.array([_float(t) for t in texts], dtype=float)
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
-
-
 def _finished_trials(frame: Reported) -> int:
     """Trials that reached their maximum resource or were stopped by the scheduler."""
-    return len({int(t) for t, stop in zip(frame.trial_id, frame.stopped) if stop})
+    import numpy as np
+
+    return len(np.unique(frame.trial_id[frame.stopped]))

@@ -3,11 +3,12 @@
 Every definition a reader needs is in `DEFINITIONS` and printed with the numbers.
 Statistics come from libraries, not from code of ours: confidence intervals from
 `scipy.stats.bootstrap` (percentile method; a stratified bootstrap is scipy's
-independent resampling of several samples, one per benchmark), IQM from
-`scipy.stats.trim_mean`, ECDFs from `scipy.stats.ecdf`, the Friedman and Wilcoxon
-tests from `scipy.stats`, Nemenyi's post-hoc test and the critical-difference
-diagram from scikit-posthocs. (rliable would be the natural source of the IQM
-intervals, but its arch<8 dependency does not import under pandas 3.)
+independent resampling of several samples, one per benchmark), ECDFs from
+`scipy.stats.ecdf`, the Friedman and Wilcoxon tests from `scipy.stats`, Nemenyi's
+post-hoc test and the critical-difference diagram from scikit-posthocs. The IQM is
+`scipy.stats.trim_mean(x, 0.25)`, computed by a sort for speed (a test holds the two
+equal). rliable would be the natural source of the IQM intervals, but its arch<8
+dependency does not import under pandas 3.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hpobench.results.study import Study
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
-RESAMPLES = 2000
+RESAMPLES = 1000
 NORMALIZED_GRID = 50
 ANYTIME_GRID = 100
 
@@ -41,8 +42,8 @@ DEFINITIONS = {
         "than that anchor. Time is normalized by the benchmark's budget (max_wallclock_time)."
     ),
     "aggregates": (
-        "Across benchmarks: the mean and the interquartile mean (IQM, scipy.stats.trim_mean "
-        "cutting 25% at each end) over every (benchmark, seed) run of normalized regret, with "
+        "Across benchmarks: the mean and the interquartile mean (IQM: the mean without the lowest "
+        "and highest 25%, as scipy.stats.trim_mean(x, 0.25)) over every (benchmark, seed) run of normalized regret, with "
         "95% stratified-bootstrap confidence intervals (each benchmark's seeds resampled "
         f"separately, scipy.stats.bootstrap, {RESAMPLES} resamples, percentile method). A curve "
         "starts once every run has a result."
@@ -225,7 +226,7 @@ def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[C
     for method in methods:
         strata = [np.vstack(list(curves[b, method].values())) for b in study.benchmarks]
         mean[method] = _band(strata, _mean, rng)
-        iqm[method] = _band(strata, _iqm, rng)
+        iqm[method] = _band(strata, interquartile_mean, rng)
     stacked = np.stack([np.vstack([curves[b, m][s] for b, s in blocks]) for m in methods])  # (methods, blocks, T)
     rank_curves = ranks(stacked, "min").mean(axis=1)
     final = stacked[:, :, -1]
@@ -292,14 +293,17 @@ def _ecdf(values: Any) -> tuple[Any, Any]:
     return cdf.quantiles, cdf.probabilities
 
 
-def _mean(*samples: Any, axis: int = 0) -> Any:
+def _mean(*samples: Any, axis: int = -1) -> Any:
     return np.concatenate(samples, axis=axis).mean(axis=axis)
 
 
-def _iqm(*samples: Any, axis: int = 0) -> Any:
-    from scipy.stats import trim_mean
-
-    return trim_mean(np.concatenate(samples, axis=axis), 0.25, axis=axis)
+def interquartile_mean(*samples: Any, axis: int = -1) -> Any:
+    """scipy.stats.trim_mean(x, 0.25) (a test holds them equal), through a full sort: on the
+    bootstrap's (resamples, times, runs) arrays numpy's vectorized sort is several times
+    faster than the two-sided partition trim_mean uses."""
+    values = np.sort(np.concatenate(samples, axis=axis), axis=axis)
+    cut = int(0.25 * values.shape[axis])
+    return np.take(values, range(cut, values.shape[axis] - cut), axis=axis).mean(axis=axis)
 
 
 def _band(strata: list[Any], statistic: Any, rng: Any) -> Band:
@@ -312,12 +316,14 @@ def _band(strata: list[Any], statistic: Any, rng: Any) -> Band:
     defined = ~np.any([np.isnan(s).any(axis=0) for s in strata], axis=0)
     if not defined.any():
         return Band(center, low, high)
-    kept = [s[:, defined] for s in strata]
-    center[defined] = statistic(*kept, axis=0)
-    if all(len(s) >= 2 for s in kept):
+    # Runs on the last, contiguous axis: the resampled arrays are (resamples, times, runs), and
+    # the IQM's partition over runs is several times faster there than across a strided axis.
+    kept = [np.ascontiguousarray(s[:, defined].T) for s in strata]
+    center[defined] = statistic(*kept, axis=-1)
+    if all(s.shape[1] >= 2 for s in kept):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # constant columns (every seed at the optimum) warn
             interval = bootstrap(kept, statistic, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                                 method="percentile", vectorized=True, axis=0, rng=rng).confidence_interval  # fmt: skip
+                                 method="percentile", vectorized=True, axis=-1, rng=rng).confidence_interval  # fmt: skip
         low[defined], high[defined] = interval.low, interval.high
     return Band(center, low, high)
