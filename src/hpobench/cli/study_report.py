@@ -57,15 +57,15 @@ def report_command(
             raise UsageError("Name the folder to write the report into with --output/-o (or use --format json)")
         if output is not None and output.exists() and not output.is_dir():
             raise UsageError(f"--output {output} is a file; name a folder (it is created if missing)")
-        root = None
-        for tag in experiment_tag:
-            root = _results_root(results_root, tag)
+        # The root comes from flag, environment or hpobench.toml alike for every tag; each
+        # tag's name is checked on the way.
+        root = [_results_root(results_root, tag) for tag in experiment_tag][0]
         from hpobench.results.report import report_data, write_report
         from hpobench.results.statistics import analyse
-        from hpobench.results.study import find_reference, load_study
+        from hpobench.results.study import load_study, parse_references
 
-        study = load_study(root, list(experiment_tag), include_incomplete)  # type: ignore[arg-type]
-        references = find_reference(list(reference or []), study.benchmarks)
+        study = load_study(root, list(experiment_tag), include_incomplete)
+        references = parse_references(list(reference or []), study.benchmarks)
         stats = analyse(study, references, seed)
         if output is not None:
             data = write_report(study, stats, output)

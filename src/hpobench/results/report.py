@@ -59,6 +59,7 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
         data["benchmarks"].append({
             "benchmark": result.benchmark, "tags": study.tag_of.get(result.benchmark, ""),
             "metric": summary.metric, "mode": summary.mode, "budget": _number(result.budget),
+            "target": _number(summary.target), "target_source": summary.target_source,
             "best": _number(result.best), "best_source": result.best_source,
             "anchor": _number(result.anchor), "anchor_source": result.anchor_source,
             "speedup_note": result.speedup_note,
@@ -67,6 +68,8 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                  "final_best_mean": _number(item.final_best_mean),
                  "final_best_stderr": _number(item.final_best_stderr),
                  "final_best_median": _number(item.final_best_median),
+                 "target_reached": item.target_reached,
+                 "time_to_target_median": _number(item.time_to_target_median),
                  "avg_rank": _number(item.average_rank), "final_rank": _number(item.final_rank),
                  "speedup_over_rs": _number(result.speedup.get(item.method)),
                  # False: its mean curve never reaches RS's final mean; None: no speed-up measured
@@ -130,14 +133,17 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
         for item in bench["methods"]:
             reached = item["speedup_reached"]
             speed_text = {True: _fmt(item["speedup_over_rs"], 3) + "x", False: "never"}.get(reached, "-")
-            rows.append([item["method"], str(len(item["seeds"])),
-                         _pm(item["final_best_mean"], item["final_best_stderr"]),
-                         _fmt(item["final_best_median"]), _fmt(item["avg_rank"], 3), speed_text])  # fmt: skip
+            seeds = len(item["seeds"])
+            time_text = "-" if item["time_to_target_median"] is None else f"{item['time_to_target_median']:.1f} s"
+            rows.append([item["method"], str(seeds), _pm(item["final_best_mean"], item["final_best_stderr"]),
+                         _fmt(item["final_best_median"]), f"{item['target_reached']}/{seeds}", time_text,
+                         _fmt(item["avg_rank"], 3), _fmt(item["final_rank"], 3), speed_text])  # fmt: skip
         better = "higher" if bench["mode"] == "max" else "lower"
+        target = "no target" if bench["target"] is None else f"target {bench['target']:.6g} ({bench['target_source']})"
         title = (f"{bench['benchmark']}: final best {bench['metric']} ({better} is better), "
-                 f"tag {bench['tags']}; {bench['speedup_note']}")  # fmt: skip
-        out.append((title, ["method", "seeds", "final best mean ± s.e.", "median", "avg rank",
-                            "speed-up over RS"], rows))  # fmt: skip
+                 f"tag {bench['tags']}; {target}; {bench['speedup_note']}")  # fmt: skip
+        out.append((title, ["method", "seeds", "final best mean ± s.e.", "median", "reached target",
+                            "median time to target", "avg rank", "final rank", "speed-up over RS"], rows))  # fmt: skip
     cross = data["cross"]
     if cross is not None:
         rows = [[m, _ci(f["mean_regret"], f["mean_regret_ci"]), _ci(f["iqm_regret"], f["iqm_regret_ci"]),

@@ -129,7 +129,7 @@ def _without_shadowed_missing(runs: list[RunResults]) -> list[RunResults]:
     return kept
 
 
-def find_reference(references: list[str], benchmarks: list[str]) -> dict[str, float]:
+def parse_references(references: list[str], benchmarks: list[str]) -> dict[str, float]:
     """`--reference BENCHMARK=VALUE` options as a dict; a UsageError names a bad one."""
     parsed: dict[str, float] = {}
     for text in references:
