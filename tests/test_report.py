@@ -103,6 +103,11 @@ def test_what_it_cannot_conclude_is_stated_and_bad_runs_are_listed_not_used(tmp_
     page = (out / "index.html").read_text()
     assert 'class="warnings"' in page and "GOOD has no run in the statistics on bench_b" in page
 
+    included = invoke(*_args(tmp_path, "thin", "other"), "--format", "json", "--include-incomplete")
+    assert included.exit_code == 0, included.output
+    assert "--include-incomplete: 1 run(s) that did not complete are in the statistics with the results they " \
+        "reached: GOOD-3 on bench_a (failed)." in json.loads(included.output)["warnings"]
+
     one = invoke(*_args(tmp_path, "thin"), "-o", str(tmp_path / "one"))
     assert one.exit_code == 0, one.output
     assert "Only 1 benchmark" in one.output and "Warning: " in one.output

@@ -67,6 +67,13 @@ class Study:
                 f"{method} has no run in the statistics on {', '.join(benchmarks)}: it is shown per "
                 "benchmark but left out of cross-benchmark ranks, tests and aggregates."
             )
+        unfinished = [f"{r.method}-{r.seed} on {r.benchmark} ({r.state})" for runs in self.used.values()
+                      for r in runs if r.state != "complete"]  # fmt: skip
+        if unfinished:
+            notes.append(
+                f"--include-incomplete: {len(unfinished)} run(s) that did not complete are in the statistics "
+                f"with the results they reached: {', '.join(unfinished)}."
+            )
         if self.left_out:
             notes.append(
                 f"{len(self.left_out)} run(s) are left out (incomplete, failed or without results); "
