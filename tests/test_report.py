@@ -211,3 +211,18 @@ def test_the_interquartile_mean_is_scipys_trim_mean():
         a, b = rng.normal(size=(3, runs)), rng.exponential(size=(3, runs + 3))
         expected = trim_mean(np.concatenate([a, b], axis=-1), 0.25, axis=-1)
         np.testing.assert_allclose(interquartile_mean(a, b, axis=-1), expected)
+
+
+def test_methods_that_share_no_seed_are_not_ranked(tmp_path, invoke):
+    rng = np.random.default_rng(2)
+    for benchmark, tag in TAGS.items():
+        for method, seeds in (("RS", (0, 1)), ("GOOD", (2, 3))):
+            for seed in seeds:
+                write_run(tmp_path, tag, benchmark, method, seed, rng.normal(size=5), rng=rng)
+    out = tmp_path / "report"
+    result = invoke(*_args(tmp_path, *TAGS.values()), "-o", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["cross"]["blocks"] == [] and data["cross"]["test"] is None
+    assert any("Only 0 (benchmark, seed) block(s)" in w for w in data["warnings"])
+    assert not (out / "critical_difference.png").exists() and (out / "aggregates.png").exists()

@@ -252,10 +252,11 @@ def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str
     cross = stats.cross
     if cross is not None:
         made["aggregates"] = report_figures.aggregates_figure(cross, len(stats.benchmarks))
-        made["ranks"] = report_figures.rank_figure(cross)
+        if cross.blocks:
+            made["ranks"] = report_figures.rank_figure(cross)
+            made["ecdf"] = report_figures.ecdf_figure(cross)
         if cross.test is not None:
             made["critical_difference"] = report_figures.critical_difference_figure(cross)
-        made["ecdf"] = report_figures.ecdf_figure(cross)
     svgs: dict[str, Path] = {}
     plt = _pyplot()
     for name, figure in made.items():

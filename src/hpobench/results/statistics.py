@@ -135,6 +135,9 @@ def analyse(study: Study, references: Optional[dict[str, float]] = None, seed: i
     results = [_benchmark_result(study, b, references.get(b), rng) for b in study.benchmarks]
     notes = study.warnings()
     cross = _cross(study, results, rng)
+    if cross is not None and len(cross.blocks) < 2:
+        notes.append(f"Only {len(cross.blocks)} (benchmark, seed) block(s) where every compared method ran the "
+                     "same seed: no rank test.")  # fmt: skip
     if cross is not None and cross.test is not None and cross.test.blocks < 10:
         notes.append(f"The rank test rests on {cross.test.blocks} (benchmark, seed) blocks: too few for it to "
                      "find any but the largest differences.")  # fmt: skip
@@ -227,12 +230,14 @@ def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[C
         strata = [np.vstack(list(curves[b, method].values())) for b in study.benchmarks]
         mean[method] = _band(strata, _mean, rng)
         iqm[method] = _band(strata, interquartile_mean, rng)
+    if not blocks:  # no seed that every compared method ran: nothing to rank or test
+        return CrossResult(methods, blocks, grid, mean, iqm, {}, {}, {}, None, {})
     stacked = np.stack([np.vstack([curves[b, m][s] for b, s in blocks]) for m in methods])  # (methods, blocks, T)
     rank_curves = ranks(stacked, "min").mean(axis=1)
     final = stacked[:, :, -1]
     final_regret = {m: final[i] for i, m in enumerate(methods)}
     final_rank = _final_ranks(final, methods)
-    test = _rank_test(final, methods) if blocks else None
+    test = _rank_test(final, methods) if len(blocks) >= 2 else None
     ecdf = {m: _ecdf(final_regret[m]) for m in methods}
     return CrossResult(methods, blocks, grid, mean, iqm, {m: rank_curves[i] for i, m in enumerate(methods)},
                        final_regret, final_rank, test, ecdf)  # fmt: skip
