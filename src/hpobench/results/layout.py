@@ -112,9 +112,10 @@ def read_clock(tuner_dir: Path) -> Optional[tuple[float, float]]:
 
 def budget_spent(tuner_dir: Path, metadata: dict[str, Any]) -> float:
     """Seconds of its budget a run used: its clock, else what its end recorded, else 0."""
+    from hpobench.results.record import RunRecord
+
     clock = read_clock(tuner_dir)
-    ended = metadata.get("hpobench_wallclock_time")
-    ended = float(ended) if isinstance(ended, (int, float)) and not isinstance(ended, bool) else 0.0
+    ended = RunRecord.from_metadata(metadata).wallclock_used or 0.0
     return max(clock[0] if clock else 0.0, ended)
 
 
@@ -132,10 +133,11 @@ def recorded_master_seed(results_root: Path, experiment_tag: str) -> Optional[in
     tag_dir = results_root / experiment_tag
     if not tag_dir.is_dir():
         return None
+    from hpobench.results.record import RunRecord
+
     for run in sorted(tag_dir.iterdir()):
         for tuner_dir in tuner_dirs(run):
-            metadata = read_metadata(tuner_dir) or {}
-            seed = metadata.get("random_seed_master")
-            if isinstance(seed, int):
+            seed = RunRecord.from_metadata(read_metadata(tuner_dir) or {}).master_seed
+            if seed is not None:
                 return seed
     return None
