@@ -19,21 +19,23 @@ def report_command(
     experiment_tag: Annotated[
         list[str],
         typer.Option(help="An experiment tag of the study; give one per benchmark (repeat the option).",
-                     show_default=False),  # fmt: skip
+                     metavar="TAG", show_default=False),  # fmt: skip
     ],
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Folder to write index.html, the figures and the tables into."),
+        typer.Option("--output", "-o", help="Folder to write index.html, the figures and the tables into.",
+                     metavar="FOLDER"),  # fmt: skip
     ] = None,
     results_root: ResultsRoot = None,
     reference: Annotated[
         Optional[list[str]],
-        typer.Option(help="BENCHMARK=VALUE: normalized regret 0 at this value instead of the best seen "
-                     "(e.g. a known optimum); repeat per benchmark.", show_default=False),  # fmt: skip
+        typer.Option(help="Normalized regret 0 at this value instead of the best seen (e.g. a known "
+                     "optimum); repeat per benchmark.", metavar="BENCHMARK=VALUE", show_default=False),  # fmt: skip
     ] = None,
     include_incomplete: IncludeIncomplete = False,
     output_format: Annotated[
-        str, typer.Option("--format", help="html: write the folder; json: also print every number it shows.")
+        str, typer.Option("--format", help="html: write the folder; json: also print every number it shows.",
+                          metavar="html|json"),  # fmt: skip
     ] = "html",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")] = 0,
 ) -> None:
