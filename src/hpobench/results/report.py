@@ -244,29 +244,64 @@ def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
 def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str, Any]:
     """Write index.html, the figures (PNG, SVG, PDF), tables.md and tables.tex into `folder`."""
     from hpobench.results import report_figures
-    from hpobench.results.plot import _pyplot
 
     folder.mkdir(parents=True, exist_ok=True)
     data = report_data(study, stats)
-    made = {"anytime": report_figures.anytime_figure(stats, study.methods)}
     cross = stats.cross
+    # name -> (panels, how to draw it); a figure's cost grows with its panels.
+    figures: dict[str, tuple[int, Any]] = {
+        "anytime": (len(stats.benchmarks), lambda: report_figures.anytime_figure(stats, study.methods))
+    }
     if cross is not None:
-        made["aggregates"] = report_figures.aggregates_figure(cross, len(stats.benchmarks))
+        figures["aggregates"] = (2, lambda: report_figures.aggregates_figure(cross, len(stats.benchmarks)))
         if cross.blocks:
-            made["ranks"] = report_figures.rank_figure(cross)
-            made["ecdf"] = report_figures.ecdf_figure(cross)
+            figures["ranks"] = (1, lambda: report_figures.rank_figure(cross))
+            figures["ecdf"] = (1, lambda: report_figures.ecdf_figure(cross))
         if cross.test is not None:
-            made["critical_difference"] = report_figures.critical_difference_figure(cross)
-    svgs: dict[str, Path] = {}
-    plt = _pyplot()
-    for name, figure in made.items():
-        for kind in FIGURE_FORMATS:
-            figure.savefig(folder / f"{name}.{kind}", format=kind, dpi=110)
-        svgs[name] = folder / f"{name}.svg"
-        plt.close(figure)
-    data["figures"] = [f"{name}.{kind}" for name in made for kind in FIGURE_FORMATS]
+            figures["critical_difference"] = (1, lambda: report_figures.critical_difference_figure(cross))
+    _draw_and_save(figures, folder)
+    svgs = {name: folder / f"{name}.svg" for name in figures}
+    data["figures"] = [f"{name}.{kind}" for name in figures for kind in FIGURE_FORMATS]
     (folder / "tables.md").write_text(markdown(data))
     (folder / "tables.tex").write_text(latex(data))
     (folder / "report.json").write_text(json.dumps(data, indent=1))
     (folder / "index.html").write_text(page(data, svgs))
     return data
+
+
+def _draw_and_save(figures: dict[str, tuple[int, Any]], folder: Path) -> None:
+    """Draw every figure and write it as PNG, SVG and PDF.
+
+    Drawing is most of a report's time, so where the system can fork the figures are split
+    in two halves by panel count and a child process draws and writes one half while this
+    one does the other (the child starts as a copy of this process, statistics included)."""
+    import os
+
+    from hpobench.results.plot import _pyplot
+
+    def draw(names: list[str]) -> None:
+        for name in names:
+            figure = figures[name][1]()
+            for kind in FIGURE_FORMATS:
+                figure.savefig(folder / f"{name}.{kind}", format=kind, dpi=110)
+            _pyplot().close(figure)
+
+    halves: tuple[list[str], list[str]] = ([], [])
+    for name in sorted(figures, key=lambda n: -figures[n][0]):
+        min(halves, key=lambda half: sum(figures[n][0] for n in half)).append(name)
+    if not hasattr(os, "fork") or not halves[1]:
+        draw(list(figures))
+        return
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's coverage is not collected
+        try:
+            draw(halves[1])
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    try:
+        draw(halves[0])
+    finally:
+        _, status = os.waitpid(child, 0)
+    if status != 0:
+        draw(halves[1])  # the child failed: again here, where its error is reported

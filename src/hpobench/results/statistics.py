@@ -26,8 +26,8 @@ from hpobench.results.study import Study
 CONFIDENCE = 0.95
 ALPHA = 0.05
 RESAMPLES = 1000
-NORMALIZED_GRID = 50
-ANYTIME_GRID = 100
+NORMALIZED_GRID = 40
+ANYTIME_GRID = 80
 
 DEFINITIONS = {
     "anytime": (
@@ -169,7 +169,7 @@ def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], 
         cell = study.cell(benchmark, method)
         if cell:
             curves = np.vstack([on_grid(r.frame.time, best_so_far(r.frame.value, mode), summary.grid) for r in cell])
-            result.anytime[method] = _band([curves], _mean, rng)
+            (result.anytime[method],) = _bands([curves], (_mean,), rng)
     _add_speedup(result)
     return result
 
@@ -228,8 +228,7 @@ def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[C
     iqm: dict[str, Band] = {}
     for method in methods:
         strata = [np.vstack(list(curves[b, method].values())) for b in study.benchmarks]
-        mean[method] = _band(strata, _mean, rng)
-        iqm[method] = _band(strata, interquartile_mean, rng)
+        mean[method], iqm[method] = _bands(strata, (_mean, interquartile_mean), rng)
     if not blocks:  # no seed that every compared method ran: nothing to rank or test
         return CrossResult(methods, blocks, grid, mean, iqm, {}, {}, {}, None, {})
     stacked = np.stack([np.vstack([curves[b, m][s] for b, s in blocks]) for m in methods])  # (methods, blocks, T)
@@ -311,24 +310,36 @@ def interquartile_mean(*samples: Any, axis: int = -1) -> Any:
     return np.take(values, range(cut, values.shape[axis] - cut), axis=axis).mean(axis=axis)
 
 
-def _band(strata: list[Any], statistic: Any, rng: Any) -> Band:
-    """`statistic` over the runs of every stratum (rows), per grid column, with its stratified
-    percentile-bootstrap interval, on the columns where every run has a result."""
+def _bands(strata: list[Any], statistics: tuple[Any, ...], rng: Any) -> list[Band]:
+    """Each statistic over the runs of every stratum (rows), per grid column, with its
+    stratified percentile-bootstrap interval (one resampling shared by the statistics), on
+    the columns where every run has a result."""
     from scipy.stats import bootstrap
 
     columns = strata[0].shape[1]
-    center, low, high = (np.full(columns, np.nan) for _ in range(3))
+    bands = [Band(*(np.full(columns, np.nan) for _ in range(3))) for _ in statistics]
     defined = ~np.any([np.isnan(s).any(axis=0) for s in strata], axis=0)
     if not defined.any():
-        return Band(center, low, high)
-    # Runs on the last, contiguous axis: the resampled arrays are (resamples, times, runs), and
-    # the IQM's partition over runs is several times faster there than across a strided axis.
+        return bands
+    # Runs on the last, contiguous axis: sorting over them (the IQM) in the resampled arrays is
+    # several times faster there than across a strided axis.
     kept = [np.ascontiguousarray(s[:, defined].T) for s in strata]
-    center[defined] = statistic(*kept, axis=-1)
+
+    def joined(*samples: Any, axis: int = -1) -> Any:
+        # scipy puts the resamples before the runs: (times, resamples, runs) -> (times, resamples)
+        # per statistic, stacked along the times.
+        return np.concatenate([statistic(*samples, axis=axis) for statistic in statistics], axis=0)
+
+    width = int(defined.sum())
+    centers = joined(*kept)
+    for k, band in enumerate(bands):
+        band.center[defined] = centers[k * width : (k + 1) * width]
     if all(s.shape[1] >= 2 for s in kept):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # constant columns (every seed at the optimum) warn
-            interval = bootstrap(kept, statistic, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
+            interval = bootstrap(kept, joined, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
                                  method="percentile", vectorized=True, axis=-1, rng=rng).confidence_interval  # fmt: skip
-        low[defined], high[defined] = interval.low, interval.high
-    return Band(center, low, high)
+        for k, band in enumerate(bands):
+            band.low[defined] = interval.low[k * width : (k + 1) * width]
+            band.high[defined] = interval.high[k * width : (k + 1) * width]
+    return bands
