@@ -6,7 +6,6 @@ was, a real run."""
 from __future__ import annotations
 
 import logging
-import math
 import subprocess
 import sys
 
