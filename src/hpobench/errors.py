@@ -1,4 +1,5 @@
-"""The one exception family that reaches users as a one-line message."""
+"""The one exception family that reaches users as a one-line message, and the two ways
+hpobench turns what failed into one line."""
 
 
 class HpobenchError(Exception):
@@ -17,6 +18,19 @@ class RunError(HpobenchError):
     """The input was fine but the run could not be carried out."""
 
     exit_code = 1
+
+
+def first_line(error: BaseException) -> str:
+    """What an exception says, in one line: its message's first line, else its type's name."""
+    text = str(error).strip()
+    return text.splitlines()[0].strip() if text else type(error).__name__
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of `text` (a log, a process's stderr), stripped; '' if none:
+    what a failed process said last."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 class StoppedBySignal(RunError):

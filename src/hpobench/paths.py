@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent  # src/hpobench, or site-packages/hpobench
 
 
 def training_scripts_root() -> Path:
     """The training_scripts folder: inside the package when installed from a wheel,
     at the top of the source tree for an editable install or a checkout."""
-    packaged = _PACKAGE_DIR / "training_scripts"
+    packaged = PACKAGE_DIR / "training_scripts"
     if packaged.is_dir():
         return packaged
-    return _PACKAGE_DIR.parent.parent / "training_scripts"
+    return PACKAGE_DIR.parent.parent / "training_scripts"

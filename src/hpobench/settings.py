@@ -29,7 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from hpobench.errors import UsageError
+from hpobench.errors import UsageError, first_line
 
 # The seed's method set, run in sequence when no --method is given.
 DEFAULT_METHODS = ("RS", "BO", "ASHA", "MOBSTER")
@@ -102,7 +102,7 @@ class _CommandToml(TomlConfigSettingsSource):
             data = super()._read_file(file_path)
         except ValueError as error:  # TOMLDecodeError (tomllib's or tomli's), UnicodeDecodeError
             raise UsageError(
-                f"Cannot read {Path(file_path).resolve()}: {_first_line(error)}; "
+                f"Cannot read {Path(file_path).resolve()}: {first_line(error)}; "
                 f"fix it (TOML, UTF-8) or remove it"
             ) from None
         own = set(self._own_cls.model_fields)
@@ -218,12 +218,7 @@ def load_settings(cls: type[_LayeredSettings], **flags: Any) -> Any:
     except ValidationError as error:
         raise UsageError(_one_line(error)) from None
     except SettingsError as error:  # an environment variable that cannot be parsed
-        raise UsageError(f"{_first_line(error)} (check the {ENV_PREFIX}* variables)") from None
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise UsageError(f"{first_line(error)} (check the {ENV_PREFIX}* variables)") from None
 
 
 def _one_line(error: ValidationError) -> str:

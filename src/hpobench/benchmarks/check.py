@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
+from hpobench.errors import last_line
 from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain
 
@@ -64,8 +65,7 @@ class ScriptRun:
     seconds: float
 
     def last_error_line(self) -> str:
-        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
-        return lines[-1] if lines else "(nothing on stderr)"
+        return last_line(self.stderr) or "(nothing on stderr)"
 
 
 def check_configurations(benchmark: BenchmarkDefinition, levels: int) -> list[dict[str, Any]]:

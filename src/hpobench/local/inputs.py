@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from hpobench.benchmarks import BenchmarkDefinition
-from hpobench.errors import UsageError
+from hpobench.errors import UsageError, last_line
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,5 @@ def prepare_inputs(benchmark: BenchmarkDefinition) -> None:
         capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        said = lines[-1] if lines else f"its script exited with {done.returncode} while finding its data"
+        said = last_line(done.stderr) or f"its script exited with {done.returncode} while finding its data"
         raise UsageError(said if said.startswith(benchmark.name) else f"{benchmark.name}: {said}")

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from hpobench import __version__
 from hpobench.results import layout
-from hpobench.errors import RunError, StoppedBySignal, UsageError
+from hpobench.errors import RunError, StoppedBySignal, UsageError, last_line
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
 from hpobench.local import resume, run_end
@@ -398,11 +398,9 @@ def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:
 
 def _last_line(path: Path) -> str:
     try:
-        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+        return last_line(path.read_text(errors="replace"))
     except OSError:
         return ""
-    lines = [line for line in lines if line]
-    return lines[-1] if lines else ""
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+from hpobench.errors import first_line
 from hpobench.results import layout
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def describe_error(error: Exception, results_root: Path) -> str:
     full = disk_full(error, results_root)
     if full is not None:
         return f"cannot write under {results_root} ({full}); free some space or pass another --results-root"
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return first_line(error)
 
 
 def finish(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+from hpobench.errors import first_line
+
 # Joined text above this size is parsed by pandas (its import and set-up pay off there).
 PANDAS_FROM_CHARACTERS = 2_000_000
 TEXT_COLUMNS = frozenset({"st_decision"})  # kept as text; every other column is read as numbers
@@ -45,7 +47,7 @@ def read_columns(requests: Sequence[Request]) -> list[Union[Columns, str]]:
         try:
             text = _text(request.path)
         except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError, zlib.error) as error:
-            results[i] = f"unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+            results[i] = f"unreadable ({first_line(error)})"
             continue
         header = _header(text)
         if not header:

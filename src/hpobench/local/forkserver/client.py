@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Optional
 
+from hpobench.errors import last_line
 from hpobench.local.forkserver.server import LEARN_VARIABLE
 
 # Run by file name, like `python script.py`: the server needs only the standard
@@ -167,10 +168,10 @@ class ForkServerClient:
     def server_error(self) -> str:
         """The last line the server wrote to its log, to explain a lost trial."""
         try:
-            lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+            said = last_line(self.log_path.read_text(errors="replace"))
         except OSError:
-            lines = []
-        reason = lines[-1].strip() if lines else f"exit code {self.process.poll()}"
+            said = ""
+        reason = said or f"exit code {self.process.poll()}"
         return f"hpobench fork server ended ({reason}); see {self.log_path}"
 
     def _readable(self, timeout: float) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from hpobench.benchmarks import BenchmarkDefinition
+from hpobench.paths import PACKAGE_DIR
 from hpobench.remote.sagemaker.archive_rules import Selection, select_files, select_script_folder
 from hpobench.remote.sagemaker.requirements import (
     CONSTRAINTS_FILE,
@@ -30,7 +31,6 @@ from hpobench.remote.sagemaker.requirements import (
 
 ENTRY_SCRIPT = "hpobench_entry.py"
 PACKAGE_FOLDER = "hpobench"
-_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # src/hpobench
 
 _ENTRY_SOURCE = f'''\
 """Entry of hpobench's SageMaker jobs: run one (method, seed) with the local launcher."""
@@ -86,7 +86,7 @@ def stage_sources(
     """Lay out the archive's contents in `stage`."""
     from hpobench.remote.sagemaker import user_code
 
-    package = select_files(_PACKAGE_DIR, use_ignore_files=False)
+    package = select_files(PACKAGE_DIR, use_ignore_files=False)
     package.files = [f for f in package.files if f.relative.parts[0] != "training_scripts"]
     copy_selection(package, stage / PACKAGE_FOLDER)
     copy_selection(select_script_folder(benchmark.script_dir), stage / script_destination(benchmark))

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Optional
 
 from hpobench.errors import UsageError
+from hpobench.paths import PACKAGE_DIR
 
 REQUIREMENTS_FILE = "requirements.txt"
 CONSTRAINTS_FILE = "constraints.txt"
 NO_DEPS_FILE = "requirements-no-deps.txt"
 # Dependencies a package declares that a job installs only when a method needs them.
 UNLESS_NEEDED = {"syne-tune": frozenset({"xgboost"})}
-_PACKAGE_DIR = Path(__file__).resolve().parents[2]  # src/hpobench
 
 # The distributions hpobench's in-container code (remote/sagemaker/entry.py, the local launcher,
 # settings, methods' schedulers) imports; their specifiers come from pyproject.toml.
@@ -132,7 +132,7 @@ def _versions(pin) -> list[str]:
 def hpobench_requirements() -> list[str]:
     """hpobench's runtime requirements (no extras): from the checkout's pyproject.toml
     when running from a source tree, else from the installed distribution."""
-    pyproject = _PACKAGE_DIR.parent.parent / "pyproject.toml"
+    pyproject = PACKAGE_DIR.parent.parent / "pyproject.toml"
     if pyproject.is_file():
         found = _pyproject_requirements(pyproject)
         if found is not None:

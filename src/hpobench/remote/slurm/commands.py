@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from typing import Optional
 
-from hpobench.errors import RunError, UsageError
+from hpobench.errors import RunError, UsageError, last_line
 
 # A controller that does not answer within this is down or unreachable.
 TIMEOUT = 60.0
@@ -56,7 +56,3 @@ def run(arguments: list[str], stdin: Optional[str] = None) -> str:
     return done.stdout
 
 
-def last_line(text: str) -> str:
-    """The last non-empty line of `text`, stripped, or ''."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""

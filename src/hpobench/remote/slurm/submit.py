@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from hpobench.results import layout
-from hpobench.errors import RunError, UsageError
+from hpobench.errors import RunError, UsageError, last_line
 from hpobench.local.lock import experiment_lock
 from hpobench.plan import PlannedRun, plan_experiment
 from hpobench.remote.slurm import commands, queue
@@ -131,7 +131,7 @@ def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[t
     except commands.SlurmCommandError as error:
         path.unlink(missing_ok=True)  # never submitted: leave no script that looks as if it was
         raise RunError(
-            f"Slurm refused the job: {commands.last_line(error.output) or error}; fix the option it "
+            f"Slurm refused the job: {last_line(error.output) or error}; fix the option it "
             f"names (--dry-run prints the script)"
         ) from None
     job_id = answer.strip().split(";")[0]
