@@ -25,7 +25,7 @@ def check_output(path: Path) -> str:
     return kind
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display on servers and CI
@@ -38,7 +38,7 @@ def anytime_figure(
     summaries: list[BenchmarkSummary], log_time: bool = False, log_metric: bool = False
 ) -> Any:
     """One panel per benchmark: mean best-so-far per method against time, stderr band."""
-    plt = _pyplot()
+    plt = pyplot()
     panels = len(summaries)
     columns = min(panels, 2)
     rows = math.ceil(panels / columns)
@@ -87,7 +87,7 @@ def learning_curves_figure(run: RunResults, log_metric: bool = False) -> Any:
             f"Run {run.name} has no learning curves to plot (no results with a resource); "
             "see `hpobench status`"
         )
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(6.4, 4.4))
     trial_ids = np.unique(frame.trial_id)
     for trial_id in trial_ids:
@@ -114,4 +114,4 @@ def save(figure: Any, path: Path) -> None:
     kind = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format=kind)
-    _pyplot().close(figure)
+    pyplot().close(figure)

@@ -277,14 +277,14 @@ def _draw_and_save(figures: dict[str, tuple[int, Any]], folder: Path) -> None:
     one does the other (the child starts as a copy of this process, statistics included)."""
     import os
 
-    from hpobench.results.plot import _pyplot
+    from hpobench.results.plot import pyplot
 
     def draw(names: list[str]) -> None:
         for name in names:
             figure = figures[name][1]()
             for kind in FIGURE_FORMATS:
                 figure.savefig(folder / f"{name}.{kind}", format=kind, dpi=110)
-            _pyplot().close(figure)
+            pyplot().close(figure)
 
     halves: tuple[list[str], list[str]] = ([], [])
     for name in sorted(figures, key=lambda n: -figures[n][0]):

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.results.plot import _pyplot
+from hpobench.results.plot import pyplot
 from hpobench.results.statistics import CONFIDENCE, CrossResult, StudyStatistics
 
 
 def _colors(methods: list[str]) -> dict[str, Any]:
-    plt = _pyplot()
+    plt = pyplot()
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     return {m: cycle[i % len(cycle)] for i, m in enumerate(methods)}
 
@@ -31,7 +31,7 @@ def _curve(ax: Any, x: Any, band: Any, label: str, color: Any, step: bool = True
 
 def anytime_figure(stats: StudyStatistics, methods: list[str]) -> Any:
     """Per benchmark: mean best-so-far over seeds against time, bootstrap band."""
-    plt = _pyplot()
+    plt = pyplot()
     colors = _colors(methods)
     panels = len(stats.benchmarks)
     columns = min(panels, 2)
@@ -60,7 +60,7 @@ def anytime_figure(stats: StudyStatistics, methods: list[str]) -> Any:
 
 def aggregates_figure(cross: CrossResult, benchmarks: int) -> Any:
     """Mean and IQM of normalized regret over normalized time, stratified-bootstrap bands."""
-    plt = _pyplot()
+    plt = pyplot()
     colors = _colors(cross.methods)
     figure, axes = plt.subplots(1, 2, figsize=(12.8, 4.2))
     for ax, name, bands in ((axes[0], "mean", cross.mean), (axes[1], "IQM", cross.iqm)):
@@ -76,19 +76,30 @@ def aggregates_figure(cross: CrossResult, benchmarks: int) -> Any:
     return figure
 
 
-def rank_figure(cross: CrossResult) -> Any:
-    plt = _pyplot()
+def _per_method_figure(cross: CrossResult, draw: Any, title: str, xlabel: str, ylabel: str, legend: str) -> Any:
+    """One panel, one line per compared method drawn by `draw(ax, method, color)`."""
+    plt = pyplot()
     colors = _colors(cross.methods)
     figure, ax = plt.subplots(figsize=(6.4, 4.2))
     for method in cross.methods:
-        (line,) = ax.plot(cross.grid, cross.rank_over_time[method], label=method, color=colors[method])
+        (line,) = draw(ax, method, colors[method])
         line.set_gid(method)
-    ax.set_title(f"average rank over {len(cross.blocks)} (benchmark, seed) blocks")
-    ax.set_xlabel("time / budget")
-    ax.set_ylabel("average rank (1 = best)")
-    ax.set_ylim(0.9, len(cross.methods) + 0.1)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")  # few points: "best" is cheap here
+    ax.legend(fontsize="small", loc=legend)
+    return figure, ax
+
+
+def rank_figure(cross: CrossResult) -> Any:
+    figure, ax = _per_method_figure(
+        cross,
+        lambda ax, method, color: ax.plot(cross.grid, cross.rank_over_time[method], label=method, color=color),
+        f"average rank over {len(cross.blocks)} (benchmark, seed) blocks", "time / budget",
+        "average rank (1 = best)", "best",  # few points: "best" is cheap here
+    )  # fmt: skip
+    ax.set_ylim(0.9, len(cross.methods) + 0.1)
     figure.tight_layout()
     return figure
 
@@ -98,7 +109,7 @@ def critical_difference_figure(cross: CrossResult) -> Any:
     import pandas as pd
     import scikit_posthocs
 
-    plt = _pyplot()
+    plt = pyplot()
     test = cross.test
     figure, ax = plt.subplots(figsize=(6.4, 0.9 + 0.35 * len(cross.methods)))
     ranks = pd.Series(cross.final_rank)
@@ -114,17 +125,11 @@ def critical_difference_figure(cross: CrossResult) -> Any:
 
 
 def ecdf_figure(cross: CrossResult) -> Any:
-    plt = _pyplot()
-    colors = _colors(cross.methods)
-    figure, ax = plt.subplots(figsize=(6.4, 4.2))
-    for method in cross.methods:
-        values, fractions = cross.ecdf[method]
-        (line,) = ax.step(values, fractions, where="post", label=method, color=colors[method])
-        line.set_gid(method)
-    ax.set_title(f"ECDF of final normalized regret over {len(cross.blocks)} runs per method")
-    ax.set_xlabel("final normalized regret (0 = best seen)")
-    ax.set_ylabel("fraction of (benchmark, seed) runs at or below")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    figure, _ = _per_method_figure(
+        cross,
+        lambda ax, method, color: ax.step(*cross.ecdf[method], where="post", label=method, color=color),
+        f"ECDF of final normalized regret over {len(cross.blocks)} runs per method",
+        "final normalized regret (0 = best seen)", "fraction of (benchmark, seed) runs at or below", "lower right",
+    )  # fmt: skip
     figure.tight_layout()
     return figure
