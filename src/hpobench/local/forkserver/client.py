@@ -136,6 +136,8 @@ class ForkServerClient:
         self.poll()
         self._lost()
         self._log.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def _handle(self, message: dict[str, Any]) -> None:
         if "fatal" in message:
