@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from train_throughput import describe, load_script
 
 # (batch_size, lr, momentum, weight_decay), inside the benchmark's search space.
@@ -44,12 +43,20 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dataset-path", type=Path, help="folder holding cifar-10-batches-py/")
-    parser.add_argument("--synthetic", type=int, default=50_000,
-                        help="generated images when no --dataset-path (default 50,000, CIFAR's size)")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=50_000,
+        help="generated images when no --dataset-path (default 50,000, CIFAR's size)",
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--configs", type=int, default=len(CONFIGS), help=f"first N of {CONFIGS}")
-    parser.add_argument("--loader-workers", type=int, default=min(8, os.cpu_count() or 1),
-                        help="DataLoader processes of the reference loop (speed only)")
+    parser.add_argument(
+        "--loader-workers",
+        type=int,
+        default=min(8, os.cpu_count() or 1),
+        help="DataLoader processes of the reference loop (speed only)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
@@ -71,8 +78,9 @@ def synthetic_cifar(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
 
 
-def fast_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
-              device: torch.device, seed: int) -> list[float]:  # fmt: skip
+def fast_loop(
+    script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int, device: torch.device, seed: int
+) -> list[float]:
     """Validation accuracy after each epoch of the training script's own loop."""
     batch_size, lr, momentum, weight_decay = config
     torch.manual_seed(seed)
@@ -97,8 +105,16 @@ def fast_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple
     return accuracies
 
 
-def reference_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
-                   device: torch.device, seed: int, workers: int) -> list[float]:  # fmt: skip
+def reference_loop(
+    script: Any,
+    images: np.ndarray,
+    labels: np.ndarray,
+    config: tuple,
+    epochs: int,
+    device: torch.device,
+    seed: int,
+    workers: int,
+) -> list[float]:
     """Validation accuracy after each epoch of a plain torchvision-style fp32 loop: true fp32
     (cuDNN's default TF32 off) and cuDNN's autotuner off, both restored afterwards."""
     cudnn = torch.backends.cudnn
@@ -126,8 +142,16 @@ class HwcImages(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i])), int(self.labels[i])
 
 
-def _plain_fp32_loop(script: Any, images: np.ndarray, labels: np.ndarray, config: tuple, epochs: int,
-                     device: torch.device, seed: int, workers: int) -> list[float]:  # fmt: skip
+def _plain_fp32_loop(
+    script: Any,
+    images: np.ndarray,
+    labels: np.ndarray,
+    config: tuple,
+    epochs: int,
+    device: torch.device,
+    seed: int,
+    workers: int,
+) -> list[float]:
     from torch.utils.data import DataLoader
     from torchvision import transforms
 
@@ -144,8 +168,9 @@ def _plain_fp32_loop(script: Any, images: np.ndarray, labels: np.ndarray, config
     spawned = {"num_workers": workers, "pin_memory": device.type == "cuda"}
     if workers > 0:
         spawned.update(multiprocessing_context="spawn", persistent_workers=True)
-    train = DataLoader(HwcImages(hwc[:n_train], labels[:n_train], augment), batch_size=batch_size,
-                       shuffle=True, **spawned)  # fmt: skip
+    train = DataLoader(
+        HwcImages(hwc[:n_train], labels[:n_train], augment), batch_size=batch_size, shuffle=True, **spawned
+    )
     valid = DataLoader(HwcImages(hwc[n_train:], labels[n_train:], plain), batch_size=1024, **spawned)
     model = script.build_model().to(device)
     optimizer, scheduler = script.build_optimizer(
@@ -179,8 +204,10 @@ def main() -> None:
         source = f"CIFAR-10 from {args.dataset_path}"
     else:
         images, labels = synthetic_cifar(args.synthetic, args.seed)
-        source = (f"{args.synthetic} generated CIFAR-shaped images (coarse class template under coarse noise; "
-                  "best possible accuracy about 0.80), not CIFAR-10")
+        source = (
+            f"{args.synthetic} generated CIFAR-shaped images (coarse class template under coarse noise; "
+            "best possible accuracy about 0.80), not CIFAR-10"
+        )
     n_train = script.split(len(labels))
     print(f"device: {describe(device)}")
     print(f"data: {source}; {n_train} train / {len(labels) - n_train} validation; {args.epochs} epochs")
@@ -192,7 +219,7 @@ def main() -> None:
         started = time.perf_counter()
         plain = reference_loop(script, images, labels, config, args.epochs, device, args.seed, args.loader_workers)
         plain_seconds = time.perf_counter() - started
-        for epoch, (a, b) in enumerate(zip(fast, plain), start=1):
+        for epoch, (a, b) in enumerate(zip(fast, plain, strict=True), start=1):
             print(f"{config} | {epoch} | {a:.4f} | {b:.4f} | {a - b:+.4f}")
         print(f"{config}: training time {fast_seconds:.1f} s vs {plain_seconds:.1f} s")
 

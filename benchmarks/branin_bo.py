@@ -30,8 +30,9 @@ import math
 import random
 import time
 import warnings
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -102,12 +103,19 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--evaluations", type=int, default=40)
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 1])
-    parser.add_argument("--methods", nargs="+", default=["BO", "RS", "BOTorch"],
-                        help="registered method names, and BOTorch (Syne Tune 0.16's stock class)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["BO", "RS", "BOTorch"],
+        help="registered method names, and BOTorch (Syne Tune 0.16's stock class)",
+    )
     options = parser.parse_args()
     methods = {name: stock_botorch if name == "BOTorch" else registered(name) for name in options.methods}
     print(f"Branin, {options.evaluations} evaluations, seeds 0..{options.seeds - 1}; minimum {BRANIN_MINIMUM}")
-    print(f"{'workers':>7} {'method':<8} {'median best':>11} {'quartiles':>17} {'range':>17} {'warnings/run':>12} {'s/suggest':>9}")
+    print(
+        f"{'workers':>7} {'method':<8} {'median best':>11} {'quartiles':>17} {'range':>17} "
+        f"{'warnings/run':>12} {'s/suggest':>9}"
+    )
     medians: dict[tuple[int, str], float] = {}
     for workers in options.workers:
         for name, make in methods.items():

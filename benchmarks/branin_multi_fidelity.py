@@ -11,7 +11,8 @@ value among trials that reached the maximum resource R; Branin's minimum is 0.39
 Before building each scheduler numpy's global generator is seeded with the run's seed, as
 `hpobench run-local` does.
 
-Usage: PYTHONPATH=src python benchmarks/branin_multi_fidelity.py [--seeds 10] [--workers 4 1] [--max-resource 27] [--methods RS DEHB]
+Usage: PYTHONPATH=src python benchmarks/branin_multi_fidelity.py [--seeds 10] [--workers 4 1]
+           [--max-resource 27] [--methods RS DEHB]
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def best_of_run(name: str, seed: int, workers: int, max_resource: int) -> float:
     np.random.seed(seed)
     durations = np.random.default_rng(10_000 + seed)
     space = {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0), "epochs": max_resource}
-    scheduler = get_method(name).build(MethodArguments(space, "value", "min", "epoch", max_resource,
-                                                       random_seed=seed, max_resource_attr="epochs"))  # fmt: skip
+    scheduler = get_method(name).build(
+        MethodArguments(space, "value", "min", "epoch", max_resource, random_seed=seed, max_resource_attr="epochs")
+    )
     budget, spent, best, started, now = 40 * max_resource, 0, math.inf, 0, 0.0
     events: list[tuple[float, int, int, Any]] = []
 
@@ -80,8 +82,10 @@ def main() -> None:
     parser.add_argument("--max-resource", type=int, default=27)
     parser.add_argument("--methods", nargs="+", default=["RS", "DEHB"])
     options = parser.parse_args()
-    print(f"Branin + 30/epoch, {options.max_resource} epochs at most, a budget of 40 x {options.max_resource} "
-          f"epochs, seeds 0..{options.seeds - 1}; best Branin at the maximum resource (minimum 0.397887)")
+    print(
+        f"Branin + 30/epoch, {options.max_resource} epochs at most, a budget of 40 x {options.max_resource} "
+        f"epochs, seeds 0..{options.seeds - 1}; best Branin at the maximum resource (minimum 0.397887)"
+    )
     print(f"{'workers':>7} {'method':<8} {'median best':>12} {'quartiles':>20}")
     for workers in options.workers:
         for name in options.methods:

@@ -29,8 +29,11 @@ def main() -> None:
         times, passed = [], True
         for _ in range(args.repeats):
             start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "hpobench", "check-benchmark", name],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, "-m", "hpobench", "check-benchmark", name],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             times.append(time.perf_counter() - start)
             passed = passed and done.returncode == 0
         budget = get_benchmark(name).max_wallclock_time

@@ -44,8 +44,10 @@ def time_suggestions(model: str, size: int, fit: str, repeats: int) -> float:
     suggester = GPSuggester(args.config_space, "min", 0, max_resource=50 if multi_fidelity else None)
     rng = np.random.default_rng(0)
     fill(suggester, rng, size, multi_fidelity)
-    pending = [(suggester.encoding.decode(suggester.encoding.sample(rng, 1)[0]), 3 if multi_fidelity else None)
-               for _ in range(2)]  # fmt: skip
+    pending = [
+        (suggester.encoding.decode(suggester.encoding.sample(rng, 1)[0]), 3 if multi_fidelity else None)
+        for _ in range(2)
+    ]
     suggester.suggest(pending)  # a first fit: the warm start's starting point
     times = []
     for _ in range(repeats):

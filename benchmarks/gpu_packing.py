@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from accuracy_parity import synthetic_cifar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,14 +77,28 @@ def study(k: int, args: argparse.Namespace, data: Path, results: Path) -> tuple[
     one line per trial (so that a K that finishes little says why)."""
     tag = f"packing-k{k}"
     command = [
-        sys.executable, "-m", "hpobench", "run-local", "--benchmark", "resnet_cifar10",
-        "--method", "RS", "--experiment-tag", tag, "--random-seed", "0",
-        "--n-workers", str(k), "--trials-per-gpu", str(k), "--backend", args.backend,
-        "--max-wallclock-time", str(args.budget),
-        "--set", f"epochs={args.epochs}", "--set", f"dataset_path={data}",
-    ]  # fmt: skip
-    env = {**os.environ, "HPOBENCH_RESULTS_ROOT": str(results), "HPOBENCH_OFFLINE": "1",
-           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}  # fmt: skip
+        sys.executable,
+        *"-m hpobench run-local --benchmark resnet_cifar10 --method RS --experiment-tag".split(),
+        tag,
+        *"--random-seed 0 --n-workers".split(),
+        str(k),
+        "--trials-per-gpu",
+        str(k),
+        "--backend",
+        args.backend,
+        "--max-wallclock-time",
+        str(args.budget),
+        "--set",
+        f"epochs={args.epochs}",
+        "--set",
+        f"dataset_path={data}",
+    ]
+    env = {
+        **os.environ,
+        "HPOBENCH_RESULTS_ROOT": str(results),
+        "HPOBENCH_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     started = time.perf_counter()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
@@ -101,13 +114,14 @@ def study(k: int, args: argparse.Namespace, data: Path, results: Path) -> tuple[
 
 def main() -> None:
     args = parse_args()
+    import torch
     from train_throughput import describe  # imports torch; after argument parsing
 
-    import torch
-
     print(f"device: {describe(torch.device('cuda' if torch.cuda.is_available() else 'cpu'))}")
-    print(f"resnet_cifar10, random search, {args.images} generated images, budget {args.budget:g} s per K, "
-          f"{args.backend} back-end")  # fmt: skip
+    print(
+        f"resnet_cifar10, random search, {args.images} generated images, budget {args.budget:g} s per K, "
+        f"{args.backend} back-end"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         data = write_cifar10(Path(scratch) / "data", args.images)
         rates = {}

@@ -45,10 +45,12 @@ def resolve(python: Path, folder: Path, requirements: str, constraints: str) -> 
     (folder / "requirements.txt").write_text(requirements)
     (folder / "constraints.txt").write_text(constraints)
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "report.json",
-         "-r", "requirements.txt"],
-        cwd=folder, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [str(python), *"-m pip install --dry-run --quiet --report report.json -r requirements.txt".split()],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1:]}
     return json.loads((folder / "report.json").read_text())
@@ -60,8 +62,11 @@ def summary(report: dict, image_torch: str | None) -> str:
     installs = [(i["metadata"]["name"].lower(), i["metadata"]["version"]) for i in report["install"]]
     torch = [v for n, v in installs if n == "torch"]
     cuda = sorted(n for n, _ in installs if n.startswith("nvidia-"))
-    replaced = f"torch replaced by {torch[0]}" if torch and image_torch else (
-        f"torch {torch[0]} installed" if torch else "torch kept (or not needed)")
+    replaced = (
+        f"torch replaced by {torch[0]}"
+        if torch and image_torch
+        else (f"torch {torch[0]} installed" if torch else "torch kept (or not needed)")
+    )
     return f"{len(installs)} packages; {replaced}; NVIDIA wheels: {', '.join(cuda) or 'none'}"
 
 
@@ -71,17 +76,14 @@ def main() -> None:
     parser.add_argument("--method", action="append", default=None)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument(
-        "--only-torch", action="store_true",
+        "--only-torch",
+        action="store_true",
         help="The stand-in image holds torch alone (as the issue measured), not its companions.",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
 
     from hpobench.remote.sagemaker.plan import plan_remote
-    from hpobench.remote.sagemaker.requirements import (
-        hpobench_requirements,
-        merge_requirements,
-        read_requirements_file,
-    )
+    from hpobench.remote.sagemaker.requirements import hpobench_requirements, merge_requirements, read_requirements_file
     from hpobench.settings import RemoteSettings
 
     settings = RemoteSettings(benchmark=args.benchmark, methods=tuple(args.method or ("RS",)))
@@ -101,9 +103,10 @@ def main() -> None:
         python = folder / "image" / "bin" / "python"
         site = next((folder / "image" / "lib").glob("python3*/site-packages"))
         fake_installed(site, shown)
-        print("  before (full requirements, no constraints): " + summary(resolve(python, folder, before, ""), image_torch))
-        after = resolve(python, folder, plan.requirements.requirements_text(),
-                        plan.requirements.constraints_text())  # fmt: skip
+        print(
+            "  before (full requirements, no constraints): " + summary(resolve(python, folder, before, ""), image_torch)
+        )
+        after = resolve(python, folder, plan.requirements.requirements_text(), plan.requirements.constraints_text())
         extra = plan.requirements.no_deps
         also = f" (+ {', '.join(extra)} without dependencies)" if extra else ""
         print("  after (job requirements + constraints):     " + summary(after, image_torch) + also)

@@ -23,12 +23,8 @@ import time
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument(
-        "--benchmark", default=None, help="default: the default benchmark, else mlp_digits"
-    )
-    parser.add_argument(
-        "--bare-calls", type=int, default=20, help="bare create_training_job calls to time"
-    )
+    parser.add_argument("--benchmark", default=None, help="default: the default benchmark, else mlp_digits")
+    parser.add_argument("--bare-calls", type=int, default=20, help="bare create_training_job calls to time")
     args = parser.parse_args()
 
     from moto.server import ThreadedMotoServer
@@ -41,12 +37,14 @@ def main() -> None:
     server.start()
     empty = tempfile.mkdtemp()
     os.environ.update(
-        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
         AWS_CONFIG_FILE=os.path.join(empty, "config"),
         AWS_SHARED_CREDENTIALS_FILE=os.path.join(empty, "credentials"),
         SAGEMAKER_VALIDATE_ROLE="false",  # moto lacks iam:SimulatePrincipalPolicy
-    )  # fmt: skip
+    )
     try:
         run(args)
     finally:
@@ -62,9 +60,10 @@ def run(args: argparse.Namespace) -> None:
 
     bucket, role = "speed-bucket", "arn:aws:iam::123456789012:role/speed"
     boto3.client("s3").create_bucket(Bucket=bucket)
-    benchmark = args.benchmark or DEFAULT_BENCHMARK or "mlp_digits"
-    settings = RemoteSettings(benchmark=benchmark, num_seeds=args.seeds, experiment_tag="speed",
-                              role=role, bucket=bucket, random_seed=0)  # fmt: skip
+    benchmark = args.benchmark or DEFAULT_BENCHMARK
+    settings = RemoteSettings(
+        benchmark=benchmark, num_seeds=args.seeds, experiment_tag="speed", role=role, bucket=bucket, random_seed=0
+    )
 
     session = boto3.Session()
     puts: list[str] = []
@@ -72,15 +71,13 @@ def run(args: argparse.Namespace) -> None:
     create_times: list[float] = []
     finished_at: list[float] = []
     started: dict[str, float] = {}
+    session.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"]))
     session.events.register(
-        "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+        "before-parameter-build.sagemaker.CreateTrainingJob", lambda params, **_: creates.append(dict(params))
     )
     session.events.register(
-        "before-parameter-build.sagemaker.CreateTrainingJob",
-        lambda params, **_: creates.append(dict(params)),
+        "before-call.sagemaker.CreateTrainingJob", lambda **_: started.__setitem__("t", time.perf_counter())
     )
-    session.events.register("before-call.sagemaker.CreateTrainingJob",
-                            lambda **_: started.__setitem__("t", time.perf_counter()))  # fmt: skip
 
     def finished(**_: object) -> None:
         finished_at.append(time.perf_counter())
@@ -88,8 +85,9 @@ def run(args: argparse.Namespace) -> None:
 
     session.events.register("after-call.sagemaker.CreateTrainingJob", finished)
 
-    import hpobench.remote.sagemaker.submit  # noqa: F401  (imports are not part of a launch)
     import sagemaker.train  # noqa: F401
+
+    import hpobench.remote.sagemaker.submit  # noqa: F401  (imports are not part of a launch)
 
     t0 = time.perf_counter()
     start = t0
@@ -113,21 +111,18 @@ def run(args: argparse.Namespace) -> None:
         bare.append(time.perf_counter() - t0)
 
     print(f"benchmark {benchmark}: {submitted} jobs submitted in one launch")
-    print(
-        f"  launch:                    {first:7.2f} s total, {first / max(submitted, 1):6.3f} s per job"
-    )
+    print(f"  launch:                    {first:7.2f} s total, {first / max(submitted, 1):6.3f} s per job")
     further = (finished_at[-1] - finished_at[0]) / max(len(finished_at) - 1, 1)
     print(f"  until the first job (checks, listing, archive, SDK): {finished_at[0] - start:6.2f} s")
     print(f"  each further job:          {further:6.3f} s")
     print(f"  CreateTrainingJob inside:  {statistics.median(create_times):6.3f} s median per call")
+    print(f"  bare create_training_job:  {statistics.median(bare):6.3f} s median of {len(bare)} boto3 calls")
     print(
-        f"  bare create_training_job:  {statistics.median(bare):6.3f} s median of {len(bare)} boto3 calls"
+        f"  S3 uploads: source archive {len(source_uploads)} (shared by all jobs), "
+        f"SDK driver files {other_uploads} ({other_uploads / max(submitted, 1):.1f} per job)"
     )
-    print(f"  S3 uploads: source archive {len(source_uploads)} (shared by all jobs), "
-          f"SDK driver files {other_uploads} ({other_uploads / max(submitted, 1):.1f} per job)")  # fmt: skip
     print(
-        f"  re-launch (all {sum(o.status == 'exists' for o in again)} jobs exist): {relaunch:6.2f} s, "
-        f"0 submitted"
+        f"  re-launch (all {sum(o.status == 'exists' for o in again)} jobs exist): {relaunch:6.2f} s, 0 submitted"
         if not any(o.status == "submitted" for o in again)
         else "  re-launch submitted jobs!"
     )

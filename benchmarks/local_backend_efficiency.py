@@ -58,10 +58,7 @@ def instrumented_copy(script: Path, folder: Path) -> Path:
         else:
             break
     lines = source.splitlines(keepends=True)
-    stamp = (
-        "import time as _hpobench_time; "
-        f"print(f'{FIRST_LINE_TAG}{{_hpobench_time.time()}}', flush=True)\n"
-    )
+    stamp = f"import time as _hpobench_time; print(f'{FIRST_LINE_TAG}{{_hpobench_time.time()}}', flush=True)\n"
     copy = folder / script.name
     copy.write_text("".join(lines[:after]) + stamp + "".join(lines[after:]))
     return copy
@@ -119,8 +116,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     with contextlib.redirect_stdout(io.StringIO()):  # the Tuner prints a summary
         tuner.run()
     wall = time.time() - started
-    return {**figures(root / kind, backend.decided, wall, args.n_workers),
-            "tuner CPU (s)": time.process_time() - cpu}  # fmt: skip
+    return {**figures(root / kind, backend.decided, wall, args.n_workers), "tuner CPU (s)": time.process_time() - cpu}
 
 
 def figures(trials_dir: Path, decided: dict[int, float], wall: float, n_workers: int) -> dict[str, Any]:
@@ -189,9 +185,7 @@ def _cell(name: str, value: Any) -> str:
 def main() -> None:
     """Run each back-end in turn on the same seed and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)"
-    )
+    parser.add_argument("--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)")
     parser.add_argument("--n-workers", type=int, default=2, help="trials in parallel (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="scheduler and numpy seed (default: 0)")
     parser.add_argument(

@@ -31,9 +31,21 @@ TAG = "method-comparison"
 
 def run_local(root: Path, methods: list[str], seeds: int, budget: float, master_seed: int) -> None:
     """`hpobench run-local` in a fresh process, as a user would run it."""
-    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK,
-               "--experiment-tag", TAG, "--results-root", str(root), "--num-seeds", str(seeds),
-               "--max-wallclock-time", str(budget), "--random-seed", str(master_seed)]  # fmt: skip
+    command = [
+        sys.executable,
+        *"-m hpobench run-local --benchmark".split(),
+        BENCHMARK,
+        "--experiment-tag",
+        TAG,
+        "--results-root",
+        str(root),
+        "--num-seeds",
+        str(seeds),
+        "--max-wallclock-time",
+        str(budget),
+        "--random-seed",
+        str(master_seed),
+    ]
     for method in methods:
         command += ["--method", method]
     print("$", " ".join(command[1:]), flush=True)
@@ -50,17 +62,21 @@ def print_main_comparison(root: Path, budget: float) -> None:
 
     experiment = load_experiment(root, TAG, methods=MAIN_METHODS)
     (summary,) = summarize(experiment)
-    print(f"\n{summary.benchmark}, {summary.metric} ({summary.mode}), {budget:g} s per run; "
-          f"target = {summary.target_source}: {format_number(summary.target)}")  # fmt: skip
-    print(f"{'method':<10} {'seeds':>5} {'final best (mean +- se)':>25} {'avg rank':>9} "
-          f"{'reach target':>13} {'median time to target':>22}")  # fmt: skip
+    print(
+        f"\n{summary.benchmark}, {summary.metric} ({summary.mode}), {budget:g} s per run; "
+        f"target = {summary.target_source}: {format_number(summary.target)}"
+    )
+    print(
+        f"{'method':<10} {'seeds':>5} {'final best (mean +- se)':>25} {'avg rank':>9} "
+        f"{'reach target':>13} {'median time to target':>22}"
+    )
     for m in summary.methods:
         best = f"{format_number(m.final_best_mean)} +- {format_number(m.final_best_stderr)}"
-        median = "never" if m.time_to_target_median in (None, float("inf")) else (
-            f"{m.time_to_target_median:.1f} s"
+        median = "never" if m.time_to_target_median in (None, float("inf")) else (f"{m.time_to_target_median:.1f} s")
+        print(
+            f"{m.method:<10} {len(m.seeds):>5} {best:>25} {format_number(m.average_rank, 2):>9} "
+            f"{m.target_reached:>6}/{len(m.seeds):<6} {median:>22}"
         )
-        print(f"{m.method:<10} {len(m.seeds):>5} {best:>25} {format_number(m.average_rank, 2):>9} "
-              f"{m.target_reached:>6}/{len(m.seeds):<6} {median:>22}")  # fmt: skip
 
 
 def print_epochs_per_configuration(root: Path, seeds: int) -> None:
@@ -69,10 +85,14 @@ def print_epochs_per_configuration(root: Path, seeds: int) -> None:
 
     methods = [m for pair in PAIRS for m in pair]
     experiment = load_experiment(root, TAG, methods=methods, seeds=list(range(seeds)))
-    print(f"\nPromotion vs stopping, seeds 0..{seeds - 1}: trial-epochs (boosting rounds) "
-          "trained per configuration evaluated")  # fmt: skip
-    print(f"{'method':<13} {'configurations':>14} {'trial-epochs':>12} {'per configuration':>18} "
-          f"{'final best (mean)':>18}")  # fmt: skip
+    print(
+        f"\nPromotion vs stopping, seeds 0..{seeds - 1}: trial-epochs (boosting rounds) "
+        "trained per configuration evaluated"
+    )
+    print(
+        f"{'method':<13} {'configurations':>14} {'trial-epochs':>12} {'per configuration':>18} "
+        f"{'final best (mean)':>18}"
+    )
     for method in methods:
         runs = [r for r in experiment.runs if r.method == method and r.frame is not None]
         configurations = sum(len(set(r.frame.trial_id.tolist())) for r in runs)

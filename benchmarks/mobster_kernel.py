@@ -50,9 +50,15 @@ def run(root: Path, kernel: str, seeds: int, budget: float, master_seed: int) ->
 
     gp_model.joint_kernel = KERNELS[kernel]
     settings = load_settings(
-        LocalSettings, experiment_tag=TAG, benchmark=BENCHMARK, methods=METHODS, num_seeds=seeds,
-        max_wallclock_time=budget, random_seed=master_seed, results_root=root / kernel,
-    )  # fmt: skip
+        LocalSettings,
+        experiment_tag=TAG,
+        benchmark=BENCHMARK,
+        methods=METHODS,
+        num_seeds=seeds,
+        max_wallclock_time=budget,
+        random_seed=master_seed,
+        results_root=root / kernel,
+    )
     run_local(settings)
 
 
@@ -67,8 +73,10 @@ def summarize(root: Path, kernel: str) -> None:
         configurations = sum(len(set(r.frame.trial_id.tolist())) for r in runs)
         rounds = sum(r.num_results for r in runs)
         stderr = statistics.stdev(finals) / len(finals) ** 0.5 if len(finals) > 1 else float("nan")
-        print(f"{kernel:<8} {method:<13} {len(finals):>5} {statistics.mean(finals):>8.4f} +- {stderr:.4f} "
-              f"{configurations:>14} {rounds / configurations:>18.2f}")  # fmt: skip
+        print(
+            f"{kernel:<8} {method:<13} {len(finals):>5} {statistics.mean(finals):>8.4f} +- {stderr:.4f} "
+            f"{configurations:>14} {rounds / configurations:>18.2f}"
+        )
 
 
 def main() -> None:
@@ -88,8 +96,10 @@ def main() -> None:
         run(root, kernel, args.seeds, args.budget, args.master_seed)
     print(f"(runs took {time.monotonic() - started:.0f} s; results under {root})")
     print(f"\n{BENCHMARK}, val_log_loss (min), {args.budget:g} s per run, master seed {args.master_seed}")
-    print(f"{'kernel':<8} {'method':<13} {'seeds':>5} {'final best (mean +- se)':>18} "
-          f"{'configurations':>14} {'rounds per config':>18}")  # fmt: skip
+    print(
+        f"{'kernel':<8} {'method':<13} {'seeds':>5} {'final best (mean +- se)':>18} "
+        f"{'configurations':>14} {'rounds per config':>18}"
+    )
     for kernel in args.kernels:
         summarize(root, kernel)
 

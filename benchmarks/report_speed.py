@@ -23,8 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the study writer the tests use
 
-METHODS = {"RS": 0.0, "BO": -0.6, "ASHA": -0.4, "MOBSTER": -0.8, "OPTUNA-TPE": -0.5, "SMAC": -0.5,
-           "DEHB": -0.3, "NEVERGRAD-ONEPLUSONE": -0.2}  # fmt: skip
+METHODS = {
+    "RS": 0.0,
+    "BO": -0.6,
+    "ASHA": -0.4,
+    "MOBSTER": -0.8,
+    "OPTUNA-TPE": -0.5,
+    "SMAC": -0.5,
+    "DEHB": -0.3,
+    "NEVERGRAD-ONEPLUSONE": -0.2,
+}
 PANDAS = """
 import sys, pandas as pd
 from pathlib import Path
@@ -55,18 +63,22 @@ def main() -> None:
         write_study(root, tags, METHODS, args.seeds, args.trials, args.epochs)
         written = time.perf_counter() - start
         runs = args.benchmarks * len(METHODS) * args.seeds
-        print(f"{args.benchmarks} benchmarks x {len(METHODS)} methods x {args.seeds} seeds = {runs} runs, "
-              f"{args.trials} trials x {args.epochs} epochs each ({runs * args.trials * args.epochs:,} result "
-              f"rows); written in {written:.1f} s")  # fmt: skip
+        print(
+            f"{args.benchmarks} benchmarks x {len(METHODS)} methods x {args.seeds} seeds = {runs} runs, "
+            f"{args.trials} trials x {args.epochs} epochs each ({runs * args.trials * args.epochs:,} result "
+            f"rows); written in {written:.1f} s"
+        )
         base = [sys.executable, "-m", "hpobench", "report", "--results-root", str(root)]
         base += [a for t in tags.values() for a in ("--experiment-tag", t)]
         pandas_s, rows = timed([sys.executable, "-c", PANDAS, str(root)])
-        json_s, _ = timed(base + ["--format", "json"])
-        html_s, _ = timed(base + ["-o", str(root / "report")])
+        json_s, _ = timed([*base, "--format", "json"])
+        html_s, _ = timed([*base, "-o", str(root / "report")])
         print(f"pandas reading every results file (baseline): {pandas_s:6.2f} s ({int(rows):,} rows)")
         print(f"hpobench report --format json (no files)     : {json_s:6.2f} s ({json_s / pandas_s:.2f}x baseline)")
-        print(f"hpobench report -o DIR (page, figures, tables): {html_s:6.2f} s ({html_s / pandas_s:.2f}x baseline)"
-              f"  goal < 10 s: {'met' if html_s < 10 else 'NOT met'}")  # fmt: skip
+        print(
+            f"hpobench report -o DIR (page, figures, tables): {html_s:6.2f} s ({html_s / pandas_s:.2f}x baseline)"
+            f"  goal < 10 s: {'met' if html_s < 10 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,11 +32,25 @@ def run(root: Path, tag: str, method: str, workers: int, evaluations: int, seed:
 
     from hpobench.results import layout
 
-    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK,
-               "--method", method, "--experiment-tag", tag, "--results-root", str(root),
-               "--n-workers", str(workers), "--max-num-evaluations", str(evaluations),
-               "--max-wallclock-time", "300", "--random-seed", str(seed),
-               "--set", f"boosting_rounds={ROUNDS}"]  # fmt: skip
+    command = [
+        sys.executable,
+        *"-m hpobench run-local --benchmark".split(),
+        BENCHMARK,
+        "--method",
+        method,
+        "--experiment-tag",
+        tag,
+        "--results-root",
+        str(root),
+        "--n-workers",
+        str(workers),
+        "--max-num-evaluations",
+        str(evaluations),
+        *"--max-wallclock-time 300 --random-seed".split(),
+        str(seed),
+        "--set",
+        f"boosting_rounds={ROUNDS}",
+    ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     (tuner_dir,) = layout.tuner_dirs(root / tag / layout.run_name(method, 0))
     frame = load_experiment(str(tuner_dir.relative_to(root)), local_path=str(root)).results
@@ -51,15 +65,15 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[str, str, str]:
     first_b = b.groupby("trial_id")[searched].first()
     common = first_a.index.intersection(first_b.index)
     same = sum(first_a.loc[t].equals(first_b.loc[t]) for t in common)
-    events_a = list(zip(a["trial_id"], a["round"], a["st_decision"]))
-    events_b = list(zip(b["trial_id"], b["round"], b["st_decision"]))
+    events_a = list(zip(a["trial_id"], a["round"], a["st_decision"], strict=True))
+    events_b = list(zip(b["trial_id"], b["round"], b["st_decision"], strict=True))
     length = min(len(events_a), len(events_b))
     prefix = next((i for i in range(length) if events_a[i] != events_b[i]), length)
     # The stop cuts the last running trials at different points: compare the others.
     ended = [t for t in common if t < min(a["trial_id"].max(), b["trial_id"].max()) - 1]
     same_course = sum(
-        list(zip(a[a.trial_id == t]["round"], a[a.trial_id == t]["st_decision"]))
-        == list(zip(b[b.trial_id == t]["round"], b[b.trial_id == t]["st_decision"]))
+        list(zip(a[a.trial_id == t]["round"], a[a.trial_id == t]["st_decision"], strict=True))
+        == list(zip(b[b.trial_id == t]["round"], b[b.trial_id == t]["st_decision"], strict=True))
         for t in ended
     )
     return f"{same}/{len(common)}", f"{same_course}/{len(ended)}", f"{prefix}/{length}"
@@ -74,12 +88,16 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-repro-"))
     print(f"{BENCHMARK}, {args.evaluations} results per run, master seed {args.seed}; runs under {root}")
-    print(f"{'method':<10} {'workers':>7} {'same config per trial id':>25} "
-          f"{'same decisions per trial':>25} {'same event sequence':>20}")  # fmt: skip
+    print(
+        f"{'method':<10} {'workers':>7} {'same config per trial id':>25} "
+        f"{'same decisions per trial':>25} {'same event sequence':>20}"
+    )
     for workers in (1, 2):
         for method in args.methods:
-            frames = [run(root, f"repro-{method.lower()}-{workers}-{i}", method, workers,
-                          args.evaluations, args.seed) for i in (1, 2)]  # fmt: skip
+            frames = [
+                run(root, f"repro-{method.lower()}-{workers}-{i}", method, workers, args.evaluations, args.seed)
+                for i in (1, 2)
+            ]
             configs, courses, events = compare(*frames)
             print(f"{method:<10} {workers:>7} {configs:>25} {courses:>25} {events:>20}", flush=True)
 

@@ -51,17 +51,20 @@ def write_run(root: Path, method: str, seed: int, rng: np.random.Generator) -> i
         epochs = int(rng.choice([1, 3, MAX_EPOCHS], p=[0.6, 0.3, 0.1])) if multi_fidelity else MAX_EPOCHS
         quality = rng.uniform(0.1, 0.98)
         config = {
-            "config_epochs": MAX_EPOCHS, "config_n_layers": 2,
-            "config_learning_rate": 10 ** rng.uniform(-4, -1), "config_batch_size": int(rng.integers(8, 129)),
-            "config_n_units": int(rng.integers(16, 257)), "config_dropout": rng.uniform(0, 0.5),
+            "config_epochs": MAX_EPOCHS,
+            "config_n_layers": 2,
+            "config_learning_rate": 10 ** rng.uniform(-4, -1),
+            "config_batch_size": int(rng.integers(8, 129)),
+            "config_n_units": int(rng.integers(16, 257)),
+            "config_dropout": rng.uniform(0, 0.5),
             "config_weight_decay": 10 ** rng.uniform(-6, -2),
-        }  # fmt: skip
+        }
         for epoch in range(1, epochs + 1):
             clock += rng.exponential(0.3)
             rows.append(
                 {
                     "epoch": epoch,
-                    "val_accuracy": quality * (1 - 0.5 ** epoch),
+                    "val_accuracy": quality * (1 - 0.5**epoch),
                     "st_worker_timestamp": 1.8e9 + clock,
                     "st_worker_time": epoch * 0.2,
                     "st_worker_iter": epoch - 1,
@@ -74,12 +77,22 @@ def write_run(root: Path, method: str, seed: int, rng: np.random.Generator) -> i
             )
     pd.DataFrame(rows).to_csv(tuner_dir / "results.csv.zip", index=False)
     metadata = {
-        "benchmark": BENCHMARK, "method": method, "seed": seed, "metric": "val_accuracy",
-        "metric_names": ["val_accuracy"], "metric_mode": "max", "mode": "max",
-        "resource_attr": "epoch", "max_resource_attr": "epochs", "max_wallclock_time": clock,
-        "n_workers": 4, "random_seed": seed, "random_seed_master": 0,
-        "hpobench_status": "complete", "hpobench_wallclock_time": clock,
-    }  # fmt: skip
+        "benchmark": BENCHMARK,
+        "method": method,
+        "seed": seed,
+        "metric": "val_accuracy",
+        "metric_names": ["val_accuracy"],
+        "metric_mode": "max",
+        "mode": "max",
+        "resource_attr": "epoch",
+        "max_resource_attr": "epochs",
+        "max_wallclock_time": clock,
+        "n_workers": 4,
+        "random_seed": seed,
+        "random_seed_master": 0,
+        "hpobench_status": "complete",
+        "hpobench_wallclock_time": clock,
+    }
     (tuner_dir / "metadata.json").write_text(json.dumps(metadata, indent=2))
     return len(rows)
 
@@ -125,8 +138,8 @@ def main() -> None:
         figures = {
             "python -c pass (baseline)": timed([py, "-c", "pass"], args.repeat),
             "pandas reads every results.csv.zip (baseline)": timed([py, "-c", read_all, str(root)], args.repeat),
-            "hpobench results": timed(hpobench + ["results", *where], args.repeat),
-            "hpobench status": timed(hpobench + ["status", *where], args.repeat),
+            "hpobench results": timed([*hpobench, "results", *where], args.repeat),
+            "hpobench status": timed([*hpobench, "status", *where], args.repeat),
         }
         print(f"{'median of ' + str(args.repeat) + ' runs':<48} {'wall':>7} {'cpu':>7}")
         for name, (wall, cpu) in figures.items():

@@ -38,9 +38,16 @@ from hpobench.results import layout
 
 
 def command(root: Path, tag: str, budget: float, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
-            "--method", "ASHA", "--n-workers", "2", "--max-wallclock-time", f"{budget:g}",
-            "--random-seed", "11", "--results-root", str(root), "--experiment-tag", tag, *extra]  # fmt: skip
+    return [
+        sys.executable,
+        *"-m hpobench run-local --benchmark gbt_breast_cancer --method ASHA --n-workers 2 --max-wallclock-time".split(),
+        f"{budget:g}",
+        *"--random-seed 11 --results-root".split(),
+        str(root),
+        "--experiment-tag",
+        tag,
+        *extra,
+    ]
 
 
 def run(args: list[str]) -> float:
@@ -107,8 +114,10 @@ def main() -> None:
         # Kill moments spread over the clock file's 1 s interval.
         offsets = [(i + 0.5) / args.repeat for i in range(args.repeat)]
         repetitions = [one_repetition(Path(folder), i, args.budget, offsets[i]) for i in range(args.repeat)]
-    print(f"ASHA on gbt_breast_cancer, 2 workers, {args.budget:g} s budget, killed (SIGKILL) at half of it "
-          f"plus {', '.join(f'{o:.2f}' for o in offsets)} s; {args.repeat} repetition(s), medians")  # fmt: skip
+    print(
+        f"ASHA on gbt_breast_cancer, 2 workers, {args.budget:g} s budget, killed (SIGKILL) at half of it "
+        f"plus {', '.join(f'{o:.2f}' for o in offsets)} s; {args.repeat} repetition(s), medians"
+    )
 
     def median(variant: str, key: str) -> float:
         return statistics.median(r[variant][key] for r in repetitions)
@@ -118,7 +127,8 @@ def main() -> None:
         print(
             f"  {variant:<9}  wall {median(variant, 'wall'):6.1f} s  trial-epochs {median(variant, 'epochs'):6.0f}  "
             f"lost {median(variant, 'lost'):5.1f} s (clock {median(variant, 'clock_lost'):4.1f} s, "
-            f"work {median(variant, 'work_lost'):4.1f} s)  budget used at the kill {median(variant, 'spent_at_kill'):4.1f} s"
+            f"work {median(variant, 'work_lost'):4.1f} s)  "
+            f"budget used at the kill {median(variant, 'spent_at_kill'):4.1f} s"
         )
     ratio = median("restart", "lost") / max(median("resume", "lost"), 1e-9)
     print(f"  an interruption costs {ratio:.1f}x less time with resume than with a fresh start")

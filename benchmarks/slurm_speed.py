@@ -54,10 +54,18 @@ def timed(command: list[str], repeat: int, env: dict[str, str]) -> float:
 
 def launch_command(root: Path, tag: str) -> list[str]:
     methods = [arg for m in METHODS for arg in ("--method", m)]
-    return [sys.executable, "-m", "hpobench", "launch-remote", "--engine", "slurm", "--benchmark",
-            "gbt_breast_cancer", *methods, "--num-seeds", str(SEEDS), "--max-wallclock-time", "60",
-            "--random-seed", "0", "--results-root", str(root), "--experiment-tag", tag,
-            "--cpus-per-job", "1", "--slurm-option", "hold"]  # fmt: skip
+    return [
+        sys.executable,
+        *"-m hpobench launch-remote --engine slurm --benchmark gbt_breast_cancer".split(),
+        *methods,
+        "--num-seeds",
+        str(SEEDS),
+        *"--max-wallclock-time 60 --random-seed 0 --results-root".split(),
+        str(root),
+        "--experiment-tag",
+        tag,
+        *"--cpus-per-job 1 --slurm-option hold".split(),
+    ]
 
 
 def main() -> None:
@@ -78,14 +86,20 @@ def main() -> None:
             conf = cluster.conf
         else:
             conf = args.slurm_conf
-        env = {**os.environ, "SLURM_CONF": str(conf),
-               "PYTHONPATH": str(HERE.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}  # fmt: skip
+        env = {
+            **os.environ,
+            "SLURM_CONF": str(conf),
+            "PYTHONPATH": str(HERE.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
         root = Path(scratch) / "results"
         try:
             measure(args.repeat, root, Path(scratch), env)
         finally:
-            for name in {json.loads(line)["job_name"] for p in root.glob("*/slurm/submissions.jsonl")
-                         for line in p.read_text().splitlines()} | {"hpobench-speed-baseline"}:  # fmt: skip
+            for name in {
+                json.loads(line)["job_name"]
+                for p in root.glob("*/slurm/submissions.jsonl")
+                for line in p.read_text().splitlines()
+            } | {"hpobench-speed-baseline"}:
                 subprocess.run(["scancel", f"--name={name}"], env=env, check=False)
             if cluster is not None:
                 cluster.stop()
@@ -116,18 +130,28 @@ def measure(repeat: int, root: Path, scratch: Path, env: dict[str, str]) -> None
             write_run(results, method, seed, rng)
             target = root / "cells-0" / f"{method}-{seed}"
             (results / "speed" / f"{method}-{seed}").rename(target)
-    status = timed([sys.executable, "-m", "hpobench", "status", "--experiment-tag", "cells-0",
-                    "--results-root", str(root)], repeat, env)  # fmt: skip
+    status = timed(
+        [sys.executable, "-m", "hpobench", "status", "--experiment-tag", "cells-0", "--results-root", str(root)],
+        repeat,
+        env,
+    )
     squeue = timed(["squeue", "--noheader", "--array", "--states=all"], repeat, env)
     floor = timed([sys.executable, "-c", "pass"], repeat, env)
 
     launch = statistics.median(launches)
     print(f"{cells} cells (4 methods x {SEEDS} seeds), held; median of {repeat} runs, wall-clock seconds")
-    print(f"hpobench launch-remote --engine slurm, {cells} cells:  {launch:6.3f} s (one sbatch of a {cells}-task array)")
-    print(f"baseline: {cells} sbatch calls, one per cell:          {per_cell:6.3f} s ({per_cell / launch:.1f}x the launch)")
+    print(
+        f"hpobench launch-remote --engine slurm, {cells} cells:  {launch:6.3f} s (one sbatch of a {cells}-task array)"
+    )
+    print(
+        f"baseline: {cells} sbatch calls, one per cell:          {per_cell:6.3f} s "
+        f"({per_cell / launch:.1f}x the launch)"
+    )
     print(f"baseline: one sbatch of a {cells}-task array:          {array:6.3f} s")
-    print(f"hpobench status, {cells} complete cells ({TRIALS} trials each): {status:6.3f} s "
-          f"({'meets' if status < STATUS_GOAL else 'MISSES'} the {STATUS_GOAL:g} s goal)")  # fmt: skip
+    print(
+        f"hpobench status, {cells} complete cells ({TRIALS} trials each): {status:6.3f} s "
+        f"({'meets' if status < STATUS_GOAL else 'MISSES'} the {STATUS_GOAL:g} s goal)"
+    )
     print(f"baseline: one squeue call:                        {squeue:6.3f} s")
     print(f"baseline: python -c pass:                         {floor:6.3f} s")
 

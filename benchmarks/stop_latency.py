@@ -21,10 +21,17 @@ from pathlib import Path
 
 def seconds_to_stop(workers: int, root: Path) -> tuple[float, int]:
     tag = f"stop-{workers}"
-    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
-               "--method", "RS", "--n-workers", str(workers), "--max-workers", str(workers),
-               "--set", "boosting_rounds=50", "--max-wallclock-time", "300",
-               "--experiment-tag", tag, "--results-root", str(root)]  # fmt: skip
+    command = [
+        sys.executable,
+        *"-m hpobench run-local --benchmark gbt_breast_cancer --method RS --n-workers".split(),
+        str(workers),
+        "--max-workers",
+        str(workers),
+        *"--set boosting_rounds=50 --max-wallclock-time 300 --experiment-tag".split(),
+        tag,
+        "--results-root",
+        str(root),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:

@@ -29,8 +29,13 @@ GOAL_SECONDS = 0.05
 
 
 def objective(config: dict[str, Any]) -> float:
-    return (config["a"] - 0.3) ** 2 + (math.log10(config["b"]) + 2) ** 2 / 4 + math.sin(3 * config["c"]) \
-        + (config["d"] - 0.7) ** 2 + (config["e"] - 5) ** 2 / 25
+    return (
+        (config["a"] - 0.3) ** 2
+        + (math.log10(config["b"]) + 2) ** 2 / 4
+        + math.sin(3 * config["c"])
+        + (config["d"] - 0.7) ** 2
+        + (config["e"] - 5) ** 2 / 25
+    )
 
 
 def build(name: str, seed: int) -> Any:
@@ -40,9 +45,17 @@ def build(name: str, seed: int) -> Any:
 
     spec = get_method(name)
     epochs = MULTI_FIDELITY_EPOCHS if spec.multi_fidelity else 1
-    space = {"a": uniform(0, 1), "b": loguniform(1e-4, 1), "c": uniform(-2, 2), "d": uniform(0, 1),
-             "e": randint(1, 10), "epochs": epochs}  # fmt: skip
-    return spec.build(MethodArguments(space, "value", "min", "epoch", epochs, random_seed=seed, max_resource_attr="epochs"))
+    space = {
+        "a": uniform(0, 1),
+        "b": loguniform(1e-4, 1),
+        "c": uniform(-2, 2),
+        "d": uniform(0, 1),
+        "e": randint(1, 10),
+        "epochs": epochs,
+    }
+    return spec.build(
+        MethodArguments(space, "value", "min", "epoch", epochs, random_seed=seed, max_resource_attr="epochs")
+    )
 
 
 def step(scheduler: Any, trial_id: int) -> float:
@@ -62,8 +75,11 @@ def step(scheduler: Any, trial_id: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--methods", nargs="+", default=["RS", "BO", "OPTUNA-TPE", "OPTUNA-CMAES", "OPTUNA-GP",
-                                                       "NEVERGRAD-ONEPLUSONE", "DEHB", "SMAC"])
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["RS", "BO", "OPTUNA-TPE", "OPTUNA-CMAES", "OPTUNA-GP", "NEVERGRAD-ONEPLUSONE", "DEHB", "SMAC"],
+    )
     parser.add_argument("--timed", type=int, default=16)
     options = parser.parse_args()
     print(f"median seconds per suggestion over {options.timed} suggestions, after N observations (5-d space)")

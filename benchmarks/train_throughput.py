@@ -22,9 +22,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import numpy as np
 import torch
@@ -48,8 +48,11 @@ def load_script(path: Path = SCRIPT) -> ModuleType:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
-                        help="cpu, cuda or cuda:N (default: cuda when available)")
+    parser.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="cpu, cuda or cuda:N (default: cuda when available)",
+    )
     parser.add_argument("--batch-size", type=int, help="default: 32 on CPU, 256 on CUDA")
     parser.add_argument("--steps", type=int, help="timed steps per loop (default: 4 CPU, 100 CUDA)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default: 1 CPU, 10 CUDA)")
@@ -78,8 +81,9 @@ def timed(device: torch.device, warmup: Callable[[], None], work: Callable[[], N
     return time.perf_counter() - started
 
 
-def on_device_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
-                   args: argparse.Namespace, device: torch.device) -> float:
+def on_device_loop(
+    script: ModuleType, images: np.ndarray, labels: np.ndarray, args: argparse.Namespace, device: torch.device
+) -> float:
     """Images/s of the training script's own epoch loop."""
     torch.backends.cudnn.benchmark = device.type == "cuda"  # as the script sets it
     data = script.DeviceData(images, labels, device)
@@ -104,8 +108,9 @@ def on_device_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
     return len(timed_part) / seconds
 
 
-def seed_style_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
-                    args: argparse.Namespace, device: torch.device) -> float:
+def seed_style_loop(
+    script: ModuleType, images: np.ndarray, labels: np.ndarray, args: argparse.Namespace, device: torch.device
+) -> float:
     """Images/s of the seed's pipeline: PIL transforms per image, one loader process,
     fp32 NCHW, a host sync per step for the loss (`loss.item()`)."""
     from PIL import Image
@@ -113,12 +118,14 @@ def seed_style_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
     from torchvision import transforms
 
     torch.backends.cudnn.benchmark = False  # the seed does not set it
-    transform = transforms.Compose([
-        transforms.RandomCrop(32, padding=script.PADDING),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        transforms.Normalize(script.MEAN, script.STD),
-    ])
+    transform = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=script.PADDING),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(script.MEAN, script.STD),
+        ]
+    )
     hwc = images.transpose(0, 2, 3, 1).copy()  # torchvision's CIFAR10 keeps HWC arrays
 
     class Cifar(Dataset):
@@ -129,8 +136,13 @@ def seed_style_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
             return transform(Image.fromarray(hwc[i])), int(labels[i])
 
     def loader(indices: range) -> DataLoader:
-        return DataLoader(Cifar(), batch_size=args.batch_size, num_workers=0,
-                          sampler=SubsetRandomSampler(list(indices)), pin_memory=device.type == "cuda")
+        return DataLoader(
+            Cifar(),
+            batch_size=args.batch_size,
+            num_workers=0,
+            sampler=SubsetRandomSampler(list(indices)),
+            pin_memory=device.type == "cuda",
+        )
 
     model = script.build_model().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
@@ -147,10 +159,10 @@ def seed_style_loop(script: ModuleType, images: np.ndarray, labels: np.ndarray,
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
+
         return epoch
 
-    seconds = timed(device, run(range(n_warm)) if n_warm else (lambda: None),
-                    run(range(n_warm, len(labels))))
+    seconds = timed(device, run(range(n_warm)) if n_warm else (lambda: None), run(range(n_warm, len(labels))))
     return (len(labels) - n_warm) / seconds
 
 
@@ -166,8 +178,10 @@ def resnet_cifar10(args: argparse.Namespace, device: torch.device) -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
     labels = rng.integers(0, 10, n).astype(np.int64)
-    print(f"resnet_cifar10: batch size {args.batch_size}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up steps, {n} generated images")
+    print(
+        f"resnet_cifar10: batch size {args.batch_size}, "
+        f"{args.steps} timed steps after {args.warmup} warm-up steps, {n} generated images"
+    )
     fast = on_device_loop(script, images, labels, args, device)
     print(f"on-device loop (uint8 data on the device, augmentation there): {fast:,.0f} images/s")
     slow = seed_style_loop(script, images, labels, args, device)

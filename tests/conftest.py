@@ -152,19 +152,23 @@ class IamSimulationStub:
         actions = [v[0] for k, v in sorted(fields.items()) if k.startswith("ActionNames.member.")]
         self.simulated.append(actions)
         if self.decision == "AccessDenied":
-            error = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
-                     "not authorized to perform iam:SimulatePrincipalPolicy</Message></Error>"
-                     "<RequestId>stub</RequestId></ErrorResponse>")  # fmt: skip
+            error = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>"
+                "not authorized to perform iam:SimulatePrincipalPolicy</Message></Error>"
+                "<RequestId>stub</RequestId></ErrorResponse>"
+            )
             return 403, [("Content-Type", "text/xml")], error.encode()
         members = "".join(
             f"<member><EvalActionName>{a}</EvalActionName><EvalResourceName>*</EvalResourceName>"
             f"<EvalDecision>{self.decision}</EvalDecision></member>"
             for a in actions
         )
-        xml = ('<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
-               f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"
-               f"{members}</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata>"
-               "<RequestId>stub</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>")  # fmt: skip
+        xml = (
+            '<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"
+            f"{members}</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata>"
+            "<RequestId>stub</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>"
+        )
         return 200, [("Content-Type", "text/xml")], xml.encode()
 
     def _forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, list, bytes]:
@@ -173,9 +177,11 @@ class IamSimulationStub:
 
         skip = ("host", "content-length", "expect", "connection")
         request = urllib.request.Request(
-            self.moto_url + path, data=body if body or method in ("PUT", "POST") else None,
-            method=method, headers={k: v for k, v in headers.items() if k.lower() not in skip},
-        )  # fmt: skip
+            self.moto_url + path,
+            data=body if body or method in ("PUT", "POST") else None,
+            method=method,
+            headers={k: v for k, v in headers.items() if k.lower() not in skip},
+        )
         try:
             with urllib.request.urlopen(request) as response:
                 return response.status, list(response.headers.items()), response.read()

@@ -21,7 +21,7 @@ REAL_SEEDS = (0, 1)
 TOY_TAG = "toy"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def make_real_experiment(root: Path) -> Path:
     """Tiny real runs: mlp_digits, RS and ASHA, 2 seeds, 3 epochs, 6 results each."""
     from hpobench.local.launcher import run_local
@@ -80,11 +80,19 @@ def write_run(
     tuner_dir.mkdir(parents=True)
     if status is not None:
         metadata = {
-            "benchmark": benchmark, "method": method, "seed": seed, "metric": metric,
-            "metric_names": [metric], "metric_mode": mode, "mode": mode,
-            "resource_attr": "epoch", "max_resource_attr": "epochs", "max_wallclock_time": 10.0,
-            "hpobench_status": status, "hpobench_wallclock_time": 9.5,
-        }  # fmt: skip
+            "benchmark": benchmark,
+            "method": method,
+            "seed": seed,
+            "metric": metric,
+            "metric_names": [metric],
+            "metric_mode": mode,
+            "mode": mode,
+            "resource_attr": "epoch",
+            "max_resource_attr": "epochs",
+            "max_wallclock_time": 10.0,
+            "hpobench_status": status,
+            "hpobench_wallclock_time": 9.5,
+        }
         (tuner_dir / "metadata.json").write_text(json.dumps(metadata))
     path = tuner_dir / "results.csv.zip"
     frame = pd.DataFrame(rows or [], columns=["trial_id", "st_tuner_time", metric, "epoch"])

@@ -30,8 +30,9 @@ def lay_out_opt_ml(root: Path, archive: bytes, hyperparameters: dict[str, str]) 
     code.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(code, filter="data")
-    shutil.copytree(_sdk_drivers(), root / "input" / "data" / "sm_drivers",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        _sdk_drivers(), root / "input" / "data" / "sm_drivers", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return root
 
 
@@ -45,8 +46,9 @@ def start_job(opt_ml: Path, **extra_env: str) -> subprocess.Popen:
     """The job started as `run_job` runs it, in a session of its own (so that the whole
     container can be killed, as a spot interruption does)."""
     command, cwd, env = _job_command(opt_ml, **extra_env)
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def _job_command(opt_ml: Path, **extra_env: str) -> tuple[list[str], Path, dict[str, str]]:

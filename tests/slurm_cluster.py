@@ -86,9 +86,19 @@ class SlurmCluster:
             key.write_bytes(os.urandom(1024))
             key.chmod(0o400)
         self._write_conf()
-        self._spawn("munged", ["munged", "-F", "-f", f"--socket={munge / 'socket'}",
-                               f"--key-file={key}", f"--log-file={munge / 'munged.log'}",
-                               f"--pid-file={munge / 'munged.pid'}", f"--seed-file={munge / 'seed'}"])  # fmt: skip
+        self._spawn(
+            "munged",
+            [
+                "munged",
+                "-F",
+                "-f",
+                f"--socket={munge / 'socket'}",
+                f"--key-file={key}",
+                f"--log-file={munge / 'munged.log'}",
+                f"--pid-file={munge / 'munged.pid'}",
+                f"--seed-file={munge / 'seed'}",
+            ],
+        )
         self._wait_for(lambda: (munge / "socket").exists(), timeout, "munged's socket")
         # -i: ignore state left by an earlier cluster in this folder.
         self._spawn("slurmctld", ["slurmctld", "-D", "-i", "-f", str(self.conf)])
@@ -160,9 +170,13 @@ class SlurmCluster:
     def _spawn(self, name: str, command: list[str]) -> None:
         log = open(self.folder / "log" / f"{name}.out", "ab")
         self.processes[name] = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, **self.env},
-        )  # fmt: skip
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **self.env},
+        )
         log.close()
 
     def _save_pids(self) -> None:
@@ -174,9 +188,12 @@ class SlurmCluster:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited ({process.returncode}):\n{self.logs()}")
         shown = subprocess.run(
-            ["sinfo", "--noheader", "--format=%t"], capture_output=True, text=True,
-            env={**os.environ, **self.env}, timeout=20,
-        )  # fmt: skip
+            ["sinfo", "--noheader", "--format=%t"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.env},
+            timeout=20,
+        )
         return shown.returncode == 0 and shown.stdout.strip() == "idle"
 
     def _wait_for(self, ready, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

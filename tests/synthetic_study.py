@@ -19,8 +19,20 @@ import numpy as np
 
 from hpobench.results import layout
 
-COLUMNS = ["trial_id", "epoch", "loss", "config_lr", "config_width", "config_epochs", "st_tuner_time",
-           "st_worker_time", "st_decision", "st_status", "st_worker_cost", "st_worker_iter"]  # fmt: skip
+COLUMNS = [
+    "trial_id",
+    "epoch",
+    "loss",
+    "config_lr",
+    "config_width",
+    "config_epochs",
+    "st_tuner_time",
+    "st_worker_time",
+    "st_decision",
+    "st_status",
+    "st_worker_cost",
+    "st_worker_iter",
+]
 
 
 def write_run(
@@ -51,17 +63,28 @@ def write_run(
     body = io.StringIO()
     body.write(",".join(COLUMNS) + "\n")
     for i in range(n * epochs):
-        body.write(f"{trial[i]},{epoch[i]},{loss[i]:.6f},{lr[i]:.6f},{width[i]},{epochs},{time[i]:.3f},"
-                   f"{time[i] / 4:.3f},{decision[i]},Completed,1.0,{epoch[i]}\n")  # fmt: skip
+        body.write(
+            f"{trial[i]},{epoch[i]},{loss[i]:.6f},{lr[i]:.6f},{width[i]},{epochs},{time[i]:.3f},"
+            f"{time[i] / 4:.3f},{decision[i]},Completed,1.0,{epoch[i]}\n"
+        )
     with zipfile.ZipFile(tuner_dir / layout.RESULTS_FILE, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("results.csv", body.getvalue())
     metadata = {
-        "experiment_tag": tag, "benchmark": benchmark, "method": method, "seed": seed,
-        "random_seed": 1000 + seed, "random_seed_master": 7, "metric": "loss", "mode": "min",
-        "resource_attr": "epoch", "max_resource_attr": "epochs", "max_wallclock_time": budget,
-        layout.STATUS_KEY: status, "hpobench_best": float(loss.min()),
+        "experiment_tag": tag,
+        "benchmark": benchmark,
+        "method": method,
+        "seed": seed,
+        "random_seed": 1000 + seed,
+        "random_seed_master": 7,
+        "metric": "loss",
+        "mode": "min",
+        "resource_attr": "epoch",
+        "max_resource_attr": "epochs",
+        "max_wallclock_time": budget,
+        layout.STATUS_KEY: status,
+        "hpobench_best": float(loss.min()),
         "hpobench_wallclock_time": float(time[-1]) if status == layout.STATUS_COMPLETE else None,
-    }  # fmt: skip
+    }
     (tuner_dir / layout.METADATA_FILE).write_text(json.dumps(metadata))
     return tuner_dir
 

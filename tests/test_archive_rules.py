@@ -30,14 +30,36 @@ def _sparse(path: Path, size: int) -> None:
 def user_folder(tmp_path: Path) -> Path:
     """A script folder as a user's may be: code, data, a venv, secrets, caches."""
     root = tmp_path / "my_bench"
-    for relative in ["train.py", "requirements.txt", "lib/model.py", "notes/readme.md",
-                     "id_rsa", "keys/id_ed25519", "cert.pem", "store.P12", ".env", ".env.prod",
-                     ".netrc", ".npmrc", ".git-credentials", "creds/service-account.json",
-                     "creds/gcp_service_account_key.json", "aws/credentials",
-                     "client_secret_123.json", ".git/config", "__pycache__/train.cpython-312.pyc",
-                     "lib/__pycache__/model.cpython-312.pyc", ".venv/bin/python",
-                     "myenv/pyvenv.cfg", "myenv/lib/site.py", ".ipynb_checkpoints/a.ipynb",
-                     "outputs/run1.log", "notebook.ipynb", "scratch.tmp", "hpobench.toml"]:  # fmt: skip
+    for relative in [
+        "train.py",
+        "requirements.txt",
+        "lib/model.py",
+        "notes/readme.md",
+        "id_rsa",
+        "keys/id_ed25519",
+        "cert.pem",
+        "store.P12",
+        ".env",
+        ".env.prod",
+        ".netrc",
+        ".npmrc",
+        ".git-credentials",
+        "creds/service-account.json",
+        "creds/gcp_service_account_key.json",
+        "aws/credentials",
+        "client_secret_123.json",
+        ".git/config",
+        "__pycache__/train.cpython-312.pyc",
+        "lib/__pycache__/model.cpython-312.pyc",
+        ".venv/bin/python",
+        "myenv/pyvenv.cfg",
+        "myenv/lib/site.py",
+        ".ipynb_checkpoints/a.ipynb",
+        "outputs/run1.log",
+        "notebook.ipynb",
+        "scratch.tmp",
+        "hpobench.toml",
+    ]:
         _write(root, relative)
     _sparse(root / "data" / "big.bin", FIFTY_MB)
     _write(root, ".gitignore", "outputs/\n*.tmp\n")
@@ -48,13 +70,32 @@ def user_folder(tmp_path: Path) -> Path:
 def test_secrets_environments_caches_and_ignored_files_stay_out(user_folder: Path):
     selection = select_script_folder(user_folder)
     packed = [f.relative.as_posix() for f in selection.files]
-    assert packed == [".gitignore", ".hpobenchignore", "lib/model.py", "notebook.ipynb",
-                      "notes/readme.md", "requirements.txt", "train.py"]  # fmt: skip
+    assert packed == [
+        ".gitignore",
+        ".hpobenchignore",
+        "lib/model.py",
+        "notebook.ipynb",
+        "notes/readme.md",
+        "requirements.txt",
+        "train.py",
+    ]
     left_out = selection.left_out
-    for secret in ["id_rsa", "keys/id_ed25519", "cert.pem", "store.P12", ".env", ".env.prod",
-                   ".netrc", ".npmrc", ".git-credentials", "creds/service-account.json",
-                   "creds/gcp_service_account_key.json", "aws/credentials",
-                   "client_secret_123.json", "hpobench.toml"]:  # fmt: skip
+    for secret in [
+        "id_rsa",
+        "keys/id_ed25519",
+        "cert.pem",
+        "store.P12",
+        ".env",
+        ".env.prod",
+        ".netrc",
+        ".npmrc",
+        ".git-credentials",
+        "creds/service-account.json",
+        "creds/gcp_service_account_key.json",
+        "aws/credentials",
+        "client_secret_123.json",
+        "hpobench.toml",
+    ]:
         assert left_out[secret] == "secret-looking", secret
     assert left_out[".venv/"] == left_out["myenv/"] == "virtual environment"
     assert left_out[".git/"] == "version control"

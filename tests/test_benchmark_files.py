@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from user_benchmark import DEFINITION, write_benchmark
 
-from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.paths import training_scripts_root
+from hpobench.results import layout
 
 FAST = ["--method", "RS", "--max-num-evaluations", "6", "--random-seed", "7"]
 
@@ -94,10 +94,15 @@ def test_a_listed_built_in_dumped_edited_and_run(invoke, tmp_path: Path, results
 
     loaded = get_benchmark(str(path))
     original = get_benchmark("mlp_digits").model_dump()
-    assert loaded.model_dump() == {**original, "name": "my_digits", "description": "mlp_digits, two epochs",
-                                   "config_space": {**original["config_space"], "epochs": 2}}  # fmt: skip
-    result = invoke("run-local", "--benchmark", str(path), "--experiment-tag", "dumped",
-                    "--method", "RS", "--max-num-evaluations", "2")  # fmt: skip
+    assert loaded.model_dump() == {
+        **original,
+        "name": "my_digits",
+        "description": "mlp_digits, two epochs",
+        "config_space": {**original["config_space"], "epochs": 2},
+    }
+    result = invoke(
+        "run-local", "--benchmark", str(path), *"--experiment-tag dumped --method RS --max-num-evaluations 2".split()
+    )
     assert result.exit_code == 0, result.output
     frame = layout.read_metadata(_tuner_dir(results_root, "dumped"))
     assert frame["benchmark"] == "my_digits" and frame[layout.STATUS_KEY] == "complete"
@@ -125,16 +130,31 @@ MINIMAL = "\n".join(line for line in DEFINITION.splitlines() if not line.startsw
         (lambda t: t.replace('"quadratic"', '"mlp_digits"'), "name 'mlp_digits' is already a registered benchmark"),
         (lambda t: t.replace('"train.py"', '"missing.py"'), "script 'missing.py' not found at"),
         (lambda t: t.replace('"train.py"', '"../train.py"'), "must be a relative path inside the definition's folder"),
-        (lambda t: t.replace("epochs = 3", "epochs = 0"), "config_space.epochs (max_resource_attr) must be a positive integer"),
-        (lambda t: t.replace("epochs = 3", 'epochs = { kind = "randint", lower = 1, upper = 9 }'), "'epochs' must be a fixed value"),
+        (
+            lambda t: t.replace("epochs = 3", "epochs = 0"),
+            "config_space.epochs (max_resource_attr) must be a positive integer",
+        ),
+        (
+            lambda t: t.replace("epochs = 3", 'epochs = { kind = "randint", lower = 1, upper = 9 }'),
+            "'epochs' must be a fixed value",
+        ),
         (lambda t: t.replace('kind = "uniform"', 'kind = "gaussian"'), "config_space.x: unknown kind 'gaussian'"),
-        (lambda t: t.replace("lower = -1.0", "lower = 2.0"), "config_space.x: lower bound 2.0 must be below upper bound 1.0"),
-        (lambda t: t.replace("upper = 1.0", "uper = 1.0"), "unknown field 'config_space.x.uper'; remove it (did you mean 'upper'?)"),
+        (
+            lambda t: t.replace("lower = -1.0", "lower = 2.0"),
+            "config_space.x: lower bound 2.0 must be below upper bound 1.0",
+        ),
+        (
+            lambda t: t.replace("upper = 1.0", "uper = 1.0"),
+            "unknown field 'config_space.x.uper'; remove it (did you mean 'upper'?)",
+        ),
         (lambda t: t.replace('kind = "uniform", ', ""), "config_space.x: a searched entry needs a kind"),
         (lambda t: t.replace("[config_space]", "[config_space"), "is not valid TOML"),
-        (lambda t: t.replace("max_wallclock_time = 30", 'max_wallclock_time = "long"'), "max_wallclock_time: must be a valid number"),
+        (
+            lambda t: t.replace("max_wallclock_time = 30", 'max_wallclock_time = "long"'),
+            "max_wallclock_time: must be a valid number",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_definition_is_one_line_naming_file_and_field(invoke, tmp_path: Path, edit, expected):
     path = write_benchmark(tmp_path / "user", definition=edit(MINIMAL))
     result = invoke("run-local", "--benchmark", str(path))

@@ -12,12 +12,12 @@ import pytest
 
 pytest.importorskip("botorch")
 
-from syne_tune.backend.trial_status import Trial  # noqa: E402
-from syne_tune.config_space import loguniform, randint, uniform  # noqa: E402
+from syne_tune.backend.trial_status import Trial
+from syne_tune.config_space import loguniform, randint, uniform
 
-from hpobench.results import layout  # noqa: E402
-from hpobench.methods import MethodArguments, get_method  # noqa: E402
-from hpobench.methods.bo import GPBayesianOptimization  # noqa: E402
+from hpobench.methods import MethodArguments, get_method
+from hpobench.methods.bo import GPBayesianOptimization
+from hpobench.results import layout
 
 SPACE = {"lr": loguniform(1e-4, 1e-1), "width": randint(4, 64), "dropout": uniform(0.0, 0.5), "epochs": 5}
 
@@ -55,7 +55,7 @@ def test_results_of_pending_trials_reach_the_model_with_their_own_configuration(
     assert fit is not None and fit.num_pending == 2  # the two still running, as fantasies
     by_id = {trial.trial_id: trial.config for trial in trials}
     assert sorted(fit.trial_ids) == sorted(trial.trial_id for trial in finishing[:4])
-    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values):
+    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values, strict=True):
         assert config == {k: by_id[trial_id][k] for k in ("lr", "width", "dropout")}
         assert value == loss(by_id[trial_id])  # the final result, not an intermediate one
 
@@ -103,11 +103,15 @@ def test_a_real_run_fits_its_gp_and_prints_no_warnings(tmp_path: Path, this_hpob
 
     root = tmp_path / "results"
     command = [
-        sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer", "--method", "BO",
-        "--experiment-tag", "bo", "--n-workers", "2", "--max-num-evaluations", "60",
-        "--max-wallclock-time", "90", "--random-seed", "3", "--results-root", str(root),
-        "--set", "boosting_rounds=5",
-    ]  # fmt: skip
+        sys.executable,
+        *(
+            "-m hpobench run-local --benchmark gbt_breast_cancer --method BO --experiment-tag bo --n-workers 2 "
+            "--max-num-evaluations 60 --max-wallclock-time 90 --random-seed 3 --results-root"
+        ).split(),
+        str(root),
+        "--set",
+        "boosting_rounds=5",
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=this_hpobench_env)
     assert completed.returncode == 0, completed.stderr
     assert "Warning" not in completed.stderr, completed.stderr
@@ -118,7 +122,7 @@ def test_a_real_run_fits_its_gp_and_prints_no_warnings(tmp_path: Path, this_hpob
     # The GP saw each trial's own configuration and final value, as results.csv recorded them.
     frame = load_experiment(str(tuner_dir.relative_to(root)), local_path=str(root)).results
     fit = scheduler.suggester.last_fit
-    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values):
+    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values, strict=True):
         rows = frame[frame["trial_id"] == trial_id]
         assert rows[scheduler.metric].iloc[-1] == pytest.approx(value)
         for name, chosen in config.items():

@@ -116,7 +116,7 @@ def test_a_script_that_runs_too_long_is_stopped_at_the_timeout(invoke, tmp_path:
 
 
 def test_set_overrides_a_fixed_entry_for_the_check(invoke, tmp_path: Path):
-    definition = write_benchmark(tmp_path / "user").read_text().replace("[config_space]", "[config_space]\nlabel = \"a\"")
+    definition = write_benchmark(tmp_path / "user").read_text().replace("[config_space]", '[config_space]\nlabel = "a"')
     path = write_benchmark(tmp_path / "user", definition=definition)
     result = _check(invoke, path, "--set", "label=b")
     assert result.exit_code == 0, result.output

@@ -14,9 +14,7 @@ from hpobench.methods import method_names
 
 
 def test_python_dash_m_help_runs_in_a_fresh_process():
-    result = subprocess.run(
-        [sys.executable, "-m", "hpobench", "--help"], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-m", "hpobench", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "run-local" in result.stdout and "list" in result.stdout
 
@@ -55,11 +53,7 @@ def test_list_benchmarks_json(invoke):
     assert digits["metric"] == "val_accuracy" and digits["mode"] == "max"
     assert digits["max_wallclock_time"] == 60  # plain seconds
     assert digits["config_space"]["epochs"] == 30
-    assert digits["config_space"]["learning_rate"] == {
-        "kind": "loguniform",
-        "lower": 1e-4,
-        "upper": 0.1,
-    }
+    assert digits["config_space"]["learning_rate"] == {"kind": "loguniform", "lower": 1e-4, "upper": 0.1}
 
 
 def test_list_methods_table_and_json(invoke, monkeypatch):
@@ -100,7 +94,10 @@ BAD_INPUT = [
     (["--benchmark", "mlp_digits", "--set", "epochs"], "expected KEY=VALUE"),
     (["--benchmark", "mlp_digits", "--max-wallclock-time", "inf"], "--max-wallclock-time inf: must be a finite"),
     (["--benchmark", "mlp_digits", "--max-wallclock-time", "nan"], "--max-wallclock-time nan: must be a finite"),
-    (["--benchmark", "mlp_digits", "--num-seeds", "1000000000"], "--num-seeds 1000000000: must be less than or equal to 1000"),
+    (
+        ["--benchmark", "mlp_digits", "--num-seeds", "1000000000"],
+        "--num-seeds 1000000000: must be less than or equal to 1000",
+    ),
     (["--benchmark", "mlp_digits", "--experiment-tag", "abc\n"], "experiment tag 'abc\\n' must be"),
     (["--benchmark", "mlp_digits", "--max-failed-fraction", "1.5"], "--max-failed-fraction 1.5"),
     (["--benchmark", "mlp_digits", "--max-failed-fraction", "nan"], "--max-failed-fraction nan"),
@@ -166,8 +163,10 @@ def test_list_benchmarks_never_cuts_a_name(invoke, monkeypatch, width):
         assert name in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["run-local"], ["launch-remote"], ["status"], ["results"],
-                                     ["plot"], ["sync"], ["list", "benchmarks"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run-local"], ["launch-remote"], ["status"], ["results"], ["plot"], ["sync"], ["list", "benchmarks"]],
+)
 def test_flags_show_no_value_placeholder_in_help(invoke, command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0, result.output

@@ -8,15 +8,13 @@ from pathlib import Path
 from rich.console import Console
 
 from hpobench.cli.console import LogProgress, RichProgress, format_seconds, progress_for
-from hpobench.plan import plan_experiment
 from hpobench.local.progress import RunOutcome, TuningSnapshot
+from hpobench.plan import plan_experiment
 from hpobench.settings import LocalSettings, load_settings
 
 
 def _plan():
-    settings = load_settings(
-        LocalSettings, benchmark="mlp_digits", methods=("ASHA", "RS"), random_seed=1
-    )
+    settings = load_settings(LocalSettings, benchmark="mlp_digits", methods=("ASHA", "RS"), random_seed=1)
     return plan_experiment(settings)
 
 

@@ -17,8 +17,8 @@ from syne_tune.config_space import uniform
 from syne_tune.optimizer.scheduler import SchedulerDecision
 from test_optuna_methods import branin
 
-from hpobench.results import layout
 from hpobench.methods import MethodArguments, get_method
+from hpobench.results import layout
 
 NAME = "DEHB"
 
@@ -45,12 +45,25 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
     import ConfigSpace as CS
 
     from hpobench.benchmarks import benchmark_names, get_benchmark
-    from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain, to_syne_tune_space
+    from hpobench.benchmarks.space import (
+        Choice,
+        LogRandInt,
+        LogUniform,
+        RandInt,
+        Uniform,
+        is_domain,
+        to_syne_tune_space,
+    )
     from hpobench.methods.configspace import configspace_space
 
-    every_kind = {"a": Uniform(lower=0.0, upper=1.0), "b": LogUniform(lower=1e-4, upper=1.0),
-                  "c": RandInt(lower=1, upper=9), "d": LogRandInt(lower=1, upper=512),
-                  "e": Choice(categories=["sgd", "adam"]), "f": 3}  # fmt: skip
+    every_kind = {
+        "a": Uniform(lower=0.0, upper=1.0),
+        "b": LogUniform(lower=1e-4, upper=1.0),
+        "c": RandInt(lower=1, upper=9),
+        "d": LogRandInt(lower=1, upper=512),
+        "e": Choice(categories=["sgd", "adam"]),
+        "f": 3,
+    }
     spaces = {name: get_benchmark(name).config_space for name in benchmark_names()}
     kinds = set()
     for name, space in {**spaces, "every kind": every_kind}.items():
@@ -65,7 +78,11 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
                 assert isinstance(hyperparameter, CS.CategoricalHyperparameter)
                 assert list(hyperparameter.choices) == list(entry.categories)
             else:
-                kind = CS.UniformFloatHyperparameter if entry.kind in ("uniform", "loguniform") else CS.UniformIntegerHyperparameter
+                kind = (
+                    CS.UniformFloatHyperparameter
+                    if entry.kind in ("uniform", "loguniform")
+                    else CS.UniformIntegerHyperparameter
+                )
                 assert isinstance(hyperparameter, kind), (name, key)
                 assert (hyperparameter.lower, hyperparameter.upper) == (entry.lower, entry.upper)
                 assert hyperparameter.log == entry.kind.startswith("log")
@@ -73,10 +90,16 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
 
 
 def test_suggestions_stay_inside_the_space_at_hpobench_rung_levels():
-    from syne_tune.config_space import choice, loguniform, lograndint, randint
+    from syne_tune.config_space import choice, lograndint, loguniform, randint
 
-    space = {"a": uniform(0.0, 1.0), "b": loguniform(1e-4, 1.0), "c": randint(1, 9), "d": lograndint(1, 512),
-             "e": choice(["sgd", "adam"]), "epochs": 50}  # fmt: skip
+    space = {
+        "a": uniform(0.0, 1.0),
+        "b": loguniform(1e-4, 1.0),
+        "c": randint(1, 9),
+        "d": lograndint(1, 512),
+        "e": choice(["sgd", "adam"]),
+        "epochs": 50,
+    }
     scheduler = build(NAME, 0, 50, space)
     assert list(scheduler.dehb.fidelities) == [1, 3, 9, 27, 50]  # ASHA's levels, not DEHB's 1.85, 5.6, ...
     levels = set()
@@ -98,7 +121,10 @@ def test_a_trial_stops_at_its_jobs_fidelity_and_its_value_is_told_to_its_job():
     trials = [start(scheduler, i) for i in range(12)]
     told = []
     original = scheduler.dehb.tell
-    scheduler.dehb.tell = lambda job, result: (told.append((dict(job["config"]), job["fidelity"], result)), original(job, result))
+    scheduler.dehb.tell = lambda job, result: (
+        told.append((dict(job["config"]), job["fidelity"], result)),
+        original(job, result),
+    )
     for index in np.random.default_rng(2).permutation(len(trials)):  # out of order
         trial = trials[index]
         fidelity = trial.config["epochs"]
@@ -193,8 +219,11 @@ def test_the_effective_seed_seeds_the_optimizer():
 def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     import dill
 
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--set", "boosting_rounds=9", "--max-wallclock-time", "8", "--experiment-tag", "dehb")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--set boosting_rounds=9 --max-wallclock-time 8 --experiment-tag dehb".split(),
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "dehb" / f"{NAME}-0")
     metadata = layout.read_metadata(tuner_dir)
@@ -208,12 +237,14 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
 
 def test_a_missing_extra_is_one_line(invoke, monkeypatch):
     monkeypatch.setitem(sys.modules, "dehb", None)
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--max-wallclock-time", "5", "--experiment-tag", "no-dehb")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--max-wallclock-time 5 --experiment-tag no-dehb".split(),
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        f"Error: Method {NAME} needs dehb, which is not installed; install the extra: "
-        'pip install "hpobench[dehb]"'
+        f'Error: Method {NAME} needs dehb, which is not installed; install the extra: pip install "hpobench[dehb]"'
     )
 
 

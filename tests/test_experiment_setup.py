@@ -11,12 +11,18 @@ from hpobench.local.lock import run_lock
 from hpobench.plan import plan_experiment
 from hpobench.settings import LocalSettings
 
-RUN = ("run-local", "--benchmark", "gbt_breast_cancer", "--method", "RS", "--experiment-tag", "setup",
-       "--n-workers", "2", "--max-wallclock-time", "5", "--random-seed", "7")  # fmt: skip
+RUN = (
+    *(
+        "run-local --benchmark gbt_breast_cancer --method RS --experiment-tag setup --n-workers 2 "
+        "--max-wallclock-time 5 --random-seed 7"
+    ).split(),
+)
 
 
 def setup_of(**options) -> ExperimentSetup:
-    settings = LocalSettings(benchmark="gbt_breast_cancer", methods=("RS", "ASHA"), num_seeds=2, random_seed=7, **options)
+    settings = LocalSettings(
+        benchmark="gbt_breast_cancer", methods=("RS", "ASHA"), num_seeds=2, random_seed=7, **options
+    )
     return ExperimentSetup.of(plan_experiment(settings), settings.trials_per_gpu, settings.backend)
 
 
@@ -57,11 +63,26 @@ def complete_run(results_root: Path, **setup) -> Path:
     """A completed RS-0 of tag `setup`, as run-local records it (no training needed)."""
     tuner_dir = results_root / "setup" / "RS-0" / "setup-gbt_breast_cancer-0-2026-01-01-00-00-00-000"
     tuner_dir.mkdir(parents=True)
-    recorded = {"benchmark": "gbt_breast_cancer", "n_workers": 2, "max_wallclock_time": 5.0,
-                "max_num_evaluations": None, "overrides": {}, "random_seed_master": 7,
-                "trials_per_gpu": 1, "trial_backend": "fast", "backend": "FastLocalBackend", **setup}  # fmt: skip
-    metadata = {**recorded, "method": "RS", "seed": 0, "metric": "val_log_loss", "mode": "min",
-                "hpobench_status": "complete"}  # fmt: skip
+    recorded = {
+        "benchmark": "gbt_breast_cancer",
+        "n_workers": 2,
+        "max_wallclock_time": 5.0,
+        "max_num_evaluations": None,
+        "overrides": {},
+        "random_seed_master": 7,
+        "trials_per_gpu": 1,
+        "trial_backend": "fast",
+        "backend": "FastLocalBackend",
+        **setup,
+    }
+    metadata = {
+        **recorded,
+        "method": "RS",
+        "seed": 0,
+        "metric": "val_log_loss",
+        "mode": "min",
+        "hpobench_status": "complete",
+    }
     (tuner_dir / "metadata.json").write_text(json.dumps(metadata))
     return tuner_dir
 

@@ -182,7 +182,9 @@ def test_startup_variables_set_after_the_first_trial_reach_later_trials(kind, ba
     (_, (before,)) = wait_until_done(backend, [first.trial_id])[first.trial_id]
     assert before["unbuffered"] is False and before["pythonpath_seen"] is False
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/tmp/hpobench-probe-pythonpath", os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(["/tmp/hpobench-probe-pythonpath", os.environ.get("PYTHONPATH", "")])
+    )
     later = backend.start_trial({"mode": "report", "steps": 1})
     (_, (after,)) = wait_until_done(backend, [later.trial_id])[later.trial_id]
     assert after["unbuffered"] is True and after["pythonpath_seen"] is True
@@ -239,8 +241,7 @@ def test_forked_trials_use_the_gpu_they_are_given(backend_factory, monkeypatch):
     server_pid = backend._client.process.pid
     assert backend._client.process.poll() is None  # it did not retire over CUDA
     contexts = subprocess.run(
-        ["nvidia-smi", "--query-compute-apps=pid", "--format=csv,noheader"],
-        capture_output=True, text=True, check=True,
+        ["nvidia-smi", "--query-compute-apps=pid", "--format=csv,noheader"], capture_output=True, text=True, check=True
     ).stdout.split()
     assert str(server_pid) not in contexts
 
@@ -276,9 +277,14 @@ def test_preimports_cover_imports_inside_functions(tmp_path):
         "def main():\n    from syne_tune import Reporter\n    from . import sibling\n"
     )
     assert script_imports(script) == [
-        "__future__", "__future__.annotations", "numpy", "torch", "torch.nn",
-        "syne_tune", "syne_tune.Reporter",
-    ]  # fmt: skip
+        "__future__",
+        "__future__.annotations",
+        "numpy",
+        "torch",
+        "torch.nn",
+        "syne_tune",
+        "syne_tune.Reporter",
+    ]
 
 
 def test_preimports_leave_out_imports_that_only_some_runs_reach(tmp_path):
@@ -302,11 +308,11 @@ def test_results_have_the_same_format_with_both_backends(invoke, results_root):
     columns = {}
     for kind in BACKENDS:
         result = invoke(
-            "run-local", "--benchmark", "mlp_digits", "--method", "ASHA",
-            "--experiment-tag", f"format-{kind}", "--max-wallclock-time", "90",
-            "--max-num-evaluations", "3",
-            "--set", "epochs=3", "--random-seed", "7", "--backend", kind,
-        )  # fmt: skip
+            *"run-local --benchmark mlp_digits --method ASHA --experiment-tag".split(),
+            f"format-{kind}",
+            *"--max-wallclock-time 90 --max-num-evaluations 3 --set epochs=3 --random-seed 7 --backend".split(),
+            kind,
+        )
         assert result.exit_code == 0, result.output
         (tuner_dir,) = results_root.glob(f"format-{kind}/ASHA-0/*/")
         metadata = json.loads((tuner_dir / "metadata.json").read_text())
@@ -334,15 +340,22 @@ STOPS = [
 @pytest.mark.parametrize(("kind", "how", "code", "message"), STOPS)
 def test_stopping_a_run_with_trials_in_flight_leaves_no_processes(kind, how, code, message, results_root):
     command = [
-        sys.executable, "-m", "hpobench", "run-local", "--benchmark", "mlp_digits",
-        "--method", "RS", "--experiment-tag", "stopped", "--max-wallclock-time", "120",
-        "--set", "epochs=200", "--random-seed", "3", "--backend", kind,
-    ]  # fmt: skip
+        sys.executable,
+        *(
+            "-m hpobench run-local --benchmark mlp_digits --method RS --experiment-tag stopped --max-wallclock-time "
+            "120 --set epochs=200 --random-seed 3 --backend"
+        ).split(),
+        kind,
+    ]
     # Its own session, so that Ctrl-C can be sent to its whole process group as a terminal does.
     run = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env_with_this_hpobench(), start_new_session=True,
-    )  # fmt: skip
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env_with_this_hpobench(),
+        start_new_session=True,
+    )
     try:
         _wait_for(lambda: _reporting_trials(results_root) >= 1 or run.poll() is not None, 120)
         assert run.poll() is None, run.communicate()

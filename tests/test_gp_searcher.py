@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import gc
+import math
 import warnings
 
 import numpy as np
@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("botorch")
 
-from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform  # noqa: E402
+from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 
-from hpobench.methods.gp import GPSuggester  # noqa: E402
-from hpobench.methods.gp_encoding import SpaceEncoding  # noqa: E402
+from hpobench.methods.gp import GPSuggester
+from hpobench.methods.gp_encoding import SpaceEncoding
 
 BRANIN_SPACE = {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0), "epochs": 9}
 
@@ -77,7 +77,7 @@ def test_results_arriving_out_of_order_are_fitted_with_their_own_configuration(o
     suggester.suggest()
     fit = suggester.last_fit
     assert sorted(fit.trial_ids) == list(range(8))
-    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values):
+    for trial_id, config, value in zip(fit.trial_ids, fit.configs, fit.values, strict=True):
         assert config == {k: running[trial_id][k] for k in ("x1", "x2")}
         assert value == branin(config)
 
@@ -129,7 +129,11 @@ def test_observations_keyed_by_trial_and_resource_replace_and_non_finite_ones_ar
     suggester.observe(4, c, 2.0)
     suggester.suggest()
     assert suggester.counts.dropped_values == 2
-    assert sorted(zip(suggester.last_fit.trial_ids, suggester.last_fit.values)) == [(0, 4.0), (3, 7.0), (4, 2.0)]
+    assert sorted(zip(suggester.last_fit.trial_ids, suggester.last_fit.values, strict=True)) == [
+        (0, 4.0),
+        (3, 7.0),
+        (4, 2.0),
+    ]
 
 
 def test_maximized_metrics_are_maximized() -> None:
@@ -170,7 +174,10 @@ def test_the_joint_kernel_shares_a_configurations_term_across_distant_resources(
     kernel = gp_model.joint_kernel([0, 1], 2).double()
     resource_term = kernel.kernels[1].base_kernel
     resource_term.lengthscale = 1e-3  # distant resources as unrelated as they can be
-    low, high = torch.tensor([[0.3, 0.6, 0.0]], dtype=torch.float64), torch.tensor([[0.3, 0.6, 1.0]], dtype=torch.float64)
+    low, high = (
+        torch.tensor([[0.3, 0.6, 0.0]], dtype=torch.float64),
+        torch.tensor([[0.3, 0.6, 1.0]], dtype=torch.float64),
+    )
     with torch.no_grad():
         cross = kernel(low, high).to_dense().item()
         scale = (kernel(low, low).to_dense().item() * kernel(high, high).to_dense().item()) ** 0.5
@@ -201,8 +208,14 @@ def test_a_fit_starts_from_the_previous_fits_hyperparameters(resource_column) ->
 
 
 def test_snapping_rows_at_once_gives_what_decoding_and_encoding_each_row_gives() -> None:
-    space = {"lr": loguniform(1e-4, 1e-1), "m": uniform(0.0, 0.99), "layers": randint(1, 4),
-             "width": lograndint(8, 512), "act": choice(["relu", "tanh", "elu"]), "epochs": 20}  # fmt: skip
+    space = {
+        "lr": loguniform(1e-4, 1e-1),
+        "m": uniform(0.0, 0.99),
+        "layers": randint(1, 4),
+        "width": lograndint(8, 512),
+        "act": choice(["relu", "tanh", "elu"]),
+        "epochs": 20,
+    }
     encoding = SpaceEncoding(space)
     rows = np.random.default_rng(3).random((500, encoding.dimension)) * 1.4 - 0.2  # some outside the cube
     snapped = encoding.snap(rows)

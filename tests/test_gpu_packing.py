@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
+from test_fast_backend import PROBE, wait_until_done
 
+from hpobench.local.backends import gpu_metadata
 from hpobench.local.forkserver.backend import FastLocalBackend
 from hpobench.local.gpu_packing import GpuSlots
 from hpobench.local.stock import StockLocalBackend
-from hpobench.local.backends import gpu_metadata
-from test_fast_backend import PROBE, wait_until_done
 
 KINDS = {"fast": FastLocalBackend, "stock": StockLocalBackend}
 
@@ -112,10 +112,11 @@ def test_a_cpu_benchmark_runs_all_its_workers_without_the_gpus(invoke, results_r
 
     monkeypatch.setattr(workers, "listed_gpus", lambda: 1)  # a one-GPU machine
     result = invoke(
-        "run-local", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "cpu",
-        "--max-num-evaluations", "2", "--max-wallclock-time", "60", "--set", "epochs=2",
-        "--n-workers", "2",
-    )  # fmt: skip
+        *(
+            "run-local --benchmark mlp_digits --method RS --experiment-tag cpu --max-num-evaluations 2 "
+            "--max-wallclock-time 60 --set epochs=2 --n-workers 2"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     assert "has no GPU: its trials run on the CPU here too" in caplog.text
     (metadata,) = results_root.glob("cpu/RS-0/*/metadata.json")
@@ -147,10 +148,11 @@ def test_syne_tune_private_names_the_packing_overrides_still_exist():
 
 def test_run_local_records_trials_per_gpu(invoke, results_root):
     result = invoke(
-        "run-local", "--benchmark", "mlp_digits", "--method", "RS", "--experiment-tag", "packed",
-        "--max-num-evaluations", "2", "--max-wallclock-time", "60", "--set", "epochs=2",
-        "--n-workers", "1", "--trials-per-gpu", "3",
-    )  # fmt: skip
+        *(
+            "run-local --benchmark mlp_digits --method RS --experiment-tag packed --max-num-evaluations 2 "
+            "--max-wallclock-time 60 --set epochs=2 --n-workers 1 --trials-per-gpu 3"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     (metadata,) = results_root.glob("packed/RS-0/*/metadata.json")
     gpus = json.loads(metadata.read_text())["gpus"]
@@ -173,9 +175,15 @@ def test_both_back_ends_keep_local_backends_gpu_contract(kind, tmp_path, gpus_to
     `gpu_times_assigned` kept as Syne Tune keeps them."""
     import sys
 
-    backend = KINDS[kind](entry_point=str(PROBE), binary=sys.executable, delete_checkpoints=False,
-                          pass_args_as_json=False, rotate_gpus=True, num_gpus_per_trial=1,
-                          gpus_to_use=gpus_to_use)  # fmt: skip
+    backend = KINDS[kind](
+        entry_point=str(PROBE),
+        binary=sys.executable,
+        delete_checkpoints=False,
+        pass_args_as_json=False,
+        rotate_gpus=True,
+        num_gpus_per_trial=1,
+        gpus_to_use=gpus_to_use,
+    )
     backend._prepare_for_schedule(num_gpus=num_gpus)
     name = (lambda gpu: str(gpu)) if gpus_to_use is None else (lambda gpu: str(gpus_to_use[gpu]))
     env: dict = {}
@@ -248,8 +256,7 @@ def test_gpus_choose_the_trials_gpus_and_an_unknown_one_is_one_line(invoke, monk
     result = invoke("run-local", "--benchmark", "resnet_cifar10", "--method", "RS", "--gpus", "0,5")
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "Error: --gpus 0,5: GPU 5 is not one this process may use (0, 1, 2, 3, from nvidia-smi); "
-        "choose among those"
+        "Error: --gpus 0,5: GPU 5 is not one this process may use (0, 1, 2, 3, from nvidia-smi); choose among those"
     )
     monkeypatch.setenv("HPOBENCH_GPUS", "1,1")
     result = invoke("run-local", "--benchmark", "resnet_cifar10", "--method", "RS")

@@ -16,15 +16,27 @@ import pytest
 from hpobench.results import layout
 
 # gbt_breast_cancer needs neither torch nor a download: its trials take about a second.
-GBT = ["--benchmark", "gbt_breast_cancer", "--method", "RS", "--set", "boosting_rounds=3",
-       "--max-num-evaluations", "6", "--max-wallclock-time", "60"]  # fmt: skip
+GBT = [
+    *(
+        "--benchmark gbt_breast_cancer --method RS --set boosting_rounds=3 --max-num-evaluations 6 "
+        "--max-wallclock-time 60"
+    ).split()
+]
 
 
 @pytest.mark.parametrize("backend", ["fast", "stock"])
 def test_a_results_root_with_spaces_reaches_each_trial_intact(invoke, tmp_path, backend):
     root = tmp_path / "my results" / "a  b"
-    result = invoke("run-local", *GBT, "--n-workers", "2", "--backend", backend,
-                    "--results-root", str(root), "--experiment-tag", "spaces")  # fmt: skip
+    result = invoke(
+        "run-local",
+        *GBT,
+        *"--n-workers 2 --backend".split(),
+        backend,
+        "--results-root",
+        str(root),
+        "--experiment-tag",
+        "spaces",
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(root / "spaces" / "RS-0")
     trials = sorted(p for p in tuner_dir.iterdir() if p.name.isdigit())
@@ -44,8 +56,12 @@ def _tuner_metadata(root: Path, tag: str, run: str) -> dict:
 def test_a_broken_run_is_marked_failed_and_the_next_methods_still_run(invoke, monkeypatch, results_root):
     # Every trial crashes for real: the script parses this variable as an int.
     monkeypatch.setenv("HPOBENCH_TORCH_THREADS", "many")
-    result = invoke("run-local", "--benchmark", "mlp_digits", "--method", "RS", "--method", "ASHA",
-                    "--set", "epochs=2", "--max-wallclock-time", "60", "--experiment-tag", "broken")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark mlp_digits --method RS --method ASHA --set epochs=2 --max-wallclock-time 60 "
+            "--experiment-tag broken"
+        ).split()
+    )
     assert result.exit_code == 1, result.output
     for run in ("RS-0", "ASHA-0"):  # the second method ran although the first failed
         metadata = _tuner_metadata(results_root, "broken", run)
@@ -60,9 +76,12 @@ def test_a_broken_run_is_marked_failed_and_the_next_methods_still_run(invoke, mo
 
 def test_failed_trials_within_the_limit_leave_the_run_complete(invoke, monkeypatch, results_root):
     monkeypatch.setenv("HPOBENCH_TORCH_THREADS", "many")
-    result = invoke("run-local", "--benchmark", "mlp_digits", "--method", "RS", "--n-workers", "2",
-                    "--set", "epochs=2", "--max-wallclock-time", "12", "--experiment-tag", "tolerant",
-                    "--max-failed-fraction", "1")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark mlp_digits --method RS --n-workers 2 --set epochs=2 --max-wallclock-time 12 "
+            "--experiment-tag tolerant --max-failed-fraction 1"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     metadata = _tuner_metadata(results_root, "tolerant", "RS-0")
     assert metadata["hpobench_status"] == "complete"
@@ -112,8 +131,12 @@ def test_a_study_where_a_third_of_the_configurations_crash_completes(invoke, tmp
     folder.mkdir()
     (folder / "train.py").write_text(CRASHY_SCRIPT)
     (folder / "crashy.toml").write_text(CRASHY_DEFINITION)
-    result = invoke("run-local", "--benchmark", str(folder / "crashy.toml"), "--method", "RS",
-                    "--method", "ASHA-STOP", "--experiment-tag", "crashy", "--random-seed", "3")  # fmt: skip
+    result = invoke(
+        "run-local",
+        "--benchmark",
+        str(folder / "crashy.toml"),
+        *"--method RS --method ASHA-STOP --experiment-tag crashy --random-seed 3".split(),
+    )
     assert result.exit_code == 0, result.output
     for run in ("RS-0", "ASHA-STOP-0"):
         metadata = _tuner_metadata(results_root, "crashy", run)
@@ -148,9 +171,17 @@ def test_the_failed_trial_limit_is_validated(invoke):
 
 def _run_local_command(tag: str, *extra: str, budget: int = 120) -> list[str]:
     """A real `hpobench run-local` on gbt_breast_cancer, with a long budget by default."""
-    return [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "gbt_breast_cancer",
-            "--method", "RS", "--n-workers", "1", "--set", "boosting_rounds=50",
-            "--max-wallclock-time", str(budget), "--experiment-tag", tag, *extra]  # fmt: skip
+    return [
+        sys.executable,
+        *(
+            "-m hpobench run-local --benchmark gbt_breast_cancer --method RS --n-workers 1 --set boosting_rounds=50 "
+            "--max-wallclock-time"
+        ).split(),
+        str(budget),
+        "--experiment-tag",
+        tag,
+        *extra,
+    ]
 
 
 def _start_run_local(tag: str, *extra: str, budget: int = 120) -> subprocess.Popen:
@@ -216,8 +247,9 @@ def test_rerunning_without_a_tag_reuses_the_recorded_master_seed(invoke, results
     again = invoke("run-local", *GBT, "--num-seeds", "2")  # same default tag, one more seed
     assert again.exit_code == 0, again.output
     assert "RS-0: already complete" in again.output
-    seeds = {run: _tuner_metadata(results_root, "gbt-breast-cancer", run)["random_seed_master"]
-             for run in ("RS-0", "RS-1")}  # fmt: skip
+    seeds = {
+        run: _tuner_metadata(results_root, "gbt-breast-cancer", run)["random_seed_master"] for run in ("RS-0", "RS-1")
+    }
     assert seeds["RS-0"] == seeds["RS-1"]
 
 
@@ -228,8 +260,15 @@ def _run_with_file_size_limit(limit: int, tag: str) -> subprocess.CompletedProce
     def limit_files() -> None:  # Python ignores SIGXFSZ, so writes fail with EFBIG
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    command = [sys.executable, "-m", "hpobench", "run-local", *GBT, "--method", "ASHA",
-               "--max-wallclock-time", "6", "--experiment-tag", tag]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "hpobench",
+        "run-local",
+        *GBT,
+        *"--method ASHA --max-wallclock-time 6 --experiment-tag".split(),
+        tag,
+    ]
     return subprocess.run(command, preexec_fn=limit_files, capture_output=True, text=True, timeout=120)
 
 
@@ -257,8 +296,9 @@ def small_disk(tmp_path: Path):
     """A real 1.5 MB file system (tmpfs): writes fail with 'No space left on device'."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(folder)],
-                             capture_output=True, text=True)  # fmt: skip
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
     try:
@@ -270,9 +310,15 @@ def small_disk(tmp_path: Path):
 def test_a_disk_that_fills_up_is_named_and_status_tells_the_truth(invoke, small_disk):
     """Issue 23: the runs ended with an unrelated parse error and metadata saying `running`."""
     root = small_disk / "results"
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", "RS", "--method", "ASHA",
-                    "--n-workers", "2", "--max-wallclock-time", "20", "--results-root", str(root),
-                    "--experiment-tag", "full")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark gbt_breast_cancer --method RS --method ASHA --n-workers 2 --max-wallclock-time 20 "
+            "--results-root"
+        ).split(),
+        str(root),
+        "--experiment-tag",
+        "full",
+    )
     assert result.exit_code == 1, result.output
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert f"cannot write under {root} (No space left on device" in error, error
@@ -294,12 +340,16 @@ def test_data_that_cannot_be_downloaded_is_one_line_before_any_trial(invoke, mon
     for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
     data = tmp_path / "no data"
-    result = invoke("run-local", "--benchmark", "mlp_fashionmnist", "--method", "RS", "--n-workers", "1",
-                    "--set", f"dataset_path={data}", "--set", "epochs=1", "--max-wallclock-time", "60",
-                    "--experiment-tag", "no-data")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark mlp_fashionmnist --method RS --n-workers 1 --set".split(),
+        f"dataset_path={data}",
+        *"--set epochs=1 --max-wallclock-time 60 --experiment-tag no-data".split(),
+    )
     assert result.exit_code == 2, result.output
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert error.startswith(f"Error: mlp_fashionmnist: no Fashion-MNIST data in {data}/FashionMNIST/raw; download failed (")
+    assert error.startswith(
+        f"Error: mlp_fashionmnist: no Fashion-MNIST data in {data}/FashionMNIST/raw; download failed ("
+    )
     # Under 300 characters but for the data path (a test's temporary path is long).
     assert error.endswith("then --set dataset_path=DIR") and len(error.replace(str(data), "D")) < 300
     assert "\\n" not in error and "Error(" not in error  # no Python repr
@@ -307,14 +357,22 @@ def test_data_that_cannot_be_downloaded_is_one_line_before_any_trial(invoke, mon
 
 
 @pytest.mark.parametrize(
-    ("benchmark", "needs"),
-    [("distilbert_imdb", "no IMDB data in"), ("transformer_wikitext2", "no WikiText-2 data in")],
+    ("benchmark", "needs"), [("distilbert_imdb", "no IMDB data in"), ("transformer_wikitext2", "no WikiText-2 data in")]
 )
-def test_a_benchmark_without_its_data_is_one_short_line_before_any_trial(invoke, monkeypatch, tmp_path, results_root, benchmark, needs):
+def test_a_benchmark_without_its_data_is_one_short_line_before_any_trial(
+    invoke, monkeypatch, tmp_path, results_root, benchmark, needs
+):
     """Issue 23: these started trials that each failed, then a 600-character error."""
     monkeypatch.setenv("HPOBENCH_OFFLINE", "1")
-    result = invoke("run-local", "--benchmark", benchmark, "--method", "RS", "--set",
-                    f"dataset_path={tmp_path / 'none'}", "--experiment-tag", "nodata")  # fmt: skip
+    result = invoke(
+        "run-local",
+        "--benchmark",
+        benchmark,
+        *"--method RS --set".split(),
+        f"dataset_path={tmp_path / 'none'}",
+        "--experiment-tag",
+        "nodata",
+    )
     assert result.exit_code == 2, result.output
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert error.startswith(f"Error: {benchmark}: {needs} {tmp_path / 'none'}")

@@ -18,29 +18,41 @@ import heapq
 import math
 import statistics
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 import pytest
 from syne_tune.backend.trial_status import Trial
-from syne_tune.config_space import choice, loguniform, lograndint, randint, uniform
+from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 from syne_tune.optimizer.scheduler import SchedulerDecision
 
 from hpobench.methods import MethodArguments, get_method, method_names
 from hpobench.methods.spec import MethodSpec
 
 MAX_EPOCHS = 9
-SPACE = {"a": uniform(0.0, 1.0), "b": loguniform(1e-3, 1.0), "c": randint(1, 8), "d": lograndint(1, 256),
-         "e": choice(["sgd", "adam", "rmsprop"]), "epochs": MAX_EPOCHS}  # fmt: skip
+SPACE = {
+    "a": uniform(0.0, 1.0),
+    "b": loguniform(1e-3, 1.0),
+    "c": randint(1, 8),
+    "d": lograndint(1, 256),
+    "e": choice(["sgd", "adam", "rmsprop"]),
+    "epochs": MAX_EPOCHS,
+}
 ALLOWS_REPEATS = {"DEHB": "a configuration promoted to a higher fidelity is evaluated again from scratch"}
 # Checked against Syne Tune 0.16's private records in test_method_pairing.py.
 PAIRED_ELSEWHERE = {"TPE", "BORE", "REA", "CQR"}
 
 
 def objective(config: dict[str, Any]) -> float:
-    return ((config["a"] - 0.3) ** 2 + (math.log10(config["b"]) + 1.5) ** 2 + (config["c"] - 3) ** 2 / 10
-            + math.log2(config["d"]) / 8 + {"sgd": 0.0, "adam": 0.3, "rmsprop": 0.6}[config["e"]])  # fmt: skip
+    return (
+        (config["a"] - 0.3) ** 2
+        + (math.log10(config["b"]) + 1.5) ** 2
+        + (config["c"] - 3) ** 2 / 10
+        + math.log2(config["d"]) / 8
+        + {"sgd": 0.0, "adam": 0.3, "rmsprop": 0.6}[config["e"]]
+    )
 
 
 def value_at(config: dict[str, Any], epoch: int) -> float:
@@ -52,8 +64,13 @@ def plugin_method(args: MethodArguments) -> Any:
     with a fixed first point, as tests/test_plugins.py's plugin)."""
     from syne_tune.optimizer.baselines import RandomSearch
 
-    return RandomSearch(args.config_space, metrics=[args.metric], do_minimize=args.do_minimize, random_seed=args.random_seed,
-                        points_to_evaluate=[{"a": 0.5, "b": 0.01, "c": 2, "d": 16, "e": "adam"}])  # fmt: skip
+    return RandomSearch(
+        args.config_space,
+        metrics=[args.metric],
+        do_minimize=args.do_minimize,
+        random_seed=args.random_seed,
+        points_to_evaluate=[{"a": 0.5, "b": 0.01, "c": 2, "d": 16, "e": "adam"}],
+    )
 
 
 PLUGIN = MethodSpec("PLUGIN-FIRST-POINT", "random search", False, "", plugin_method)
@@ -68,13 +85,16 @@ def _observations(scheduler: Any) -> list[tuple[dict, float]]:
 
 
 def _rungs(scheduler: Any) -> list[tuple[dict, float]]:
-    return [(scheduler._configs[trial_id], entry.value)
-            for rung in scheduler._rungs.values() for trial_id, entry in rung.items()]  # fmt: skip
+    return [
+        (scheduler._configs[trial_id], entry.value)
+        for rung in scheduler._rungs.values()
+        for trial_id, entry in rung.items()
+    ]
 
 
 def _last_value_searcher(scheduler: Any) -> list[tuple[dict, float]]:
     configs, values = scheduler.searcher.make_input_target()
-    return list(zip(configs, values))
+    return list(zip(configs, values, strict=True))
 
 
 def _optuna(scheduler: Any) -> list[tuple[dict, float]]:
@@ -87,29 +107,45 @@ def _nevergrad(scheduler: Any) -> list[tuple[dict, float]]:
 
 def _dehb(scheduler: Any) -> list[tuple[dict, float]]:
     dehb = scheduler.dehb
-    return [(dict(dehb.vector_to_configspace(item.config)), result.score)  # announced, not evaluated: inf
-            for item in dehb.config_repository.configs for result in item.results.values()
-            if math.isfinite(result.score)]  # fmt: skip
+    return [
+        (dict(dehb.vector_to_configspace(item.config)), result.score)  # announced, not evaluated: inf
+        for item in dehb.config_repository.configs
+        for result in item.results.values()
+        if math.isfinite(result.score)
+    ]
 
 
 def _smac(scheduler: Any) -> list[tuple[dict, float]]:
     from smac.runhistory.enumerations import StatusType
 
     history = scheduler.smac.runhistory
-    return [(dict(history.get_config(key.config_id)), value.cost)
-            for key, value in history.items() if value.status == StatusType.SUCCESS]  # fmt: skip
+    return [
+        (dict(history.get_config(key.config_id)), value.cost)
+        for key, value in history.items()
+        if value.status == StatusType.SUCCESS
+    ]
 
 
 # What each method learns from, as (configuration, value) pairs; None: it learns nothing.
 LEARNED: dict[str, Optional[Callable[[Any], list[tuple[dict, float]]]]] = {
-    "RS": None, "PLUGIN-FIRST-POINT": None,
-    "BO": _observations, "MOBSTER": _observations, "MOBSTER-STOP": _observations,
-    "ASHA": _rungs, "ASHA-STOP": _rungs,
-    "BOHB": _last_value_searcher, "ASHABORE": _last_value_searcher, "ASHACQR": _last_value_searcher,
-    "OPTUNA-TPE": _optuna, "OPTUNA-CMAES": _optuna, "OPTUNA-GP": _optuna,
-    "NEVERGRAD-ONEPLUSONE": _nevergrad, "DEHB": _dehb, "SMAC": _smac,
+    "RS": None,
+    "PLUGIN-FIRST-POINT": None,
+    "BO": _observations,
+    "MOBSTER": _observations,
+    "MOBSTER-STOP": _observations,
+    "ASHA": _rungs,
+    "ASHA-STOP": _rungs,
+    "BOHB": _last_value_searcher,
+    "ASHABORE": _last_value_searcher,
+    "ASHACQR": _last_value_searcher,
+    "OPTUNA-TPE": _optuna,
+    "OPTUNA-CMAES": _optuna,
+    "OPTUNA-GP": _optuna,
+    "NEVERGRAD-ONEPLUSONE": _nevergrad,
+    "DEHB": _dehb,
+    "SMAC": _smac,
     **{name: None for name in PAIRED_ELSEWHERE},
-}  # fmt: skip
+}
 
 
 def spy(scheduler: Any) -> None:
@@ -117,7 +153,10 @@ def spy(scheduler: Any) -> None:
     if hasattr(scheduler, "optimizer") and hasattr(scheduler.optimizer, "tell"):
         scheduler.told = []
         tell = scheduler.optimizer.tell
-        scheduler.optimizer.tell = lambda candidate, loss: (scheduler.told.append((candidate.value, loss)), tell(candidate, loss))
+        scheduler.optimizer.tell = lambda candidate, loss: (
+            scheduler.told.append((candidate.value, loss)),
+            tell(candidate, loss),
+        )
 
 
 def drive(name: str, seed: int = 0, workers: int = 4, evaluations: int = 24) -> tuple[Any, list[dict], list[float]]:
@@ -125,8 +164,9 @@ def drive(name: str, seed: int = 0, workers: int = 4, evaluations: int = 24) -> 
     decisions (pause, resume, stop) carried out. (scheduler, new configurations, suggestion seconds)."""
     np.random.seed(seed)
     durations = np.random.default_rng(100 + seed)
-    scheduler = spec_of(name).build(MethodArguments(SPACE, "loss", "min", "epoch", MAX_EPOCHS, random_seed=seed,
-                                                    max_resource_attr="epochs"))  # fmt: skip
+    scheduler = spec_of(name).build(
+        MethodArguments(SPACE, "loss", "min", "epoch", MAX_EPOCHS, random_seed=seed, max_resource_attr="epochs")
+    )
     spy(scheduler)
     trials: dict[int, Trial] = {}
     reached: dict[int, int] = {}  # trial id -> last epoch reported

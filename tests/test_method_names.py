@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from hpobench.results import layout
 from hpobench.methods import method_names
 from hpobench.remote.sagemaker.jobs import job_key, job_name_prefix
 from hpobench.remote.sagemaker.plan import results_uri
+from hpobench.results import layout
 from hpobench.results.load import load_experiment
 
 SDK_SUFFIX = "-20261127235959"
@@ -45,6 +45,4 @@ def test_a_run_folder_without_metadata_keeps_its_dashed_method(tmp_path):
     (tmp_path / "exp" / "ASHA-STOP-2" / "exp-gbt_breast_cancer-2-2026").mkdir(parents=True)
     (tmp_path / "exp" / "ASHA-4").mkdir()
     runs = load_experiment(tmp_path, "exp").runs
-    assert sorted((r.method, r.seed) for r in runs if r.state != "missing") == [
-        ("ASHA", 4), ("ASHA-STOP", 2)
-    ]
+    assert sorted((r.method, r.seed) for r in runs if r.state != "missing") == [("ASHA", 4), ("ASHA-STOP", 2)]

@@ -8,8 +8,9 @@ the method is the one its name says.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,14 +66,14 @@ def stored_pairs(scheduler: Any) -> set[tuple[tuple, float]]:
     """(configuration, value) pairs the single-fidelity searcher will fit its model on."""
     searcher = scheduler.searcher
     if hasattr(searcher, "X") and hasattr(searcher, "y"):  # TPE
-        pairs = zip(searcher.X, searcher.y)
+        pairs = zip(searcher.X, searcher.y, strict=True)
     elif hasattr(searcher, "inputs"):  # BORE
-        pairs = zip(searcher.inputs, searcher.targets)
+        pairs = zip(searcher.inputs, searcher.targets, strict=True)
     elif hasattr(searcher, "population"):  # REA
         return {(features(scheduler, e.config), round(e.score, 9)) for e in searcher.population}
     else:  # CQR
         configs, values = searcher.make_input_target()
-        pairs = zip([features(scheduler, row) for row in configs.to_dict("records")], values)
+        pairs = zip([features(scheduler, row) for row in configs.to_dict("records")], values, strict=True)
         return {(config, round(value, 9)) for config, value in pairs}
     return {(tuple(np.round(np.asarray(x, dtype=float), 9)), round(float(y), 9)) for x, y in pairs}
 
@@ -97,7 +98,7 @@ def test_multi_fidelity_searchers_pair_by_trial_id_but_mix_resources(name: str) 
     assert isinstance(searcher, LastValueMultiFidelitySearcher)
     configs, values = searcher.make_input_target()
     assert list(searcher.trial_results) == [5, 4, 3, 2, 1, 0]  # keyed by trial id, in completion order
-    for trial_id, config, value in zip(searcher.trial_results, configs, values):
+    for trial_id, config, value in zip(searcher.trial_results, configs, values, strict=True):
         trial = trials[trial_id]
         assert config == {k: trial.config[k] for k in ("x", "y")}
         epoch = 3 if trial_id < 3 else 1
@@ -114,7 +115,7 @@ def test_stock_botorch_pairs_configurations_by_suggestion_order_with_results_by_
     for trial in reversed(trials):
         scheduler.on_trial_complete(trial, {"epoch": 9, "loss": loss(trial.config)})
     searcher = scheduler.searcher
-    fitted = list(zip(searcher._configs_with_results(), searcher.objectives()))
+    fitted = list(zip(searcher._configs_with_results(), searcher.objectives(), strict=True))
     assert len(fitted) == 4
     mismatched = [config for config, value in fitted if not math.isclose(value, loss(config))]
     assert len(mismatched) == 4  # reverse order: every pair belongs to another trial

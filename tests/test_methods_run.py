@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import get_method, method_names
+from hpobench.results import layout
 
 # Short trials with two rung levels below the max resource (1 and 3) for ASHA-type methods.
 SHORT = {"mlp_digits": "epochs=4", "gbt_breast_cancer": "boosting_rounds=4"}
@@ -19,10 +19,15 @@ def test_method_runs_real_trials(method, benchmark, invoke, results_root):
     from syne_tune.experiments import load_experiment
 
     result = invoke(
-        "run-local", "--benchmark", benchmark, "--method", method, "--experiment-tag", "every",
-        "--n-workers", "2", "--set", SHORT[benchmark], "--max-num-evaluations", "20",
-        "--max-wallclock-time", "120", "--random-seed", "3",
-    )  # fmt: skip
+        "run-local",
+        "--benchmark",
+        benchmark,
+        "--method",
+        method,
+        *"--experiment-tag every --n-workers 2 --set".split(),
+        SHORT[benchmark],
+        *"--max-num-evaluations 20 --max-wallclock-time 120 --random-seed 3".split(),
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "every" / f"{method}-0")
     assert layout.read_metadata(tuner_dir)["hpobench_status"] == "complete"

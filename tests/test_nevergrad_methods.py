@@ -17,10 +17,16 @@ NAME = "NEVERGRAD-ONEPLUSONE"
 
 
 def test_every_kind_translates_and_suggestions_stay_inside_the_space():
-    from syne_tune.config_space import choice, loguniform, lograndint, randint, uniform
+    from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 
-    space = {"a": uniform(0.0, 1.0), "b": loguniform(1e-4, 1.0), "c": randint(1, 9), "d": lograndint(1, 512),
-             "e": choice(["sgd", "adam"]), "epochs": 3}  # fmt: skip
+    space = {
+        "a": uniform(0.0, 1.0),
+        "b": loguniform(1e-4, 1.0),
+        "c": randint(1, 9),
+        "d": lograndint(1, 512),
+        "e": choice(["sgd", "adam"]),
+        "epochs": 3,
+    }
     scheduler = build(NAME, 0, space)
     for trial_id in range(30):
         config = start(scheduler, trial_id).config
@@ -51,7 +57,9 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
             if entry.kind == "choice":
                 assert list(parameter.choices.value) == list(entry.categories), (name, key)
             else:
-                assert (parameter.bounds[0].item(), parameter.bounds[1].item()) == pytest.approx((entry.lower, entry.upper))
+                assert (parameter.bounds[0].item(), parameter.bounds[1].item()) == pytest.approx(
+                    (entry.lower, entry.upper)
+                )
                 assert (type(parameter).__name__ == "Log") == entry.kind.startswith("log"), (name, key)
                 assert parameter.integer == (entry.kind in ("randint", "lograndint")), (name, key)
     assert {"uniform", "loguniform", "randint", "lograndint"} <= kinds  # choice: the every-kind test above
@@ -95,7 +103,9 @@ def test_failed_stopped_and_maximized_trials_are_told_as_such():
 
 def test_beats_random_search_on_branin_with_four_asynchronous_workers():
     seeds = range(10)
-    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median([best_of_async_run("RS", s) for s in seeds])
+    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median(
+        [best_of_async_run("RS", s) for s in seeds]
+    )
 
 
 def test_the_effective_seed_seeds_the_optimizer():
@@ -113,8 +123,11 @@ def test_the_effective_seed_seeds_the_optimizer():
 def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     import dill
 
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--set", "boosting_rounds=5", "--max-wallclock-time", "8", "--experiment-tag", "ng")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--set boosting_rounds=5 --max-wallclock-time 8 --experiment-tag ng".split(),
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "ng" / f"{NAME}-0")
     metadata = layout.read_metadata(tuner_dir)
@@ -126,10 +139,13 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
 
 def test_a_missing_extra_is_one_line(invoke, monkeypatch):
     monkeypatch.setitem(sys.modules, "nevergrad", None)
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--max-wallclock-time", "5", "--experiment-tag", "no-ng")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--max-wallclock-time 5 --experiment-tag no-ng".split(),
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        f'Error: Method {NAME} needs nevergrad, which is not installed; install the extra: '
+        f"Error: Method {NAME} needs nevergrad, which is not installed; install the extra: "
         'pip install "hpobench[nevergrad]"'
     )

@@ -15,8 +15,8 @@ import pytest
 from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import uniform
 
-from hpobench.results import layout
 from hpobench.methods import MethodArguments, get_method
+from hpobench.results import layout
 
 OPTUNA_METHODS = ["OPTUNA-TPE", "OPTUNA-CMAES", "OPTUNA-GP"]
 
@@ -62,12 +62,25 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     from hpobench.benchmarks import benchmark_names, get_benchmark
-    from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain, to_syne_tune_space
+    from hpobench.benchmarks.space import (
+        Choice,
+        LogRandInt,
+        LogUniform,
+        RandInt,
+        Uniform,
+        is_domain,
+        to_syne_tune_space,
+    )
     from hpobench.methods.optuna_methods import optuna_space
 
-    every_kind = {"a": Uniform(lower=0.0, upper=1.0), "b": LogUniform(lower=1e-4, upper=1.0),
-                  "c": RandInt(lower=1, upper=9), "d": LogRandInt(lower=1, upper=512),
-                  "e": Choice(categories=["sgd", "adam"]), "f": 3}  # fmt: skip
+    every_kind = {
+        "a": Uniform(lower=0.0, upper=1.0),
+        "b": LogUniform(lower=1e-4, upper=1.0),
+        "c": RandInt(lower=1, upper=9),
+        "d": LogRandInt(lower=1, upper=512),
+        "e": Choice(categories=["sgd", "adam"]),
+        "f": 3,
+    }
     spaces = {name: get_benchmark(name).config_space for name in benchmark_names()}
     kinds = set()
     for name, space in {**spaces, "every kind": every_kind}.items():
@@ -145,8 +158,12 @@ def test_the_effective_seed_seeds_the_sampler(name):
 def test_a_real_run_and_its_saved_study(invoke, results_root):
     import dill
 
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", "OPTUNA-TPE",
-                    "--set", "boosting_rounds=5", "--max-wallclock-time", "8", "--experiment-tag", "optuna")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark gbt_breast_cancer --method OPTUNA-TPE --set boosting_rounds=5 "
+            "--max-wallclock-time 8 --experiment-tag optuna"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "optuna" / "OPTUNA-TPE-0")
     metadata = layout.read_metadata(tuner_dir)
@@ -159,11 +176,15 @@ def test_a_real_run_and_its_saved_study(invoke, results_root):
 
 def test_a_missing_extra_is_one_line(invoke, monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)  # as if not installed
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", "OPTUNA-TPE",
-                    "--max-wallclock-time", "5", "--experiment-tag", "no-optuna")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark gbt_breast_cancer --method OPTUNA-TPE --max-wallclock-time 5 --experiment-tag "
+            "no-optuna"
+        ).split()
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        'Error: Method OPTUNA-TPE needs optuna, which is not installed; install the extra: '
+        "Error: Method OPTUNA-TPE needs optuna, which is not installed; install the extra: "
         'pip install "hpobench[optuna]"'
     )
 

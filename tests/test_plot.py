@@ -9,18 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from results_data import (
-    REAL_METHODS,
-    REAL_TAG,
-    TOY_TAG,
-    make_real_experiment,
-    write_run,
-    write_toy_experiment,
-)
+from results_data import REAL_METHODS, REAL_TAG, TOY_TAG, make_real_experiment, write_run, write_toy_experiment
 
 from hpobench.results.aggregate import summarize
-from hpobench.results.plot import anytime_figure, learning_curves_figure
 from hpobench.results.load import load_experiment
+from hpobench.results.plot import anytime_figure, learning_curves_figure
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
@@ -81,23 +74,48 @@ def test_bad_extension_and_missing_run_are_one_line(invoke, toy_root, tmp_path):
     result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o", str(tmp_path / "a.jpg"))
     assert result.exit_code == 2
     assert result.output.startswith("Error: Cannot write a plot to 'a.jpg'") and ".png, .svg or .pdf" in result.output
-    result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o",
-                    str(tmp_path / "a.png"), "--per-trial")  # fmt: skip
+    result = invoke(
+        "plot",
+        "--experiment-tag",
+        TOY_TAG,
+        "--results-root",
+        str(toy_root),
+        "-o",
+        str(tmp_path / "a.png"),
+        "--per-trial",
+    )
     assert result.exit_code == 2 and "give --method and --seed" in result.output
-    result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o",
-                    str(tmp_path / "a.png"), "--per-trial", "--method", "BO", "--seed", "9")  # fmt: skip
+    result = invoke(
+        "plot",
+        "--experiment-tag",
+        TOY_TAG,
+        "--results-root",
+        str(toy_root),
+        "-o",
+        str(tmp_path / "a.png"),
+        *"--per-trial --method BO --seed 9".split(),
+    )
     assert result.exit_code == 2 and "No run BO-9" in result.output
     write_run(toy_root, "BO", 3, None, status="running", results="empty")
-    result = invoke("plot", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "-o",
-                    str(tmp_path / "a.png"), "--per-trial", "--method", "BO", "--seed", "3")  # fmt: skip
+    result = invoke(
+        "plot",
+        "--experiment-tag",
+        TOY_TAG,
+        "--results-root",
+        str(toy_root),
+        "-o",
+        str(tmp_path / "a.png"),
+        *"--per-trial --method BO --seed 3".split(),
+    )
     assert result.exit_code == 2 and "Run BO-3 has no learning curves to plot" in result.output
     assert not (tmp_path / "a.png").exists()
 
 
 def test_plot_of_real_runs_matches_results_json(invoke, real_root, tmp_path):
     out = tmp_path / "real.png"
-    result = invoke("plot", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "-o", str(out),
-                    "--log-time")  # fmt: skip
+    result = invoke(
+        "plot", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "-o", str(out), "--log-time"
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(MAGIC["png"])
     numbers = invoke("results", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "--format", "json")
@@ -116,8 +134,16 @@ def test_plot_of_real_runs_matches_results_json(invoke, real_root, tmp_path):
 
 def test_per_trial_learning_curves_of_a_real_run(invoke, real_root, tmp_path):
     out = tmp_path / "trials.svg"
-    result = invoke("plot", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "-o", str(out),
-                    "--per-trial", "--method", "ASHA", "--seed", "0")  # fmt: skip
+    result = invoke(
+        "plot",
+        "--experiment-tag",
+        REAL_TAG,
+        "--results-root",
+        str(real_root),
+        "-o",
+        str(out),
+        *"--per-trial --method ASHA --seed 0".split(),
+    )
     assert result.exit_code == 0, result.output
     assert b"<svg" in out.read_bytes()[:1000]
     (zip_path,) = (real_root / REAL_TAG / "ASHA-0").glob("*/results.csv.zip")
@@ -135,8 +161,13 @@ def test_per_trial_learning_curves_of_a_real_run(invoke, real_root, tmp_path):
 
 def test_plot_of_an_experiment_without_runs_is_one_line(invoke, tmp_path):
     (tmp_path / "results" / "empty").mkdir(parents=True)
-    result = invoke("plot", "--results-root", str(tmp_path / "results"), "--experiment-tag", "empty",
-                    "-o", str(tmp_path / "out.png"))  # fmt: skip
+    result = invoke(
+        "plot",
+        "--results-root",
+        str(tmp_path / "results"),
+        *"--experiment-tag empty -o".split(),
+        str(tmp_path / "out.png"),
+    )
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: Experiment 'empty' has no runs to plot yet")
     assert not (tmp_path / "out.png").exists()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ FIRST_POINT = {PACKAGE}:first_point_search
 BROKEN_METHOD = {PACKAGE}.broken:method
 RS = {PACKAGE}:first_point_search
 """
-MODULE = f'''\
+MODULE = '''\
 """hpobench plugin: a benchmark and a method of a package the user installed."""
 from pathlib import Path
 
@@ -37,15 +36,15 @@ from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.benchmarks.space import Choice, Uniform
 
 # The point the plugin method tries first: random search never draws exactly this.
-FIRST_POINT = {{"x": 0.123456, "opt": "adam"}}
+FIRST_POINT = {"x": 0.123456, "opt": "adam"}
 
 
 def quadratic_benchmark():
     return BenchmarkDefinition(
         name="toy_quadratic",
         script="train.py",
-        config_space={{"epochs": 3, "x": Uniform(lower=-1.0, upper=1.0),
-                       "opt": Choice(categories=("sgd", "adam"))}},
+        config_space={"epochs": 3, "x": Uniform(lower=-1.0, upper=1.0),
+                       "opt": Choice(categories=("sgd", "adam"))},
         metric="loss", mode="min", resource_attr="epoch", max_resource_attr="epochs",
         max_wallclock_time=30, n_workers=1, instance_type="ml.c5.xlarge",
     ).located(Path(__file__).parent / "script")
@@ -92,15 +91,16 @@ def plugin_site(tmp_path_factory):
 
 
 def test_plugin_benchmark_and_method_run_end_to_end(plugin_site, invoke, results_root: Path):
-    result = invoke("run-local", "--benchmark", "toy_quadratic", "--method", "FIRST_POINT",
-                    "--experiment-tag", "plugged", "--max-num-evaluations", "6")  # fmt: skip
+    result = invoke(
+        *(
+            "run-local --benchmark toy_quadratic --method FIRST_POINT --experiment-tag plugged --max-num-evaluations 6"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "plugged" / "FIRST_POINT-0")
     metadata = layout.read_metadata(tuner_dir)
     assert metadata[layout.STATUS_KEY] == "complete"
-    assert metadata["benchmark_source"] == (
-        f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)"
-    )
+    assert metadata["benchmark_source"] == (f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:quadratic_benchmark)")
     from syne_tune.experiments import load_experiment
 
     frame = load_experiment(str(tuner_dir.relative_to(results_root)), local_path=str(results_root)).results
@@ -140,13 +140,16 @@ def test_list_shows_plugins_with_their_source_and_broken_ones_with_their_error(p
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (["--benchmark", "toy_broken"], "Plugin benchmark 'toy_broken' from plugin hpb-toy-plugin 0.1 "
-                                        f"({PACKAGE}.broken:benchmark) cannot be imported: ImportError"),
+        (
+            ["--benchmark", "toy_broken"],
+            "Plugin benchmark 'toy_broken' from plugin hpb-toy-plugin 0.1 "
+            f"({PACKAGE}.broken:benchmark) cannot be imported: ImportError",
+        ),
         (["--benchmark", "twice"], "is also registered by"),
         (["--benchmark", "mlp_digits", "--method", "BROKEN_METHOD"], "Plugin method 'BROKEN_METHOD'"),
         (["--benchmark", "toy_quadratic", "--method", "NOT_A_METHOD"], "FIRST_POINT"),
     ],
-)  # fmt: skip
+)
 def test_a_plugin_that_cannot_be_used_is_one_line(plugin_site, invoke, args, expected):
     result = invoke("run-local", *args)
     assert result.exit_code == 2, result.output
@@ -157,8 +160,9 @@ def test_a_plugin_that_cannot_be_used_is_one_line(plugin_site, invoke, args, exp
 def test_a_fresh_process_finds_the_plugins_and_help_ignores_broken_ones(plugin_site):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), *sys.path])}
     for args in (["--help"], ["run-local", "--help"], ["list", "methods"]):
-        done = subprocess.run([sys.executable, "-m", "hpobench", *args], env=env,
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "hpobench", *args], env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
     assert "FIRST_POINT" in done.stdout and "BROKEN" in done.stdout
 
@@ -187,11 +191,19 @@ def test_a_job_archive_carries_plugin_benchmark_and_method_and_runs_them(plugin_
     assert (code / "hpobench_benchmark" / "train.py").is_file()
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNETUNE_FOLDER")}
-    env.update(HPOBENCH_JOB_CHECKPOINT_DIR=str(tmp_path / "checkpoints"),
-               HPOBENCH_JOB_TRIALS_DIR=str(tmp_path / "trials"))  # fmt: skip
-    args = {"experiment_tag": "job", "benchmark": job_benchmark(benchmark), "method": "FIRST_POINT",
-            "seed": "0", "random_seed": "3", "n_workers": "1", "max_wallclock_time": "30",
-            "max_num_evaluations": "3"}  # fmt: skip
+    env.update(
+        HPOBENCH_JOB_CHECKPOINT_DIR=str(tmp_path / "checkpoints"), HPOBENCH_JOB_TRIALS_DIR=str(tmp_path / "trials")
+    )
+    args = {
+        "experiment_tag": "job",
+        "benchmark": job_benchmark(benchmark),
+        "method": "FIRST_POINT",
+        "seed": "0",
+        "random_seed": "3",
+        "n_workers": "1",
+        "max_wallclock_time": "30",
+        "max_num_evaluations": "3",
+    }
     argv = [sys.executable, ENTRY_SCRIPT] + [x for k, v in args.items() for x in (f"--{k}", v)]
     done = subprocess.run(argv, cwd=code, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

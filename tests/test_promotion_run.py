@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hpobench.results import layout
-from hpobench.results.load import load_experiment as load_experiment_runs
 from hpobench.benchmarks import BENCHMARK_FACTORIES, BenchmarkDefinition
 from hpobench.benchmarks.space import Uniform
+from hpobench.results import layout
+from hpobench.results.load import load_experiment as load_experiment_runs
 
 ASSETS = Path(__file__).parent / "assets"
 # Stop on a count of results, not on time: trial start-up is slow on a loaded machine.
@@ -29,9 +29,11 @@ def _results(root: Path, tag: str, run: str) -> pd.DataFrame:
 @pytest.mark.parametrize("backend", ["fast", "stock"])
 def test_asha_pauses_trials_and_resumes_them_from_their_checkpoints(backend, invoke, results_root):
     result = invoke(
-        "run-local", "--benchmark", "gbt_breast_cancer", "--method", "ASHA", "--backend", backend,
-        "--experiment-tag", "promo", "--random-seed", "1", *BUDGET,
-    )  # fmt: skip
+        *"run-local --benchmark gbt_breast_cancer --method ASHA --backend".split(),
+        backend,
+        *"--experiment-tag promo --random-seed 1".split(),
+        *BUDGET,
+    )
     assert result.exit_code == 0, result.output
     frame = _results(results_root, "promo", "ASHA-0")
     paused = frame[frame["st_decision"] == "PAUSE"]
@@ -48,10 +50,11 @@ def test_asha_pauses_trials_and_resumes_them_from_their_checkpoints(backend, inv
 
 def test_asha_stop_stops_trials_and_keeps_its_name_with_a_dash(invoke, results_root):
     result = invoke(
-        "run-local", "--benchmark", "gbt_breast_cancer", "--method", "ASHA-STOP",
-        "--experiment-tag", "stop", "--random-seed", "1", "--set", "boosting_rounds=9",
-        "--n-workers", "2", "--max-num-evaluations", "80", "--max-wallclock-time", "120",
-    )  # fmt: skip
+        *(
+            "run-local --benchmark gbt_breast_cancer --method ASHA-STOP --experiment-tag stop --random-seed 1 --set "
+            "boosting_rounds=9 --n-workers 2 --max-num-evaluations 80 --max-wallclock-time 120"
+        ).split()
+    )
     assert result.exit_code == 0, result.output
     frame = _results(results_root, "stop", "ASHA-STOP-0")
     assert "PAUSE" not in set(frame["st_decision"])
@@ -71,11 +74,20 @@ def forgetful_benchmark(monkeypatch: pytest.MonkeyPatch) -> str:
 
     def forgetful() -> BenchmarkDefinition:
         return BenchmarkDefinition(
-            name="forgetful", description="loses its checkpoints", script="forgetful/forgetful.py",
-            config_space={"epochs": 9, "x": Uniform(lower=0.0, upper=1.0)}, metric="loss",
-            mode="min", max_resource_attr="epochs", resource_attr="epoch", max_wallclock_time=60,
-            n_workers=2, instance_type="ml.c5.xlarge", framework="PyTorch", hardware="CPU",
-        )  # fmt: skip
+            name="forgetful",
+            description="loses its checkpoints",
+            script="forgetful/forgetful.py",
+            config_space={"epochs": 9, "x": Uniform(lower=0.0, upper=1.0)},
+            metric="loss",
+            mode="min",
+            max_resource_attr="epochs",
+            resource_attr="epoch",
+            max_wallclock_time=60,
+            n_workers=2,
+            instance_type="ml.c5.xlarge",
+            framework="PyTorch",
+            hardware="CPU",
+        )
 
     monkeypatch.setitem(BENCHMARK_FACTORIES, "forgetful", forgetful)
     return "forgetful"
@@ -88,9 +100,14 @@ def test_a_trial_resumed_without_its_checkpoint_retrains_and_the_run_completes(
     """Issue 23: the run used to fail at the first promotion. The resumed trial now trains
     from the start again, its repeated levels are not recorded twice, and the run completes."""
     result = invoke(
-        "run-local", "--benchmark", forgetful_benchmark, "--method", "ASHA", "--backend", backend,
-        "--experiment-tag", "lost", "--random-seed", "1", *BUDGET,
-    )  # fmt: skip
+        "run-local",
+        "--benchmark",
+        forgetful_benchmark,
+        *"--method ASHA --backend".split(),
+        backend,
+        *"--experiment-tag lost --random-seed 1".split(),
+        *BUDGET,
+    )
     assert result.exit_code == 0, result.output
     assert "its script started over" in caplog.text
     (tuner_dir,) = layout.tuner_dirs(results_root / "lost" / "ASHA-0")
@@ -106,10 +123,17 @@ def test_a_trial_resumed_without_its_checkpoint_retrains_and_the_run_completes(
 def test_a_benchmark_that_declares_no_checkpoints_refuses_promotion_before_any_trial(invoke, tmp_path, results_root):
     from user_benchmark import DEFINITION, write_benchmark
 
-    definition = write_benchmark(tmp_path / "mine", "never_checkpoints", DEFINITION.replace(
-        'instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.xlarge"\ncheckpoints = false'))  # fmt: skip
-    result = invoke("run-local", "--benchmark", str(definition), "--method", "RS", "--method", "ASHA",
-                    "--experiment-tag", "nockpt", "--max-wallclock-time", "5")  # fmt: skip
+    definition = write_benchmark(
+        tmp_path / "mine",
+        "never_checkpoints",
+        DEFINITION.replace('instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.xlarge"\ncheckpoints = false'),
+    )
+    result = invoke(
+        "run-local",
+        "--benchmark",
+        str(definition),
+        *"--method RS --method ASHA --experiment-tag nockpt --max-wallclock-time 5".split(),
+    )
     assert result.exit_code == 2
     assert result.output.strip() == (
         "Error: ASHA pauses trials and resumes them from their checkpoints, but benchmark 'quadratic' "
@@ -118,6 +142,10 @@ def test_a_benchmark_that_declares_no_checkpoints_refuses_promotion_before_any_t
         "Your own benchmark)"
     )
     assert not (results_root / "nockpt").exists()  # refused before RS ran too
-    stopping = invoke("run-local", "--benchmark", str(definition), "--method", "ASHA-STOP",
-                      "--experiment-tag", "nockpt", "--max-wallclock-time", "4")  # fmt: skip
+    stopping = invoke(
+        "run-local",
+        "--benchmark",
+        str(definition),
+        *"--method ASHA-STOP --experiment-tag nockpt --max-wallclock-time 4".split(),
+    )
     assert stopping.exit_code == 0, stopping.output

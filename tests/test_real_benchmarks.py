@@ -13,16 +13,17 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pytest
-
-from hpobench.results import layout
-from hpobench.benchmarks import get_benchmark
 from tiny_datasets import write_cifar10, write_fashion_mnist, write_imdb, write_tiny_distilbert, write_wikitext2
+
+from hpobench.benchmarks import get_benchmark
+from hpobench.results import layout
 
 
 @dataclass(frozen=True)
@@ -92,23 +93,25 @@ def tuner_dir_of(results_root: Path, tag: str) -> Path:
     return tuner_dir
 
 
-def run_local(invoke, name: str, tag: str, epochs: int, dataset_path: Path, *extra: str,
-              fixed: dict[str, Any] | None = None):  # fmt: skip
+def run_local(
+    invoke, name: str, tag: str, epochs: int, dataset_path: Path, *extra: str, fixed: dict[str, Any] | None = None
+):
     """`run-local` of one RS seed with `epochs` resource levels (the benchmark's max resource)."""
     max_resource_attr = get_benchmark(name).max_resource_attr
     sets = [f"{key}={value}" for key, value in (fixed or {}).items()]
     return invoke(
         "run-local",
-        "--benchmark", name,
-        "--method", "RS",
-        "--experiment-tag", tag,
-        "--n-workers", "1",
-        "--random-seed", "7",
-        "--set", f"{max_resource_attr}={epochs}",
-        "--set", f"dataset_path={dataset_path}",
+        "--benchmark",
+        name,
+        *"--method RS --experiment-tag".split(),
+        tag,
+        *"--n-workers 1 --random-seed 7 --set".split(),
+        f"{max_resource_attr}={epochs}",
+        "--set",
+        f"dataset_path={dataset_path}",
         *[arg for item in sets for arg in ("--set", item)],
         *extra,
-    )  # fmt: skip
+    )
 
 
 def script_command(name: str, args: dict[str, Any]) -> list[str]:
@@ -125,9 +128,7 @@ def online_env() -> dict[str, str]:
 
 def run_script(name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
     """Run the training script as Syne Tune would; returns what it reported."""
-    done = subprocess.run(
-        script_command(name, args), capture_output=True, text=True, timeout=300, env=online_env()
-    )
+    done = subprocess.run(script_command(name, args), capture_output=True, text=True, timeout=300, env=online_env())
     assert done.returncode == 0, done.stderr
     prefix = "[tune-metric]: "
     return [json.loads(line[len(prefix) :]) for line in done.stdout.splitlines() if line.startswith(prefix)]
@@ -140,11 +141,17 @@ def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tm
     # A space in the path: Syne Tune splits its command line on spaces.
     data = case.write_data(tmp_path / "data sets" / name)
     result = run_local(
-        invoke, name, "real", case.epochs, data,
-        "--max-num-evaluations", str(case.epochs),  # one trial, every epoch
-        "--max-wallclock-time", "240",  # a safety net only
+        invoke,
+        name,
+        "real",
+        case.epochs,
+        data,
+        "--max-num-evaluations",
+        str(case.epochs),  # one trial, every epoch
+        "--max-wallclock-time",
+        "240",  # a safety net only
         fixed=case.fixed(tmp_path),
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
 
     tuner_dir = tuner_dir_of(results_root, "real")
@@ -170,17 +177,13 @@ def test_run_local_trains_and_a_restarted_trial_resumes(invoke, results_root, tm
     assert not list(checkpoints.glob("*.tmp"))  # written atomically
     config = json.loads((trial / "config.json").read_text())
     more = case.epochs + 1
-    reported = run_script(
-        name, {**config, benchmark.max_resource_attr: more, "st_checkpoint_dir": checkpoints}
-    )
+    reported = run_script(name, {**config, benchmark.max_resource_attr: more, "st_checkpoint_dir": checkpoints})
     assert [r[benchmark.resource_attr] for r in reported] == [more]  # not from scratch
     assert benchmark.metric in reported[0]
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_offline_without_data_fails_at_once_with_one_line(
-    invoke, results_root, tmp_path, monkeypatch, name
-):
+def test_offline_without_data_fails_at_once_with_one_line(invoke, results_root, tmp_path, monkeypatch, name):
     monkeypatch.setenv("HPOBENCH_OFFLINE", "1")  # trials inherit the environment
     empty = tmp_path / "no-data"
     empty.mkdir()
@@ -240,8 +243,7 @@ def test_concurrent_trials_download_wikitext2_once(tmp_path, wikitext_server):
     env = {**online_env(), "HPOBENCH_WIKITEXT2_URL": url}
     # Two trials start together on an empty dataset_path, as the local back-end does.
     trials = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        for _ in range(2)
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
     ]
     for trial in trials:
         stdout, stderr = trial.communicate(timeout=300)
@@ -259,12 +261,19 @@ def test_concurrent_trials_download_wikitext2_once(tmp_path, wikitext_server):
 def test_distilbert_offline_without_model_weights_names_them(tmp_path):
     """Data present, the model a Hub name, offline: one line naming the weights and the fix."""
     data = write_imdb(tmp_path / "data")
-    args = {**CASES["distilbert_imdb"].config, "steps": 1, "dataset_path": data,
-            "model_path": "distilbert-base-uncased"}  # fmt: skip
+    args = {
+        **CASES["distilbert_imdb"].config,
+        "steps": 1,
+        "dataset_path": data,
+        "model_path": "distilbert-base-uncased",
+    }
     done = subprocess.run(
-        script_command("distilbert_imdb", args), capture_output=True, text=True, timeout=120,
+        script_command("distilbert_imdb", args),
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**online_env(), "HPOBENCH_OFFLINE": "1"},
-    )  # fmt: skip
+    )
     assert done.returncode == 1
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("distilbert_imdb: no model weights: distilbert-base-uncased is not a model folder")

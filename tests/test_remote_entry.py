@@ -8,19 +8,26 @@ from pathlib import Path
 import pytest
 from sagemaker_job import lay_out_opt_ml, run_job
 
-from hpobench.results import layout
 from hpobench.benchmarks import get_benchmark
 from hpobench.plan import plan_experiment
 from hpobench.remote.sagemaker.bundle import build_bundle, script_destination
 from hpobench.remote.sagemaker.entry import TRIAL_LOGS, parse_hyperparameters
 from hpobench.remote.sagemaker.plan import plan_remote
+from hpobench.results import layout
 from hpobench.settings import LocalSettings, RemoteSettings
 
 HYPERPARAMETERS = {  # as launch-remote sends them: all strings
-    "experiment_tag": "container", "benchmark": "mlp_digits", "method": "RS", "seed": "1",
-    "random_seed": "100", "n_workers": "1", "max_wallclock_time": "40.0",
-    "max_num_evaluations": "1", "overrides": '{"epochs": "2"}', "hpobench_version": "0",
-}  # fmt: skip
+    "experiment_tag": "container",
+    "benchmark": "mlp_digits",
+    "method": "RS",
+    "seed": "1",
+    "random_seed": "100",
+    "n_workers": "1",
+    "max_wallclock_time": "40.0",
+    "max_num_evaluations": "1",
+    "overrides": '{"epochs": "2"}',
+    "hpobench_version": "0",
+}
 
 
 @pytest.fixture
@@ -45,8 +52,11 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     channel = opt_ml / "input" / "data" / "training"
     channel.mkdir()
     (channel / "marker.txt").write_text("from the channel")
-    _prepend_to_script(opt_ml, "import os, pathlib; assert pathlib.Path(os.environ['SM_CHANNEL_TRAINING'], "
-                               "'marker.txt').read_text() == 'from the channel'")  # fmt: skip
+    _prepend_to_script(
+        opt_ml,
+        "import os, pathlib; assert pathlib.Path(os.environ['SM_CHANNEL_TRAINING'], "
+        "'marker.txt').read_text() == 'from the channel'",
+    )
     result = run_job(opt_ml, SM_CHANNEL_TRAINING=str(channel))
     code = opt_ml / "input" / "data" / "code"
     output = result.stdout + result.stderr
@@ -62,11 +72,7 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     assert len(tuner_dirs) == 1
     tuner_dir = tuner_dirs[0]
     assert tuner_dir.name.startswith("container-mlp_digits-1-")
-    assert {p.name for p in tuner_dir.iterdir()} >= {
-        "results.csv.zip",
-        "metadata.json",
-        "tuner.dill",
-    }
+    assert {p.name for p in tuner_dir.iterdir()} >= {"results.csv.zip", "metadata.json", "tuner.dill"}
     # Trial logs and checkpoints are not in the synced folder; no trial failed.
     assert not [p for p in checkpoints.rglob("*") if p.name in ("std.out", "std.err")]
     assert list((opt_ml / "trials").rglob("std.out"))
@@ -76,8 +82,7 @@ def test_entry_runs_one_method_and_seed_into_the_checkpoint_folder(opt_ml: Path)
     assert (metadata["method"], metadata["seed"], metadata["n_workers"]) == ("RS", 1, 1)
     assert metadata["overrides"] == {"epochs": 2}
     # The same effective seed run-local gives seed 1 of this experiment.
-    local = plan_experiment(LocalSettings(benchmark="mlp_digits", methods=("RS",), num_seeds=2,
-                                          random_seed=100))  # fmt: skip
+    local = plan_experiment(LocalSettings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, random_seed=100))
     assert metadata["random_seed"] == local.runs[1].random_seed == 101
     assert metadata["random_seed_master"] == 100
 
@@ -150,8 +155,9 @@ def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
     hyperparameters = {**HYPERPARAMETERS, "max_wallclock_time": str(budget), "overrides": '{"epochs": "3"}'}
     del hyperparameters["max_num_evaluations"]
     plan = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b")
-    opt_ml = lay_out_opt_ml(tmp_path / "opt" / "ml", build_bundle(plan.experiment.benchmark, plan.requirements).data,
-                            hyperparameters)  # fmt: skip
+    opt_ml = lay_out_opt_ml(
+        tmp_path / "opt" / "ml", build_bundle(plan.experiment.benchmark, plan.requirements).data, hyperparameters
+    )
     checkpoints = opt_ml / "checkpoints"
     name = "container-RS-1-20261204120000"  # SageMaker sets TRAINING_JOB_NAME in the container
     job = start_job(opt_ml, TRAINING_JOB_NAME=name)

@@ -16,13 +16,12 @@ from packaging.requirements import Requirement
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, get_benchmark
 from hpobench.errors import RunError, UsageError
-from hpobench.remote.sagemaker.submit import launch_remote
 from hpobench.remote.sagemaker.plan import SETUP_ALLOWANCE
 from hpobench.remote.sagemaker.requirements import IN_CONTAINER
+from hpobench.remote.sagemaker.submit import launch_remote
 from hpobench.settings import DEFAULT_METHODS, RemoteSettings
 
-# The seed's study (resnet_cifar10) once it is registered; the CPU benchmark until then.
-BENCHMARK = DEFAULT_BENCHMARK or "mlp_digits"
+BENCHMARK = DEFAULT_BENCHMARK  # the seed's study, resnet_cifar10
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
@@ -46,18 +45,16 @@ class Recorder:
 
 
 def _settings(**overrides) -> RemoteSettings:
-    values = dict(benchmark=BENCHMARK, num_seeds=5, experiment_tag="study", role=MOTO_ROLE,
-                  bucket=MOTO_BUCKET, random_seed=1234)  # fmt: skip
+    values = dict(
+        benchmark=BENCHMARK, num_seeds=5, experiment_tag="study", role=MOTO_ROLE, bucket=MOTO_BUCKET, random_seed=1234
+    )
     values.update(overrides)
     return RemoteSettings(**values)
 
 
 def _jobs() -> dict[str, dict]:
     client = boto3.client("sagemaker")
-    names = [
-        s["TrainingJobName"]
-        for s in client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
-    ]
+    names = [s["TrainingJobName"] for s in client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]]
     return {name: client.describe_training_job(TrainingJobName=name) for name in names}
 
 
@@ -65,7 +62,7 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     session = boto3.Session()
     recorder = Recorder(session)
     said: list[str] = []
-    plan, outcomes = launch_remote(_settings(), say=said.append, boto_session=session)
+    _plan, outcomes = launch_remote(_settings(), say=said.append, boto_session=session)
     benchmark = get_benchmark(BENCHMARK)
 
     assert [o.status for o in outcomes] == ["submitted"] * 20
@@ -85,9 +82,7 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
         assert float(hp["max_wallclock_time"]) == benchmark.max_wallclock_time
         assert int(hp["n_workers"]) == benchmark.n_workers
         spec = request["AlgorithmSpecification"]
-        assert spec["TrainingImage"].startswith(
-            f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:"
-        )
+        assert spec["TrainingImage"].startswith(f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:")
         processor = "gpu" if benchmark.instance_type.startswith(("ml.g", "ml.p")) else "cpu"
         assert f"-{processor}-py3" in spec["TrainingImage"]
         assert request["ResourceConfig"]["InstanceType"] == benchmark.instance_type
@@ -97,13 +92,16 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
             "LocalPath": "/opt/ml/checkpoints",
         }
         # The tuning budget plus the stated set-up allowance.
-        assert request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(
-            benchmark.max_wallclock_time
-        ) + SETUP_ALLOWANCE
+        assert (
+            request["StoppingCondition"]["MaxRuntimeInSeconds"]
+            == math.ceil(benchmark.max_wallclock_time) + SETUP_ALLOWANCE
+        )
         assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
-            "hpobench:experiment": "study", "hpobench:benchmark": BENCHMARK,
-            "hpobench:method": method, "hpobench:seed": str(seed),
-        }  # fmt: skip
+            "hpobench:experiment": "study",
+            "hpobench:benchmark": BENCHMARK,
+            "hpobench:method": method,
+            "hpobench:seed": str(seed),
+        }
         assert request["RoleArn"] == MOTO_ROLE
         # moto does not store Environment; the request carried it.
         assert request["Environment"]["HPOBENCH_JOB_CHECKPOINT_DIR"] == "/opt/ml/checkpoints"
@@ -115,10 +113,7 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
     shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
     assert all(other == shared[0] for other in shared[1:])
-    channels = {
-        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
-        for c in requests[0]["InputDataConfig"]
-    }
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in requests[0]["InputDataConfig"]}
     assert set(channels) == {"code", "sm_drivers"}
     assert spec["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK's driver runs the entry
 
@@ -170,8 +165,9 @@ def test_relaunch_submits_nothing_new_and_force_resubmits(aws, invoke, monkeypat
     monkeypatch.setenv("HPOBENCH_BUCKET", MOTO_BUCKET)
 
     def launch(*extra: str):
-        return invoke("launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "again",
-                      "--method", "RS", *extra)  # fmt: skip
+        return invoke(
+            "launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "again", "--method", "RS", *extra
+        )
 
     first = launch("--num-seeds", "2")
     assert first.exit_code == 0, first.output
@@ -206,13 +202,20 @@ def test_relaunch_submits_nothing_new_and_force_resubmits(aws, invoke, monkeypat
 
 
 def test_relaunch_with_other_options_is_refused(aws, invoke):
-    args = ["launch-remote", "--benchmark", "mlp_digits", "--experiment-tag", "opts",
-            "--method", "RS", "--role", MOTO_ROLE, "--bucket", MOTO_BUCKET]  # fmt: skip
+    args = [
+        *"launch-remote --benchmark mlp_digits --experiment-tag opts --method RS --role".split(),
+        MOTO_ROLE,
+        "--bucket",
+        MOTO_BUCKET,
+    ]
     assert invoke(*args).exit_code == 0
     result = invoke(*args, "--n-workers", "1")
     assert result.exit_code == 2, result.output
-    assert re.search(r"Error: RS-0 of experiment 'opts' already has job opts-RS-0-\S+ with n_workers=2, "
-                     r"not 1; use another --experiment-tag, or --force", result.output)  # fmt: skip
+    assert re.search(
+        r"Error: RS-0 of experiment 'opts' already has job opts-RS-0-\S+ with n_workers=2, "
+        r"not 1; use another --experiment-tag, or --force",
+        result.output,
+    )
     overridden = invoke(*args, "--set", "epochs=3")
     assert overridden.exit_code == 2, overridden.output
     assert 'with overrides=unset, not {"epochs": "3"}' in overridden.output
@@ -231,8 +234,10 @@ def _failing_calls(session: boto3.Session, operation: str, code: str, times: int
         if len(calls) > times:
             return None
         response = AWSResponse("http://moto", 400, {}, None)
-        return response, {"Error": {"Code": code, "Message": f"{code} (injected)"},
-                          "ResponseMetadata": {"HTTPStatusCode": 400}}  # fmt: skip
+        return response, {
+            "Error": {"Code": code, "Message": f"{code} (injected)"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
 
     session.events.register(f"before-call.sagemaker.{operation}", hook)
     return calls
@@ -240,18 +245,20 @@ def _failing_calls(session: boto3.Session, operation: str, code: str, times: int
 
 def test_submission_backs_off_on_resource_limits_and_says_so(aws):
     # A role given by name is looked up in IAM.
-    arn = boto3.client("iam").create_role(
-        RoleName="hpobench-runner", AssumeRolePolicyDocument="{}"
-    )["Role"]["Arn"]
+    arn = boto3.client("iam").create_role(RoleName="hpobench-runner", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     session = boto3.Session()
     calls = _failing_calls(session, "CreateTrainingJob", "ResourceLimitExceeded", times=2)
     said: list[str] = []
     slept: list[float] = []
     _, outcomes = launch_remote(
-        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="limits",
-                  role="hpobench-runner"),
-        say=said.append, backoff=(1.5, 3.0, 6.0), sleep=slept.append, boto_session=session,
-    )  # fmt: skip
+        _settings(
+            benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="limits", role="hpobench-runner"
+        ),
+        say=said.append,
+        backoff=(1.5, 3.0, 6.0),
+        sleep=slept.append,
+        boto_session=session,
+    )
     assert [o.status for o in outcomes] == ["submitted", "submitted"]
     assert len(calls) == 4 and slept == [1.5, 3.0]
     assert said == [
@@ -266,17 +273,23 @@ def test_throttling_that_outlasts_the_back_off_fails_with_the_reason(aws):
     session = boto3.Session()
     _failing_calls(session, "CreateTrainingJob", "ThrottlingException", times=10)
     said: list[str] = []
-    with pytest.raises(RunError, match=r"^Submitting RS-0 failed: .*ThrottlingException.*"
-                                       r"Submitted before the failure: none\."):  # fmt: skip
-        launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="slow"),
-                      say=said.append, backoff=(0.0, 0.0), sleep=lambda _: None, boto_session=session)  # fmt: skip
+    with pytest.raises(
+        RunError,
+        match=r"^Submitting RS-0 failed: .*ThrottlingException.*"
+        r"Submitted before the failure: none\.",
+    ):
+        launch_remote(
+            _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="slow"),
+            say=said.append,
+            backoff=(0.0, 0.0),
+            sleep=lambda _: None,
+            boto_session=session,
+        )
     assert len(said) == 2 and not _jobs()
 
 
 def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(aws):
-    settings = _settings(
-        benchmark="mlp_digits", methods=("RS",), num_seeds=3, experiment_tag="half"
-    )
+    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=3, experiment_tag="half")
     session = boto3.Session()
     calls: list[int] = []
 
@@ -302,8 +315,11 @@ def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(a
 
 
 ERROR_CASES = [
-    ({"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, [],
-     "Error: No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+    (
+        {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None},
+        [],
+        "Error: No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    ),
     ({}, ["--role", None], "Error: Missing SageMaker execution role; pass --role"),
     ({}, ["--role", "no-such-role"], "Error: IAM role 'no-such-role' does not exist"),
     ({}, ["--bucket", "missing-bucket"], "Error: S3 bucket 'missing-bucket' does not exist; create it"),
@@ -315,13 +331,11 @@ ERROR_CASES = [
     ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs"),
     ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file"),
     ({}, ["--data", f"s3://{MOTO_BUCKET}/empty/"], f"Error: --data s3://{MOTO_BUCKET}/empty/ holds no objects"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("env, flags, message", ERROR_CASES)
-def test_bad_setup_is_one_line_error_before_any_upload(
-    aws, invoke, monkeypatch, env, flags, message
-):
+def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch, env, flags, message):
     for name, value in env.items():
         if value is None:
             monkeypatch.delenv(name)
@@ -330,15 +344,7 @@ def test_bad_setup_is_one_line_error_before_any_upload(
     given = {"--role": MOTO_ROLE, "--bucket": MOTO_BUCKET}
     for flag, value in zip(flags[::2], flags[1::2], strict=True):
         given[flag] = value
-    args = [
-        "launch-remote",
-        "--benchmark",
-        "mlp_digits",
-        "--method",
-        "RS",
-        "--experiment-tag",
-        "bad",
-    ]
+    args = [*"launch-remote --benchmark mlp_digits --method RS --experiment-tag bad".split()]
     for flag, value in given.items():
         if value is not None:
             args += [flag, value]
@@ -370,12 +376,16 @@ def _simulated_policy(session: boto3.Session, answer: str) -> list[dict]:
         if answer == "AccessDenied":
             return AWSResponse("http://moto", 403, {}, None), {
                 "Error": {"Code": "AccessDenied", "Message": "not allowed to simulate"},
-                "ResponseMetadata": {"HTTPStatusCode": 403}}  # fmt: skip
-        results = [{"EvalActionName": a, "EvalResourceName": "*", "EvalDecision": answer}
-                   for a in calls[-1]["ActionNames"]]  # fmt: skip
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+        results = [
+            {"EvalActionName": a, "EvalResourceName": "*", "EvalDecision": answer} for a in calls[-1]["ActionNames"]
+        ]
         return AWSResponse("http://moto", 200, {}, None), {
-            "EvaluationResults": results, "IsTruncated": False,
-            "ResponseMetadata": {"HTTPStatusCode": 200}}  # fmt: skip
+            "EvaluationResults": results,
+            "IsTruncated": False,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
 
     session.events.register("before-parameter-build.iam.SimulatePrincipalPolicy", record)
     session.events.register("before-call.iam.SimulatePrincipalPolicy", hook)
@@ -383,8 +393,10 @@ def _simulated_policy(session: boto3.Session, answer: str) -> list[dict]:
 
 
 def _sagemaker_role() -> str:
-    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
-             '{"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')  # fmt: skip
+    trust = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+    )
     iam = boto3.client("iam")
     return iam.create_role(RoleName="trainer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
 
@@ -401,8 +413,7 @@ def test_the_sdks_role_validation_runs_before_anything_is_uploaded(aws, monkeypa
     session = boto3.Session()
     calls = _simulated_policy(session, answer)
     said: list[str] = []
-    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1,
-                         experiment_tag="roles", role=role)  # fmt: skip
+    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=1, experiment_tag="roles", role=role)
     if answer == "implicitDeny":
         with pytest.raises(UsageError) as denied:
             launch_remote(settings, say=said.append, boto_session=session)
@@ -423,11 +434,13 @@ def test_a_forty_character_tag_is_launched_and_found_by_status_remote(aws, invok
     assert len(tag) == 40
     _, outcomes = launch_remote(
         _settings(benchmark="mlp_digits", methods=("RS", "ASHA"), num_seeds=2, experiment_tag=tag),
-        say=lambda _: None, boto_session=boto3.Session(),
+        say=lambda _: None,
+        boto_session=boto3.Session(),
     )
     assert [o.status for o in outcomes] == ["submitted"] * 4
-    result = invoke("status", "--experiment-tag", tag, "--results-root", str(tmp_path / "none"),
-                    "--format", "json", "--remote")  # fmt: skip
+    result = invoke(
+        "status", "--experiment-tag", tag, "--results-root", str(tmp_path / "none"), "--format", "json", "--remote"
+    )
     assert result.exit_code == 0, result.output
     import json
 
@@ -436,9 +449,19 @@ def test_a_forty_character_tag_is_launched_and_found_by_status_remote(aws, invok
     # A re-launch finds them through the same lookup.
     _, again = launch_remote(
         _settings(benchmark="mlp_digits", methods=("RS", "ASHA"), num_seeds=2, experiment_tag=tag),
-        say=lambda _: None, boto_session=boto3.Session(),
+        say=lambda _: None,
+        boto_session=boto3.Session(),
     )
     assert [o.status for o in again] == ["exists"] * 4
+
+
+def test_without_a_tag_the_benchmarks_tag_is_used_and_a_relaunch_finds_its_jobs(aws):
+    settings = _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag=None)
+    _, outcomes = launch_remote(settings, say=lambda _: None, boto_session=boto3.Session())
+    assert [o.status for o in outcomes] == ["submitted"] * 2
+    assert all(o.job_name.startswith("mlp-digits-RS-") for o in outcomes)
+    _, again = launch_remote(settings, say=lambda _: None, boto_session=boto3.Session())
+    assert [o.status for o in again] == ["exists"] * 2
 
 
 def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path, monkeypatch):
@@ -446,8 +469,9 @@ def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path, m
 
     hashed: list[int] = []  # hpobench's own hashing, counted: a launch reads the data once
     content_hash = hpobench.remote.sagemaker.data.content_hash
-    monkeypatch.setattr(hpobench.remote.sagemaker.data, "content_hash",
-                        lambda files: hashed.append(len(files)) or content_hash(files))  # fmt: skip
+    monkeypatch.setattr(
+        hpobench.remote.sagemaker.data, "content_hash", lambda files: hashed.append(len(files)) or content_hash(files)
+    )
     data = tmp_path / "data"
     (data / "cifar").mkdir(parents=True)
     (data / "cifar" / "batch_1.bin").write_bytes(b"\x01" * 1000)
@@ -456,23 +480,26 @@ def test_a_data_folder_is_staged_once_and_attached_to_every_job(aws, tmp_path, m
     recorder = Recorder(session)
     said: list[str] = []
     plan, _ = launch_remote(
-        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="data",
-                  data=str(data)), say=said.append, boto_session=session,
-    )  # fmt: skip
+        _settings(benchmark="mlp_digits", methods=("RS",), num_seeds=2, experiment_tag="data", data=str(data)),
+        say=said.append,
+        boto_session=session,
+    )
     uri = plan.data.s3_uri
     assert said == [f"Uploaded --data to {uri} (reused by later launches with the same data)"]
     assert hashed == [1]
     prefix = uri.removeprefix(f"s3://{MOTO_BUCKET}/")
     assert sorted(k for k in _uploads() if k.startswith(prefix)) == [prefix + "cifar/batch_1.bin"]
     for request in recorder.create_requests:
-        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
-                    for c in request["InputDataConfig"]}  # fmt: skip
+        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in request["InputDataConfig"]}
         assert channels["training"] == uri
     # Another experiment with the same data reuses the upload.
     said.clear()
     again = Recorder(session2 := boto3.Session())
-    launch_remote(_settings(benchmark="mlp_digits", methods=("RS",), experiment_tag="data2",
-                            data=str(data)), say=said.append, boto_session=session2)  # fmt: skip
+    launch_remote(
+        _settings(benchmark="mlp_digits", methods=("RS",), experiment_tag="data2", data=str(data)),
+        say=said.append,
+        boto_session=session2,
+    )
     assert said == [] and not [k for k in again.puts if k.startswith(prefix)]
 
 
@@ -481,8 +508,12 @@ def test_launch_remote_checks_the_role_before_uploading(iam_stub, invoke, decisi
     """Through the command line, with the role answered by an HTTP stub in front of moto."""
     iam_stub.decision = decision
     role = _sagemaker_role()
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--method", "RS",
-                    "--experiment-tag", "checked", "--role", role, "--bucket", MOTO_BUCKET)  # fmt: skip
+    result = invoke(
+        *"launch-remote --benchmark mlp_digits --method RS --experiment-tag checked --role".split(),
+        role,
+        "--bucket",
+        MOTO_BUCKET,
+    )
     assert iam_stub.simulated, "the SDK's role validation did not run"
     if decision == "explicitDeny":
         assert result.exit_code == 2, result.output
@@ -502,7 +533,7 @@ def test_spot_jobs_ask_for_managed_spot_training_and_sync_their_results(aws):
     (the run's results) restored, and its run resumes from it (test_remote_entry)."""
     session = boto3.Session()
     recorder = Recorder(session)
-    plan, outcomes = launch_remote(_settings(num_seeds=2, spot=True), say=lambda line: None, boto_session=session)
+    _plan, outcomes = launch_remote(_settings(num_seeds=2, spot=True), say=lambda line: None, boto_session=session)
     runtime = math.ceil(get_benchmark(BENCHMARK).max_wallclock_time) + SETUP_ALLOWANCE
     assert len(recorder.create_requests) == len(outcomes) == 2 * len(DEFAULT_METHODS)
     for request in recorder.create_requests:  # the first through the SDK, the others reusing it
@@ -513,11 +544,20 @@ def test_spot_jobs_ask_for_managed_spot_training_and_sync_their_results(aws):
     assert described["StoppingCondition"]["MaxWaitTimeInSeconds"] == 2 * runtime
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--region", "us-west-2", "--spot", "--max-wait", "60"], "Error: --max-wait 60 is below the jobs' max runtime ("),
-    (["--region", "us-west-2", "--max-wait", "9000"], "Error: --max-wait applies to managed spot training; add --spot"),
-    (["--engine", "slurm", "--spot"], "Error: --spot is an option of --engine sagemaker, not of --engine slurm"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (
+            ["--region", "us-west-2", "--spot", "--max-wait", "60"],
+            "Error: --max-wait 60 is below the jobs' max runtime (",
+        ),
+        (
+            ["--region", "us-west-2", "--max-wait", "9000"],
+            "Error: --max-wait applies to managed spot training; add --spot",
+        ),
+        (["--engine", "slurm", "--spot"], "Error: --spot is an option of --engine sagemaker, not of --engine slurm"),
+    ],
+)
 def test_spot_options_that_cannot_work_are_one_line(invoke, flags, message):
     result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", *flags)
     assert result.exit_code == 2, result.output
@@ -525,8 +565,9 @@ def test_spot_options_that_cannot_work_are_one_line(invoke, flags, message):
 
 
 def test_a_spot_dry_run_says_so(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-west-2",
-                    "--spot", "--max-wait", "7200", "--json")  # fmt: skip
+    result = invoke(
+        *"launch-remote --benchmark mlp_digits --dry-run --region us-west-2 --spot --max-wait 7200 --json".split()
+    )
     assert result.exit_code == 0, result.output
     import json
 

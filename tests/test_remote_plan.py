@@ -28,9 +28,7 @@ SDK_SUFFIX = "-20261127235959"  # what the SDK appends: -YYYYmmddHHMMSS
 
 
 @pytest.mark.parametrize("method", ["RS", "BO", "ASHA", "MOBSTER", "ASHA_BO"])
-@pytest.mark.parametrize(
-    "tag", ["t", "resnet-cifar10", "a" * EXPERIMENT_TAG_MAX_LENGTH, "a--b-" * 7 + "x" * 5]
-)
+@pytest.mark.parametrize("tag", ["t", "resnet-cifar10", "a" * EXPERIMENT_TAG_MAX_LENGTH, "a--b-" * 7 + "x" * 5])
 def test_job_names_fit_sagemaker_for_any_valid_tag(tag, method):
     for seed in (0, 7, 12345):
         prefix = job_name_prefix(tag, method, seed)
@@ -69,13 +67,9 @@ def test_requirements_are_merged_by_name_not_concatenated():
         ["torch>=2.2", "numpy>=1.24", "syne-tune==0.16.*", "tomli>=2.0; python_version < '3.11'"],
         ["Torch>=2.3", "numpy", "scikit_learn>=1.3", "syne-tune[extra]==0.16.*"],
     )
-    parsed = {
-        Requirement(line).name.lower().replace("_", "-"): Requirement(line) for line in merged
-    }
+    parsed = {Requirement(line).name.lower().replace("_", "-"): Requirement(line) for line in merged}
     assert len(merged) == len(parsed) == 5
-    assert parsed["torch"].specifier.contains("2.3.0") and not parsed["torch"].specifier.contains(
-        "2.2.5"
-    )
+    assert parsed["torch"].specifier.contains("2.3.0") and not parsed["torch"].specifier.contains("2.2.5")
     assert parsed["syne-tune"].extras == {"extra"}
     assert parsed["scikit-learn"].specifier.contains("1.3.0")
     assert str(parsed["tomli"].marker) == 'python_version < "3.11"'
@@ -108,14 +102,10 @@ def test_source_archive_is_reproducible_and_holds_package_script_and_requirement
     assert len(by_name) == len(set(by_name))
     # Syne Tune goes in without its dependencies; its others are listed, xgboost is not.
     assert no_deps == ["syne-tune==0.16.*"]
-    script = {
-        Requirement(r).name
-        for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()
-    }
+    script = {Requirement(r).name for r in (benchmark.script_dir / "requirements.txt").read_text().splitlines()}
     assert script - {"syne-tune"} <= set(by_name)
     assert {"pydantic", "pydantic-settings", "dill", "statsmodels"} <= set(by_name)
-    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch", "xgboost",
-                "syne-tune"} & set(by_name)  # fmt: skip
+    assert not {"sagemaker", "boto3", "matplotlib", "typer", "rich", "botorch", "xgboost", "syne-tune"} & set(by_name)
 
 
 @pytest.mark.parametrize("method", ["BORE", "CQR", "ASHACQR"])
@@ -168,11 +158,17 @@ def test_dry_run_needs_no_aws_configuration_and_calls_nothing(tmp_path, monkeypa
     monkeypatch.setenv("COLUMNS", "250")  # table cells unfolded
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "hpobench", "launch-remote", "--benchmark", "mlp_digits",
-             "--num-seeds", "2", "--experiment-tag", "dry", "--dry-run", "--bucket", "my-bucket",
-             "--region", "eu-west-1", "--max-wallclock-time", "100"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                *(
+                    "-m hpobench launch-remote --benchmark mlp_digits --num-seeds 2 --experiment-tag dry --dry-run "
+                    "--bucket my-bucket --region eu-west-1 --max-wallclock-time 100"
+                ).split(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         listener.close()
     assert result.returncode == 0, result.stderr
@@ -187,29 +183,26 @@ def test_dry_run_needs_no_aws_configuration_and_calls_nothing(tmp_path, monkeypa
 
 
 def test_dry_run_rejects_an_unknown_instance_type(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
-                    "--instance-type", "ml.c5.3xlarge")  # fmt: skip
-    assert result.exit_code == 2, result.output
-    assert (
-        "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'; did you mean"
-        in result.output
+    result = invoke(
+        *"launch-remote --benchmark mlp_digits --dry-run --region us-east-1 --instance-type ml.c5.3xlarge".split()
     )
+    assert result.exit_code == 2, result.output
+    assert "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'; did you mean" in result.output
 
 
 def test_instance_type_that_is_not_one_is_refused(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
-                    "--instance-type", "g4dn.xlarge")  # fmt: skip
-    assert result.exit_code == 2, result.output
-    assert (
-        "Error: Invalid --instance-type: 'g4dn.xlarge' is not a SageMaker instance type"
-        in result.output
+    result = invoke(
+        *"launch-remote --benchmark mlp_digits --dry-run --region us-east-1 --instance-type g4dn.xlarge".split()
     )
+    assert result.exit_code == 2, result.output
+    assert "Error: Invalid --instance-type: 'g4dn.xlarge' is not a SageMaker instance type" in result.output
     assert "Traceback" not in result.output
 
 
 def test_dry_run_refuses_a_tag_the_container_driver_would_change(invoke):
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1",
-                    "--experiment-tag", "1e5")  # fmt: skip
+    result = invoke(
+        "launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "us-east-1", "--experiment-tag", "1e5"
+    )
     assert result.exit_code == 2, result.output
     assert "would reach the SageMaker job as '100000.0'" in result.output
 
@@ -219,8 +212,9 @@ def test_one_hpobench_toml_serves_run_local_and_launch_remote(invoke, isolated, 
     (isolated / "work" / "hpobench.toml").write_text(
         f'results_root = "{isolated / "from-toml"}"\nbucket = "toml-bucket"\nn_workers = 1\n'
     )
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--method", "RS", "--dry-run",
-                    "--experiment-tag", "toml", "--region", "us-east-1")  # fmt: skip
+    result = invoke(
+        *"launch-remote --benchmark mlp_digits --method RS --dry-run --experiment-tag toml --region us-east-1".split()
+    )
     assert result.exit_code == 0, result.output
     assert "s3://toml-bucket/syne-tune/toml/RS-0/" in result.output
 
@@ -237,15 +231,15 @@ def test_one_hpobench_toml_serves_run_local_and_launch_remote(invoke, isolated, 
 def _dry_json(invoke, *args: str) -> dict:
     import json
 
-    result = invoke("launch-remote", "--dry-run", "--json", "--region", "eu-west-1",
-                    "--experiment-tag", "plan", *args)  # fmt: skip
+    result = invoke("launch-remote", "--dry-run", "--json", "--region", "eu-west-1", "--experiment-tag", "plan", *args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
 def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke):
-    plan = _dry_json(invoke, "--benchmark", "gbt_breast_cancer", "--method", "RS",
-                     "--num-seeds", "2", "--max-wallclock-time", "60")  # fmt: skip
+    plan = _dry_json(
+        invoke, "--benchmark", "gbt_breast_cancer", "--method", "RS", "--num-seeds", "2", "--max-wallclock-time", "60"
+    )
     assert plan["region"] == "eu-west-1" and len(plan["jobs"]) == 2
     job = plan["jobs"][0]
     # scikit-learn images are versioned x.y-z; the newest the SDK lists for a CPU instance.
@@ -264,8 +258,7 @@ def test_dry_run_json_is_the_complete_plan_with_create_training_job_names(invoke
     # Only what the script and hpobench's in-container code need: no PyTorch for RS on
     # scikit-learn, and the image's scikit-learn kept.
     names = {Requirement(line).name for line in archive["requirements.txt"].splitlines()[1:]}
-    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib",
-                        "xgboost"}  # fmt: skip
+    assert not names & {"torch", "torchvision", "botorch", "sagemaker", "boto3", "matplotlib", "xgboost"}
     assert archive["requirements-no-deps.txt"] == "syne-tune==0.16.*\n"
     assert archive["constraints.txt"] == "scikit-learn==1.9.*\n"
     assert not archive["requirements.txt"].startswith("--extra-index-url")
@@ -282,8 +275,7 @@ def test_pytorch_jobs_keep_the_images_torch(invoke):
     version = re.search(r"pytorch-training:(\d+\.\d+\.\d+)-cpu-", image)[1]
     major, minor = version.split(".")[:2]
     constraints = plan["source_archive"]["constraints.txt"].splitlines()
-    assert constraints == [f"torch=={version}", f"torchvision==0.{int(minor) + 15}.*",
-                           f"torchaudio=={major}.{minor}.*"]  # fmt: skip
+    assert constraints == [f"torch=={version}", f"torchvision==0.{int(minor) + 15}.*", f"torchaudio=={major}.{minor}.*"]
 
 
 def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
@@ -304,10 +296,15 @@ def test_constraints_keep_pip_from_replacing_the_images_torch(tmp_path):
         (tmp_path / "requirements.txt").write_text(files.requirements_text())
         (tmp_path / "constraints.txt").write_text(files.constraints_text())
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
-             "--report", "report.json", "-r", "requirements.txt"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                *"-m pip install --dry-run --no-index --quiet --report report.json -r requirements.txt".split(),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert (result.returncode == 0) is ok, result.stdout + result.stderr
         if ok:
             report = json_module.loads((tmp_path / "report.json").read_text())
@@ -323,7 +320,7 @@ def test_huggingface_benchmarks_get_a_transformers_image():
     assert "huggingface-pytorch-training:" in image.uri and "-gpu-" in image.uri
     transformers, torch = image.constraints[:2]
     assert transformers == f"transformers=={image.version}" and torch.startswith("torch==")
-    with pytest.raises(UsageError, match="No HuggingFace training image for ml.c5.xlarge"):
+    with pytest.raises(UsageError, match=r"No HuggingFace training image for ml\.c5\.xlarge"):
         training_image("HuggingFace", {}, "us-east-1", "ml.c5.xlarge")  # GPU images only
     with pytest.raises(UsageError, match="Unsupported framework 'TensorFlow'"):
         training_image("TensorFlow", {}, "us-east-1", "ml.c5.xlarge")
@@ -336,11 +333,16 @@ def test_a_requirement_the_image_cannot_meet_is_refused(tmp_path):
 
 
 def test_max_runtime_is_budget_plus_allowance_and_never_below_the_budget(invoke):
-    plan = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS",
-                     "--max-wallclock-time", "100", "--max-runtime", "400")  # fmt: skip
+    plan = _dry_json(
+        invoke, "--benchmark", "mlp_digits", "--method", "RS", "--max-wallclock-time", "100", "--max-runtime", "400"
+    )
     assert plan["jobs"][0]["StoppingCondition"] == {"MaxRuntimeInSeconds": 400}
-    result = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "eu-west-1",
-                    "--max-wallclock-time", "100", "--max-runtime", "150")  # fmt: skip
+    result = invoke(
+        *(
+            "launch-remote --benchmark mlp_digits --dry-run --region eu-west-1 --max-wallclock-time 100 "
+            "--max-runtime 150"
+        ).split()
+    )
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: --max-runtime 150 is below what the 100 s tuning budget needs (160 s")
 
@@ -350,22 +352,25 @@ def test_data_channel_is_planned_content_addressed(invoke, tmp_path):
     (data / "batches").mkdir(parents=True)
     (data / "batches" / "a.bin").write_bytes(b"1" * 100)
     (data / ".env").write_text("SECRET=1")
-    first = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
-                      "--data", str(data))  # fmt: skip
+    first = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1", "--data", str(data))
     uri = first["data"]["S3Uri"]
     assert re.fullmatch(r"s3://b-1/hpobench/data/[0-9a-f]{16}/", uri) and first["data"]["files"] == 1
     channels = {c["ChannelName"]: c for c in first["jobs"][0]["InputDataConfig"]}
     assert channels["training"]["DataSource"]["S3DataSource"]["S3Uri"] == uri
-    assert _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
-                     "--data", str(data))["data"]["S3Uri"] == uri  # fmt: skip
+    assert (
+        _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1", "--data", str(data))[
+            "data"
+        ]["S3Uri"]
+        == uri
+    )
     (data / "batches" / "a.bin").write_bytes(b"2" * 100)
-    changed = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1",
-                        "--data", str(data))  # fmt: skip
+    changed = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--bucket", "b-1", "--data", str(data))
     assert changed["data"]["S3Uri"] != uri
     s3 = _dry_json(invoke, "--benchmark", "mlp_digits", "--method", "RS", "--data", "s3://x/cifar")
     assert s3["data"] == {"S3Uri": "s3://x/cifar/", "local": None, "files": 0}
-    missing = invoke("launch-remote", "--benchmark", "mlp_digits", "--dry-run", "--region", "eu-west-1",
-                     "--data", str(tmp_path / "nope"))  # fmt: skip
+    missing = invoke(
+        *"launch-remote --benchmark mlp_digits --dry-run --region eu-west-1 --data".split(), str(tmp_path / "nope")
+    )
     assert missing.exit_code == 2 and "no such folder or file" in missing.output
 
 
@@ -377,13 +382,15 @@ def test_dry_run_and_launch_agree_there_is_no_region(invoke, tmp_path, monkeypat
 
 
 def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
-    from hpobench.experiment_setup import JOB_OPTIONAL as OPTIONAL, JOB_REQUIRED as REQUIRED
+    from hpobench.experiment_setup import JOB_OPTIONAL as OPTIONAL
+    from hpobench.experiment_setup import JOB_REQUIRED as REQUIRED
     from hpobench.remote.sagemaker.entry import settings_from
     from hpobench.remote.sagemaker.plan import plan_remote
     from hpobench.settings import RemoteSettings
 
-    settings = RemoteSettings(benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3,
-                              overrides={"epochs": "2"}, trials_per_gpu=4)  # fmt: skip
+    settings = RemoteSettings(
+        benchmark="mlp_digits", methods=("RS",), max_num_evaluations=3, overrides={"epochs": "2"}, trials_per_gpu=4
+    )
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
     # Every optional one is set here, but the back-end (SageMaker jobs keep the default) and
@@ -403,9 +410,12 @@ def test_every_method_builds_with_only_what_its_job_installs():
     from hpobench.methods import get_method, method_names
 
     script_dir = get_benchmark("mlp_digits").script_dir
-    without = [m for m in method_names()
-               if "xgboost" not in {Requirement(r).name for r in
-                                    job_requirements(script_dir, [get_method(m).needs], []).requirements}]  # fmt: skip
+    without = [
+        m
+        for m in method_names()
+        if "xgboost"
+        not in {Requirement(r).name for r in job_requirements(script_dir, [get_method(m).needs], []).requirements}
+    ]
     assert "RS" in without and "BORE" not in without
     program = f"""
 import sys

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from conftest import MOTO_BUCKET
 
-from hpobench.results import layout
 from hpobench.local.launcher import run_local
 from hpobench.remote.sagemaker.sync import _safe_relative
+from hpobench.results import layout
 from hpobench.settings import LocalSettings
 
 
@@ -20,10 +20,16 @@ def finished_run(tmp_path: Path) -> Path:
     """A real, tiny run-local result folder (what a job leaves in its checkpoint folder)."""
     root = tmp_path / "produced"
     settings = LocalSettings(
-        experiment_tag="synced", benchmark="mlp_digits", methods=("RS",), n_workers=1,
-        max_wallclock_time=30, max_num_evaluations=1, overrides={"epochs": "2"},
-        results_root=root, random_seed=7,
-    )  # fmt: skip
+        experiment_tag="synced",
+        benchmark="mlp_digits",
+        methods=("RS",),
+        n_workers=1,
+        max_wallclock_time=30,
+        max_num_evaluations=1,
+        overrides={"epochs": "2"},
+        results_root=root,
+        random_seed=7,
+    )
     outcomes = run_local(settings)
     assert [o.status for o in outcomes] == ["complete"]
     return root
@@ -62,9 +68,7 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
         for p in finished_run.rglob("*")
         if p.is_file() and _in_a_run_folder(p, finished_run / "synced")
     )
-    synced = sorted(
-        p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file()
-    )
+    synced = sorted(p.relative_to(results_root).as_posix() for p in results_root.rglob("*") if p.is_file())
     assert synced == produced
     tuner_dir = layout.completed_tuner_dir(results_root / "synced" / "RS-0")
     assert tuner_dir is not None and tuner_dir.name.startswith("synced-mlp_digits-0-")
@@ -86,9 +90,7 @@ def test_sync_round_trip_is_loadable_and_incremental(aws, finished_run, results_
     # A running job updates its results: only that file comes down again.
     changed = next(k for k in keys if k.endswith("/metadata.json"))
     time.sleep(1.1)  # S3 times have one-second resolution
-    boto3.client("s3").put_object(
-        Bucket=MOTO_BUCKET, Key=changed, Body=b'{"hpobench_status": "complete", "x": 1}'
-    )
+    boto3.client("s3").put_object(Bucket=MOTO_BUCKET, Key=changed, Body=b'{"hpobench_status": "complete", "x": 1}')
     third = invoke("sync", "--experiment-tag", "synced", "--bucket", MOTO_BUCKET)
     assert third.exit_code == 0, third.output
     assert f"1 file(s) downloaded, {len(keys) - 1} unchanged" in third.output

@@ -15,10 +15,10 @@ from conftest import MOTO_BUCKET, MOTO_ROLE
 from sagemaker_job import lay_out_opt_ml, run_job
 from user_benchmark import write_benchmark
 
-from hpobench.results import layout
 from hpobench.errors import UsageError
 from hpobench.remote.sagemaker.bundle import ENTRY_SCRIPT
 from hpobench.remote.sagemaker.submit import launch_remote
+from hpobench.results import layout
 from hpobench.settings import RemoteSettings
 
 SECRET_LOOKING = ["id_rsa", ".env", "creds/service-account.json"]
@@ -47,8 +47,16 @@ def _user_folder(folder: Path) -> Path:
 
 
 def _settings(path: Path, **more) -> RemoteSettings:
-    return RemoteSettings(benchmark=str(path), methods=("RS",), experiment_tag="mine", role=MOTO_ROLE,
-                          bucket=MOTO_BUCKET, random_seed=5, max_num_evaluations=4, **more)  # fmt: skip
+    return RemoteSettings(
+        benchmark=str(path),
+        methods=("RS",),
+        experiment_tag="mine",
+        role=MOTO_ROLE,
+        bucket=MOTO_BUCKET,
+        random_seed=5,
+        max_num_evaluations=4,
+        **more,
+    )
 
 
 def _archive(session: boto3.Session) -> bytes:
@@ -77,8 +85,12 @@ def test_the_archive_holds_the_script_folder_without_secrets_or_ignored_files(la
         names = set(tar.getnames())
         packed_definition = tar.extractfile("hpobench_benchmark/quadratic.toml").read().decode()
         requirements = tar.extractfile("requirements.txt").read().decode().split()
-    assert {"hpobench_benchmark/train.py", "hpobench_benchmark/notes.md",
-            "hpobench_benchmark/requirements.txt", ENTRY_SCRIPT} <= names  # fmt: skip
+    assert {
+        "hpobench_benchmark/train.py",
+        "hpobench_benchmark/notes.md",
+        "hpobench_benchmark/requirements.txt",
+        ENTRY_SCRIPT,
+    } <= names
     assert packed_definition == path.read_text()
     assert "pyyaml>=5" in requirements  # the script's own requirements join hpobench's
     for left_out in LEFT_OUT:
@@ -93,7 +105,7 @@ def test_the_archive_holds_the_script_folder_without_secrets_or_ignored_files(la
 def test_a_changed_definition_is_refused_on_relaunch(launched):
     path, _, _ = launched
     path.write_text(path.read_text().replace("upper = 1.0", "upper = 2.0"))
-    with pytest.raises(UsageError, match="already has job .* with benchmark_sha256="):
+    with pytest.raises(UsageError, match=r"already has job .* with benchmark_sha256="):
         launch_remote(_settings(path), say=print, boto_session=boto3.Session())
 
 
@@ -119,14 +131,21 @@ def test_dry_run_lists_what_would_be_packed_of_the_users_folder(invoke, tmp_path
     import json
 
     path = _user_folder(tmp_path / "project")
-    result = invoke("launch-remote", "--benchmark", str(path), "--method", "RS", "--dry-run",
-                    "--json", "--region", "us-east-1", "--bucket", MOTO_BUCKET)  # fmt: skip
+    result = invoke(
+        "launch-remote",
+        "--benchmark",
+        str(path),
+        *"--method RS --dry-run --json --region us-east-1 --bucket".split(),
+        MOTO_BUCKET,
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.output)
     files = [f for f in plan["source_archive"]["files"] if f.startswith("hpobench_benchmark/")]
     assert sorted(files) == [
-        "hpobench_benchmark/.hpobenchignore", "hpobench_benchmark/notes.md",
-        "hpobench_benchmark/quadratic.toml", "hpobench_benchmark/requirements.txt",
+        "hpobench_benchmark/.hpobenchignore",
+        "hpobench_benchmark/notes.md",
+        "hpobench_benchmark/quadratic.toml",
+        "hpobench_benchmark/requirements.txt",
         "hpobench_benchmark/train.py",
-    ]  # fmt: skip
+    ]
     assert plan["jobs"][0]["HyperParameters"]["benchmark"] == "hpobench_benchmark/quadratic.toml"

@@ -105,8 +105,10 @@ def test_what_it_cannot_conclude_is_stated_and_bad_runs_are_listed_not_used(tmp_
 
     included = invoke(*_args(tmp_path, "thin", "other"), "--format", "json", "--include-incomplete")
     assert included.exit_code == 0, included.output
-    assert "--include-incomplete: 1 run(s) that did not complete are in the statistics with the results they " \
+    assert (
+        "--include-incomplete: 1 run(s) that did not complete are in the statistics with the results they "
         "reached: GOOD-3 on bench_a (failed)." in json.loads(included.output)["warnings"]
+    )
 
     one = invoke(*_args(tmp_path, "thin"), "-o", str(tmp_path / "one"))
     assert one.exit_code == 0, one.output
@@ -166,9 +168,18 @@ def test_the_page_renders_in_a_headless_browser(tmp_path, invoke):
     out = tmp_path / "report"
     assert invoke(*_args(tmp_path, *TAGS.values()), "-o", str(out)).exit_code == 0
     shot = tmp_path / "page.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1200,2000", (out / "index.html").as_uri()],
-                   capture_output=True, timeout=120, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            browser,
+            *"--headless --no-sandbox --disable-gpu".split(),
+            f"--screenshot={shot}",
+            "--window-size=1200,2000",
+            (out / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     from matplotlib.image import imread
 
     pixels = imread(shot)
@@ -179,13 +190,20 @@ def test_the_page_renders_in_a_headless_browser(tmp_path, invoke):
 def test_a_real_study_on_the_embedded_benchmarks(invoke, results_root):
     # mlp_digits' trials import PyTorch before their first epoch: a longer budget.
     for benchmark, tag, budget in (("gbt_breast_cancer", "real-gbt", "4"), ("mlp_digits", "real-digits", "10")):
-        ran = invoke("run-local", "--benchmark", benchmark, "--method", "RS", "--method", "ASHA",
-                     "--num-seeds", "3", "--n-workers", "1", "--max-wallclock-time", budget,
-                     "--experiment-tag", tag)  # fmt: skip
+        ran = invoke(
+            "run-local",
+            "--benchmark",
+            benchmark,
+            *"--method RS --method ASHA --num-seeds 3 --n-workers 1 --max-wallclock-time".split(),
+            budget,
+            "--experiment-tag",
+            tag,
+        )
         assert ran.exit_code == 0, ran.output
     out = results_root / "report"
-    result = invoke("report", "--experiment-tag", "real-gbt", "--experiment-tag", "real-digits",
-                    "-o", str(out), "--format", "json")  # fmt: skip
+    result = invoke(
+        "report", "--experiment-tag", "real-gbt", "--experiment-tag", "real-digits", "-o", str(out), "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     modes = {b["benchmark"]: b["mode"] for b in data["benchmarks"]}

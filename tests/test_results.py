@@ -125,15 +125,24 @@ def test_cli_table_states_rule_target_and_exclusions(invoke, toy_root):
 
 def test_cli_csv_and_markdown_to_file(invoke, toy_root, tmp_path):
     out = tmp_path / "out" / "results.csv"
-    result = invoke("results", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root),
-                    "--format", "csv", "--output", str(out))  # fmt: skip
+    result = invoke(
+        "results", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root), "--format", "csv", "--output", str(out)
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["method"] for r in rows] == ["RS", "BO"]  # registry order
     assert float(rows[0]["final_best_mean"]) == 2.5 and rows[0]["time_to_target_median"] == ""
     md = tmp_path / "results.md"
-    result = invoke("results", "--experiment-tag", TOY_TAG, "--results-root", str(toy_root),
-                    "--format", "markdown", "-o", str(md), "--include-incomplete")  # fmt: skip
+    result = invoke(
+        "results",
+        "--experiment-tag",
+        TOY_TAG,
+        "--results-root",
+        str(toy_root),
+        *"--format markdown -o".split(),
+        str(md),
+        "--include-incomplete",
+    )
     assert result.exit_code == 0, result.output
     text = md.read_text()
     assert "| benchmark | metric | mode | method |" in text
@@ -215,5 +224,5 @@ def test_results_of_real_runs(invoke, real_root):
         assert bench["methods"][method]["mean"][-1] == pytest.approx(rows[method]["final_best_mean"])
         ranks_curve = [r for r in bench["methods"][method]["rank"]]
         assert all(1 <= r <= 2 for r in ranks_curve)
-    total = [a + b for a, b in zip(bench["methods"]["RS"]["rank"], bench["methods"]["ASHA"]["rank"])]
+    total = [a + b for a, b in zip(bench["methods"]["RS"]["rank"], bench["methods"]["ASHA"]["rank"], strict=True)]
     assert total == pytest.approx([3.0] * len(total))  # two methods: ranks sum to 1 + 2

@@ -35,9 +35,21 @@ def definition(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _command(definition: Path, root: Path, tag: str, method: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "hpobench", "run-local", "--benchmark", str(definition),
-            "--method", method, "--results-root", str(root), "--experiment-tag", tag,
-            "--max-wallclock-time", f"{BUDGET:g}", *SEED, *extra]  # fmt: skip
+    return [
+        sys.executable,
+        *"-m hpobench run-local --benchmark".split(),
+        str(definition),
+        "--method",
+        method,
+        "--results-root",
+        str(root),
+        "--experiment-tag",
+        tag,
+        "--max-wallclock-time",
+        f"{BUDGET:g}",
+        *SEED,
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +60,9 @@ def uninterrupted(definition: Path, tmp_path_factory: pytest.TempPathFactory):
 
     def results(method: str) -> pd.DataFrame:
         if method not in done:
-            finished = subprocess.run(_command(definition, root, "ref", method), capture_output=True,
-                                      text=True, timeout=120)  # fmt: skip
+            finished = subprocess.run(
+                _command(definition, root, "ref", method), capture_output=True, text=True, timeout=120
+            )
             assert finished.returncode == 0, finished.stderr
             (tuner_dir,) = layout.tuner_dirs(root / "ref" / f"{method}-0")
             done[method] = _results(tuner_dir)
@@ -113,8 +126,14 @@ def _observations(tuner_dir: Path) -> int:
     return tuner.tuning_status.overall_metric_statistics.count
 
 
-CASES = [("RS", signal.SIGKILL), ("BO", signal.SIGKILL), ("ASHA", signal.SIGKILL),
-         ("MOBSTER", signal.SIGKILL), ("ASHA", signal.SIGTERM), ("MOBSTER", signal.SIGINT)]  # fmt: skip
+CASES = [
+    ("RS", signal.SIGKILL),
+    ("BO", signal.SIGKILL),
+    ("ASHA", signal.SIGKILL),
+    ("MOBSTER", signal.SIGKILL),
+    ("ASHA", signal.SIGTERM),
+    ("MOBSTER", signal.SIGINT),
+]
 
 
 @pytest.mark.parametrize("method,signum", CASES, ids=[f"{m}-{signal.Signals(s).name}" for m, s in CASES])
@@ -219,12 +238,15 @@ def test_status_shows_what_is_left_and_unloadable_state_is_refused(definition, t
     assert old == tuner_dir and layout.read_metadata(new)["hpobench_status"] == "complete"
 
 
-@pytest.mark.parametrize("env,expected", [
-    ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "4"}, True),  # the requeued task itself
-    ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "5"}, False),
-    ({"TRAINING_JOB_NAME": "study-RS-0-20261204"}, False),
-    ({}, False),  # a plain machine: run-local's own rule (resume unless --force)
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "4"}, True),  # the requeued task itself
+        ({"SLURM_ARRAY_JOB_ID": "123", "SLURM_ARRAY_TASK_ID": "5"}, False),
+        ({"TRAINING_JOB_NAME": "study-RS-0-20261204"}, False),
+        ({}, False),  # a plain machine: run-local's own rule (resume unless --force)
+    ],
+)
 def test_a_job_started_again_knows_its_own_run(tmp_path, monkeypatch, env, expected):
     from hpobench.local.resume import started_by_this_job
 

@@ -41,9 +41,14 @@ def two_methods_two_seeds(tmp_path_factory):
     from hpobench.cli import app
 
     root = tmp_path_factory.mktemp("results")
-    args = ["run-local", "--benchmark", "mlp_digits", "--method", "ASHA", "--method", "RS",
-            "--n-workers", "2", "--num-seeds", "2", "--experiment-tag", "e2e",
-            "--random-seed", "42", "--results-root", str(root), *FAST]  # fmt: skip
+    args = [
+        *(
+            "run-local --benchmark mlp_digits --method ASHA --method RS --n-workers 2 --num-seeds 2 --experiment-tag "
+            "e2e --random-seed 42 --results-root"
+        ).split(),
+        str(root),
+        *FAST,
+    ]
     result = CliRunner().invoke(app, args)
     return root, args, result
 
@@ -72,7 +77,7 @@ def test_results_load_with_syne_tunes_loader(two_methods_two_seeds):
 
 
 def test_metadata_records_what_reproduces_the_run(two_methods_two_seeds):
-    root, args, _ = two_methods_two_seeds
+    root, _args, _ = two_methods_two_seeds
     (tuner_dir,) = tuner_folders(root, "e2e")["ASHA-1"]
     metadata = json.loads((tuner_dir / "metadata.json").read_text())
     assert metadata["benchmark"] == "mlp_digits"
@@ -128,8 +133,12 @@ def _configs(root: Path, tag: str) -> list[dict]:
 
 
 def test_same_random_seed_reproduces_the_suggestions(invoke, results_root):
-    base = ["run-local", "--benchmark", "mlp_digits", "--method", "RS", "--n-workers", "1",
-            "--set", "epochs=1", "--max-num-evaluations", "3", "--max-wallclock-time", "60"]  # fmt: skip
+    base = [
+        *(
+            "run-local --benchmark mlp_digits --method RS --n-workers 1 --set epochs=1 --max-num-evaluations 3 "
+            "--max-wallclock-time 60"
+        ).split()
+    ]
     for tag, seed in (("rep-a", "5"), ("rep-b", "5"), ("rep-c", "6")):
         result = invoke(*base, "--experiment-tag", tag, "--random-seed", seed)
         assert result.exit_code == 0, result.output
@@ -167,9 +176,14 @@ def _descendants_alive(marker: str) -> list[int]:
 @pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_stops_cleanly_without_orphans(results_root, signum, code):
     tag = f"sig-{signum}"
-    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", "mlp_digits",
-               "--method", "RS", "--method", "ASHA", "--n-workers", "2", "--experiment-tag", tag,
-               "--set", "epochs=30", "--max-wallclock-time", "120"]  # fmt: skip
+    command = [
+        sys.executable,
+        *(
+            "-m hpobench run-local --benchmark mlp_digits --method RS --method ASHA --n-workers 2 --experiment-tag"
+        ).split(),
+        tag,
+        *"--set epochs=30 --max-wallclock-time 120".split(),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_dir = results_root / tag / "RS-0"
     deadline = time.monotonic() + 90

@@ -6,20 +6,36 @@ from hpobench.results.record import RunRecord
 
 
 def test_the_three_seeds_are_named_apart():
-    record = RunRecord.from_metadata({
-        "benchmark": "gbt_breast_cancer", "method": "ASHA", "seed": 2, "random_seed": 918273,
-        "random_seed_master": 7, "metric": "val_loss", "mode": "min", "max_wallclock_time": 30,
-        "hpobench_status": "complete", "hpobench_best": 0.11, "versions": {"hpobench": "0.1.0"},
-    })  # fmt: skip
+    record = RunRecord.from_metadata(
+        {
+            "benchmark": "gbt_breast_cancer",
+            "method": "ASHA",
+            "seed": 2,
+            "random_seed": 918273,
+            "random_seed_master": 7,
+            "metric": "val_loss",
+            "mode": "min",
+            "max_wallclock_time": 30,
+            "hpobench_status": "complete",
+            "hpobench_best": 0.11,
+            "versions": {"hpobench": "0.1.0"},
+        }
+    )
     assert (record.seed_index, record.effective_seed, record.master_seed) == (2, 918273, 7)
-    assert (record.benchmark, record.method, record.metric, record.mode) == ("gbt_breast_cancer", "ASHA", "val_loss", "min")
+    assert (record.benchmark, record.method, record.metric, record.mode) == (
+        "gbt_breast_cancer",
+        "ASHA",
+        "val_loss",
+        "min",
+    )
     assert (record.budget, record.best, record.status) == (30.0, 0.11, "complete")
     assert record.problems == []
 
 
 def test_wrong_types_are_problems_not_exceptions():
-    record = RunRecord.from_metadata({"seed": "two", "random_seed": True, "metric": 7, "mode": "up",
-                                      "max_wallclock_time": "long", "versions": []})  # fmt: skip
+    record = RunRecord.from_metadata(
+        {"seed": "two", "random_seed": True, "metric": 7, "mode": "up", "max_wallclock_time": "long", "versions": []}
+    )
     assert record.seed_index is None and record.effective_seed is None and record.budget is None
     assert record.versions == {}
     assert record.problems == [

@@ -48,7 +48,7 @@ def test_results_root_from_environment(monkeypatch, tmp_path):
 
 def test_bad_environment_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("HPOBENCH_NUM_SEEDS", "0")
-    with pytest.raises(UsageError, match="--num-seeds.*HPOBENCH_NUM_SEEDS"):
+    with pytest.raises(UsageError, match=r"--num-seeds.*HPOBENCH_NUM_SEEDS"):
         load_settings(LocalSettings)
 
 

@@ -12,8 +12,9 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -70,22 +71,33 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
     old_conf = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = env["SLURM_CONF"]
     try:
-        timed = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "1",
-                        "--experiment-tag", "timeout")  # fmt: skip
+        timed = invoke_(
+            *LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "1", "--experiment-tag", "timeout"
+        )
         assert timed.exit_code == 0, timed.output
         assert "Warning: --time-limit 1 is shorter than the 100 s budget" in timed.output
         requeued = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "15", "--experiment-tag", "requeue")
         assert requeued.exit_code == 0, requeued.output
         # Requeue once the cell's run has started (its tuner folder exists).
-        wait_for(lambda: list((root / "requeue" / "RS-0").glob("*/metadata.json")), 60,
-                 "the requeue cell to start", slurm_cluster)  # fmt: skip
+        wait_for(
+            lambda: list((root / "requeue" / "RS-0").glob("*/metadata.json")),
+            60,
+            "the requeue cell to start",
+            slurm_cluster,
+        )
         task = status(invoke_, "requeue", root)[("RS", 0)]["job"]
         slurm_command("scontrol", "requeue", task)
         yield invoke_, root
     finally:
         for tag in ("timeout", "requeue"):
-            names = {json.loads(line)["job_name"] for line in
-                     (root / tag / "slurm" / "submissions.jsonl").read_text().splitlines()} if (root / tag).exists() else set()  # fmt: skip
+            names = (
+                {
+                    json.loads(line)["job_name"]
+                    for line in (root / tag / "slurm" / "submissions.jsonl").read_text().splitlines()
+                }
+                if (root / tag).exists()
+                else set()
+            )
             for name in names:
                 subprocess.run(["scancel", f"--name={name}"], env={**os.environ, **slurm_cluster.env}, check=False)
         os.chdir(previous)
@@ -96,15 +108,20 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background, slurm, invoke, results_root):
-    args = (*LAUNCH, "--method", "RS", "--method", "ASHA", "--num-seeds", "2", "--max-wallclock-time", "10",
-            "--experiment-tag", "e2e")  # fmt: skip
+    args = (*LAUNCH, *"--method RS --method ASHA --num-seeds 2 --max-wallclock-time 10 --experiment-tag e2e".split())
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     assert "Submitted 4 cell(s) as Slurm job" in launched.output
     # Complete on disk first, then the task's process exits: wait for Slurm to say so too.
-    wait_for(lambda: in_states(invoke, "e2e", results_root, {"complete"}, 4) and all(
-        r["job_state"] in ("COMPLETED", "COMPLETING") for r in status(invoke, "e2e", results_root).values()),
-        240, "4 complete cells", slurm)  # fmt: skip
+    wait_for(
+        lambda: (
+            in_states(invoke, "e2e", results_root, {"complete"}, 4)
+            and all(r["job_state"] in ("COMPLETED", "COMPLETING") for r in status(invoke, "e2e", results_root).values())
+        ),
+        240,
+        "4 complete cells",
+        slurm,
+    )
     runs = status(invoke, "e2e", results_root)
     for (method, seed), run in runs.items():
         assert run["job_state"] in ("COMPLETED", "COMPLETING"), run
@@ -131,13 +148,13 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
 def test_methods_from_other_libraries_run_as_slurm_cells(background, slurm, invoke, results_root):
     """A cell imports its method's library in the environment it runs in: Optuna's TPE and
     SMAC3 (whose logging setup must not swallow the cell's own lines) complete."""
-    args = (*LAUNCH, "--method", "OPTUNA-TPE", "--method", "SMAC", "--max-wallclock-time", "10",
-            "--experiment-tag", "external")  # fmt: skip
+    args = (*LAUNCH, *"--method OPTUNA-TPE --method SMAC --max-wallclock-time 10 --experiment-tag external".split())
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     assert "Submitted 2 cell(s) as Slurm job" in launched.output
-    wait_for(lambda: in_states(invoke, "external", results_root, {"complete", "failed"}, 2), 240,
-             "2 finished cells", slurm)  # fmt: skip
+    wait_for(
+        lambda: in_states(invoke, "external", results_root, {"complete", "failed"}, 2), 240, "2 finished cells", slurm
+    )
     for (method, seed), run in status(invoke, "external", results_root).items():
         assert run["state"] == "complete", run
         assert f"{method}-{seed}: complete" in Path(run["log"]).read_text()
@@ -170,11 +187,17 @@ def test_a_cancelled_cell_alone_is_resubmitted(background, slurm, invoke, result
     slurm_command("scancel", f"--name={name}")
 
 
-def test_status_asks_slurm_once_whatever_the_number_of_cells(background, slurm, invoke, results_root, tmp_path, monkeypatch):
+def test_status_asks_slurm_once_whatever_the_number_of_cells(
+    background, slurm, invoke, results_root, tmp_path, monkeypatch
+):
     """Six cells held in the queue; squeue and sacct wrapped by scripts that count their
     calls, then run the real ones."""
-    args = (*LAUNCH, "--method", "RS", "--method", "BO", "--num-seeds", "3", "--max-wallclock-time", "10",
-            "--experiment-tag", "once", "--slurm-option", "hold")  # fmt: skip
+    args = (
+        *LAUNCH,
+        *(
+            "--method RS --method BO --num-seeds 3 --max-wallclock-time 10 --experiment-tag once --slurm-option hold"
+        ).split(),
+    )
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     wrappers = tmp_path / "bin"
@@ -202,12 +225,21 @@ def test_a_failed_cell_shows_its_last_error_line(background, slurm, invoke, resu
     from user_benchmark import write_benchmark
 
     definition = write_benchmark(tmp_path / "mine", "crashes_at_import")
-    launched = invoke("launch-remote", "--engine", "slurm", "--benchmark", str(definition), "--method", "RS",
-                      "--max-wallclock-time", "30", "--cpus-per-job", "1", "--experiment-tag", "crash")  # fmt: skip
+    launched = invoke(
+        *"launch-remote --engine slurm --benchmark".split(),
+        str(definition),
+        *"--method RS --max-wallclock-time 30 --cpus-per-job 1 --experiment-tag crash".split(),
+    )
     assert launched.exit_code == 0, launched.output
-    wait_for(lambda: status(invoke, "crash", results_root)[("RS", 0)]["state"] == "failed"
-             and status(invoke, "crash", results_root)[("RS", 0)]["job_state"] != "RUNNING",
-             120, "the failed cell", slurm)  # the run fails on disk before its process exits  # fmt: skip
+    wait_for(
+        lambda: (
+            status(invoke, "crash", results_root)[("RS", 0)]["state"] == "failed"
+            and status(invoke, "crash", results_root)[("RS", 0)]["job_state"] != "RUNNING"
+        ),
+        120,
+        "the failed cell",
+        slurm,
+    )  # the run fails on disk before its process exits
     run = status(invoke, "crash", results_root)[("RS", 0)]
     assert run["job_state"] == "FAILED", run
     assert "a_module_that_is_not_installed" in run["note"], run
@@ -231,8 +263,12 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
     invoke_, root = background
     from hpobench.remote.slurm import queue
 
-    wait_for(lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "failed", 240,
-             "the time limit to end the cell", slurm_cluster)  # fmt: skip
+    wait_for(
+        lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "failed",
+        240,
+        "the time limit to end the cell",
+        slurm_cluster,
+    )
     run = status(invoke_, "timeout", root)[("RS", 0)]
     assert run["job_state"] == "TIMEOUT", run
     assert queue.state_from_log(Path(run["log"])) == "TIMEOUT"  # also without squeue or sacct
@@ -241,12 +277,17 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
     assert json.loads((tuner_dir / "metadata.json").read_text())["hpobench_status"] == "interrupted"
     assert "budget left; run the same command again to resume it" in run["note"]
     # The next launch resubmits it (with a longer limit here), and it continues where it stopped.
-    again = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "3",
-                    "--experiment-tag", "timeout")  # fmt: skip
+    again = invoke_(
+        *LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "3", "--experiment-tag", "timeout"
+    )
     assert again.exit_code == 0, again.output
     assert "resubmitted" in again.output
-    wait_for(lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "complete", 240,
-             "the resubmitted cell to complete", slurm_cluster)  # fmt: skip
+    wait_for(
+        lambda: status(invoke_, "timeout", root)[("RS", 0)]["state"] == "complete",
+        240,
+        "the resubmitted cell to complete",
+        slurm_cluster,
+    )
     assert list((root / "timeout" / "RS-0").iterdir()) == [tuner_dir]
     metadata = json.loads((tuner_dir / "metadata.json").read_text())
     (resumed,) = metadata["hpobench_resumes"]
@@ -257,8 +298,12 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
 def test_a_requeued_cell_resumes_and_only_its_complete_run_counts(background, slurm_cluster):
     invoke_, root = background
     # Slurm holds a requeued task about two minutes (BeginTime) before it starts again.
-    wait_for(lambda: status(invoke_, "requeue", root)[("RS", 0)]["state"] == "complete", 400,
-             "the requeued cell to complete", slurm_cluster)  # fmt: skip
+    wait_for(
+        lambda: status(invoke_, "requeue", root)[("RS", 0)]["state"] == "complete",
+        400,
+        "the requeued cell to complete",
+        slurm_cluster,
+    )
     (folder,) = (root / "requeue" / "RS-0").iterdir()  # continued in its own folder
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["hpobench_status"] == "complete" and len(metadata["hpobench_resumes"]) == 1

@@ -16,8 +16,12 @@ from hpobench.remote.slurm import queue
 from hpobench.remote.slurm.plan import job_time_limit, parse_time
 
 SLURM = ("launch-remote", "--engine", "slurm")
-GBT = ("--benchmark", "gbt_breast_cancer", "--method", "RS", "--method", "ASHA", "--num-seeds", "2",
-       "--max-wallclock-time", "30", "--random-seed", "5", "--experiment-tag", "plan")  # fmt: skip
+GBT = (
+    *(
+        "--benchmark gbt_breast_cancer --method RS --method ASHA --num-seeds 2 --max-wallclock-time 30 --random-seed "
+        "5 --experiment-tag plan"
+    ).split(),
+)
 
 
 def dry_run_json(invoke, *args: str) -> dict:
@@ -41,7 +45,11 @@ def test_dry_run_prints_each_cell_and_the_exact_script_without_slurm(invoke, mon
 def test_json_plan_holds_cells_resources_setup_and_script(invoke, results_root):
     plan = dry_run_json(invoke, *GBT)
     assert [(c["method"], c["seed"], c["array_task"]) for c in plan["cells"]] == [
-        ("RS", 0, 0), ("RS", 1, 1), ("ASHA", 0, 2), ("ASHA", 1, 3)]  # fmt: skip
+        ("RS", 0, 0),
+        ("RS", 1, 1),
+        ("ASHA", 0, 2),
+        ("ASHA", 1, 3),
+    ]
     # Defaults: CPUs = the benchmark's workers, no GPU for a CPU instance type, budget + 10 min.
     assert plan["resources"]["cpus"] == 2 and plan["resources"]["gpus"] == 0
     assert plan["resources"]["time_limit"] == "0-00:11:00"
@@ -54,13 +62,20 @@ def test_json_plan_holds_cells_resources_setup_and_script(invoke, results_root):
 
 def test_resources_and_extra_options_reach_the_script(invoke):
     plan = dry_run_json(
-        invoke, *GBT, "--partition", "gpu", "--account", "lab", "--qos", "high", "--mem", "16g",
-        "--cpus-per-job", "6", "--gpus-per-job", "2", "--time-limit", "2:00:00",
-        "--slurm-option", "constraint=a100", "--slurm-option", "exclusive",
-    )  # fmt: skip
+        invoke,
+        *GBT,
+        *(
+            "--partition gpu --account lab --qos high --mem 16g --cpus-per-job 6 --gpus-per-job 2 --time-limit "
+            "2:00:00 --slurm-option constraint=a100 --slurm-option exclusive"
+        ).split(),
+    )
     script = plan["script"]
-    for line in ("--cpus-per-task=6", "--time=2:00:00", "--gres=gpu:2", "--mem=16G", "--partition=gpu",
-                 "--account=lab", "--qos=high", "--constraint=a100", "--exclusive"):  # fmt: skip
+    for line in (
+        *(
+            "--cpus-per-task=6 --time=2:00:00 --gres=gpu:2 --mem=16G --partition=gpu --account=lab --qos=high "
+            "--constraint=a100 --exclusive"
+        ).split(),
+    ):
         assert f"#SBATCH {line}\n" in script
     # A cluster that wants --gpus: the option replaces hpobench's --gres line.
     plan = dry_run_json(invoke, *GBT, "--gpus-per-job", "2", "--slurm-option", "gpus=a100:2")
@@ -142,8 +157,15 @@ def test_engine_comes_from_the_environment_too(invoke, monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90", 5400), ("1:30", 90), ("2:00:00", 7200), ("1-12", 129600), ("1-00:30", 88200),
-     ("2-01:02:03", 176523), ("UNLIMITED", None)],  # fmt: skip
+    [
+        ("90", 5400),
+        ("1:30", 90),
+        ("2:00:00", 7200),
+        ("1-12", 129600),
+        ("1-00:30", 88200),
+        ("2-01:02:03", 176523),
+        ("UNLIMITED", None),
+    ],
 )
 def test_slurm_time_formats(text, seconds):
     assert parse_time(text) == seconds
@@ -158,8 +180,7 @@ def test_default_time_limit_is_the_budget_plus_the_margin_in_whole_minutes():
 
 def test_squeue_and_sacct_lines_become_task_states():
     listed = queue.parse_squeue("12_0|RUNNING|None\n12_1|PENDING|JobArrayTaskLimit\n12_[2-3]|PENDING|Priority\n")
-    assert [(t.task_id, t.describe()) for t in listed] == [
-        ("12_0", "RUNNING"), ("12_1", "PENDING (JobArrayTaskLimit)")]  # fmt: skip
+    assert [(t.task_id, t.describe()) for t in listed] == [("12_0", "RUNNING"), ("12_1", "PENDING (JobArrayTaskLimit)")]
     # A requeued task has a line per start: the last wins; 'CANCELLED by 0' is CANCELLED.
     found = queue.parse_sacct("12_0|PREEMPTED\n12_0|OUT_OF_MEMORY\n12_1|CANCELLED by 0\n12_2|TIMEOUT\n")
     assert {k: v.state for k, v in found.items()} == {"12_0": "OUT_OF_MEMORY", "12_1": "CANCELLED", "12_2": "TIMEOUT"}
@@ -189,7 +210,7 @@ def test_only_the_last_start_of_a_requeued_task_counts(tmp_path: Path):
         "slurmstepd: error: *** JOB 7 ON vm CANCELLED AT 2026-12-04T17:54:32 DUE TO JOB REQUEUE ***\n"
         "hpobench: task 0 of job 7 on vm runs --method RS --seed 0\n"
         "RS-0: complete, best 0.1, results in /r/t/RS-0/x\n"
-    )  # fmt: skip
+    )
     assert queue.state_from_log(log) is None
 
 

@@ -19,10 +19,16 @@ NAME = "SMAC"
 
 
 def test_every_kind_translates_and_suggestions_stay_inside_the_space():
-    from syne_tune.config_space import choice, loguniform, lograndint, randint, uniform
+    from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 
-    space = {"a": uniform(0.0, 1.0), "b": loguniform(1e-4, 1.0), "c": randint(1, 9), "d": lograndint(1, 512),
-             "e": choice(["sgd", "adam"]), "epochs": 3}  # fmt: skip
+    space = {
+        "a": uniform(0.0, 1.0),
+        "b": loguniform(1e-4, 1.0),
+        "c": randint(1, 9),
+        "d": lograndint(1, 512),
+        "e": choice(["sgd", "adam"]),
+        "epochs": 3,
+    }
     scheduler = build(NAME, 0, space)
     seen = set()
     for trial_id in range(12):
@@ -66,7 +72,9 @@ def test_failed_stopped_valueless_and_maximized_trials_are_told_as_such():
 
 def test_beats_random_search_on_branin_with_four_asynchronous_workers():
     seeds = range(10)
-    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median([best_of_async_run("RS", s) for s in seeds])
+    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median(
+        [best_of_async_run("RS", s) for s in seeds]
+    )
 
 
 def test_the_effective_seed_seeds_the_optimizer():
@@ -97,8 +105,11 @@ def test_a_saved_optimizer_goes_on_as_the_running_one():
 def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     import dill
 
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--set", "boosting_rounds=5", "--max-wallclock-time", "8", "--experiment-tag", "smac")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--set boosting_rounds=5 --max-wallclock-time 8 --experiment-tag smac".split(),
+    )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "smac" / f"{NAME}-0")
     metadata = layout.read_metadata(tuner_dir)
@@ -126,12 +137,14 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
 
 def test_a_missing_extra_is_one_line(invoke, monkeypatch):
     monkeypatch.setitem(sys.modules, "smac", None)
-    result = invoke("run-local", "--benchmark", "gbt_breast_cancer", "--method", NAME,
-                    "--max-wallclock-time", "5", "--experiment-tag", "no-smac")  # fmt: skip
+    result = invoke(
+        *"run-local --benchmark gbt_breast_cancer --method".split(),
+        NAME,
+        *"--max-wallclock-time 5 --experiment-tag no-smac".split(),
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
-        f"Error: Method {NAME} needs smac, which is not installed; install the extra: "
-        'pip install "hpobench[smac]"'
+        f'Error: Method {NAME} needs smac, which is not installed; install the extra: pip install "hpobench[smac]"'
     )
 
 

@@ -52,13 +52,27 @@ def test_every_state_and_problem_is_shown(invoke, broken_root):
     assert len(runs) == 12  # 2 methods x 6 seeds
     states = {key: r["state"] for key, r in runs.items()}
     assert states == {
-        ("RS", 0): "complete", ("RS", 1): "complete", ("RS", 2): "interrupted",
-        ("RS", 3): "running", ("RS", 4): "missing", ("RS", 5): "no metadata",
-        ("BO", 0): "complete", ("BO", 1): "complete", ("BO", 2): "missing",
-        ("BO", 3): "failed", ("BO", 4): "no metadata", ("BO", 5): "complete",
-    }  # fmt: skip
-    assert payload["counts"] == {"complete": 5, "running": 1, "interrupted": 1, "failed": 1,
-                                 "no metadata": 2, "missing": 2}  # fmt: skip
+        ("RS", 0): "complete",
+        ("RS", 1): "complete",
+        ("RS", 2): "interrupted",
+        ("RS", 3): "running",
+        ("RS", 4): "missing",
+        ("RS", 5): "no metadata",
+        ("BO", 0): "complete",
+        ("BO", 1): "complete",
+        ("BO", 2): "missing",
+        ("BO", 3): "failed",
+        ("BO", 4): "no metadata",
+        ("BO", 5): "complete",
+    }
+    assert payload["counts"] == {
+        "complete": 5,
+        "running": 1,
+        "interrupted": 1,
+        "failed": 1,
+        "no metadata": 2,
+        "missing": 2,
+    }
     assert "results.csv.zip empty" in runs["RS", 3]["note"]
     assert "results.csv.zip unreadable" in runs["BO", 3]["note"]
     assert runs["BO", 4]["note"] == "metadata.json missing"
@@ -82,11 +96,15 @@ def test_table_shows_states_and_counts(invoke, broken_root):
 
 
 def test_expected_methods_and_seeds(invoke, broken_root):
-    payload = _status_json(invoke, broken_root, "--method", "RS", "--method", "ASHA",
-                           "--num-seeds", "2", "--start-seed", "1")  # fmt: skip
+    payload = _status_json(
+        invoke, broken_root, "--method", "RS", "--method", "ASHA", "--num-seeds", "2", "--start-seed", "1"
+    )
     assert [(r["method"], r["seed"], r["state"]) for r in payload["runs"]] == [
-        ("RS", 1, "complete"), ("RS", 2, "interrupted"), ("ASHA", 1, "missing"), ("ASHA", 2, "missing"),
-    ]  # fmt: skip
+        ("RS", 1, "complete"),
+        ("RS", 2, "interrupted"),
+        ("ASHA", 1, "missing"),
+        ("ASHA", 2, "missing"),
+    ]
 
 
 def test_newest_complete_tuner_folder_wins(invoke, tmp_path):
@@ -106,8 +124,9 @@ def test_unreadable_metadata(invoke, tmp_path):
 
 def test_csv_and_markdown(invoke, broken_root, tmp_path):
     out = tmp_path / "status.csv"
-    result = invoke("status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root),
-                    "--format", "csv", "-o", str(out))  # fmt: skip
+    result = invoke(
+        "status", "--experiment-tag", TOY_TAG, "--results-root", str(broken_root), "--format", "csv", "-o", str(out)
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert len(frame) == 12 and set(frame["state"]) >= {"complete", "failed", "no metadata"}
@@ -180,8 +199,10 @@ def _create_job(name: str, tags: dict[str, str]) -> None:
 
     boto3.client("sagemaker").create_training_job(
         TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": "123.dkr.ecr.us-east-1.amazonaws.com/x:1",
-                                "TrainingInputMode": "File"},  # fmt: skip
+        AlgorithmSpecification={
+            "TrainingImage": "123.dkr.ecr.us-east-1.amazonaws.com/x:1",
+            "TrainingInputMode": "File",
+        },
         RoleArn="arn:aws:iam::123456789012:role/hpobench",
         OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
         ResourceConfig={"InstanceType": "ml.c5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},

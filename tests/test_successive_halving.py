@@ -9,10 +9,7 @@ import pytest
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import MethodArguments, get_method
-from hpobench.methods.successive_halving import (
-    SuccessiveHalving,
-    rung_levels,
-)
+from hpobench.methods.successive_halving import SuccessiveHalving, rung_levels
 from hpobench.methods.suggesters import RandomSuggester
 
 
@@ -41,10 +38,16 @@ def _arguments(mode: str = "min") -> MethodArguments:
 def _scheduler(kind: str = "promotion", mode: str = "min") -> SuccessiveHalving:
     args = _arguments(mode)
     return SuccessiveHalving(
-        args.config_space, args.metric, args.mode, args.resource_attr, args.max_resource,
-        RecordingSuggester(args.config_space, mode, random_seed=5), kind=kind,
-        max_resource_attr=args.max_resource_attr, random_seed=5,
-    )  # fmt: skip
+        args.config_space,
+        args.metric,
+        args.mode,
+        args.resource_attr,
+        args.max_resource,
+        RecordingSuggester(args.config_space, mode, random_seed=5),
+        kind=kind,
+        max_resource_attr=args.max_resource_attr,
+        random_seed=5,
+    )
 
 
 class Driver:
@@ -110,7 +113,7 @@ def test_trials_pause_at_rungs_and_the_best_paused_trial_is_resumed_to_the_next_
 def test_promotion_prefers_the_highest_rung_and_never_promotes_twice():
     driver = Driver(_scheduler())
     trials = [driver.next()[0] for _ in range(4)]
-    for trial, value in zip(trials, [0.4, 0.3, 0.2, 0.1]):
+    for trial, value in zip(trials, [0.4, 0.3, 0.2, 0.1], strict=True):
         driver.report(trial, 1, value)
     best, _ = driver.next()
     assert best is trials[3]
@@ -202,6 +205,7 @@ def test_a_resumed_trial_that_starts_over_is_not_decided_on_twice():
     driver.report(a, 1, 0.1)
     driver.report(b, 1, 0.2)
     resumed, _ = driver.next()
+
     def rung() -> dict:
         return {t: (e.value, e.promoted) for t, e in scheduler._rungs[1].items()}
 
@@ -247,7 +251,7 @@ def test_mobster_fits_its_joint_gp_on_configuration_resource_pairs_from_several_
     fit = scheduler.suggester.last_fit
     assert scheduler.suggester.counts.model >= 1 and fit is not None
     assert len(set(fit.resources)) >= 2 and set(fit.resources) <= {1, 3, 9, 27, 50}
-    for trial_id, config, resource, value in zip(fit.trial_ids, fit.configs, fit.resources, fit.values):
+    for trial_id, config, resource, value in zip(fit.trial_ids, fit.configs, fit.resources, fit.values, strict=True):
         own = scheduler._configs[trial_id]
         assert all(config[k] == own[k] for k in config)  # each value with its own trial's configuration
         assert value == pytest.approx(_objective(own, resource))

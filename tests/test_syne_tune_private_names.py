@@ -40,8 +40,15 @@ def test_local_backend_attributes_hpobench_relies_on(tmp_path):
     script = tmp_path / "train.py"
     script.write_text("")
     backend = LocalBackend(entry_point=str(script))
-    for attribute in ("_busy_trial_id_candidates", "_trial_dict", "trial_subprocess",
-                      "pass_args_as_json", "binary", "entry_point", "rotate_gpus"):  # fmt: skip
+    for attribute in (
+        "_busy_trial_id_candidates",
+        "_trial_dict",
+        "trial_subprocess",
+        "pass_args_as_json",
+        "binary",
+        "entry_point",
+        "rotate_gpus",
+    ):
         assert hasattr(backend, attribute), f"LocalBackend().{attribute} is gone"
     assert isinstance(backend._busy_trial_id_candidates, set)
 
@@ -85,10 +92,14 @@ def test_the_fork_server_needs_only_the_standard_library():
     from hpobench.local.forkserver import client
 
     tree = ast.parse(Path(client.SERVER_SCRIPT).read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}  # fmt: skip
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}  # fmt: skip
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+    }
     assert imported - {"__future__"} <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 

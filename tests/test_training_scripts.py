@@ -11,11 +11,16 @@ import pytest
 from hpobench.benchmarks import get_benchmark
 
 ARGS = {
-    "mlp_digits": ["--learning_rate", "0.01", "--batch_size", "32", "--n_units", "64",
-                   "--dropout", "0.1", "--weight_decay", "0.0001", "--n_layers", "2"],
-    "gbt_breast_cancer": ["--learning_rate", "0.1", "--max_depth", "3", "--subsample", "0.8",
-                          "--min_samples_leaf", "2", "--max_features", "0.5", "--trees_per_round", "1"],
-}  # fmt: skip
+    "mlp_digits": [
+        *"--learning_rate 0.01 --batch_size 32 --n_units 64 --dropout 0.1 --weight_decay 0.0001 --n_layers 2".split()
+    ],
+    "gbt_breast_cancer": [
+        *(
+            "--learning_rate 0.1 --max_depth 3 --subsample 0.8 --min_samples_leaf 2 --max_features 0.5 "
+            "--trees_per_round 1"
+        ).split()
+    ],
+}
 
 
 def _run(name: str, resource: int, checkpoint_dir: Path) -> list[dict]:

@@ -92,10 +92,7 @@ def write_imdb(root: Path, n_train: int = 40, n_test: int = 40, seed: int = 0) -
     folder.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", n_train), ("test", n_test), ("unsupervised", 8)):
         labels = rng.integers(0, 2, n) if split != "unsupervised" else np.full(n, -1)
-        texts = [
-            " ".join(rng.choice(IMDB_WORDS, int(rng.integers(5, 40)))) + "<br /><br />The end."
-            for _ in range(n)
-        ]
+        texts = [" ".join(rng.choice(IMDB_WORDS, int(rng.integers(5, 40)))) + "<br /><br />The end." for _ in range(n)]
         table = pa.table({"text": texts, "label": pa.array(labels, type=pa.int64())})
         pq.write_table(table, folder / f"{split}-00000-of-00001.parquet")
     return root
@@ -111,8 +108,13 @@ def write_tiny_distilbert(folder: Path) -> Path:
     (folder / "vocab.txt").write_text("\n".join(vocab + IMDB_WORDS) + "\n", encoding="utf8")
     DistilBertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
     config = DistilBertConfig(
-        vocab_size=len(vocab) + len(IMDB_WORDS), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-        max_position_embeddings=512, num_labels=2,
-    )  # fmt: skip
+        vocab_size=len(vocab) + len(IMDB_WORDS),
+        dim=32,
+        n_layers=2,
+        n_heads=2,
+        hidden_dim=64,
+        max_position_embeddings=512,
+        num_labels=2,
+    )
     DistilBertForSequenceClassification(config).save_pretrained(folder)
     return folder

@@ -37,7 +37,7 @@ for epoch in range(first, args.epochs + 1):
     report(**{{"{resource}": {level}, "{metric}": loss}})
 '''
 
-DEFINITION = '''\
+DEFINITION = """\
 name = "quadratic"
 description = "A toy problem"
 script = "train.py"
@@ -53,7 +53,7 @@ instance_type = "ml.c5.xlarge"
 epochs = 3
 x = { kind = "uniform", lower = -1.0, upper = 1.0 }
 opt = { kind = "choice", categories = ["sgd", "adam"] }
-'''
+"""
 
 VARIANTS = {
     "good": {},
@@ -69,8 +69,16 @@ VARIANTS = {
 
 def script_source(variant: str = "good") -> str:
     """The training script, or one of its broken VARIANTS."""
-    values = {"import_line": "", "resumes": "True", "checkpoints": "True", "resource": "epoch",
-              "level": "epoch", "metric": "loss", "epoch_seconds": "0", **VARIANTS[variant]}  # fmt: skip
+    values = {
+        "import_line": "",
+        "resumes": "True",
+        "checkpoints": "True",
+        "resource": "epoch",
+        "level": "epoch",
+        "metric": "loss",
+        "epoch_seconds": "0",
+        **VARIANTS[variant],
+    }
     return SCRIPT.format(**values)
 
 

@@ -24,10 +24,8 @@ if TYPE_CHECKING:
 
 # The arguments of a job that runs one (method, seed): SageMaker hyperparameters and the
 # Slurm cell's command line. Optional ones are left out at their default.
-JOB_REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers",
-                "max_wallclock_time")  # fmt: skip
-JOB_OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256",
-                "trials_per_gpu", "backend")  # fmt: skip
+JOB_REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers", "max_wallclock_time")
+JOB_OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256", "trials_per_gpu", "backend")
 DEFAULT_TRIALS_PER_GPU = 1
 DEFAULT_BACKEND = "fast"
 
@@ -53,9 +51,8 @@ class ExperimentSetup:
 
     @classmethod
     def of(
-        cls, plan: ExperimentPlan, trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU,
-        backend: str = DEFAULT_BACKEND,
-    ) -> ExperimentSetup:  # fmt: skip
+        cls, plan: ExperimentPlan, trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU, backend: str = DEFAULT_BACKEND
+    ) -> ExperimentSetup:
         """The setup of a resolved plan (every default filled in)."""
         return cls(
             experiment_tag=plan.experiment_tag,
@@ -121,10 +118,19 @@ class ExperimentSetup:
     def run_local_arguments(self, method: str, seed: int) -> list[str]:
         """run-local's arguments that repeat exactly this (method, seed)."""
         arguments = [
-            "--experiment-tag", self.experiment_tag, "--benchmark", self.benchmark,
-            "--method", method, "--start-seed", str(seed), "--num-seeds", "1",
-            "--n-workers", str(self.n_workers), "--max-wallclock-time", f"{self.max_wallclock_time:g}",
-        ]  # fmt: skip
+            "--experiment-tag",
+            self.experiment_tag,
+            "--benchmark",
+            self.benchmark,
+            "--method",
+            method,
+            "--start-seed",
+            str(seed),
+            *"--num-seeds 1 --n-workers".split(),
+            str(self.n_workers),
+            "--max-wallclock-time",
+            f"{self.max_wallclock_time:g}",
+        ]
         if self.max_num_evaluations is not None:
             arguments += ["--max-num-evaluations", str(self.max_num_evaluations)]
         arguments += ["--random-seed", str(self.master_random_seed)]

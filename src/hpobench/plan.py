@@ -10,10 +10,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from hpobench.results import layout
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import UsageError
 from hpobench.methods import get_method, method_names
+from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
 
 
@@ -59,18 +59,13 @@ def draw_master_random_seed() -> int:
     return secrets.randbelow(MAX_RANDOM_SEED + 1)
 
 
-def plan_experiment(
-    options: ExperimentOptions, master_random_seed: Optional[int] = None
-) -> ExperimentPlan:
+def plan_experiment(options: ExperimentOptions, master_random_seed: Optional[int] = None) -> ExperimentPlan:
     """Resolve `options` against the registries; raises UsageError on bad input.
 
     `master_random_seed` is used when `options.random_seed` is not given (e.g. the
     seed already recorded for this experiment tag); a fresh one is drawn otherwise.
     """
-    benchmark_name = options.benchmark or DEFAULT_BENCHMARK
-    if benchmark_name is None:
-        raise UsageError("Missing --benchmark; see `hpobench list benchmarks` for the choices")
-    benchmark = get_benchmark(benchmark_name)
+    benchmark = get_benchmark(options.benchmark or DEFAULT_BENCHMARK)
     for method in options.methods:
         check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
@@ -114,9 +109,7 @@ def default_experiment_tag(benchmark_name: str) -> str:
     return benchmark_name.replace("_", "-").lower()
 
 
-def with_overrides(
-    benchmark: BenchmarkDefinition, raw: dict[str, str]
-) -> tuple[BenchmarkDefinition, dict[str, Any]]:
+def with_overrides(benchmark: BenchmarkDefinition, raw: dict[str, str]) -> tuple[BenchmarkDefinition, dict[str, Any]]:
     """`benchmark` with `--set KEY=VALUE` overrides applied to its fixed config entries,
     and the typed overrides."""
     overrides = parse_overrides(benchmark, raw)
@@ -159,7 +152,5 @@ def _coerce(key: str, text: Any, default: Any) -> Any:
         if kind is float:
             return float(text)
     except ValueError:
-        raise UsageError(
-            f"Invalid --set {key}={text}: expected {kind.__name__} like the default {default!r}"
-        ) from None
+        raise UsageError(f"Invalid --set {key}={text}: expected {kind.__name__} like the default {default!r}") from None
     return text

@@ -14,8 +14,9 @@ already taken by a built-in (or by another plugin) is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from hpobench.errors import UsageError
 
@@ -91,9 +92,7 @@ def find(group: str, name: str, built_in: list[str]) -> Optional[Plugin]:
 def check_name(plugin: Plugin, built_in: list[str]) -> None:
     """Refuse a plugin whose name a built-in or another plugin already has."""
     if plugin.name in built_in:
-        raise PluginError(
-            plugin, "has the name of a built-in one, which wins; rename the entry point"
-        )
+        raise PluginError(plugin, "has the name of a built-in one, which wins; rename the entry point")
     others = [p for p in discover(plugin.group) if p.name == plugin.name and p != plugin]
     if others:
         rivals = ", ".join(p.distribution for p in others)
@@ -112,16 +111,10 @@ def load_benchmark(plugin: Plugin) -> Any:
     except (Exception, SystemExit) as error:
         raise PluginError(plugin, f"failed to build its definition: {_describe(error)}") from None
     if not isinstance(definition, BenchmarkDefinition):
-        raise PluginError(
-            plugin, f"returned {type(definition).__name__}, not a BenchmarkDefinition"
-        )
+        raise PluginError(plugin, f"returned {type(definition).__name__}, not a BenchmarkDefinition")
     if definition.name != plugin.name:
-        raise PluginError(
-            plugin, f"returned a benchmark named {definition.name!r}; the names must match"
-        )
-    definition = definition.with_origin(
-        replace(definition.origin, kind="plugin", location=plugin.location)
-    )
+        raise PluginError(plugin, f"returned a benchmark named {definition.name!r}; the names must match")
+    definition = definition.with_origin(replace(definition.origin, kind="plugin", location=plugin.location))
     if not definition.script_path.is_file():
         raise PluginError(
             plugin,

@@ -13,12 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import (
-    Field,
-    PositiveInt,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, PositiveInt, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -52,12 +47,7 @@ def default_results_root() -> Path:
 class _LayeredSettings(BaseSettings):
     """Flags (init kwargs) > HPOBENCH_* environment > hpobench.toml > defaults."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        toml_file=CONFIG_FILE,
-        extra="forbid",
-        frozen=True,
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, toml_file=CONFIG_FILE, extra="forbid", frozen=True)
 
     @classmethod
     def settings_customise_sources(
@@ -102,8 +92,7 @@ class _CommandToml(TomlConfigSettingsSource):
             data = super()._read_file(file_path)
         except ValueError as error:  # TOMLDecodeError (tomllib's or tomli's), UnicodeDecodeError
             raise UsageError(
-                f"Cannot read {Path(file_path).resolve()}: {first_line(error)}; "
-                f"fix it (TOML, UTF-8) or remove it"
+                f"Cannot read {Path(file_path).resolve()}: {first_line(error)}; fix it (TOML, UTF-8) or remove it"
             ) from None
         own = set(self._own_cls.model_fields)
         others = {name for cls in _settings_classes() for name in cls.model_fields} - own
@@ -123,9 +112,7 @@ def _settings_classes() -> list[type[BaseSettings]]:
 class ExperimentOptions(_LayeredSettings):
     """The experiment both launchers run: which benchmark, methods, seeds and budget."""
 
-    experiment_tag: Optional[str] = Field(
-        default=None, description="defaults to the benchmark name with '-' for '_'"
-    )
+    experiment_tag: Optional[str] = Field(default=None, description="defaults to the benchmark name with '-' for '_'")
     benchmark: Optional[str] = None
     methods: tuple[str, ...] = DEFAULT_METHODS
     num_seeds: Annotated[int, Field(gt=0, le=MAX_NUM_SEEDS)] = 1
@@ -282,9 +269,7 @@ class RemoteSettings(ExperimentOptions):
         if value is not None:
             value = value.removeprefix("s3://").rstrip("/")
             if not BUCKET_PATTERN.fullmatch(value):
-                raise ValueError(
-                    f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')"
-                )
+                raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')")
         return value
 
 

@@ -3,7 +3,6 @@
 import os
 
 import torch
-
 from syne_tune import Reporter
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy
-
 from syne_tune import Reporter
 
 LEAK = "HPOBENCH_PROBE_LEAK"
@@ -69,8 +68,7 @@ def main() -> None:
         return
     if args.mode in ("sleep", "session"):
         child = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(300)"],
-            start_new_session=args.mode == "session",
+            [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=args.mode == "session"
         )
         report(step=1, child_pid=child.pid, **observed())
         time.sleep(300)

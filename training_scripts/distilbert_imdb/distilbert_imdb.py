@@ -97,6 +97,7 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+
 def prepare_only() -> bool:
     """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
     before a study's first trial, so that missing data is one error, not a failed trial each."""
@@ -207,8 +208,13 @@ def tokenized_subsets(root: Path, source: str, args: argparse.Namespace) -> dict
         for name, split, size in (("train", "train", args.n_train_data), ("eval", "test", args.n_eval_data)):
             texts, labels = read_split(root, split)
             rows = subset(len(texts), size)
-            encoded = tokenizer([texts[i] for i in rows], padding="max_length", truncation=True,
-                                max_length=args.max_length, return_tensors="pt")  # fmt: skip
+            encoded = tokenizer(
+                [texts[i] for i in rows],
+                padding="max_length",
+                truncation=True,
+                max_length=args.max_length,
+                return_tensors="pt",
+            )
             tensors[f"{name}_ids"] = encoded["input_ids"]
             tensors[f"{name}_mask"] = encoded["attention_mask"].to(torch.bool)
             tensors[f"{name}_labels"] = torch.from_numpy(labels[rows])
@@ -300,9 +306,18 @@ class ExampleStream:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-def train_updates(model: Any, optimizer: Any, scheduler: Any, scaler: Any, data: dict[str, Any],
-                  stream: ExampleStream, first_update: int, n_updates: int, batch_size: int,
-                  precision: str) -> None:  # fmt: skip
+def train_updates(
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+    scaler: Any,
+    data: dict[str, Any],
+    stream: ExampleStream,
+    first_update: int,
+    n_updates: int,
+    batch_size: int,
+    precision: str,
+) -> None:
     """`n_updates` optimizer steps from update `first_update` on; no host sync per step."""
     import torch
 
@@ -365,8 +380,10 @@ def main(argv: Optional[list[str]] = None) -> None:
             AutoConfig.from_pretrained(source)
             AutoTokenizer.from_pretrained(source)
         except OSError as error:
-            fail(f"no model for {args.model_path!r} ({error.__class__.__name__}): huggingface-cli "
-                 "download distilbert-base-uncased --local-dir DIR, then --set model_path=DIR")  # fmt: skip
+            fail(
+                f"no model for {args.model_path!r} ({error.__class__.__name__}): huggingface-cli "
+                "download distilbert-base-uncased --local-dir DIR, then --set model_path=DIR"
+            )
         print(f"{NAME}: data in {root}, model {source}", flush=True)
         return
 
@@ -386,8 +403,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         data = tokenized_subsets(root, source, args)
         model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
     except OSError as error:  # a Hub name that cannot be fetched
-        fail(f"no model weights for {args.model_path!r} ({error.__class__.__name__}); save the model "
-             "and its tokenizer to a folder and pass --set model_path=DIR, or set HF_ENDPOINT to a mirror")  # fmt: skip
+        fail(
+            f"no model weights for {args.model_path!r} ({error.__class__.__name__}); save the model "
+            "and its tokenizer to a folder and pass --set model_path=DIR, or set HF_ENDPOINT to a mirror"
+        )
     data = {name: tensor.to(device) for name, tensor in data.items()}
     model.to(device)
     updates_per_step = max(1, args.eval_interval // args.train_batch_size)
@@ -411,8 +430,18 @@ def main(argv: Optional[list[str]] = None) -> None:
     report = Reporter()
     started = time.time()
     for step in range(first_step, args.steps + 1):
-        train_updates(model, optimizer, scheduler, scaler, data, stream, (step - 1) * updates_per_step,
-                      updates_per_step, args.train_batch_size, precision)  # fmt: skip
+        train_updates(
+            model,
+            optimizer,
+            scheduler,
+            scaler,
+            data,
+            stream,
+            (step - 1) * updates_per_step,
+            updates_per_step,
+            args.train_batch_size,
+            precision,
+        )
         val_accuracy = accuracy(model, data, args.eval_batch_size)
         if checkpoint is not None:
             save_checkpoint(

@@ -41,11 +41,7 @@ def load_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
     features, labels = load_breast_cancer(return_X_y=True)
     x_train, x_valid, y_train, y_valid = train_test_split(
-        features,
-        labels,
-        test_size=VALIDATION_FRACTION,
-        stratify=labels,
-        random_state=SPLIT_SEED,
+        features, labels, test_size=VALIDATION_FRACTION, stratify=labels, random_state=SPLIT_SEED
     )
     return x_train, y_train, x_valid, y_valid
 

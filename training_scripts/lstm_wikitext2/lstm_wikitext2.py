@@ -89,6 +89,7 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+
 def prepare_only() -> bool:
     """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
     before a study's first trial, so that missing data is one error, not a failed trial each."""
@@ -117,7 +118,10 @@ def data_root(dataset_path: str) -> Path:
         if has_data(candidate):
             return candidate
     where = root / DATA_FOLDER
-    how = f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, or HPOBENCH_WIKITEXT2_URL=a mirror"
+    how = (
+        f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, "
+        "or HPOBENCH_WIKITEXT2_URL=a mirror"
+    )
     if offline():
         fail(f"no WikiText-2 data in {where} (HPOBENCH_OFFLINE is set): {how}")
     try:
@@ -173,7 +177,7 @@ class Corpus:
         ids: list[int] = []
         with open(path, encoding="utf8") as f:
             for line in f:
-                for word in line.split() + ["<eos>"]:
+                for word in [*line.split(), "<eos>"]:
                     ids.append(self.word_ids.setdefault(word, len(self.word_ids)))
         return ids
 
@@ -379,12 +383,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                     "epoch": epoch,
                 },
             )
-        report(
-            epoch=epoch,
-            val_perplexity=math.exp(val_loss),
-            val_loss=val_loss,
-            elapsed_time=time.time() - started,
-        )
+        report(epoch=epoch, val_perplexity=math.exp(val_loss), val_loss=val_loss, elapsed_time=time.time() - started)
 
 
 if __name__ == "__main__":

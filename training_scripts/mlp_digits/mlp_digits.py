@@ -46,7 +46,7 @@ def digits_csv() -> Path:
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("mlp_digits: scikit-learn is not installed; pip install scikit-learn")
-    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
 
 
 def load_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -55,15 +55,10 @@ def load_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
         data = np.loadtxt(f, delimiter=",", dtype=np.float32)
     features, labels = data[:, :-1] / 16.0, data[:, -1].astype(np.int64)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
-    n_valid = int(round(VALIDATION_FRACTION * len(labels)))
+    n_valid = round(VALIDATION_FRACTION * len(labels))
     valid, train = order[:n_valid], order[n_valid:]
     as_tensor = torch.from_numpy
-    return (
-        as_tensor(features[train]),
-        as_tensor(labels[train]),
-        as_tensor(features[valid]),
-        as_tensor(labels[valid]),
-    )
+    return (as_tensor(features[train]), as_tensor(labels[train]), as_tensor(features[valid]), as_tensor(labels[valid]))
 
 
 def build_model(n_inputs: int, n_classes: int, args: argparse.Namespace) -> nn.Module:
@@ -92,9 +87,7 @@ def main() -> None:
     torch.manual_seed(SPLIT_SEED)
     x_train, y_train, x_valid, y_valid = load_data()
     model = build_model(x_train.shape[1], 10, args)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay
-    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None

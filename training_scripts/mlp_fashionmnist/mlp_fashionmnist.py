@@ -76,6 +76,7 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+
 def prepare_only() -> bool:
     """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
     before a study's first trial, so that missing data is one error, not a failed trial each."""
@@ -210,10 +211,8 @@ def autocast(device: Any, precision: str) -> Any:
     return torch.autocast(device.type, dtype=dtype)
 
 
-
 def train_epoch(
-    model: Any, optimizer: Any, scaler: Any, images: Any, labels: Any, batch_size: int,
-    generator: Any, precision: str,
+    model: Any, optimizer: Any, scaler: Any, images: Any, labels: Any, batch_size: int, generator: Any, precision: str
 ) -> None:
     """One shuffled pass over the training part, full batches only."""
     import torch
@@ -275,13 +274,11 @@ def main(argv: Optional[list[str]] = None) -> None:
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
 
-    n_train = int(round(TRAIN_FRACTION * len(labels)))
+    n_train = round(TRAIN_FRACTION * len(labels))
     images_t = torch.from_numpy(images).to(device)
     labels_t = torch.from_numpy(labels).to(device)
     model = build_model(args).to(device)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay
-    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     checkpoint = Path(args.st_checkpoint_dir) / CHECKPOINT_FILE if args.st_checkpoint_dir else None
@@ -303,8 +300,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
         train_epoch(
-            model, optimizer, scaler, images_t[:n_train], labels_t[:n_train], args.batch_size,
-            generator, precision,
+            model, optimizer, scaler, images_t[:n_train], labels_t[:n_train], args.batch_size, generator, precision
         )
         val_accuracy = accuracy(model, images_t[n_train:], labels_t[n_train:])
         if checkpoint is not None:

@@ -86,6 +86,7 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+
 def prepare_only() -> bool:
     """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
     before a study's first trial, so that missing data is one error, not a failed trial each."""
@@ -157,7 +158,7 @@ def load_training_set(root: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def split(n: int) -> int:
     """Number of leading images used for training; the rest validate."""
-    return int(round(TRAIN_FRACTION * n))
+    return round(TRAIN_FRACTION * n)
 
 
 # ---- model ------------------------------------------------------------------
@@ -324,8 +325,14 @@ def graph_training_step(model: Any, data: DeviceData, batch_size: int, precision
 
 
 def train_epoch(
-    model: Any, optimizer: Any, scaler: Any, data: DeviceData, indices: Any, batch_size: int,
-    generator: Any, precision: str,
+    model: Any,
+    optimizer: Any,
+    scaler: Any,
+    data: DeviceData,
+    indices: Any,
+    batch_size: int,
+    generator: Any,
+    precision: str,
 ) -> None:
     """One pass over `indices` in random order (the last batch may be smaller)."""
     import torch
@@ -389,12 +396,8 @@ def pick_device() -> Any:
 def build_optimizer(model: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     import torch
 
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(
-        optimizer, milestones=list(MILESTONES), gamma=GAMMA
-    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(MILESTONES), gamma=GAMMA)
     return optimizer, scheduler
 
 

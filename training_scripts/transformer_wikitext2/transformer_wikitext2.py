@@ -88,6 +88,7 @@ def fail(message: str) -> None:
     print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
     raise SystemExit(1)
 
+
 def prepare_only() -> bool:
     """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
     before a study's first trial, so that missing data is one error, not a failed trial each."""
@@ -116,7 +117,10 @@ def data_root(dataset_path: str) -> Path:
         if has_data(candidate):
             return candidate
     where = root / DATA_FOLDER
-    how = f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, or HPOBENCH_WIKITEXT2_URL=a mirror"
+    how = (
+        f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, "
+        "or HPOBENCH_WIKITEXT2_URL=a mirror"
+    )
     if offline():
         fail(f"no WikiText-2 data in {where} (HPOBENCH_OFFLINE is set): {how}")
     try:
@@ -171,7 +175,7 @@ class Corpus:
         ids: list[int] = []
         with open(path, encoding="utf8") as f:
             for line in f:
-                for word in line.split() + ["<eos>"]:
+                for word in [*line.split(), "<eos>"]:
                     ids.append(self.word_ids.setdefault(word, len(self.word_ids)))
         return ids
 
@@ -230,9 +234,7 @@ def build_model(n_tokens: int, args: argparse.Namespace) -> Any:
             encoding[:, 1::2] = torch.cos(position * frequency)
             self.register_buffer("positions", encoding, persistent=False)
             # Batch-first: (batch, sequence, d) lets attention use fused kernels.
-            layer = nn.TransformerEncoderLayer(
-                d, args.nhead, d * args.ffn_ratio, args.dropout, batch_first=True
-            )
+            layer = nn.TransformerEncoderLayer(d, args.nhead, d * args.ffn_ratio, args.dropout, batch_first=True)
             self.layers = nn.TransformerEncoder(layer, args.nlayers, enable_nested_tensor=False)
             self.decoder = nn.Linear(d, n_tokens)
             nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
@@ -298,8 +300,7 @@ def graph_training_step(model: Any, batch_size: int, bptt: int, device: Any, pre
     model.graphed_shape = (batch_size, bptt)
 
 
-def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argparse.Namespace,
-                precision: str) -> None:  # fmt: skip
+def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argparse.Namespace, precision: str) -> None:
     """One pass over the training tokens; no host sync per step."""
     import torch
     import torch.nn.functional as F
@@ -411,12 +412,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                     "epoch": epoch,
                 },
             )
-        report(
-            epoch=epoch,
-            val_perplexity=math.exp(val_loss),
-            val_loss=val_loss,
-            elapsed_time=time.time() - started,
-        )
+        report(epoch=epoch, val_perplexity=math.exp(val_loss), val_loss=val_loss, elapsed_time=time.time() - started)
 
 
 if __name__ == "__main__":

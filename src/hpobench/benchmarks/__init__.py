@@ -4,11 +4,12 @@ here; then entry-point plugins (`hpobench.plugins`) and definition files
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.distilbert_imdb import distilbert_imdb_benchmark
+from hpobench.benchmarks.files import load_definition_file, looks_like_path
 from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
 from hpobench.benchmarks.lstm_wikitext2 import lstm_wikitext2_benchmark
 from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
@@ -16,15 +17,14 @@ from hpobench.benchmarks.mlp_fashionmnist import mlp_fashionmnist_benchmark
 from hpobench.benchmarks.resnet_cifar10 import resnet_cifar10_benchmark
 from hpobench.benchmarks.transformer_wikitext2 import transformer_wikitext2_benchmark
 from hpobench.errors import UsageError
-from hpobench.benchmarks.files import load_definition_file, looks_like_path
 
 __all__ = [
     "BENCHMARK_FACTORIES",
+    "DEFAULT_BENCHMARK",
     "BenchmarkDefinition",
     "benchmark_names",
     "get_benchmark",
     "load_definition_file",
-    "DEFAULT_BENCHMARK",
 ]
 
 BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
@@ -37,8 +37,8 @@ BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
     "gbt_breast_cancer": gbt_breast_cancer_benchmark,
 }
 
-# The seed's default is resnet_cifar10; until it is registered, --benchmark is required.
-DEFAULT_BENCHMARK: str | None = "resnet_cifar10" if "resnet_cifar10" in BENCHMARK_FACTORIES else None
+# The seed's study: what run-local and launch-remote run without --benchmark.
+DEFAULT_BENCHMARK = "resnet_cifar10"
 
 
 def benchmark_names() -> list[str]:

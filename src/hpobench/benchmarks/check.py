@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from hpobench.errors import last_line
 from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain
+from hpobench.errors import last_line
 
 # What a training script must do; README's "Your own benchmark" quotes it verbatim.
 SCRIPT_CONTRACT = """\
@@ -84,7 +84,7 @@ def midpoint(entry: Any) -> Any:
     if isinstance(entry, Uniform):
         return (entry.lower + entry.upper) / 2
     if isinstance(entry, LogRandInt):
-        return int(round(math.sqrt(entry.lower * entry.upper)))
+        return round(math.sqrt(entry.lower * entry.upper))
     if isinstance(entry, RandInt):
         return (entry.lower + entry.upper) // 2
     if isinstance(entry, Choice):
@@ -119,6 +119,8 @@ def _check_standalone(benchmark: BenchmarkDefinition) -> CheckResult:
     except SyntaxError as error:
         return CheckResult("fail", f"{benchmark.script_path} is not valid Python: {error}")
     for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
         if isinstance(node, ast.ImportFrom) and node.level == 0:
             names = [node.module or ""]
@@ -132,9 +134,13 @@ def _check_standalone(benchmark: BenchmarkDefinition) -> CheckResult:
 
 
 def _check_config(
-    benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, timeout: float, label: str,
+    benchmark: BenchmarkDefinition,
+    config: dict[str, Any],
+    levels: int,
+    timeout: float,
+    label: str,
     allow_no_checkpoint: bool,
-) -> Iterator[CheckResult]:  # fmt: skip
+) -> Iterator[CheckResult]:
     shown = ", ".join(f"{k}={_short(v)}" for k, v in config.items())
     with tempfile.TemporaryDirectory(prefix="hpobench-check-") as tmp:
         checkpoint_dir = Path(tmp) / "checkpoints"
@@ -147,9 +153,7 @@ def _check_config(
         if problem:
             yield CheckResult("fail", f"{label}: {problem}")
             return
-        yield CheckResult(
-            "ok", f"{label}: reports {benchmark.metric!r} and {benchmark.resource_attr!r} as numbers"
-        )
+        yield CheckResult("ok", f"{label}: reports {benchmark.metric!r} and {benchmark.resource_attr!r} as numbers")
         counted = [r[benchmark.resource_attr] for r in first.reports]
         expected = list(range(1, levels + 1))
         if counted != expected:
@@ -163,21 +167,23 @@ def _check_config(
         if first.returncode != 0:
             yield CheckResult(
                 "fail",
-                f"{label}: the script reported every level, then exited with "
-                f"{_exit(first)}: {first.last_error_line()}",
+                f"{label}: the script reported every level, then exited with {_exit(first)}: {first.last_error_line()}",
             )
             return
         yield CheckResult("ok", f"{label}: {benchmark.resource_attr!r} counts {_levels(expected)}")
         yield _timing(label, first)
-        yield from _check_resume(
-            benchmark, config, levels, checkpoint_dir, timeout, label, allow_no_checkpoint
-        )
+        yield from _check_resume(benchmark, config, levels, checkpoint_dir, timeout, label, allow_no_checkpoint)
 
 
 def _check_resume(
-    benchmark: BenchmarkDefinition, config: dict[str, Any], levels: int, checkpoint_dir: Path,
-    timeout: float, label: str, allow_no_checkpoint: bool,
-) -> Iterator[CheckResult]:  # fmt: skip
+    benchmark: BenchmarkDefinition,
+    config: dict[str, Any],
+    levels: int,
+    checkpoint_dir: Path,
+    timeout: float,
+    label: str,
+    allow_no_checkpoint: bool,
+) -> Iterator[CheckResult]:
     if not benchmark.checkpoints:
         yield CheckResult(
             "ok",
@@ -194,12 +200,14 @@ def _check_resume(
             f"{label}: the script wrote no checkpoint into --st_checkpoint_dir, so a trial that "
             "promotion-type methods (ASHA, MOBSTER) pause and resume would train from the start "
             "again; "
-            + ("only methods that never pause (RS, BO, ASHA-STOP, ...) suit it"
-               if allow_no_checkpoint else
-               "save and load a checkpoint there, or declare checkpoints = false in its definition "
-               "(ASHA and MOBSTER are then refused for it), or pass --allow-no-checkpoint if you "
-               "run only methods that never pause (RS, BO, ASHA-STOP, ...)"),
-        )  # fmt: skip
+            + (
+                "only methods that never pause (RS, BO, ASHA-STOP, ...) suit it"
+                if allow_no_checkpoint
+                else "save and load a checkpoint there, or declare checkpoints = false in its definition "
+                "(ASHA and MOBSTER are then refused for it), or pass --allow-no-checkpoint if you "
+                "run only methods that never pause (RS, BO, ASHA-STOP, ...)"
+            ),
+        )
         return
     resumed_config = {**config, benchmark.max_resource_attr: levels + 1}
     second = run_script(benchmark.script_path, resumed_config, checkpoint_dir, timeout)
@@ -218,9 +226,7 @@ def _check_resume(
         )
         return
     yield CheckResult(
-        "ok",
-        f"{label}: writes a checkpoint ({len(written)} file(s)) and a resumed run continues "
-        f"at level {levels + 1}",
+        "ok", f"{label}: writes a checkpoint ({len(written)} file(s)) and a resumed run continues at level {levels + 1}"
     )
 
 
@@ -245,14 +251,13 @@ def _report_problem(benchmark: BenchmarkDefinition, reports: list[dict[str, Any]
 
 
 def _timing(label: str, run: ScriptRun) -> CheckResult:
-    stamps = [r.get("st_worker_timestamp") for r in run.reports]
-    if len(stamps) < 2 or not all(isinstance(s, (int, float)) for s in stamps):
+    reported = [r.get("st_worker_timestamp") for r in run.reports]
+    stamps = [float(s) for s in reported if isinstance(s, (int, float))]
+    if len(stamps) < 2 or len(stamps) < len(reported):
         return CheckResult("ok", f"{label}: {run.seconds:.2f} s for the run")
     per_level = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
     first = run.seconds - (stamps[-1] - stamps[0])
-    return CheckResult(
-        "ok", f"{label}: time per level {per_level:.2f} s (start-up and first level {first:.2f} s)"
-    )
+    return CheckResult("ok", f"{label}: time per level {per_level:.2f} s (start-up and first level {first:.2f} s)")
 
 
 def _why_no_results(run: ScriptRun, timeout: float) -> str:
@@ -260,18 +265,13 @@ def _why_no_results(run: ScriptRun, timeout: float) -> str:
         return f"reported nothing within {timeout:g} s (stopped); raise --timeout if it is slow"
     error = run.last_error_line()
     if run.returncode != 0 and ("unrecognized arguments" in error or "error: argument" in error):
-        return (
-            f"rejects its arguments: {error}; declare every config_space entry and parse with "
-            "parse_known_args"
-        )
+        return f"rejects its arguments: {error}; declare every config_space entry and parse with parse_known_args"
     if run.returncode != 0:
         return f"exited with {_exit(run)} before reporting anything: {error}"
     return "exited without reporting anything; report with syne_tune.Reporter after each level"
 
 
-def run_script(
-    script: Path, config: dict[str, Any], checkpoint_dir: Path, timeout: float
-) -> ScriptRun:
+def run_script(script: Path, config: dict[str, Any], checkpoint_dir: Path, timeout: float) -> ScriptRun:
     """Run the script once as a trial: `--name value` arguments, Syne Tune's reports parsed."""
     from syne_tune.report import retrieve
 
@@ -279,9 +279,7 @@ def run_script(
     for name, value in {**config, "st_checkpoint_dir": str(checkpoint_dir)}.items():
         argv += [f"--{name}", str(value)]
     started = time.monotonic()
-    process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
         code: Optional[int] = process.returncode

@@ -12,15 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveFloat,
-    PositiveInt,
-    PrivateAttr,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, PrivateAttr, model_validator
 
 from hpobench.benchmarks.space import ConfigEntry, is_domain
 from hpobench.paths import training_scripts_root
@@ -91,9 +83,7 @@ class BenchmarkDefinition(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> BenchmarkDefinition:
         if self.max_resource_attr not in self.config_space:
-            raise ValueError(
-                f"config_space must contain max_resource_attr {self.max_resource_attr!r}"
-            )
+            raise ValueError(f"config_space must contain max_resource_attr {self.max_resource_attr!r}")
         max_resource = self.config_space[self.max_resource_attr]
         if is_domain(max_resource):
             raise ValueError(f"{self.max_resource_attr!r} must be a fixed value, not searched")
@@ -103,9 +93,7 @@ class BenchmarkDefinition(BaseModel):
                 f"integer, not {max_resource!r}"
             )
         if Path(self.script).is_absolute() or ".." in Path(self.script).parts:
-            raise ValueError(
-                f"script {self.script!r} must be a relative path inside the definition's folder"
-            )
+            raise ValueError(f"script {self.script!r} must be a relative path inside the definition's folder")
         return self
 
     @property

@@ -47,8 +47,7 @@ def load_definition_file(path: Path) -> BenchmarkDefinition:
 
     if path.name == CONFIG_FILE:
         raise UsageError(
-            f"{path}: {CONFIG_FILE} holds hpobench's settings; give the benchmark's "
-            "definition another file name"
+            f"{path}: {CONFIG_FILE} holds hpobench's settings; give the benchmark's definition another file name"
         )
     content = path.read_text()
     data = _parse(path, content)
@@ -59,9 +58,7 @@ def load_definition_file(path: Path) -> BenchmarkDefinition:
         definition = BenchmarkDefinition(**data)
     except ValidationError as error:
         raise UsageError(_one_line(path, error)) from None
-    definition = definition.with_origin(
-        BenchmarkOrigin("file", path.parent, location=str(path), content=content)
-    )
+    definition = definition.with_origin(BenchmarkOrigin("file", path.parent, location=str(path), content=content))
     if not definition.script_path.is_file():
         raise UsageError(
             f"{path}: script {definition.script!r} not found at {definition.script_path}; "
@@ -163,7 +160,9 @@ def _allowed_fields(prefix: str, loc: tuple[Any, ...]) -> list[str]:
         return list(BenchmarkDefinition.model_fields)
     from hpobench.benchmarks import space
 
-    by_kind = {cls.model_fields["kind"].default: cls for cls in
-               (space.Uniform, space.LogUniform, space.RandInt, space.LogRandInt, space.Choice)}  # fmt: skip
+    by_kind = {
+        cls.model_fields["kind"].default: cls
+        for cls in (space.Uniform, space.LogUniform, space.RandInt, space.LogRandInt, space.Choice)
+    }
     cls = by_kind.get(str(loc[0])) if loc else None
     return list(cls.model_fields) if cls else []

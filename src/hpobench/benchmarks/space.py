@@ -39,7 +39,7 @@ class Uniform(_Domain):
 class LogUniform(Uniform):
     """A float drawn uniformly on a log scale from [lower, upper]."""
 
-    kind: Literal["loguniform"] = "loguniform"
+    kind: Literal["loguniform"] = "loguniform"  # type: ignore[assignment]  # pydantic's tag
 
     @model_validator(mode="after")
     def _positive(self) -> LogUniform:
@@ -74,7 +74,7 @@ class RandInt(_Domain):
 class LogRandInt(RandInt):
     """An integer drawn on a log scale from [lower, upper] (both included)."""
 
-    kind: Literal["lograndint"] = "lograndint"
+    kind: Literal["lograndint"] = "lograndint"  # type: ignore[assignment]  # pydantic's tag
 
     @model_validator(mode="after")
     def _positive(self) -> LogRandInt:
@@ -111,9 +111,7 @@ def _check_bounds(lower: float, upper: float) -> None:
         raise ValueError(f"lower bound {lower} must be below upper bound {upper}")
 
 
-Domain = Annotated[
-    Union[LogUniform, Uniform, LogRandInt, RandInt, Choice], Field(discriminator="kind")
-]
+Domain = Annotated[Union[LogUniform, Uniform, LogRandInt, RandInt, Choice], Field(discriminator="kind")]
 FixedValue = Union[bool, int, float, str]
 ConfigEntry = Union[Domain, FixedValue]
 
@@ -125,7 +123,4 @@ def is_domain(entry: object) -> bool:
 
 def to_syne_tune_space(space: dict[str, ConfigEntry]) -> dict[str, Any]:
     """The Syne Tune config space with the same entries (imports Syne Tune)."""
-    return {
-        name: entry.to_syne_tune() if is_domain(entry) else entry
-        for name, entry in space.items()
-    }
+    return {name: entry.to_syne_tune() if isinstance(entry, _Domain) else entry for name, entry in space.items()}

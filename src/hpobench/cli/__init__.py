@@ -10,7 +10,7 @@ traceback instead.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,9 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-list_app = typer.Typer(
-    help="List what hpobench can run.", no_args_is_help=True, add_completion=False, cls=Group
-)
+list_app = typer.Typer(help="List what hpobench can run.", no_args_is_help=True, add_completion=False, cls=Group)
 app.command("run-local", cls=Command)(run_local_command)
 app.command("launch-remote", cls=Command)(launch_remote_command)
 app.command("sync", cls=Command)(sync_command)
@@ -61,8 +59,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Benchmark hyperparameter-optimization methods on real training scripts.
@@ -78,7 +75,7 @@ def _main(
 def main() -> None:
     """Console-script entry: click's usage errors become one line too."""
     # click's UsageError, whether typer vendors click (>= 0.24) or uses it.
-    click_usage_error = typer.BadParameter.__bases__[0]
+    click_usage_error: Any = typer.BadParameter.__bases__[0]
     try:
         code = app(standalone_mode=False)
     except click_usage_error as error:
@@ -91,4 +88,3 @@ def main() -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
-

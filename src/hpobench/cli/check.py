@@ -18,14 +18,12 @@ def check_benchmark_command(
     benchmark: Annotated[
         str,
         typer.Argument(
-            help="A registered benchmark (see `hpobench list benchmarks`) or the path of a "
-            ".toml definition file.",
+            help="A registered benchmark (see `hpobench list benchmarks`) or the path of a .toml definition file.",
             show_default=False,
         ),
     ],
     timeout: Annotated[
-        float,
-        typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False),
+        float, typer.Option(help="Seconds each run of the script may take. (default: 120)", show_default=False)
     ] = 120.0,
     overrides: Overrides = None,
     allow_no_checkpoint: Annotated[

@@ -33,6 +33,7 @@ class Command(_NoFlagPlaceholder, TyperCommand):
 class Group(_NoFlagPlaceholder, TyperGroup):
     """hpobench itself and `hpobench list`."""
 
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Print expected failures as one line and exit with their code."""

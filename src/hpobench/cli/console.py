@@ -9,15 +9,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hpobench.plan import ExperimentPlan, PlannedRun
 from hpobench.local.progress import ProgressObserver, RunOutcome, TuningSnapshot
+from hpobench.plan import ExperimentPlan, PlannedRun
 
 LOG_INTERVAL = 10.0  # seconds between plain progress lines without a terminal
 
 
 def format_seconds(seconds: float) -> str:
     """60 -> '1m', 10800 -> '3h', 90 -> '1m30s'."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
@@ -117,6 +117,10 @@ class RichProgress(LogProgress):
         self.overall: Optional[TaskID] = None
         self.current: Optional[TaskID] = None
 
+    def _overall(self) -> TaskID:
+        assert self.overall is not None, "plan_started adds the overall task first"
+        return self.overall
+
     def plan_started(self, plan: ExperimentPlan) -> None:
         super().plan_started(plan)
         self.progress.start()
@@ -124,19 +128,19 @@ class RichProgress(LogProgress):
 
     def run_skipped(self, run: PlannedRun, path: Any) -> None:
         super().run_skipped(run, path)
-        self.progress.advance(self.overall)
+        self.progress.advance(self._overall())
 
     def run_started(self, run: PlannedRun, index: int, plan: ExperimentPlan) -> None:
         if self.current is not None:
             self.progress.remove_task(self.current)
-        self.current = self.progress.add_task(
-            run.name, total=plan.max_wallclock_time, detail="starting trials"
-        )
+        self.current = self.progress.add_task(run.name, total=plan.max_wallclock_time, detail="starting trials")
 
     def run_resumed(self, run: PlannedRun, how: str) -> None:
         self.progress.console.print(f"{run.name}: {how} (--force starts it afresh)", markup=False, highlight=False)
 
     def tuning_update(self, snapshot: TuningSnapshot) -> None:
+        if self.current is None:  # no run started yet
+            return
         self.progress.update(
             self.current,
             completed=min(snapshot.elapsed, snapshot.budget),
@@ -149,7 +153,7 @@ class RichProgress(LogProgress):
 
     def run_finished(self, outcome: RunOutcome) -> None:
         super().run_finished(outcome)
-        self.progress.advance(self.overall)
+        self.progress.advance(self._overall())
 
     def plan_finished(self, outcomes: list[RunOutcome]) -> None:
         self.stop()
@@ -165,8 +169,13 @@ def progress_for(console: Console) -> LogProgress:
 
 def outcomes_table(outcomes: list[RunOutcome], metric: str, mode: str) -> Table:
     rows = [
-        [o.run.name, o.status, f"{o.trials_failed}/{o.trials_started}" if o.trials_started else "-",
-         format_metric(o.best), str(o.path or "-")]  # fmt: skip
+        [
+            o.run.name,
+            o.status,
+            f"{o.trials_failed}/{o.trials_started}" if o.trials_started else "-",
+            format_metric(o.best),
+            str(o.path or "-"),
+        ]
         for o in outcomes
     ]
     columns = ["run", "status", "trials failed", "best", "results"]
@@ -177,8 +186,17 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
     """`hpobench status`: one row per expected run; folders relative to the results root."""
     remote = any("job_state" in r for r in records)
     slurm = any("log" in r for r in records)  # a Slurm task's log: its id and log path too
-    columns = ["benchmark", "method", "seed", "state", "trials started/finished", "best",
-               "wall-clock used/budget", "folder", "note"]  # fmt: skip
+    columns = [
+        "benchmark",
+        "method",
+        "seed",
+        "state",
+        "trials started/finished",
+        "best",
+        "wall-clock used/budget",
+        "folder",
+        "note",
+    ]
     if remote:
         columns[4:4] = ["job", "job state"] if slurm else ["job state"]
     if slurm:
@@ -190,9 +208,17 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
         folder = r["folder"] or "-"
         if folder != "-" and folder.startswith(str(root)):
             folder = folder[len(str(root)) :].lstrip("/")
-        row = [r["benchmark"], r["method"], r["seed"], r["state"],
-               f"{r['trials_started']}/{r['trials_finished']}", format_metric(r["best"]),
-               f"{used}/{budget}", folder, r["note"] or ""]  # fmt: skip
+        row = [
+            r["benchmark"],
+            r["method"],
+            r["seed"],
+            r["state"],
+            f"{r['trials_started']}/{r['trials_finished']}",
+            format_metric(r["best"]),
+            f"{used}/{budget}",
+            folder,
+            r["note"] or "",
+        ]
         if remote:
             row[4:4] = [r.get("job") or "-", r.get("job_state") or "-"] if slurm else [r.get("job_state") or "-"]
         if slurm:
@@ -216,10 +242,27 @@ def results_table(records: list[dict[str, Any]], title: str) -> Table:
         stderr = "" if r["final_best_stderr"] is None else f" ± {r['final_best_stderr']:.2g}"
         reached = "-" if r["target_reached"] is None else f"{r['target_reached']}/{r['seeds']}"
         rows.append(
-            [r["method"], r["seeds"], format_metric(r["final_best_mean"]) + stderr,
-             format_metric(r["final_best_median"]), reached, seconds(r["time_to_target_median"]),
-             format_metric(r["avg_rank"]), format_metric(r["final_rank"]), r["excluded"] or ""]
-        )  # fmt: skip
-    columns = ["method", "seeds", "final best mean ± stderr", "median", "reached target",
-               "median time to target", "avg rank", "final rank", "excluded"]  # fmt: skip
+            [
+                r["method"],
+                r["seeds"],
+                format_metric(r["final_best_mean"]) + stderr,
+                format_metric(r["final_best_median"]),
+                reached,
+                seconds(r["time_to_target_median"]),
+                format_metric(r["avg_rank"]),
+                format_metric(r["final_rank"]),
+                r["excluded"] or "",
+            ]
+        )
+    columns = [
+        "method",
+        "seeds",
+        "final best mean ± stderr",
+        "median",
+        "reached target",
+        "median time to target",
+        "avg rank",
+        "final rank",
+        "excluded",
+    ]
     return table(title, columns, rows)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,8 +54,17 @@ def list_benchmarks(
         else [name, f"BROKEN: {error}", "", "", "", "", "", "", source]
         for source, d, error, name in entries
     ]
-    columns = ["name", "description", "metric (mode)", "resource", "workers", "budget",
-               "instance type", "hardware", "source"]  # fmt: skip
+    columns = [
+        "name",
+        "description",
+        "metric (mode)",
+        "resource",
+        "workers",
+        "budget",
+        "instance type",
+        "hardware",
+        "source",
+    ]
     stdout_console().print(table("Benchmarks", columns, rows))
 
 
@@ -71,10 +80,9 @@ def list_methods(
 
     entries = [(BUILT_IN, s, "", s.name) for s in METHODS.values()]
     entries += [
-        (s.plugin.source, s.value, s.error, s.plugin.name)
-        for s in plugins.survey(plugins.METHOD_GROUP, list(METHODS))
+        (s.plugin.source, s.value, s.error, s.plugin.name) for s in plugins.survey(plugins.METHOD_GROUP, list(METHODS))
     ]
-    records = [
+    records: list[dict[str, Any]] = [
         {**method_record(s), "name": name, "default": name in DEFAULT_METHODS, "source": source}
         if not error
         else {"name": name, "source": source, "error": error}
@@ -84,15 +92,34 @@ def list_methods(
         typer.echo(json.dumps(records, indent=2))
         return
     rows = [
-        [r["name"], r["family"], r["decisions"], r["model"], r.get("pending", "-"),
-         ", ".join(f"{k}={v}" for k, v in r["defaults"].items()) or "-",
-         r["reference"].split(",")[0], r.get("library", "-"), "yes" if r["default"] else "", r["source"]]
+        [
+            r["name"],
+            r["family"],
+            r["decisions"],
+            r["model"],
+            r.get("pending", "-"),
+            ", ".join(f"{k}={v}" for k, v in r["defaults"].items()) or "-",
+            r["reference"].split(",")[0],
+            r.get("library", "-"),
+            "yes" if r["default"] else "",
+            r["source"],
+        ]
         if "error" not in r
         else [r["name"], f"BROKEN: {r['error']}", "", "", "", "", "", "", "", r["source"]]
         for r in records
-    ]  # fmt: skip
-    columns = ["name", "family", "early decisions", "model", "running trials", "key defaults",
-               "reference", "library", "default", "source"]  # fmt: skip
+    ]
+    columns = [
+        "name",
+        "family",
+        "early decisions",
+        "model",
+        "running trials",
+        "key defaults",
+        "reference",
+        "library",
+        "default",
+        "source",
+    ]
     console = stdout_console()
     console.print(table("Methods", columns, rows))
     console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")

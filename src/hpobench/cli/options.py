@@ -35,16 +35,12 @@ NumSeeds = Annotated[
     typer.Option(help="How many seeds to run: START_SEED, ..., START_SEED+NUM_SEEDS-1 (a count). (default: 1)"),
 ]
 StartSeed = Annotated[Optional[int], typer.Option(help="First seed. (default: 0)")]
-NWorkers = Annotated[
-    Optional[int], typer.Option(help="Trials run in parallel. Default: the benchmark's.")
-]
+NWorkers = Annotated[Optional[int], typer.Option(help="Trials run in parallel. Default: the benchmark's.")]
 MaxWallclockTime = Annotated[
-    Optional[float],
-    typer.Option(help="Tuning budget of each (method, seed), in seconds. Default: the benchmark's."),
+    Optional[float], typer.Option(help="Tuning budget of each (method, seed), in seconds. Default: the benchmark's.")
 ]
 MaxNumEvaluations = Annotated[
-    Optional[int],
-    typer.Option(help="Also stop after this many reported results. Default: the benchmark's."),
+    Optional[int], typer.Option(help="Also stop after this many reported results. Default: the benchmark's.")
 ]
 RandomSeed = Annotated[
     Optional[int],
@@ -75,11 +71,17 @@ TrialsPerGpu = Annotated[
 
 
 def experiment_flags(
-    experiment_tag: Optional[str], benchmark: Optional[str], method: Optional[list[str]],
-    num_seeds: Optional[int], start_seed: Optional[int], n_workers: Optional[int],
-    max_wallclock_time: Optional[float], max_num_evaluations: Optional[int],
-    random_seed: Optional[int], overrides: Optional[list[str]],
-) -> dict[str, Any]:  # fmt: skip
+    experiment_tag: Optional[str],
+    benchmark: Optional[str],
+    method: Optional[list[str]],
+    num_seeds: Optional[int],
+    start_seed: Optional[int],
+    n_workers: Optional[int],
+    max_wallclock_time: Optional[float],
+    max_num_evaluations: Optional[int],
+    random_seed: Optional[int],
+    overrides: Optional[list[str]],
+) -> dict[str, Any]:
     """The experiment's flags as settings keyword arguments (None: not given)."""
     return {
         "experiment_tag": experiment_tag,

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from hpobench.cli.common import stdout_console, user_errors
-from hpobench.errors import UsageError
 from hpobench.cli.options import (
     Benchmark,
     ExperimentTag,
@@ -38,6 +37,7 @@ from hpobench.cli.slurm_options import (
     SlurmResultsRoot,
     SlurmTimeLimit,
 )
+from hpobench.errors import UsageError
 
 
 def launch_remote_command(
@@ -52,13 +52,11 @@ def launch_remote_command(
     random_seed: RandomSeed = None,
     overrides: Overrides = None,
     instance_type: Annotated[
-        Optional[str],
-        typer.Option(help="SageMaker instance type of every job. Default: the benchmark's."),
+        Optional[str], typer.Option(help="SageMaker instance type of every job. Default: the benchmark's.")
     ] = None,
     trials_per_gpu: TrialsPerGpu = None,
     role: Annotated[
-        Optional[str],
-        typer.Option(help="SageMaker execution role, ARN or name. (env: HPOBENCH_ROLE)"),
+        Optional[str], typer.Option(help="SageMaker execution role, ARN or name. (env: HPOBENCH_ROLE)")
     ] = None,
     bucket: Annotated[
         Optional[str],
@@ -67,9 +65,7 @@ def launch_remote_command(
             "default: SageMaker's default bucket, sagemaker-REGION-ACCOUNT)"
         ),
     ] = None,
-    region: Annotated[
-        Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
-    ] = None,
+    region: Annotated[Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")] = None,
     max_runtime: Annotated[
         Optional[int],
         typer.Option(
@@ -104,8 +100,7 @@ def launch_remote_command(
         ),
     ] = None,
     dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Print the jobs and their cost bound; call no AWS service."),
+        bool, typer.Option("--dry-run", help="Print the jobs and their cost bound; call no AWS service.")
     ] = False,
     as_json: Annotated[
         bool,
@@ -164,15 +159,41 @@ def launch_remote_command(
 
     with user_errors():
         chosen = load_settings(LaunchSettings, engine=engine).engine
-        experiment = experiment_flags(experiment_tag, benchmark, method, num_seeds, start_seed, n_workers,
-                                      max_wallclock_time, max_num_evaluations, random_seed, overrides)
-        slurm_flags = {"--results-root": results_root, "--partition": partition, "--account": account,
-                       "--qos": qos, "--gpus-per-job": gpus_per_job, "--cpus-per-job": cpus_per_job,
-                       "--mem": mem, "--time-limit": time_limit, "--max-parallel": max_parallel,
-                       "--slurm-option": slurm_option, "--backend": backend}  # fmt: skip
-        sagemaker_flags = {"--instance-type": instance_type, "--role": role, "--bucket": bucket,
-                           "--region": region, "--max-runtime": max_runtime, "--data": data,
-                           "--spot": spot or None, "--max-wait": max_wait}  # fmt: skip
+        experiment = experiment_flags(
+            experiment_tag,
+            benchmark,
+            method,
+            num_seeds,
+            start_seed,
+            n_workers,
+            max_wallclock_time,
+            max_num_evaluations,
+            random_seed,
+            overrides,
+        )
+        slurm_flags = {
+            "--results-root": results_root,
+            "--partition": partition,
+            "--account": account,
+            "--qos": qos,
+            "--gpus-per-job": gpus_per_job,
+            "--cpus-per-job": cpus_per_job,
+            "--mem": mem,
+            "--time-limit": time_limit,
+            "--max-parallel": max_parallel,
+            "--slurm-option": slurm_option,
+            "--backend": backend,
+        }
+        sagemaker_flags = {
+            "--instance-type": instance_type,
+            "--role": role,
+            "--bucket": bucket,
+            "--region": region,
+            "--max-runtime": max_runtime,
+            "--data": data,
+            "--spot": spot or None,
+            "--max-wait": max_wait,
+        }
         other = sagemaker_flags if chosen == "slurm" else slurm_flags
         given = [flag for flag, value in other.items() if value is not None]
         if given:
@@ -227,16 +248,13 @@ def launch_remote_command(
             _launch(settings)
 
 
-def _jobs_table(
-    plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None
-) -> Any:
+def _jobs_table(plan: Any, names: Optional[dict[str, str]] = None, statuses: Optional[dict[str, str]] = None) -> Any:
     from hpobench.cli.console import format_seconds, table
 
     rows = []
     for job in plan.jobs:
         name = (names or {}).get(job.name_prefix, f"{job.name_prefix}-<time>")
-        row = [name, job.run.method, job.run.seed, plan.instance_type,
-               format_seconds(job.max_runtime), job.results_uri]  # fmt: skip
+        row = [name, job.run.method, job.run.seed, plan.instance_type, format_seconds(job.max_runtime), job.results_uri]
         if statuses is not None:
             row.insert(1, statuses.get(job.name_prefix, ""))
         rows.append(row)
@@ -268,8 +286,7 @@ def _launch_dry_run(settings: Any, as_json: bool) -> None:
     lines = [
         f"Source archive {archive['S3Uri']}: {len(archive['files'])} files "
         f"({archive['size_bytes'] / 1024:.0f} KB); from {folder['path']} -> "
-        f"{folder['in_archive']}/: " + ", ".join(folder["packed"])
-        + (f"; left out: {left_out}" if left_out else ""),
+        f"{folder['in_archive']}/: " + ", ".join(folder["packed"]) + (f"; left out: {left_out}" if left_out else ""),
         "requirements.txt:\n  " + plan.requirements.requirements_text().strip().replace("\n", "\n  "),
         "constraints.txt (what the image ships): " + (", ".join(plan.requirements.constraints) or "none"),
         "installed by the job's entry without their dependencies (no xgboost, hence no NCCL): "
@@ -307,21 +324,14 @@ def _launch(settings: Any) -> None:
     err = _console_err()
     plan, outcomes = launch_remote(settings, say=lambda line: err.print(line, markup=False))
     names = {o.spec.name_prefix: o.job_name for o in outcomes}
-    statuses = {
-        o.spec.name_prefix: "submitted" if o.status == "submitted" else "exists (skipped)"
-        for o in outcomes
-    }
+    statuses = {o.spec.name_prefix: "submitted" if o.status == "submitted" else "exists (skipped)" for o in outcomes}
     console.print(_jobs_table(plan, names, statuses))
     submitted = sum(1 for o in outcomes if o.status == "submitted")
     skipped = len(outcomes) - submitted
     tag = plan.experiment.experiment_tag
     bucket_flag = f" --bucket {plan.bucket}" if settings.bucket else ""
-    lines = [
-        f"Submitted {submitted} job(s); {skipped} already existed (--force submits them again)."
-    ]
-    lines.append(
-        f"Results will appear under s3://{plan.bucket}/{RESULTS_PREFIX}/{tag}/ while the jobs run."
-    )
+    lines = [f"Submitted {submitted} job(s); {skipped} already existed (--force submits them again)."]
+    lines.append(f"Results will appear under s3://{plan.bucket}/{RESULTS_PREFIX}/{tag}/ while the jobs run.")
     lines.append(f"Fetch them with: hpobench sync --experiment-tag {tag}{bucket_flag}")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -337,25 +347,18 @@ def _console_err() -> Any:
 
 
 def sync_command(
-    experiment_tag: Annotated[
-        str, typer.Option(help="The experiment whose results to download.", show_default=False)
-    ],
+    experiment_tag: Annotated[str, typer.Option(help="The experiment whose results to download.", show_default=False)],
     results_root: Annotated[
         Optional[Path],
         typer.Option(
-            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
-            show_default=False,
+            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)", show_default=False
         ),
     ] = None,
     bucket: Annotated[
         Optional[str],
-        typer.Option(
-            help="S3 bucket the jobs wrote to. (env: HPOBENCH_BUCKET; default: SageMaker's default bucket)"
-        ),
+        typer.Option(help="S3 bucket the jobs wrote to. (env: HPOBENCH_BUCKET; default: SageMaker's default bucket)"),
     ] = None,
-    region: Annotated[
-        Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")
-    ] = None,
+    region: Annotated[Optional[str], typer.Option(help="AWS region. Default: the AWS configuration's.")] = None,
 ) -> None:
     """Download an experiment's results from S3 into the local results root.
 
@@ -369,12 +372,8 @@ def sync_command(
 
     with user_errors():
         # The same layers as the launchers: flags, HPOBENCH_* variables, hpobench.toml.
-        local = load_settings(
-            LocalSettings, experiment_tag=experiment_tag, results_root=results_root
-        )
-        remote = load_settings(
-            RemoteSettings, experiment_tag=experiment_tag, bucket=bucket, region=region
-        )
+        local = load_settings(LocalSettings, experiment_tag=experiment_tag, results_root=results_root)
+        remote = load_settings(RemoteSettings, experiment_tag=experiment_tag, bucket=bucket, region=region)
         report = sync_experiment(experiment_tag, local.results_root, remote.bucket, remote.region)
     console = stdout_console()
     console.print(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-
 import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -19,12 +18,12 @@ ResultsTag = Annotated[
 ResultsRoot = Annotated[
     Optional[Path],
     typer.Option(
-        help="Where results are read from. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
-        show_default=False,
+        help="Where results are read from. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)", show_default=False
     ),
 ]
 OutputFormat = Annotated[
-    str, typer.Option("--format", help="Output format: table, csv, json or markdown. (default: table)", show_default=False)
+    str,
+    typer.Option("--format", help="Output format: table, csv, json or markdown. (default: table)", show_default=False),
 ]
 OutputFile = Annotated[
     Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
@@ -85,12 +84,14 @@ def status_command(
         typer.Option("--method", help="Method expected; repeat for several. Default: every method found."),
     ] = None,
     num_seeds: Annotated[
-        Optional[int], typer.Option(help="Seeds expected: START_SEED, ..., START_SEED+NUM_SEEDS-1. Default: every seed found.")
+        Optional[int],
+        typer.Option(help="Seeds expected: START_SEED, ..., START_SEED+NUM_SEEDS-1. Default: every seed found."),
     ] = None,
-    start_seed: Annotated[int, typer.Option(help="First seed expected, with --num-seeds. (default: 0)", show_default=False)] = 0,
+    start_seed: Annotated[
+        int, typer.Option(help="First seed expected, with --num-seeds. (default: 0)", show_default=False)
+    ] = 0,
     remote: Annotated[
-        bool,
-        typer.Option("--remote", help="Also show the SageMaker training-job state of each (method, seed)."),
+        bool, typer.Option("--remote", help="Also show the SageMaker training-job state of each (method, seed).")
     ] = False,
     output_format: OutputFormat = "table",
     output: OutputFile = None,
@@ -189,9 +190,7 @@ def results_command(
 
 def plot_command(
     experiment_tag: ResultsTag,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.", show_default=False)
-    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.", show_default=False)],
     results_root: ResultsRoot = None,
     log_time: Annotated[
         bool, typer.Option("--log-time", help="Logarithmic time axis, curves sampled at log-spaced times.")
@@ -202,8 +201,7 @@ def plot_command(
         bool,
         typer.Option(
             "--per-trial",
-            help="Learning curves (metric against resource) of every trial of one run; "
-            "needs --method and --seed.",
+            help="Learning curves (metric against resource) of every trial of one run; needs --method and --seed.",
         ),
     ] = False,
     method: Annotated[Optional[str], typer.Option(help="Method of the run, with --per-trial.")] = None,
@@ -236,9 +234,7 @@ def plot_command(
         else:
             from hpobench.results.aggregate import summarize
 
-            summaries = summarize(
-                load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time
-            )
+            summaries = summarize(load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time)
             if not summaries:
                 raise UsageError(
                     f"Experiment {experiment_tag!r} has no runs to plot yet; "

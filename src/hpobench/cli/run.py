@@ -23,6 +23,8 @@ from hpobench.cli.options import (
     TrialsPerGpu,
     experiment_flags,
 )
+
+
 def run_local_command(
     experiment_tag: ExperimentTag = None,
     benchmark: Benchmark = None,
@@ -37,8 +39,7 @@ def run_local_command(
     results_root: Annotated[
         Optional[Path],
         typer.Option(
-            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)",
-            show_default=False,
+            help="Where results are written. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)", show_default=False
         ),
     ] = None,
     num_gpus_per_trial: Annotated[
@@ -46,14 +47,9 @@ def run_local_command(
     ] = None,
     trials_per_gpu: TrialsPerGpu = None,
     delete_checkpoints: Annotated[
-        bool,
-        typer.Option(
-            "--delete-checkpoints", help="Delete a trial's checkpoints once it is no longer needed."
-        ),
+        bool, typer.Option("--delete-checkpoints", help="Delete a trial's checkpoints once it is no longer needed.")
     ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Re-run (method, seed) runs that already completed.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-run (method, seed) runs that already completed.")] = False,
     max_failed_fraction: Annotated[
         Optional[float],
         typer.Option(
@@ -90,9 +86,7 @@ def run_local_command(
             show_default=False,
         ),
     ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")
-    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")] = False,
 ) -> None:
     """Run HPO experiments on this machine, one Syne Tune tuner per (method, seed).
 
@@ -107,8 +101,18 @@ def run_local_command(
     with user_errors():
         settings = load_settings(
             LocalSettings,
-            **experiment_flags(experiment_tag, benchmark, method, num_seeds, start_seed, n_workers,
-                               max_wallclock_time, max_num_evaluations, random_seed, overrides),
+            **experiment_flags(
+                experiment_tag,
+                benchmark,
+                method,
+                num_seeds,
+                start_seed,
+                n_workers,
+                max_wallclock_time,
+                max_num_evaluations,
+                random_seed,
+                overrides,
+            ),
             results_root=results_root,
             num_gpus_per_trial=num_gpus_per_trial,
             trials_per_gpu=trials_per_gpu,
@@ -131,8 +135,7 @@ def _run_local(settings: Any, verbose: bool) -> None:
     from hpobench.local.launcher import RunsFailed, run_local
 
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if not verbose:
         # Syne Tune warns about harmless defaults (no GPU found, unused kwargs).

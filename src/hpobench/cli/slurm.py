@@ -28,8 +28,11 @@ def launch(settings: Any, as_json: bool) -> None:
     why = _counts(o.before.state for o in skipped)
     tag, root = plan.experiment.experiment_tag, plan.results_root
     lines = [
-        f"Submitted {len(submitted)} cell(s)" + (f" as Slurm job {', '.join(jobs)}" if jobs else "")
-        + f"; skipped {len(skipped)}" + (f" ({why})" if why else "") + ".",
+        f"Submitted {len(submitted)} cell(s)"
+        + (f" as Slurm job {', '.join(jobs)}" if jobs else "")
+        + f"; skipped {len(skipped)}"
+        + (f" ({why})" if why else "")
+        + ".",
         f"Results go to {plan.tag_dir}/METHOD-SEED/; each task's log to {plan.slurm_dir}/logs/JOBID_TASKID.out.",
         f"Follow them with: hpobench status --experiment-tag {tag} --results-root {root}",
     ]
@@ -38,8 +41,8 @@ def launch(settings: Any, as_json: bool) -> None:
 
 
 def _dry_run(settings: Any, as_json: bool) -> None:
-    from hpobench.results import layout
     from hpobench.remote.slurm.submit import plan_launch
+    from hpobench.results import layout
 
     plan = plan_launch(settings)
     experiment = plan.experiment
@@ -57,15 +60,22 @@ def _dry_run(settings: Any, as_json: bool) -> None:
     from hpobench.cli.console import table
 
     console = stdout_console()
-    rows = [[run.method, run.seed, "complete (skipped)" if (run.method, run.seed) in done
-             else f"array task {todo.index(run)}", str(plan.tag_dir / run.name)] for run in experiment.runs]  # fmt: skip
+    rows = [
+        [
+            run.method,
+            run.seed,
+            "complete (skipped)" if (run.method, run.seed) in done else f"array task {todo.index(run)}",
+            str(plan.tag_dir / run.name),
+        ]
+        for run in experiment.runs
+    ]
     console.print(table(f"Slurm cells of {experiment.experiment_tag}", ["method", "seed", "would be", "results"], rows))
     resources = plan.resources
     lines = [
         f"Each cell: {resources.cpus} CPU(s), {resources.gpus} GPU(s), time limit {resources.time_limit}"
         + (f", memory {resources.mem}" if resources.mem else ", the cluster's default memory")
         + f"; up to {plan.max_parallel or 'all'} cell(s) at once; master random seed "
-        f"{experiment.master_random_seed}" + _seed_origin(settings, plan) + ".",
+        f"{experiment.master_random_seed}" + _seed_origin(settings, plan) + "."
     ]
     if script is None:
         lines.append("Every cell is complete: nothing would be submitted.")
@@ -100,11 +110,15 @@ def plan_document(plan: Any, todo: list[Any], done: set[Any], script: Any) -> di
         "max_parallel": plan.max_parallel,
         "python": plan.python,
         "cells": [
-            {"method": run.method, "seed": run.seed, "results": str(plan.tag_dir / run.name),
-             "array_task": None if (run.method, run.seed) in done else todo.index(run),
-             "reproduce_command": plan.setup.reproduce_command(run.method, run.seed)}
+            {
+                "method": run.method,
+                "seed": run.seed,
+                "results": str(plan.tag_dir / run.name),
+                "array_task": None if (run.method, run.seed) in done else todo.index(run),
+                "reproduce_command": plan.setup.reproduce_command(run.method, run.seed),
+            }
             for run in experiment.runs
-        ],  # fmt: skip
+        ],
         "log_pattern": str(plan.log_pattern()),
         "sbatch_command": ["sbatch", "--parsable", f"{plan.slurm_dir}/sbatch-<time>.sh"] if script else None,
         "script": script,
@@ -123,8 +137,7 @@ def _outcomes_table(plan: Any, outcomes: list[Any]) -> Any:
         if outcome.action == "submitted" and before.state == "failed":
             action = "resubmitted"
         rows.append([outcome.run.method, outcome.run.seed, state, action, outcome.job or "-"])
-    return table(f"Slurm cells of {plan.experiment.experiment_tag}",
-                 ["method", "seed", "state", "action", "job"], rows)  # fmt: skip
+    return table(f"Slurm cells of {plan.experiment.experiment_tag}", ["method", "seed", "state", "action", "job"], rows)
 
 
 def _counts(states: Any) -> str:

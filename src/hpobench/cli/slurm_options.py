@@ -47,7 +47,9 @@ SlurmTimeLimit = Annotated[
 ]
 SlurmMaxParallel = Annotated[
     Optional[int],
-    typer.Option(help="Slurm: at most this many cells run at once (the array's %K). Default: no limit.", show_default=False),
+    typer.Option(
+        help="Slurm: at most this many cells run at once (the array's %K). Default: no limit.", show_default=False
+    ),
 ]
 SlurmOptions = Annotated[
     Optional[list[str]],
@@ -60,5 +62,7 @@ SlurmOptions = Annotated[
 ]
 SlurmBackend = Annotated[
     Optional[str],
-    typer.Option(help="Slurm: trial back-end of each cell, as run-local's --backend. (default: fast)", show_default=False),
+    typer.Option(
+        help="Slurm: trial back-end of each cell, as run-local's --backend. (default: fast)", show_default=False
+    ),
 ]

@@ -18,24 +18,34 @@ FORMATS = ("html", "json")
 def report_command(
     experiment_tag: Annotated[
         list[str],
-        typer.Option(help="An experiment tag of the study; give one per benchmark (repeat the option).",
-                     metavar="TAG", show_default=False),  # fmt: skip
+        typer.Option(
+            help="An experiment tag of the study; give one per benchmark (repeat the option).",
+            metavar="TAG",
+            show_default=False,
+        ),
     ],
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Folder to write index.html, the figures and the tables into.",
-                     metavar="FOLDER"),  # fmt: skip
+        typer.Option(
+            "--output", "-o", help="Folder to write index.html, the figures and the tables into.", metavar="FOLDER"
+        ),
     ] = None,
     results_root: ResultsRoot = None,
     reference: Annotated[
         Optional[list[str]],
-        typer.Option(help="Normalized regret 0 at this value instead of the best seen (e.g. a known "
-                     "optimum); repeat per benchmark.", metavar="BENCHMARK=VALUE", show_default=False),  # fmt: skip
+        typer.Option(
+            help="Normalized regret 0 at this value instead of the best seen (e.g. a known "
+            "optimum); repeat per benchmark.",
+            metavar="BENCHMARK=VALUE",
+            show_default=False,
+        ),
     ] = None,
     include_incomplete: IncludeIncomplete = False,
     output_format: Annotated[
-        str, typer.Option("--format", help="html: write the folder; json: also print every number it shows.",
-                          metavar="html|json"),  # fmt: skip
+        str,
+        typer.Option(
+            "--format", help="html: write the folder; json: also print every number it shows.", metavar="html|json"
+        ),
     ] = "html",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")] = 0,
 ) -> None:
@@ -61,7 +71,7 @@ def report_command(
             raise UsageError(f"--output {output} is a file; name a folder (it is created if missing)")
         # The root comes from flag, environment or hpobench.toml alike for every tag; each
         # tag's name is checked on the way.
-        root = [_results_root(results_root, tag) for tag in experiment_tag][0]
+        root = next(_results_root(results_root, tag) for tag in experiment_tag)
         from hpobench.results.report import report_data, write_report
         from hpobench.results.statistics import analyse
         from hpobench.results.study import load_study, parse_references
@@ -78,6 +88,8 @@ def report_command(
             return
         for warning in stats.warnings:
             typer.echo(f"Warning: {warning}", err=True)
-        typer.echo(f"Wrote {output / 'index.html'} with {len(data.get('figures', [])) // 3} figures, "  # type: ignore[operator]
-                   f"tables.md and tables.tex ({len(study.benchmarks)} benchmark(s), {len(study.methods)} "
-                   f"method(s), {len(study.runs) - len(study.left_out)} run(s) used, {len(study.left_out)} left out)")  # fmt: skip
+        typer.echo(
+            f"Wrote {output / 'index.html'} with {len(data.get('figures', [])) // 3} figures, "  # type: ignore[operator]
+            f"tables.md and tables.tex ({len(study.benchmarks)} benchmark(s), {len(study.methods)} "
+            f"method(s), {len(study.runs) - len(study.left_out)} run(s) used, {len(study.left_out)} left out)"
+        )

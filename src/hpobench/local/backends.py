@@ -18,9 +18,7 @@ POLL_INTERVAL = 0.2
 FAST_POLL_INTERVAL = 0.05
 
 
-def make_backend(
-    settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str]
-) -> tuple[Any, float]:
+def make_backend(settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str]) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running the benchmark's script on the
     GPUs `devices` (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden
     from its trials), and its poll interval."""
@@ -57,8 +55,11 @@ def gpu_metadata(backend: Any, n_workers: int) -> dict[str, Any]:
         logger.warning(
             "%d workers, but %d GPU(s) x %d trial(s) per GPU hold %d trial(s) at once; "
             "pass --trials-per-gpu to run more side by side",
-            n_workers, slots.num_gpus, slots.trials_per_gpu, concurrent,
-        )  # fmt: skip
+            n_workers,
+            slots.num_gpus,
+            slots.trials_per_gpu,
+            concurrent,
+        )
     named = describe_gpus() if slots.num_gpus else []
     return {
         "count": slots.num_gpus,
@@ -79,5 +80,7 @@ def warn_if_gpus_unused(benchmark: BenchmarkDefinition) -> None:
         logger.warning(
             "%s is defined for %s, which has no GPU: its trials run on the CPU here too, "
             "without this machine's %d GPU(s) (give the benchmark a GPU instance type to use them)",
-            benchmark.name, benchmark.instance_type, machine_gpus,
-        )  # fmt: skip
+            benchmark.name,
+            benchmark.instance_type,
+            machine_gpus,
+        )

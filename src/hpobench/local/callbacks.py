@@ -13,17 +13,22 @@ from syne_tune.results_callback import StoreResultsCallback
 from syne_tune.tuner_callback import TunerCallback
 from syne_tune.tuner_logger import TunerLogger
 
-from hpobench.results import layout
 from hpobench.local.progress import ProgressObserver, TuningSnapshot
+from hpobench.results import layout
 
 
 class ProgressCallback(TunerCallback):
     """Forwards the tuner's progress (trials, best metric, time) to an observer."""
 
     def __init__(
-        self, observer: ProgressObserver, metric: str, mode: str, budget: float,
-        spent: float = 0.0, best: Optional[float] = None,
-    ):  # fmt: skip
+        self,
+        observer: ProgressObserver,
+        metric: str,
+        mode: str,
+        budget: float,
+        spent: float = 0.0,
+        best: Optional[float] = None,
+    ):
         self.observer: Optional[ProgressObserver] = observer
         self.metric = metric
         self.mode = mode

@@ -18,7 +18,6 @@ import logging
 import subprocess
 from typing import Any, Optional
 
-
 logger = logging.getLogger(__name__)
 
 # What every GPU training script does (`choose_precision` in each); recorded in metadata.
@@ -41,9 +40,8 @@ class GpuSlots:
     """
 
     def __init__(
-        self, num_gpus: int, trials_per_gpu: int = 1, gpus_per_trial: int = 1,
-        devices: Optional[list[str]] = None,
-    ) -> None:  # fmt: skip
+        self, num_gpus: int, trials_per_gpu: int = 1, gpus_per_trial: int = 1, devices: Optional[list[str]] = None
+    ) -> None:
         if trials_per_gpu < 1 or gpus_per_trial < 1:
             raise ValueError("trials_per_gpu and gpus_per_trial must be at least 1")
         self.num_gpus = num_gpus
@@ -107,6 +105,10 @@ class PackedGpus:
     `_allocate_gpu` and `_deallocate_gpu` (tests/test_gpu_packing.py checks that they still
     exist) and keeps Syne Tune's `trial_gpu` and `gpu_times_assigned` up to date.
     """
+
+    # Set by LocalBackend's constructor.
+    num_gpus_per_trial: int
+    gpus_to_use: Optional[list[int]]
 
     def __init__(self, *args: Any, trials_per_gpu: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

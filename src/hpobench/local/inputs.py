@@ -37,8 +37,11 @@ def prepare_inputs(benchmark: BenchmarkDefinition) -> None:
     logger.info("%s: finding (or downloading) its data before the first trial", benchmark.name)
     done = subprocess.run(
         [sys.executable, str(benchmark.script_path), *argv],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     if done.returncode != 0:
         said = last_line(done.stderr) or f"its script exited with {done.returncode} while finding its data"
         raise UsageError(said if said.startswith(benchmark.name) else f"{benchmark.name}: {said}")

@@ -24,25 +24,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench import __version__
-from hpobench.results import layout
 from hpobench.errors import RunError, StoppedBySignal, UsageError, last_line
 from hpobench.experiment_setup import ExperimentSetup
-from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
 from hpobench.local import resume, run_end
+from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
-from hpobench.local.stopping import (
-    TUNER_MAX_FAILURES,
-    FailureLimit,
-    StopRequest,
-    StopWhen,
-    graceful_stop,
-    stopped_by,
-)
+from hpobench.local.stopping import TUNER_MAX_FAILURES, FailureLimit, StopRequest, StopWhen, graceful_stop, stopped_by
 from hpobench.local.workers import trial_devices, worker_limit
 from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
 from hpobench.processes import current_process
+from hpobench.results import layout
 from hpobench.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -125,9 +118,8 @@ def _run_plan(
                     if point is not None:
                         observer.run_resumed(run, point.describe(plan.max_wallclock_time))
                     outcome = _run_one(
-                        plan, setup, run, settings, observer, command_line, verbose, trial_logs_root, stop,
-                        point,
-                    )  # fmt: skip
+                        plan, setup, run, settings, observer, command_line, verbose, trial_logs_root, stop, point
+                    )
                 outcomes.append(outcome)
                 observer.run_finished(outcome)
     except KeyboardInterrupt:  # a second Ctrl-C
@@ -156,9 +148,7 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
     if settings.max_workers is not None:
         limit, why = settings.max_workers, "--max-workers"
     else:
-        limit, why = worker_limit(
-            plan.benchmark, settings.num_gpus_per_trial, settings.trials_per_gpu, settings.gpus
-        )
+        limit, why = worker_limit(plan.benchmark, settings.num_gpus_per_trial, settings.trials_per_gpu, settings.gpus)
     if plan.n_workers <= limit:
         return plan
     if settings.n_workers is not None:
@@ -169,7 +159,11 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
     logger.warning(
         "%s runs %d workers by default; this machine runs %d at once (%s): using %d "
         "(state a higher limit with --max-workers)",
-        plan.benchmark.name, plan.n_workers, limit, why, limit,
+        plan.benchmark.name,
+        plan.n_workers,
+        limit,
+        why,
+        limit,
     )
     return dataclasses.replace(plan, n_workers=limit)
 
@@ -304,8 +298,7 @@ def _run_one(
             scheduler=scheduler,
             stop_criterion=StopWhen(
                 StoppingCriterion(
-                    max_wallclock_time=plan.max_wallclock_time,
-                    max_num_evaluations=plan.max_num_evaluations,
+                    max_wallclock_time=plan.max_wallclock_time, max_num_evaluations=plan.max_num_evaluations
                 ),
                 stop,
                 limit,
@@ -322,15 +315,13 @@ def _run_one(
                 RunClock(settings.results_root / name, spent),
             ],
             output_logger=None if verbose else QuietTunerLogger(),
-            trial_backend_path=(
-                None if trial_logs_root is None else str(trial_logs_root / name)
-            ),
+            trial_backend_path=(None if trial_logs_root is None else str(trial_logs_root / name)),
         )
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, setup, run, command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
     if point is not None:
-        tuner.metadata["hpobench_resumes"] = resumes + [restore(tuner, point)]
+        tuner.metadata["hpobench_resumes"] = [*resumes, restore(tuner, point)]
         # The first session's record of how the run was started stays.
         for key in ("command_line", "st_tuner_creation_timestamp"):
             if key in point.metadata:
@@ -342,8 +333,9 @@ def _run_one(
     # (a remote job's are not synced), on the disk they fill.
     spare = Path(backend.local_path)
     # Whatever ends the run, its end is recorded with the tuner's own metadata and results.
-    finish = functools.partial(run_end.finish, tuner_dir, started=started, metadata=tuner.metadata,
-                               results=results, spare=spare)  # fmt: skip
+    finish = functools.partial(
+        run_end.finish, tuner_dir, started=started, metadata=tuner.metadata, results=results, spare=spare
+    )
     try:
         run_end.reserve(spare)
     except OSError as error:  # full already: the run does not start, and leaves nothing behind
@@ -369,9 +361,10 @@ def _run_one(
     counts: dict[str, Any] = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
     if backend.retrained:  # see local/replays.py
         counts["hpobench_retrained"] = {
-            "trials": len(backend.retrained), "results_not_recorded_twice": sum(backend.retrained.values()),
+            "trials": len(backend.retrained),
+            "results_not_recorded_twice": sum(backend.retrained.values()),
             "why": "resumed trials whose script started over instead of loading its checkpoint",
-        }  # fmt: skip
+        }
     finished = tuner.tuning_status.num_trials_finished
     if limit.exceeded(failed, finished, final=True):
         message = _failure_message(run, tuner, limit.describe(failed, finished))

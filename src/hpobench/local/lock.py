@@ -28,8 +28,10 @@ RUN_LOCKS = ".locks"
 def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
     """Hold the tag's lock while the block runs; a RunError naming the holder if taken."""
     folder = results_root / experiment_tag
-    refusal = (f"Experiment {experiment_tag!r} under {results_root} is being run by another "
-               "hpobench ({holder}); wait for it to end, or pass another --experiment-tag")  # fmt: skip
+    refusal = (
+        f"Experiment {experiment_tag!r} under {results_root} is being run by another "
+        "hpobench ({holder}); wait for it to end, or pass another --experiment-tag"
+    )
     with _held(folder, LOCK_FILE, HOLDER_FILE, refusal):
         yield
 
@@ -38,8 +40,9 @@ def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
 def run_lock(results_root: Path, experiment_tag: str, run_name: str) -> Iterator[None]:
     """Hold one (method, seed)'s lock while the block runs; a RunError naming the holder."""
     folder = results_root / experiment_tag / RUN_LOCKS
-    refusal = (f"{run_name} of experiment {experiment_tag!r} is being run by another hpobench "
-               "({holder}); wait for it to end")  # fmt: skip
+    refusal = (
+        f"{run_name} of experiment {experiment_tag!r} is being run by another hpobench ({{holder}}); wait for it to end"
+    )
     with _held(folder, f"{run_name}.lock", f"{run_name}.holder.json", refusal):
         yield
 
@@ -55,15 +58,15 @@ def _held(folder: Path, lock_name: str, holder_name: str, refusal: str) -> Itera
     except Timeout:
         holder = describe_process(_read_holder(folder / holder_name))
         raise RunError(refusal.format(holder=holder)) from None
-    holder = folder / holder_name
+    holder_file = folder / holder_name
     try:
         try:
-            holder.write_text(json.dumps(current_process()))
+            holder_file.write_text(json.dumps(current_process()))
         except OSError:
             pass  # a full disk: the lock holds all the same, only unnamed
         yield
     finally:
-        holder.unlink(missing_ok=True)
+        holder_file.unlink(missing_ok=True)
         lock.release()
 
 

@@ -58,9 +58,13 @@ class DropsReplayedResults:
                         "trial %d was resumed at %s %g but its script started over (%s %g): it "
                         "retrains from the start, and its results up to %g are not recorded twice; "
                         "make the script load its checkpoint from --st_checkpoint_dir to save that time",
-                        trial_id, self.resource_attr, self.reached[trial_id], self.resource_attr,
-                        level, self.reached[trial_id],
-                    )  # fmt: skip
+                        trial_id,
+                        self.resource_attr,
+                        self.reached[trial_id],
+                        self.resource_attr,
+                        level,
+                        self.reached[trial_id],
+                    )
                 self.retrained[trial_id] = self.retrained.get(trial_id, 0) + 1
                 continue
             self.reached[trial_id] = level

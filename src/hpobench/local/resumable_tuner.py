@@ -164,8 +164,9 @@ def _results_callback(tuner: Any) -> StoreResultsCallback:
 
 def _set_aside_unknown_trials(trials_folder: Path, known: int) -> list[int]:
     """Move the folders of trials with ids from `known` on to `.superseded/N/`; their ids."""
-    unknown = sorted(int(p.name) for p in trials_folder.glob("*") if p.is_dir() and p.name.isdigit()
-                     and int(p.name) >= known)  # fmt: skip
+    unknown = sorted(
+        int(p.name) for p in trials_folder.glob("*") if p.is_dir() and p.name.isdigit() and int(p.name) >= known
+    )
     if not unknown:
         return []
     attic = trials_folder / SUPERSEDED

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench import __version__
-from hpobench.results import layout
 from hpobench.errors import UsageError
 from hpobench.experiment_setup import ExperimentSetup
+from hpobench.results import layout
 
 # Statuses of a newest tuner folder that a re-run continues (see the module docstring).
 RESUMABLE = (layout.STATUS_INTERRUPTED, layout.STATUS_RUNNING)
@@ -103,7 +103,9 @@ def load(point: ResumePoint, run_name: str) -> ResumePoint:
         raise refusal(
             run_name, point.tuner_dir, f"its tuner state cannot be loaded ({type(error).__name__}: {reason[:120]})"
         ) from None
-    missing = [a for a in ("scheduler", "tuning_status", "trial_backend", "callbacks") if not hasattr(point.snapshot, a)]
+    missing = [
+        a for a in ("scheduler", "tuning_status", "trial_backend", "callbacks") if not hasattr(point.snapshot, a)
+    ]
     if missing or point.snapshot.tuning_status is None:
         raise refusal(run_name, point.tuner_dir, "its tuner state is not a started hpobench tuner")
     return point
@@ -121,10 +123,12 @@ def _check_versions(metadata: dict[str, Any], run_name: str, tuner_dir: Path) ->
     wrote it are sure to read it back the same."""
     from importlib.metadata import version
 
-    recorded = metadata.get("versions") if isinstance(metadata.get("versions"), dict) else {}
+    versions = metadata.get("versions")
+    recorded: dict[str, Any] = versions if isinstance(versions, dict) else {}
     now = {"hpobench": __version__, "syne_tune": version("syne-tune")}
-    changed = [f"{name} {recorded.get(name)} (now {current})" for name, current in now.items()
-               if recorded.get(name) != current]  # fmt: skip
+    changed = [
+        f"{name} {recorded.get(name)} (now {current})" for name, current in now.items() if recorded.get(name) != current
+    ]
     if changed:
         raise refusal(run_name, tuner_dir, f"it was written by {' and '.join(changed)}")
 

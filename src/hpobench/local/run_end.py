@@ -29,8 +29,17 @@ RESERVE_FILE = ".hpobench-reserve"
 RESERVE_BYTES = 512 * 1024
 FULL_DISK_ERRORS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 # What `status` and `results` need of metadata.json to name a run and read its results.
-ESSENTIAL = ("benchmark", "method", "seed", "experiment_tag", "metric", "mode", "resource_attr",
-             "max_wallclock_time", "random_seed_master")  # fmt: skip
+ESSENTIAL = (
+    "benchmark",
+    "method",
+    "seed",
+    "experiment_tag",
+    "metric",
+    "mode",
+    "resource_attr",
+    "max_wallclock_time",
+    "random_seed_master",
+)
 
 
 def reserve(folder: Path) -> None:
@@ -83,10 +92,16 @@ def describe_error(error: Exception, results_root: Path) -> str:
 
 
 def finish(
-    tuner_dir: Path, status: str, started: float, best: Optional[float], error: str = "",
-    metadata: Optional[dict[str, Any]] = None, results: Any = None, spare: Optional[Path] = None,
+    tuner_dir: Path,
+    status: str,
+    started: float,
+    best: Optional[float],
+    error: str = "",
+    metadata: Optional[dict[str, Any]] = None,
+    results: Any = None,
+    spare: Optional[Path] = None,
     **counts: Any,
-) -> None:  # fmt: skip
+) -> None:
     """Record how the run ended: free the reserve (in `spare`, default the tuner folder), then
     write the results (`results`: the results callback, whose rows are in memory) and
     metadata.json with the status.

@@ -9,6 +9,7 @@ from typing import Any
 
 from syne_tune.backend import LocalBackend
 
+from hpobench.local.forkserver.client import KILL_WAIT
 from hpobench.local.gpu_packing import PackedGpus
 from hpobench.local.replays import DropsReplayedResults
 from hpobench.local.trial_args import prepare_trial
@@ -25,3 +26,12 @@ class StockLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
                 [self.binary, self.entry_point, *argv], stdout=stdout, stderr=stderr, env=env
             )
         self._busy_trial_id_candidates.add(trial_id)
+
+    def _kill_process(self, trial_id: int) -> None:
+        """SIGKILL the trial and its children, then reap it (briefly), as the fork server does:
+        a stopped trial no longer writes into a checkpoint folder the tuner deletes or copies."""
+        super()._kill_process(trial_id)
+        try:
+            self.trial_subprocess[trial_id].wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:
+            pass  # reaped later, by the next status poll

@@ -85,9 +85,7 @@ class FailureLimit:
         if failed == 0 or finished == 0 or self.max_fraction >= 1:
             return False
         if final:
-            return failed == finished or (
-                finished >= MIN_JUDGED_AT_END and failed / finished > self.max_fraction
-            )
+            return failed == finished or (finished >= MIN_JUDGED_AT_END and failed / finished > self.max_fraction)
         if wilson_lower_bound(failed, finished) > self.max_fraction:
             self.stopped_at = (failed, finished)
             return True

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 
-def trial_argv(
-    config: dict[str, Any], config_json: Path, checkpoint_dir: Path, as_json: bool
-) -> list[str]:
+def trial_argv(config: dict[str, Any], config_json: Path, checkpoint_dir: Path, as_json: bool) -> list[str]:
     """`--name value` for each entry (or only the JSON file's path), then the checkpoint folder."""
     from syne_tune.constants import ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
 
@@ -39,9 +37,7 @@ def prepare_trial(backend: Any, trial_id: int, config: dict[str, Any]) -> tuple[
     trial_path = backend.trial_path(trial_id)
     os.makedirs(trial_path, exist_ok=True)
     config_json = trial_path / "config.json"
-    argv = trial_argv(
-        config, config_json, backend.checkpoint_trial_path(trial_id), backend.pass_args_as_json
-    )
+    argv = trial_argv(config, config_json, backend.checkpoint_trial_path(trial_id), backend.pass_args_as_json)
     dump_json_with_numpy(config, str(config_json))
     env = dict(os.environ)
     backend._allocate_gpu(trial_id, env)  # CUDA_VISIBLE_DEVICES, rotating over the GPUs

@@ -35,9 +35,7 @@ def listed_gpus() -> int:
     Asks nvidia-smi rather than torch so this process never initializes CUDA.
     """
     try:
-        listed = subprocess.run(
-            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10
-        )
+        listed = subprocess.run(["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return 0
     if listed.returncode != 0:
@@ -88,7 +86,11 @@ def trial_devices(benchmark: BenchmarkDefinition, chosen: Optional[Sequence[str]
         return visible
     unknown = [gpu for gpu in chosen if gpu not in visible]
     if unknown:
-        where = f"CUDA_VISIBLE_DEVICES={os.environ['CUDA_VISIBLE_DEVICES']}" if "CUDA_VISIBLE_DEVICES" in os.environ else "nvidia-smi"
+        where = (
+            f"CUDA_VISIBLE_DEVICES={os.environ['CUDA_VISIBLE_DEVICES']}"
+            if "CUDA_VISIBLE_DEVICES" in os.environ
+            else "nvidia-smi"
+        )
         raise UsageError(
             f"--gpus {','.join(chosen)}: GPU {unknown[0]} is not one this process may use "
             f"({', '.join(visible) or 'none'}, from {where}); choose among those"
@@ -102,9 +104,11 @@ def trial_gpus(benchmark: BenchmarkDefinition, chosen: Optional[Sequence[str]] =
 
 
 def worker_limit(
-    benchmark: BenchmarkDefinition, num_gpus_per_trial: int, trials_per_gpu: int = 1,
+    benchmark: BenchmarkDefinition,
+    num_gpus_per_trial: int,
+    trials_per_gpu: int = 1,
     chosen: Optional[Sequence[str]] = None,
-) -> tuple[int, str]:  # fmt: skip
+) -> tuple[int, str]:
     """The most trials to run at once here, and what sets it (for messages)."""
     cpus = cpu_count()
     gpus = trial_gpus(benchmark, chosen)
@@ -112,9 +116,8 @@ def worker_limit(
         from hpobench.local.gpu_packing import GpuSlots
 
         by_gpu = GpuSlots(gpus, trials_per_gpu, num_gpus_per_trial).capacity
-        if by_gpu < cpus:
+        if by_gpu is not None and by_gpu < cpus:
             return by_gpu, (
-                f"{gpus} GPU(s), {num_gpus_per_trial} per trial, "
-                f"{trials_per_gpu} trial(s) per GPU (--trials-per-gpu)"
+                f"{gpus} GPU(s), {num_gpus_per_trial} per trial, {trials_per_gpu} trial(s) per GPU (--trials-per-gpu)"
             )
     return cpus, f"{cpus} CPU core(s)"

@@ -12,7 +12,8 @@ def configspace_space(config_space: dict[str, Any], seed: int) -> tuple[Any, dic
     """(A seeded ConfigSpace of the searched entries, the fixed entries) of a Syne Tune space."""
     import ConfigSpace as CS
 
-    searched, fixed = [], {}
+    searched: list[Any] = []  # ConfigSpace hyperparameters
+    fixed: dict[str, Any] = {}
     for name, domain in config_space.items():
         if not isinstance(domain, Domain):
             fixed[name] = domain

@@ -52,7 +52,6 @@ class _DEHBAtLevels(DEHB):
         self.fidelities = np.array(self._levels, dtype=float)
 
 
-
 class DEHBScheduler(SingleMetricScheduler):
     """One DEHB optimizer driven by ask-and-tell; jobs found by hpobench trial id."""
 
@@ -80,10 +79,17 @@ class DEHBScheduler(SingleMetricScheduler):
         scratch = tempfile.mkdtemp(prefix="hpobench-dehb-")
         try:
             self.dehb = _DEHBAtLevels(
-                self.levels, cs=space, dimensions=len(space), eta=reduction_factor,
-                seed=int(random_seed), n_workers=1, save_freq="end", output_path=scratch,
-                log_level="ERROR", **DEHB_DEFAULTS,
-            )  # fmt: skip
+                self.levels,
+                cs=space,
+                dimensions=len(space),
+                eta=reduction_factor,
+                seed=int(random_seed),
+                n_workers=1,
+                save_freq="end",
+                output_path=scratch,
+                log_level="ERROR",
+                **DEHB_DEFAULTS,
+            )
         finally:
             _quiet_loguru()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -140,11 +146,16 @@ class DEHBScheduler(SingleMetricScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         from importlib.metadata import version
 
-        return {"library": f"dehb {version('dehb')}", "fidelities": self.levels,
-                "eta": self.dehb.eta, **DEHB_DEFAULTS, "random_seed": self.random_seed}  # fmt: skip
+        return {
+            "library": f"dehb {version('dehb')}",
+            "fidelities": self.levels,
+            "eta": self.dehb.eta,
+            **DEHB_DEFAULTS,
+            "random_seed": self.random_seed,
+        }
 
     def _resource(self, job: dict[str, Any]) -> int:
-        return int(round(job["fidelity"]))
+        return round(job["fidelity"])
 
     def _tell(self, trial_id: int, value: float) -> None:
         job = self._running.pop(trial_id, None)

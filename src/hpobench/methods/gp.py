@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
@@ -136,9 +137,7 @@ class GPSuggester:
 
     # -- observations -------------------------------------------------------
 
-    def observe(
-        self, trial_id: int, config: dict[str, Any], value: float, resource: Optional[int] = None
-    ) -> None:
+    def observe(self, trial_id: int, config: dict[str, Any], value: float, resource: Optional[int] = None) -> None:
         """Record `value` (metric units) of `trial_id`'s `config` at `resource`; a repeated key replaces."""
         try:
             value = float(value)
@@ -149,7 +148,7 @@ class GPSuggester:
             return
         if self.max_resource is not None and resource is None:
             raise ValueError("the joint (configuration, resource) model needs the resource of every observation")
-        key = (int(trial_id), None if self.max_resource is None else int(resource))
+        key = (int(trial_id), None if resource is None or self.max_resource is None else int(resource))
         config = {name: config[name] for name in self.encoding.searched}
         self._observations[key] = _Observation(int(trial_id), config, value, key[1])
 
@@ -160,12 +159,11 @@ class GPSuggester:
 
     # -- suggestions --------------------------------------------------------
 
-    def suggest(
-        self, pending: Sequence[tuple[dict[str, Any], Optional[int]]] = ()
-    ) -> Optional[dict[str, Any]]:
+    def suggest(self, pending: Sequence[tuple[dict[str, Any], Optional[int]]] = ()) -> Optional[dict[str, Any]]:
         """A new configuration (fixed entries included); `pending` = (config, awaited resource) of running trials."""
         taken = self._suggested | {self.encoding.key(c) for c, _ in pending}
         taken |= {self.encoding.key(o.config) for o in self._observations.values()}
+        config: Optional[dict[str, Any]]
         if self._to_evaluate:
             config, source = self._to_evaluate.pop(0), "given"
         elif self._initial_phase(taken):
@@ -211,7 +209,11 @@ class GPSuggester:
         if pending:
             X_pending = np.stack([self._input(c, resource_acq if r is None else r) for c, r in pending])
         resource_column = None if resource_acq is None else self.encoding.dimension
-        fixed = {} if resource_acq is None else {resource_column: self._encode_resource(resource_acq)}
+        fixed = (
+            {}
+            if resource_acq is None or resource_column is None
+            else {resource_column: self._encode_resource(resource_acq)}
+        )
         # Seeded per suggestion: the same observations in the same order give the same config.
         seed = int(np.random.SeedSequence([self.random_seed, len(self.counts.sources)]).generate_state(1)[0])
         with gp_model.torch_state(seed):
@@ -283,12 +285,14 @@ class GPSuggester:
             return None
         counts: dict[int, int] = {}
         for observation in self._observations.values():
+            assert observation.resource is not None  # see observe(): required with max_resource
             counts[observation.resource] = counts.get(observation.resource, 0) + 1
         enough = [r for r, n in counts.items() if n >= RESOURCE_ACQUISITION_THRESHOLD]
         return max(enough) if enough else min(counts)
 
-    def _encode_resource(self, resource: int) -> float:
+    def _encode_resource(self, resource: Optional[int]) -> float:
         # Log scale: rung levels grow geometrically, so they spread evenly over [0, 1].
+        assert resource is not None and self.max_resource is not None, "the joint model's resource"
         if self.max_resource <= 1:
             return 1.0
         return min(max(math.log(resource) / math.log(self.max_resource), 0.0), 1.0)

@@ -36,8 +36,9 @@ the same GP on more data with hyperparameters kept (the suggester decides when).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -93,15 +94,13 @@ def _quiet_numerics() -> Iterator[None]:
 def preload() -> None:
     """Import BoTorch and GPyTorch now (about 2 s), so that the first suggestion does not pay for it."""
     with _quiet_numerics():
-        import botorch.acquisition.logei  # noqa: F401
-        import botorch.fit  # noqa: F401
-        import botorch.models  # noqa: F401
+        import botorch.acquisition.logei
+        import botorch.fit
+        import botorch.models
         import botorch.optim  # noqa: F401
 
 
-def fit_gp(
-    X: np.ndarray, y: np.ndarray, resource_column: Optional[int], start: Optional[dict[str, Any]] = None
-) -> Any:
+def fit_gp(X: np.ndarray, y: np.ndarray, resource_column: Optional[int], start: Optional[dict[str, Any]] = None) -> Any:
     """An exact GP fitted to inputs `X` (n x d, unit cube) and targets `y` (n) by marginal likelihood.
 
     `start`: the kernel and noise hyperparameters of the previous fit (`hyperparameters`),
@@ -244,7 +243,7 @@ def rank_candidates(
 
         with torch.no_grad():
             best_f = model.posterior(full(incumbents)).mean.max()
-        acquisition = qLogExpectedImprovement(
+        acquisition: Any = qLogExpectedImprovement(
             model,
             best_f=best_f,
             X_pending=None if X_pending is None else torch.as_tensor(X_pending, dtype=torch.float64),
@@ -253,10 +252,7 @@ def rank_candidates(
         dimension = candidates.shape[-1]
         if fixed:
             acquisition = FixedFeatureAcquisitionFunction(
-                acquisition,
-                d=dimension + len(fixed),
-                columns=sorted(fixed),
-                values=[fixed[c] for c in sorted(fixed)],
+                acquisition, d=dimension + len(fixed), columns=sorted(fixed), values=[fixed[c] for c in sorted(fixed)]
             )
         with torch.no_grad():
             chunks = torch.as_tensor(candidates).split(256)

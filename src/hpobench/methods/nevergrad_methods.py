@@ -51,7 +51,6 @@ def nevergrad_space(config_space: dict[str, Any], seed: int) -> tuple[Any, dict[
     return parametrization, fixed
 
 
-
 class NevergradScheduler(SingleMetricScheduler):
     """One Nevergrad optimizer driven by ask-and-tell; candidates found by hpobench trial id."""
 
@@ -115,5 +114,8 @@ class NevergradScheduler(SingleMetricScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         import nevergrad as ng
 
-        return {"library": f"nevergrad {ng.__version__}", "optimizer": self.optimizer_name,
-                "random_seed": self.random_seed}  # fmt: skip
+        return {
+            "library": f"nevergrad {ng.__version__}",
+            "optimizer": self.optimizer_name,
+            "random_seed": self.random_seed,
+        }

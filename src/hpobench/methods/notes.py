@@ -33,17 +33,14 @@ METHOD_NOTES: dict[str, str] = {
         "suggestion; 640 scored candidates without L-BFGS refinement; pending trials in qLogEI's joint "
         "batch, not EI averaged over 20 fantasy samples"
     ),
-    "MOBSTER-STOP": (
-        "MOBSTER's stopping type: the same scheduler and GP as MOBSTER"
-    ),
+    "MOBSTER-STOP": ("MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
     "TPE": (
         "Syne Tune's KernelDensityEstimator: BOHB's multivariate KDE (top 15% vs the rest, a third of"
         " suggestions random), not Bergstra et al.'s univariate tree-structured Parzen estimators;"
         " results paired correctly."
     ),
     "BORE": (
-        "BORE (Tiao et al. 2021): an XGBoost classifier of the top quantile as acquisition;"
-        " results paired correctly."
+        "BORE (Tiao et al. 2021): an XGBoost classifier of the top quantile as acquisition; results paired correctly."
     ),
     "REA": (
         "Regularized evolution (Real et al. 2019) with population 10 and sample 5 (Syne Tune's"

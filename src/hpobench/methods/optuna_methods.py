@@ -38,7 +38,8 @@ def optuna_space(config_space: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     """(Optuna distributions of the searched entries, the fixed entries) of a Syne Tune space."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-    searched, fixed = {}, {}
+    searched: dict[str, Any] = {}  # Optuna distributions
+    fixed: dict[str, Any] = {}
     for name, domain in config_space.items():
         if not isinstance(domain, Domain):
             fixed[name] = domain
@@ -71,10 +72,10 @@ def preload(sampler: str) -> None:
     """Import what the sampler imports at its first model-based suggestion (the GP sampler:
     torch, about 2 s), so that a run's wall-clock budget does not pay for loading libraries."""
     if sampler == "gp":
-        import optuna._gp.acqf  # noqa: F401
-        import optuna._gp.gp  # noqa: F401
-        import optuna._gp.optim_mixed  # noqa: F401
-        import optuna._gp.prior  # noqa: F401
+        import optuna._gp.acqf
+        import optuna._gp.gp
+        import optuna._gp.optim_mixed
+        import optuna._gp.prior
         import optuna._gp.search_space  # noqa: F401
 
 
@@ -97,8 +98,7 @@ class OptunaScheduler(SingleMetricScheduler):
         self.sampler = sampler
         self.distributions, self.fixed = optuna_space(config_space)
         self.study = optuna.create_study(
-            direction="minimize" if mode == "min" else "maximize",
-            sampler=make_sampler(sampler, random_seed),
+            direction="minimize" if mode == "min" else "maximize", sampler=make_sampler(sampler, random_seed)
         )
         for point in points_to_evaluate or []:
             self.study.enqueue_trial({k: v for k, v in point.items() if k in self.distributions})
@@ -152,5 +152,8 @@ class OptunaScheduler(SingleMetricScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         import optuna
 
-        return {"library": f"optuna {optuna.__version__}", "sampler": type(self.study.sampler).__name__,
-                "random_seed": self.random_seed}  # fmt: skip
+        return {
+            "library": f"optuna {optuna.__version__}",
+            "sampler": type(self.study.sampler).__name__,
+            "random_seed": self.random_seed,
+        }

@@ -14,9 +14,7 @@ from syne_tune.util import dump_json_with_numpy
 class SingleMetricScheduler(TrialScheduler):
     """A scheduler that optimizes one metric in `mode` ("min" or "max") over `config_space`."""
 
-    def __init__(
-        self, config_space: dict[str, Any], metric: str, mode: str, random_seed: Optional[int]
-    ) -> None:
+    def __init__(self, config_space: dict[str, Any], metric: str, mode: str, random_seed: Optional[int]) -> None:
         super().__init__(random_seed=random_seed)
         self.config_space = config_space
         self.metric = metric

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import math
 import shutil
-from contextlib import contextmanager
 import tempfile
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Optional
 
 from syne_tune.backend.trial_status import Trial
 from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
@@ -41,7 +43,6 @@ from hpobench.methods.scheduler import SingleMetricScheduler, plain
 
 def _never_called(config: Any, seed: int = 0) -> float:
     raise RuntimeError("SMAC's target function is not used: hpobench runs trials and tells SMAC")
-
 
 
 class SMACScheduler(SingleMetricScheduler):
@@ -69,24 +70,30 @@ class SMACScheduler(SingleMetricScheduler):
         # records and tells with save=False, so the folder lives only while SMAC is built.
         scratch = tempfile.mkdtemp(prefix="hpobench-smac-")
         try:
-            scenario = Scenario(space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed),
-                                output_directory=scratch)  # fmt: skip
+            scenario = Scenario(
+                space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed), output_directory=Path(scratch)
+            )
             additional = [space.get_configuration(_searched(p, self.fixed)) for p in points_to_evaluate or []]
-            initial_design = HyperparameterOptimizationFacade.get_initial_design(scenario, additional_configs=additional)
+            initial_design = HyperparameterOptimizationFacade.get_initial_design(
+                scenario, additional_configs=additional
+            )
             self.smac = HyperparameterOptimizationFacade(
-                scenario, _never_called, initial_design=initial_design,
+                scenario,
+                _never_called,
+                initial_design=initial_design,
                 intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
-                overwrite=True, logging_level=40,
-            )  # fmt: skip
+                overwrite=True,
+                logging_level=40,
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        self.crash_cost = float(scenario.crash_cost)
+        self.crash_cost = float(scenario.crash_cost)  # type: ignore[arg-type]  # one objective: a number
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         smbo = self.smac._optimizer
         generators = (smbo._trial_generator, smbo._intensifier._config_generator)
-        smbo._trial_generator = smbo._intensifier._config_generator = None
+        smbo._trial_generator = smbo._intensifier._config_generator = None  # type: ignore[assignment]
         try:
             import dill
 
@@ -101,7 +108,8 @@ class SMACScheduler(SingleMetricScheduler):
         self.__dict__.update(state)
         smbo = self.smac._optimizer
         intensifier = smbo._intensifier
-        intensifier.config_selector = intensifier._config_selector  # its setter starts the loop again
+        # Its setter starts the loop again.
+        intensifier.config_selector = intensifier._config_selector  # type: ignore[assignment]
         smbo._trial_generator = iter(intensifier)
 
     def suggest(self) -> Optional[TrialSuggestion]:
@@ -139,8 +147,12 @@ class SMACScheduler(SingleMetricScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         from importlib.metadata import version
 
-        return {"library": f"smac {version('smac')}", "facade": "HyperparameterOptimizationFacade",
-                "max_config_calls": 1, "random_seed": self.random_seed}  # fmt: skip
+        return {
+            "library": f"smac {version('smac')}",
+            "facade": "HyperparameterOptimizationFacade",
+            "max_config_calls": 1,
+            "random_seed": self.random_seed,
+        }
 
     def _tell(self, trial: Trial, cost: float, status: Any) -> None:
         from smac.runhistory.dataclasses import TrialValue

@@ -3,8 +3,9 @@ the plugin loader alike (so neither imports the other)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ trial runs to its next rung level and pauses there. When a worker frees up, the
 best paused trial of the highest rung whose value is at least as good as the
 rung's promotion quantile and that was not promoted yet is resumed from its
 checkpoint up to the next rung (a rung needs 2 values before anyone is
-promoted from it); otherwise the suggester starts a new configuration. The trial is told where to stop through the benchmark's
-`max_resource_attr` (e.g. `epochs`), so it ends exactly at the rung and its
+promoted from it); otherwise the suggester starts a new configuration. The
+trial is told where to stop through the benchmark's `max_resource_attr`
+(e.g. `epochs`), so it ends exactly at the rung and its
 checkpoint holds the state at the rung.
 
 *Stopping*: trials run to the maximum resource unless, at a rung level, their
@@ -48,7 +49,7 @@ def rung_levels(max_resource: int, grace_period: int = 1, reduction_factor: floa
     levels = []
     level = float(grace_period)
     while round(level) < max_resource:
-        levels.append(int(round(level)))
+        levels.append(round(level))
         level *= reduction_factor
     return levels
 
@@ -222,8 +223,9 @@ class SuccessiveHalving(SingleMetricScheduler):
         if len(values) < 2:
             return self.kind == "stopping"
         worst = max(finite) + 1.0
-        cutoff = float(np.quantile([v if math.isfinite(v) else worst for v in values],
-                                   level / self._next_milestone(level)))  # fmt: skip
+        cutoff = float(
+            np.quantile([v if math.isfinite(v) else worst for v in values], level / self._next_milestone(level))
+        )
         return value <= cutoff
 
     def _observe(self, trial_id: int, value: float, resource: int) -> None:

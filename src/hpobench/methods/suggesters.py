@@ -21,9 +21,7 @@ Pending = Sequence[tuple[Config, Optional[int]]]  # (configuration, resource it 
 class Suggester(Protocol):
     """Proposes configurations; learns (if it is model-based) from observed results."""
 
-    def observe(
-        self, trial_id: int, config: Config, value: float, resource: Optional[int] = None
-    ) -> None:
+    def observe(self, trial_id: int, config: Config, value: float, resource: Optional[int] = None) -> None:
         """Record that `config` (trial `trial_id`) reached `value` after `resource` units."""
 
     def suggest(self, pending: Pending) -> Optional[Config]:
@@ -50,9 +48,7 @@ class RandomSuggester:
         self._random = np.random.RandomState(random_seed)
         self._initial = [dict(point) for point in points_to_evaluate or []]
 
-    def observe(
-        self, trial_id: int, config: Config, value: float, resource: Optional[int] = None
-    ) -> None:
+    def observe(self, trial_id: int, config: Config, value: float, resource: Optional[int] = None) -> None:
         """Nothing to do: random search does not learn."""
 
     def suggest(self, pending: Pending) -> Optional[Config]:

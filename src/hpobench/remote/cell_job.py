@@ -39,11 +39,11 @@ def run_cell(argv: list[str]) -> int:
     import logging
 
     import hpobench
-    from hpobench.results import layout
     from hpobench.errors import HpobenchError
     from hpobench.experiment_setup import settings_from_job_values
     from hpobench.local import resume
     from hpobench.local.launcher import run_local
+    from hpobench.results import layout
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     values, results_root, force = parse_arguments(argv)
@@ -53,8 +53,9 @@ def run_cell(argv: list[str]) -> int:
         run = layout.run_name(values["method"], int(values["seed"]))
         force = force and not resume.started_by_this_job(layout.run_dir(results_root, values["experiment_tag"], run))
         settings = settings_from_job_values(values, results_root, force=force or None)
-        outcomes = run_local(settings, command_line=[sys.executable, "-m", "hpobench.remote.cell_job", *argv],
-                             lock_experiment=False)  # fmt: skip
+        outcomes = run_local(
+            settings, command_line=[sys.executable, "-m", "hpobench.remote.cell_job", *argv], lock_experiment=False
+        )
     except HpobenchError as error:
         print(f"Error: {error}", file=sys.stderr, flush=True)
         return error.exit_code

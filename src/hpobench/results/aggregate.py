@@ -22,7 +22,8 @@ INCUMBENT_RULE = (
     "Incumbent rule: for each seed, the best metric value reported so far (every reported "
     "result counts, intermediate epochs included) against wall-clock time since tuning started "
     "(st_tuner_time); across seeds, the mean and standard error (std/sqrt(n)) of those curves "
-    f"(not the running best of an average) at each of {GRID_POINTS} evenly spaced times, defined once every seed has a result. Time to "
+    f"(not the running best of an average) at each of {GRID_POINTS} evenly spaced times, "
+    "defined once every seed has a result. Time to "
     "target: first time a seed's best-so-far reaches the target; the median counts seeds that "
     "never reach it as infinitely slow. Rank: per seed and time, methods ranked by best-so-far "
     "(1 = best, ties share the mean rank, no result yet = last), then averaged over seeds; "
@@ -147,7 +148,7 @@ def summarize_benchmark(
 ) -> BenchmarkSummary:
     """Statistics of one benchmark's runs (see INCUMBENT_RULE)."""
     described = [r for r in runs if r.metric]
-    metric = described[0].metric if described else "?"
+    metric = (described[0].metric if described else None) or "?"
     mode = (described[0].mode if described else None) or "min"
     methods = list(dict.fromkeys(r.method for r in runs))
     used: dict[str, list[RunResults]] = {m: [] for m in methods}
@@ -207,9 +208,8 @@ def _method_summary(
     matrix = np.vstack([on_grid(*runs[s], grid) for s in seeds])
     mean, band = mean_and_stderr(matrix)
     summary = MethodSummary(
-        method, seeds, excluded, float(finals.mean()), stderr, float(np.median(finals)),
-        mean=mean, stderr=band,
-    )  # fmt: skip
+        method, seeds, excluded, float(finals.mean()), stderr, float(np.median(finals)), mean=mean, stderr=band
+    )
     if target is not None:
         hits = np.array([time_to_target(*runs[s], target, mode) for s in seeds])
         summary.target_reached = int(np.isfinite(hits).sum())
@@ -220,10 +220,7 @@ def _method_summary(
 
 
 def _add_ranks(
-    summary: BenchmarkSummary,
-    curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]],
-    grid: np.ndarray,
-    mode: str,
+    summary: BenchmarkSummary, curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]], grid: np.ndarray, mode: str
 ) -> None:
     """Average rank over seeds that every method with results ran (paired by seed)."""
     methods = [m for m, runs in curves.items() if runs]
@@ -236,7 +233,7 @@ def _add_ranks(
     stacked = np.stack([np.vstack([on_grid(*curves[m][s], grid) for s in seeds]) for m in methods])
     mean_rank = ranks(stacked, mode).mean(axis=1)
     summary.rank_seeds = seeds
-    for method, curve in zip(methods, mean_rank):
+    for method, curve in zip(methods, mean_rank, strict=True):
         summary.ranks[method] = curve
     for item in summary.methods:
         if item.method in summary.ranks:

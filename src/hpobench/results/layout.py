@@ -50,9 +50,7 @@ def run_dir(results_root: Path, experiment_tag: str, run_name: str) -> Path:
     return results_root / experiment_tag / run_name
 
 
-def tuner_name(
-    experiment_tag: str, benchmark: str, method: str, seed: int, now: Optional[float] = None
-) -> str:
+def tuner_name(experiment_tag: str, benchmark: str, method: str, seed: int, now: Optional[float] = None) -> str:
     """The tuner's name, timestamp included, relative to the results root.
 
     Syne Tune's own suffixing would cut the whole name to 63 characters, dropping

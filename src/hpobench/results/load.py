@@ -10,14 +10,14 @@ complete one is used, else the newest.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any, Optional
 
+from hpobench.errors import HpobenchError, UsageError
 from hpobench.results import layout
 from hpobench.results.record import RunRecord
-from hpobench.errors import HpobenchError, UsageError
 
 STATE_MISSING = "missing"
 STATE_NO_METADATA = "no metadata"
@@ -159,8 +159,8 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
     metadata = layout.read_metadata(tuner_dir)
     benchmark = _benchmark_from_name(tuner_dir.name, tag)
     if metadata is None:
-        why = "metadata.json missing" if not (tuner_dir / layout.METADATA_FILE).exists() else (
-            "metadata.json unreadable"
+        why = (
+            "metadata.json missing" if not (tuner_dir / layout.METADATA_FILE).exists() else ("metadata.json unreadable")
         )
         run = RunResults(benchmark or "?", method, seed, STATE_NO_METADATA, tuner_dir, problems=[why])
         _describe_from_registry(run)
@@ -200,8 +200,7 @@ def _mark_stale(run: RunResults) -> None:
     if run.state == layout.STATUS_RUNNING and process_gone(record):
         run.state = layout.STATUS_STALE
         run.problems.append(
-            f"its launcher ({describe_process(record)}) is gone without finishing; "
-            "run-local again to redo it"
+            f"its launcher ({describe_process(record)}) is gone without finishing; run-local again to redo it"
         )
 
 
@@ -215,8 +214,11 @@ def _mark_resumable(run: RunResults) -> None:
     run.state = STATE_RESUMABLE
     spent = layout.budget_spent(run.path, run.metadata)
     run.wallclock_used = spent
-    left = f"{max(0.0, run.budget - spent):.0f} s of its {run.budget:g} s budget left" if run.budget else (
-        f"{spent:.0f} s of its budget used")  # fmt: skip
+    left = (
+        f"{max(0.0, run.budget - spent):.0f} s of its {run.budget:g} s budget left"
+        if run.budget
+        else (f"{spent:.0f} s of its budget used")
+    )
     run.problems.append(f"{left}; run the same command again to resume it (--force starts it afresh)")
 
 
@@ -243,7 +245,7 @@ def _read_results(runs: list[RunResults]) -> None:
     every run with a tuner folder (all files read in one go: see results_files)."""
     from hpobench.results.results_files import Request, read_columns
 
-    readable = []
+    readable: list[tuple[RunResults, Path, set[str], str]] = []
     for run in runs:
         if run.path is None or run.path.name == run.name:  # no tuner folder
             continue
@@ -253,14 +255,23 @@ def _read_results(runs: list[RunResults]) -> None:
         if not path.exists():
             run.problems.append(f"{layout.RESULTS_FILE} missing")
         elif run.metric is not None:
-            readable.append((run, path, trial_folders))
+            readable.append((run, path, trial_folders, run.metric))
     requests = [
-        Request(path, (TRIAL_COLUMN, TIME_COLUMN, run.metric, run.resource_attr or "", DECISION_COLUMN,
-                       "config_" + (run.record.max_resource_attr or "")),
-                (TRIAL_COLUMN, TIME_COLUMN, run.metric))  # type: ignore[arg-type]
-        for run, path, _ in readable
-    ]  # fmt: skip
-    for (run, _, trial_folders), columns in zip(readable, read_columns(requests)):
+        Request(
+            path,
+            (
+                TRIAL_COLUMN,
+                TIME_COLUMN,
+                metric,
+                run.resource_attr or "",
+                DECISION_COLUMN,
+                "config_" + (run.record.max_resource_attr or ""),
+            ),
+            (TRIAL_COLUMN, TIME_COLUMN, metric),
+        )
+        for run, path, _, metric in readable
+    ]
+    for (run, _, trial_folders, _), columns in zip(readable, read_columns(requests), strict=True):
         if isinstance(columns, str):
             run.problems.append(f"{layout.RESULTS_FILE} {columns}")
             continue

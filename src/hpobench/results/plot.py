@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.results.aggregate import BenchmarkSummary
 from hpobench.errors import UsageError
+from hpobench.results.aggregate import BenchmarkSummary
 from hpobench.results.load import RunResults
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -19,9 +19,7 @@ def check_output(path: Path) -> str:
     """The file format named by `path`'s extension; UsageError for others."""
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise UsageError(
-            f"Cannot write a plot to {path.name!r}: use a file name ending in .png, .svg or .pdf"
-        )
+        raise UsageError(f"Cannot write a plot to {path.name!r}: use a file name ending in .png, .svg or .pdf")
     return kind
 
 
@@ -34,9 +32,7 @@ def pyplot() -> Any:
     return plt
 
 
-def anytime_figure(
-    summaries: list[BenchmarkSummary], log_time: bool = False, log_metric: bool = False
-) -> Any:
+def anytime_figure(summaries: list[BenchmarkSummary], log_time: bool = False, log_metric: bool = False) -> Any:
     """One panel per benchmark: mean best-so-far per method against time, stderr band."""
     plt = pyplot()
     panels = len(summaries)
@@ -45,21 +41,28 @@ def anytime_figure(
     figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.4 * rows), squeeze=False)
     for ax in axes.flat[panels:]:
         ax.set_visible(False)
-    for ax, summary in zip(axes.flat, summaries):
+    for ax, summary in zip(axes.flat, summaries, strict=False):
         for item in summary.methods:
             if item.mean is None:
                 continue
             # Best-so-far is a step function: hold each value until the next grid time.
             (line,) = ax.plot(
-                summary.grid, item.mean, drawstyle="steps-post",
+                summary.grid,
+                item.mean,
+                drawstyle="steps-post",
                 label=f"{item.method} ({len(item.seeds)} seed{'s' if len(item.seeds) != 1 else ''})",
-            )  # fmt: skip
+            )
             line.set_gid(item.method)
             if item.stderr is not None and np.isfinite(item.stderr).any():
                 ax.fill_between(
-                    summary.grid, item.mean - item.stderr, item.mean + item.stderr,
-                    color=line.get_color(), alpha=0.2, linewidth=0, step="post",
-                )  # fmt: skip
+                    summary.grid,
+                    item.mean - item.stderr,
+                    item.mean + item.stderr,
+                    color=line.get_color(),
+                    alpha=0.2,
+                    linewidth=0,
+                    step="post",
+                )
         counts = sorted({len(item.seeds) for item in summary.methods if item.seeds})
         seeds_text = "/".join(str(c) for c in counts) or "0"
         ax.set_title(f"{summary.benchmark}: mean of {seeds_text} seed(s) per method")
@@ -84,8 +87,7 @@ def learning_curves_figure(run: RunResults, log_metric: bool = False) -> Any:
     frame = run.frame
     if frame is None or frame.resource is None:
         raise UsageError(
-            f"Run {run.name} has no learning curves to plot (no results with a resource); "
-            "see `hpobench status`"
+            f"Run {run.name} has no learning curves to plot (no results with a resource); see `hpobench status`"
         )
     plt = pyplot()
     figure, ax = plt.subplots(figsize=(6.4, 4.4))

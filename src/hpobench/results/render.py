@@ -15,15 +15,35 @@ from hpobench.results.load import STATES, Experiment
 
 FORMATS = ("table", "csv", "json", "markdown")
 RESULTS_COLUMNS = [
-    "benchmark", "metric", "mode", "method", "seeds", "excluded",
-    "final_best_mean", "final_best_stderr", "final_best_median",
-    "target", "target_reached", "time_to_target_median", "time_to_target_mean",
-    "avg_rank", "final_rank",
-]  # fmt: skip
+    "benchmark",
+    "metric",
+    "mode",
+    "method",
+    "seeds",
+    "excluded",
+    "final_best_mean",
+    "final_best_stderr",
+    "final_best_median",
+    "target",
+    "target_reached",
+    "time_to_target_median",
+    "time_to_target_mean",
+    "avg_rank",
+    "final_rank",
+]
 STATUS_COLUMNS = [
-    "benchmark", "method", "seed", "state", "trials_started", "trials_finished",
-    "best", "wallclock_used", "budget", "folder", "note",
-]  # fmt: skip
+    "benchmark",
+    "method",
+    "seed",
+    "state",
+    "trials_started",
+    "trials_finished",
+    "best",
+    "wallclock_used",
+    "budget",
+    "folder",
+    "note",
+]
 
 
 def _number(value: Optional[float]) -> Optional[float]:

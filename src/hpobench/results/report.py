@@ -49,36 +49,59 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
         "benchmarks": [],
         "cross": None,
         "left_out": [
-            {"benchmark": run.benchmark, "method": run.method, "seed": run.seed, "state": run.state,
-             "why": why, "problems": run.problems}  # fmt: skip
+            {
+                "benchmark": run.benchmark,
+                "method": run.method,
+                "seed": run.seed,
+                "state": run.state,
+                "why": why,
+                "problems": run.problems,
+            }
             for run, why in study.left_out
         ],
     }
     for result in stats.benchmarks:
         summary = result.summary
-        data["benchmarks"].append({
-            "benchmark": result.benchmark, "tags": study.tag_of.get(result.benchmark, ""),
-            "metric": summary.metric, "mode": summary.mode, "budget": _number(result.budget),
-            "target": _number(summary.target), "target_source": summary.target_source,
-            "best": _number(result.best), "best_source": result.best_source,
-            "anchor": _number(result.anchor), "anchor_source": result.anchor_source,
-            "speedup_note": result.speedup_note,
-            "methods": [
-                {"method": item.method, "seeds": item.seeds, "excluded": item.excluded,
-                 "final_best_mean": _number(item.final_best_mean),
-                 "final_best_stderr": _number(item.final_best_stderr),
-                 "final_best_median": _number(item.final_best_median),
-                 "target_reached": item.target_reached,
-                 "time_to_target_median": _number(item.time_to_target_median),
-                 "avg_rank": _number(item.average_rank), "final_rank": _number(item.final_rank),
-                 "speedup_over_rs": _number(result.speedup.get(item.method)),
-                 # False: its mean curve never reaches RS's final mean; None: no speed-up measured
-                 "speedup_reached": None if item.method not in result.speedup else result.speedup[item.method] is not None}
-                for item in summary.methods
-            ],
-            "anytime": {"time": _numbers(result.anytime_grid),
-                        "methods": {m: _band(b) for m, b in result.anytime.items()}},
-        })  # fmt: skip
+        data["benchmarks"].append(
+            {
+                "benchmark": result.benchmark,
+                "tags": study.tag_of.get(result.benchmark, ""),
+                "metric": summary.metric,
+                "mode": summary.mode,
+                "budget": _number(result.budget),
+                "target": _number(summary.target),
+                "target_source": summary.target_source,
+                "best": _number(result.best),
+                "best_source": result.best_source,
+                "anchor": _number(result.anchor),
+                "anchor_source": result.anchor_source,
+                "speedup_note": result.speedup_note,
+                "methods": [
+                    {
+                        "method": item.method,
+                        "seeds": item.seeds,
+                        "excluded": item.excluded,
+                        "final_best_mean": _number(item.final_best_mean),
+                        "final_best_stderr": _number(item.final_best_stderr),
+                        "final_best_median": _number(item.final_best_median),
+                        "target_reached": item.target_reached,
+                        "time_to_target_median": _number(item.time_to_target_median),
+                        "avg_rank": _number(item.average_rank),
+                        "final_rank": _number(item.final_rank),
+                        "speedup_over_rs": _number(result.speedup.get(item.method)),
+                        # False: its mean curve never reaches RS's final mean; None: no speed-up measured
+                        "speedup_reached": None
+                        if item.method not in result.speedup
+                        else result.speedup[item.method] is not None,
+                    }
+                    for item in summary.methods
+                ],
+                "anytime": {
+                    "time": _numbers(result.anytime_grid),
+                    "methods": {m: _band(b) for m, b in result.anytime.items()},
+                },
+            }
+        )
     cross = stats.cross
     if cross is not None:
         test = cross.test
@@ -91,21 +114,29 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
             "iqm": {m: _band(b) for m, b in cross.iqm.items()},
             "rank_over_time": {m: _numbers(c) for m, c in cross.rank_over_time.items()},
             "final": {
-                m: {"mean_regret": _last(_numbers(cross.mean[m].center)),
+                m: {
+                    "mean_regret": _last(_numbers(cross.mean[m].center)),
                     "mean_regret_ci": [_last(_numbers(cross.mean[m].low)), _last(_numbers(cross.mean[m].high))],
                     "iqm_regret": _last(_numbers(cross.iqm[m].center)),
                     "iqm_regret_ci": [_last(_numbers(cross.iqm[m].low)), _last(_numbers(cross.iqm[m].high))],
-                    "mean_rank": _number(cross.final_rank.get(m))}
+                    "mean_rank": _number(cross.final_rank.get(m)),
+                }
                 for m in cross.methods
             },
-            "test": None if test is None else {
-                "name": test.name, "statistic": _number(test.statistic), "p_value": _number(test.p_value),
-                "blocks": test.blocks, "alpha": ALPHA, "significant": test.significant,
+            "test": None
+            if test is None
+            else {
+                "name": test.name,
+                "statistic": _number(test.statistic),
+                "p_value": _number(test.p_value),
+                "blocks": test.blocks,
+                "alpha": ALPHA,
+                "significant": test.significant,
                 "pairwise_test": test.pairwise_name,
                 "pairwise_p": {m: {n: _number(p) for n, p in row.items()} for m, row in test.pairwise_p.items()},
             },
             "ecdf": {m: {"regret": _numbers(x), "fraction": _numbers(p)} for m, (x, p) in cross.ecdf.items()},
-        }  # fmt: skip
+        }
     return data
 
 
@@ -135,31 +166,73 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
             speed_text = {True: _fmt(item["speedup_over_rs"], 3) + "x", False: "never"}.get(reached, "-")
             seeds = len(item["seeds"])
             time_text = "-" if item["time_to_target_median"] is None else f"{item['time_to_target_median']:.1f} s"
-            rows.append([item["method"], str(seeds), _pm(item["final_best_mean"], item["final_best_stderr"]),
-                         _fmt(item["final_best_median"]), f"{item['target_reached']}/{seeds}", time_text,
-                         _fmt(item["avg_rank"], 3), _fmt(item["final_rank"], 3), speed_text])  # fmt: skip
+            rows.append(
+                [
+                    item["method"],
+                    str(seeds),
+                    _pm(item["final_best_mean"], item["final_best_stderr"]),
+                    _fmt(item["final_best_median"]),
+                    f"{item['target_reached']}/{seeds}",
+                    time_text,
+                    _fmt(item["avg_rank"], 3),
+                    _fmt(item["final_rank"], 3),
+                    speed_text,
+                ]
+            )
         better = "higher" if bench["mode"] == "max" else "lower"
         target = "no target" if bench["target"] is None else f"target {bench['target']:.6g} ({bench['target_source']})"
-        title = (f"{bench['benchmark']}: final best {bench['metric']} ({better} is better), "
-                 f"tag {bench['tags']}; {target}; {bench['speedup_note']}")  # fmt: skip
-        out.append((title, ["method", "seeds", "final best mean ± s.e.", "median", "reached target",
-                            "median time to target", "avg rank", "final rank", "speed-up over RS"], rows))  # fmt: skip
+        title = (
+            f"{bench['benchmark']}: final best {bench['metric']} ({better} is better), "
+            f"tag {bench['tags']}; {target}; {bench['speedup_note']}"
+        )
+        out.append(
+            (
+                title,
+                [
+                    "method",
+                    "seeds",
+                    "final best mean ± s.e.",
+                    "median",
+                    "reached target",
+                    "median time to target",
+                    "avg rank",
+                    "final rank",
+                    "speed-up over RS",
+                ],
+                rows,
+            )
+        )
     cross = data["cross"]
     if cross is not None:
-        rows = [[m, _ci(f["mean_regret"], f["mean_regret_ci"]), _ci(f["iqm_regret"], f["iqm_regret_ci"]),
-                 _fmt(f["mean_rank"], 3)] for m, f in cross["final"].items()]  # fmt: skip
-        out.append((f"Across {len(data['benchmarks'])} benchmark(s), {len(cross['blocks'])} (benchmark, seed) "
-                    "blocks: final normalized regret (95% CI) and final rank",
-                    ["method", "mean", "IQM", "mean rank"], rows))  # fmt: skip
+        rows = [
+            [
+                m,
+                _ci(f["mean_regret"], f["mean_regret_ci"]),
+                _ci(f["iqm_regret"], f["iqm_regret_ci"]),
+                _fmt(f["mean_rank"], 3),
+            ]
+            for m, f in cross["final"].items()
+        ]
+        out.append(
+            (
+                f"Across {len(data['benchmarks'])} benchmark(s), {len(cross['blocks'])} (benchmark, seed) "
+                "blocks: final normalized regret (95% CI) and final rank",
+                ["method", "mean", "IQM", "mean rank"],
+                rows,
+            )
+        )
         test = cross["test"]
         if test is not None:
             methods = cross["methods"]
             rows = [[m] + [_fmt(test["pairwise_p"][m][n], 3) for n in methods] for m in methods]
-            out.append((f"{test['pairwise_test']} p-values between methods ({_test_line(test)})",
-                        ["method"] + methods, rows))  # fmt: skip
+            out.append(
+                (f"{test['pairwise_test']} p-values between methods ({_test_line(test)})", ["method", *methods], rows)
+            )
     if data["left_out"]:
-        rows = [[r["benchmark"], r["method"], str(r["seed"]), r["state"], "; ".join(r["problems"]) or r["why"]]
-                for r in data["left_out"]]  # fmt: skip
+        rows = [
+            [r["benchmark"], r["method"], str(r["seed"]), r["state"], "; ".join(r["problems"]) or r["why"]]
+            for r in data["left_out"]
+        ]
         out.append(("Runs left out of the statistics", ["benchmark", "method", "seed", "state", "why"], rows))
     return out
 
@@ -167,7 +240,10 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
 def _test_line(test: dict[str, Any]) -> str:
     p = "n/a" if test["p_value"] is None else f"{test['p_value']:.3g}"
     verdict = "significant" if test["significant"] else "not significant"
-    return f"{test['name']}: statistic {_fmt(test['statistic'], 4)}, p = {p} over {test['blocks']} blocks, {verdict} at alpha {test['alpha']}"
+    return (
+        f"{test['name']}: statistic {_fmt(test['statistic'], 4)}, p = {p} over {test['blocks']} blocks, "
+        f"{verdict} at alpha {test['alpha']}"
+    )
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -181,8 +257,19 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$"}  # fmt: skip
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "±": r"$\pm$",
+}
 
 
 def _tex(text: str) -> str:
@@ -193,9 +280,15 @@ def latex(data: dict[str, Any]) -> str:
     """The tables as LaTeX (booktabs), one table environment each."""
     parts = [f"% hpobench report: {', '.join(data['tags'])}; needs \\usepackage{{booktabs}}"]
     for title, columns, rows in tables(data):
-        parts += [r"\begin{table}[ht]", r"\centering", f"\\caption{{{_tex(title)}}}",
-                  f"\\begin{{tabular}}{{l{'r' * (len(columns) - 1)}}}", r"\toprule",
-                  " & ".join(_tex(c) for c in columns) + r" \\", r"\midrule"]  # fmt: skip
+        parts += [
+            r"\begin{table}[ht]",
+            r"\centering",
+            f"\\caption{{{_tex(title)}}}",
+            f"\\begin{{tabular}}{{l{'r' * (len(columns) - 1)}}}",
+            r"\toprule",
+            " & ".join(_tex(c) for c in columns) + r" \\",
+            r"\midrule",
+        ]
         parts += [" & ".join(_tex(cell) for cell in row) + r" \\" for row in rows]
         parts += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(parts) + "\n"
@@ -237,8 +330,10 @@ def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
         body.append(f"<h2>{html.escape(table_title)}</h2><table><tr>{head}</tr>{cells}</table>")
     definitions = "".join(f"<li>{html.escape(text)}</li>" for text in data["definitions"].values())
     body.append(f"<h2>Definitions</h2><ul>{definitions}</ul>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n")  # fmt: skip
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )
 
 
 def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str, Any]:

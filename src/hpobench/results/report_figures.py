@@ -39,7 +39,7 @@ def anytime_figure(stats: StudyStatistics, methods: list[str]) -> Any:
     figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows), squeeze=False)
     for ax in axes.flat[panels:]:
         ax.set_visible(False)
-    for ax, result in zip(axes.flat, stats.benchmarks):
+    for ax, result in zip(axes.flat, stats.benchmarks, strict=False):
         seeds = {item.method: len(item.seeds) for item in result.summary.methods}
         for method, band in result.anytime.items():
             _curve(ax, result.anytime_grid, band, method, colors[method])
@@ -66,8 +66,11 @@ def aggregates_figure(cross: CrossResult, benchmarks: int) -> Any:
     for ax, name, bands in ((axes[0], "mean", cross.mean), (axes[1], "IQM", cross.iqm)):
         for method in cross.methods:
             _curve(ax, cross.grid, bands[method], method, colors[method])
-        ax.set_title(f"{name} over {benchmarks} benchmark(s) x seeds, {CONFIDENCE:.0%} stratified bootstrap CI\n"
-                     "(0 = best seen, 1 = RS's median first result)", fontsize="medium")
+        ax.set_title(
+            f"{name} over {benchmarks} benchmark(s) x seeds, {CONFIDENCE:.0%} stratified bootstrap CI\n"
+            "(0 = best seen, 1 = RS's median first result)",
+            fontsize="medium",
+        )
         ax.set_xlabel("time / budget")
         ax.set_ylabel(f"{name} normalized regret")
         ax.grid(True, alpha=0.3)
@@ -96,9 +99,11 @@ def rank_figure(cross: CrossResult) -> Any:
     figure, ax = _per_method_figure(
         cross,
         lambda ax, method, color: ax.plot(cross.grid, cross.rank_over_time[method], label=method, color=color),
-        f"average rank over {len(cross.blocks)} (benchmark, seed) blocks", "time / budget",
-        "average rank (1 = best)", "best",  # few points: "best" is cheap here
-    )  # fmt: skip
+        f"average rank over {len(cross.blocks)} (benchmark, seed) blocks",
+        "time / budget",
+        "average rank (1 = best)",
+        "best",  # few points: "best" is cheap here
+    )
     ax.set_ylim(0.9, len(cross.methods) + 0.1)
     figure.tight_layout()
     return figure
@@ -111,15 +116,23 @@ def critical_difference_figure(cross: CrossResult) -> Any:
 
     plt = pyplot()
     test = cross.test
+    assert test is not None, "drawn only when a rank test ran"
     figure, ax = plt.subplots(figsize=(6.4, 0.9 + 0.35 * len(cross.methods)))
     ranks = pd.Series(cross.final_rank)
     matrix = pd.DataFrame(test.pairwise_p).loc[cross.methods, cross.methods]
-    scikit_posthocs.critical_difference_diagram(ranks, matrix, ax=ax, label_fmt_left="{label} ({rank:.2f})  ",
-                                                label_fmt_right="  ({rank:.2f}) {label}",
-                                                color_palette=_colors(cross.methods))  # fmt: skip
+    scikit_posthocs.critical_difference_diagram(
+        ranks,
+        matrix,
+        ax=ax,
+        label_fmt_left="{label} ({rank:.2f})  ",
+        label_fmt_right="  ({rank:.2f}) {label}",
+        color_palette=_colors(cross.methods),
+    )
     p = "n/a" if test.p_value is None else f"{test.p_value:.3g}"
-    ax.set_title(f"final ranks: {test.name} p = {p} over {test.blocks} blocks; bars: {test.pairwise_name} "
-                 "p >= 0.05", fontsize="small")  # fmt: skip
+    ax.set_title(
+        f"final ranks: {test.name} p = {p} over {test.blocks} blocks; bars: {test.pairwise_name} p >= 0.05",
+        fontsize="small",
+    )
     figure.tight_layout()
     return figure
 
@@ -129,7 +142,9 @@ def ecdf_figure(cross: CrossResult) -> Any:
         cross,
         lambda ax, method, color: ax.step(*cross.ecdf[method], where="post", label=method, color=color),
         f"ECDF of final normalized regret over {len(cross.blocks)} runs per method",
-        "final normalized regret (0 = best seen)", "fraction of (benchmark, seed) runs at or below", "lower right",
-    )  # fmt: skip
+        "final normalized regret (0 = best seen)",
+        "fraction of (benchmark, seed) runs at or below",
+        "lower right",
+    )
     figure.tight_layout()
     return figure

@@ -64,12 +64,15 @@ def read_columns(requests: Sequence[Request]) -> list[Union[Columns, str]]:
         else:
             body = text[text.index("\n") + 1 :] if "\n" in text else ""
             groups.setdefault((tuple(header), wanted), []).append((i, body, rows))
-    for (header, wanted), members in groups.items():
+    for (shared_header, wanted), members in groups.items():
         if sum(len(body) for _, body, _ in members) > PANDAS_FROM_CHARACTERS:
-            parsed = _pandas_columns(header, wanted, members)
+            parsed = _pandas_columns(shared_header, wanted, members)
         else:
-            parsed = [_csv_columns(",".join(header) + "\n" + body, list(header), wanted) for _, body, _ in members]
-        for (i, _, _), columns in zip(members, parsed):
+            parsed = [
+                _csv_columns(",".join(shared_header) + "\n" + body, list(shared_header), wanted)
+                for _, body, _ in members
+            ]
+        for (i, _, _), columns in zip(members, parsed, strict=True):
             results[i] = columns
     return results
 
@@ -112,7 +115,9 @@ def _csv_columns(text: str, header: list[str], wanted: tuple[str, ...]) -> Colum
     return columns
 
 
-def _pandas_columns(header: tuple[str, ...], wanted: tuple[str, ...], members: list[tuple[int, str, int]]) -> list[Columns]:
+def _pandas_columns(
+    header: tuple[str, ...], wanted: tuple[str, ...], members: list[tuple[int, str, int]]
+) -> list[Columns]:
     import numpy as np
     import pandas as pd
 
@@ -120,10 +125,11 @@ def _pandas_columns(header: tuple[str, ...], wanted: tuple[str, ...], members: l
     text = {name: object for name in wanted if name in TEXT_COLUMNS}
     frame = pd.read_csv(joined, usecols=list(wanted), dtype=text or None, keep_default_na=False)
     arrays = {
-        name: frame[name].to_numpy(dtype=object) if name in TEXT_COLUMNS
+        name: frame[name].to_numpy(dtype=object)
+        if name in TEXT_COLUMNS
         else pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         for name in wanted
-    }  # fmt: skip
+    }
     cuts = np.cumsum([rows for _, _, rows in members])[:-1]
     pieces = {name: np.split(array, cuts) for name, array in arrays.items()}
     return [{name: pieces[name][k] for name in wanted} for k in range(len(members))]

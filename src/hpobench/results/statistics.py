@@ -43,7 +43,8 @@ DEFINITIONS = {
     ),
     "aggregates": (
         "Across benchmarks: the mean and the interquartile mean (IQM: the mean without the lowest "
-        "and highest 25%, as scipy.stats.trim_mean(x, 0.25)) over every (benchmark, seed) run of normalized regret, with "
+        "and highest 25%, as scipy.stats.trim_mean(x, 0.25)) over every (benchmark, seed) run "
+        "of normalized regret, with "
         "95% stratified-bootstrap confidence intervals (each benchmark's seeds resampled "
         f"separately, scipy.stats.bootstrap, {RESAMPLES} resamples, percentile method). A curve "
         "starts once every run has a result."
@@ -136,19 +137,24 @@ def analyse(study: Study, references: Optional[dict[str, float]] = None, seed: i
     notes = study.warnings()
     cross = _cross(study, results, rng)
     if cross is not None and len(cross.blocks) < 2:
-        notes.append(f"Only {len(cross.blocks)} (benchmark, seed) block(s) where every compared method ran the "
-                     "same seed: no rank test.")  # fmt: skip
+        notes.append(
+            f"Only {len(cross.blocks)} (benchmark, seed) block(s) where every compared method ran the "
+            "same seed: no rank test."
+        )
     if cross is not None and cross.test is not None and cross.test.blocks < 10:
-        notes.append(f"The rank test rests on {cross.test.blocks} (benchmark, seed) blocks: too few for it to "
-                     "find any but the largest differences.")  # fmt: skip
+        notes.append(
+            f"The rank test rests on {cross.test.blocks} (benchmark, seed) blocks: too few for it to "
+            "find any but the largest differences."
+        )
     return StudyStatistics(results, cross, notes)
 
 
 def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], rng: Any) -> BenchmarkResult:
     # Every run of the benchmark, left-out ones too: they name its metric and mode when no
     # run has results, and the table lists them as `results` does.
-    everything = sorted((r for r in study.runs if r.benchmark == benchmark),
-                        key=lambda r: (study.methods.index(r.method), r.seed))  # fmt: skip
+    everything = sorted(
+        (r for r in study.runs if r.benchmark == benchmark), key=lambda r: (study.methods.index(r.method), r.seed)
+    )
     summary = summarize_benchmark(everything, benchmark, None, study.include_incomplete, ANYTIME_GRID)
     runs = [r for m in study.methods for r in study.cell(benchmark, m)]
     mode = summary.mode
@@ -168,17 +174,25 @@ def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], 
     for method in study.methods:
         cell = study.cell(benchmark, method)
         if cell:
-            curves = np.vstack([on_grid(r.frame.time, best_so_far(r.frame.value, mode), summary.grid) for r in cell])
+            curves = np.vstack(
+                [on_grid(_frame(r).time, best_so_far(_frame(r).value, mode), summary.grid) for r in cell]
+            )
             (result.anytime[method],) = _bands([curves], (_mean,), rng)
     _add_speedup(result)
     return result
 
 
+def _frame(run: Any) -> Any:
+    """A study cell's run's results (a cell holds only runs that have some)."""
+    assert run.frame is not None, f"{run.name} has no results"
+    return run.frame
+
+
 def _anchor(study: Study, benchmark: str) -> tuple[float, str]:
     rs = study.cell(benchmark, TARGET_METHOD)
     if rs:
-        return float(np.median([r.frame.value[0] for r in rs])), f"{TARGET_METHOD}'s median value at its first result"
-    firsts = [r.frame.value[0] for m in study.methods for r in study.cell(benchmark, m)]
+        return float(np.median([_frame(r).value[0] for r in rs])), f"{TARGET_METHOD}'s median value at its first result"
+    firsts = [_frame(r).value[0] for m in study.methods for r in study.cell(benchmark, m)]
     if firsts:
         return float(np.median(firsts)), f"no {TARGET_METHOD} runs: the median first result of all runs"
     return math.nan, "no results"
@@ -222,8 +236,7 @@ def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[C
             curves[benchmark, method] = {
                 run.seed: _normalized(run, result, grid) for run in study.cell(benchmark, method)
             }
-    blocks = [(b, s) for b in study.benchmarks
-              for s in sorted(set.intersection(*(set(curves[b, m]) for m in methods)))]  # fmt: skip
+    blocks = [(b, s) for b in study.benchmarks for s in sorted(set.intersection(*(set(curves[b, m]) for m in methods)))]
     mean: dict[str, Band] = {}
     iqm: dict[str, Band] = {}
     for method in methods:
@@ -238,8 +251,18 @@ def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[C
     final_rank = _final_ranks(final, methods)
     test = _rank_test(final, methods) if len(blocks) >= 2 else None
     ecdf = {m: _ecdf(final_regret[m]) for m in methods}
-    return CrossResult(methods, blocks, grid, mean, iqm, {m: rank_curves[i] for i, m in enumerate(methods)},
-                       final_regret, final_rank, test, ecdf)  # fmt: skip
+    return CrossResult(
+        methods,
+        blocks,
+        grid,
+        mean,
+        iqm,
+        {m: rank_curves[i] for i, m in enumerate(methods)},
+        final_regret,
+        final_rank,
+        test,
+        ecdf,
+    )
 
 
 def _normalized(run: Any, result: BenchmarkResult, grid: Any) -> Any:
@@ -283,8 +306,9 @@ def _rank_test(final: Any, methods: list[str]) -> RankTest:
         matrix = scikit_posthocs.posthoc_nemenyi_friedman(final.T)  # blocks x methods
     p = float(outcome.pvalue)
     pairwise = {m: {n: float(matrix.iloc[i, j]) for j, n in enumerate(methods)} for i, m in enumerate(methods)}
-    return RankTest("Friedman test", float(outcome.statistic), None if math.isnan(p) else p, blocks,
-                    "Nemenyi post-hoc", pairwise)  # fmt: skip
+    return RankTest(
+        "Friedman test", float(outcome.statistic), None if math.isnan(p) else p, blocks, "Nemenyi post-hoc", pairwise
+    )
 
 
 def _ecdf(values: Any) -> tuple[Any, Any]:
@@ -337,8 +361,16 @@ def _bands(strata: list[Any], statistics: tuple[Any, ...], rng: Any) -> list[Ban
     if all(s.shape[1] >= 2 for s in kept):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # constant columns (every seed at the optimum) warn
-            interval = bootstrap(kept, joined, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                                 method="percentile", vectorized=True, axis=-1, rng=rng).confidence_interval  # fmt: skip
+            interval = bootstrap(
+                kept,
+                joined,
+                n_resamples=RESAMPLES,
+                confidence_level=CONFIDENCE,
+                method="percentile",
+                vectorized=True,
+                axis=-1,
+                rng=rng,
+            ).confidence_interval
         for k, band in enumerate(bands):
             band.low[defined] = interval.low[k * width : (k + 1) * width]
             band.high[defined] = interval.high[k * width : (k + 1) * width]

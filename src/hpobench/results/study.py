@@ -55,8 +55,12 @@ class Study:
                 f"Only {len(self.benchmarks)} benchmark: cross-benchmark statistics describe that "
                 "benchmark alone, not methods in general."
             )
-        thin = [f"{m} on {b} ({len(self.cell(b, m))})" for b in self.benchmarks for m in self.methods
-                if 0 < len(self.cell(b, m)) < MIN_SEEDS]  # fmt: skip
+        thin = [
+            f"{m} on {b} ({len(self.cell(b, m))})"
+            for b in self.benchmarks
+            for m in self.methods
+            if 0 < len(self.cell(b, m)) < MIN_SEEDS
+        ]
         if thin:
             notes.append(
                 f"Fewer than {MIN_SEEDS} seeds in {len(thin)} cell(s): {', '.join(thin)}. Confidence "
@@ -67,8 +71,12 @@ class Study:
                 f"{method} has no run in the statistics on {', '.join(benchmarks)}: it is shown per "
                 "benchmark but left out of cross-benchmark ranks, tests and aggregates."
             )
-        unfinished = [f"{r.method}-{r.seed} on {r.benchmark} ({r.state})" for runs in self.used.values()
-                      for r in runs if r.state != "complete"]  # fmt: skip
+        unfinished = [
+            f"{r.method}-{r.seed} on {r.benchmark} ({r.state})"
+            for runs in self.used.values()
+            for r in runs
+            if r.state != "complete"
+        ]
         if unfinished:
             notes.append(
                 f"--include-incomplete: {len(unfinished)} run(s) that did not complete are in the statistics "
@@ -118,8 +126,17 @@ def load_study(results_root: Path, tags: list[str], include_incomplete: bool = F
             used.setdefault((run.benchmark, run.method), []).append(run)
         else:
             left_out.append((run, why))
-    return Study(tags, results_root, runs, benchmarks, methods, used, left_out,
-                 {b: ", ".join(t) for b, t in tag_of.items()}, include_incomplete)  # fmt: skip
+    return Study(
+        tags,
+        results_root,
+        runs,
+        benchmarks,
+        methods,
+        used,
+        left_out,
+        {b: ", ".join(t) for b, t in tag_of.items()},
+        include_incomplete,
+    )
 
 
 def _without_shadowed_missing(runs: list[RunResults]) -> list[RunResults]:

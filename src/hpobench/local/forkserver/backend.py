@@ -27,15 +27,10 @@ from syne_tune.backend.trial_status import Status, TrialResult
 from syne_tune.report import retrieve
 
 from hpobench.errors import RunError
-from hpobench.local.forkserver.client import (
-    LOST,
-    SERVER_LOG,
-    ForkServerClient,
-    startup_environment,
-)
-from hpobench.local.trial_args import prepare_trial
+from hpobench.local.forkserver.client import LOST, SERVER_LOG, ForkServerClient, startup_environment
 from hpobench.local.gpu_packing import PackedGpus
 from hpobench.local.replays import DropsReplayedResults
+from hpobench.local.trial_args import prepare_trial
 
 __all__ = ["FastLocalBackend", "ForkedTrial"]
 
@@ -151,9 +146,7 @@ class FastLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
                     self._write_time_stamp(trial_id=trial_id, name="end")
             metrics = self._read_new_reports(trial_id, finished=status != Status.in_progress)
             results.append(
-                self._trial_dict[trial_id].add_results(
-                    metrics=list(metrics), status=status, training_end_time=end_time
-                )
+                self._trial_dict[trial_id].add_results(metrics=list(metrics), status=status, training_end_time=end_time)
             )
         return results
 

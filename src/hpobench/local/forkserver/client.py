@@ -75,12 +75,20 @@ class ForkServerClient:
         self.retired = False
         self.closed = False
 
-    def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str,
-              stdout: Path, stderr: Path) -> None:  # fmt: skip
+    def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str, stdout: Path, stderr: Path) -> None:
         """Ask for a child running the script with `argv`; its exit code arrives later."""
         self.started.add(run)
-        self._send({"op": "start", "run": run, "argv": argv, "env": env, "cwd": cwd,
-                    "stdout": str(stdout), "stderr": str(stderr)})  # fmt: skip
+        self._send(
+            {
+                "op": "start",
+                "run": run,
+                "argv": argv,
+                "env": env,
+                "cwd": cwd,
+                "stdout": str(stdout),
+                "stderr": str(stderr),
+            }
+        )
 
     def kill(self, run: int, wait: float = KILL_WAIT) -> None:
         """SIGKILL the run's process group and wait (briefly) until it is reaped.

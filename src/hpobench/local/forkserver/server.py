@@ -129,7 +129,7 @@ def import_quietly(names: list[str], local_dir: Path, log: Any) -> list[str]:
         try:
             importlib.import_module(name)
             imported.append(name)
-        except Exception as error:  # noqa: BLE001 - a trial reports its own import errors
+        except Exception as error:
             if "." not in name:
                 print(f"fork server: could not pre-import {name}: {error!r}", file=log, flush=True)
     return imported
@@ -153,7 +153,7 @@ def cuda_initialized() -> bool:
     cuda = getattr(torch, "cuda", None)
     try:
         return bool(cuda is not None and cuda.is_initialized())
-    except Exception:  # noqa: BLE001 - a broken torch is the trial's problem
+    except Exception:
         return False
 
 
@@ -217,8 +217,13 @@ class Server:
         *lines, self.learned = self.learned.split(b"\n")
         for line in lines:
             name = line.decode(errors="replace").strip()
-            if self.learn and not self.retired and _learnable(name) and name not in sys.modules \
-                    and name not in self.to_learn:  # fmt: skip
+            if (
+                self.learn
+                and not self.retired
+                and _learnable(name)
+                and name not in sys.modules
+                and name not in self.to_learn
+            ):
                 self.to_learn.append(name)
 
     def _learn_one(self) -> None:
@@ -248,9 +253,9 @@ class Server:
             self.pids[run] = pid
             self._reply({"run": run, "pid": pid})
         elif request["op"] == "kill":
-            pid = self.pids.get(run)
-            if pid is not None:
-                kill_tree(pid)
+            target = self.pids.get(run)
+            if target is not None:
+                kill_tree(target)
 
     def _fork(self, request: dict[str, Any]) -> int:
         for stream in (sys.stdout, sys.stderr):
@@ -346,7 +351,7 @@ def run_script(script: Path, argv: list[str]) -> int:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as stop:
         code = _exit_code(stop.code)
-    except BaseException:  # noqa: BLE001 - printed like the interpreter does
+    except BaseException:
         traceback.print_exc()
         code = 1
     code = _finalize(code)
@@ -360,23 +365,24 @@ def _finalize(code: int) -> int:
 
     try:
         threading._shutdown()  # type: ignore[attr-defined]  # waits for non-daemon threads
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:  # noqa: BLE001 - a closed stream, as at interpreter exit
+        except Exception:
             pass
     return code
 
 
 def _report_new_modules(known: set[str], learn_write: int) -> None:
     """Tell the server which modules this trial imported that it had not (best effort)."""
-    new = [name for name, module in list(sys.modules.items())
-           if name not in known and getattr(module, "__file__", None)]  # fmt: skip
+    new = [
+        name for name, module in list(sys.modules.items()) if name not in known and getattr(module, "__file__", None)
+    ]
     chunk = ""
-    for name in new + [""]:
+    for name in [*new, ""]:
         if chunk and (not name or len(chunk) + len(name) + 1 > LEARN_CHUNK):
             try:
                 os.write(learn_write, chunk.encode())

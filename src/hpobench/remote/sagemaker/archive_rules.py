@@ -29,23 +29,56 @@ MAX_FOLDER_BYTES = 20 * 1024 * 1024
 
 VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr"})
 CACHE_FOLDERS = frozenset(
-    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints",
-     ".tox", ".nox", ".hypothesis", ".cache", "node_modules"}
-)  # fmt: skip
+    {
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".ipynb_checkpoints",
+        ".tox",
+        ".nox",
+        ".hypothesis",
+        ".cache",
+        "node_modules",
+    }
+)
 # Virtual environments are also recognised by their pyvenv.cfg, whatever their name.
 VENV_FOLDERS = frozenset({".venv", "venv", ".conda", "conda-env"})
 SECRET_FOLDERS = frozenset({".aws", ".ssh", ".gnupg", ".azure", ".kube", ".docker"})
 CACHE_FILE_PATTERNS = ("*.pyc", "*.pyo", ".DS_Store", "*.egg-info")
 # Lower-cased file-name patterns of files that may hold secrets.
 SECRET_FILE_PATTERNS = (
-    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_rsa_*", "id_ed25519_*",
-    "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk",
-    ".env", ".env.*", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc", ".git-credentials",
-    ".dockercfg", "credentials", "*credentials*.json", "*service-account*.json",
-    "*service_account*.json", "client_secret*.json", "*.tfvars",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "id_rsa_*",
+    "id_ed25519_*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.ppk",
+    ".env",
+    ".env.*",
+    ".envrc",
+    ".netrc",
+    "_netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".dockercfg",
+    "credentials",
+    "*credentials*.json",
+    "*service-account*.json",
+    "*service_account*.json",
+    "client_secret*.json",
+    "*.tfvars",
     # Local launch settings (role, bucket) are not the job's business.
     "hpobench.toml",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -115,10 +148,10 @@ def select_files(folder: Path, use_ignore_files: bool = True) -> Selection:
         relative_here = PurePosixPath(here.relative_to(folder).as_posix())
         kept_dirs = []
         for name in sorted(dirs):
-            relative = (relative_here / name).as_posix()
-            reason = _reason(here / name, name, relative, True, spec)
+            relative_name = (relative_here / name).as_posix()
+            reason = _reason(here / name, name, relative_name, True, spec)
             if reason:
-                selection.left_out[relative + "/"] = reason
+                selection.left_out[relative_name + "/"] = reason
             else:
                 kept_dirs.append(name)
         dirs[:] = kept_dirs  # os.walk descends only into these

@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from collections.abc import Callable, Iterator
+from typing import Any, Optional
 
 from hpobench.errors import RunError, UsageError
 
 NO_CREDENTIALS = (
-    "No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-    "AWS_PROFILE, or run `aws configure`"
+    "No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run `aws configure`"
 )
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 # Names under which AWS answers "slow down"; worth waiting for, not failing on.
 RETRYABLE_CODES = frozenset(
-    {"ResourceLimitExceeded", "ThrottlingException", "Throttling", "TooManyRequestsException",
-     "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
-)  # fmt: skip
+    {
+        "ResourceLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+    }
+)
 
 
 def resolve_region(region: Optional[str]) -> Optional[str]:
@@ -42,10 +48,7 @@ def require_region(region: Optional[str], flag: str = "--region") -> str:
     resolved = resolve_region(region)
     if not resolved:
         pass_flag = f"pass {flag} or " if flag else ""
-        raise UsageError(
-            f"No AWS region configured; {pass_flag}set AWS_DEFAULT_REGION "
-            "(or `region` in ~/.aws/config)"
-        )
+        raise UsageError(f"No AWS region configured; {pass_flag}set AWS_DEFAULT_REGION (or `region` in ~/.aws/config)")
     return resolved
 
 
@@ -146,22 +149,16 @@ def resolve_role(session: Any, role: Optional[str]) -> str:
     import botocore.exceptions
 
     if not role:
-        raise UsageError(
-            "Missing SageMaker execution role; pass --role ARN_OR_NAME or set HPOBENCH_ROLE"
-        )
+        raise UsageError("Missing SageMaker execution role; pass --role ARN_OR_NAME or set HPOBENCH_ROLE")
     if role.startswith("arn:"):
         if not ROLE_ARN_PATTERN.fullmatch(role):
-            raise UsageError(
-                f"Invalid --role {role!r}: expected arn:aws:iam::ACCOUNT:role/NAME or a role name"
-            )
+            raise UsageError(f"Invalid --role {role!r}: expected arn:aws:iam::ACCOUNT:role/NAME or a role name")
         return role
     try:
         return str(session.client("iam").get_role(RoleName=role)["Role"]["Arn"])
     except botocore.exceptions.ClientError as error:
         if error_code(error) in ("NoSuchEntity", "NoSuchEntityException"):
-            raise UsageError(
-                f"IAM role {role!r} does not exist; pass an existing role name or ARN as --role"
-            ) from None
+            raise UsageError(f"IAM role {role!r} does not exist; pass an existing role name or ARN as --role") from None
         raise RunError(f"IAM role {role!r} cannot be looked up: {describe(error)}") from None
     except botocore.exceptions.EndpointConnectionError as error:
         raise RunError(f"Cannot reach IAM to look up role {role!r}: {describe(error)}") from None
@@ -185,7 +182,7 @@ def check_role(sagemaker_session: Any, role_arn: str, say: Callable[[str], None]
     # warning; hpobench passes that on, as one line.
     unverified: list[logging.LogRecord] = []
     handler = logging.Handler(logging.WARNING)
-    handler.emit = unverified.append  # type: ignore[method-assign]
+    handler.emit = unverified.append  # type: ignore[method-assign,assignment]
     logger = logging.getLogger(iam_role_resolver.__name__)
     saved = logger.level, logger.propagate
     logger.setLevel(logging.WARNING)

@@ -15,19 +15,14 @@ import hashlib
 import io
 import shutil
 import tarfile
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.paths import PACKAGE_DIR
 from hpobench.remote.sagemaker.archive_rules import Selection, select_files, select_script_folder
-from hpobench.remote.sagemaker.requirements import (
-    CONSTRAINTS_FILE,
-    NO_DEPS_FILE,
-    REQUIREMENTS_FILE,
-    JobRequirements,
-)
+from hpobench.remote.sagemaker.requirements import CONSTRAINTS_FILE, NO_DEPS_FILE, REQUIREMENTS_FILE, JobRequirements
 
 ENTRY_SCRIPT = "hpobench_entry.py"
 PACKAGE_FOLDER = "hpobench"
@@ -80,9 +75,8 @@ def build_bundle(
 
 
 def stage_sources(
-    benchmark: BenchmarkDefinition, requirements: JobRequirements, stage: Path,
-    methods: Iterable[str] = (),
-) -> None:  # fmt: skip
+    benchmark: BenchmarkDefinition, requirements: JobRequirements, stage: Path, methods: Iterable[str] = ()
+) -> None:
     """Lay out the archive's contents in `stage`."""
     from hpobench.remote.sagemaker import user_code
 

@@ -43,11 +43,10 @@ def s3_channel(name: str, s3_uri: str) -> dict[str, Any]:
     """An InputDataConfig entry that copies everything under `s3_uri` to every instance."""
     return {
         "ChannelName": name,
-        "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": s3_uri,
-            "S3DataDistributionType": "FullyReplicated",
-        }},
-    }  # fmt: skip
+        "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": s3_uri, "S3DataDistributionType": "FullyReplicated"}
+        },
+    }
 
 
 def plan_data_channel(data: str, bucket: str, hash_content: bool = True) -> DataChannel:
@@ -101,9 +100,7 @@ def check_data(session: Any, channel: DataChannel) -> None:
     with aws.calling(f"listing --data {channel.s3_uri}"):
         listed = session.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
     if not listed.get("KeyCount"):
-        raise UsageError(
-            f"--data {channel.s3_uri} holds no objects; upload the data there or pass a local folder"
-        )
+        raise UsageError(f"--data {channel.s3_uri} holds no objects; upload the data there or pass a local folder")
 
 
 def stage_data(session: Any, channel: DataChannel) -> bool:

@@ -56,7 +56,9 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
             "constraints.txt": plan.requirements.constraints_text(),
             "requirements-no-deps.txt": plan.requirements.no_deps_text(),
         },
-        "data": None if plan.data is None else {
+        "data": None
+        if plan.data is None
+        else {
             "S3Uri": plan.data.s3_uri,
             "local": None if plan.data.local is None else str(plan.data.local),
             "files": len(plan.data.files),
@@ -66,8 +68,7 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
                 "job_name_prefix": job.name_prefix,  # the SDK appends -YYYYmmddHHMMSS
                 "method": job.run.method,
                 "seed": job.run.seed,
-                "AlgorithmSpecification": {"TrainingImage": plan.image.uri,
-                                           "TrainingInputMode": "File"},
+                "AlgorithmSpecification": {"TrainingImage": plan.image.uri, "TrainingInputMode": "File"},
                 "ResourceConfig": {"InstanceType": plan.instance_type, "InstanceCount": 1},
                 "StoppingCondition": job.stopping_condition(),
                 "EnableManagedSpotTraining": job.max_wait is not None,
@@ -79,5 +80,4 @@ def plan_document(plan: RemotePlan) -> dict[str, Any]:
             }
             for job in plan.jobs
         ],
-    }  # fmt: skip
-
+    }

@@ -32,11 +32,7 @@ MAX_KEPT_TRIALS = 20
 
 def job_environment() -> dict[str, str]:
     """The environment every job gets (CreateTrainingJob's Environment)."""
-    return {
-        "PYTHONUNBUFFERED": "1",
-        CHECKPOINT_DIR_ENV: DEFAULT_CHECKPOINT_DIR,
-        TRIALS_DIR_ENV: DEFAULT_TRIALS_DIR,
-    }
+    return {"PYTHONUNBUFFERED": "1", CHECKPOINT_DIR_ENV: DEFAULT_CHECKPOINT_DIR, TRIALS_DIR_ENV: DEFAULT_TRIALS_DIR}
 
 
 def parse_hyperparameters(argv: list[str], sm_hps: Optional[str] = None) -> dict[str, str]:
@@ -84,12 +80,11 @@ def run_job(argv: list[str]) -> int:
     """Run the job's (method, seed); returns the process exit code."""
     import logging
 
-    from hpobench.results import layout
+    import hpobench
     from hpobench.errors import HpobenchError
     from hpobench.local import resume
     from hpobench.local.launcher import run_local
-
-    import hpobench
+    from hpobench.results import layout
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     hyperparameters = parse_hyperparameters(argv, os.environ.get("SM_HPS"))
@@ -108,9 +103,7 @@ def run_job(argv: list[str]) -> int:
     run_link.symlink_to(checkpoint_dir.resolve(), target_is_directory=True)
     try:
         settings = settings_from(hyperparameters, results_root, resume.started_by_this_job(checkpoint_dir))
-        outcomes = run_local(
-            settings, command_line=["hpobench-job", *argv], trial_logs_root=trials_dir
-        )
+        outcomes = run_local(settings, command_line=["hpobench-job", *argv], trial_logs_root=trials_dir)
     except HpobenchError as error:
         print(f"Error: {error}", file=sys.stderr)
         return error.exit_code
@@ -120,9 +113,7 @@ def run_job(argv: list[str]) -> int:
         except OSError as error:  # never hide the run's own outcome
             print(f"hpobench job: trial logs not kept: {error}", file=sys.stderr, flush=True)
     for outcome in outcomes:
-        print(
-            f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}"
-        )
+        print(f"{outcome.run.name}: {outcome.status}, best {outcome.best}, results in {outcome.path}")
     return 0
 
 

@@ -18,12 +18,7 @@ from typing import Any, Optional
 from hpobench.errors import UsageError
 
 # Benchmark `framework` (lower-cased) -> the SDK's framework name.
-FRAMEWORKS = {
-    "pytorch": "pytorch",
-    "sklearn": "sklearn",
-    "scikit-learn": "sklearn",
-    "huggingface": "huggingface",
-}
+FRAMEWORKS = {"pytorch": "pytorch", "sklearn": "sklearn", "scikit-learn": "sklearn", "huggingface": "huggingface"}
 _RELEASE = re.compile(r"^\d+\.\d+[.-]\d+$")  # 2.5.1 (PyTorch, HuggingFace), 1.2-1 (scikit-learn)
 
 
@@ -37,9 +32,7 @@ class TrainingImage:
     constraints: tuple[str, ...]  # pip constraints: what the image ships, pinned
 
 
-def training_image(
-    framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str
-) -> TrainingImage:
+def training_image(framework: str, estimator_kwargs: dict[str, Any], region: str, instance_type: str) -> TrainingImage:
     """The image for this framework, region and instance type (offline); UsageError if none."""
     name = FRAMEWORKS.get(framework.lower())
     if name is None:
@@ -72,21 +65,25 @@ def _releases_newest_first(name: str) -> list[str]:
     return sorted(releases, key=lambda v: Version(v.replace("-", ".")), reverse=True)
 
 
-def _retrieve(
-    name: str, version: str, kwargs: dict[str, Any], region: str, instance_type: str
-) -> TrainingImage:
+def _retrieve(name: str, version: str, kwargs: dict[str, Any], region: str, instance_type: str) -> TrainingImage:
     from sagemaker.core import image_uris
 
     base: Optional[str] = None
+    py_version: Optional[str]
     if name == "huggingface":
         base, py_version = _huggingface_base(version, kwargs.get("pytorch_version"))
     else:
         listed = image_uris.list_py_versions(name, version, image_scope="training")
         py_version = kwargs.get("py_version") or (listed[-1] if listed else None)
     uri = image_uris.retrieve(
-        framework=name, region=region, version=version, py_version=py_version,
-        instance_type=instance_type, image_scope="training", base_framework_version=base,
-    )  # fmt: skip
+        framework=name,
+        region=region,
+        version=version,
+        py_version=py_version,
+        instance_type=instance_type,
+        image_scope="training",
+        base_framework_version=base,
+    )
     return TrainingImage(str(uri), name, version, shipped_packages(name, version, base))
 
 

@@ -42,8 +42,7 @@ def job_name_prefix(experiment_tag: str, method: str, seed: int) -> str:
 
 def job_tags(experiment_tag: str, benchmark: str, method: str, seed: int) -> dict[str, str]:
     """The tags every job carries (for the console and cost reports; lookup uses names)."""
-    return {TAG_EXPERIMENT: experiment_tag, TAG_BENCHMARK: benchmark,
-            TAG_METHOD: method, TAG_SEED: str(seed)}  # fmt: skip
+    return {TAG_EXPERIMENT: experiment_tag, TAG_BENCHMARK: benchmark, TAG_METHOD: method, TAG_SEED: str(seed)}
 
 
 @dataclass
@@ -58,9 +57,7 @@ class FoundJob:
     hyperparameters: dict[str, str] = field(default_factory=dict)  # filled by `describe`
 
 
-def find_jobs(
-    client: Any, experiment_tag: str, method_names: Iterable[str]
-) -> dict[tuple[str, int], list[FoundJob]]:
+def find_jobs(client: Any, experiment_tag: str, method_names: Iterable[str]) -> dict[tuple[str, int], list[FoundJob]]:
     """(method, seed) -> the experiment's jobs of it, newest first (ListTrainingJobs)."""
     methods = list(method_names)
     found: dict[tuple[str, int], list[FoundJob]] = {}
@@ -72,8 +69,13 @@ def find_jobs(
             if key is None:
                 continue
             found.setdefault(key, []).append(
-                FoundJob(summary["TrainingJobName"], summary["TrainingJobStatus"], key[0],
-                         key[1], summary["CreationTime"].timestamp())  # fmt: skip
+                FoundJob(
+                    summary["TrainingJobName"],
+                    summary["TrainingJobStatus"],
+                    key[0],
+                    key[1],
+                    summary["CreationTime"].timestamp(),
+                )
             )
     for jobs in found.values():
         jobs.sort(key=lambda job: job.created, reverse=True)

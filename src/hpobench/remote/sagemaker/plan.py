@@ -84,11 +84,7 @@ class RemotePlan:
 
 
 def plan_remote(
-    settings: RemoteSettings,
-    region: str,
-    bucket: str,
-    master_random_seed: Optional[int] = None,
-    hash_data: bool = True,
+    settings: RemoteSettings, region: str, bucket: str, master_random_seed: Optional[int] = None, hash_data: bool = True
 ) -> RemotePlan:
     """The jobs of an experiment (offline: no AWS call); UsageError on bad input.
 
@@ -121,9 +117,7 @@ def plan_remote(
                 max_wait=max_wait,
             )
         )
-    return RemotePlan(
-        experiment, region, bucket, instance_type, image, requirements, data, tuple(jobs)
-    )
+    return RemotePlan(experiment, region, bucket, instance_type, image, requirements, data, tuple(jobs))
 
 
 def job_max_runtime(budget: float, max_runtime: Optional[int] = None) -> int:

@@ -59,9 +59,7 @@ class JobRequirements:
         return "\n".join(self.constraints) + "\n"
 
 
-def job_requirements(
-    script_dir: Path, method_needs: Iterable[str], constraints: Iterable[str]
-) -> JobRequirements:
+def job_requirements(script_dir: Path, method_needs: Iterable[str], constraints: Iterable[str]) -> JobRequirements:
     """Requirements of a job running a script from `script_dir` with methods needing
     `method_needs` (MethodSpec.needs) on an image shipping `constraints`."""
     own = {_name(r): r for r in hpobench_requirements()}
@@ -182,9 +180,7 @@ def merge_requirements(*groups: Iterable[str]) -> list[str]:
                 continue
             known = merged[key]
             if requirement.url and known.url and requirement.url != known.url:
-                raise UsageError(
-                    f"Conflicting sources for {requirement.name}: {known.url}, {requirement.url}"
-                )
+                raise UsageError(f"Conflicting sources for {requirement.name}: {known.url}, {requirement.url}")
             known.url = known.url or requirement.url
             known.specifier &= requirement.specifier
             known.extras |= requirement.extras

@@ -43,8 +43,7 @@ def remote_jobs(tag: str, method_names: list[str]) -> dict[tuple[str, int], Remo
     try:
         client = session.client("sagemaker")
         found = jobs.find_jobs(client, tag, method_names)
-        return {key: _state(jobs.describe(client, runs[0]), key, runs[0].name)
-                for key, runs in found.items()}  # fmt: skip
+        return {key: _state(jobs.describe(client, runs[0]), key, runs[0].name) for key, runs in found.items()}
     except (BotoCoreError, ClientError) as error:
         raise RunError(
             f"Cannot list SageMaker training jobs for --remote: {aws.describe(error)}; check "

@@ -18,10 +18,10 @@ from __future__ import annotations
 import copy
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from hpobench.errors import RunError, UsageError
 from hpobench.remote.sagemaker import aws, jobs
@@ -67,12 +67,13 @@ def launch_remote(
     session = boto_session or aws.make_session(settings.region)
     # Offline first: bad options, instance types, images, requirements or data fail
     # before any AWS call. The data is hashed once, by the real plan below.
-    plan_remote(settings, session.region_name, "bucket", master_random_seed=0, hash_data=False)
+    offline = plan_remote(settings, session.region_name, "bucket", master_random_seed=0, hash_data=False)
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
-    existing = existing_jobs(session, settings)
+    # The plan's tag: --experiment-tag, or the one derived from the benchmark's name.
+    existing = existing_jobs(session, offline.experiment.experiment_tag, settings.methods)
     recorded_seed = _recorded_master_seed(existing)
     plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
     todo: list[tuple[JobSpec, int]] = []
@@ -110,8 +111,7 @@ def launch_remote(
         except SubmitError as error:
             done = ", ".join(submitted) if submitted else "none"
             raise RunError(
-                f"{error}. Submitted before the failure: {done}. "
-                "Re-run the same command to submit the rest"
+                f"{error}. Submitted before the failure: {done}. Re-run the same command to submit the rest"
             ) from None
         submitted.append(name)
         outcomes.append(JobOutcome(spec, "submitted", name))
@@ -121,9 +121,8 @@ def launch_remote(
 
 
 def _with_backoff(
-    create: Callable[[], str], spec: JobSpec, say: Say, backoff: Sequence[float],
-    sleep: Callable[[float], None],
-) -> str:  # fmt: skip
+    create: Callable[[], str], spec: JobSpec, say: Say, backoff: Sequence[float], sleep: Callable[[float], None]
+) -> str:
     """Call `create`, waiting out throttling and resource limits along `backoff`."""
     import botocore.exceptions
 
@@ -133,9 +132,7 @@ def _with_backoff(
         except botocore.exceptions.ClientError as error:
             code = aws.error_code(error)
             if code not in aws.RETRYABLE_CODES or delay is None:
-                raise SubmitError(
-                    f"Submitting {spec.run.name} failed: {aws.describe(error)}"
-                ) from None
+                raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
             say(
                 f"AWS answered {code} for {spec.run.name}; retrying in {delay:g}s "
                 f"(retry {attempt + 1} of {len(backoff)})"
@@ -146,12 +143,12 @@ def _with_backoff(
     raise AssertionError("unreachable")
 
 
-def existing_jobs(session: Any, settings: RemoteSettings) -> dict[tuple[str, int], list[Any]]:
+def existing_jobs(session: Any, experiment_tag: str, methods: Sequence[str]) -> dict[tuple[str, int], list[Any]]:
     """Jobs already created for this experiment, by (method, seed), newest first; the
     newest that is running or done is described (its hyperparameters are compared)."""
     client = session.client("sagemaker")
     with aws.calling("listing training jobs"):
-        found = jobs.find_jobs(client, settings.experiment_tag, settings.methods)
+        found = jobs.find_jobs(client, experiment_tag, methods)
         for runs in found.values():
             kept = next((job for job in runs if job.status in KEEP_STATUSES), None)
             if kept is not None:
@@ -160,8 +157,8 @@ def existing_jobs(session: Any, settings: RemoteSettings) -> dict[tuple[str, int
 
 
 def _recorded_master_seed(existing: dict[tuple[str, int], list[Any]]) -> Optional[int]:
-    for jobs in existing.values():
-        for job in jobs:
+    for runs in existing.values():
+        for job in runs:
             seed = job.hyperparameters.get("random_seed")
             if seed is not None and seed.isdigit():
                 return int(seed)
@@ -190,8 +187,7 @@ def upload_source(session: Any, bucket: str, bundle: Any) -> str:
     s3 = session.client("s3")
     with aws.calling(f"uploading the source archive to s3://{bucket}/{key}"):
         if not aws.object_exists(s3, bucket, key):
-            s3.put_object(Bucket=bucket, Key=key, Body=bundle.data,
-                          Metadata={"sha256": bundle.sha256})  # fmt: skip
+            s3.put_object(Bucket=bucket, Key=key, Body=bundle.data, Metadata={"sha256": bundle.sha256})
     return f"s3://{bucket}/{key}"
 
 
@@ -200,10 +196,7 @@ def sagemaker_session(boto_session: Any, bucket: str) -> Any:
     and the SDK's telemetry turned off."""
     from sagemaker.core.helper.session_helper import Session
 
-    config = {
-        "SchemaVersion": "1.0",
-        "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
-    }
+    config = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
     return Session(boto_session=boto_session, default_bucket=bucket, sagemaker_config=config)
 
 
@@ -247,9 +240,7 @@ class Submitter:
         self.client.create_training_job(**request)
         return name
 
-    def _submit_with_sdk(
-        self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str
-    ) -> str:
+    def _submit_with_sdk(self, plan: RemotePlan, spec: JobSpec, base: str, role: str, source_uri: str) -> str:
         from sagemaker.core.training.configs import (
             CheckpointConfig,
             Compute,
@@ -269,18 +260,17 @@ class Submitter:
         assert self.trainer_session is not None  # launch_remote sets it before checking the role
         trainer = ModelTrainer(
             training_image=plan.image_uri,
-            source_code=SourceCode(
-                source_dir=source_uri, entry_script=ENTRY_SCRIPT, requirements=REQUIREMENTS_FILE
+            source_code=SourceCode(source_dir=source_uri, entry_script=ENTRY_SCRIPT, requirements=REQUIREMENTS_FILE),
+            compute=Compute(
+                instance_type=plan.instance_type,
+                instance_count=1,
+                enable_managed_spot_training=spec.max_wait is not None or None,
             ),
-            compute=Compute(instance_type=plan.instance_type, instance_count=1,
-                            enable_managed_spot_training=spec.max_wait is not None or None),  # fmt: skip
             base_job_name=base,
             role=role,
             sagemaker_session=self.trainer_session,
             hyperparameters=dict(spec.hyperparameters),
-            checkpoint_config=CheckpointConfig(
-                s3_uri=spec.results_uri, local_path=DEFAULT_CHECKPOINT_DIR
-            ),
+            checkpoint_config=CheckpointConfig(s3_uri=spec.results_uri, local_path=DEFAULT_CHECKPOINT_DIR),
             stopping_condition=StoppingCondition(
                 max_runtime_in_seconds=spec.max_runtime, max_wait_time_in_seconds=spec.max_wait
             ),
@@ -290,9 +280,7 @@ class Submitter:
             environment=job_environment(),
             tags=[Tag(key=k, value=v) for k, v in spec.tags.items()],
             input_data_config=(
-                [InputData(channel_name=CHANNEL_NAME, data_source=plan.data.s3_uri)]
-                if plan.data is not None
-                else None
+                [InputData(channel_name=CHANNEL_NAME, data_source=plan.data.s3_uri)] if plan.data is not None else None
             ),
         )
         with aws.role_validation(role):

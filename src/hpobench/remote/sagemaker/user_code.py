@@ -14,9 +14,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from hpobench.benchmarks import BenchmarkDefinition
 from hpobench.errors import UsageError
@@ -99,7 +99,7 @@ def stage_plugin_methods(methods: Iterable[str], stage: Path, copy: Copy) -> Non
             )
         if spec.submodule_search_locations:
             if not (stage / top).exists():
-                copy(Path(list(spec.submodule_search_locations)[0]), stage / top)
+                copy(Path(next(iter(spec.submodule_search_locations))), stage / top)
         elif spec.origin:
             shutil.copyfile(spec.origin, stage / Path(spec.origin).name)
         info = stage / f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}.dist-info"

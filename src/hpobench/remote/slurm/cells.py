@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from hpobench.results import layout
 from hpobench.remote.slurm import queue
 from hpobench.remote.slurm.plan import LOGS_FOLDER, SLURM_FOLDER
 from hpobench.remote.slurm.records import Cell, Submission, latest_tasks
+from hpobench.results import layout
 
 COMPLETE = "complete"
 PENDING = "pending"
@@ -73,17 +73,21 @@ def cell_states(
 
 
 def _state(
-    method: str, seed: int, run_dir: Path, task_id: str, log: Path,
-    known: Optional[queue.TaskState], view: Optional[queue.QueueView],
-) -> CellState:  # fmt: skip
+    method: str,
+    seed: int,
+    run_dir: Path,
+    task_id: str,
+    log: Path,
+    known: Optional[queue.TaskState],
+    view: Optional[queue.QueueView],
+) -> CellState:
     if layout.completed_tuner_dir(run_dir) is not None:
         return CellState(method, seed, COMPLETE, task_id, known.describe() if known else "", log)
     if known is not None and known.active:
         state = PENDING if known.state in queue.WAITING else RUNNING
         return CellState(method, seed, state, task_id, known.describe(), log)
     if view is None:  # Slurm not asked: the files alone cannot tell queued from ended
-        return CellState(method, seed, RUNNING if _running_on_disk(run_dir) else PENDING,
-                         task_id, "not asked", log)  # fmt: skip
+        return CellState(method, seed, RUNNING if _running_on_disk(run_dir) else PENDING, task_id, "not asked", log)
     ended = known.state if known is not None and known.state != queue.UNKNOWN else None
     ended = queue.state_from_log(log) or ended or ("FAILED" if log.exists() else queue.UNKNOWN)
     return CellState(method, seed, FAILED, task_id, ended, log, _why(run_dir, log, ended))
@@ -101,8 +105,10 @@ def _why(run_dir: Path, log: Path, ended: str) -> str:
         if isinstance(error, str) and error:
             return error
     if not log.exists():
-        return (f"no log at {log}: the task may never have started; is the results root on a "
-                "file system the compute nodes share?")  # fmt: skip
+        return (
+            f"no log at {log}: the task may never have started; is the results root on a "
+            "file system the compute nodes share?"
+        )
     lines = [line.strip() for line in queue.read_tail(log).splitlines() if line.strip()]
     errors = [line for line in lines if _ERROR_LINE.search(line)]
     if ended == "COMPLETED":

@@ -40,13 +40,10 @@ def run(arguments: list[str], stdin: Optional[str] = None) -> str:
     """Run a Slurm command; its stdout, or a SlurmCommandError with its last error line."""
     command = [require(arguments[0]), *arguments[1:]]
     try:
-        done = subprocess.run(
-            command, input=stdin, capture_output=True, text=True, timeout=TIMEOUT, check=False
-        )
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise SlurmCommandError(
-            f"`{arguments[0]}` did not answer within {TIMEOUT:g} s: is slurmctld reachable "
-            "(scontrol ping)?"
+            f"`{arguments[0]}` did not answer within {TIMEOUT:g} s: is slurmctld reachable (scontrol ping)?"
         ) from None
     except OSError as error:
         raise SlurmCommandError(f"`{arguments[0]}` could not run: {error.strerror or error}") from None
@@ -54,5 +51,3 @@ def run(arguments: list[str], stdin: Optional[str] = None) -> str:
         said = last_line(done.stderr) or last_line(done.stdout) or f"exit code {done.returncode}"
         raise SlurmCommandError(f"`{arguments[0]}` failed: {said}", done.stderr + done.stdout)
     return done.stdout
-
-

@@ -38,19 +38,37 @@ LOG_PATTERN = "%A_%a.out"
 # Options hpobench writes itself; --slurm-option may not set them.
 MANAGED_OPTIONS = frozenset({"array", "job-name", "output", "error", "open-mode", "parsable"})
 # Options with a flag of their own.
-OPTION_FLAGS = {"cpus-per-task": "--cpus-per-job", "time": "--time-limit", "mem": "--mem",
-                "partition": "--partition", "account": "--account", "qos": "--qos"}  # fmt: skip
+OPTION_FLAGS = {
+    "cpus-per-task": "--cpus-per-job",
+    "time": "--time-limit",
+    "mem": "--mem",
+    "partition": "--partition",
+    "account": "--account",
+    "qos": "--qos",
+}
 # GPUs of the SageMaker instance types the benchmarks name (a Slurm job asks for as many).
 INSTANCE_GPUS = {
-    **{f"ml.{family}.{size}": 1 for family in ("g4dn", "g5", "g6", "g6e")
-       for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+    **{
+        f"ml.{family}.{size}": 1
+        for family in ("g4dn", "g5", "g6", "g6e")
+        for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")
+    },
     **{f"ml.{family}.{size}": 4 for family in ("g4dn", "g5", "g6", "g6e") for size in ("12xlarge", "24xlarge")},
     **{f"ml.{family}.48xlarge": 8 for family in ("g5", "g6", "g6e")},
-    "ml.g4dn.metal": 8, "ml.p2.xlarge": 1, "ml.p2.8xlarge": 8, "ml.p2.16xlarge": 16,
-    "ml.p3.2xlarge": 1, "ml.p3.8xlarge": 4, "ml.p3.16xlarge": 8, "ml.p3dn.24xlarge": 8,
-    "ml.p4d.24xlarge": 8, "ml.p4de.24xlarge": 8, "ml.p5.48xlarge": 8, "ml.p5e.48xlarge": 8,
+    "ml.g4dn.metal": 8,
+    "ml.p2.xlarge": 1,
+    "ml.p2.8xlarge": 8,
+    "ml.p2.16xlarge": 16,
+    "ml.p3.2xlarge": 1,
+    "ml.p3.8xlarge": 4,
+    "ml.p3.16xlarge": 8,
+    "ml.p3dn.24xlarge": 8,
+    "ml.p4d.24xlarge": 8,
+    "ml.p4de.24xlarge": 8,
+    "ml.p5.48xlarge": 8,
+    "ml.p5e.48xlarge": 8,
     "ml.p5en.48xlarge": 8,
-}  # fmt: skip
+}
 _TIME = re.compile(r"^(?:(?P<days>\d+)-)?(?P<rest>\d+(?::\d+){0,2})$")
 
 
@@ -74,8 +92,12 @@ class Resources:
         extra_keys = {key for key, _ in self.extra}
         if self.gpus and not extra_keys & {"gres", "gpus", "gpus-per-node", "gpus-per-task"}:
             options.append(f"--gres=gpu:{self.gpus}")
-        for key, value in (("mem", self.mem), ("partition", self.partition),
-                           ("account", self.account), ("qos", self.qos)):  # fmt: skip
+        for key, value in (
+            ("mem", self.mem),
+            ("partition", self.partition),
+            ("account", self.account),
+            ("qos", self.qos),
+        ):
             if value is not None:
                 options.append(f"--{key}={value}")
         options += [f"--{key}={value}" if value else f"--{key}" for key, value in self.extra]
@@ -156,13 +178,18 @@ def plan_slurm(settings: Any, experiment: ExperimentPlan) -> SlurmPlan:
     time_limit, seconds = job_time_limit(experiment.max_wallclock_time, settings.time_limit)
     extra = tuple(_extra_options(settings.slurm_options))
     resources = Resources(
-        cpus=settings.cpus_per_job or experiment.n_workers, gpus=gpus, time_limit=time_limit,
-        time_limit_seconds=seconds, mem=settings.mem, partition=settings.partition,
-        account=settings.account, qos=settings.qos, extra=extra,
-    )  # fmt: skip
+        cpus=settings.cpus_per_job or experiment.n_workers,
+        gpus=gpus,
+        time_limit=time_limit,
+        time_limit_seconds=seconds,
+        mem=settings.mem,
+        partition=settings.partition,
+        account=settings.account,
+        qos=settings.qos,
+        extra=extra,
+    )
     setup = ExperimentSetup.of(experiment, settings.trials_per_gpu, settings.backend)
-    return SlurmPlan(experiment, setup, settings.results_root, resources, settings.max_parallel,
-                     sys.executable)  # fmt: skip
+    return SlurmPlan(experiment, setup, settings.results_root, resources, settings.max_parallel, sys.executable)
 
 
 def job_name(experiment_tag: str, results_root: Path) -> str:
@@ -180,9 +207,7 @@ def instance_gpus(instance_type: str) -> int:
     if not family.startswith(GPU_INSTANCE_FAMILIES):
         return 0
     if instance_type not in INSTANCE_GPUS:
-        raise UsageError(
-            f"hpobench does not know how many GPUs {instance_type} has; pass --gpus-per-job"
-        )
+        raise UsageError(f"hpobench does not know how many GPUs {instance_type} has; pass --gpus-per-job")
     return INSTANCE_GPUS[instance_type]
 
 

@@ -19,17 +19,16 @@ from typing import Optional
 from hpobench.remote.slurm import commands
 
 # Slurm job states (squeue %T, sacct State): waiting, running, ended.
-WAITING = frozenset({"PENDING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "SPECIAL_EXIT",
-                     "RESV_DEL_HOLD", "SUSPENDED"})  # fmt: skip
-RUNNING = frozenset({"RUNNING", "CONFIGURING", "COMPLETING", "RESIZING", "SIGNALING",
-                     "STAGE_OUT", "STOPPED"})  # fmt: skip
+WAITING = frozenset(
+    {"PENDING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "SPECIAL_EXIT", "RESV_DEL_HOLD", "SUSPENDED"}
+)
+RUNNING = frozenset({"RUNNING", "CONFIGURING", "COMPLETING", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED"})
 ACTIVE = WAITING | RUNNING
 UNKNOWN = "UNKNOWN"
 _TASK_ID = re.compile(r"^\d+_\d+$")
 # slurmstepd's line in the task's output when Slurm ends it.
 _STEPD_END = re.compile(r"\*\*\* JOB \d+ ON \S+ CANCELLED AT \S+(?: DUE TO (?P<why>[A-Z ]+?))? \*\*\*")
-_DUE_TO = {"TIME LIMIT": "TIMEOUT", "PREEMPTION": "PREEMPTED", "NODE FAILURE": "NODE_FAIL",
-           "JOB REQUEUE": "REQUEUED"}  # fmt: skip
+_DUE_TO = {"TIME LIMIT": "TIMEOUT", "PREEMPTION": "PREEMPTED", "NODE FAILURE": "NODE_FAIL", "JOB REQUEUE": "REQUEUED"}
 _OOM = re.compile(r"oom[-_ ]kill|Out Of Memory|Exceeded job memory limit", re.IGNORECASE)
 LOG_TAIL_BYTES = 16 * 1024
 
@@ -66,8 +65,9 @@ def query(job_name: str, task_ids: Iterable[str]) -> QueueView:
     """Slurm's state of each of `task_ids`: one squeue call, and one sacct call for the
     tasks squeue no longer knows (skipped when accounting is off)."""
     wanted = set(task_ids)
-    listed = commands.run(["squeue", "--noheader", "--array", "--states=all", f"--name={job_name}",
-                           "--format=%i|%T|%r"])  # fmt: skip
+    listed = commands.run(
+        ["squeue", "--noheader", "--array", "--states=all", f"--name={job_name}", "--format=%i|%T|%r"]
+    )
     tasks = {t.task_id: t for t in parse_squeue(listed) if t.task_id in wanted}
     missing = sorted(wanted - set(tasks), key=_task_order)
     accounting: Optional[bool] = None
@@ -106,8 +106,9 @@ def _ask_sacct(task_ids: list[str]) -> tuple[dict[str, TaskState], bool]:
         return {}, False
     jobs = sorted({task.split("_")[0] for task in task_ids}, key=int)
     try:
-        text = commands.run(["sacct", "--noheader", "--parsable2", "--allocations",
-                             f"--jobs={','.join(jobs)}", "--format=JobID,State"])  # fmt: skip
+        text = commands.run(
+            ["sacct", "--noheader", "--parsable2", "--allocations", f"--jobs={','.join(jobs)}", "--format=JobID,State"]
+        )
     except commands.SlurmCommandError as error:
         if "disabled" in error.output.lower():  # "Slurm accounting storage is disabled"
             return {}, False

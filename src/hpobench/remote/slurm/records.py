@@ -35,16 +35,28 @@ class Submission:
         return {cell: f"{self.job_id}_{index}" for index, cell in enumerate(self.cells)}
 
     def to_json(self) -> str:
-        record = {"job_id": self.job_id, "job_name": self.job_name, "submitted": self.submitted,
-                  "cells": [list(c) for c in self.cells], "script": self.script, "setup": self.setup}  # fmt: skip
+        record = {
+            "job_id": self.job_id,
+            "job_name": self.job_name,
+            "submitted": self.submitted,
+            "cells": [list(c) for c in self.cells],
+            "script": self.script,
+            "setup": self.setup,
+        }
         return json.dumps(record, sort_keys=True)
 
     @classmethod
     def from_json(cls, line: str) -> Submission:
         record = json.loads(line)
         cells = tuple((str(method), int(seed)) for method, seed in record["cells"])
-        return cls(str(record["job_id"]), str(record["job_name"]), float(record["submitted"]),
-                   cells, str(record["script"]), dict(record["setup"]))  # fmt: skip
+        return cls(
+            str(record["job_id"]),
+            str(record["job_name"]),
+            float(record["submitted"]),
+            cells,
+            str(record["script"]),
+            dict(record["setup"]),
+        )
 
 
 def read_submissions(slurm_dir: Path) -> list[Submission]:

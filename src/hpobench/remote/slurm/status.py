@@ -39,7 +39,7 @@ def slurm_status(results_root: Path, tag: str) -> Optional[SlurmStatus]:
     tasks = latest_tasks(submissions)
     note = ""
     try:
-        view: Optional[queue.QueueView] = queue.query(submissions[-1].job_name, [t for t, _ in tasks.values()])
+        view = queue.query(submissions[-1].job_name, [t for t, _ in tasks.values()])
         if view.accounting is False:
             note = "Slurm accounting is off: ended tasks' states come from their logs"
     except UsageError:  # squeue not on PATH

@@ -10,25 +10,20 @@ run (failed, cancelled, timed out, out of memory, preempted, node failure).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
-from hpobench.results import layout
 from hpobench.errors import RunError, UsageError, last_line
 from hpobench.local.lock import experiment_lock
 from hpobench.plan import PlannedRun, plan_experiment
 from hpobench.remote.slurm import commands, queue
 from hpobench.remote.slurm.cells import COMPLETE, PENDING, RUNNING, CellState, cell_states
-from hpobench.remote.slurm.plan import (
-    LOGS_FOLDER,
-    MAX_ARRAY_TASKS,
-    MIN_SETUP,
-    SLURM_FOLDER,
-    SlurmPlan,
-    plan_slurm,
-)
+from hpobench.remote.slurm.plan import LOGS_FOLDER, MAX_ARRAY_TASKS, MIN_SETUP, SLURM_FOLDER, SlurmPlan, plan_slurm
 from hpobench.remote.slurm.records import Submission, append_submission, latest_tasks, read_submissions
+from hpobench.results import layout
+from hpobench.settings import SlurmSettings
 
 Say = Callable[[str], None]
 
@@ -43,7 +38,7 @@ class CellOutcome:
     job: Optional[str]  # the task that runs (or ran) it, JOBID_TASKID
 
 
-def plan_launch(settings) -> SlurmPlan:  # type: ignore[no-untyped-def]
+def plan_launch(settings: SlurmSettings) -> SlurmPlan:
     """The plan (offline), with the master seed this tag already uses, from its earlier
     submissions or its runs on disk; a UsageError if --random-seed names another."""
     tag = plan_experiment(settings, master_random_seed=0).experiment_tag
@@ -65,7 +60,7 @@ def recorded_master_seed(tag_dir: Path) -> Optional[int]:
     return layout.recorded_master_seed(tag_dir.parent, tag_dir.name)
 
 
-def launch_slurm(settings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcome]]:  # type: ignore[no-untyped-def]
+def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcome]]:
     """Submit the cells that need it; the plan and what happened to each cell."""
     for command in ("sbatch", "squeue"):
         commands.require(command)
@@ -169,8 +164,7 @@ def check_partition(partition: str) -> None:
     names = sorted({line.strip() for line in listed.splitlines() if line.strip()})
     if partition not in names:
         raise UsageError(
-            f"Unknown Slurm partition {partition!r}; this cluster has: {', '.join(names) or 'none'} "
-            "(see `sinfo -s`)"
+            f"Unknown Slurm partition {partition!r}; this cluster has: {', '.join(names) or 'none'} (see `sinfo -s`)"
         )
 
 
@@ -240,4 +234,3 @@ def _warn_short_time_limit(plan: SlurmPlan, say: Say) -> None:
             "results: Slurm will stop each cell before its budget is spent (the cell then shows "
             "TIMEOUT and a re-launch runs it again from the start)"
         )
-
