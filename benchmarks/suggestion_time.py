@@ -9,7 +9,7 @@ reported; RS and hpobench's BO are the baselines measured in the same run.
 
     PYTHONPATH=src python benchmarks/suggestion_time.py [--methods RS BO OPTUNA-TPE ...] [--timed 10]
 
-Methods from other libraries need their extras (the test extra has them, and dehb per README).
+Methods from other libraries need their extras (the test extra has them, and dehb per README.md).
 """
 
 from __future__ import annotations

@@ -138,8 +138,8 @@ def test_a_benchmark_that_declares_no_checkpoints_refuses_promotion_before_any_t
     assert result.output.strip() == (
         "Error: ASHA pauses trials and resumes them from their checkpoints, but benchmark 'quadratic' "
         "declares checkpoints = false; use ASHA-STOP (stopping decisions, nothing resumed), or make its "
-        "script save and load its state in --st_checkpoint_dir and declare checkpoints = true (README: "
-        "Your own benchmark)"
+        "script save and load its state in --st_checkpoint_dir and declare checkpoints = true "
+        "(docs/extending.md)"
     )
     assert not (results_root / "nockpt").exists()  # refused before RS ran too
     stopping = invoke(

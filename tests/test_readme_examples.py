@@ -1,4 +1,5 @@
-"""The README's "Your own benchmark" and "Your own method" examples work as printed."""
+"""The documentation's examples work as printed ("Your own benchmark", "Your own method" in
+docs/extending.md) and its links lead somewhere: README.md and docs/*.md."""
 
 from __future__ import annotations
 
@@ -9,17 +10,39 @@ import pytest
 
 from hpobench.benchmarks.check import SCRIPT_CONTRACT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+EXTENDING = ROOT / "docs" / "extending.md"
 
 
 def _examples() -> dict[str, str]:
-    """Fenced blocks that follow an `<!-- example: NAME -->` line, by NAME."""
+    """Fenced blocks that follow an `<!-- example: NAME -->` line, by NAME, in every page."""
     pattern = re.compile(r"<!-- example: (?P<name>\S+) -->\n```\w*\n(?P<body>.*?)\n```", re.S)
-    return {m["name"]: m["body"] + "\n" for m in pattern.finditer(README.read_text())}
+    return {m["name"]: m["body"] + "\n" for page in PAGES for m in pattern.finditer(page.read_text())}
 
 
-def test_the_readme_states_the_script_contract_of_the_code():
-    assert SCRIPT_CONTRACT in README.read_text()
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation but '-' and '_' dropped, spaces as '-'."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    headings = re.findall(r"^#+ (.+)$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_the_docs_state_the_script_contract_of_the_code():
+    assert SCRIPT_CONTRACT in EXTENDING.read_text()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_relative_link_leads_to_a_page_and_heading(page):
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name} links to {target}: no such file"
+        if anchor:
+            assert anchor in _anchors(linked), f"{page.name} links to {target}: no such heading"
 
 
 def test_the_readme_benchmark_passes_check_benchmark(invoke, tmp_path: Path):
@@ -64,5 +87,5 @@ def test_the_readme_benchmark_plugin_loads_its_packaged_definition(tmp_path: Pat
 
 
 @pytest.mark.parametrize("name", ["train.py", "quadratic.toml", "my_hpo/methods.py", "my_hpo/benchmarks.py"])
-def test_each_example_is_in_the_readme(name):
+def test_each_example_is_in_the_docs(name):
     assert name in _examples()

@@ -101,7 +101,7 @@ def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:
         f"{method} pauses trials and resumes them from their checkpoints, but benchmark "
         f"{benchmark.name!r} declares checkpoints = false; use {stopping} (stopping decisions, "
         "nothing resumed), or make its script save and load its state in --st_checkpoint_dir "
-        "and declare checkpoints = true (README: Your own benchmark)"
+        "and declare checkpoints = true (docs/extending.md)"
     )
 
 

@@ -26,7 +26,7 @@ from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain
 from hpobench.errors import last_line
 
-# What a training script must do; README's "Your own benchmark" quotes it verbatim.
+# What a training script must do; docs/extending.md ("Your own benchmark") quotes it verbatim.
 SCRIPT_CONTRACT = """\
 A training script is a standalone Python program (it never imports hpobench) that:
 1. takes every config_space entry as a `--name value` argument and ignores arguments it

@@ -19,7 +19,7 @@ Benchmark = Annotated[
     Optional[str],
     typer.Option(
         help="Benchmark to run: a registered name (see `hpobench list benchmarks`) or the path "
-        "of a .toml definition file (see README: Your own benchmark). (default: resnet_cifar10)"
+        "of a .toml definition file (see docs/extending.md). (default: resnet_cifar10)"
     ),
 ]
 Methods = Annotated[

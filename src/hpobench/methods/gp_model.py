@@ -16,7 +16,7 @@ Matérns, tried first, lets rankings change with the resource, but on
 `gbt_breast_cancer` it learned a weak correlation between rounds 1 and 50 and
 kept proposing configurations that rung 1 had already shown to be poor;
 MOBSTER-STOP did worse with it, MOBSTER within run-to-run variation (`benchmarks/mobster_kernel.py`,
-figures in README's "Measured").
+figures in docs/measured.md).
 
 Acquisition: log expected improvement (qLogEI) over a plug-in incumbent, the best
 posterior mean among the configurations observed at the acquisition resource (as
@@ -27,7 +27,7 @@ Carlo, which is fantasizing the pending outcomes. In the joint model a pending
 point sits at the resource its trial is heading to; the shared configuration
 term couples it with candidates scored at the acquisition resource. (Noisy EI,
 which integrates over the incumbent too, cost 3x more per candidate; BO on
-Branin did not get worse without it: README, "Measured".)
+Branin did not get worse without it: docs/measured.md.)
 
 Kernel and noise hyperparameters are optimized by `fit_gp`; `condition_gp` builds
 the same GP on more data with hyperparameters kept (the suggester decides when).

@@ -2,7 +2,7 @@
 
 One line per method, checked against Syne Tune 0.16's code by
 tests/test_method_pairing.py (results fed out of order, as parallel workers
-deliver them). Shown by `hpobench list methods` and the README.
+deliver them). Shown by `hpobench list methods` and docs/methods.md.
 """
 
 from __future__ import annotations
