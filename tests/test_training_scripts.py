@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from hpobench.benchmarks import get_benchmark
+from hpobench.benchmarks import BENCHMARK_FACTORIES, get_benchmark
 
 ARGS = {
     "mlp_digits": [
@@ -60,3 +61,32 @@ def test_mlp_digits_learns(tmp_path):
 def test_gbt_log_loss_falls(tmp_path):
     reports = _run("gbt_breast_cancer", 10, tmp_path)
     assert reports[-1]["val_log_loss"] < reports[0]["val_log_loss"]
+
+
+def _shared_names() -> set[str]:
+    from hpobench.paths import TRIAL_SUPPORT, training_scripts_root
+
+    tree = ast.parse((training_scripts_root() / TRIAL_SUPPORT).read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("name", BENCHMARK_FACTORIES)
+def test_each_built_in_script_uses_trial_support_and_keeps_no_copy_of_it(name):
+    tree = ast.parse(get_benchmark(name).script_path.read_text())
+    imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.level == 0} | {
+        alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+    }
+    assert "trial_support" in imported
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    # A script may wrap a shared function (fail with its name); it may not copy one.
+    wrappers = {"fail", "data_root", "device_precision", "choose_precision"}
+    assert (defined & _shared_names()) - wrappers == set()
+
+
+def test_trial_support_needs_only_the_standard_library_at_import():
+    from hpobench.paths import TRIAL_SUPPORT, training_scripts_root
+
+    tree = ast.parse((training_scripts_root() / TRIAL_SUPPORT).read_text())
+    top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert top - {"__future__"} <= set(sys.stdlib_module_names)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent  # src/hpobench, or site-packages/hpobench
+# What the built-in training scripts share; each imports it from beside its own folder.
+TRIAL_SUPPORT = "trial_support.py"
 
 
 def training_scripts_root() -> Path:

@@ -42,15 +42,19 @@ hpobench.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import numpy as np
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+import trial_support
+from trial_support import autocast, device_precision, offline, prepare_only, save_checkpoint
 
 NAME = "distilbert_imdb"
 DATA_FOLDER = "imdb"
@@ -59,7 +63,6 @@ SPLIT_PATTERN = "plain_text/{split}-*.parquet"
 SUBSET_SEED = 42  # the seed's shuffle seed for the fixed subsets
 MAX_GRAD_NORM = 1.0  # the Trainer's default
 CHECKPOINT_FILE = "checkpoint.pt"
-SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
 DOWNLOAD_LOCK_TIMEOUT = 3600.0
 
 
@@ -92,26 +95,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 # ---- data and model files -----------------------------------------------------
 
 
-def fail(message: str) -> None:
-    """Exit with one line on stderr: hpobench shows a failed trial's last line."""
-    print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def prepare_only() -> bool:
-    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
-    before a study's first trial, so that missing data is one error, not a failed trial each."""
-    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
-
-
-def brief(error: BaseException) -> str:
-    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
-    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
-def offline() -> bool:
-    return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
+def fail(message: str) -> NoReturn:
+    trial_support.fail(NAME, message)
 
 
 def split_files(root: Path, split: str) -> list[Path]:
@@ -124,25 +109,13 @@ def has_data(root: Path) -> bool:
 
 def data_root(dataset_path: str) -> Path:
     """The folder holding imdb/plain_text/*.parquet, downloading it there if needed."""
-    root = Path(dataset_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
-    for candidate in ([Path(channel)] if channel else []) + [root]:
-        if has_data(candidate):
-            return candidate
-    where = root / DATA_FOLDER
     how = (
         f"huggingface-cli download {HUB_DATASET} --repo-type dataset --include 'plain_text/t*' "
         f"--local-dir DIR/{DATA_FOLDER}, then --set dataset_path=DIR"
     )
-    if offline():
-        fail(f"no IMDB data in {where} (HPOBENCH_OFFLINE is set): {how}")
-    try:
-        download(root)
-    except Exception as error:  # any failure means the same thing to the user
-        fail(f"no IMDB data in {where}; download failed ({brief(error)}); {how}")
-    if not has_data(root):
-        fail(f"the download left no IMDB data in {where}; {how}")
-    return root
+    return trial_support.find_data(
+        NAME, dataset_path, dataset="IMDB", where=str(DATA_FOLDER), how=how, has_data=has_data, download=download
+    )
 
 
 def download(root: Path) -> None:
@@ -164,7 +137,7 @@ def download(root: Path) -> None:
 def model_source(model_path: str) -> str:
     """A local model folder when there is one, else the Hub name (failing offline)."""
     path = Path(model_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
+    channel = os.environ.get(trial_support.SAGEMAKER_CHANNEL)
     for candidate in ([Path(channel) / path.name] if channel else []) + [path]:
         if (candidate / "config.json").is_file():
             return str(candidate)
@@ -226,34 +199,6 @@ def tokenized_subsets(root: Path, source: str, args: argparse.Namespace) -> dict
 
 
 # ---- precision ----------------------------------------------------------------
-
-
-def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
-    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
-    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
-    if device_type != "cuda" or capability is None:
-        return "fp32"
-    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
-
-
-def device_precision(device: Any) -> str:
-    """This device's precision, printed to the trial's log."""
-    import torch
-
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision = choose_precision(device.type, capability)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
-    return precision
-
-
-def autocast(device: Any, precision: str) -> Any:
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
 
 
 # ---- training -----------------------------------------------------------------
@@ -356,16 +301,6 @@ def accuracy(model: Any, data: dict[str, Any], batch_size: int) -> float:
             logits = model(input_ids=data["eval_ids"][part], attention_mask=data["eval_mask"][part]).logits
             correct += (logits.argmax(dim=-1) == labels[part]).sum()
     return correct.item() / len(labels)
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically: a trial stopped mid-write never leaves a broken file."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from trial_support import write_atomically
 
 SPLIT_SEED = 0
 VALIDATION_FRACTION = 0.2
@@ -77,11 +82,8 @@ def main() -> None:
         model.fit(x_train, y_train)
         val_log_loss = log_loss(y_valid, model.predict_proba(x_valid), labels=[0, 1])
         if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            tmp = checkpoint.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                pickle.dump((model, boosting_round), f)
-            tmp.replace(checkpoint)  # never leave a half-written checkpoint behind
+            state = pickle.dumps((model, boosting_round))
+            write_atomically(checkpoint, lambda tmp, state=state: tmp.write_bytes(state))
         report(**{"round": boosting_round, "val_log_loss": val_log_loss})
 
 

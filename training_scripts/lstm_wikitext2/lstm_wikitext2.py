@@ -32,13 +32,17 @@ epoch. This script must not import hpobench.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+import trial_support
+from trial_support import autocast, exact_fp32, prepare_only, save_checkpoint
 
 NAME = "lstm_wikitext2"
 DATA_FOLDER = "wikitext-2"
@@ -57,7 +61,6 @@ EVAL_BATCH_SIZE = 10
 MAX_VAL_LOSS = 10.0
 NON_FINITE_VAL_LOSS = 7.0
 CHECKPOINT_FILE = "checkpoint.pt"
-SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
 DOWNLOAD_LOCK_TIMEOUT = 1800.0
 DOWNLOAD_TIMEOUT = 60.0
 
@@ -84,26 +87,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 # ---- data -------------------------------------------------------------------
 
 
-def fail(message: str) -> None:
-    """Exit with one line on stderr: hpobench shows a failed trial's last line."""
-    print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def prepare_only() -> bool:
-    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
-    before a study's first trial, so that missing data is one error, not a failed trial each."""
-    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
-
-
-def brief(error: BaseException) -> str:
-    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
-    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
-def offline() -> bool:
-    return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
+def fail(message: str) -> NoReturn:
+    trial_support.fail(NAME, message)
 
 
 def has_data(root: Path) -> bool:
@@ -112,25 +97,13 @@ def has_data(root: Path) -> bool:
 
 def data_root(dataset_path: str) -> Path:
     """The folder holding wikitext-2/, downloading it there if needed."""
-    root = Path(dataset_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
-    for candidate in ([Path(channel)] if channel else []) + [root]:
-        if has_data(candidate):
-            return candidate
-    where = root / DATA_FOLDER
     how = (
         f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, "
         "or HPOBENCH_WIKITEXT2_URL=a mirror"
     )
-    if offline():
-        fail(f"no WikiText-2 data in {where} (HPOBENCH_OFFLINE is set): {how}")
-    try:
-        download(root)
-    except Exception as error:  # any failure means the same thing to the user
-        fail(f"no WikiText-2 data in {where}; download failed ({brief(error)}); {how}")
-    if not has_data(root):
-        fail(f"the download left no WikiText-2 data in {where}; {how}")
-    return root
+    return trial_support.find_data(
+        NAME, dataset_path, dataset="WikiText-2", where=str(DATA_FOLDER), how=how, has_data=has_data, download=download
+    )
 
 
 def download(root: Path) -> None:
@@ -198,23 +171,7 @@ def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) ->
 
 
 def device_precision(device: Any) -> str:
-    """This device's precision, printed to the trial's log."""
-    import torch
-
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision = choose_precision(device.type, capability)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
-    return precision
-
-
-def autocast(device: Any, precision: str) -> Any:
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
+    return trial_support.device_precision(device, choose_precision)
 
 
 # ---- model and training -----------------------------------------------------
@@ -283,20 +240,6 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, clip: float,
         scaler.update()
 
 
-@contextlib.contextmanager
-def exact_fp32() -> Any:
-    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
-    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
-    import torch
-
-    before = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32 = before
-
-
 def evaluate(model: Any, data: Any) -> float:
     """Mean cross-entropy per token, in fp32 (no TF32) on every device."""
     import torch
@@ -311,16 +254,6 @@ def evaluate(model: Any, data: Any) -> float:
             output, hidden = model(inputs, hidden)
             total += len(inputs) * F.cross_entropy(output.view(-1, output.size(-1)), targets)
     return total.item() / (len(data) - 1)
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically: a trial stopped mid-write never leaves a broken file."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from trial_support import save_checkpoint
 
 # Fixed so every trial sees the same train/validation split.
 SPLIT_SEED = 0
@@ -112,7 +117,6 @@ def main() -> None:
             optimizer.step()
         val_accuracy = accuracy(model, x_valid, y_valid)
         if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -120,9 +124,7 @@ def main() -> None:
                 "shuffle_rng": generator.get_state(),
                 "epoch": epoch,
             }
-            tmp = checkpoint.with_suffix(".tmp")
-            torch.save(state, tmp)
-            tmp.replace(checkpoint)  # never leave a half-written checkpoint behind
+            save_checkpoint(checkpoint, state)
         report(epoch=epoch, val_accuracy=val_accuracy)
 
 

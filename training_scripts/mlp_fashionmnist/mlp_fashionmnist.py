@@ -25,15 +25,19 @@ epoch. This script must not import hpobench.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import numpy as np
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+import trial_support
+from trial_support import autocast, device_precision, prepare_only, save_checkpoint
 
 NAME = "mlp_fashionmnist"
 RAW_FOLDER = Path("FashionMNIST") / "raw"
@@ -42,7 +46,6 @@ LABELS = "train-labels-idx1-ubyte"
 TRAIN_FRACTION = 50_000 / 60_000
 EVAL_BATCH_SIZE = 4096
 CHECKPOINT_FILE = "checkpoint.pt"
-SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
 DOWNLOAD_TIMEOUT = 60.0  # seconds without a byte before a download gives up
 DOWNLOAD_LOCK_TIMEOUT = 1800.0
 
@@ -71,26 +74,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 # ---- data -------------------------------------------------------------------
 
 
-def fail(message: str) -> None:
-    """Exit with one line on stderr: hpobench shows a failed trial's last line."""
-    print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def prepare_only() -> bool:
-    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
-    before a study's first trial, so that missing data is one error, not a failed trial each."""
-    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
-
-
-def brief(error: BaseException) -> str:
-    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
-    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
-def offline() -> bool:
-    return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
+def fail(message: str) -> NoReturn:
+    trial_support.fail(NAME, message)
 
 
 def idx_file(root: Path, name: str) -> Optional[Path]:
@@ -107,22 +92,16 @@ def has_data(root: Path) -> bool:
 
 def data_root(dataset_path: str) -> Path:
     """The folder holding FashionMNIST/raw/, downloading it there if needed."""
-    root = Path(dataset_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
-    for candidate in ([Path(channel)] if channel else []) + [root]:
-        if has_data(candidate):
-            return candidate
-    where = root / RAW_FOLDER
     how = f"put {IMAGES}.gz and {LABELS}.gz in DIR/{RAW_FOLDER}, then --set dataset_path=DIR"
-    if offline():
-        fail(f"no Fashion-MNIST data in {where} (HPOBENCH_OFFLINE is set): {how}")
-    try:
-        download(root)
-    except Exception as error:  # any failure means the same thing to the user
-        fail(f"no Fashion-MNIST data in {where}; download failed ({brief(error)}); {how}")
-    if not has_data(root):
-        fail(f"the download left no Fashion-MNIST data in {where}; {how}")
-    return root
+    return trial_support.find_data(
+        NAME,
+        dataset_path,
+        dataset="Fashion-MNIST",
+        where=str(RAW_FOLDER),
+        how=how,
+        has_data=has_data,
+        download=download,
+    )
 
 
 def download(root: Path) -> None:
@@ -183,34 +162,6 @@ def build_model(args: argparse.Namespace) -> Any:
 # ---- precision ----------------------------------------------------------------
 
 
-def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
-    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
-    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
-    if device_type != "cuda" or capability is None:
-        return "fp32"
-    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
-
-
-def device_precision(device: Any) -> str:
-    """This device's precision, printed to the trial's log."""
-    import torch
-
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision = choose_precision(device.type, capability)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
-    return precision
-
-
-def autocast(device: Any, precision: str) -> Any:
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
-
-
 def train_epoch(
     model: Any, optimizer: Any, scaler: Any, images: Any, labels: Any, batch_size: int, generator: Any, precision: str
 ) -> None:
@@ -242,16 +193,6 @@ def accuracy(model: Any, images: Any, labels: Any) -> float:
             predicted = model(images[start : start + EVAL_BATCH_SIZE].float() / 255).argmax(1)
             correct += (predicted == labels[start : start + EVAL_BATCH_SIZE]).sum()
     return correct.item() / len(labels)
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically: a trial stopped mid-write never leaves a broken file."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

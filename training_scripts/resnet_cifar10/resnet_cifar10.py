@@ -30,15 +30,19 @@ epoch. This script must not import hpobench: it also runs in SageMaker jobs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import pickle
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import numpy as np
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+import trial_support
+from trial_support import autocast, device_precision, exact_fp32, prepare_only, save_checkpoint
 
 NAME = "resnet_cifar10"
 DATA_FOLDER = "cifar-10-batches-py"
@@ -54,7 +58,6 @@ GAMMA = 0.1
 # Only memory and speed depend on it: batch norm is in eval mode when validating.
 EVAL_BATCH_SIZE = 1024
 CHECKPOINT_FILE = "checkpoint.pt"
-SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
 DOWNLOAD_TIMEOUT = 60.0  # seconds without a byte before a download gives up
 DOWNLOAD_LOCK_TIMEOUT = 3600.0  # seconds; a CIFAR-10 download takes minutes
 
@@ -81,26 +84,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 # ---- data -------------------------------------------------------------------
 
 
-def fail(message: str) -> None:
-    """Exit with one line on stderr: hpobench shows a failed trial's last line."""
-    print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def prepare_only() -> bool:
-    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
-    before a study's first trial, so that missing data is one error, not a failed trial each."""
-    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
-
-
-def brief(error: BaseException) -> str:
-    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
-    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
-def offline() -> bool:
-    return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
+def fail(message: str) -> NoReturn:
+    trial_support.fail(NAME, message)
 
 
 def has_data(root: Path) -> bool:
@@ -109,21 +94,10 @@ def has_data(root: Path) -> bool:
 
 def data_root(dataset_path: str) -> Path:
     """The folder holding cifar-10-batches-py/, downloading it there if needed."""
-    root = Path(dataset_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
-    for candidate in ([Path(channel)] if channel else []) + [root]:
-        if has_data(candidate):
-            return candidate
     how = f"put the CIFAR-10 python version ({DATA_FOLDER}/data_batch_1..5) in DIR, then --set dataset_path=DIR"
-    if offline():
-        fail(f"no CIFAR-10 data in {root / DATA_FOLDER} (HPOBENCH_OFFLINE is set): {how}")
-    try:
-        download(root)
-    except Exception as error:  # any failure means the same thing to the user
-        fail(f"no CIFAR-10 data in {root / DATA_FOLDER}; download failed ({brief(error)}); {how}")
-    if not has_data(root):
-        fail(f"the download left no CIFAR-10 data in {root / DATA_FOLDER}; {how}")
-    return root
+    return trial_support.find_data(
+        NAME, dataset_path, dataset="CIFAR-10", where=str(DATA_FOLDER), how=how, has_data=has_data, download=download
+    )
 
 
 def download(root: Path) -> None:
@@ -266,38 +240,6 @@ class DeviceData:
         return self.normalize(crops.permute(0, 3, 1, 2))
 
 
-def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
-    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
-    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
-    if device_type != "cuda" or capability is None:
-        return "fp32"
-    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
-
-
-def device_precision(device: Any) -> str:
-    """This device's precision, printed to the trial's log."""
-    import torch
-
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision = choose_precision(device.type, capability)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
-    return precision
-
-
-def autocast(device: Any, precision: str) -> Any:
-    """Autocast to `precision` ('bf16' or 'fp16'); full precision for 'fp32'."""
-    import contextlib
-
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    # No weight-cast cache: one forward per region, and CUDA graphs require it off.
-    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
-
-
 def graph_training_step(model: Any, data: DeviceData, batch_size: int, precision: str) -> None:
     """On CUDA, capture the model's training forward and backward at `batch_size`
     as CUDA graphs: one launch replays a few hundred kernels, which would
@@ -315,7 +257,7 @@ def graph_training_step(model: Any, data: DeviceData, batch_size: int, precision
     buffers = {name: value.clone() for name, value in model.named_buffers()}
     model.train()
     sample = data.normalize(data.images[:batch_size])
-    with autocast(data.device, precision):
+    with autocast(data.device, precision, cache_enabled=False):  # CUDA graphs: no cast cache
         torch.cuda.make_graphed_callables(model, (sample,))
     with torch.no_grad():
         for name, value in model.named_buffers():
@@ -345,27 +287,13 @@ def train_epoch(
         index = order[start : start + batch_size]
         inputs = data.augmented(index, generator)
         forward = model if graphed in (None, len(index)) else model.eager_forward
-        with autocast(data.device, precision):
+        with autocast(data.device, precision, cache_enabled=False):  # CUDA graphs: no cast cache
             logits = forward(inputs)
         loss = F.cross_entropy(logits.float(), data.labels[index])
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-
-
-@contextlib.contextmanager
-def exact_fp32() -> Any:
-    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
-    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
-    import torch
-
-    before = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32 = before
 
 
 def accuracy(model: Any, data: DeviceData, indices: Any) -> float:
@@ -402,16 +330,6 @@ def build_optimizer(model: Any, args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 # ---- checkpoints ------------------------------------------------------------
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically: a trial stopped mid-write never leaves a broken file."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -32,13 +32,17 @@ trial go on at the next epoch. This script must not import hpobench.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
+
+# trial_support.py, shared by hpobench's built-in scripts, sits beside this script's folder.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+import trial_support
+from trial_support import autocast, device_precision, exact_fp32, prepare_only, save_checkpoint
 
 NAME = "transformer_wikitext2"
 DATA_FOLDER = "wikitext-2"
@@ -52,7 +56,6 @@ EVAL_BATCH_SIZE = 10
 MAX_VAL_LOSS = 10.0
 MAX_SEQUENCE = 5000  # positional encodings precomputed, as in the seed
 CHECKPOINT_FILE = "checkpoint.pt"
-SAGEMAKER_CHANNEL = "SM_CHANNEL_TRAINING"
 DOWNLOAD_LOCK_TIMEOUT = 1800.0
 DOWNLOAD_TIMEOUT = 60.0
 
@@ -83,26 +86,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 # ---- data (as lstm_wikitext2: scripts are uploaded alone, so each carries its own) ----
 
 
-def fail(message: str) -> None:
-    """Exit with one line on stderr: hpobench shows a failed trial's last line."""
-    print(f"{NAME}: {' '.join(message.split())}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
-def prepare_only() -> bool:
-    """HPOBENCH_PREPARE_ONLY=1: find (or download) the data, then exit; hpobench runs this once
-    before a study's first trial, so that missing data is one error, not a failed trial each."""
-    return os.environ.get("HPOBENCH_PREPARE_ONLY", "") == "1"
-
-
-def brief(error: BaseException) -> str:
-    """An exception's first sentence, at most 50 characters: error lines stay one short line."""
-    text = " ".join(str(error).split()).split("; ")[0].split(". ")[0] or type(error).__name__
-    return text if len(text) <= 50 else text[:47] + "..."
-
-
-def offline() -> bool:
-    return os.environ.get("HPOBENCH_OFFLINE", "") not in ("", "0")
+def fail(message: str) -> NoReturn:
+    trial_support.fail(NAME, message)
 
 
 def has_data(root: Path) -> bool:
@@ -111,25 +96,13 @@ def has_data(root: Path) -> bool:
 
 def data_root(dataset_path: str) -> Path:
     """The folder holding wikitext-2/, downloading it there if needed."""
-    root = Path(dataset_path).expanduser()
-    channel = os.environ.get(SAGEMAKER_CHANNEL)
-    for candidate in ([Path(channel)] if channel else []) + [root]:
-        if has_data(candidate):
-            return candidate
-    where = root / DATA_FOLDER
     how = (
         f"put {DATA_FOLDER}/wiki.*.tokens (wikitext-2-v1.zip) in DIR, then --set dataset_path=DIR, "
         "or HPOBENCH_WIKITEXT2_URL=a mirror"
     )
-    if offline():
-        fail(f"no WikiText-2 data in {where} (HPOBENCH_OFFLINE is set): {how}")
-    try:
-        download(root)
-    except Exception as error:  # any failure means the same thing to the user
-        fail(f"no WikiText-2 data in {where}; download failed ({brief(error)}); {how}")
-    if not has_data(root):
-        fail(f"the download left no WikiText-2 data in {where}; {how}")
-    return root
+    return trial_support.find_data(
+        NAME, dataset_path, dataset="WikiText-2", where=str(DATA_FOLDER), how=how, has_data=has_data, download=download
+    )
 
 
 def download(root: Path) -> None:
@@ -181,35 +154,6 @@ class Corpus:
 
 
 # ---- precision ----------------------------------------------------------------
-
-
-def choose_precision(device_type: str, capability: Optional[tuple[int, int]]) -> str:
-    """'bf16' on GPUs with bf16 tensor cores (compute capability >= 8.0), 'fp16' (with a
-    gradient scaler) on older CUDA GPUs, 'fp32' on anything else."""
-    if device_type != "cuda" or capability is None:
-        return "fp32"
-    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
-
-
-def device_precision(device: Any) -> str:
-    """This device's precision, printed to the trial's log."""
-    import torch
-
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision = choose_precision(device.type, capability)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"precision: {precision} ({where}, compute capability {capability})", flush=True)
-    return precision
-
-
-def autocast(device: Any, precision: str) -> Any:
-    import torch
-
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    # No weight-cast cache: one forward per region, and CUDA graphs require it off.
-    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
 
 
 # ---- model and training -------------------------------------------------------
@@ -290,7 +234,7 @@ def graph_training_step(model: Any, batch_size: int, bptt: int, device: Any, pre
     sample = torch.zeros((batch_size, bptt), dtype=torch.int64, device=device)
     model.train()
     try:
-        with autocast(device, precision):
+        with autocast(device, precision, cache_enabled=False):  # CUDA graphs: no cast cache
             torch.cuda.make_graphed_callables(model, (sample,))
     except RuntimeError as error:  # the eager loop computes the same, only slower
         model.forward = eager_forward
@@ -310,7 +254,7 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argpar
     for i in range(0, data.size(1) - 1, args.bptt):
         inputs, targets = chunk(data, i, args.bptt)
         forward = model if graphed in (None, tuple(inputs.shape)) else model.eager_forward
-        with autocast(data.device, precision):
+        with autocast(data.device, precision, cache_enabled=False):  # CUDA graphs: no cast cache
             logits = forward(inputs)
         loss = F.cross_entropy(logits.float().flatten(0, 1), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
@@ -320,20 +264,6 @@ def train_epoch(model: Any, optimizer: Any, scaler: Any, data: Any, args: argpar
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         scaler.step(optimizer)
         scaler.update()
-
-
-@contextlib.contextmanager
-def exact_fp32() -> Any:
-    """fp32 without TF32 inside: by default PyTorch lets cuDNN round fp32 inputs to
-    TF32 on Ampere and newer GPUs, so an fp32 metric would still depend on the GPU."""
-    import torch
-
-    before = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32 = before
 
 
 def evaluate(model: Any, data: Any, bptt: int) -> float:
@@ -349,16 +279,6 @@ def evaluate(model: Any, data: Any, bptt: int) -> float:
             logits = model(inputs)
             total += F.cross_entropy(logits.flatten(0, 1), targets.reshape(-1), reduction="sum")
     return total.item() / ((data.size(1) - 1) * data.size(0))
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically: a trial stopped mid-write never leaves a broken file."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

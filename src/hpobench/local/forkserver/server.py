@@ -110,8 +110,8 @@ def _is_main_guard(node: ast.AST) -> bool:
 def preimport(script: Path, log: Any) -> list[str]:
     """Import the script's third-party modules; returns those imported.
 
-    Modules next to the script are left out: they are the trial's own code and
-    must be imported fresh by each trial, as a new process would.
+    Modules next to the script or beside its folder are left out: they are the
+    trial's own code and must be imported fresh by each trial, as a new process would.
     """
     names = script_imports(script)
     names += [lazy for name in names for lazy in LAZY_IMPORTS.get(name, ())]
@@ -143,8 +143,13 @@ def _learnable(name: str) -> bool:
 
 
 def _is_local(name: str, local_dir: Path) -> bool:
+    """A module of the trial's own code: next to the script, or beside its folder (where
+    hpobench's built-in scripts find trial_support.py)."""
     top = name.split(".")[0]
-    return (local_dir / f"{top}.py").exists() or (local_dir / top / "__init__.py").exists()
+    return any(
+        (folder / f"{top}.py").exists() or (folder / top / "__init__.py").exists()
+        for folder in (local_dir, local_dir.parent)
+    )
 
 
 def cuda_initialized() -> bool:
