@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from hpobench.errors import UsageError
+from hpobench.errors import UsageError, typed_first_line
 
 BENCHMARK_GROUP = "hpobench.benchmarks"
 METHOD_GROUP = "hpobench.methods"
@@ -49,7 +49,7 @@ class Plugin:
         try:
             return self.entry_point.load()
         except (Exception, SystemExit) as error:  # a plugin may fail in any way while importing
-            raise PluginError(self, f"cannot be imported: {_describe(error)}") from None
+            raise PluginError(self, f"cannot be imported: {typed_first_line(error)}") from None
 
 
 class PluginError(UsageError):
@@ -109,7 +109,7 @@ def load_benchmark(plugin: Plugin) -> Any:
     try:
         definition = factory()
     except (Exception, SystemExit) as error:
-        raise PluginError(plugin, f"failed to build its definition: {_describe(error)}") from None
+        raise PluginError(plugin, f"failed to build its definition: {typed_first_line(error)}") from None
     if not isinstance(definition, BenchmarkDefinition):
         raise PluginError(plugin, f"returned {type(definition).__name__}, not a BenchmarkDefinition")
     if definition.name != plugin.name:
@@ -138,11 +138,6 @@ def load_method(plugin: Plugin) -> Any:
         needs="-",  # its package's own requirements travel with it (remote/sagemaker/user_code.py)
         factory=factory,
     )
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ so it runs, and is measured, as on that instance.
 from __future__ import annotations
 
 import logging
-import subprocess
 from typing import Any, Optional
 
 logger = logging.getLogger(__name__)
@@ -159,15 +158,11 @@ class PackedGpus:
 
 def describe_gpus() -> list[dict[str, str]]:
     """Name and compute capability of each GPU nvidia-smi lists (never initializes CUDA)."""
-    query = ["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"]
-    try:
-        listed = subprocess.run(query, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if listed.returncode != 0:
-        return []
+    from hpobench.local.workers import nvidia_smi
+
+    listed = nvidia_smi("--query-gpu=name,compute_cap", "--format=csv,noheader") or ""
     gpus = []
-    for line in listed.stdout.splitlines():
+    for line in listed.splitlines():
         name, _, capability = line.rpartition(",")
         if name.strip():
             gpus.append({"name": name.strip(), "compute_capability": capability.strip()})

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hpobench import __version__
-from hpobench.errors import UsageError
+from hpobench.errors import UsageError, typed_first_line
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.results import layout
 
@@ -99,10 +99,8 @@ def load(point: ResumePoint, run_name: str) -> ResumePoint:
         with path.open("rb") as saved:
             point.snapshot = dill.load(saved)
     except Exception as error:  # unpickling raises anything a damaged or foreign file provokes
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise refusal(
-            run_name, point.tuner_dir, f"its tuner state cannot be loaded ({type(error).__name__}: {reason[:120]})"
-        ) from None
+        reason = typed_first_line(error)[:120]
+        raise refusal(run_name, point.tuner_dir, f"its tuner state cannot be loaded ({reason})") from None
     missing = [
         a for a in ("scheduler", "tuning_status", "trial_backend", "callbacks") if not hasattr(point.snapshot, a)
     ]

@@ -34,13 +34,18 @@ def listed_gpus() -> int:
 
     Asks nvidia-smi rather than torch so this process never initializes CUDA.
     """
+    listed = nvidia_smi("--list-gpus") or ""
+    return sum(1 for line in listed.splitlines() if line.startswith("GPU "))
+
+
+def nvidia_smi(*arguments: str) -> Optional[str]:
+    """What `nvidia-smi ARGUMENTS` prints; None without NVIDIA's tools, or when it fails.
+    (hpobench's process asks nvidia-smi, never torch, so that it never initializes CUDA.)"""
     try:
-        listed = subprocess.run(["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10)
+        done = subprocess.run(["nvidia-smi", *arguments], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return 0
-    if listed.returncode != 0:
-        return 0
-    return sum(1 for line in listed.stdout.splitlines() if line.startswith("GPU "))
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def visible_gpus() -> list[str]:

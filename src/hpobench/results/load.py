@@ -48,7 +48,7 @@ class RunResults:
     method: str
     seed: int
     state: str
-    path: Optional[Path] = None  # the tuner folder used, else the run folder
+    path: Optional[Path] = None  # the tuner folder used, else the run folder (see in_tuner_folder)
     metadata: dict[str, Any] = field(default_factory=dict)  # metadata.json as written
     record: RunRecord = field(default_factory=RunRecord)  # the same, typed
     metric: Optional[str] = None
@@ -60,6 +60,7 @@ class RunResults:
     trials_finished: int = 0
     frame: Optional[Reported] = None  # reported results in time order
     problems: list[str] = field(default_factory=list)
+    in_tuner_folder: bool = True  # False: `path` is the run folder, no tuner folder was found
 
     @property
     def name(self) -> str:
@@ -155,7 +156,9 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
     if tuner_dir is None and candidates:
         tuner_dir = candidates[-1]
     if tuner_dir is None:
-        return RunResults("?", method, seed, STATE_NO_METADATA, folder, problems=["no tuner folder"])
+        return RunResults(
+            "?", method, seed, STATE_NO_METADATA, folder, problems=["no tuner folder"], in_tuner_folder=False
+        )
     metadata = layout.read_metadata(tuner_dir)
     benchmark = _benchmark_from_name(tuner_dir.name, tag)
     if metadata is None:
@@ -247,7 +250,7 @@ def _read_results(runs: list[RunResults]) -> None:
 
     readable: list[tuple[RunResults, Path, set[str], str]] = []
     for run in runs:
-        if run.path is None or run.path.name == run.name:  # no tuner folder
+        if run.path is None or not run.in_tuner_folder:
             continue
         trial_folders = {p.name for p in run.path.iterdir() if p.is_dir() and p.name.isdigit()}
         run.trials_started = len(trial_folders)

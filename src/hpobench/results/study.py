@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Optional
 
 from hpobench.errors import UsageError
+from hpobench.results import layout
 from hpobench.results.aggregate import included
-from hpobench.results.load import RunResults, load_experiment, registry_order
+from hpobench.results.load import STATE_MISSING, RunResults, load_experiment, registry_order
 
 # Below this many seeds in a cell, a report warns that its statistics are fragile.
 MIN_SEEDS = 5
@@ -75,7 +76,7 @@ class Study:
             f"{r.method}-{r.seed} on {r.benchmark} ({r.state})"
             for runs in self.used.values()
             for r in runs
-            if r.state != "complete"
+            if r.state != layout.STATUS_COMPLETE
         ]
         if unfinished:
             notes.append(
@@ -105,7 +106,7 @@ def load_study(results_root: Path, tags: list[str], include_incomplete: bool = F
     for tag in tags:
         for run in load_experiment(results_root, tag).runs:
             key = (run.benchmark, run.method, run.seed)
-            if key in owner and run.state != "missing":
+            if key in owner and run.state != STATE_MISSING:
                 raise UsageError(
                     f"{run.method}-{run.seed} on {run.benchmark} is in experiment tags {owner[key]!r} and "
                     f"{tag!r}: a seed counted twice would weigh twice; report one of the two tags"
@@ -141,12 +142,12 @@ def load_study(results_root: Path, tags: list[str], include_incomplete: bool = F
 
 def _without_shadowed_missing(runs: list[RunResults]) -> list[RunResults]:
     """A tag lists a run as missing when another tag of the study has it: drop those."""
-    present = {(r.benchmark, r.method, r.seed) for r in runs if r.state != "missing"}
+    present = {(r.benchmark, r.method, r.seed) for r in runs if r.state != STATE_MISSING}
     seen: set[tuple[str, str, int]] = set()
     kept = []
     for run in runs:
         key = (run.benchmark, run.method, run.seed)
-        if run.state == "missing" and (key in present or key in seen):
+        if run.state == STATE_MISSING and (key in present or key in seen):
             continue
         seen.add(key)
         kept.append(run)
