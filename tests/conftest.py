@@ -248,3 +248,19 @@ def slurm(slurm_cluster, monkeypatch: pytest.MonkeyPatch):
     for name, value in slurm_cluster.env.items():
         monkeypatch.setenv(name, value)
     return slurm_cluster
+
+
+@pytest.fixture(scope="session")
+def real_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny real runs of mlp_digits (see results_data.make_real_experiment), made once a session."""
+    from results_data import make_real_experiment
+
+    return make_real_experiment(tmp_path_factory.getbasetemp() / "real-results")
+
+
+@pytest.fixture
+def toy_root(tmp_path: Path) -> Path:
+    """The hand-made results of results_data.write_toy_experiment."""
+    from results_data import write_toy_experiment
+
+    return write_toy_experiment(tmp_path / "toy-results")

@@ -10,15 +10,31 @@ from __future__ import annotations
 import functools
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Optional
 
 import pandas as pd
 
+from hpobench.results import layout
+
 REAL_TAG = "real"
 REAL_METHODS = ("RS", "ASHA")
 REAL_SEEDS = (0, 1)
 TOY_TAG = "toy"
+
+
+def write_metadata(tuner_dir: Path, metadata: dict[str, Any]) -> None:
+    """metadata.json, as a run writes it."""
+    (tuner_dir / layout.METADATA_FILE).write_text(json.dumps(metadata))
+
+
+def write_results(tuner_dir: Path, csv_text: str) -> Path:
+    """results.csv.zip holding `csv_text`, as Syne Tune writes it; its path."""
+    path = tuner_dir / layout.RESULTS_FILE
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("results.csv", csv_text)
+    return path
 
 
 @functools.cache
@@ -93,17 +109,16 @@ def write_run(
             "hpobench_status": status,
             "hpobench_wallclock_time": 9.5,
         }
-        (tuner_dir / "metadata.json").write_text(json.dumps(metadata))
-    path = tuner_dir / "results.csv.zip"
+        write_metadata(tuner_dir, metadata)
     frame = pd.DataFrame(rows or [], columns=["trial_id", "st_tuner_time", metric, "epoch"])
     frame["config_epochs"] = 2
     frame["st_decision"] = "CONTINUE"
     if results == "csv":
-        frame.to_csv(path, index=False)
+        write_results(tuner_dir, frame.to_csv(index=False))
     elif results == "empty":
-        pd.DataFrame().to_csv(path, index=False)
+        write_results(tuner_dir, pd.DataFrame().to_csv(index=False))
     elif results == "truncated":
-        frame.to_csv(path, index=False)
+        path = write_results(tuner_dir, frame.to_csv(index=False))
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2])
     return tuner_dir

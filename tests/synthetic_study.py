@@ -10,12 +10,11 @@ lower `shift` finds better values, and time runs evenly over the budget.
 from __future__ import annotations
 
 import io
-import json
-import zipfile
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
+from results_data import write_metadata, write_results
 
 from hpobench.results import layout
 
@@ -35,7 +34,7 @@ COLUMNS = [
 ]
 
 
-def write_run(
+def write_level_run(
     root: Path,
     tag: str,
     benchmark: str,
@@ -67,8 +66,7 @@ def write_run(
             f"{trial[i]},{epoch[i]},{loss[i]:.6f},{lr[i]:.6f},{width[i]},{epochs},{time[i]:.3f},"
             f"{time[i] / 4:.3f},{decision[i]},Completed,1.0,{epoch[i]}\n"
         )
-    with zipfile.ZipFile(tuner_dir / layout.RESULTS_FILE, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("results.csv", body.getvalue())
+    write_results(tuner_dir, body.getvalue())
     metadata = {
         "experiment_tag": tag,
         "benchmark": benchmark,
@@ -85,7 +83,7 @@ def write_run(
         "hpobench_best": float(loss.min()),
         "hpobench_wallclock_time": float(time[-1]) if status == layout.STATUS_COMPLETE else None,
     }
-    (tuner_dir / layout.METADATA_FILE).write_text(json.dumps(metadata))
+    write_metadata(tuner_dir, metadata)
     return tuner_dir
 
 
@@ -110,4 +108,4 @@ def write_study(
         for method, shift in shifts.items():
             for s in range(seeds):
                 levels = offset + shift + spread * rng.standard_normal(trials)
-                write_run(root, tag, benchmark, method, s, levels, budget, epochs, rng=rng)
+                write_level_run(root, tag, benchmark, method, s, levels, budget, epochs, rng=rng)

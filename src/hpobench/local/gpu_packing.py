@@ -101,7 +101,7 @@ class PackedGpus:
 
     Takes LocalBackend's constructor arguments (`gpus_to_use`, `rotate_gpus`, ...) with their
     meaning, plus `trials_per_gpu`. Overrides the back-end's private `_prepare_for_schedule`,
-    `_allocate_gpu` and `_deallocate_gpu` (tests/test_gpu_packing.py checks that they still
+    `_allocate_gpu` and `_deallocate_gpu` (tests/local/test_gpu_packing.py checks that they still
     exist) and keeps Syne Tune's `trial_gpu` and `gpu_times_assigned` up to date.
     """
 

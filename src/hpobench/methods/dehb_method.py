@@ -12,7 +12,7 @@ Fidelities are hpobench's rung levels (grace period 1, reduction factor 3: 1, 3,
 the maximum resource, so DEHB and ASHA decide at the same resources; the `dehb` package would
 otherwise space them geometrically down from the maximum (50 boosting rounds: 1.85, 5.6,
 16.7, 50). That is the one place this module reaches into DEHB (`_pre_compute_fidelity_spacing`);
-tests/test_dehb_method.py checks that DEHB's brackets use the levels given.
+tests/methods/test_dehb_method.py checks that DEHB's brackets use the levels given.
 
 Running trials: DEHB's asynchronous mode hands out the next job of a bracket without waiting
 for results, and opens a new bracket when every open one waits on a rung; no worker idles.

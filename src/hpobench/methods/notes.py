@@ -1,7 +1,7 @@
 """What each registered method is, and where it departs from the algorithm its name says.
 
 One line per method, checked against Syne Tune 0.16's code by
-tests/test_method_pairing.py (results fed out of order, as parallel workers
+tests/methods/test_method_pairing.py (results fed out of order, as parallel workers
 deliver them). Shown by `hpobench list methods` and docs/methods.md.
 """
 

@@ -394,7 +394,7 @@ def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
     # Every optional one is set here, but the back-end (SageMaker jobs keep the default) and
-    # the definition file's hash (file-defined benchmarks only: tests/test_remote_user_benchmark.py).
+    # the definition file's hash (file-defined benchmarks only: tests/remote/sagemaker/test_remote_user_benchmark.py).
     assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256", "backend"}
     # ... and the entry builds run-local's settings from them.
     local = settings_from(job.hyperparameters, Path("/results"))

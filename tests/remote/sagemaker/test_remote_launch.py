@@ -58,67 +58,48 @@ def _jobs() -> dict[str, dict]:
     return {name: client.describe_training_job(TrainingJobName=name) for name in names}
 
 
-def test_launch_submits_one_job_per_method_and_seed(aws):
-    session = boto3.Session()
-    recorder = Recorder(session)
-    said: list[str] = []
-    _plan, outcomes = launch_remote(_settings(), say=said.append, boto_session=session)
-    benchmark = get_benchmark(BENCHMARK)
+def _check_request(request: dict, benchmark) -> tuple[str, int]:
+    """One CreateTrainingJob request of the study: its (method, seed), checked."""
+    hp = request["HyperParameters"]
+    method, seed = hp["method"], int(hp["seed"])
+    name = request["TrainingJobName"]
+    assert JOB_NAME.match(name) and name.startswith(f"study-{method}-{seed}-")
+    assert all(isinstance(v, str) for v in hp.values())
+    assert hp["experiment_tag"] == "study" and hp["benchmark"] == BENCHMARK
+    assert hp["random_seed"] == "1234"  # the master seed: the job derives 1234 + seed
+    assert float(hp["max_wallclock_time"]) == benchmark.max_wallclock_time
+    assert int(hp["n_workers"]) == benchmark.n_workers
+    spec = request["AlgorithmSpecification"]
+    assert spec["TrainingImage"].startswith(f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:")
+    processor = "gpu" if benchmark.instance_type.startswith(("ml.g", "ml.p")) else "cpu"
+    assert f"-{processor}-py3" in spec["TrainingImage"]
+    assert request["ResourceConfig"]["InstanceType"] == benchmark.instance_type
+    assert request["ResourceConfig"]["InstanceCount"] == 1
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    # The tuning budget plus the stated set-up allowance.
+    assert (
+        request["StoppingCondition"]["MaxRuntimeInSeconds"] == math.ceil(benchmark.max_wallclock_time) + SETUP_ALLOWANCE
+    )
+    assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
+        "hpobench:experiment": "study",
+        "hpobench:benchmark": BENCHMARK,
+        "hpobench:method": method,
+        "hpobench:seed": str(seed),
+    }
+    assert request["RoleArn"] == MOTO_ROLE
+    # moto does not store Environment; the request carried it.
+    assert request["Environment"]["HPOBENCH_JOB_CHECKPOINT_DIR"] == "/opt/ml/checkpoints"
+    assert request["Environment"]["HPOBENCH_JOB_TRIALS_DIR"] == "/opt/ml/trials"
+    return method, seed
 
-    assert [o.status for o in outcomes] == ["submitted"] * 20
-    requests = recorder.create_requests
-    assert len(requests) == 20
-    expected_runs = {(m, s) for m in DEFAULT_METHODS for s in range(5)}
-    seen_runs = set()
-    for request in requests:
-        hp = request["HyperParameters"]
-        method, seed = hp["method"], int(hp["seed"])
-        seen_runs.add((method, seed))
-        name = request["TrainingJobName"]
-        assert JOB_NAME.match(name) and name.startswith(f"study-{method}-{seed}-")
-        assert all(isinstance(v, str) for v in hp.values())
-        assert hp["experiment_tag"] == "study" and hp["benchmark"] == BENCHMARK
-        assert hp["random_seed"] == "1234"  # the master seed: the job derives 1234 + seed
-        assert float(hp["max_wallclock_time"]) == benchmark.max_wallclock_time
-        assert int(hp["n_workers"]) == benchmark.n_workers
-        spec = request["AlgorithmSpecification"]
-        assert spec["TrainingImage"].startswith(f"763104351884.dkr.ecr.{MOTO_REGION}.amazonaws.com/pytorch-training:")
-        processor = "gpu" if benchmark.instance_type.startswith(("ml.g", "ml.p")) else "cpu"
-        assert f"-{processor}-py3" in spec["TrainingImage"]
-        assert request["ResourceConfig"]["InstanceType"] == benchmark.instance_type
-        assert request["ResourceConfig"]["InstanceCount"] == 1
-        assert request["CheckpointConfig"] == {
-            "S3Uri": f"s3://{MOTO_BUCKET}/syne-tune/study/{method}-{seed}/",
-            "LocalPath": "/opt/ml/checkpoints",
-        }
-        # The tuning budget plus the stated set-up allowance.
-        assert (
-            request["StoppingCondition"]["MaxRuntimeInSeconds"]
-            == math.ceil(benchmark.max_wallclock_time) + SETUP_ALLOWANCE
-        )
-        assert {t["Key"]: t["Value"] for t in request["Tags"]} == {
-            "hpobench:experiment": "study",
-            "hpobench:benchmark": BENCHMARK,
-            "hpobench:method": method,
-            "hpobench:seed": str(seed),
-        }
-        assert request["RoleArn"] == MOTO_ROLE
-        # moto does not store Environment; the request carried it.
-        assert request["Environment"]["HPOBENCH_JOB_CHECKPOINT_DIR"] == "/opt/ml/checkpoints"
-        assert request["Environment"]["HPOBENCH_JOB_TRIALS_DIR"] == "/opt/ml/trials"
-    assert seen_runs == expected_runs
-    assert len({r["TrainingJobName"] for r in requests}) == 20
-    # Jobs differ only in what makes them one (method, seed); the rest is the request
-    # the SDK built for the first job.
-    per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
-    shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
-    assert all(other == shared[0] for other in shared[1:])
+
+def _check_source_archive(recorder: Recorder, requests: list[dict], benchmark) -> None:
+    """One source archive, uploaded once and shared by every job, with the job's requirements."""
+    spec = requests[0]["AlgorithmSpecification"]
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in requests[0]["InputDataConfig"]}
-    assert set(channels) == {"code", "sm_drivers"}
-    assert spec["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK's driver runs the entry
-
-    # One source archive, uploaded once, shared by every job; the SDK's driver
-    # scripts are uploaded once too, not once per job.
     assert len(recorder.source_uploads()) == 1
     driver_keys = [k for k in recorder.puts if k not in recorder.source_uploads()]
     assert driver_keys and len(driver_keys) == len(set(driver_keys))
@@ -151,6 +132,32 @@ def test_launch_submits_one_job_per_method_and_seed(aws):
     names |= {Requirement(line).name for line in no_deps}  # installed by the entry
     assert script_names <= names and set(IN_CONTAINER) - {"tomli"} <= names
     assert "botorch" in names and "xgboost" not in names  # BO and MOBSTER, no BORE
+
+
+def test_launch_submits_one_job_per_method_and_seed(aws):
+    session = boto3.Session()
+    recorder = Recorder(session)
+    said: list[str] = []
+    _plan, outcomes = launch_remote(_settings(), say=said.append, boto_session=session)
+    benchmark = get_benchmark(BENCHMARK)
+
+    assert [o.status for o in outcomes] == ["submitted"] * 20
+    requests = recorder.create_requests
+    assert len(requests) == 20
+    expected_runs = {(m, s) for m in DEFAULT_METHODS for s in range(5)}
+    seen_runs = {_check_request(request, benchmark) for request in requests}
+    assert seen_runs == expected_runs
+    assert len({r["TrainingJobName"] for r in requests}) == 20
+    # Jobs differ only in what makes them one (method, seed); the rest is the request
+    # the SDK built for the first job.
+    per_job = {"TrainingJobName", "HyperParameters", "CheckpointConfig", "Tags"}
+    shared = [{k: v for k, v in r.items() if k not in per_job} for r in requests]
+    assert all(other == shared[0] for other in shared[1:])
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in requests[0]["InputDataConfig"]}
+    assert set(channels) == {"code", "sm_drivers"}
+    assert requests[0]["AlgorithmSpecification"]["ContainerEntrypoint"] == ["/bin/bash"]  # the SDK runs the entry
+
+    _check_source_archive(recorder, requests, benchmark)
 
     # What SageMaker (here: moto) now holds.
     stored = _jobs()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_study import write_run, write_study
+from synthetic_study import write_level_run, write_study
 
 from hpobench.results import layout
 from hpobench.results.statistics import analyse
@@ -80,10 +80,10 @@ def test_what_it_cannot_conclude_is_stated_and_bad_runs_are_listed_not_used(tmp_
     write_study(tmp_path, {"bench_a": "thin"}, {"RS": 0.0, "GOOD": -1.0}, seeds=3, trials=6)
     write_study(tmp_path, {"bench_b": "other"}, {"RS": 0.0}, seeds=3, trials=6)  # GOOD never ran here
     rng = np.random.default_rng(1)
-    write_run(tmp_path, "thin", "bench_a", "GOOD", 3, rng.normal(size=6), status=layout.STATUS_FAILED)
-    broken = write_run(tmp_path, "thin", "bench_a", "RS", 3, rng.normal(size=6))
+    write_level_run(tmp_path, "thin", "bench_a", "GOOD", 3, rng.normal(size=6), status=layout.STATUS_FAILED)
+    broken = write_level_run(tmp_path, "thin", "bench_a", "RS", 3, rng.normal(size=6))
     (broken / layout.RESULTS_FILE).write_bytes(b"not a zip")
-    no_metadata = write_run(tmp_path, "thin", "bench_a", "RS", 4, rng.normal(size=6))
+    no_metadata = write_level_run(tmp_path, "thin", "bench_a", "RS", 4, rng.normal(size=6))
     (no_metadata / layout.METADATA_FILE).unlink()
     out = tmp_path / "report"
     result = invoke(*_args(tmp_path, "thin", "other"), "-o", str(out), "--format", "json")
@@ -236,7 +236,7 @@ def test_methods_that_share_no_seed_are_not_ranked(tmp_path, invoke):
     for benchmark, tag in TAGS.items():
         for method, seeds in (("RS", (0, 1)), ("GOOD", (2, 3))):
             for seed in seeds:
-                write_run(tmp_path, tag, benchmark, method, seed, rng.normal(size=5), rng=rng)
+                write_level_run(tmp_path, tag, benchmark, method, seed, rng.normal(size=5), rng=rng)
     out = tmp_path / "report"
     result = invoke(*_args(tmp_path, *TAGS.values()), "-o", str(out), "--format", "json")
     assert result.exit_code == 0, result.output

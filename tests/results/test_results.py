@@ -11,30 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from results_data import (
-    REAL_METHODS,
-    REAL_SEEDS,
-    REAL_TAG,
-    TOY_TAG,
-    make_real_experiment,
-    write_run,
-    write_toy_experiment,
-)
+from results_data import REAL_METHODS, REAL_SEEDS, REAL_TAG, TOY_TAG, write_run
 
 from hpobench.results.aggregate import INCUMBENT_RULE, best_so_far, on_grid, ranks, summarize
 from hpobench.results.load import load_experiment
 
 NAN = math.nan
-
-
-@pytest.fixture
-def toy_root(tmp_path: Path) -> Path:
-    return write_toy_experiment(tmp_path / "toy-results")
-
-
-@pytest.fixture(scope="session")
-def real_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_real_experiment(tmp_path_factory.getbasetemp() / "real-results")
 
 
 def _by_method(summary):

@@ -1,6 +1,6 @@
 """Slurm launches planned offline: the sbatch script, resources, the dry run, bad input.
 
-Nothing here needs Slurm; `tests/test_slurm_cluster.py` runs the same launches on
+Nothing here needs Slurm; `tests/remote/slurm/test_slurm_cluster.py` runs the same launches on
 a real one-node cluster.
 """
 

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from results_data import REAL_METHODS, REAL_TAG, TOY_TAG, make_real_experiment, write_run, write_toy_experiment
+from results_data import REAL_METHODS, REAL_TAG, TOY_TAG, write_run
 
 from hpobench.results.aggregate import summarize
 from hpobench.results.load import load_experiment
 from hpobench.results.plot import anytime_figure, learning_curves_figure
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
-
-
-@pytest.fixture
-def toy_root(tmp_path: Path) -> Path:
-    return write_toy_experiment(tmp_path / "toy-results")
-
-
-@pytest.fixture(scope="session")
-def real_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_real_experiment(tmp_path_factory.getbasetemp() / "real-results")
 
 
 @pytest.mark.parametrize("kind", ["png", "svg", "pdf"])

@@ -11,20 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from results_data import (
-    REAL_METHODS,
-    REAL_SEEDS,
-    REAL_TAG,
-    TOY_TAG,
-    make_real_experiment,
-    write_run,
-    write_toy_experiment,
-)
-
-
-@pytest.fixture(scope="session")
-def real_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_real_experiment(tmp_path_factory.getbasetemp() / "real-results")
+from results_data import REAL_METHODS, REAL_SEEDS, REAL_TAG, TOY_TAG, write_run, write_toy_experiment
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from synthetic_study import write_run
+from synthetic_study import write_level_run
 
 from hpobench.results import results_files
 from hpobench.results.results_files import Request, read_columns
@@ -18,7 +18,9 @@ WANTED = ("trial_id", "st_tuner_time", "loss", "epoch", "st_decision", "config_e
 @pytest.fixture
 def files(tmp_path):
     rng = np.random.default_rng(0)
-    paths = [write_run(tmp_path, "t", "b", "RS", s, rng.normal(size=30), rng=rng) / "results.csv.zip" for s in range(6)]
+    paths = [
+        write_level_run(tmp_path, "t", "b", "RS", s, rng.normal(size=30), rng=rng) / "results.csv.zip" for s in range(6)
+    ]
     # Quoted fields with commas, a ragged line and a blank value: not one row per line.
     odd = tmp_path / "odd.csv.zip"
     text = (

@@ -22,7 +22,7 @@ import pytest
 from hpobench.local.forkserver.backend import FastLocalBackend
 from hpobench.local.forkserver.server import script_imports
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PROBE = ASSETS / "probe.py"
 BACKENDS = ["fast", "stock"]
 TRIAL_TIMEOUT = 90.0
@@ -246,7 +246,7 @@ def test_forked_trials_use_the_gpu_they_are_given(backend_factory, monkeypatch):
     assert str(server_pid) not in contexts
 
 
-def test_fork_server_ends_when_the_tuner_dies_hard(tmp_path):
+def test_fork_server_ends_when_the_tuner_dies_hard(tmp_path, this_hpobench_env):
     """SIGKILL leaves no cleanup code running: the server sees its stdin close."""
     code = f"""
 import time
@@ -256,7 +256,7 @@ backend.set_path({str(tmp_path / "trials")!r})
 backend.start_trial({{"mode": "sleep"}})
 time.sleep(300)
 """
-    tuner = subprocess.Popen([sys.executable, "-c", code], env=_env_with_this_hpobench())
+    tuner = subprocess.Popen([sys.executable, "-c", code], env=this_hpobench_env)
     try:
         stdout = tmp_path / "trials" / "0" / "std.out"
         _wait_for(lambda: stdout.exists() and "[tune-metric]" in stdout.read_text(), 90)
@@ -338,7 +338,9 @@ STOPS = [
 
 
 @pytest.mark.parametrize(("kind", "how", "code", "message"), STOPS)
-def test_stopping_a_run_with_trials_in_flight_leaves_no_processes(kind, how, code, message, results_root):
+def test_stopping_a_run_with_trials_in_flight_leaves_no_processes(
+    kind, how, code, message, results_root, this_hpobench_env
+):
     command = [
         sys.executable,
         *(
@@ -353,7 +355,7 @@ def test_stopping_a_run_with_trials_in_flight_leaves_no_processes(kind, how, cod
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env_with_this_hpobench(),
+        env=this_hpobench_env,
         start_new_session=True,
     )
     try:
@@ -386,15 +388,6 @@ def test_unknown_backend_is_one_line(invoke):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _env_with_this_hpobench() -> dict[str, str]:
-    """The tests chdir to a temporary folder: a relative PYTHONPATH would no longer
-    find the hpobench under test."""
-    import hpobench
-
-    source = str(Path(hpobench.__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
 
 
 def _reporting_trials(results_root: Path) -> int:
