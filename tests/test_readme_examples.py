@@ -33,6 +33,12 @@ def test_the_docs_state_the_script_contract_of_the_code():
     assert SCRIPT_CONTRACT in EXTENDING.read_text()
 
 
+def test_the_docs_state_mobsters_kernel_as_the_code_does():
+    from hpobench.methods.notes import MOBSTER_KERNEL
+
+    assert MOBSTER_KERNEL in (ROOT / "docs" / "methods.md").read_text()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_relative_link_leads_to_a_page_and_heading(page):
     for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):

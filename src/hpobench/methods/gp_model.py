@@ -4,9 +4,8 @@ Targets are maximized here (the suggester negates a metric it minimizes). The
 model is an exact GP with a Matérn-5/2 ARD kernel, lengthscale priors scaled with
 the dimension and a learned Gaussian noise (LogNormal prior, floor 1e-4), both
 from BoTorch's defaults for SingleTaskGP (Hvarfner et al. 2024), on standardized
-targets. With a resource column (MOBSTER's joint model) the kernel is a sum: a
-scaled Matérn on the configuration plus a scaled Matérn on the (log-scaled)
-resource. As in Syne Tune's exp-decay-sum kernel (MOBSTER's default), the
+targets. With a resource column (MOBSTER's joint model) the kernel is a sum,
+`notes.MOBSTER_KERNEL` (`joint_kernel`). As in Syne Tune's exp-decay-sum kernel (MOBSTER's default), the
 configuration part is shared by every resource level, so what a configuration
 scored at rung 1 tells the model about it at the acquisition resource, and a
 pending trial heading to rung 1 still counts against a near-identical candidate;
@@ -163,8 +162,8 @@ def _model(X: np.ndarray, y: np.ndarray, resource_column: Optional[int], start: 
 
 
 def joint_kernel(config_columns: list[int], resource_column: int) -> Any:
-    """MOBSTER's kernel over (configuration, log resource): s_x k_x(x, x') + s_r k_r(r, r'),
-    Matérn-5/2 both (see the module docstring)."""
+    """`notes.MOBSTER_KERNEL`: s_x k_x(x, x') + s_r k_r(r, r') over (configuration, log
+    resource), Matérn-5/2 both (why a sum: the module docstring)."""
     from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
     config = get_covar_module_with_dim_scaled_prior(

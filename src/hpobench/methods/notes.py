@@ -7,6 +7,10 @@ deliver them). Shown by `hpobench list methods` and docs/methods.md.
 
 from __future__ import annotations
 
+# MOBSTER's joint kernel, as `list methods`, the registry and docs/methods.md state it
+# (tests/test_readme_examples.py checks the docs); methods/gp_model.py implements it.
+MOBSTER_KERNEL = "a Matérn on the configuration plus a Matérn on the log resource (each with its own scale)"
+
 METHOD_NOTES: dict[str, str] = {
     "RS": "Random search: configurations drawn uniformly (log-uniform where the domain is logarithmic).",
     "BO": (
@@ -27,11 +31,10 @@ METHOD_NOTES: dict[str, str] = {
     "MOBSTER": (
         "promotion type, as the seed runs it, with a joint GP over (configuration, resource) fitted on "
         "every rung-level result; Syne Tune 0.16 has no MOBSTER class (its closest, ASHA with "
-        "searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): a "
-        "Matérn on the log resource added to the configuration's Matérn, not its exp-decay resource kernel "
-        "and mean; kernel re-optimized when the data grew 10%, not every "
-        "suggestion; 640 scored candidates without L-BFGS refinement; pending trials in qLogEI's joint "
-        "batch, not EI averaged over 20 fantasy samples"
+        f"searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): "
+        f"{MOBSTER_KERNEL}, not its exp-decay resource kernel and mean; kernel re-optimized when "
+        "the data grew 10%, not every suggestion; 640 scored candidates without L-BFGS refinement; "
+        "pending trials in qLogEI's joint batch, not EI averaged over 20 fantasy samples"
     ),
     "MOBSTER-STOP": ("MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
     "TPE": (

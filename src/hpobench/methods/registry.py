@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from hpobench.errors import UsageError
-from hpobench.methods.notes import METHOD_NOTES
+from hpobench.methods.notes import METHOD_NOTES, MOBSTER_KERNEL
 from hpobench.methods.spec import MethodArguments, MethodSpec
 
 
@@ -221,7 +221,7 @@ _TIAO = "Tiao et al. 2021, BORE: Bayesian Optimization by Density-Ratio Estimati
 _SALINAS = "Salinas et al. 2023, Optimizing Hyperparameters with Conformal Quantile Regression (ICML)"
 
 _JOINT_GP = (
-    "joint GP over (configuration, resource): Matérn + Matérn(log resource), "
+    f"joint GP over (configuration, resource): {MOBSTER_KERNEL}, "
     "learned noise; qLogEI at the acquisition rung, pending as fantasies"
 )
 _MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
