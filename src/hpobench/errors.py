@@ -29,8 +29,7 @@ def first_line(error: BaseException) -> str:
 def typed_first_line(error: BaseException) -> str:
     """The exception's type and first line ('KeyError: x'), or its type alone: for errors
     that come from code hpobench does not control (a plugin, an unpickled file)."""
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0].strip()}" if text else type(error).__name__
+    return f"{type(error).__name__}: {first_line(error)}" if str(error).strip() else type(error).__name__
 
 
 def last_line(text: str) -> str:
