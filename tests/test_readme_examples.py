@@ -4,6 +4,7 @@ docs/extending.md) and its links lead somewhere: README.md and docs/*.md."""
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,34 @@ def test_the_readme_benchmark_plugin_loads_its_packaged_definition(tmp_path: Pat
 @pytest.mark.parametrize("name", ["train.py", "quadratic.toml", "my_hpo/methods.py", "my_hpo/benchmarks.py"])
 def test_each_example_is_in_the_docs(name):
     assert name in _examples()
+
+
+def _shown_commands() -> list[tuple[str, list[str]]]:
+    """(page, arguments) of every `hpobench ...` command in a fenced block of a page."""
+    shown = []
+    for page in PAGES:
+        for block in re.findall(r"^```[a-z]*\n(.*?)^```", page.read_text(), flags=re.M | re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                for segment in re.split(r"&&| \| |;", line):
+                    if re.match(r"\s*(\S*/)?hpobench\s", segment):
+                        words = shlex.split(segment, comments=True)
+                        shown.append((page.name, [w.strip("[]") for w in words[1:]]))
+    return shown
+
+
+def test_every_command_in_the_docs_names_a_command_and_options_it_has():
+    import typer.main
+
+    from hpobench.cli import app
+
+    shown = _shown_commands()
+    assert len(shown) >= 25  # README and docs show many; an empty list would check nothing
+    for page, words in shown:
+        command = typer.main.get_command(app)
+        while words and words[0] in getattr(command, "commands", {}):
+            command = command.commands[words.pop(0)]
+        assert not hasattr(command, "commands"), f"{page}: no such command: hpobench {' '.join(words)}"
+        options = {o for p in command.params for o in [*p.opts, *p.secondary_opts] if o.startswith("-")}
+        for word in words:
+            if word.startswith("-") and word != "-":
+                assert word.split("=")[0] in options, f"{page}: {command.name} has no option {word}"
