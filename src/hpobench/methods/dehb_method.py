@@ -30,10 +30,10 @@ from typing import Any, Optional
 import numpy as np
 from dehb import DEHB
 from syne_tune.backend.trial_status import Trial
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
+from syne_tune.optimizer.scheduler import SchedulerDecision
 
 from hpobench.methods.configspace import configspace_space
-from hpobench.methods.scheduler import SingleMetricScheduler, plain
+from hpobench.methods.scheduler import AskTellScheduler, plain
 from hpobench.methods.successive_halving import rung_levels
 
 # DEHB's defaults (its paper's): mutation factor, crossover probability, DE strategy.
@@ -52,7 +52,7 @@ class _DEHBAtLevels(DEHB):
         self.fidelities = np.array(self._levels, dtype=float)
 
 
-class DEHBScheduler(SingleMetricScheduler):
+class DEHBScheduler(AskTellScheduler):
     """One DEHB optimizer driven by ask-and-tell; jobs found by hpobench trial id."""
 
     def __init__(
@@ -93,8 +93,6 @@ class DEHBScheduler(SingleMetricScheduler):
         finally:
             _quiet_loguru()
             shutil.rmtree(scratch, ignore_errors=True)
-        self._asked: Optional[dict[str, Any]] = None
-        self._running: dict[int, dict[str, Any]] = {}  # hpobench trial id -> DEHB job
         self._last_value: dict[int, float] = {}  # hpobench trial id -> latest sign-adjusted value
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -103,18 +101,12 @@ class DEHBScheduler(SingleMetricScheduler):
         self.__dict__.update(state)
         self.dehb.logger = logger  # DEHB drops its logger when pickled (a resumed run)
 
-    def suggest(self) -> Optional[TrialSuggestion]:
+    def _ask(self) -> tuple[Any, dict[str, Any]]:
         job = self.dehb.ask()
-        self._asked = job
         config = {**self.fixed, **{k: plain(v) for k, v in dict(job["config"]).items()}}
         if self.max_resource_attr in config:
             config[self.max_resource_attr] = self._resource(job)
-        return TrialSuggestion.start_suggestion(config)
-
-    def on_trial_add(self, trial: Trial) -> None:
-        if self._asked is not None:
-            self._running[trial.trial_id] = self._asked
-            self._asked = None
+        return job, config
 
     def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
         job = self._running.get(trial.trial_id)

@@ -17,11 +17,9 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import Categorical, Domain, Float, Integer
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
-from hpobench.methods.scheduler import SingleMetricScheduler, plain
+from hpobench.methods.scheduler import AskTellScheduler, plain
 
 # Nevergrad's bound on candidates asked and not told; far above any run's workers.
 MAX_RUNNING = 256
@@ -51,7 +49,7 @@ def nevergrad_space(config_space: dict[str, Any], seed: int) -> tuple[Any, dict[
     return parametrization, fixed
 
 
-class NevergradScheduler(SingleMetricScheduler):
+class NevergradScheduler(AskTellScheduler):
     """One Nevergrad optimizer driven by ask-and-tell; candidates found by hpobench trial id."""
 
     def __init__(
@@ -73,43 +71,28 @@ class NevergradScheduler(SingleMetricScheduler):
         )
         for point in points_to_evaluate or []:
             self.optimizer.suggest(**{k: v for k, v in point.items() if k not in self.fixed})
-        self._asked: Any = None
-        self._running: dict[int, Any] = {}  # hpobench trial id -> Nevergrad candidate
 
-    def suggest(self) -> Optional[TrialSuggestion]:
+    def _ask(self) -> tuple[Any, dict[str, Any]]:
         asked = self.optimizer.ask()
-        self._asked = asked
-        config = {**self.fixed, **{k: plain(v) for k, v in asked.value.items()}}
-        return TrialSuggestion.start_suggestion(config)
+        return asked, {**self.fixed, **{k: plain(v) for k, v in asked.value.items()}}
 
-    def on_trial_add(self, trial: Trial) -> None:
-        if self._asked is not None:
-            self._running[trial.trial_id] = self._asked
-            self._asked = None
+    def _tell_value(self, handle: Any, value: float) -> None:
+        self._tell(handle, value if self.mode == "min" else -value)  # Nevergrad minimizes
 
-    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
-        return SchedulerDecision.CONTINUE
+    def _tell_failed(self, handle: Any) -> None:
+        self._tell(handle, math.inf)
 
-    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
-        loss = self._value(result)
-        self._tell(trial, loss if math.isfinite(loss) else math.inf)
+    def _tell_stopped(self, handle: Any) -> None:
+        self._tell(handle, math.inf)
 
-    def on_trial_error(self, trial: Trial) -> None:
-        self._tell(trial, math.inf)
-
-    def on_trial_remove(self, trial: Trial) -> None:
-        self._tell(trial, math.inf)
-
-    def _tell(self, trial: Trial, loss: float) -> None:
+    def _tell(self, handle: Any, loss: float) -> None:
         import warnings
 
         from nevergrad.common.errors import LossTooLargeWarning
 
-        asked = self._running.pop(trial.trial_id, None)
-        if asked is not None:
-            with warnings.catch_warnings():  # +inf is meant: Nevergrad clips it to its largest loss
-                warnings.simplefilter("ignore", LossTooLargeWarning)
-                self.optimizer.tell(asked, loss)
+        with warnings.catch_warnings():  # +inf is meant: Nevergrad clips it to its largest loss
+            warnings.simplefilter("ignore", LossTooLargeWarning)
+            self.optimizer.tell(handle, loss)
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         import nevergrad as ng

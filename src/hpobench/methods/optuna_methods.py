@@ -22,14 +22,11 @@ of the scheduler, so a tuner saved to tuner.dill and resumed continues it.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
-from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import Categorical, Domain, Float, Integer
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
 
-from hpobench.methods.scheduler import SingleMetricScheduler
+from hpobench.methods.scheduler import AskTellScheduler
 
 SAMPLERS = ("tpe", "cmaes", "gp")
 
@@ -79,7 +76,7 @@ def preload(sampler: str) -> None:
         import optuna._gp.search_space  # noqa: F401
 
 
-class OptunaScheduler(SingleMetricScheduler):
+class OptunaScheduler(AskTellScheduler):
     """One Optuna study driven by ask-and-tell; Optuna trials found by hpobench trial id."""
 
     def __init__(
@@ -102,52 +99,28 @@ class OptunaScheduler(SingleMetricScheduler):
         )
         for point in points_to_evaluate or []:
             self.study.enqueue_trial({k: v for k, v in point.items() if k in self.distributions})
-        self._asked: Any = None  # asked in suggest, given its trial id in on_trial_add
-        self._running: dict[int, Any] = {}  # hpobench trial id -> Optuna trial
         preload(sampler)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)  # unpickled by a resumed run: loaded before its clock starts
         preload(self.sampler)
 
-    def suggest(self) -> Optional[TrialSuggestion]:
+    def _ask(self) -> tuple[Any, dict[str, Any]]:
         asked = self.study.ask(self.distributions)
-        self._asked = asked
-        return TrialSuggestion.start_suggestion({**self.fixed, **asked.params})
+        return asked, {**self.fixed, **asked.params}
 
-    def on_trial_add(self, trial: Trial) -> None:
-        if self._asked is not None:
-            self._running[trial.trial_id] = self._asked
-            self._asked = None
+    def _tell_value(self, handle: Any, value: float) -> None:
+        self.study.tell(handle, value)  # the study knows the direction
 
-    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
-        return SchedulerDecision.CONTINUE
-
-    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+    def _tell_failed(self, handle: Any) -> None:
         from optuna.trial import TrialState
 
-        asked = self._running.pop(trial.trial_id, None)
-        if asked is None:
-            return
-        value = result.get(self.metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            self.study.tell(asked, float(value))
-        else:  # a result without a usable value teaches nothing
-            self.study.tell(asked, state=TrialState.FAIL)
+        self.study.tell(handle, state=TrialState.FAIL)
 
-    def on_trial_error(self, trial: Trial) -> None:
+    def _tell_stopped(self, handle: Any) -> None:
         from optuna.trial import TrialState
 
-        asked = self._running.pop(trial.trial_id, None)
-        if asked is not None:
-            self.study.tell(asked, state=TrialState.FAIL)
-
-    def on_trial_remove(self, trial: Trial) -> None:
-        from optuna.trial import TrialState
-
-        asked = self._running.pop(trial.trial_id, None)
-        if asked is not None:
-            self.study.tell(asked, state=TrialState.PRUNED)
+        self.study.tell(handle, state=TrialState.PRUNED)
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         import optuna

@@ -26,7 +26,6 @@ over the run history, SMAC's own way of continuing a run.
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -34,18 +33,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
-from syne_tune.backend.trial_status import Trial
-from syne_tune.optimizer.scheduler import SchedulerDecision, TrialSuggestion
-
 from hpobench.methods.configspace import configspace_space
-from hpobench.methods.scheduler import SingleMetricScheduler, plain
+from hpobench.methods.scheduler import AskTellScheduler, plain
 
 
 def _never_called(config: Any, seed: int = 0) -> float:
     raise RuntimeError("SMAC's target function is not used: hpobench runs trials and tells SMAC")
 
 
-class SMACScheduler(SingleMetricScheduler):
+class SMACScheduler(AskTellScheduler):
     """One SMAC3 optimizer driven by ask-and-tell; TrialInfos found by hpobench trial id."""
 
     def __init__(
@@ -59,8 +55,6 @@ class SMACScheduler(SingleMetricScheduler):
         super().__init__(config_space, metric, mode, random_seed)
         with _loggers_kept():
             self._build(config_space, random_seed, points_to_evaluate)
-        self._asked: Any = None
-        self._running: dict[int, Any] = {}  # hpobench trial id -> SMAC TrialInfo
 
     def _build(self, config_space: dict[str, Any], random_seed: int, points_to_evaluate: Any) -> None:
         from smac import HyperparameterOptimizationFacade, Scenario
@@ -112,37 +106,24 @@ class SMACScheduler(SingleMetricScheduler):
         intensifier.config_selector = intensifier._config_selector  # type: ignore[assignment]
         smbo._trial_generator = iter(intensifier)
 
-    def suggest(self) -> Optional[TrialSuggestion]:
+    def _ask(self) -> tuple[Any, dict[str, Any]]:
         info = self.smac.ask()
-        self._asked = info
-        return TrialSuggestion.start_suggestion({**self.fixed, **{k: plain(v) for k, v in dict(info.config).items()}})
+        return info, {**self.fixed, **{k: plain(v) for k, v in dict(info.config).items()}}
 
-    def on_trial_add(self, trial: Trial) -> None:
-        if self._asked is not None:
-            self._running[trial.trial_id] = self._asked
-            self._asked = None
-
-    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
-        return SchedulerDecision.CONTINUE
-
-    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+    def _tell_value(self, handle: Any, value: float) -> None:
         from smac.runhistory.enumerations import StatusType
 
-        value = result.get(self.metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            self._tell(trial, float(value) if self.mode == "min" else -float(value), StatusType.SUCCESS)
-        else:  # a result without a usable value teaches nothing
-            self._tell(trial, self.crash_cost, StatusType.CRASHED)
+        self._tell(handle, value if self.mode == "min" else -value, StatusType.SUCCESS)  # SMAC minimizes
 
-    def on_trial_error(self, trial: Trial) -> None:
+    def _tell_failed(self, handle: Any) -> None:
         from smac.runhistory.enumerations import StatusType
 
-        self._tell(trial, self.crash_cost, StatusType.CRASHED)
+        self._tell(handle, self.crash_cost, StatusType.CRASHED)
 
-    def on_trial_remove(self, trial: Trial) -> None:
+    def _tell_stopped(self, handle: Any) -> None:
         from smac.runhistory.enumerations import StatusType
 
-        self._tell(trial, self.crash_cost, StatusType.TIMEOUT)
+        self._tell(handle, self.crash_cost, StatusType.TIMEOUT)
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         from importlib.metadata import version
@@ -154,12 +135,10 @@ class SMACScheduler(SingleMetricScheduler):
             "random_seed": self.random_seed,
         }
 
-    def _tell(self, trial: Trial, cost: float, status: Any) -> None:
+    def _tell(self, info: Any, cost: float, status: Any) -> None:
         from smac.runhistory.dataclasses import TrialValue
 
-        info = self._running.pop(trial.trial_id, None)
-        if info is not None:
-            self.smac.tell(info, TrialValue(cost=cost, status=status), save=False)
+        self.smac.tell(info, TrialValue(cost=cost, status=status), save=False)
 
 
 @contextmanager
