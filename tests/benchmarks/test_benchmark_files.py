@@ -11,7 +11,7 @@ import pytest
 from user_benchmark import DEFINITION, write_benchmark
 
 from hpobench.benchmarks import get_benchmark
-from hpobench.paths import training_scripts_root
+from hpobench.paths import TRIAL_SUPPORT, training_scripts_root
 from hpobench.results import layout
 
 FAST = ["--method", "RS", "--max-num-evaluations", "6", "--random-seed", "7"]
@@ -89,6 +89,7 @@ def test_a_listed_built_in_dumped_edited_and_run(invoke, tmp_path: Path, results
     record.update(name="my_digits", description="mlp_digits, two epochs")
     record["config_space"]["epochs"] = 2
     shutil.copytree(training_scripts_root() / "mlp_digits", tmp_path / "mine" / "mlp_digits")
+    shutil.copy(training_scripts_root() / TRIAL_SUPPORT, tmp_path / "mine")  # as docs/extending.md says
     path = tmp_path / "mine" / "my_digits.toml"
     path.write_text(_to_toml(record))
 

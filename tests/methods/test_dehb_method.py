@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import heapq
 import math
-import sys
 from datetime import datetime
 
 import numpy as np
 import pytest
+from branin_runs import branin
 from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import uniform
 from syne_tune.optimizer.scheduler import SchedulerDecision
-from test_optuna_methods import branin
 
 from hpobench.methods import MethodArguments, get_method
 from hpobench.results import layout
@@ -233,24 +232,3 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
         scheduler = dill.load(saved).scheduler  # what a resume continues
     assert scheduler.dehb._tell_counter >= 3 and scheduler.dehb.logger is not None
     scheduler.suggest()  # the unpickled optimizer still asks
-
-
-def test_a_missing_extra_is_one_line(invoke, monkeypatch):
-    monkeypatch.setitem(sys.modules, "dehb", None)
-    result = invoke(
-        *"run-local --benchmark gbt_breast_cancer --method".split(),
-        NAME,
-        *"--max-wallclock-time 5 --experiment-tag no-dehb".split(),
-    )
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        f'Error: Method {NAME} needs dehb, which is not installed; install the extra: pip install "hpobench[dehb]"'
-    )
-
-
-def test_a_remote_job_installs_the_library():
-    from hpobench.remote.sagemaker.plan import plan_remote
-    from hpobench.settings import RemoteSettings
-
-    plan = plan_remote(RemoteSettings(benchmark="gbt_breast_cancer", methods=(NAME,)), "us-east-1", "b")
-    assert "dehb>=0.1.2" in plan.requirements.requirements_text()

@@ -1,15 +1,14 @@
 """Nevergrad's (1+1) evolution strategy as an hpobench method (issue 22): the space translated
 once, results told to their own candidate under out-of-order completion, failures told as the
-worst, better than random search on Branin with 4 asynchronous workers, a real run."""
+worst, a real run (what every library's method does alike: test_library_methods.py)."""
 
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
-from test_optuna_methods import best_of_async_run, branin, build, start
+from branin_runs import branin, build, start
 
 from hpobench.results import layout
 
@@ -101,25 +100,6 @@ def test_failed_stopped_and_maximized_trials_are_told_as_such():
     assert losses[-1] == -2.5 and good.config
 
 
-def test_beats_random_search_on_branin_with_four_asynchronous_workers():
-    seeds = range(10)
-    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median(
-        [best_of_async_run("RS", s) for s in seeds]
-    )
-
-
-def test_the_effective_seed_seeds_the_optimizer():
-    def suggestions(seed: int) -> list[dict]:
-        scheduler, configs = build(NAME, seed), []
-        for trial_id in range(10):
-            trial = start(scheduler, trial_id)
-            scheduler.on_trial_complete(trial, {"value": branin(trial.config)})
-            configs.append(trial.config)
-        return configs
-
-    assert suggestions(3) == suggestions(3) and suggestions(3) != suggestions(4)
-
-
 def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     import dill
 
@@ -135,17 +115,3 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     with (tuner_dir / layout.TUNER_FILE).open("rb") as saved:
         optimizer = dill.load(saved).scheduler.optimizer  # what a resume continues
     assert optimizer.num_tell >= 3
-
-
-def test_a_missing_extra_is_one_line(invoke, monkeypatch):
-    monkeypatch.setitem(sys.modules, "nevergrad", None)
-    result = invoke(
-        *"run-local --benchmark gbt_breast_cancer --method".split(),
-        NAME,
-        *"--max-wallclock-time 5 --experiment-tag no-ng".split(),
-    )
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        f"Error: Method {NAME} needs nevergrad, which is not installed; install the extra: "
-        'pip install "hpobench[nevergrad]"'
-    )

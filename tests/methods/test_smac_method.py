@@ -1,7 +1,7 @@
 """SMAC3's hyperparameter-optimization facade as an hpobench method (issue 22): results told to
-their own TrialInfo under out-of-order completion, failures and stops told as such, better than
-random search on Branin with 4 asynchronous workers, a saved optimizer that resumes where it
-was, a real run."""
+their own TrialInfo under out-of-order completion, failures and stops told as such, a saved
+optimizer that resumes where it was, a real run (what every library's method does alike:
+test_library_methods.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_optuna_methods import best_of_async_run, branin, build, start
+from branin_runs import branin, build, start
 
 from hpobench.results import layout
 
@@ -70,25 +70,6 @@ def test_failed_stopped_valueless_and_maximized_trials_are_told_as_such():
     assert list(scheduler.smac.runhistory.values())[-1].cost == -2.5
 
 
-def test_beats_random_search_on_branin_with_four_asynchronous_workers():
-    seeds = range(10)
-    assert np.median([best_of_async_run(NAME, s) for s in seeds]) < np.median(
-        [best_of_async_run("RS", s) for s in seeds]
-    )
-
-
-def test_the_effective_seed_seeds_the_optimizer():
-    def suggestions(seed: int) -> list[dict]:
-        scheduler, configs = build(NAME, seed), []
-        for trial_id in range(10):
-            trial = start(scheduler, trial_id)
-            scheduler.on_trial_complete(trial, {"value": branin(trial.config)})
-            configs.append(trial.config)
-        return configs
-
-    assert suggestions(3) == suggestions(3) and suggestions(3) != suggestions(4)
-
-
 def test_a_saved_optimizer_goes_on_as_the_running_one():
     import dill
 
@@ -133,24 +114,3 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     loaded = subprocess.run([sys.executable, "-c", probe, str(tuner_dir)], capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == [str(logging.ERROR), "False"]
-
-
-def test_a_missing_extra_is_one_line(invoke, monkeypatch):
-    monkeypatch.setitem(sys.modules, "smac", None)
-    result = invoke(
-        *"run-local --benchmark gbt_breast_cancer --method".split(),
-        NAME,
-        *"--max-wallclock-time 5 --experiment-tag no-smac".split(),
-    )
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        f'Error: Method {NAME} needs smac, which is not installed; install the extra: pip install "hpobench[smac]"'
-    )
-
-
-def test_a_remote_job_installs_the_library():
-    from hpobench.remote.sagemaker.plan import plan_remote
-    from hpobench.settings import RemoteSettings
-
-    plan = plan_remote(RemoteSettings(benchmark="gbt_breast_cancer", methods=(NAME,)), "us-east-1", "b")
-    assert "smac>=2.4" in plan.requirements.requirements_text()

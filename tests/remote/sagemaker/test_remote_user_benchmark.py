@@ -149,3 +149,37 @@ def test_dry_run_lists_what_would_be_packed_of_the_users_folder(invoke, tmp_path
         "hpobench_benchmark/train.py",
     ]
     assert plan["jobs"][0]["HyperParameters"]["benchmark"] == "hpobench_benchmark/quadratic.toml"
+
+
+@pytest.mark.parametrize("copied", [False, True], ids=["built-in", "copied built-in"])
+def test_a_built_in_script_travels_with_trial_support_and_starts_from_the_archive(tmp_path: Path, copied: bool):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.paths import TRIAL_SUPPORT, training_scripts_root
+    from hpobench.remote.sagemaker.bundle import script_destination, stage_sources
+    from hpobench.remote.sagemaker.plan import plan_remote
+
+    name = "mlp_digits"
+    if copied:  # dumped, edited and copied as docs/extending.md says
+        shutil.copytree(training_scripts_root() / name, tmp_path / "mine" / name)
+        shutil.copy(training_scripts_root() / TRIAL_SUPPORT, tmp_path / "mine")
+        record = {**get_benchmark(name).model_dump(mode="json"), "name": "my_digits"}
+        (tmp_path / "mine" / "my_digits.json").write_text(json.dumps(record))
+        name = str(tmp_path / "mine" / "my_digits.json")
+    benchmark = get_benchmark(name)
+    plan = plan_remote(RemoteSettings(benchmark=name, methods=("RS",)), "us-east-1", "b")
+    stage = tmp_path / "stage"
+    stage_sources(benchmark, plan.requirements, stage)
+    folder = stage / script_destination(benchmark)
+    assert (folder.parent / TRIAL_SUPPORT).is_file()
+    started = subprocess.run(
+        [sys.executable, str(folder / benchmark.script_path.name), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stderr  # it imported trial_support from the archive's layout

@@ -1,7 +1,7 @@
 """The source archive every SageMaker job of a launch shares.
 
 It holds hpobench itself (with only the benchmark's training-script folder, as
-`archive_rules` selects it, and for a built-in the `trial_support.py` beside it; a
+`archive_rules` selects it, and the `trial_support.py` beside it, if any; a
 file-defined or plugin benchmark's folder and definition, and plugin methods' packages:
 see `user_code`), a tiny entry script, the job's `requirements.txt` and the
 `constraints.txt` it names. Everything is composed in a temporary
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hpobench.benchmarks import BenchmarkDefinition
-from hpobench.paths import PACKAGE_DIR, TRIAL_SUPPORT, training_scripts_root
+from hpobench.paths import PACKAGE_DIR, TRIAL_SUPPORT
 from hpobench.remote.sagemaker.archive_rules import Selection, select_files, select_script_folder
 from hpobench.remote.sagemaker.requirements import CONSTRAINTS_FILE, NO_DEPS_FILE, REQUIREMENTS_FILE, JobRequirements
 
@@ -85,11 +85,11 @@ def stage_sources(
     package.files = [f for f in package.files if f.relative.parts[0] != "training_scripts"]
     copy_selection(package, stage / PACKAGE_FOLDER)
     copy_selection(select_script_folder(benchmark.script_dir), stage / script_destination(benchmark))
-    if benchmark.origin.kind == "built-in":
-        shutil.copyfile(
-            training_scripts_root() / TRIAL_SUPPORT, stage / script_destination(benchmark).parent / TRIAL_SUPPORT
-        )
-    else:
+    # The built-in scripts' helper sits beside their folder (and beside a copied one's).
+    shared = benchmark.script_dir.parent / TRIAL_SUPPORT
+    if shared.is_file():
+        shutil.copyfile(shared, stage / script_destination(benchmark).parent / TRIAL_SUPPORT)
+    if benchmark.origin.kind != "built-in":
         user_code.stage_definition(benchmark, stage)
     user_code.stage_plugin_methods(methods, stage, copy_folder)
     (stage / ENTRY_SCRIPT).write_text(_ENTRY_SOURCE)
