@@ -129,7 +129,7 @@ def import_quietly(names: list[str], local_dir: Path, log: Any) -> list[str]:
         try:
             importlib.import_module(name)
             imported.append(name)
-        except Exception as error:
+        except Exception as error:  # a trial reports its own import errors
             if "." not in name:
                 print(f"fork server: could not pre-import {name}: {error!r}", file=log, flush=True)
     return imported
@@ -158,7 +158,7 @@ def cuda_initialized() -> bool:
     cuda = getattr(torch, "cuda", None)
     try:
         return bool(cuda is not None and cuda.is_initialized())
-    except Exception:
+    except Exception:  # a broken torch is the trial's problem
         return False
 
 
@@ -356,7 +356,7 @@ def run_script(script: Path, argv: list[str]) -> int:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as stop:
         code = _exit_code(stop.code)
-    except BaseException:
+    except BaseException:  # printed as the interpreter does
         traceback.print_exc()
         code = 1
     code = _finalize(code)
@@ -376,7 +376,7 @@ def _finalize(code: int) -> int:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:
+        except Exception:  # a closed stream, as at interpreter exit
             pass
     return code
 
