@@ -14,6 +14,10 @@ class UsageError(HpobenchError):
     exit_code = 2
 
 
+class ExtraMissing(UsageError):
+    """A method's library is not installed here (a SageMaker job installs it itself)."""
+
+
 class RunError(HpobenchError):
     """The input was fine but the run could not be carried out."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
-from hpobench.errors import UsageError
+from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
 from hpobench.methods import get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
@@ -103,6 +103,30 @@ def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:
         "nothing resumed), or make its script save and load its state in --st_checkpoint_dir "
         "and declare checkpoints = true (docs/extending.md)"
     )
+
+
+def check_methods_build(benchmark: BenchmarkDefinition, methods: list[str], extras_here: bool = True) -> None:
+    """Build each method's scheduler for `benchmark` once, before any run starts: a missing
+    extra, a plugin whose factory fails, or a method the benchmark cannot take is then one
+    error instead of a failure after the other methods' runs (imports Syne Tune).
+
+    `extras_here` False: a method whose library is not installed here is not built (a
+    SageMaker job installs it with its requirements)."""
+    from hpobench.methods import MethodArguments
+
+    arguments = MethodArguments.for_benchmark(benchmark, random_seed=0)
+    for method in methods:
+        try:
+            get_method(method).build(arguments)
+        except ExtraMissing:
+            if extras_here:
+                raise
+        except HpobenchError:
+            raise
+        except Exception as error:  # a factory, a plugin's included, may fail in any way
+            raise UsageError(
+                f"Method {method} cannot tune benchmark {benchmark.name!r}: {typed_first_line(error)}"
+            ) from None
 
 
 def default_experiment_tag(benchmark_name: str) -> str:

@@ -157,9 +157,9 @@ class LocalSettings(ExperimentOptions):
     delete_checkpoints: bool = False
     force: bool = False
     backend: Backend = "fast"
-    # A run is marked failed when more than this share of its finished trials failed: early
-    # only with 95% confidence, else at the end (local/stopping.py); the next runs go on.
-    max_failed_fraction: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    # None: a run stops early only when its script evidently cannot run; a share: also when
+    # more of its trials failed with 95% confidence; 1: never (local/failures.py).
+    max_failed_fraction: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
     # Default: CPU cores, or GPUs for a benchmark meant for a GPU (hpobench.local.workers).
     max_workers: Optional[PositiveInt] = None
     # The GPUs trials may use, as CUDA_VISIBLE_DEVICES names them; default: every one this

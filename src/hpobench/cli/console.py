@@ -192,6 +192,7 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
         "seed",
         "state",
         "trials started/finished",
+        "failed trials",
         "best",
         "wall-clock used/budget",
         "folder",
@@ -214,6 +215,7 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
             r["seed"],
             r["state"],
             f"{r['trials_started']}/{r['trials_finished']}",
+            "-" if r["trials_failed"] is None else str(r["trials_failed"]),
             format_metric(r["best"]),
             f"{used}/{budget}",
             folder,
@@ -233,6 +235,7 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
 
 def results_table(records: list[dict[str, Any]], title: str) -> Table:
     """`hpobench results`: one row per method of one benchmark."""
+    from hpobench.results.render import failed_trials_text
 
     def seconds(value: Optional[float]) -> str:
         return "-" if value is None else f"{value:.1f}s"
@@ -251,6 +254,7 @@ def results_table(records: list[dict[str, Any]], title: str) -> Table:
                 seconds(r["time_to_target_median"]),
                 format_metric(r["avg_rank"]),
                 format_metric(r["final_rank"]),
+                failed_trials_text(r["trials_failed"], r["trials_started"]),
                 r["excluded"] or "",
             ]
         )
@@ -263,6 +267,7 @@ def results_table(records: list[dict[str, Any]], title: str) -> Table:
         "median time to target",
         "avg rank",
         "final rank",
+        "failed trials",
         "excluded",
     ]
     return table(title, columns, rows)

@@ -53,10 +53,11 @@ def run_local_command(
     max_failed_fraction: Annotated[
         Optional[float],
         typer.Option(
-            help="A run is marked failed when more than this share of its finished trials failed: "
-            "while it runs only when that is so with 95% confidence (3 of the first 3 at 0.5, "
-            "not 3 of 5), else at its end over at least 10 trials, or when every trial failed; "
-            "1 = never. The next runs go on either way. (default: 0.5)",
+            help="Stop a run whose failed share is above this with 95% confidence, judged so "
+            "that looking after every trial does not inflate the error (trials that reported or "
+            "failed, in the order they started; paused ones count as healthy); 1 = never stop a "
+            "run for its failed trials. Without it, a run stops early only when its first 3 "
+            "trials failed before any reported a result. The next runs go on either way.",
             show_default=False,
         ),
     ] = None,

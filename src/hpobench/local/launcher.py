@@ -28,12 +28,13 @@ from hpobench.errors import RunError, StoppedBySignal, UsageError, last_line
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local import resume, run_end
 from hpobench.local.backends import gpu_metadata, make_backend, warn_if_gpus_unused
+from hpobench.local.failures import FailureRule
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
-from hpobench.local.stopping import TUNER_MAX_FAILURES, FailureLimit, StopRequest, StopWhen, graceful_stop, stopped_by
+from hpobench.local.stopping import TUNER_MAX_FAILURES, StopRequest, StopWhen, graceful_stop, stopped_by
 from hpobench.local.workers import trial_devices, worker_limit
-from hpobench.plan import ExperimentPlan, PlannedRun, plan_experiment
+from hpobench.plan import ExperimentPlan, PlannedRun, check_methods_build, plan_experiment
 from hpobench.processes import current_process
 from hpobench.results import layout
 from hpobench.settings import LocalSettings
@@ -91,16 +92,23 @@ def _run_plan(
     trial_logs_root: Optional[Path],
 ) -> list[RunOutcome]:
     """Each run of the plan in turn, skipping completed ones; stops on a signal."""
-    observer.plan_started(plan)
     setup = ExperimentSetup.of(plan, settings.trials_per_gpu, settings.backend)
     outcomes: list[RunOutcome] = []
-    prepared = False
-    _check_resumable(plan, setup, settings)  # refuse now, not after hours of other runs
+    # Refused now, not after hours of other runs: interrupted runs that cannot be resumed,
+    # then every method that has a run to do, then the data.
+    _check_resumable(plan, setup, settings)
+    todo = [
+        run for run in plan.runs if settings.force or layout.completed_tuner_dir(_folder(settings, plan, run)) is None
+    ]
+    if todo:
+        check_methods_build(plan.benchmark, list(dict.fromkeys(run.method for run in todo)))
+        prepare_inputs(plan.benchmark)
+    observer.plan_started(plan)
     try:
         with graceful_stop() as stop:
             for index, run in enumerate(plan.runs):
                 stop.check()
-                folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+                folder = _folder(settings, plan, run)
                 done = layout.completed_tuner_dir(folder)
                 if done is not None and not settings.force:
                     setup.check_reuse(layout.read_metadata(done) or {}, run.name)
@@ -108,9 +116,6 @@ def _run_plan(
                     best = (layout.read_metadata(done) or {}).get("hpobench_best")
                     outcomes.append(RunOutcome(run, "skipped", done, best))
                     continue
-                if not prepared:  # once, and only when something runs
-                    prepare_inputs(plan.benchmark)
-                    prepared = True
                 with run_lock(settings.results_root, plan.experiment_tag, run.name):
                     # Inside the lock: a `running` run found now has lost its launcher.
                     point = None if settings.force else resume.find(folder, run.name, setup)
@@ -127,12 +132,16 @@ def _run_plan(
     return outcomes
 
 
+def _folder(settings: LocalSettings, plan: ExperimentPlan, run: PlannedRun) -> Path:
+    return layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+
+
 def _check_resumable(plan: ExperimentPlan, setup: ExperimentSetup, settings: LocalSettings) -> None:
     """A UsageError now if an interrupted run of the plan cannot be resumed (see `resume.find`)."""
     if settings.force:
         return
     for run in plan.runs:
-        folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+        folder = _folder(settings, plan, run)
         if layout.completed_tuner_dir(folder) is None:
             point = resume.find(folder, run.name, setup)
             if point is not None:
@@ -291,7 +300,7 @@ def _run_one(
     np.random.seed(run.random_seed + len(resumes))
     random.seed(run.random_seed + len(resumes))
     backend, poll_interval = make_backend(settings, benchmark, trial_devices(benchmark, settings.gpus))
-    limit = FailureLimit(settings.max_failed_fraction)
+    failures = FailureRule(settings.max_failed_fraction)
     with _synetune_folder(settings.results_root):
         tuner = HpobenchTuner(
             trial_backend=backend,
@@ -301,7 +310,7 @@ def _run_one(
                     max_wallclock_time=plan.max_wallclock_time, max_num_evaluations=plan.max_num_evaluations
                 ),
                 stop,
-                limit,
+                failures,
             ),
             n_workers=backend.gpu_slots.concurrent_trials(plan.n_workers),
             sleep_time=poll_interval,
@@ -348,30 +357,41 @@ def _run_one(
             tuner.run()
         stop.check()
     except (KeyboardInterrupt, StoppedBySignal):
-        finish(layout.STATUS_INTERRUPTED, best=progress.best)
+        finish(layout.STATUS_INTERRUPTED, best=progress.best, **_trial_counts(tuner, backend))
         raise
     except Exception as error:  # the tuner re-raises whatever stopped it
         if stop.signum is not None:  # e.g. trials killed by the same Ctrl-C
-            finish(layout.STATUS_INTERRUPTED, best=progress.best)
+            finish(layout.STATUS_INTERRUPTED, best=progress.best, **_trial_counts(tuner, backend))
             raise stopped_by(stop.signum) from None
         message = _failure_message(run, tuner, run_end.describe_error(error, settings.results_root))
-        finish(layout.STATUS_FAILED, best=progress.best, error=message)
+        finish(layout.STATUS_FAILED, best=progress.best, error=message, **_trial_counts(tuner, backend))
         return RunOutcome(run, "failed", tuner_dir, progress.best, message)
-    failed, trials = tuner.tuning_status.num_trials_failed, tuner.tuning_status.num_trials_started
-    counts: dict[str, Any] = {"hpobench_trials_started": trials, "hpobench_trials_failed": failed}
+    counts = _trial_counts(tuner, backend)
+    failed, trials = counts[layout.TRIALS_FAILED_KEY], counts[layout.TRIALS_STARTED_KEY]
+    failures.observe_status(tuner.tuning_status)
+    why = failures.final()
+    if why is not None:
+        message = _failure_message(run, tuner, why)
+        finish(layout.STATUS_FAILED, best=progress.best, error=message, **counts)
+        return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
+    finish(layout.STATUS_COMPLETE, best=progress.best, **counts)
+    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
+
+
+def _trial_counts(tuner: Any, backend: Any) -> dict[str, Any]:
+    """What metadata.json records of the run's trials: started, failed, retrained."""
+    status = tuner.tuning_status
+    counts: dict[str, Any] = {
+        layout.TRIALS_STARTED_KEY: status.num_trials_started,
+        layout.TRIALS_FAILED_KEY: status.num_trials_failed,
+    }
     if backend.retrained:  # see local/replays.py
         counts["hpobench_retrained"] = {
             "trials": len(backend.retrained),
             "results_not_recorded_twice": sum(backend.retrained.values()),
             "why": "resumed trials whose script started over instead of loading its checkpoint",
         }
-    finished = tuner.tuning_status.num_trials_finished
-    if limit.exceeded(failed, finished, final=True):
-        message = _failure_message(run, tuner, limit.describe(failed, finished))
-        finish(layout.STATUS_FAILED, best=progress.best, error=message, **counts)
-        return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
-    finish(layout.STATUS_COMPLETE, best=progress.best, **counts)
-    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
+    return counts
 
 
 def _failure_message(run: PlannedRun, tuner: Any, why: str) -> str:

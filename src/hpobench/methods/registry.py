@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from hpobench.errors import UsageError
+from hpobench.errors import ExtraMissing, UsageError
 from hpobench.methods.notes import METHOD_NOTES, MOBSTER_KERNEL
 from hpobench.methods.spec import MethodArguments, MethodSpec
 
@@ -129,13 +129,13 @@ def smac(args: MethodArguments) -> Any:
 
 
 def require_extra(method: str, module: str, extra: str) -> None:
-    """A UsageError naming the extra to install when `module` is not importable."""
+    """An error naming the extra to install when `module` is not importable."""
     from importlib import import_module
 
     try:
         import_module(module)
     except ImportError:
-        raise UsageError(
+        raise ExtraMissing(
             f"Method {method} needs {module}, which is not installed; install the extra: "
             f'pip install "hpobench[{extra}]"'
         ) from None

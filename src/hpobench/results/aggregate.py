@@ -48,6 +48,14 @@ class MethodSummary:
     final_rank: Optional[float] = None
     mean: Any = None  # mean best-so-far on the grid (NaN where undefined)
     stderr: Any = None
+    # Failed and started trials over the included seeds whose runs recorded them (at their end).
+    trials_failed: Optional[int] = None
+    trials_started: Optional[int] = None
+
+    @property
+    def failed_share(self) -> Optional[float]:
+        """Failed trials over started trials, where both were recorded."""
+        return None if not self.trials_started else (self.trials_failed or 0) / self.trials_started
 
 
 @dataclass
@@ -175,9 +183,19 @@ def summarize_benchmark(
     target, source = _target(curves, target, mode)
     summary = BenchmarkSummary(benchmark, metric, mode, grid, target, source)
     for method in methods:
-        summary.methods.append(_method_summary(method, curves[method], excluded[method], grid, target, mode))
+        item = _method_summary(method, curves[method], excluded[method], grid, target, mode)
+        item.trials_failed, item.trials_started = trial_counts(used[method])
+        summary.methods.append(item)
     _add_ranks(summary, curves, grid, mode)
     return summary
+
+
+def trial_counts(runs: list[RunResults]) -> tuple[Optional[int], Optional[int]]:
+    """Failed and started trials summed over the runs that recorded both (None if none did)."""
+    counted = [r.record for r in runs if r.record.trials_started is not None and r.record.trials_failed is not None]
+    if not counted:
+        return None, None
+    return sum(r.trials_failed or 0 for r in counted), sum(r.trials_started or 0 for r in counted)
 
 
 def _target(

@@ -25,6 +25,9 @@ STATUS_FAILED = "failed"
 # Not written by anyone: `running` in metadata.json, but the launcher's process is gone.
 STATUS_STALE = "stale"
 PROCESS_KEY = "hpobench_process"  # host, pid and start time of the launcher
+# How many trials a run started and how many of them failed, written when it ends.
+TRIALS_STARTED_KEY = "hpobench_trials_started"
+TRIALS_FAILED_KEY = "hpobench_trials_failed"
 TUNER_FILE = "tuner.dill"  # Syne Tune's pickled tuner: what a run resumes from
 # The run's active time (seconds of budget spent), rewritten every second while it runs,
 # so a run killed without warning still knows how much of its budget it had used.

@@ -37,6 +37,8 @@ class RunRecord:
     wallclock_used: Optional[float] = None  # seconds of budget the run used, at its end
     best: Optional[float] = None  # best metric value, recorded at its end
     error: Optional[str] = None  # why it failed, as the launcher said
+    trials_started: Optional[int] = None  # recorded when the run ended
+    trials_failed: Optional[int] = None
     process: Optional[dict[str, Any]] = None  # the launcher's host, pid and start time
     versions: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -67,6 +69,8 @@ class RunRecord:
         record.budget = read.number("max_wallclock_time")
         record.wallclock_used = read.number("hpobench_wallclock_time")
         record.best = read.number("hpobench_best")
+        record.trials_started = read.integer(layout.TRIALS_STARTED_KEY)
+        record.trials_failed = read.integer(layout.TRIALS_FAILED_KEY)
         error = metadata.get("hpobench_error")
         record.error = error if isinstance(error, str) and error else None
         process = metadata.get(layout.PROCESS_KEY)

@@ -30,6 +30,8 @@ RESULTS_COLUMNS = [
     "time_to_target_mean",
     "avg_rank",
     "final_rank",
+    "trials_failed",
+    "trials_started",
 ]
 STATUS_COLUMNS = [
     "benchmark",
@@ -38,6 +40,7 @@ STATUS_COLUMNS = [
     "state",
     "trials_started",
     "trials_finished",
+    "trials_failed",
     "best",
     "wallclock_used",
     "budget",
@@ -74,6 +77,8 @@ def results_records(summaries: list[BenchmarkSummary]) -> list[dict[str, Any]]:
                     "time_to_target_mean": _number(item.time_to_target_mean),
                     "avg_rank": _number(item.average_rank),
                     "final_rank": _number(item.final_rank),
+                    "trials_failed": item.trials_failed,
+                    "trials_started": item.trials_started,
                 }
             )
     return records
@@ -122,6 +127,7 @@ def status_records(experiment: Experiment) -> list[dict[str, Any]]:
             "state": run.state,
             "trials_started": run.trials_started,
             "trials_finished": run.trials_finished,
+            "trials_failed": run.record.trials_failed,
             "best": _number(run.best),
             "wallclock_used": _number(run.wallclock_used),
             "budget": _number(run.budget),
@@ -196,6 +202,14 @@ def render_results(summaries: list[BenchmarkSummary], output_format: str) -> str
             f"Target: {target_text(summary)}\n\n" + to_markdown(rows, RESULTS_COLUMNS)
         )
     return "\n".join(parts) + f"\n{INCUMBENT_RULE}\n"
+
+
+def failed_trials_text(failed: Optional[int], started: Optional[int]) -> str:
+    """'3/40 (7.5%)', or '-' when the runs did not record it (still running, or older)."""
+    if started is None or failed is None:
+        return "-"
+    share = f" ({failed / started:.0%})" if started else ""
+    return f"{failed}/{started}{share}"
 
 
 def target_text(summary: BenchmarkSummary) -> str:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from hpobench.results.render import failed_trials_text
 from hpobench.results.statistics import ALPHA, Band, StudyStatistics
 from hpobench.results.study import Study
 
@@ -88,6 +89,8 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                         "time_to_target_median": _number(item.time_to_target_median),
                         "avg_rank": _number(item.average_rank),
                         "final_rank": _number(item.final_rank),
+                        "trials_failed": item.trials_failed,
+                        "trials_started": item.trials_started,
                         "speedup_over_rs": _number(result.speedup.get(item.method)),
                         # False: its mean curve never reaches RS's final mean; None: no speed-up measured
                         "speedup_reached": None
@@ -177,6 +180,7 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
                     _fmt(item["avg_rank"], 3),
                     _fmt(item["final_rank"], 3),
                     speed_text,
+                    failed_trials_text(item["trials_failed"], item["trials_started"]),
                 ]
             )
         better = "higher" if bench["mode"] == "max" else "lower"
@@ -198,6 +202,7 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
                     "avg rank",
                     "final rank",
                     "speed-up over RS",
+                    "failed trials",
                 ],
                 rows,
             )

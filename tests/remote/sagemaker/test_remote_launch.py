@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 import tarfile
 
 import boto3
@@ -580,3 +581,43 @@ def test_a_spot_dry_run_says_so(invoke):
 
     job = json.loads(result.output)["jobs"][0]
     assert job["EnableManagedSpotTraining"] is True and job["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200
+
+
+def test_a_launch_of_another_method_into_a_tag_shares_its_master_seed(aws, invoke, monkeypatch):
+    """Issue 30: a launch of ASHA into a tag that holds RS jobs drew a fresh master seed, so
+    seed index k of RS and ASHA no longer shared their random numbers."""
+    monkeypatch.setenv("HPOBENCH_ROLE", MOTO_ROLE)
+    monkeypatch.setenv("HPOBENCH_BUCKET", MOTO_BUCKET)
+    launch = "launch-remote --benchmark mlp_digits --experiment-tag mixed --num-seeds 2 --method".split()
+    assert invoke(*launch, "RS").exit_code == 0
+    (rs_seed,) = {job["HyperParameters"]["random_seed"] for job in _jobs().values()}
+    second = invoke(*launch, "ASHA")
+    assert second.exit_code == 0, second.output
+    assert "Submitted 2 job(s)" in second.output
+    jobs = _jobs()
+    assert len(jobs) == 4
+    assert {job["HyperParameters"]["random_seed"] for job in jobs.values()} == {rs_seed}
+    other = invoke(*launch, "BO", "--random-seed", str(int(rs_seed) + 1))
+    assert other.exit_code == 2, other.output
+    assert f"Error: Experiment 'mixed' already uses master random seed {rs_seed}, not {int(rs_seed) + 1}" in (
+        other.output
+    )
+    assert len(_jobs()) == 4
+
+
+def test_a_method_whose_library_is_missing_here_is_still_launched_its_job_installs_it(aws, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dehb", None)  # as if not installed on this machine
+    _, outcomes = launch_remote(_settings(methods=("DEHB",), num_seeds=1))
+    assert [o.status for o in outcomes] == ["submitted"]
+
+
+def test_a_method_that_cannot_tune_the_benchmark_is_refused_before_any_upload(aws, tmp_path):
+    from user_benchmark import DEFINITION, write_benchmark
+
+    # DEHB needs a maximum resource above its grace period: one epoch is refused by its factory.
+    path = write_benchmark(tmp_path / "user", definition=DEFINITION.replace("epochs = 3", "epochs = 1"))
+    session = boto3.Session(region_name=MOTO_REGION)
+    recorder = Recorder(session)
+    with pytest.raises(UsageError, match=r"^Method DEHB cannot tune benchmark 'quadratic': ValueError: DEHB needs"):
+        launch_remote(_settings(benchmark=str(path), methods=("RS", "DEHB"), num_seeds=1), boto_session=session)
+    assert recorder.source_uploads() == [] and _jobs() == {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -257,6 +258,31 @@ def test_bad_partition_or_a_refused_job_is_one_line_and_records_nothing(backgrou
     assert len(result.output.strip().splitlines()) == 1
     slurm_dir = results_root / "refused" / "slurm"
     assert not (slurm_dir / "submissions.jsonl").exists() and not list(slurm_dir.glob("*.sh"))
+
+
+def test_a_missing_extra_is_refused_before_any_cell_is_submitted(background, slurm, invoke, results_root, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dehb", None)  # as if not installed in the venv the cells run
+    result = invoke(*LAUNCH, *"--method RS --method DEHB --max-wallclock-time 10 --experiment-tag no-dehb".split())
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().startswith("Error: Method DEHB needs dehb, which is not installed")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (results_root / "no-dehb" / "slurm").exists()
+
+
+def test_a_launch_of_another_method_into_a_tag_shares_its_master_seed(background, slurm, invoke, results_root):
+    from hpobench.remote.slurm.records import read_submissions
+
+    base = (*LAUNCH, *"--max-wallclock-time 2 --experiment-tag mixed --method".split())
+    try:
+        for method in ("RS", "ASHA"):
+            launched = invoke(*base, method)
+            assert launched.exit_code == 0, launched.output
+        submissions = read_submissions(results_root / "mixed" / "slurm")
+        assert [s.cells for s in submissions] == [(("RS", 0),), (("ASHA", 0),)]
+        assert len({s.setup["random_seed_master"] for s in submissions}) == 1
+    finally:
+        for name in {s.job_name for s in read_submissions(results_root / "mixed" / "slurm")}:
+            subprocess.run(["scancel", f"--name={name}"], check=False)
 
 
 def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched_again(background, slurm_cluster):

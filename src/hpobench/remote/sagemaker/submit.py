@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from hpobench.errors import RunError, UsageError
+from hpobench.plan import check_methods_build
 from hpobench.remote.sagemaker import aws, jobs
 from hpobench.remote.sagemaker.plan import RESULTS_PREFIX, JobSpec, RemotePlan, plan_remote
 from hpobench.settings import RemoteSettings
@@ -68,13 +69,20 @@ def launch_remote(
     # Offline first: bad options, instance types, images, requirements or data fail
     # before any AWS call. The data is hashed once, by the real plan below.
     offline = plan_remote(settings, session.region_name, "bucket", master_random_seed=0, hash_data=False)
+    check_methods_build(offline.experiment.benchmark, offline.experiment.methods, extras_here=False)
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
     # The plan's tag: --experiment-tag, or the one derived from the benchmark's name.
-    existing = existing_jobs(session, offline.experiment.experiment_tag, settings.methods)
-    recorded_seed = _recorded_master_seed(existing)
+    tag = offline.experiment.experiment_tag
+    existing = existing_jobs(session, tag, offline.experiment.methods)
+    recorded_seed = recorded_master_seed(session, existing)
+    if recorded_seed is not None and settings.random_seed is not None and settings.random_seed != recorded_seed:
+        raise UsageError(
+            f"Experiment {tag!r} already uses master random seed {recorded_seed}, not "
+            f"{settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
+        )
     plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
     todo: list[tuple[JobSpec, int]] = []
     outcomes: list[JobOutcome] = []
@@ -144,24 +152,35 @@ def _with_backoff(
 
 
 def existing_jobs(session: Any, experiment_tag: str, methods: Sequence[str]) -> dict[tuple[str, int], list[Any]]:
-    """Jobs already created for this experiment, by (method, seed), newest first; the
-    newest that is running or done is described (its hyperparameters are compared)."""
+    """The tag's jobs of every registered method, by (method, seed), newest first; of
+    `methods`, the newest job that is running or done is described (its hyperparameters
+    are compared with the launch's)."""
+    from hpobench.methods import method_names
+
     client = session.client("sagemaker")
     with aws.calling("listing training jobs"):
-        found = jobs.find_jobs(client, experiment_tag, methods)
-        for runs in found.values():
+        found = jobs.find_jobs(client, experiment_tag, method_names())
+        for (method, _), runs in found.items():
             kept = next((job for job in runs if job.status in KEEP_STATUSES), None)
-            if kept is not None:
+            if kept is not None and method in methods:
                 jobs.describe(client, kept)
     return found
 
 
-def _recorded_master_seed(existing: dict[tuple[str, int], list[Any]]) -> Optional[int]:
-    for runs in existing.values():
-        for job in runs:
-            seed = job.hyperparameters.get("random_seed")
-            if seed is not None and seed.isdigit():
-                return int(seed)
+def recorded_master_seed(session: Any, existing: dict[tuple[str, int], list[Any]]) -> Optional[int]:
+    """The master seed of the tag's jobs, of whatever method: a launch of other methods into
+    the tag shares it, so seed index k of every method draws the same random numbers."""
+    described = [job for runs in existing.values() for job in runs if job.hyperparameters]
+    others = sorted((job for runs in existing.values() for job in runs), key=lambda job: -job.created)
+    client = None
+    for job in [*described, *others]:
+        if not job.hyperparameters:
+            client = client or session.client("sagemaker")
+            with aws.calling("describing a training job"):
+                jobs.describe(client, job)
+        seed = job.hyperparameters.get("random_seed")
+        if seed is not None and seed.isdigit():
+            return int(seed)
     return None
 
 

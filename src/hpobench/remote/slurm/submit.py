@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Optional
 
 from hpobench.errors import RunError, UsageError, last_line
+from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock
-from hpobench.plan import PlannedRun, plan_experiment
+from hpobench.plan import PlannedRun, check_methods_build, plan_experiment
 from hpobench.remote.slurm import commands, queue
 from hpobench.remote.slurm.cells import COMPLETE, PENDING, RUNNING, CellState, cell_states
 from hpobench.remote.slurm.plan import LOGS_FOLDER, MAX_ARRAY_TASKS, MIN_SETUP, SLURM_FOLDER, SlurmPlan, plan_slurm
@@ -81,6 +82,9 @@ def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, 
         if settings.force:
             _check_nothing_runs(plan, submissions, list(states.values()))
         todo = [run for run in experiment.runs if _needs(states[(run.method, run.seed)], settings.force)]
+        if todo:  # the cells run this venv: what they need is checked here, before any is submitted
+            check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in todo)))
+            prepare_inputs(experiment.benchmark)
         submitted: dict[tuple[str, int], str] = {}
         for start in range(0, len(todo), MAX_ARRAY_TASKS):
             chunk = todo[start : start + MAX_ARRAY_TASKS]

@@ -1,0 +1,50 @@
+"""Everything a study needs is checked before its first run, and a tag keeps one master seed
+(issue 30, points 2 and 3)."""
+
+from __future__ import annotations
+
+import sys
+
+from user_benchmark import DEFINITION, write_benchmark
+
+from hpobench.results import layout
+from hpobench.results.record import RunRecord
+
+GBT = "--benchmark gbt_breast_cancer --set boosting_rounds=3 --max-num-evaluations 3 --max-wallclock-time 60".split()
+
+
+def test_a_later_methods_missing_extra_stops_the_study_before_its_first_run(invoke, monkeypatch, results_root):
+    """`--method RS --method DEHB` without dehb ran RS for all its seeds, then stopped."""
+    monkeypatch.setitem(sys.modules, "dehb", None)  # as if not installed
+    result = invoke("run-local", *GBT, *"--method RS --method DEHB --num-seeds 2 --experiment-tag later".split())
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == [result.output.strip().splitlines()[-1]]
+    assert errors[0].startswith("Error: Method DEHB needs dehb, which is not installed")
+    assert not list((results_root / "later").glob("*-*"))  # no run folder
+    assert "Traceback" not in result.output
+
+
+def test_a_method_that_cannot_tune_the_benchmark_stops_the_study_before_its_first_run(invoke, tmp_path, results_root):
+    path = write_benchmark(tmp_path / "user", definition=DEFINITION.replace("epochs = 3", "epochs = 1"))
+    result = invoke("run-local", "--benchmark", str(path), *"--method RS --method DEHB --experiment-tag one".split())
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            "Error: Method DEHB cannot tune benchmark 'quadratic': ValueError: DEHB needs a maximum resource above 1"
+        )
+    )
+    assert not list((results_root / "one").glob("*-*"))
+
+
+def test_a_run_of_another_method_into_a_tag_shares_its_master_seed(invoke, results_root):
+    for method in ("RS", "ASHA"):
+        result = invoke("run-local", *GBT, "--method", method, "--experiment-tag", "shared")
+        assert result.exit_code == 0, result.output
+    seeds = set()
+    for run in ("RS-0", "ASHA-0"):
+        (tuner_dir,) = layout.tuner_dirs(results_root / "shared" / run)
+        seeds.add(RunRecord.from_metadata(layout.read_metadata(tuner_dir) or {}).master_seed)
+    assert len(seeds) == 1 and None not in seeds
