@@ -23,7 +23,7 @@ def setup_of(**options) -> ExperimentSetup:
     settings = LocalSettings(
         benchmark="gbt_breast_cancer", methods=("RS", "ASHA"), num_seeds=2, random_seed=7, **options
     )
-    return ExperimentSetup.of(plan_experiment(settings), settings.trials_per_gpu, settings.backend)
+    return plan_experiment(settings).setup
 
 
 def test_job_values_read_back_into_the_same_settings():
@@ -34,7 +34,7 @@ def test_job_values_read_back_into_the_same_settings():
     assert (settings.methods, settings.seeds, settings.random_seed) == (("ASHA",), [1], 7)
     assert (settings.trials_per_gpu, settings.backend, settings.max_num_evaluations) == (3, "stock", 9)
     assert settings.overrides == {"trees_per_round": "4"}
-    again = ExperimentSetup.of(plan_experiment(settings), settings.trials_per_gpu, settings.backend)
+    again = plan_experiment(settings).setup
     assert again.comparable() == setup.comparable()
 
 
@@ -94,7 +94,7 @@ def test_run_local_reuses_a_completed_run_only_with_the_same_backend(invoke, res
     assert "Every run had already completed" in same.output
     other = invoke(*RUN, "--backend", "stock")
     assert other.exit_code == 2
-    assert "RS-0 of experiment 'setup' already completed with trial_backend='fast', not 'stock'" in other.output
+    assert "Experiment 'setup' already has RS-0 (complete) with trial_backend='fast', not 'stock'" in other.output
 
 
 def test_a_run_held_by_another_launcher_is_refused_by_name(invoke, results_root):

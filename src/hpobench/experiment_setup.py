@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from hpobench import __version__
-from hpobench.errors import UsageError
 
 if TYPE_CHECKING:
     from hpobench.plan import ExperimentPlan
@@ -50,9 +50,7 @@ class ExperimentSetup:
     benchmark_sha256: Optional[str] = None  # a definition file's hash: an edit changes the setup
 
     @classmethod
-    def of(
-        cls, plan: ExperimentPlan, trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU, backend: str = DEFAULT_BACKEND
-    ) -> ExperimentSetup:
+    def of(cls, plan: ExperimentPlan) -> ExperimentSetup:
         """The setup of a resolved plan (every default filled in)."""
         return cls(
             experiment_tag=plan.experiment_tag,
@@ -65,8 +63,8 @@ class ExperimentSetup:
             max_wallclock_time=plan.max_wallclock_time,
             max_num_evaluations=plan.max_num_evaluations,
             overrides=dict(plan.overrides),
-            trials_per_gpu=trials_per_gpu,
-            backend=backend,
+            trials_per_gpu=plan.trials_per_gpu,
+            backend=plan.backend,
             benchmark_sha256=plan.benchmark.origin.sha256,
         )
 
@@ -88,32 +86,33 @@ class ExperimentSetup:
             setup["benchmark_sha256"] = self.benchmark_sha256
         return setup
 
-    def conflict(self, recorded: dict[str, Any]) -> Optional[tuple[str, Any, Any]]:
+    def conflict(self, recorded: Mapping[str, Any]) -> Optional[tuple[str, Any, Any]]:
         """The first setting that differs from a recorded setup: (key, recorded, now).
 
-        Keys the record lacks (written by an older hpobench) are not compared."""
+        Keys the record lacks (written by an older hpobench) are not compared; overrides are
+        compared as text (a job's arguments carry them so)."""
         for key, value in self.comparable().items():
-            if key in recorded and recorded[key] != value:
-                return key, recorded[key], value
+            if key not in recorded:
+                continue
+            before = recorded[key]
+            if key == "overrides" and isinstance(before, dict):
+                if {k: str(v) for k, v in before.items()} != {k: str(v) for k, v in value.items()}:
+                    return key, before, value
+            elif before != value:
+                return key, before, value
         return None
 
-    def check_reuse(self, recorded: dict[str, Any], run_name: str) -> None:
-        """A UsageError unless a completed run that recorded `recorded` has this setup."""
-        conflict = self.conflict(recorded)
-        if conflict is None:
-            return
+    def describe_conflict(self, where: str, conflict: tuple[str, Any, Any]) -> str:
+        """Why a tag that recorded `where` with another setup refuses this one, in one line."""
         key, before, now = conflict
+        fix = "use another --experiment-tag, or --force to run it again with the new setup"
         if key == "benchmark_sha256":
-            raise UsageError(
-                f"{run_name} of experiment {self.experiment_tag!r} already completed with "
-                f"another version of {self.benchmark} (sha256 {before[:12]}, now {now[:12]}; "
-                "the old text is in its metadata.json); use another --experiment-tag, or --force "
-                "to re-run it"
+            return (
+                f"Experiment {self.experiment_tag!r} already has {where} with another version of "
+                f"{self.benchmark} (sha256 {str(before)[:12]}, now {str(now)[:12]}; the old text is in "
+                f"its metadata.json); {fix}"
             )
-        raise UsageError(
-            f"{run_name} of experiment {self.experiment_tag!r} already completed with "
-            f"{key}={before!r}, not {now!r}; use another --experiment-tag, or --force to re-run it"
-        )
+        return f"Experiment {self.experiment_tag!r} already has {where} with {key}={before!r}, not {now!r}; {fix}"
 
     def run_local_arguments(self, method: str, seed: int) -> list[str]:
         """run-local's arguments that repeat exactly this (method, seed)."""
@@ -167,6 +166,35 @@ class ExperimentSetup:
         if self.overrides:
             values["overrides"] = json.dumps({k: str(v) for k, v in self.overrides.items()})
         return values
+
+
+def comparable_from_job_values(values: Mapping[str, str]) -> dict[str, Any]:
+    """A job's arguments as the setup it records, under `ExperimentSetup.comparable()`'s keys:
+    optional arguments a job leaves out are at their defaults; the benchmark's name only when
+    the job names a registered one (a file's path in an archive is not its name; its hash is
+    compared instead)."""
+    from hpobench.benchmarks import benchmark_names
+
+    recorded: dict[str, Any] = {}
+    try:
+        if "benchmark" in values and values["benchmark"] in benchmark_names():
+            recorded["benchmark"] = values["benchmark"]
+        if "n_workers" in values:
+            recorded["n_workers"] = int(values["n_workers"])
+        if "max_wallclock_time" in values:
+            recorded["max_wallclock_time"] = float(json.loads(values["max_wallclock_time"]))
+        evaluations = values.get("max_num_evaluations")
+        recorded["max_num_evaluations"] = int(evaluations) if evaluations else None
+        recorded["overrides"] = json.loads(values.get("overrides") or "{}")
+        if "random_seed" in values:
+            recorded["random_seed_master"] = int(values["random_seed"])
+        recorded["trials_per_gpu"] = int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU)
+        recorded["trial_backend"] = values.get("backend") or DEFAULT_BACKEND
+    except ValueError:  # not hpobench's job arguments: nothing to compare
+        return {}
+    if values.get("benchmark_sha256"):
+        recorded["benchmark_sha256"] = values["benchmark_sha256"]
+    return recorded
 
 
 def settings_from_job_values(

@@ -1,7 +1,11 @@
-"""From validated options to the list of (method, seed) experiments to run.
+"""From validated options and what the tag already holds to the experiment to run.
 
-Both launchers start here, so a SageMaker job and `run-local` given the same
-options run exactly the same experiments with the same seeds.
+Every engine resolves an experiment here, the same way: `experiment_tag` names its tag;
+`plan_experiment` resolves the options against the registries and the tag's records
+(`tag_records`: the master seed its runs already use); `select_runs` checks that the tag
+holds one setup and picks the runs to start (not complete, not running elsewhere). So
+`run-local`, a Slurm cell and a SageMaker job given the same options run exactly the same
+experiments with the same seeds.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from typing import Any, Optional
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
+from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, ExperimentSetup
 from hpobench.methods import get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
+from hpobench.tag_records import ACTIVE, COMPLETE, NoRecords, TagRecords, master_seed
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,18 @@ class ExperimentPlan:
     max_num_evaluations: Optional[int]
     master_random_seed: int
     runs: tuple[PlannedRun, ...]
+    trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU
+    backend: str = DEFAULT_BACKEND
 
     @property
     def methods(self) -> list[str]:
         """The methods of the runs, in order, each once."""
         return list(dict.fromkeys(run.method for run in self.runs))
+
+    @property
+    def setup(self) -> ExperimentSetup:
+        """What makes this experiment's runs comparable (metadata, job arguments, checks)."""
+        return ExperimentSetup.of(self)
 
 
 def effective_random_seed(master_random_seed: int, seed: int) -> int:
@@ -59,19 +72,36 @@ def draw_master_random_seed() -> int:
     return secrets.randbelow(MAX_RANDOM_SEED + 1)
 
 
-def plan_experiment(options: ExperimentOptions, master_random_seed: Optional[int] = None) -> ExperimentPlan:
-    """Resolve `options` against the registries; raises UsageError on bad input.
+def experiment_tag(options: ExperimentOptions) -> str:
+    """--experiment-tag, or the benchmark's name with '-' for '_'."""
+    if options.experiment_tag:
+        return options.experiment_tag
+    return default_experiment_tag(get_benchmark(options.benchmark or DEFAULT_BENCHMARK).name)
 
-    `master_random_seed` is used when `options.random_seed` is not given (e.g. the
-    seed already recorded for this experiment tag); a fresh one is drawn otherwise.
-    """
+
+def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = None) -> ExperimentPlan:
+    """Resolve `options` against the registries and the tag's `records` (default: none, as
+    in a dry run); raises UsageError on bad input.
+
+    The master seed is --random-seed, else the one the tag's runs already use, else drawn;
+    --random-seed naming another than the tag's is refused (its seeds would not be one
+    experiment's)."""
     benchmark = get_benchmark(options.benchmark or DEFAULT_BENCHMARK)
     for method in options.methods:
         check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
+    tag = options.experiment_tag or default_experiment_tag(benchmark.name)
+    recorded = master_seed(records or NoRecords())
+    if options.random_seed is not None and recorded is not None and options.random_seed != recorded:
+        raise UsageError(
+            f"Experiment {tag!r} already uses master random seed {recorded}, not {options.random_seed}; "
+            "leave out --random-seed, or use another --experiment-tag"
+        )
     if options.random_seed is not None:
         master_random_seed = options.random_seed
-    elif master_random_seed is None:
+    elif recorded is not None:
+        master_random_seed = recorded
+    else:
         master_random_seed = draw_master_random_seed()
     runs = tuple(
         PlannedRun(method, seed, effective_random_seed(master_random_seed, seed))
@@ -79,7 +109,7 @@ def plan_experiment(options: ExperimentOptions, master_random_seed: Optional[int
         for seed in options.seeds
     )
     return ExperimentPlan(
-        experiment_tag=options.experiment_tag or default_experiment_tag(benchmark.name),
+        experiment_tag=tag,
         benchmark=benchmark,
         overrides=overrides,
         n_workers=options.n_workers or benchmark.n_workers,
@@ -87,7 +117,52 @@ def plan_experiment(options: ExperimentOptions, master_random_seed: Optional[int
         max_num_evaluations=options.max_num_evaluations or benchmark.max_num_evaluations,
         master_random_seed=master_random_seed,
         runs=runs,
+        # Settings of the engines that run trials (run-local, Slurm; SageMaker: trials per GPU).
+        trials_per_gpu=getattr(options, "trials_per_gpu", DEFAULT_TRIALS_PER_GPU),
+        backend=getattr(options, "backend", DEFAULT_BACKEND),
     )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The runs of a plan to start, and the state the tag's records gave every run."""
+
+    todo: tuple[PlannedRun, ...]
+    states: dict[tuple[str, int], str]
+
+    def state(self, run: PlannedRun) -> str:
+        return self.states[(run.method, run.seed)]
+
+
+def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) -> Selection:
+    """Check that the tag holds one setup, then pick the runs to start: every run that is
+    neither complete (unless `force`) nor still running on an engine.
+
+    A tag is one experiment: every run it recorded as binding (complete, submitted, a job
+    running or done) must share the plan's setup, whatever its method; `force` runs the
+    plan's runs again with the new setup, but never beside runs of another setup that are
+    still running."""
+    setup = plan.setup
+    conflicts = []
+    for record in records.recorded():
+        found = setup.conflict(record.values) if record.binding else None
+        if found is not None:
+            conflicts.append((record.where, found))
+    if conflicts and not force:
+        raise UsageError(setup.describe_conflict(*conflicts[0]))
+    states = records.states([(run.method, run.seed) for run in plan.runs])
+    active = [run.name for run in plan.runs if states[(run.method, run.seed)] == ACTIVE]
+    if force and conflicts and active:
+        raise UsageError(
+            f"{', '.join(active)} of the earlier setup of experiment {plan.experiment_tag!r} still "
+            "run; stop them first, then use --force"
+        )
+    todo = tuple(
+        run
+        for run in plan.runs
+        if states[(run.method, run.seed)] != ACTIVE and (force or states[(run.method, run.seed)] != COMPLETE)
+    )
+    return Selection(todo, states)
 
 
 def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:

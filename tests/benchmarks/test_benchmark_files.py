@@ -61,7 +61,7 @@ def test_run_local_with_a_definition_file_end_to_end(invoke, tmp_path: Path, res
     path.write_text(text.replace("lower = -1.0", "lower = -2.0"))
     changed = invoke("run-local", "--benchmark", str(path), "--experiment-tag", "mine", *FAST)
     assert changed.exit_code == 2, changed.output
-    assert f"already completed with another version of {path}" in changed.output
+    assert f"already has RS-0 (complete) with another version of {path}" in changed.output
     assert "--force" in changed.output
 
 

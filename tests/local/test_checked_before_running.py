@@ -48,3 +48,15 @@ def test_a_run_of_another_method_into_a_tag_shares_its_master_seed(invoke, resul
         (tuner_dir,) = layout.tuner_dirs(results_root / "shared" / run)
         seeds.add(RunRecord.from_metadata(layout.read_metadata(tuner_dir) or {}).master_seed)
     assert len(seeds) == 1 and None not in seeds
+
+
+def test_a_tag_holds_one_setup_whatever_the_method(invoke, results_root):
+    """A run of another method with another budget is not comparable: refused (it was allowed
+    locally, refused on Slurm, and compared per (method, seed) on SageMaker)."""
+    assert invoke("run-local", *GBT, "--method", "RS", "--experiment-tag", "one-setup").exit_code == 0
+    other = invoke("run-local", *GBT[:-1], "61", "--method", "ASHA", "--experiment-tag", "one-setup")
+    assert other.exit_code == 2, other.output
+    assert other.output.startswith(
+        "Error: Experiment 'one-setup' already has RS-0 (complete) with max_wallclock_time=60.0, not 61.0"
+    )
+    assert not (results_root / "one-setup" / "ASHA-0").exists()

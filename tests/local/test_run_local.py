@@ -116,7 +116,7 @@ def test_rerun_skips_completed_runs_and_force_reruns(two_methods_two_seeds, invo
 
     changed = invoke(*args[:-1], "70")  # another budget under the same tag
     assert changed.exit_code == 2
-    assert "already completed with max_wallclock_time=60.0" in changed.output
+    assert "(complete) with max_wallclock_time=60.0" in changed.output
 
     forced = invoke(*args, "--force", "--method", "RS")
     assert forced.exit_code == 0, forced.output

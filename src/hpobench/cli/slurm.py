@@ -41,19 +41,20 @@ def launch(settings: Any, as_json: bool) -> None:
 
 
 def _dry_run(settings: Any, as_json: bool) -> None:
+    from hpobench.plan import select_runs
     from hpobench.remote.slurm.submit import plan_launch
-    from hpobench.results import layout
+    from hpobench.tag_records import master_seed
 
-    plan = plan_launch(settings)
+    plan, records = plan_launch(settings)
     experiment = plan.experiment
-    done = {
-        (run.method, run.seed)
-        for run in experiment.runs
-        if layout.completed_tuner_dir(layout.run_dir(plan.results_root, experiment.experiment_tag, run.name))
-        and not settings.force
-    }
-    todo = [run for run in experiment.runs if (run.method, run.seed) not in done]
+    todo = list(select_runs(experiment, records, settings.force).todo)
+    done = {(run.method, run.seed) for run in experiment.runs if run not in todo}
     script = plan.script(todo, settings.force) if todo else None
+    seed_origin = (
+        ""
+        if settings.random_seed is not None or master_seed(records) is not None
+        else " (drawn for this dry run: the launch draws its own unless --random-seed is given)"
+    )
     if as_json:
         sys.stdout.write(json.dumps(plan_document(plan, todo, done, script), indent=2) + "\n")
         return
@@ -75,7 +76,7 @@ def _dry_run(settings: Any, as_json: bool) -> None:
         f"Each cell: {resources.cpus} CPU(s), {resources.gpus} GPU(s), time limit {resources.time_limit}"
         + (f", memory {resources.mem}" if resources.mem else ", the cluster's default memory")
         + f"; up to {plan.max_parallel or 'all'} cell(s) at once; master random seed "
-        f"{experiment.master_random_seed}" + _seed_origin(settings, plan) + "."
+        f"{experiment.master_random_seed}" + seed_origin + "."
     ]
     if script is None:
         lines.append("Every cell is complete: nothing would be submitted.")
@@ -84,14 +85,6 @@ def _dry_run(settings: Any, as_json: bool) -> None:
     lines.append("Dry run: Slurm was not asked; cells it has queued or running are skipped at launch.")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-def _seed_origin(settings: Any, plan: Any) -> str:
-    from hpobench.remote.slurm.submit import recorded_master_seed
-
-    if settings.random_seed is not None or recorded_master_seed(plan.tag_dir) is not None:
-        return ""
-    return " (drawn for this dry run: the launch draws its own unless --random-seed is given)"
 
 
 def plan_document(plan: Any, todo: list[Any], done: set[Any], script: Any) -> dict[str, Any]:

@@ -34,10 +34,20 @@ from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.stopping import TUNER_MAX_FAILURES, StopRequest, StopWhen, graceful_stop, stopped_by
 from hpobench.local.workers import trial_devices, worker_limit
-from hpobench.plan import ExperimentPlan, PlannedRun, check_methods_build, plan_experiment
+from hpobench.plan import (
+    ExperimentPlan,
+    PlannedRun,
+    Selection,
+    check_methods_build,
+    experiment_tag,
+    plan_experiment,
+    select_runs,
+)
 from hpobench.processes import current_process
 from hpobench.results import layout
+from hpobench.results.record import RunRecord
 from hpobench.settings import LocalSettings
+from hpobench.tag_records import RunsOnDisk
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +71,15 @@ def run_local(
     """
     observer = observer or ProgressObserver()
     check_writable(settings.results_root)
-    plan = _within_worker_limit(plan_experiment(settings), settings)
-    warn_if_gpus_unused(plan.benchmark)
+    tag = experiment_tag(settings)
     tag_lock = experiment_lock if lock_experiment else _no_lock
-    with tag_lock(settings.results_root, plan.experiment_tag):
-        # Inside the lock, so no other launcher records another master seed meanwhile.
-        recorded = layout.recorded_master_seed(settings.results_root, plan.experiment_tag)
-        if recorded is not None and settings.random_seed is None:
-            # The seed changes the runs, not the workers: limited (and warned about) once.
-            plan = dataclasses.replace(plan_experiment(settings, recorded), n_workers=plan.n_workers)
-        elif recorded is not None and settings.random_seed != recorded:
-            # Seeds of one experiment drawn from two master seeds are not one experiment.
-            raise UsageError(
-                f"Experiment {plan.experiment_tag!r} already uses master random seed {recorded}, "
-                f"not {settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
-            )
-        outcomes = _run_plan(plan, settings, observer, command_line, verbose, trial_logs_root)
+    with tag_lock(settings.results_root, tag):
+        # Inside the lock, so no other launcher records another setup or master seed meanwhile.
+        records = RunsOnDisk(settings.results_root, tag)
+        plan = _within_worker_limit(plan_experiment(settings, records), settings)
+        warn_if_gpus_unused(plan.benchmark)
+        selection = select_runs(plan, records, settings.force)
+        outcomes = _run_plan(plan, selection, settings, observer, command_line, verbose, trial_logs_root)
     observer.plan_finished(outcomes)
     if any(outcome.status == "failed" for outcome in outcomes):
         raise RunsFailed(outcomes)
@@ -85,6 +88,7 @@ def run_local(
 
 def _run_plan(
     plan: ExperimentPlan,
+    selection: Selection,
     settings: LocalSettings,
     observer: ProgressObserver,
     command_line: Optional[list[str]],
@@ -92,29 +96,24 @@ def _run_plan(
     trial_logs_root: Optional[Path],
 ) -> list[RunOutcome]:
     """Each run of the plan in turn, skipping completed ones; stops on a signal."""
-    setup = ExperimentSetup.of(plan, settings.trials_per_gpu, settings.backend)
+    setup = plan.setup
     outcomes: list[RunOutcome] = []
     # Refused now, not after hours of other runs: interrupted runs that cannot be resumed,
     # then every method that has a run to do, then the data.
-    _check_resumable(plan, setup, settings)
-    todo = [
-        run for run in plan.runs if settings.force or layout.completed_tuner_dir(_folder(settings, plan, run)) is None
-    ]
-    if todo:
-        check_methods_build(plan.benchmark, list(dict.fromkeys(run.method for run in todo)))
+    if selection.todo:
+        _check_resumable(selection.todo, setup, settings)
+        check_methods_build(plan.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
         prepare_inputs(plan.benchmark)
     observer.plan_started(plan)
     try:
         with graceful_stop() as stop:
             for index, run in enumerate(plan.runs):
                 stop.check()
-                folder = _folder(settings, plan, run)
-                done = layout.completed_tuner_dir(folder)
-                if done is not None and not settings.force:
-                    setup.check_reuse(layout.read_metadata(done) or {}, run.name)
+                folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+                if run not in selection.todo:
+                    done = layout.completed_tuner_dir(folder) or folder
                     observer.run_skipped(run, done)
-                    best = (layout.read_metadata(done) or {}).get("hpobench_best")
-                    outcomes.append(RunOutcome(run, "skipped", done, best))
+                    outcomes.append(RunOutcome(run, "skipped", done, RunRecord.from_metadata(_metadata(done)).best))
                     continue
                 with run_lock(settings.results_root, plan.experiment_tag, run.name):
                     # Inside the lock: a `running` run found now has lost its launcher.
@@ -132,20 +131,18 @@ def _run_plan(
     return outcomes
 
 
-def _folder(settings: LocalSettings, plan: ExperimentPlan, run: PlannedRun) -> Path:
-    return layout.run_dir(settings.results_root, plan.experiment_tag, run.name)
+def _metadata(tuner_dir: Optional[Path]) -> dict[str, Any]:
+    return (layout.read_metadata(tuner_dir) if tuner_dir is not None else None) or {}
 
 
-def _check_resumable(plan: ExperimentPlan, setup: ExperimentSetup, settings: LocalSettings) -> None:
-    """A UsageError now if an interrupted run of the plan cannot be resumed (see `resume.find`)."""
+def _check_resumable(runs: tuple[PlannedRun, ...], setup: ExperimentSetup, settings: LocalSettings) -> None:
+    """A UsageError now if an interrupted run among `runs` cannot be resumed (see `resume.find`)."""
     if settings.force:
         return
-    for run in plan.runs:
-        folder = _folder(settings, plan, run)
-        if layout.completed_tuner_dir(folder) is None:
-            point = resume.find(folder, run.name, setup)
-            if point is not None:
-                resume.load(point, run.name)  # loaded again, in its run's lock, when it runs
+    for run in runs:
+        point = resume.find(layout.run_dir(settings.results_root, setup.experiment_tag, run.name), run.name, setup)
+        if point is not None:
+            resume.load(point, run.name)  # loaded again, in its run's lock, when it runs
 
 
 def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:

@@ -127,18 +127,3 @@ def completed_tuner_dir(path: Path) -> Optional[Path]:
         if metadata and metadata.get(STATUS_KEY) == STATUS_COMPLETE:
             return tuner_dir
     return None
-
-
-def recorded_master_seed(results_root: Path, experiment_tag: str) -> Optional[int]:
-    """The master random seed already used by runs of this experiment tag, if any."""
-    tag_dir = results_root / experiment_tag
-    if not tag_dir.is_dir():
-        return None
-    from hpobench.results.record import RunRecord
-
-    for run in sorted(tag_dir.iterdir()):
-        for tuner_dir in tuner_dirs(run):
-            seed = RunRecord.from_metadata(read_metadata(tuner_dir) or {}).master_seed
-            if seed is not None:
-                return seed
-    return None

@@ -220,16 +220,16 @@ def test_relaunch_with_other_options_is_refused(aws, invoke):
     result = invoke(*args, "--n-workers", "1")
     assert result.exit_code == 2, result.output
     assert re.search(
-        r"Error: RS-0 of experiment 'opts' already has job opts-RS-0-\S+ with n_workers=2, "
+        r"Error: Experiment 'opts' already has SageMaker job opts-RS-0-\S+ with n_workers=2, "
         r"not 1; use another --experiment-tag, or --force",
         result.output,
     )
     overridden = invoke(*args, "--set", "epochs=3")
     assert overridden.exit_code == 2, overridden.output
-    assert 'with overrides=unset, not {"epochs": "3"}' in overridden.output
+    assert "with overrides={}, not {'epochs': 3}" in overridden.output
     packed = invoke(*args, "--trials-per-gpu", "2")
     assert packed.exit_code == 2, packed.output
-    assert "with trials_per_gpu=unset, not 2" in packed.output
+    assert "with trials_per_gpu=1, not 2" in packed.output
 
 
 def _failing_calls(session: boto3.Session, operation: str, code: str, times: int) -> list[int]:

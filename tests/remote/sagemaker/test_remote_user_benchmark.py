@@ -105,7 +105,7 @@ def test_the_archive_holds_the_script_folder_without_secrets_or_ignored_files(la
 def test_a_changed_definition_is_refused_on_relaunch(launched):
     path, _, _ = launched
     path.write_text(path.read_text().replace("upper = 1.0", "upper = 2.0"))
-    with pytest.raises(UsageError, match=r"already has job .* with benchmark_sha256="):
+    with pytest.raises(UsageError, match=r"already has SageMaker job .* with another version of "):
         launch_remote(_settings(path), say=print, boto_session=boto3.Session())
 
 

@@ -136,7 +136,7 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
     assert "Submitted 0 cell(s); skipped 4 (4 complete)." in again.output
     changed = invoke(*args[:-4], "--max-wallclock-time", "20", "--experiment-tag", "e2e")
     assert changed.exit_code == 2
-    assert "Error: Experiment 'e2e' was submitted to Slurm (job " in changed.output
+    assert "Error: Experiment 'e2e' already has Slurm job " in changed.output
     assert "with max_wallclock_time=10.0, not 20.0; use another --experiment-tag" in changed.output
     results = invoke("results", "--experiment-tag", "e2e", "--format", "json")
     assert results.exit_code == 0, results.output

@@ -97,9 +97,11 @@ def test_trials_per_gpu_and_backend_travel_with_each_cell(invoke):
 
 
 def test_a_complete_cell_is_left_out_of_the_dry_runs_script(invoke, results_root):
-    from results_data import write_run
+    from results_data import write_metadata, write_run
 
-    write_run(results_root, "RS", 0, [(0, 1.0, 0.2, 1)], tag="plan", benchmark="gbt_breast_cancer")
+    tuner_dir = write_run(results_root, "RS", 0, [(0, 1.0, 0.2, 1)], tag="plan", benchmark="gbt_breast_cancer")
+    metadata = json.loads((tuner_dir / "metadata.json").read_text())
+    write_metadata(tuner_dir, {**metadata, "max_wallclock_time": 30.0})  # the launch's setup
     plan = dry_run_json(invoke, *GBT)
     assert plan["cells"][0]["array_task"] is None
     assert "#SBATCH --array=0-2\n" in plan["script"]

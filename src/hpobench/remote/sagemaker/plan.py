@@ -23,6 +23,7 @@ from hpobench.remote.sagemaker.jobs import job_name_prefix, job_tags
 from hpobench.remote.sagemaker.requirements import JobRequirements, job_requirements
 from hpobench.remote.sagemaker.user_code import plugin_requirements
 from hpobench.settings import RemoteSettings
+from hpobench.tag_records import TagRecords
 
 RESULTS_PREFIX = "syne-tune"  # s3://{bucket}/syne-tune/{tag}/{method}-{seed}/, as in the seed
 # Time a job needs besides tuning: pulling the image, pip installing the requirements,
@@ -84,14 +85,15 @@ class RemotePlan:
 
 
 def plan_remote(
-    settings: RemoteSettings, region: str, bucket: str, master_random_seed: Optional[int] = None, hash_data: bool = True
+    settings: RemoteSettings, region: str, bucket: str, records: Optional[TagRecords] = None, hash_data: bool = True
 ) -> RemotePlan:
-    """The jobs of an experiment (offline: no AWS call); UsageError on bad input.
+    """The jobs of an experiment resolved against the tag's `records` (default: none, as in
+    a dry run); no AWS call. UsageError on bad input.
 
     `hash_data` False: a local `--data` folder is checked but not hashed (see
     `plan_data_channel`), for a check whose plan is thrown away.
     """
-    experiment = plan_experiment(settings, master_random_seed=master_random_seed)
+    experiment = plan_experiment(settings, records)
     benchmark = experiment.benchmark
     instance_type = settings.instance_type or benchmark.instance_type
     check_instance_type(instance_type)
@@ -102,7 +104,7 @@ def plan_remote(
     max_runtime = job_max_runtime(experiment.max_wallclock_time, settings.max_runtime)
     max_wait = spot_max_wait(max_runtime, settings.spot, settings.max_wait)
     data = plan_data_channel(settings.data, bucket, hash_data) if settings.data else None
-    setup = ExperimentSetup.of(experiment, settings.trials_per_gpu)
+    setup = experiment.setup
     jobs = []
     for run in experiment.runs:
         hyperparameters = job_hyperparameters(setup, benchmark, run)

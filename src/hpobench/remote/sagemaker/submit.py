@@ -23,18 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
-from hpobench.errors import RunError, UsageError
-from hpobench.plan import check_methods_build
-from hpobench.remote.sagemaker import aws, jobs
+from hpobench.errors import RunError
+from hpobench.plan import check_methods_build, select_runs
+from hpobench.remote.sagemaker import aws
 from hpobench.remote.sagemaker.plan import RESULTS_PREFIX, JobSpec, RemotePlan, plan_remote
+from hpobench.remote.sagemaker.records import SageMakerRecords
 from hpobench.settings import RemoteSettings
 
 __all__ = ["RESULTS_PREFIX", "JobOutcome", "launch_remote", "plan_remote"]
 
 SOURCE_PREFIX = "hpobench/source"
 OUTPUT_PREFIX = "hpobench/output"
-# Still running or done: a re-launch does not submit these again.
-KEEP_STATUSES = frozenset({"InProgress", "Completed", "Stopping"})
 DEFAULT_BACKOFF = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
 
 Say = Callable[[str], None]
@@ -66,34 +65,26 @@ def launch_remote(
     before anything is uploaded.
     """
     session = boto_session or aws.make_session(settings.region)
-    # Offline first: bad options, instance types, images, requirements or data fail
-    # before any AWS call. The data is hashed once, by the real plan below.
-    offline = plan_remote(settings, session.region_name, "bucket", master_random_seed=0, hash_data=False)
+    # Offline first (the dry run's plan): bad options, instance types, images, requirements or
+    # data fail before any AWS call. The data is hashed once, by the real plan below.
+    offline = plan_remote(settings, session.region_name, "bucket", hash_data=False)
     check_methods_build(offline.experiment.benchmark, offline.experiment.methods, extras_here=False)
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)
     aws.check_bucket(session, bucket)
-    # The plan's tag: --experiment-tag, or the one derived from the benchmark's name.
-    tag = offline.experiment.experiment_tag
-    existing = existing_jobs(session, tag, offline.experiment.methods)
-    recorded_seed = recorded_master_seed(session, existing)
-    if recorded_seed is not None and settings.random_seed is not None and settings.random_seed != recorded_seed:
-        raise UsageError(
-            f"Experiment {tag!r} already uses master random seed {recorded_seed}, not "
-            f"{settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
-        )
-    plan = plan_remote(settings, session.region_name, bucket, master_random_seed=recorded_seed)
+    records = SageMakerRecords(session, offline.experiment.experiment_tag)
+    plan = plan_remote(settings, session.region_name, bucket, records)
+    selection = select_runs(plan.experiment, records, settings.force)
     todo: list[tuple[JobSpec, int]] = []
     outcomes: list[JobOutcome] = []
     for spec in plan.jobs:
-        previous = existing.get((spec.run.method, spec.run.seed), [])
-        kept = [job for job in previous if job.status in KEEP_STATUSES]
-        if kept and not settings.force:
-            _check_same_setup(kept[0], spec, plan)
-            outcomes.append(JobOutcome(spec, "exists", kept[0].name))
-            continue
-        todo.append((spec, len(previous)))
+        cell = (spec.run.method, spec.run.seed)
+        kept = records.kept(cell)
+        if spec.run not in selection.todo and kept is not None:
+            outcomes.append(JobOutcome(spec, "exists", kept.name))
+        else:
+            todo.append((spec, records.attempts(cell)))
     if not todo:
         return plan, outcomes
     from hpobench.remote.sagemaker.bundle import build_bundle
@@ -149,55 +140,6 @@ def _with_backoff(
         except (botocore.exceptions.BotoCoreError, ValueError) as error:
             raise SubmitError(f"Submitting {spec.run.name} failed: {aws.describe(error)}") from None
     raise AssertionError("unreachable")
-
-
-def existing_jobs(session: Any, experiment_tag: str, methods: Sequence[str]) -> dict[tuple[str, int], list[Any]]:
-    """The tag's jobs of every registered method, by (method, seed), newest first; of
-    `methods`, the newest job that is running or done is described (its hyperparameters
-    are compared with the launch's)."""
-    from hpobench.methods import method_names
-
-    client = session.client("sagemaker")
-    with aws.calling("listing training jobs"):
-        found = jobs.find_jobs(client, experiment_tag, method_names())
-        for (method, _), runs in found.items():
-            kept = next((job for job in runs if job.status in KEEP_STATUSES), None)
-            if kept is not None and method in methods:
-                jobs.describe(client, kept)
-    return found
-
-
-def recorded_master_seed(session: Any, existing: dict[tuple[str, int], list[Any]]) -> Optional[int]:
-    """The master seed of the tag's jobs, of whatever method: a launch of other methods into
-    the tag shares it, so seed index k of every method draws the same random numbers."""
-    described = [job for runs in existing.values() for job in runs if job.hyperparameters]
-    others = sorted((job for runs in existing.values() for job in runs), key=lambda job: -job.created)
-    client = None
-    for job in [*described, *others]:
-        if not job.hyperparameters:
-            client = client or session.client("sagemaker")
-            with aws.calling("describing a training job"):
-                jobs.describe(client, job)
-        seed = job.hyperparameters.get("random_seed")
-        if seed is not None and seed.isdigit():
-            return int(seed)
-    return None
-
-
-def _check_same_setup(job: Any, spec: JobSpec, plan: RemotePlan) -> None:
-    """A job that exists may only stand in for the same experiment setup."""
-    from hpobench.experiment_setup import JOB_OPTIONAL, JOB_REQUIRED
-
-    recorded = job.hyperparameters
-    # An option left at its default is not sent at all, so compare missing keys too.
-    for key in [k for k in JOB_REQUIRED + JOB_OPTIONAL if k != "hpobench_version"]:
-        before, now = recorded.get(key), spec.hyperparameters.get(key)
-        if before != now:
-            raise UsageError(
-                f"{spec.run.name} of experiment {plan.experiment.experiment_tag!r} already has "
-                f"job {job.name} with {key}={before or 'unset'}, not {now or 'unset'}; use "
-                "another --experiment-tag, or --force to submit anyway"
-            )
 
 
 def upload_source(session: Any, bucket: str, bundle: Any) -> str:

@@ -12,13 +12,15 @@ PREEMPTED, NODE_FAIL, CANCELLED, FAILED) and the last error line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from hpobench import tag_records
 from hpobench.remote.slurm import queue
 from hpobench.remote.slurm.plan import LOGS_FOLDER, SLURM_FOLDER
-from hpobench.remote.slurm.records import Cell, Submission, latest_tasks
+from hpobench.remote.slurm.records import Cell, Submission, latest_tasks, read_submissions
 from hpobench.results import layout
 
 COMPLETE = "complete"
@@ -114,3 +116,32 @@ def _why(run_dir: Path, log: Path, ended: str) -> str:
     if ended == "COMPLETED":
         return "the task ended without a complete run (see its log)"
     return (errors or lines or [""])[-1]
+
+
+class SlurmRecords:
+    """What a tag holds on Slurm (`tag_records.TagRecords`): its submissions, then its runs
+    on disk. `ask_slurm` False (a dry run): cell states from the results folders alone."""
+
+    def __init__(self, results_root: Path, experiment_tag: str, job_name: str, ask_slurm: bool = True):
+        self.tag_dir = results_root / experiment_tag
+        self.disk = tag_records.RunsOnDisk(results_root, experiment_tag)
+        self.submissions = read_submissions(self.tag_dir / SLURM_FOLDER)
+        self.job_name = job_name
+        self.ask_slurm = ask_slurm
+        self.cells: dict[Cell, CellState] = {}  # the states found by `states`, with their Slurm details
+
+    def recorded(self) -> list[tag_records.RecordedSetup]:
+        submitted = [tag_records.RecordedSetup(f"Slurm job {s.job_id}", s.setup) for s in self.submissions]
+        return submitted + self.disk.recorded()
+
+    def states(self, cells: Sequence[Cell]) -> dict[Cell, str]:
+        if not self.ask_slurm:
+            return self.disk.states(cells)
+        wanted = set(cells)
+        tasks = [task for cell, (task, _) in latest_tasks(self.submissions).items() if cell in wanted]
+        view = queue.query(self.job_name, tasks) if tasks else None
+        self.cells = cell_states(self.tag_dir, list(cells), self.submissions, view)
+        return {cell: _AS_RECORDED.get(state.state, state.state) for cell, state in self.cells.items()}
+
+
+_AS_RECORDED = {COMPLETE: tag_records.COMPLETE, PENDING: tag_records.ACTIVE, RUNNING: tag_records.ACTIVE}

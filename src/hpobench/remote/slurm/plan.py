@@ -109,11 +109,14 @@ class SlurmPlan:
     """An experiment resolved into Slurm array tasks, one per (method, seed)."""
 
     experiment: ExperimentPlan
-    setup: ExperimentSetup
     results_root: Path
     resources: Resources
     max_parallel: Optional[int]
     python: str  # the interpreter every task runs: this venv's, on the shared file system
+
+    @property
+    def setup(self) -> ExperimentSetup:
+        return self.experiment.setup
 
     @property
     def tag_dir(self) -> Path:
@@ -188,8 +191,7 @@ def plan_slurm(settings: Any, experiment: ExperimentPlan) -> SlurmPlan:
         qos=settings.qos,
         extra=extra,
     )
-    setup = ExperimentSetup.of(experiment, settings.trials_per_gpu, settings.backend)
-    return SlurmPlan(experiment, setup, settings.results_root, resources, settings.max_parallel, sys.executable)
+    return SlurmPlan(experiment, settings.results_root, resources, settings.max_parallel, sys.executable)
 
 
 def job_name(experiment_tag: str, results_root: Path) -> str:

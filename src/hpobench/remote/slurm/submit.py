@@ -18,12 +18,11 @@ from typing import Optional
 from hpobench.errors import RunError, UsageError, last_line
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock
-from hpobench.plan import PlannedRun, check_methods_build, plan_experiment
-from hpobench.remote.slurm import commands, queue
-from hpobench.remote.slurm.cells import COMPLETE, PENDING, RUNNING, CellState, cell_states
-from hpobench.remote.slurm.plan import LOGS_FOLDER, MAX_ARRAY_TASKS, MIN_SETUP, SLURM_FOLDER, SlurmPlan, plan_slurm
-from hpobench.remote.slurm.records import Submission, append_submission, latest_tasks, read_submissions
-from hpobench.results import layout
+from hpobench.plan import PlannedRun, check_methods_build, experiment_tag, plan_experiment, select_runs
+from hpobench.remote.slurm import commands
+from hpobench.remote.slurm.cells import CellState, SlurmRecords
+from hpobench.remote.slurm.plan import LOGS_FOLDER, MAX_ARRAY_TASKS, MIN_SETUP, SlurmPlan, job_name, plan_slurm
+from hpobench.remote.slurm.records import Submission, append_submission
 from hpobench.settings import SlurmSettings
 
 Say = Callable[[str], None]
@@ -39,52 +38,30 @@ class CellOutcome:
     job: Optional[str]  # the task that runs (or ran) it, JOBID_TASKID
 
 
-def plan_launch(settings: SlurmSettings) -> SlurmPlan:
-    """The plan (offline), with the master seed this tag already uses, from its earlier
-    submissions or its runs on disk; a UsageError if --random-seed names another."""
-    tag = plan_experiment(settings, master_random_seed=0).experiment_tag
-    recorded = recorded_master_seed(settings.results_root / tag)
-    if recorded is not None and settings.random_seed is not None and settings.random_seed != recorded:
-        raise UsageError(
-            f"Experiment {tag!r} already uses master random seed {recorded}, not "
-            f"{settings.random_seed}; leave out --random-seed, or use another --experiment-tag"
-        )
-    return plan_slurm(settings, plan_experiment(settings, master_random_seed=recorded))
-
-
-def recorded_master_seed(tag_dir: Path) -> Optional[int]:
-    """The master seed of the tag's earlier submissions, else of its runs on disk."""
-    for submission in read_submissions(tag_dir / SLURM_FOLDER):
-        seed = submission.setup.get("random_seed_master")
-        if isinstance(seed, int):
-            return seed
-    return layout.recorded_master_seed(tag_dir.parent, tag_dir.name)
+def plan_launch(settings: SlurmSettings, ask_slurm: bool = False) -> tuple[SlurmPlan, SlurmRecords]:
+    """The plan, resolved against what the tag holds (its submissions, its runs on disk: the
+    master seed they use), and those records; `ask_slurm` False: no Slurm call (a dry run)."""
+    tag = experiment_tag(settings)
+    records = SlurmRecords(settings.results_root, tag, job_name(tag, settings.results_root), ask_slurm)
+    return plan_slurm(settings, plan_experiment(settings, records)), records
 
 
 def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcome]]:
     """Submit the cells that need it; the plan and what happened to each cell."""
     for command in ("sbatch", "squeue"):
         commands.require(command)
-    plan = plan_launch(settings)
-    experiment = plan.experiment
-    _warn_short_time_limit(plan, say)
-    with experiment_lock(plan.results_root, experiment.experiment_tag):
-        submissions = read_submissions(plan.slurm_dir)
-        check_same_setup(plan, submissions, settings.force)
+    with experiment_lock(settings.results_root, experiment_tag(settings)):
+        plan, records = plan_launch(settings, ask_slurm=True)
+        experiment = plan.experiment
+        _warn_short_time_limit(plan, say)
         if settings.partition:
             check_partition(settings.partition)
         check_shared_root(plan.results_root, settings.partition)
-        cells = [(run.method, run.seed) for run in experiment.runs]
-        wanted = set(cells)
-        tasks = [task for cell, (task, _) in latest_tasks(submissions).items() if cell in wanted]
-        view = queue.query(plan.job_name, tasks) if tasks else None
-        states = cell_states(plan.tag_dir, cells, submissions, view)
-        if settings.force:
-            _check_nothing_runs(plan, submissions, list(states.values()))
-        todo = [run for run in experiment.runs if _needs(states[(run.method, run.seed)], settings.force)]
-        if todo:  # the cells run this venv: what they need is checked here, before any is submitted
-            check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in todo)))
+        selection = select_runs(experiment, records, settings.force)
+        if selection.todo:  # the cells run this venv: what they need is checked here, before any is submitted
+            check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
             prepare_inputs(experiment.benchmark)
+        todo = list(selection.todo)
         submitted: dict[tuple[str, int], str] = {}
         for start in range(0, len(todo), MAX_ARRAY_TASKS):
             chunk = todo[start : start + MAX_ARRAY_TASKS]
@@ -92,29 +69,12 @@ def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, 
     outcomes = []
     for run in experiment.runs:
         cell = (run.method, run.seed)
-        before = states[cell]
+        before = records.cells[cell]
         if cell in submitted:
             outcomes.append(CellOutcome(run, before, "submitted", submitted[cell]))
         else:
             outcomes.append(CellOutcome(run, before, "skipped", before.job))
     return plan, outcomes
-
-
-def _check_nothing_runs(plan: SlurmPlan, submissions: list[Submission], states: list[CellState]) -> None:
-    """--force with a new setup must not leave cells of the old one running beside it."""
-    active = [s for s in states if s.state in (PENDING, RUNNING)]
-    changed = any(plan.setup.conflict(s.setup) for s in submissions)
-    if active and changed:
-        jobs = " ".join(sorted({s.job.split("_")[0] for s in active if s.job}))
-        raise UsageError(
-            f"{len(active)} cell(s) of the earlier setup are still pending or running; cancel them "
-            f"first (scancel {jobs}), then launch again with --force"
-        )
-
-
-def _needs(state: CellState, force: bool) -> bool:
-    """Submit a cell that is not complete, pending or running; with --force a complete one too."""
-    return state.needs_submission or (force and state.state == COMPLETE)
 
 
 def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[tuple[str, int], str]:
@@ -140,26 +100,6 @@ def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[t
     submission = Submission(job_id, plan.job_name, time.time(), cells, str(path), plan.setup.comparable())
     append_submission(plan.slurm_dir, submission)
     return submission.task_ids()
-
-
-def check_same_setup(plan: SlurmPlan, submissions: list[Submission], force: bool) -> None:
-    """A tag is one setup: refuse a launch whose setup differs from an earlier submission's
-    or from a completed run's (as run-local does), unless --force re-runs every cell."""
-    for submission in submissions:
-        conflict = plan.setup.conflict(submission.setup)
-        if conflict is not None and not force:
-            key, before, now = conflict
-            raise UsageError(
-                f"Experiment {plan.experiment.experiment_tag!r} was submitted to Slurm (job "
-                f"{submission.job_id}) with {key}={before!r}, not {now!r}; use another "
-                "--experiment-tag, or --force to run every cell again with the new setup"
-            )
-    if force:
-        return
-    for run in plan.experiment.runs:
-        done = layout.completed_tuner_dir(layout.run_dir(plan.results_root, plan.experiment.experiment_tag, run.name))
-        if done is not None:
-            plan.setup.check_reuse(layout.read_metadata(done) or {}, run.name)
 
 
 def check_partition(partition: str) -> None:
