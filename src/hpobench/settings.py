@@ -147,16 +147,41 @@ class ExperimentOptions(_LayeredSettings):
 Backend = Literal["fast", "stock"]
 
 
-class LocalSettings(ExperimentOptions):
-    """Options of `hpobench run-local` on top of the experiment itself."""
+# Options several commands share, each declared once with its validator; a command's
+# settings class takes the ones it has.
 
+
+class _ResultsRootOption(_LayeredSettings):
     results_root: Path = Field(default_factory=default_results_root)
-    num_gpus_per_trial: PositiveInt = 1
+
+    @field_validator("results_root")
+    @classmethod
+    def _expand(cls, root: Path) -> Path:
+        return root.expanduser().absolute()  # Slurm jobs start elsewhere: never a relative path
+
+
+class _TrialsPerGpuOption(_LayeredSettings):
     # Trials sharing one GPU (CUDA_VISIBLE_DEVICES); also caps trials run at once.
     trials_per_gpu: PositiveInt = 1
-    delete_checkpoints: bool = False
-    force: bool = False
+
+
+class _BackendOption(_LayeredSettings):
     backend: Backend = "fast"
+
+
+class _ForceOption(_LayeredSettings):
+    force: bool = False
+
+
+class _DryRunOption(_LayeredSettings):
+    dry_run: bool = False
+
+
+class LocalSettings(ExperimentOptions, _ResultsRootOption, _TrialsPerGpuOption, _BackendOption, _ForceOption):
+    """Options of `hpobench run-local` on top of the experiment itself."""
+
+    num_gpus_per_trial: PositiveInt = 1
+    delete_checkpoints: bool = False
     # None: a run stops early only when its script evidently cannot run; a share: also when
     # more of its trials failed with 95% confidence; 1: never (local/failures.py).
     max_failed_fraction: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
@@ -165,11 +190,6 @@ class LocalSettings(ExperimentOptions):
     # The GPUs trials may use, as CUDA_VISIBLE_DEVICES names them; default: every one this
     # process may use (a preset CUDA_VISIBLE_DEVICES, e.g. Slurm's, else all nvidia-smi lists).
     gpus: Optional[tuple[str, ...]] = None
-
-    @field_validator("results_root")
-    @classmethod
-    def _expand(cls, root: Path) -> Path:
-        return root.expanduser()
 
     @field_validator("gpus", mode="before")
     @classmethod
@@ -208,16 +228,24 @@ def load_settings(cls: type[_LayeredSettings], **flags: Any) -> Any:
         raise UsageError(f"{first_line(error)} (check the {ENV_PREFIX}* variables)") from None
 
 
+# The command-line flag of each setting whose flag is not `--` + its name with '-' for '_'.
+FLAGS = {"overrides": "--set", "methods": "--method", "slurm_options": "--slurm-option"}
+
+
+def flag_of(field: str) -> str:
+    """The command-line flag that sets `field`."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def own_fields(cls: type[_LayeredSettings], other: type[_LayeredSettings]) -> list[str]:
+    """The settings of `cls` that `other` does not have, in declaration order."""
+    return [name for name in cls.model_fields if name not in other.model_fields]
+
+
 def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else ""
-    flag = "--" + field.replace("_", "-") if field else "a setting"
-    if field == "overrides":
-        flag = "--set"
-    if field == "methods":
-        flag = "--method"
-    if field == "slurm_options":
-        flag = "--slurm-option"
+    flag = flag_of(field) if field else "a setting"
     message = first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     value = first.get("input")
     sources = f"(check the flag, {ENV_PREFIX}{field.upper()} and {CONFIG_FILE})"
@@ -236,12 +264,10 @@ INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-class RemoteSettings(ExperimentOptions):
+class RemoteSettings(ExperimentOptions, _TrialsPerGpuOption, _DryRunOption, _ForceOption):
     """Options of `hpobench launch-remote` on top of the experiment itself."""
 
     instance_type: Optional[str] = Field(default=None, description="default: the benchmark's")
-    # Passed to each job's launcher, as run-local's --trials-per-gpu.
-    trials_per_gpu: PositiveInt = 1
     role: Optional[str] = None
     bucket: Optional[str] = Field(default=None, description="default: SageMaker's default bucket")
     region: Optional[str] = Field(default=None, description="default: the AWS default region")
@@ -253,8 +279,6 @@ class RemoteSettings(ExperimentOptions):
     max_wait: Optional[PositiveInt] = Field(
         default=None, description="seconds, with spot; default: twice the max runtime"
     )
-    dry_run: bool = False
-    force: bool = False
 
     @field_validator("instance_type")
     @classmethod
@@ -285,10 +309,11 @@ class LaunchSettings(_LayeredSettings):
     engine: Engine = "sagemaker"
 
 
-class SlurmSettings(ExperimentOptions):
+class SlurmSettings(
+    ExperimentOptions, _ResultsRootOption, _TrialsPerGpuOption, _BackendOption, _DryRunOption, _ForceOption
+):
     """Options of `hpobench launch-remote --engine slurm` on top of the experiment itself."""
 
-    results_root: Path = Field(default_factory=default_results_root)
     partition: Optional[str] = None
     account: Optional[str] = None
     qos: Optional[str] = None
@@ -300,15 +325,6 @@ class SlurmSettings(ExperimentOptions):
     time_limit: Optional[str] = Field(default=None, description="default: the budget plus a set-up margin")
     max_parallel: Optional[PositiveInt] = None
     slurm_options: dict[str, str] = Field(default_factory=dict)
-    trials_per_gpu: PositiveInt = 1
-    backend: Backend = "fast"
-    dry_run: bool = False
-    force: bool = False
-
-    @field_validator("results_root")
-    @classmethod
-    def _expand(cls, root: Path) -> Path:
-        return root.expanduser().absolute()  # jobs start elsewhere: never a relative path
 
     @field_validator("mem")
     @classmethod

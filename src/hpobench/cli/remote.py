@@ -155,7 +155,7 @@ def launch_remote_command(
     RESULTS_ROOT/TAG/slurm/logs/. Re-launching submits only cells that are not
     complete, pending or running. Follow with [bold]hpobench status[/bold].
     """
-    from hpobench.settings import LaunchSettings, RemoteSettings, load_settings
+    from hpobench.settings import LaunchSettings, RemoteSettings, SlurmSettings, flag_of, load_settings, own_fields
 
     with user_errors():
         chosen = load_settings(LaunchSettings, engine=engine).engine
@@ -171,39 +171,37 @@ def launch_remote_command(
             random_seed,
             overrides,
         )
-        slurm_flags = {
-            "--results-root": results_root,
-            "--partition": partition,
-            "--account": account,
-            "--qos": qos,
-            "--gpus-per-job": gpus_per_job,
-            "--cpus-per-job": cpus_per_job,
-            "--mem": mem,
-            "--time-limit": time_limit,
-            "--max-parallel": max_parallel,
-            "--slurm-option": slurm_option,
-            "--backend": backend,
+        # Each engine's own options, from its settings class: the other engine's are refused.
+        given = {
+            "results_root": results_root,
+            "partition": partition,
+            "account": account,
+            "qos": qos,
+            "gpus_per_job": gpus_per_job,
+            "cpus_per_job": cpus_per_job,
+            "mem": mem,
+            "time_limit": time_limit,
+            "max_parallel": max_parallel,
+            "slurm_options": slurm_option,
+            "backend": backend,
+            "instance_type": instance_type,
+            "role": role,
+            "bucket": bucket,
+            "region": region,
+            "max_runtime": max_runtime,
+            "data": data,
+            "spot": spot or None,
+            "max_wait": max_wait,
         }
-        sagemaker_flags = {
-            "--instance-type": instance_type,
-            "--role": role,
-            "--bucket": bucket,
-            "--region": region,
-            "--max-runtime": max_runtime,
-            "--data": data,
-            "--spot": spot or None,
-            "--max-wait": max_wait,
-        }
-        other = sagemaker_flags if chosen == "slurm" else slurm_flags
-        given = [flag for flag, value in other.items() if value is not None]
-        if given:
-            mine = "sagemaker" if chosen == "slurm" else "slurm"
-            raise UsageError(f"{given[0]} is an option of --engine {mine}, not of --engine {chosen}")
+        mine, other = (SlurmSettings, RemoteSettings) if chosen == "slurm" else (RemoteSettings, SlurmSettings)
+        wrong = [field for field in own_fields(other, mine) if given.get(field) is not None]
+        if wrong:
+            other_engine = "sagemaker" if chosen == "slurm" else "slurm"
+            raise UsageError(f"{flag_of(wrong[0])} is an option of --engine {other_engine}, not of --engine {chosen}")
         if as_json and not dry_run:
             raise UsageError("--json prints the plan of a dry run; add --dry-run")
         if chosen == "slurm":
             from hpobench.cli import slurm
-            from hpobench.settings import SlurmSettings
 
             settings = load_settings(
                 SlurmSettings,

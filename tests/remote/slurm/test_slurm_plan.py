@@ -240,3 +240,22 @@ def test_a_node_local_results_root_is_refused_on_a_cluster_of_several_nodes(tmp_
         "of; pass a --results-root on a file system the compute nodes share"
     )
     assert shared_root_problem(Path("/tmp/hpo/results"), where, nodes=1) is None  # one machine: fine
+
+
+@pytest.mark.parametrize("engine", ["slurm", "sagemaker"])
+def test_every_option_of_one_engine_is_refused_by_the_other(invoke, engine):
+    """The engines' own options come from their settings classes (settings.own_fields), the
+    flags from settings.flag_of: an option added to one engine is refused by the other."""
+    from hpobench.settings import RemoteSettings, SlurmSettings, flag_of, own_fields
+
+    mine, other = (SlurmSettings, RemoteSettings) if engine == "slurm" else (RemoteSettings, SlurmSettings)
+    values = {"slurm_options": "constraint=a100", "spot": None, "backend": "stock", "results_root": "/tmp/r"}
+    for field in own_fields(other, mine):
+        flag = [flag_of(field)] + ([values.get(field, "1")] if field != "spot" else [])
+        result = invoke("launch-remote", "--engine", engine, "--benchmark", "mlp_digits", *flag, "--dry-run")
+        assert result.exit_code == 2, (field, result.output)
+        other_engine = "sagemaker" if engine == "slurm" else "slurm"
+        assert (
+            result.output.strip()
+            == f"Error: {flag_of(field)} is an option of --engine {other_engine}, not of --engine {engine}"
+        )
