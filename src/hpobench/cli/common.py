@@ -6,12 +6,13 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from hpobench.errors import HpobenchError
+from hpobench.errors import HpobenchError, UsageError
 
 
 class _NoFlagPlaceholder:
@@ -54,3 +55,17 @@ def stdout_console() -> Any:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 160  # pipes and logs: wide tables rather than folded cells
     return console
+
+
+def results_root_to_read(results_root: Optional[Path], tag: str, output_format: Optional[str] = None) -> Path:
+    """The results root (flag > HPOBENCH_RESULTS_ROOT > hpobench.toml > default), tag checked."""
+    from hpobench.results.text import TABLE_FORMATS
+    from hpobench.settings import LocalSettings, check_experiment_tag, load_settings
+
+    try:
+        check_experiment_tag(tag)
+    except ValueError as error:
+        raise UsageError(f"Invalid --experiment-tag: {error}") from None
+    if output_format is not None and output_format not in TABLE_FORMATS:
+        raise UsageError(f"Invalid --format {output_format!r}: choose one of {', '.join(TABLE_FORMATS)}")
+    return load_settings(LocalSettings, results_root=results_root).results_root

@@ -11,21 +11,13 @@ from rich.table import Table
 
 from hpobench.local.progress import ProgressObserver, RunOutcome, TuningSnapshot
 from hpobench.plan import ExperimentPlan, PlannedRun
+from hpobench.results.text import failed_trials_text, format_number, format_seconds
 
 LOG_INTERVAL = 10.0  # seconds between plain progress lines without a terminal
 
 
-def format_seconds(seconds: float) -> str:
-    """60 -> '1m', 10800 -> '3h', 90 -> '1m30s'."""
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
-    return "".join(parts) or "0s"
-
-
 def format_metric(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.4g}"
+    return format_number(value)
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -235,7 +227,6 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
 
 def results_table(records: list[dict[str, Any]], title: str) -> Table:
     """`hpobench results`: one row per method of one benchmark."""
-    from hpobench.results.render import failed_trials_text
 
     def seconds(value: Optional[float]) -> str:
         return "-" if value is None else f"{value:.1f}s"

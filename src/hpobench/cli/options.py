@@ -1,7 +1,9 @@
-"""Options shared by the commands that run experiments (run-local, launch-remote)."""
+"""Options several commands share: those that run experiments (run-local, launch-remote) and those
+that read results (status, results, plot, report)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -112,3 +114,29 @@ def parse_key_values(
             raise UsageError(f"Invalid {flag} {item!r}: expected {form}, e.g. {flag} {example}")
         parsed[key.strip()] = value.strip()
     return parsed
+
+
+# Options of the commands that read results (status, results, plot, report).
+ResultsTag = Annotated[
+    str, typer.Option(help="Experiment tag to read: the folder RESULTS_ROOT/TAG.", show_default=False)
+]
+ResultsRoot = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Where results are read from. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)", show_default=False
+    ),
+]
+OutputFormat = Annotated[
+    str,
+    typer.Option("--format", help="Output format: table, csv, json or markdown. (default: table)", show_default=False),
+]
+OutputFile = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+]
+IncludeIncomplete = Annotated[
+    bool,
+    typer.Option(
+        "--include-incomplete",
+        help="Also use seeds that did not complete (running, interrupted, failed) in the statistics.",
+    ),
+]

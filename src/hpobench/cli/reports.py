@@ -9,46 +9,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from hpobench.cli.common import stdout_console, user_errors
+from hpobench.cli.common import results_root_to_read, stdout_console, user_errors
+from hpobench.cli.options import IncludeIncomplete, OutputFile, OutputFormat, ResultsRoot, ResultsTag
 from hpobench.errors import UsageError
-
-ResultsTag = Annotated[
-    str, typer.Option(help="Experiment tag to read: the folder RESULTS_ROOT/TAG.", show_default=False)
-]
-ResultsRoot = Annotated[
-    Optional[Path],
-    typer.Option(
-        help="Where results are read from. (env: HPOBENCH_RESULTS_ROOT; default: ~/syne-tune)", show_default=False
-    ),
-]
-OutputFormat = Annotated[
-    str,
-    typer.Option("--format", help="Output format: table, csv, json or markdown. (default: table)", show_default=False),
-]
-OutputFile = Annotated[
-    Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
-]
-IncludeIncomplete = Annotated[
-    bool,
-    typer.Option(
-        "--include-incomplete",
-        help="Also use seeds that did not complete (running, interrupted, failed) in the statistics.",
-    ),
-]
-
-
-def _results_root(results_root: Optional[Path], tag: str, output_format: Optional[str] = None) -> Path:
-    """The results root (flag > HPOBENCH_RESULTS_ROOT > hpobench.toml > default), tag checked."""
-    from hpobench.results.render import FORMATS
-    from hpobench.settings import LocalSettings, check_experiment_tag, load_settings
-
-    try:
-        check_experiment_tag(tag)
-    except ValueError as error:
-        raise UsageError(f"Invalid --experiment-tag: {error}") from None
-    if output_format is not None and output_format not in FORMATS:
-        raise UsageError(f"Invalid --format {output_format!r}: choose one of {', '.join(FORMATS)}")
-    return load_settings(LocalSettings, results_root=results_root).results_root
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
@@ -105,42 +68,23 @@ def status_command(
 
     Example: [bold]hpobench status --experiment-tag mlp-digits --num-seeds 5[/bold]
     """
+    from hpobench.remote.status import experiment_status
     from hpobench.results import render
-    from hpobench.results.load import load_experiment
 
     with user_errors():
-        root = _results_root(results_root, experiment_tag, output_format)
+        root = results_root_to_read(results_root, experiment_tag, output_format)
         if num_seeds is not None and num_seeds < 1:
             raise UsageError(f"Invalid --num-seeds {num_seeds}: give a positive count")
         seeds = list(range(start_seed, start_seed + num_seeds)) if num_seeds else None
-        jobs: dict[Any, Any] = {}
-        if remote:
-            from hpobench.methods import method_names
-            from hpobench.remote.sagemaker.status import remote_jobs
-
-            jobs = remote_jobs(experiment_tag, method_names())
-        from hpobench.remote.slurm.status import add_to_records, slurm_status
-
-        slurm = slurm_status(root, experiment_tag)  # None unless launched on Slurm
-        seen = set(jobs) | (set(slurm.cells) if slurm else set())
-        experiment = load_experiment(root, experiment_tag, method, seeds, seen_elsewhere=seen)
-        records = render.status_records(experiment)
-        if remote:
-            for record in records:
-                job = jobs.get((record["method"], record["seed"]))
-                record["job"] = job.name if job else None
-                record["job_state"] = job.state if job else "no job"
-        if slurm is not None:
-            add_to_records(records, slurm)
-        counts = render.state_counts(record["state"] for record in records)
+        status = experiment_status(root, experiment_tag, method, seeds, sagemaker=remote)
         if output_format != "table":
-            _emit(render.render_status(records, counts, output_format), output)
+            _emit(render.render_status(status.records, status.counts, output_format), output)
             return
         from hpobench.cli.console import status_table
 
         title = f"Experiment {experiment_tag} ({root / experiment_tag})"
-        lines = [render.counts_line(records, counts)] + ([slurm.note] if slurm and slurm.note else [])
-        _render_rich([status_table(records, root, title), *lines], output)
+        lines = [render.counts_line(status.records, status.counts)] + ([status.note] if status.note else [])
+        _render_rich([status_table(status.records, root, title), *lines], output)
 
 
 def results_command(
@@ -172,7 +116,7 @@ def results_command(
     with user_errors():
         if target is not None and not math.isfinite(target):
             raise UsageError(f"Invalid --target {target}: must be a finite number")
-        root = _results_root(results_root, experiment_tag, output_format)
+        root = results_root_to_read(results_root, experiment_tag, output_format)
         summaries = summarize(load_experiment(root, experiment_tag), target, include_incomplete)
         if output_format != "table":
             _emit(render.render_results(summaries, output_format), output)
@@ -218,7 +162,7 @@ def plot_command(
     from hpobench.results.load import load_experiment
 
     with user_errors():
-        root = _results_root(results_root, experiment_tag)
+        root = results_root_to_read(results_root, experiment_tag)
         plot.check_output(output)
         if per_trial:
             if method is None or seed is None:

@@ -8,11 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from hpobench.cli.common import user_errors
-from hpobench.cli.reports import IncludeIncomplete, ResultsRoot, _results_root
+from hpobench.cli.common import results_root_to_read, user_errors
+from hpobench.cli.options import IncludeIncomplete, ResultsRoot
 from hpobench.errors import UsageError
-
-FORMATS = ("html", "json")
+from hpobench.results.text import REPORT_FORMATS
 
 
 def report_command(
@@ -63,15 +62,15 @@ def report_command(
     missing somewhere, runs left out) is stated first.
     """
     with user_errors():
-        if output_format not in FORMATS:
-            raise UsageError(f"Invalid --format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        if output_format not in REPORT_FORMATS:
+            raise UsageError(f"Invalid --format {output_format!r}: choose one of {', '.join(REPORT_FORMATS)}")
         if output is None and output_format == "html":
             raise UsageError("Name the folder to write the report into with --output/-o (or use --format json)")
         if output is not None and output.exists() and not output.is_dir():
             raise UsageError(f"--output {output} is a file; name a folder (it is created if missing)")
         # The root comes from flag, environment or hpobench.toml alike for every tag; each
         # tag's name is checked on the way.
-        root = next(_results_root(results_root, tag) for tag in experiment_tag)
+        root = next(results_root_to_read(results_root, tag) for tag in experiment_tag)
         from hpobench.results.report import report_data, write_report
         from hpobench.results.statistics import analyse
         from hpobench.results.study import load_study, parse_references

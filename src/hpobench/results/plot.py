@@ -11,8 +11,9 @@ import numpy as np
 from hpobench.errors import UsageError
 from hpobench.results.aggregate import BenchmarkSummary
 from hpobench.results.load import RunResults
+from hpobench.results.text import FIGURE_FORMATS
 
-FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+FORMATS = {f".{kind}": kind for kind in FIGURE_FORMATS}
 
 
 def check_output(path: Path) -> str:

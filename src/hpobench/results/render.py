@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 from hpobench.results.aggregate import INCUMBENT_RULE, BenchmarkSummary
 from hpobench.results.load import STATES, Experiment
+from hpobench.results.text import pipe_table
 
-FORMATS = ("table", "csv", "json", "markdown")
 RESULTS_COLUMNS = [
     "benchmark",
     "metric",
@@ -155,20 +155,8 @@ def to_csv(records: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def to_markdown(records: list[dict[str, Any]], columns: list[str]) -> str:
-    """A GitHub pipe table; '|' in cells is escaped."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    for record in records:
-        cells = [_cell(record.get(c)).replace("|", "\\|") for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    """A GitHub pipe table of `records`' `columns`."""
+    return "\n".join(pipe_table(columns, [[record.get(c) for c in columns] for record in records])) + "\n"
 
 
 def render_status(records: list[dict[str, Any]], counts: dict[str, int], output_format: str) -> str:
@@ -202,14 +190,6 @@ def render_results(summaries: list[BenchmarkSummary], output_format: str) -> str
             f"Target: {target_text(summary)}\n\n" + to_markdown(rows, RESULTS_COLUMNS)
         )
     return "\n".join(parts) + f"\n{INCUMBENT_RULE}\n"
-
-
-def failed_trials_text(failed: Optional[int], started: Optional[int]) -> str:
-    """'3/40 (7.5%)', or '-' when the runs did not record it (still running, or older)."""
-    if started is None or failed is None:
-        return "-"
-    share = f" ({failed / started:.0%})" if started else ""
-    return f"{failed}/{started}{share}"
 
 
 def target_text(summary: BenchmarkSummary) -> str:

@@ -13,11 +13,9 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from hpobench.results.render import failed_trials_text
 from hpobench.results.statistics import ALPHA, Band, StudyStatistics
 from hpobench.results.study import Study
-
-FIGURE_FORMATS = ("png", "svg", "pdf")
+from hpobench.results.text import FIGURE_FORMATS, failed_trials_text, format_number, pipe_table
 
 
 def _number(value: Any) -> Optional[float]:
@@ -146,17 +144,13 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- tables
 
 
-def _fmt(value: Optional[float], digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
-
-
 def _pm(mean: Optional[float], stderr: Optional[float]) -> str:
-    return _fmt(mean) + ("" if stderr is None else f" ± {_fmt(stderr, 2)}")
+    return format_number(mean) + ("" if stderr is None else f" ± {format_number(stderr, 2)}")
 
 
 def _ci(value: Optional[float], interval: list[Optional[float]]) -> str:
     low, high = interval
-    return _fmt(value, 3) + ("" if low is None else f" [{_fmt(low, 3)}, {_fmt(high, 3)}]")
+    return format_number(value, 3) + ("" if low is None else f" [{format_number(low, 3)}, {format_number(high, 3)}]")
 
 
 def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -166,7 +160,7 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
         rows = []
         for item in bench["methods"]:
             reached = item["speedup_reached"]
-            speed_text = {True: _fmt(item["speedup_over_rs"], 3) + "x", False: "never"}.get(reached, "-")
+            speed_text = {True: format_number(item["speedup_over_rs"], 3) + "x", False: "never"}.get(reached, "-")
             seeds = len(item["seeds"])
             time_text = "-" if item["time_to_target_median"] is None else f"{item['time_to_target_median']:.1f} s"
             rows.append(
@@ -174,11 +168,11 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
                     item["method"],
                     str(seeds),
                     _pm(item["final_best_mean"], item["final_best_stderr"]),
-                    _fmt(item["final_best_median"]),
+                    format_number(item["final_best_median"]),
                     f"{item['target_reached']}/{seeds}",
                     time_text,
-                    _fmt(item["avg_rank"], 3),
-                    _fmt(item["final_rank"], 3),
+                    format_number(item["avg_rank"], 3),
+                    format_number(item["final_rank"], 3),
                     speed_text,
                     failed_trials_text(item["trials_failed"], item["trials_started"]),
                 ]
@@ -214,7 +208,7 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
                 m,
                 _ci(f["mean_regret"], f["mean_regret_ci"]),
                 _ci(f["iqm_regret"], f["iqm_regret_ci"]),
-                _fmt(f["mean_rank"], 3),
+                format_number(f["mean_rank"], 3),
             ]
             for m, f in cross["final"].items()
         ]
@@ -229,7 +223,7 @@ def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]
         test = cross["test"]
         if test is not None:
             methods = cross["methods"]
-            rows = [[m] + [_fmt(test["pairwise_p"][m][n], 3) for n in methods] for m in methods]
+            rows = [[m] + [format_number(test["pairwise_p"][m][n], 3) for n in methods] for m in methods]
             out.append(
                 (f"{test['pairwise_test']} p-values between methods ({_test_line(test)})", ["method", *methods], rows)
             )
@@ -246,7 +240,7 @@ def _test_line(test: dict[str, Any]) -> str:
     p = "n/a" if test["p_value"] is None else f"{test['p_value']:.3g}"
     verdict = "significant" if test["significant"] else "not significant"
     return (
-        f"{test['name']}: statistic {_fmt(test['statistic'], 4)}, p = {p} over {test['blocks']} blocks, "
+        f"{test['name']}: statistic {format_number(test['statistic'], 4)}, p = {p} over {test['blocks']} blocks, "
         f"{verdict} at alpha {test['alpha']}"
     )
 
@@ -256,8 +250,7 @@ def markdown(data: dict[str, Any]) -> str:
     if data["warnings"]:
         lines += ["## What this study cannot conclude", ""] + [f"- {w}" for w in data["warnings"]] + [""]
     for title, columns, rows in tables(data):
-        lines += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows] + [""]
+        lines += [f"## {title}", "", *pipe_table(columns, rows), ""]
     lines += ["## Definitions", ""] + [f"- {text}" for text in data["definitions"].values()]
     return "\n".join(lines) + "\n"
 
