@@ -21,7 +21,10 @@ def test_python_dash_m_help_runs_in_a_fresh_process():
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from hpobench.cli import app; "
+        "import sys; from typer.testing import CliRunner; from hpobench.cli import app; "
+        "commands = ([], ['run-local'], ['launch-remote'], ['report']); "
+        "shown = [CliRunner().invoke(app, [*c, '--help']) for c in commands]; "
+        "assert all(r.exit_code == 0 and 'Usage' in r.output for r in shown), [r.output for r in shown]; "
         "heavy = [m for m in ('torch', 'syne_tune', 'sagemaker', 'boto3', 'matplotlib', 'pandas') "
         "if m in sys.modules]; print(heavy)"
     )

@@ -310,7 +310,8 @@ def test_a_disk_that_fills_up_is_named_and_status_tells_the_truth(invoke, small_
         metadata = layout.read_metadata(tuner_dir)
         assert metadata is not None and metadata["hpobench_status"] == "failed"
         assert "No space left on device" in metadata["hpobench_error"]
-        assert pd.read_csv(tuner_dir / "results.csv.zip") is not None
+        results = pd.read_csv(tuner_dir / "results.csv.zip")  # whole, with the results it had
+        assert {"trial_id", "st_tuner_time", "val_log_loss"} <= set(results.columns) and len(results) > 0
     status = invoke("status", "--experiment-tag", "full", "--results-root", str(root), "--format", "json")
     assert status.exit_code == 0, status.output
     states = {r["method"]: r["state"] for r in json.loads(status.output)["runs"]}

