@@ -19,7 +19,8 @@ back-end and as fast/stock ratios:
   also prints the time to the first epoch: from the decision to the creation
   of the `Reporter` (imports, data loading, model and optimizer set-up done).
 - trial-epochs: epochs reported by all trials within the budget.
-- trials started; the tuner process's own CPU seconds (polling costs).
+- trials started, and failed (any failure ends the script with an error after the
+  figures: they do not measure training then); the tuner process's own CPU seconds.
 
 Goals (issue 6): training share >= 60%, median start latency <= 0.3 s,
 trial-epochs >= 3x stock. Figures are only meaningful on a quiet machine.
@@ -47,7 +48,11 @@ BACKENDS = ("stock", "fast")
 
 
 def instrumented_copy(script: Path, folder: Path) -> Path:
-    """A copy of `script` whose first statement (after `from __future__` imports) prints the time."""
+    """A copy of `script` whose first statement (after `from __future__` imports) prints the time,
+    laid out under `folder` as the built-in scripts are: in a folder of its own, with the
+    `trial_support.py` they import beside that folder (docs/extending.md)."""
+    from hpobench.paths import TRIAL_SUPPORT
+
     source = script.read_text()
     tree = ast.parse(source)
     after = 0
@@ -59,8 +64,12 @@ def instrumented_copy(script: Path, folder: Path) -> Path:
             break
     lines = source.splitlines(keepends=True)
     stamp = f"import time as _hpobench_time; print(f'{FIRST_LINE_TAG}{{_hpobench_time.time()}}', flush=True)\n"
-    copy = folder / script.name
+    copy = folder / script.parent.name / script.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_text("".join(lines[:after]) + stamp + "".join(lines[after:]))
+    support = script.parent.parent / TRIAL_SUPPORT
+    if support.exists():
+        shutil.copy2(support, folder / TRIAL_SUPPORT)
     return copy
 
 
@@ -88,7 +97,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     from syne_tune.backend import LocalBackend
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.local import launcher as local
+    from hpobench.local import backends, launcher
     from hpobench.local.callbacks import QuietTunerLogger
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.methods import MethodArguments, get_method
@@ -105,8 +114,8 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(max_wallclock_time=args.duration),
         n_workers=args.n_workers,
-        sleep_time=local.FAST_POLL_INTERVAL if kind == "fast" else local.POLL_INTERVAL,
-        results_update_interval=local.RESULTS_SAVE_INTERVAL,
+        sleep_time=backends.FAST_POLL_INTERVAL if kind == "fast" else backends.POLL_INTERVAL,
+        results_update_interval=launcher.RESULTS_SAVE_INTERVAL,
         max_failures=3,  # a broken set-up shows after a few trials
         tuner_name=f"efficiency-{kind}",
         output_logger=QuietTunerLogger(),
@@ -116,7 +125,20 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     with contextlib.redirect_stdout(io.StringIO()):  # the Tuner prints a summary
         tuner.run()
     wall = time.time() - started
-    return {**figures(root / kind, backend.decided, wall, args.n_workers), "tuner CPU (s)": time.process_time() - cpu}
+    return {
+        **figures(root / kind, backend.decided, wall, args.n_workers),
+        "trials failed": tuner.tuning_status.num_trials_failed,
+        "tuner CPU (s)": time.process_time() - cpu,
+    }
+
+
+def failure(trials_dir: Path) -> str:
+    """The last line of the first failed trial's std.err (why it failed), or ''."""
+    for stderr in sorted(trials_dir.glob("*/std.err"), key=lambda path: int(path.parent.name)):
+        lines = [line for line in stderr.read_text(errors="replace").splitlines() if line.strip()]
+        if any(line.startswith("Traceback") for line in lines):
+            return lines[-1]
+    return ""
 
 
 def figures(trials_dir: Path, decided: dict[int, float], wall: float, n_workers: int) -> dict[str, Any]:
@@ -203,6 +225,9 @@ def main() -> None:
             results[kind] = run_backend(kind, script, args, root)
         print()
         report(results)
+        failed = [kind for kind in results if results[kind]["trials failed"]]
+        if failed:
+            sys.exit(f"Error: trials failed with the {' and '.join(failed)} back-end: {failure(root / failed[0])}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
