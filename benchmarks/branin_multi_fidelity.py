@@ -90,8 +90,11 @@ def main() -> None:
     for workers in options.workers:
         for name in options.methods:
             bests = sorted(best_of_run(name, seed, workers, options.max_resource) for seed in range(options.seeds))
-            q1, _, q3 = statistics.quantiles(bests, n=4)
-            print(f"{workers:>7} {name:<8} {statistics.median(bests):>12.3f} {q1:>9.3f} - {q3:.3f}", flush=True)
+            quartiles = "-"  # they need two values: one seed has none
+            if len(bests) > 1:
+                q1, _, q3 = statistics.quantiles(bests, n=4)
+                quartiles = f"{q1:.3f} - {q3:.3f}"
+            print(f"{workers:>7} {name:<8} {statistics.median(bests):>12.3f} {quartiles:>20}", flush=True)
 
 
 if __name__ == "__main__":
