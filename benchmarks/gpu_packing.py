@@ -129,7 +129,7 @@ def main() -> None:
             rate, trials, wall, lines = study(k, args, data, Path(scratch) / "results")
             rates[k] = rate
             first = rates[args.ks[0]]
-            relative = f"{rate / first:.2f}x K={args.ks[0]}" if first else "K=1 finished no epoch"
+            relative = f"{rate / first:.2f}x K={args.ks[0]}" if first else f"K={args.ks[0]} finished no epoch"
             print(f"K={k}: {rate:.1f} trial-epochs/min ({relative}); {trials} trials reported; run took {wall} s")
             print("\n".join(lines))
 

@@ -72,10 +72,13 @@ def summarize(root: Path, kernel: str) -> None:
         finals = [float(best_so_far(r.frame.value, r.mode or "min")[-1]) for r in runs]
         configurations = sum(len(set(r.frame.trial_id.tolist())) for r in runs)
         rounds = sum(r.num_results for r in runs)
+        # A run may hold no result (a budget shorter than a trial's start).
+        mean = statistics.mean(finals) if finals else float("nan")
         stderr = statistics.stdev(finals) / len(finals) ** 0.5 if len(finals) > 1 else float("nan")
+        per_configuration = rounds / configurations if configurations else float("nan")
         print(
-            f"{kernel:<8} {method:<13} {len(finals):>5} {statistics.mean(finals):>8.4f} +- {stderr:.4f} "
-            f"{configurations:>14} {rounds / configurations:>18.2f}"
+            f"{kernel:<8} {method:<13} {len(finals):>5} {mean:>8.4f} +- {stderr:.4f} "
+            f"{configurations:>14} {per_configuration:>18.2f}"
         )
 
 

@@ -76,7 +76,10 @@ def run_and_kill_at_half(args: list[str], run_dir: Path, budget: float, offset: 
 
 
 def trial_epochs(tuner_dir: Path) -> int:
-    return len(pd.read_csv(tuner_dir / layout.RESULTS_FILE))
+    try:
+        return len(pd.read_csv(tuner_dir / layout.RESULTS_FILE))
+    except pd.errors.EmptyDataError:  # no trial reported within the budget (a short one)
+        return 0
 
 
 def one_repetition(root: Path, index: int, budget: float, offset: float) -> dict[str, dict[str, float]]:
@@ -98,7 +101,9 @@ def one_repetition(root: Path, index: int, budget: float, offset: float) -> dict
             "wall": first_wall + second_wall,
             "lost": first_wall + second_wall - reference_wall,
             "clock_lost": spent_at_kill - counted,
-            "work_lost": max(0.0, (reference_epochs - epochs) / reference_epochs * budget),
+            "work_lost": max(0.0, (reference_epochs - epochs) / reference_epochs * budget)
+            if reference_epochs
+            else float("nan"),
             "epochs": epochs,
             "spent_at_kill": spent_at_kill,
         }
