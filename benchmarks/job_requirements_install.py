@@ -17,6 +17,7 @@ would install, and which of them are NVIDIA CUDA wheels.
 
     python benchmarks/job_requirements_install.py [--benchmark mlp_digits] [--method RS ...] [--only-torch]
     python benchmarks/job_requirements_install.py --offline   # no PyPI: this Python's packages stand in for it
+    python benchmarks/job_requirements_install.py --smoke     # the same as --offline (seconds, the code path)
 
 Offline, pip resolves against wheels that hold only the metadata of the distributions installed
 in the Python running this script: the versions PyPI would offer are replaced by those, so the
@@ -111,7 +112,9 @@ def main() -> None:
         action="store_true",
         help="Resolve against the packages installed in this Python (metadata only) instead of PyPI.",
     )
+    parser.add_argument("--smoke", action="store_true", help="--offline, which takes seconds (the test suite runs it)")
     args = parser.parse_args()
+    args.offline = args.offline or args.smoke
 
     from hpobench.remote.sagemaker.plan import plan_remote
     from hpobench.remote.sagemaker.requirements import hpobench_requirements, merge_requirements, read_requirements_file

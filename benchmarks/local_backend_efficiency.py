@@ -1,6 +1,7 @@
 """How much of the workers' time goes to training: stock `LocalBackend` vs hpobench's fast back-end.
 
     python benchmarks/local_backend_efficiency.py [--duration 60] [--n-workers 2] [--seed 0]
+    python benchmarks/local_backend_efficiency.py --smoke   # seconds: until a trial-epoch, the code path
 
 Runs ASHA on `mlp_digits` for `--duration` seconds with each back-end in turn
 (same seed, same tuner settings as `hpobench run-local`), then prints, per
@@ -45,6 +46,9 @@ from typing import Any
 
 FIRST_LINE_TAG = "[hpobench-first-line]: "
 BACKENDS = ("stock", "fast")
+# Stopped by a count of trial-epochs, not by time, so that trials have trained on a slow
+# machine too (the duration is a guard); a figure of so short a run means nothing.
+SMOKE = {"duration": 300.0, "trial_epochs": 1}
 
 
 def instrumented_copy(script: Path, folder: Path) -> Path:
@@ -112,7 +116,11 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     tuner = Tuner(
         trial_backend=backend,
         scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_wallclock_time=args.duration),
+        stop_criterion=StoppingCriterion(
+            max_wallclock_time=args.duration,
+            # Syne Tune stops once *more than* this many results arrived.
+            max_num_evaluations=None if args.trial_epochs is None else args.trial_epochs - 1,
+        ),
         n_workers=args.n_workers,
         sleep_time=backends.FAST_POLL_INTERVAL if kind == "fast" else backends.POLL_INTERVAL,
         results_update_interval=launcher.RESULTS_SAVE_INTERVAL,
@@ -208,12 +216,25 @@ def main() -> None:
     """Run each back-end in turn on the same seed and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)")
+    parser.add_argument(
+        "--trial-epochs",
+        type=int,
+        help="stop each back-end once this many epochs were reported (default: at --duration)",
+    )
     parser.add_argument("--n-workers", type=int, default=2, help="trials in parallel (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="scheduler and numpy seed (default: 0)")
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help="comma-separated, in order (default: stock,fast)"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     from hpobench.benchmarks import get_benchmark
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-efficiency-"))
@@ -221,7 +242,8 @@ def main() -> None:
         script = instrumented_copy(get_benchmark("mlp_digits").script_path, root)
         results = {}
         for kind in args.backends.split(","):
-            print(f"ASHA on mlp_digits, {kind} back-end, {args.duration:g} s ...", flush=True)
+            until = "" if args.trial_epochs is None else f" or {args.trial_epochs} trial-epochs"
+            print(f"ASHA on mlp_digits, {kind} back-end, {args.duration:g} s{until} ...", flush=True)
             results[kind] = run_backend(kind, script, args, root)
         print()
         report(results)

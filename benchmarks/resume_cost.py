@@ -18,6 +18,7 @@ discarded (superseded trials, restarted epochs), estimated from the trial-epochs
 final run is short of the reference.
 
     PYTHONPATH=src python benchmarks/resume_cost.py [--budget 40] [--repeat 2]
+    PYTHONPATH=src python benchmarks/resume_cost.py --smoke   # seconds: the code path, not the cost
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 import pandas as pd
 
 from hpobench.results import layout
+
+SMOKE = {"budget": 2.0, "repeat": 1}
 
 
 def command(root: Path, tag: str, budget: float, *extra: str) -> list[str]:
@@ -114,7 +117,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=40.0)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resume-cost-") as folder:
         # Kill moments spread over the clock file's 1 s interval.
         offsets = [(i + 0.5) / args.repeat for i in range(args.repeat)]
