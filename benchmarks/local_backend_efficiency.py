@@ -48,7 +48,7 @@ FIRST_LINE_TAG = "[hpobench-first-line]: "
 BACKENDS = ("stock", "fast")
 # Stopped by a count of trial-epochs, not by time, so that trials have trained on a slow
 # machine too (the duration is a guard); a figure of so short a run means nothing.
-SMOKE = {"duration": 300.0, "trial_epochs": 1}
+SMOKE = {"duration": 300.0, "trial_epochs": 1, "n_workers": 1}
 
 
 def instrumented_copy(script: Path, folder: Path) -> Path:
