@@ -20,6 +20,7 @@ from a process that has used CUDA can free an inherited CUDA tensor and abort
 
     python benchmarks/accuracy_parity.py --synthetic 400 --epochs 2 --configs 1   # CPU, ~1 minute
     python benchmarks/accuracy_parity.py --dataset-path ~/.cache/hpobench/data/cifar10 --epochs 5
+    python benchmarks/accuracy_parity.py --smoke   # seconds: checks the code path, not the parity
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from train_throughput import describe, load_script
 
 # (batch_size, lr, momentum, weight_decay), inside the benchmark's search space.
 CONFIGS = [(256, 0.05, 0.9, 5e-4), (128, 0.02, 0.9, 1e-4), (64, 0.01, 0.5, 1e-5)]
+SMOKE = {"synthetic": 12, "epochs": 1, "configs": 1, "loader_workers": 0}
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,7 +60,16 @@ def parse_args() -> argparse.Namespace:
         help="DataLoader processes of the reference loop (speed only)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
+    args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
+    return args
 
 
 # Template strength against coarse noise of unit variance: 0.18 puts the best possible

@@ -20,6 +20,7 @@ run (recorded, not printed) and the seconds per suggestion.
 Other registered methods run the same way with --methods (e.g. RS OPTUNA-TPE OPTUNA-CMAES OPTUNA-GP).
 
 Usage: PYTHONPATH=src python benchmarks/branin_bo.py [--seeds 10] [--evaluations 40] [--workers 4 1] [--methods ...]
+       PYTHONPATH=src python benchmarks/branin_bo.py --smoke   # seconds: the code path, not BO's quality
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 
 BRANIN_MINIMUM = 0.397887
 GOAL = 0.6
+SMOKE = {"seeds": 1, "evaluations": 5, "workers": [1]}
 
 
 def branin(x1: float, x2: float) -> float:
@@ -109,7 +111,15 @@ def main() -> None:
         default=["BO", "RS", "BOTorch"],
         help="registered method names, and BOTorch (Syne Tune 0.16's stock class)",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     options = parser.parse_args()
+    if options.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        options = parser.parse_args()
     methods = {name: stock_botorch if name == "BOTorch" else registered(name) for name in options.methods}
     print(f"Branin, {options.evaluations} evaluations, seeds 0..{options.seeds - 1}; minimum {BRANIN_MINIMUM}")
     print(

@@ -6,6 +6,7 @@ median wall-clock time is printed with the benchmark's default
 max_wallclock_time, which one (method, seed) of a study spends. Goal: seconds.
 
     .venv/bin/python benchmarks/check_benchmark_speed.py [--repeats 3] [NAME ...]
+    .venv/bin/python benchmarks/check_benchmark_speed.py --smoke   # one check of gbt_breast_cancer
 """
 
 from __future__ import annotations
@@ -16,12 +17,22 @@ import subprocess
 import sys
 import time
 
+SMOKE = {"repeats": 1, "names": ["gbt_breast_cancer"]}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("names", nargs="*", default=["mlp_digits", "gbt_breast_cancer"])
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     from hpobench.benchmarks import get_benchmark
 
     print(f"{'benchmark':20} {'check s (median)':>17} {'budget s':>9}  passed")

@@ -8,6 +8,7 @@ results (MOBSTER's joint model: resources 1, 3, 9, 27 of 50) or final results (B
 and times `suggest` with two pending evaluations at the sizes asked for.
 
     python benchmarks/gp_suggestion_time.py --model mobster --sizes 60 120 200
+    python benchmarks/gp_suggestion_time.py --smoke   # seconds: the code path, not the times
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import statistics
 import time
 
 import numpy as np
+
+SMOKE = {"sizes": [8], "repeats": 1}
 
 
 def fill(suggester, rng: np.random.Generator, target: int, multi_fidelity: bool) -> int:
@@ -66,7 +69,15 @@ def main() -> None:
     parser.add_argument("--model", choices=["bo", "mobster"], default="mobster")
     parser.add_argument("--sizes", type=int, nargs="+", default=[60, 120, 200])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     print(f"{args.model}: median seconds per suggestion (2 pending), {args.repeats} repeats")
     print(f"{'observations':>12} {'cold':>7} {'warm':>7} {'kept':>7} {'cold/kept':>10}")
     for size in args.sizes:

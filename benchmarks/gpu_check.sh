@@ -12,14 +12,29 @@
 # Each step runs whatever the others did; the step limits (150 + 200 + 200 s) and the install
 # fit a 600 s call. grep is line-buffered so a killed call still returns lines.
 # GPU_CHECK_STEPS="accuracy_parity gpu_packing" re-runs only the steps named (default: all three).
+# GPU_CHECK_DRY_RUN=1 prints each step's command instead of running it, and queries no GPU and
+# installs nothing: the test suite checks those commands on machines without a GPU.
 set -uo pipefail
 OUT="${OUT:-$PWD/gpu-out}"
 STEPS=" ${GPU_CHECK_STEPS:-train_throughput accuracy_parity gpu_packing} "
+DRY_RUN="${GPU_CHECK_DRY_RUN:-0}"
 wanted() { [[ "$STEPS" == *" $1 "* ]]; }
+# step NAME LIMIT_S COMMAND...: COMMAND under a time limit, its output (warnings left out) in $OUT/NAME.txt
+step() {
+    local name=$1 limit=$2
+    shift 2
+    if [ "$DRY_RUN" = 1 ]; then
+        echo "$name (limit ${limit} s): $*"
+        return 0
+    fi
+    timeout "$limit" "$@" 2>&1 | grep --line-buffered -v Warning | tee "$OUT/$name.txt"
+}
 mkdir -p "$OUT"
 status=0
 wheels=ok  # only gpu_packing (hpobench run-local: syne-tune, pydantic) needs them
-if compgen -G ".whl/*.whl" > /dev/null; then
+if [ "$DRY_RUN" = 1 ]; then
+    echo "dry run: no GPU queried, no wheel installed"
+elif compgen -G ".whl/*.whl" > /dev/null; then
     if python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl 2>&1 | tee "$OUT/wheels.txt"; then
         export PYTHONPATH="/tmp/site:${PYTHONPATH:-}"
@@ -28,20 +43,19 @@ if compgen -G ".whl/*.whl" > /dev/null; then
     fi
 fi
 export PYTHONPATH="$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv | tee "$OUT/device.txt"
+if [ "$DRY_RUN" != 1 ]; then
+    nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv | tee "$OUT/device.txt"
+fi
 if wanted train_throughput; then
-    timeout 150 python3 benchmarks/train_throughput.py --device cuda --benchmark all 2>&1 \
-        | grep --line-buffered -v Warning | tee "$OUT/train_throughput.txt" || status=1
+    step train_throughput 150 python3 benchmarks/train_throughput.py --device cuda --benchmark all || status=1
 fi
 if wanted accuracy_parity; then
-    timeout 200 python3 benchmarks/accuracy_parity.py --device cuda --epochs 4 --configs 1 2>&1 \
-        | grep --line-buffered -v Warning | tee "$OUT/accuracy_parity.txt" || status=1
+    step accuracy_parity 200 python3 benchmarks/accuracy_parity.py --device cuda --epochs 4 --configs 1 || status=1
 fi
 if ! wanted gpu_packing; then
     :
 elif [ "$wheels" = ok ]; then
-    timeout 200 python3 benchmarks/gpu_packing.py --budget 45 --ks 1 2 4 2>&1 \
-        | grep --line-buffered -v Warning | tee "$OUT/gpu_packing.txt" || status=1
+    step gpu_packing 200 python3 benchmarks/gpu_packing.py --budget 45 --ks 1 2 4 || status=1
 else
     echo "gpu_packing skipped: the wheels did not install (see wheels.txt)" | tee "$OUT/gpu_packing.txt"
 fi

@@ -16,6 +16,12 @@ It prints, for each, whether pip would replace the image's torch, how many packa
 would install, and which of them are NVIDIA CUDA wheels.
 
     python benchmarks/job_requirements_install.py [--benchmark mlp_digits] [--method RS ...] [--only-torch]
+    python benchmarks/job_requirements_install.py --offline   # no PyPI: this Python's packages stand in for it
+    python benchmarks/job_requirements_install.py --smoke     # the same as --offline (seconds, the code path)
+
+Offline, pip resolves against wheels that hold only the metadata of the distributions installed
+in the Python running this script: the versions PyPI would offer are replaced by those, so the
+counts can differ from PyPI's, and a package not installed here cannot be resolved.
 """
 
 from __future__ import annotations
@@ -41,11 +47,32 @@ def fake_installed(site_packages: Path, pins: list[str]) -> None:
         (info / "RECORD").write_text("")
 
 
-def resolve(python: Path, folder: Path, requirements: str, constraints: str) -> dict:
+def metadata_wheels(folder: Path) -> Path:
+    """A folder of wheels holding only the metadata of every distribution installed in this
+    Python: a stand-in for PyPI that offers exactly those versions (pip reads no more than
+    the metadata for a dry run)."""
+    import importlib.metadata
+    import re
+    import zipfile
+
+    folder.mkdir()
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"]
+        if not name:
+            continue
+        stem = f"{re.sub(r'[-_.]+', '_', name).lower()}-{distribution.version}"
+        with zipfile.ZipFile(folder / f"{stem}-py3-none-any.whl", "w") as wheel:
+            wheel.writestr(f"{stem}.dist-info/METADATA", distribution.read_text("METADATA") or "")
+            wheel.writestr(f"{stem}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            wheel.writestr(f"{stem}.dist-info/RECORD", "")
+    return folder
+
+
+def resolve(python: Path, folder: Path, requirements: str, constraints: str, index: list[str]) -> dict:
     (folder / "requirements.txt").write_text(requirements)
     (folder / "constraints.txt").write_text(constraints)
     result = subprocess.run(
-        [str(python), *"-m pip install --dry-run --quiet --report report.json -r requirements.txt".split()],
+        [str(python), *"-m pip install --dry-run --quiet --report report.json -r requirements.txt".split(), *index],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -80,7 +107,14 @@ def main() -> None:
         action="store_true",
         help="The stand-in image holds torch alone (as the issue measured), not its companions.",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="Resolve against the packages installed in this Python (metadata only) instead of PyPI.",
+    )
+    parser.add_argument("--smoke", action="store_true", help="--offline, which takes seconds (the test suite runs it)")
     args = parser.parse_args()
+    args.offline = args.offline or args.smoke
 
     from hpobench.remote.sagemaker.plan import plan_remote
     from hpobench.remote.sagemaker.requirements import hpobench_requirements, merge_requirements, read_requirements_file
@@ -103,10 +137,16 @@ def main() -> None:
         python = folder / "image" / "bin" / "python"
         site = next((folder / "image" / "lib").glob("python3*/site-packages"))
         fake_installed(site, shown)
+        index = []
+        if args.offline:
+            index = ["--no-index", "--find-links", str(metadata_wheels(folder / "index"))]
         print(
-            "  before (full requirements, no constraints): " + summary(resolve(python, folder, before, ""), image_torch)
+            "  before (full requirements, no constraints): "
+            + summary(resolve(python, folder, before, "", index), image_torch)
         )
-        after = resolve(python, folder, plan.requirements.requirements_text(), plan.requirements.constraints_text())
+        after = resolve(
+            python, folder, plan.requirements.requirements_text(), plan.requirements.constraints_text(), index
+        )
         extra = plan.requirements.no_deps
         also = f" (+ {', '.join(extra)} without dependencies)" if extra else ""
         print("  after (job requirements + constraints):     " + summary(after, image_torch) + also)

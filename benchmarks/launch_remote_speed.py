@@ -7,6 +7,9 @@ every job already there, and, for scale, one bare `create_training_job` call
 made with boto3 in the same run.
 
     python benchmarks/launch_remote_speed.py [--seeds 5] [--benchmark mlp_digits]
+    python benchmarks/launch_remote_speed.py --smoke   # one seed: the code path, not the speed
+
+`--endpoint-url URL` uses a moto server already running there instead of starting one.
 """
 
 from __future__ import annotations
@@ -19,25 +22,39 @@ import statistics
 import tempfile
 import time
 
+SMOKE = {"seeds": 1, "bare_calls": 1}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--benchmark", default=None, help="default: the default benchmark, else mlp_digits")
     parser.add_argument("--bare-calls", type=int, default=20, help="bare create_training_job calls to time")
+    parser.add_argument("--endpoint-url", help="a running moto server (default: start one on a free port)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
+    server, endpoint = None, args.endpoint_url
+    if endpoint is None:
+        from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        endpoint = f"http://127.0.0.1:{port}"
     empty = tempfile.mkdtemp()
     os.environ.update(
-        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
@@ -48,7 +65,8 @@ def main() -> None:
     try:
         run(args)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
 
 
 def run(args: argparse.Namespace) -> None:

@@ -1,6 +1,7 @@
 """How much of the workers' time goes to training: stock `LocalBackend` vs hpobench's fast back-end.
 
     python benchmarks/local_backend_efficiency.py [--duration 60] [--n-workers 2] [--seed 0]
+    python benchmarks/local_backend_efficiency.py --smoke   # seconds: until a trial-epoch, the code path
 
 Runs ASHA on `mlp_digits` for `--duration` seconds with each back-end in turn
 (same seed, same tuner settings as `hpobench run-local`), then prints, per
@@ -19,7 +20,8 @@ back-end and as fast/stock ratios:
   also prints the time to the first epoch: from the decision to the creation
   of the `Reporter` (imports, data loading, model and optimizer set-up done).
 - trial-epochs: epochs reported by all trials within the budget.
-- trials started; the tuner process's own CPU seconds (polling costs).
+- trials started, and failed (any failure ends the script with an error after the
+  figures: they do not measure training then); the tuner process's own CPU seconds.
 
 Goals (issue 6): training share >= 60%, median start latency <= 0.3 s,
 trial-epochs >= 3x stock. Figures are only meaningful on a quiet machine.
@@ -44,10 +46,17 @@ from typing import Any
 
 FIRST_LINE_TAG = "[hpobench-first-line]: "
 BACKENDS = ("stock", "fast")
+# Stopped by a count of trial-epochs, not by time, so that trials have trained on a slow
+# machine too (the duration is a guard); a figure of so short a run means nothing.
+SMOKE = {"duration": 300.0, "trial_epochs": 1, "n_workers": 1}
 
 
 def instrumented_copy(script: Path, folder: Path) -> Path:
-    """A copy of `script` whose first statement (after `from __future__` imports) prints the time."""
+    """A copy of `script` whose first statement (after `from __future__` imports) prints the time,
+    laid out under `folder` as the built-in scripts are: in a folder of its own, with the
+    `trial_support.py` they import beside that folder (docs/extending.md)."""
+    from hpobench.paths import TRIAL_SUPPORT
+
     source = script.read_text()
     tree = ast.parse(source)
     after = 0
@@ -59,8 +68,12 @@ def instrumented_copy(script: Path, folder: Path) -> Path:
             break
     lines = source.splitlines(keepends=True)
     stamp = f"import time as _hpobench_time; print(f'{FIRST_LINE_TAG}{{_hpobench_time.time()}}', flush=True)\n"
-    copy = folder / script.name
+    copy = folder / script.parent.name / script.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_text("".join(lines[:after]) + stamp + "".join(lines[after:]))
+    support = script.parent.parent / TRIAL_SUPPORT
+    if support.exists():
+        shutil.copy2(support, folder / TRIAL_SUPPORT)
     return copy
 
 
@@ -88,7 +101,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     from syne_tune.backend import LocalBackend
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.local import launcher as local
+    from hpobench.local import backends, launcher
     from hpobench.local.callbacks import QuietTunerLogger
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.methods import MethodArguments, get_method
@@ -103,10 +116,14 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     tuner = Tuner(
         trial_backend=backend,
         scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_wallclock_time=args.duration),
+        stop_criterion=StoppingCriterion(
+            max_wallclock_time=args.duration,
+            # Syne Tune stops once *more than* this many results arrived.
+            max_num_evaluations=None if args.trial_epochs is None else args.trial_epochs - 1,
+        ),
         n_workers=args.n_workers,
-        sleep_time=local.FAST_POLL_INTERVAL if kind == "fast" else local.POLL_INTERVAL,
-        results_update_interval=local.RESULTS_SAVE_INTERVAL,
+        sleep_time=backends.FAST_POLL_INTERVAL if kind == "fast" else backends.POLL_INTERVAL,
+        results_update_interval=launcher.RESULTS_SAVE_INTERVAL,
         max_failures=3,  # a broken set-up shows after a few trials
         tuner_name=f"efficiency-{kind}",
         output_logger=QuietTunerLogger(),
@@ -116,7 +133,20 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     with contextlib.redirect_stdout(io.StringIO()):  # the Tuner prints a summary
         tuner.run()
     wall = time.time() - started
-    return {**figures(root / kind, backend.decided, wall, args.n_workers), "tuner CPU (s)": time.process_time() - cpu}
+    return {
+        **figures(root / kind, backend.decided, wall, args.n_workers),
+        "trials failed": tuner.tuning_status.num_trials_failed,
+        "tuner CPU (s)": time.process_time() - cpu,
+    }
+
+
+def failure(trials_dir: Path) -> str:
+    """The last line of the first failed trial's std.err (why it failed), or ''."""
+    for stderr in sorted(trials_dir.glob("*/std.err"), key=lambda path: int(path.parent.name)):
+        lines = [line for line in stderr.read_text(errors="replace").splitlines() if line.strip()]
+        if any(line.startswith("Traceback") for line in lines):
+            return lines[-1]
+    return ""
 
 
 def figures(trials_dir: Path, decided: dict[int, float], wall: float, n_workers: int) -> dict[str, Any]:
@@ -186,12 +216,25 @@ def main() -> None:
     """Run each back-end in turn on the same seed and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="tuning seconds per back-end (default: 60)")
+    parser.add_argument(
+        "--trial-epochs",
+        type=int,
+        help="stop each back-end once this many epochs were reported (default: at --duration)",
+    )
     parser.add_argument("--n-workers", type=int, default=2, help="trials in parallel (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="scheduler and numpy seed (default: 0)")
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help="comma-separated, in order (default: stock,fast)"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     from hpobench.benchmarks import get_benchmark
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-efficiency-"))
@@ -199,10 +242,14 @@ def main() -> None:
         script = instrumented_copy(get_benchmark("mlp_digits").script_path, root)
         results = {}
         for kind in args.backends.split(","):
-            print(f"ASHA on mlp_digits, {kind} back-end, {args.duration:g} s ...", flush=True)
+            until = "" if args.trial_epochs is None else f" or {args.trial_epochs} trial-epochs"
+            print(f"ASHA on mlp_digits, {kind} back-end, {args.duration:g} s{until} ...", flush=True)
             results[kind] = run_backend(kind, script, args, root)
         print()
         report(results)
+        failed = [kind for kind in results if results[kind]["trials failed"]]
+        if failed:
+            sys.exit(f"Error: trials failed with the {' and '.join(failed)} back-end: {failure(root / failed[0])}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -12,6 +12,7 @@ back-end, the benchmark's 2 workers) into a temporary results root, then:
   configuration evaluated, and the final best.
 
     python benchmarks/method_comparison.py --budget 25 --seeds 5 --stop-seeds 2
+    python benchmarks/method_comparison.py --smoke   # seconds: the code path, not the comparison
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ BENCHMARK = "gbt_breast_cancer"
 MAIN_METHODS = ["RS", "BO", "ASHA", "MOBSTER"]
 PAIRS = [("ASHA", "ASHA-STOP"), ("MOBSTER", "MOBSTER-STOP")]
 TAG = "method-comparison"
+SMOKE = {"budget": 1.0, "seeds": 1, "stop_seeds": 1}
 
 
 def run_local(root: Path, methods: list[str], seeds: int, budget: float, master_seed: int) -> None:
@@ -110,7 +112,15 @@ def main() -> None:
     parser.add_argument("--stop-seeds", type=int, default=2, help="seeds of ASHA-STOP, MOBSTER-STOP")
     parser.add_argument("--master-seed", type=int, default=1)
     parser.add_argument("--results-root", type=Path, default=None, help="keep the runs here")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
 
     root = args.results_root or Path(tempfile.mkdtemp(prefix="hpobench-compare-"))
     started = time.monotonic()

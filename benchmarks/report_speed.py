@@ -9,6 +9,7 @@ result rows), then times, each in a fresh process:
   the tables; and the same with `--format json` and no folder (the statistics alone).
 
     PYTHONPATH=src python benchmarks/report_speed.py [--seeds 20] [--trials 200]
+    PYTHONPATH=src python benchmarks/report_speed.py --smoke   # seconds: a tiny study, the code path
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ METHODS = {
     "DEHB": -0.3,
     "NEVERGRAD-ONEPLUSONE": -0.2,
 }
+SMOKE = {"benchmarks": 2, "seeds": 2, "trials": 3, "epochs": 2}
 PANDAS = """
 import sys, pandas as pd
 from pathlib import Path
@@ -53,7 +55,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     from synthetic_study import write_study
 
     with tempfile.TemporaryDirectory(prefix="hpobench-report-speed-") as folder:

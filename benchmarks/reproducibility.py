@@ -10,6 +10,7 @@ workers, stopping on a count of results, and compares the two runs:
   before the first difference (of how many both runs have).
 
     python benchmarks/reproducibility.py --evaluations 80
+    python benchmarks/reproducibility.py --smoke   # seconds: ASHA, 2 workers, the code path
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 
 BENCHMARK = "gbt_breast_cancer"
 ROUNDS = 9  # short trials (rungs 1 and 3), so a run holds many of them
+SMOKE = {"evaluations": 4, "methods": ["ASHA"], "workers": [2]}
 
 
 def run(root: Path, tag: str, method: str, workers: int, evaluations: int, seed: int) -> pd.DataFrame:
@@ -84,7 +86,16 @@ def main() -> None:
     parser.add_argument("--evaluations", type=int, default=80, help="results per run")
     parser.add_argument("--methods", nargs="+", default=["RS", "ASHA", "BO", "MOBSTER"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-repro-"))
     print(f"{BENCHMARK}, {args.evaluations} results per run, master seed {args.seed}; runs under {root}")
@@ -92,7 +103,7 @@ def main() -> None:
         f"{'method':<10} {'workers':>7} {'same config per trial id':>25} "
         f"{'same decisions per trial':>25} {'same event sequence':>20}"
     )
-    for workers in (1, 2):
+    for workers in args.workers:
         for method in args.methods:
             frames = [
                 run(root, f"repro-{method.lower()}-{workers}-{i}", method, workers, args.evaluations, args.seed)

@@ -12,7 +12,8 @@ then times, each as a fresh process as a user would run it:
 Each line gives the median wall-clock and CPU (user + system) seconds; the goal
 applies to wall-clock time on a quiet machine.
 
-Usage: PYTHONPATH=src python benchmarks/results_speed.py [--repeat 3] [--keep DIR]
+Usage: PYTHONPATH=src python benchmarks/results_speed.py [--repeat 3] [--keep DIR] [--seeds 10] [--trials 200]
+       PYTHONPATH=src python benchmarks/results_speed.py --smoke   # seconds: a tiny experiment, the code path
 """
 
 from __future__ import annotations
@@ -37,16 +38,17 @@ SEEDS = 10
 TRIALS = 200
 MAX_EPOCHS = 9
 GOAL_SECONDS = 2.0
+SMOKE = {"repeat": 1, "seeds": 1, "trials": 5}
 
 
-def write_run(root: Path, method: str, seed: int, rng: np.random.Generator) -> int:
-    """One (method, seed) run folder; returns its number of result rows."""
+def write_run(root: Path, method: str, seed: int, rng: np.random.Generator, trials: int = TRIALS) -> int:
+    """One (method, seed) run folder of `trials` trials; returns its number of result rows."""
     tuner_dir = root / TAG / f"{method}-{seed}" / f"{TAG}-{BENCHMARK}-{seed}-2026-01-01-00-00-00-000"
     tuner_dir.mkdir(parents=True)
     multi_fidelity = method in ("ASHA", "MOBSTER")
     rows = []
     clock = 0.0
-    for trial in range(TRIALS):
+    for trial in range(trials):
         # Multi-fidelity methods stop most trials after 1 or 3 epochs.
         epochs = int(rng.choice([1, 3, MAX_EPOCHS], p=[0.6, 0.3, 0.1])) if multi_fidelity else MAX_EPOCHS
         quality = rng.uniform(0.1, 0.98)
@@ -118,14 +120,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--keep", type=Path, help="write the experiment here and keep it")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per method (default: {SEEDS})")
+    parser.add_argument("--trials", type=int, default=TRIALS, help=f"trials per run (default: {TRIALS})")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hpobench-speed-") as scratch:
         root = args.keep or Path(scratch)
         rng = np.random.default_rng(0)
         start = time.perf_counter()
-        rows = sum(write_run(root, m, s, rng) for m in METHODS for s in range(SEEDS))
+        rows = sum(write_run(root, m, s, rng, args.trials) for m in METHODS for s in range(args.seeds))
         print(
-            f"experiment: {len(METHODS)} methods x {SEEDS} seeds x {TRIALS} trials, "
+            f"experiment: {len(METHODS)} methods x {args.seeds} seeds x {args.trials} trials, "
             f"{rows} result rows, written in {time.perf_counter() - start:.1f} s"
         )
         py = sys.executable

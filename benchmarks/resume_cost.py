@@ -18,6 +18,7 @@ discarded (superseded trials, restarted epochs), estimated from the trial-epochs
 final run is short of the reference.
 
     PYTHONPATH=src python benchmarks/resume_cost.py [--budget 40] [--repeat 2]
+    PYTHONPATH=src python benchmarks/resume_cost.py --smoke   # seconds: the code path, not the cost
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 import pandas as pd
 
 from hpobench.results import layout
+
+SMOKE = {"budget": 2.0, "repeat": 1}
 
 
 def command(root: Path, tag: str, budget: float, *extra: str) -> list[str]:
@@ -76,7 +79,10 @@ def run_and_kill_at_half(args: list[str], run_dir: Path, budget: float, offset: 
 
 
 def trial_epochs(tuner_dir: Path) -> int:
-    return len(pd.read_csv(tuner_dir / layout.RESULTS_FILE))
+    try:
+        return len(pd.read_csv(tuner_dir / layout.RESULTS_FILE))
+    except pd.errors.EmptyDataError:  # no trial reported within the budget (a short one)
+        return 0
 
 
 def one_repetition(root: Path, index: int, budget: float, offset: float) -> dict[str, dict[str, float]]:
@@ -98,7 +104,9 @@ def one_repetition(root: Path, index: int, budget: float, offset: float) -> dict
             "wall": first_wall + second_wall,
             "lost": first_wall + second_wall - reference_wall,
             "clock_lost": spent_at_kill - counted,
-            "work_lost": max(0.0, (reference_epochs - epochs) / reference_epochs * budget),
+            "work_lost": max(0.0, (reference_epochs - epochs) / reference_epochs * budget)
+            if reference_epochs
+            else float("nan"),
             "epochs": epochs,
             "spent_at_kill": spent_at_kill,
         }
@@ -109,7 +117,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=40.0)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resume-cost-") as folder:
         # Kill moments spread over the clock file's 1 s interval.
         offsets = [(i + 0.5) / args.repeat for i in range(args.repeat)]

@@ -15,7 +15,8 @@ user would run it:
 
 Every held job is cancelled at the end. Usage (root, Debian's slurm-wlm and munge):
 
-    PYTHONPATH=src python benchmarks/slurm_speed.py [--repeat 3] [--slurm-conf FILE]
+    PYTHONPATH=src python benchmarks/slurm_speed.py [--repeat 3] [--slurm-conf FILE] [--seeds 25] [--trials 200]
+    PYTHONPATH=src python benchmarks/slurm_speed.py --smoke   # seconds: 4 cells, the code path
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from results_speed import TRIALS, write_run  # noqa: E402  (the benchmarks/ fold
 METHODS = ("RS", "BO", "ASHA", "MOBSTER")
 SEEDS = 25
 STATUS_GOAL = 2.0
+SMOKE = {"repeat": 1, "seeds": 1, "trials": 5}
 
 
 def timed(command: list[str], repeat: int, env: dict[str, str]) -> float:
@@ -52,14 +54,14 @@ def timed(command: list[str], repeat: int, env: dict[str, str]) -> float:
     return statistics.median(walls)
 
 
-def launch_command(root: Path, tag: str) -> list[str]:
+def launch_command(root: Path, tag: str, seeds: int) -> list[str]:
     methods = [arg for m in METHODS for arg in ("--method", m)]
     return [
         sys.executable,
         *"-m hpobench launch-remote --engine slurm --benchmark gbt_breast_cancer".split(),
         *methods,
         "--num-seeds",
-        str(SEEDS),
+        str(seeds),
         *"--max-wallclock-time 60 --random-seed 0 --results-root".split(),
         str(root),
         "--experiment-tag",
@@ -72,7 +74,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--slurm-conf", type=Path, help="a running cluster's slurm.conf (default: start one)")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per method (default: {SEEDS})")
+    parser.add_argument("--trials", type=int, default=TRIALS, help=f"trials per complete run (default: {TRIALS})")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hpobench-slurm-speed-") as scratch:
         cluster = None
         if args.slurm_conf is None:
@@ -93,7 +105,7 @@ def main() -> None:
         }
         root = Path(scratch) / "results"
         try:
-            measure(args.repeat, root, Path(scratch), env)
+            measure(args, root, Path(scratch), env)
         finally:
             for name in {
                 json.loads(line)["job_name"]
@@ -105,12 +117,13 @@ def main() -> None:
                 cluster.stop()
 
 
-def measure(repeat: int, root: Path, scratch: Path, env: dict[str, str]) -> None:
-    cells = len(METHODS) * SEEDS
+def measure(args: argparse.Namespace, root: Path, scratch: Path, env: dict[str, str]) -> None:
+    repeat = args.repeat
+    cells = len(METHODS) * args.seeds
     launches = []
     for i in range(repeat):
         start = time.perf_counter()
-        subprocess.run(launch_command(root, f"cells-{i}"), check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(launch_command(root, f"cells-{i}", args.seeds), check=True, stdout=subprocess.DEVNULL, env=env)
         launches.append(time.perf_counter() - start)
     submitted = json.loads((root / "cells-0" / "slurm" / "submissions.jsonl").read_text())
     assert len(submitted["cells"]) == cells, submitted
@@ -126,8 +139,8 @@ def measure(repeat: int, root: Path, scratch: Path, env: dict[str, str]) -> None
     rng = np.random.default_rng(0)
     results = scratch / "written"
     for method in METHODS:
-        for seed in range(SEEDS):  # results_speed writes under TAG "speed"; move each run into the cell
-            write_run(results, method, seed, rng)
+        for seed in range(args.seeds):  # results_speed writes under TAG "speed"; move each run into the cell
+            write_run(results, method, seed, rng, args.trials)
             target = root / "cells-0" / f"{method}-{seed}"
             (results / "speed" / f"{method}-{seed}").rename(target)
     status = timed(
@@ -139,7 +152,7 @@ def measure(repeat: int, root: Path, scratch: Path, env: dict[str, str]) -> None
     floor = timed([sys.executable, "-c", "pass"], repeat, env)
 
     launch = statistics.median(launches)
-    print(f"{cells} cells (4 methods x {SEEDS} seeds), held; median of {repeat} runs, wall-clock seconds")
+    print(f"{cells} cells (4 methods x {args.seeds} seeds), held; median of {repeat} runs, wall-clock seconds")
     print(
         f"hpobench launch-remote --engine slurm, {cells} cells:  {launch:6.3f} s (one sbatch of a {cells}-task array)"
     )
@@ -149,7 +162,7 @@ def measure(repeat: int, root: Path, scratch: Path, env: dict[str, str]) -> None
     )
     print(f"baseline: one sbatch of a {cells}-task array:          {array:6.3f} s")
     print(
-        f"hpobench status, {cells} complete cells ({TRIALS} trials each): {status:6.3f} s "
+        f"hpobench status, {cells} complete cells ({args.trials} trials each): {status:6.3f} s "
         f"({'meets' if status < STATUS_GOAL else 'MISSES'} the {STATUS_GOAL:g} s goal)"
     )
     print(f"baseline: one squeue call:                        {squeue:6.3f} s")

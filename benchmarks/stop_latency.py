@@ -6,6 +6,7 @@ SIGTERM; printed: seconds from the signal to the process's exit, and its exit
 code (143 expected). Worker counts above the machine's cap pass --max-workers.
 
     .venv/bin/python benchmarks/stop_latency.py [--workers 2 32]
+    .venv/bin/python benchmarks/stop_latency.py --smoke   # one worker
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+SMOKE = {"workers": [1]}
 
 
 def seconds_to_stop(workers: int, root: Path) -> tuple[float, int]:
@@ -51,7 +54,15 @@ def seconds_to_stop(workers: int, root: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 32])
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     print(f"{'workers':>8} {'SIGTERM to exit (s)':>20} {'exit code':>10}")
     with tempfile.TemporaryDirectory() as root:
         for workers in args.workers:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from train_throughput import timed
+from train_throughput import sizes, timed
 
 
 def report(unit: str, fast: float, slow: float, flops_per_unit: float) -> None:
@@ -34,7 +34,7 @@ def report(unit: str, fast: float, slow: float, flops_per_unit: float) -> None:
 # ---- distilbert_imdb ------------------------------------------------------------
 
 
-def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
+def distilbert_imdb(script: ModuleType, device: torch.device, given: argparse.Namespace) -> None:
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     cuda = device.type == "cuda"
@@ -44,7 +44,8 @@ def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
         if cuda
         else DistilBertConfig(num_labels=2, dim=64, n_layers=2, n_heads=2, hidden_dim=128)
     )
-    length, batch, steps, warmup = (512, 16, 30, 5) if cuda else (128, 8, 3, 1)
+    length = 512 if cuda else 128
+    batch, steps, warmup = sizes(given, *((16, 30, 5) if cuda else (8, 3, 1)))
     n = batch * (steps + warmup)
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(1000, config.vocab_size, (n, length), generator=generator)
@@ -98,6 +99,8 @@ def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
     def seed_steps(part: range) -> Callable[[], None]:
         def run() -> None:
             reference.train()
+            if not part:  # no warm-up steps (an empty loader cannot shuffle)
+                return
             for inputs in DataLoader(
                 [rows[i] for i in part], batch_size=batch, shuffle=True, collate_fn=collate, num_workers=0
             ):
@@ -119,10 +122,11 @@ def distilbert_imdb(script: ModuleType, device: torch.device) -> None:
 # ---- transformer_wikitext2 ------------------------------------------------------------
 
 
-def transformer_wikitext2(script: ModuleType, device: torch.device) -> None:
+def transformer_wikitext2(script: ModuleType, device: torch.device, given: argparse.Namespace) -> None:
     cuda = device.type == "cuda"
     vocabulary = 33278  # WikiText-2's words, <eos> included
-    batch = 48 if cuda else 16  # the searched range's top (16-48)
+    # batch: the searched range's top (16-48); steps: chunks of bptt tokens per sequence
+    batch, chunks, warmup = sizes(given, *((48, 200, 20) if cuda else (16, 6, 1)))
     args = argparse.Namespace(
         d_model=256,
         nhead=2,
@@ -135,7 +139,6 @@ def transformer_wikitext2(script: ModuleType, device: torch.device) -> None:
         bptt=35,
         optimizer_name="sgd",
     )
-    chunks, warmup = (200, 20) if cuda else (6, 1)
     tokens_per_chunk = batch * args.bptt
     generator = torch.Generator().manual_seed(0)
 
@@ -197,7 +200,7 @@ def transformer_wikitext2(script: ModuleType, device: torch.device) -> None:
     report("tokens", fast, slow, flops)
 
 
-MEASURES: dict[str, Callable[[ModuleType, torch.device], None]] = {
+MEASURES: dict[str, Callable[[ModuleType, torch.device, argparse.Namespace], None]] = {
     "distilbert_imdb": distilbert_imdb,
     "transformer_wikitext2": transformer_wikitext2,
 }

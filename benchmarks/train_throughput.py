@@ -12,6 +12,7 @@ measured is what trials run.
     python benchmarks/train_throughput.py                 # CPU: about a minute
     python benchmarks/train_throughput.py --device cuda   # batch 256, 100 steps
     python benchmarks/train_throughput.py --benchmark all --device cuda
+    python benchmarks/train_throughput.py --smoke         # seconds: all three, one step each
 
 Goal on one H100: at least 20,000 images/s at batch size 256, at least 10x the
 seed-style loop; at least 10x on the two others where the reference starves the GPU.
@@ -35,6 +36,7 @@ SCRIPT = SCRIPTS / "resnet_cifar10" / "resnet_cifar10.py"
 BENCHMARKS = ("resnet_cifar10", "distilbert_imdb", "transformer_wikitext2")
 # (batch size, timed steps, warm-up steps): small on CPU, the issue's setting on CUDA.
 DEFAULTS = {"cpu": (32, 4, 1), "cuda": (256, 100, 10)}
+SMOKE = {"benchmark": "all", "batch_size": 4, "steps": 1, "warmup": 0}
 
 
 def load_script(path: Path = SCRIPT) -> ModuleType:
@@ -53,17 +55,27 @@ def parse_args() -> argparse.Namespace:
         default="cuda" if torch.cuda.is_available() else "cpu",
         help="cpu, cuda or cuda:N (default: cuda when available)",
     )
-    parser.add_argument("--batch-size", type=int, help="default: 32 on CPU, 256 on CUDA")
-    parser.add_argument("--steps", type=int, help="timed steps per loop (default: 4 CPU, 100 CUDA)")
-    parser.add_argument("--warmup", type=int, help="untimed steps first (default: 1 CPU, 10 CUDA)")
+    # Each benchmark has its own sizes (throughput_models.py for the two others); these replace them.
+    parser.add_argument("--batch-size", type=int, help="resnet_cifar10's default: 32 on CPU, 256 on CUDA")
+    parser.add_argument("--steps", type=int, help="timed steps per loop (resnet_cifar10's: 4 CPU, 100 CUDA)")
+    parser.add_argument("--warmup", type=int, help="untimed steps first (resnet_cifar10's: 1 CPU, 10 CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     parser.add_argument("--benchmark", choices=(*BENCHMARKS, "all"), default="resnet_cifar10")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
+    )
     args = parser.parse_args()
-    batch_size, steps, warmup = DEFAULTS["cuda" if args.device.startswith("cuda") else "cpu"]
-    args.batch_size = args.batch_size or batch_size
-    args.steps = args.steps or steps
-    args.warmup = args.warmup if args.warmup is not None else warmup
+    if args.smoke:  # the tiny sizes become the defaults: options given still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args()
     return args
+
+
+def sizes(given: argparse.Namespace, batch_size: int, steps: int, warmup: int) -> tuple[int, int, int]:
+    """A benchmark's batch size, timed steps and warm-up steps, where the command line gave none."""
+    return (given.batch_size or batch_size, given.steps or steps, warmup if given.warmup is None else given.warmup)
 
 
 def synchronize(device: torch.device) -> None:
@@ -172,7 +184,9 @@ def describe(device: torch.device) -> str:
     return f"CPU, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
-def resnet_cifar10(args: argparse.Namespace, device: torch.device) -> None:
+def resnet_cifar10(given: argparse.Namespace, device: torch.device) -> None:
+    batch_size, steps, warmup = sizes(given, *DEFAULTS[device.type])
+    args = argparse.Namespace(batch_size=batch_size, steps=steps, warmup=warmup)
     script = load_script()
     n = (args.warmup + args.steps) * args.batch_size
     rng = np.random.default_rng(0)
@@ -202,7 +216,7 @@ def main() -> None:
         else:
             from throughput_models import MEASURES
 
-            MEASURES[name](load_script(SCRIPTS / name / f"{name}.py"), device)
+            MEASURES[name](load_script(SCRIPTS / name / f"{name}.py"), device, args)
 
 
 if __name__ == "__main__":
