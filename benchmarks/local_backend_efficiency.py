@@ -101,7 +101,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     from syne_tune.backend import LocalBackend
 
     from hpobench.benchmarks import get_benchmark
-    from hpobench.local import backends, launcher
+    from hpobench.local import backends, one_run
     from hpobench.local.callbacks import QuietTunerLogger
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.methods import MethodArguments, get_method
@@ -123,7 +123,7 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
         ),
         n_workers=args.n_workers,
         sleep_time=backends.FAST_POLL_INTERVAL if kind == "fast" else backends.POLL_INTERVAL,
-        results_update_interval=launcher.RESULTS_SAVE_INTERVAL,
+        results_update_interval=one_run.RESULTS_SAVE_INTERVAL,
         max_failures=3,  # a broken set-up shows after a few trials
         tuner_name=f"efficiency-{kind}",
         output_logger=QuietTunerLogger(),
