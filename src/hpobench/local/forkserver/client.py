@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Optional
 
 from hpobench.errors import last_line
-from hpobench.local.forkserver.server import LEARN_VARIABLE
+from hpobench.local.forkserver.imports import LEARN_VARIABLE
 
 # Run by file name, like `python script.py`: the server needs only the standard
 # library, and the trials' sys.path starts with the script's folder, not hpobench's.
