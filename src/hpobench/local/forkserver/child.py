@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,37 @@ PR_SET_PDEATHSIG = 1
 LEARN_CHUNK = 3072
 # Exit code of a child whose set-up (log files, working directory) failed.
 SETUP_FAILED = 1
+
+
+def run_child(script: Path, request: dict[str, Any], inherited: tuple[int, ...], learn_write: int) -> int:
+    """Become the trial and run its script; returns its exit code.
+
+    `inherited` are the server's own descriptors, closed here; the modules the trial
+    imported are reported on `learn_write`.
+    """
+    os.setpgid(0, 0)
+    _die_with_parent(signal.SIGKILL)
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for fd in inherited:
+        os.close(fd)
+    try:
+        redirect(0, os.devnull, os.O_RDONLY)
+        redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+    except OSError as error:
+        print(f"hpobench fork server: cannot start trial: {error}", file=sys.stderr, flush=True)
+        return SETUP_FAILED
+    _reseed_random_generators()
+    known = set(sys.modules)
+    code = run_script(script, request["argv"])
+    _report_new_modules(known, learn_write)
+    return code
 
 
 def run_script(script: Path, argv: list[str]) -> int:
@@ -86,7 +118,8 @@ def _exit_code(value: Any) -> int:
     return 1
 
 
-def _redirect(fd: int, path: str, flags: int) -> None:
+def redirect(fd: int, path: str, flags: int) -> None:
+    """Point descriptor `fd` at the file `path`, opened with `flags`."""
     opened = os.open(path, flags, 0o644)
     os.dup2(opened, fd)
     os.close(opened)

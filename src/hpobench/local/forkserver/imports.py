@@ -21,7 +21,7 @@ LAZY_IMPORTS = {"torch": ("torch.optim", "torch._dynamo")}
 # by default: a module one trial imported would be imported, with its import-time
 # side effects, into every later trial.
 LEARN_VARIABLE = "HPOBENCH_FORK_SERVER_LEARN"
-# Not learned from trials: their import may open the GPU (see `_learnable`).
+# Not learned from trials: their import may open the GPU (see `learnable`).
 GPU_MODULES = {"triton", "_inductor", "cudnn", "nccl", "cupy", "jax", "jaxlib", "pynvml"}
 
 
@@ -96,7 +96,7 @@ def import_quietly(names: list[str], local_dir: Path, log: Any) -> list[str]:
     return imported
 
 
-def _learnable(name: str) -> bool:
+def learnable(name: str) -> bool:
     """Modules a trial imported that the server may import too: not GPU runtimes,
     whose import may touch the device, and not the trial's own `__main__`."""
     parts = name.lower().split(".")

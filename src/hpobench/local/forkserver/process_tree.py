@@ -25,9 +25,9 @@ def kill_tree(pid: int, include_root: bool = True) -> None:
     for _ in range(KILL_ROUNDS):
         tree = descendants(pid)
         if include_root:
-            _kill_group(pid)
+            kill_group(pid)
         for member in tree:
-            _kill_group(member)
+            kill_group(member)
         if not tree:
             return
 
@@ -56,7 +56,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL `pid`'s process group, or `pid` alone while it leads none."""
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -65,7 +66,7 @@ def _kill_group(pid: int) -> None:
             continue  # not a group leader yet (killed before setpgid): kill the process
 
 
-def _become_subreaper() -> None:
+def become_subreaper() -> None:
     """Adopt the orphans of trials (Linux), so `kill_tree` still finds them."""
     if not sys.platform.startswith("linux"):
         return

@@ -47,9 +47,9 @@ if not __package__:
     sys.modules[_package.name] = importlib.util.module_from_spec(_package)
     __package__ = _package.name
 
-from .child import SETUP_FAILED, _die_with_parent, _redirect, _report_new_modules, _reseed_random_generators, run_script
-from .imports import LEARN_VARIABLE, _learnable, cuda_initialized, import_quietly, preimport
-from .process_tree import _become_subreaper, _kill_group, kill_tree
+from .child import SETUP_FAILED, redirect, run_child
+from .imports import LEARN_VARIABLE, cuda_initialized, import_quietly, learnable, preimport
+from .process_tree import become_subreaper, kill_group, kill_tree
 
 
 class Server:
@@ -115,7 +115,7 @@ class Server:
             if (
                 self.learn
                 and not self.retired
-                and _learnable(name)
+                and learnable(name)
                 and name not in sys.modules
                 and name not in self.to_learn
             ):
@@ -159,7 +159,8 @@ class Server:
         if pid == 0:  # the trial
             code = SETUP_FAILED
             try:
-                code = self._run_child(request)
+                inherited = (self.requests, self.replies, self.wake_read, self.wake_write, self.learn_read)
+                code = run_child(self.script, request, inherited, self.learn_write)
             finally:
                 os._exit(code)
         try:
@@ -167,31 +168,6 @@ class Server:
         except OSError:
             pass  # the child did it first, or already exited
         return pid
-
-    def _run_child(self, request: dict[str, Any]) -> int:
-        os.setpgid(0, 0)
-        _die_with_parent(signal.SIGKILL)
-        signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd in (self.requests, self.replies, self.wake_read, self.wake_write, self.learn_read):
-            os.close(fd)
-        try:
-            _redirect(0, os.devnull, os.O_RDONLY)
-            _redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            os.environ.clear()
-            os.environ.update(request["env"])
-            os.chdir(request["cwd"])
-        except OSError as error:
-            print(f"hpobench fork server: cannot start trial: {error}", file=sys.stderr, flush=True)
-            return SETUP_FAILED
-        _reseed_random_generators()
-        known = set(sys.modules)
-        code = run_script(self.script, request["argv"])
-        _report_new_modules(known, self.learn_write)
-        return code
 
     def _reap(self) -> None:
         while self.children:
@@ -220,7 +196,7 @@ class Server:
         # before any is killed; then each trial's group again, in case /proc is unreadable.
         kill_tree(os.getpid(), include_root=False)
         for pid in list(self.children):
-            _kill_group(pid)
+            kill_group(pid)
         deadline = time.monotonic() + 10.0
         while self.children and time.monotonic() < deadline:
             try:
@@ -240,7 +216,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     # Requests and replies get their own descriptors; 0 and 1 become harmless, so
     # a stray print() during pre-import cannot corrupt the protocol.
     requests, replies = os.dup(0), os.dup(1)
-    _redirect(0, os.devnull, os.O_RDONLY)
+    redirect(0, os.devnull, os.O_RDONLY)
     os.dup2(2, 1)
     # Ctrl-C reaches the whole terminal group; the tuner decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -257,7 +233,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     # off them spares each child from touching (and so copying) their pages.
     gc.freeze()
     os.write(replies, (json.dumps({"ready": imported}) + "\n").encode())
-    _become_subreaper()
+    become_subreaper()
     try:
         Server(script, requests, replies).serve()
     finally:
