@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .protocol import Start
+
 PR_SET_PDEATHSIG = 1
 # A child's report of the modules it imported is written in pieces below
 # PIPE_BUF, so reports of children exiting together never interleave mid-line.
@@ -23,7 +25,7 @@ LEARN_CHUNK = 3072
 SETUP_FAILED = 1
 
 
-def run_child(script: Path, request: dict[str, Any], inherited: tuple[int, ...], learn_write: int) -> int:
+def run_child(script: Path, request: Start, inherited: tuple[int, ...], learn_write: int) -> int:
     """Become the trial and run its script; returns its exit code.
 
     `inherited` are the server's own descriptors, closed here; the modules the trial
@@ -39,17 +41,17 @@ def run_child(script: Path, request: dict[str, Any], inherited: tuple[int, ...],
         os.close(fd)
     try:
         redirect(0, os.devnull, os.O_RDONLY)
-        redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        redirect(1, request.stdout, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        redirect(2, request.stderr, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
+        os.environ.update(request.env)
+        os.chdir(request.cwd)
     except OSError as error:
         print(f"hpobench fork server: cannot start trial: {error}", file=sys.stderr, flush=True)
         return SETUP_FAILED
     _reseed_random_generators()
     known = set(sys.modules)
-    code = run_script(script, request["argv"])
+    code = run_script(script, request.argv)
     _report_new_modules(known, learn_write)
     return code
 

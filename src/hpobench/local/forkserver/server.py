@@ -1,16 +1,11 @@
 """The fork server's request loop: a warm process that forks one child per trial.
 
 Run as `python server.py SCRIPT`. The server imports what every run of the
-training script imports once (`imports.py`), then waits for requests on stdin,
-one JSON object per line:
-
-    {"op": "start", "run": 3, "argv": [...], "env": {...}, "cwd": "...",
-     "stdout": ".../std.out", "stderr": ".../std.err"}
-    {"op": "kill", "run": 3}
-
-and answers on stdout, one JSON object per line: `{"ready": [modules]}` once
-warm (or `{"fatal": why}`), `{"run": 3, "pid": 1234}` once forked, and
-`{"run": 3, "exit": 0}` once reaped (negative: killed by that signal).
+training script imports once (`imports.py`), then answers the client's requests
+on stdin with replies on stdout, one message a line (`protocol.py`): `Ready` once
+warm (or `Fatal`), then for each `Start` a `Started` once forked and an `Exited`
+once reaped; `Kill` ends a run's whole process tree. A request of another kind or
+shape ends the server, with the reason as the last line of its log.
 What a child does is `child.py`'s; how a kill reaches a trial's whole process
 tree is `process_tree.py`'s.
 
@@ -26,14 +21,13 @@ may start it with another interpreter than hpobench's (the back-end's `binary`).
 from __future__ import annotations
 
 import gc
-import json
 import os
 import select
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 if not __package__:
     # Run as a file (`python server.py SCRIPT`), maybe by an interpreter without hpobench:
@@ -50,10 +44,25 @@ if not __package__:
 from .child import SETUP_FAILED, redirect, run_child
 from .imports import LEARN_VARIABLE, cuda_initialized, import_quietly, learnable, preimport
 from .process_tree import become_subreaper, kill_group, kill_tree
+from .protocol import (
+    Exited,
+    Fatal,
+    Kill,
+    ProtocolError,
+    Ready,
+    Reply,
+    Request,
+    Retired,
+    Start,
+    Started,
+    TornLine,
+    decode_request,
+    encode,
+)
 
 
 class Server:
-    """The request loop: fork on `start`, kill a process group on `kill`, report exits."""
+    """The request loop: fork a child on `Start`, kill its process tree on `Kill`, report exits."""
 
     def __init__(self, script: Path, requests: int, replies: int):
         self.script = script
@@ -101,9 +110,10 @@ class Server:
         *lines, self.buffer = self.buffer.split(b"\n")
         for line in lines:
             try:
-                request = json.loads(line)
-            except ValueError:
-                continue  # a request cut short by Ctrl-C in the tuner
+                request = decode_request(line)
+            except TornLine as torn:  # a request cut short by Ctrl-C in the tuner
+                print(f"fork server: skipped {torn}", file=sys.stderr, flush=True)
+                continue
             self._handle(request)
         return True
 
@@ -131,28 +141,28 @@ class Server:
             print(f"fork server: importing {name} initialised CUDA; retiring", file=sys.stderr, flush=True)
             self.retired = True
             self.to_learn.clear()
-            self._reply({"retired": name})
+            self._reply(Retired(name))
 
-    def _handle(self, request: dict[str, Any]) -> None:
-        run = int(request["run"])
-        if request["op"] == "start":
+    def _handle(self, request: Request) -> None:
+        run = request.run
+        if isinstance(request, Start):
             if self.retired:
-                self._reply({"run": run, "exit": SETUP_FAILED, "error": "fork server retired"})
+                self._reply(Exited(run, SETUP_FAILED, "fork server retired"))
                 return
             try:
                 pid = self._fork(request)
             except OSError as error:  # out of processes or memory
-                self._reply({"run": run, "exit": SETUP_FAILED, "error": f"fork failed: {error}"})
+                self._reply(Exited(run, SETUP_FAILED, f"fork failed: {error}"))
                 return
             self.children[pid] = run
             self.pids[run] = pid
-            self._reply({"run": run, "pid": pid})
-        elif request["op"] == "kill":
+            self._reply(Started(run, pid))
+        elif isinstance(request, Kill):
             target = self.pids.get(run)
             if target is not None:
                 kill_tree(target)
 
-    def _fork(self, request: dict[str, Any]) -> int:
+    def _fork(self, request: Start) -> int:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # else the child would write the server's buffered text again
         pid = os.fork()
@@ -181,12 +191,11 @@ class Server:
             if run is None:
                 continue
             self.pids.pop(run, None)
-            self._reply({"run": run, "exit": os.waitstatus_to_exitcode(status)})
+            self._reply(Exited(run, os.waitstatus_to_exitcode(status)))
 
-    def _reply(self, message: dict[str, Any]) -> None:
-        data = (json.dumps(message) + "\n").encode()
+    def _reply(self, message: Reply) -> None:
         try:
-            os.write(self.replies, data)
+            os.write(self.replies, encode(message))
         except BrokenPipeError:
             pass  # the tuner is gone; stdin's EOF ends the loop
 
@@ -206,7 +215,7 @@ class Server:
             run = self.children.pop(pid, None)
             if run is not None:
                 self.pids.pop(run, None)
-                self._reply({"run": run, "exit": os.waitstatus_to_exitcode(status)})
+                self._reply(Exited(run, os.waitstatus_to_exitcode(status)))
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -227,19 +236,23 @@ def main(argv: Optional[list[str]] = None) -> None:
     imported = preimport(script, sys.stderr)
     if cuda_initialized():
         message = "an import of the training script initialised CUDA; use --backend stock"
-        os.write(replies, (json.dumps({"fatal": message}) + "\n").encode())
+        os.write(replies, encode(Fatal(message)))
         sys.exit(1)
     # Objects imported so far live as long as the server: keeping the collector
     # off them spares each child from touching (and so copying) their pages.
     gc.freeze()
-    os.write(replies, (json.dumps({"ready": imported}) + "\n").encode())
+    os.write(replies, encode(Ready(imported)))
     become_subreaper()
+    code = 0
     try:
         Server(script, requests, replies).serve()
+    except ProtocolError as error:  # the client speaks otherwise: a bug, its trials are killed
+        print(f"fork server: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        code = 1
     finally:
         # Every trial is reaped; tearing down torch & co. would only keep the tuner waiting.
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(code)
 
 
 if __name__ == "__main__":
