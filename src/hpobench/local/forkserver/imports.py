@@ -1,4 +1,4 @@
-"""What the fork server imports before forking: the script's unconditional imports, learned ones.
+"""What the fork server imports before forking: what every run of the script imports, and what trials taught it.
 
 The server imports what every run of the training script imports (torch,
 numpy, syne_tune, ...; see `script_imports` for the exact rule) once, so each
