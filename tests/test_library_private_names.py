@@ -215,21 +215,28 @@ def test_python_exit_hooks_the_fork_server_runs_in_each_trial():
 
 
 def test_the_fork_server_needs_only_the_standard_library():
+    """The client may start `server.py` with another interpreter (the back-end's `binary`):
+    it and the sibling modules it imports must not need hpobench or any other package."""
     import ast
     import sys
     from pathlib import Path
 
     from hpobench.local.forkserver import client
 
-    tree = ast.parse(Path(client.SERVER_SCRIPT).read_text())
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-    imported |= {
-        node.module.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
-    }
+    pending, seen, imported = [Path(client.SERVER_SCRIPT)], set(), set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                pending.append(path.with_name(f"{node.module}.py"))  # a sibling: its imports count too
     assert imported - {"__future__"} <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from hpobench.local.forkserver.backend import FastLocalBackend
-from hpobench.local.forkserver.server import script_imports
+from hpobench.local.forkserver.imports import script_imports
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PROBE = ASSETS / "probe.py"

@@ -1,12 +1,11 @@
 """The tuner's end of a fork server (`server.py`): start it, send requests, read replies.
 
-The server runs as `python server.py SCRIPT` and speaks JSON lines: requests on
-its stdin, replies on its stdout (see `server`'s docstring for the protocol).
+The server runs as `python server.py SCRIPT`; requests go to its stdin and replies
+come from its stdout, one message of `protocol.py` a line.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -17,7 +16,20 @@ from pathlib import Path
 from typing import IO, Any, Optional
 
 from hpobench.errors import last_line
-from hpobench.local.forkserver.server import LEARN_VARIABLE
+from hpobench.local.forkserver.imports import LEARN_VARIABLE
+from hpobench.local.forkserver.protocol import (
+    Exited,
+    Fatal,
+    Kill,
+    Ready,
+    Reply,
+    Request,
+    Retired,
+    Start,
+    Started,
+    decode_reply,
+    encode,
+)
 
 # Run by file name, like `python script.py`: the server needs only the standard
 # library, and the trials' sys.path starts with the script's folder, not hpobench's.
@@ -78,17 +90,7 @@ class ForkServerClient:
     def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str, stdout: Path, stderr: Path) -> None:
         """Ask for a child running the script with `argv`; its exit code arrives later."""
         self.started.add(run)
-        self._send(
-            {
-                "op": "start",
-                "run": run,
-                "argv": argv,
-                "env": env,
-                "cwd": cwd,
-                "stdout": str(stdout),
-                "stderr": str(stderr),
-            }
-        )
+        self._send(Start(run, argv, env, cwd, str(stdout), str(stderr)))
 
     def kill(self, run: int, wait: float = KILL_WAIT) -> None:
         """SIGKILL the run's process group and wait (briefly) until it is reaped.
@@ -98,7 +100,7 @@ class ForkServerClient:
         """
         if run in self.exits:
             return
-        self._send({"op": "kill", "run": run})
+        self._send(Kill(run))
         deadline = time.monotonic() + wait
         while run not in self.exits and not self.closed and time.monotonic() < deadline:
             self.poll(0.01)
@@ -124,7 +126,7 @@ class ForkServerClient:
             self._buffer += chunk
             *lines, self._buffer = self._buffer.split(b"\n")
             for line in lines:
-                self._handle(json.loads(line))
+                self._handle(decode_reply(line))
 
     def close(self) -> None:
         """Close the server's stdin: it kills and reaps every trial, then exits."""
@@ -147,17 +149,19 @@ class ForkServerClient:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        if "fatal" in message:
-            self.fatal = str(message["fatal"])
-        elif "retired" in message:
+    def _handle(self, reply: Reply) -> None:
+        if isinstance(reply, Fatal):
+            self.fatal = reply.reason
+        elif isinstance(reply, Retired):
             self.retired = True
-        elif "exit" in message:
-            self.exits[int(message["run"])] = int(message["exit"])
-            if "error" in message:
-                self.errors[int(message["run"])] = str(message["error"])
-        elif "pid" in message:
-            self.pids[int(message["run"])] = int(message["pid"])
+        elif isinstance(reply, Exited):
+            self.exits[reply.run] = reply.code
+            if reply.error is not None:
+                self.errors[reply.run] = reply.error
+        elif isinstance(reply, Started):
+            self.pids[reply.run] = reply.pid
+        elif isinstance(reply, Ready):
+            pass  # requests sent before it wait in the server's stdin
 
     def _lost(self) -> None:
         """The server is gone: runs it never reported on are lost.
@@ -191,11 +195,11 @@ class ForkServerClient:
             return False
         return bool(ready)
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: Request) -> None:
         if self.closed:
             return
         try:
-            self._requests.write((json.dumps(message) + "\n").encode())
+            self._requests.write(encode(message))
             self._requests.flush()
         except (BrokenPipeError, ValueError):
             self._lost()
