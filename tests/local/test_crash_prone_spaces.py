@@ -83,6 +83,11 @@ def test_an_asha_run_whose_promoted_trials_diverge_completes_and_shows_its_failu
     assert (summary["trials_failed"], summary["trials_started"]) == (failed, started)
     table = invoke("results", "--experiment-tag", "dv")
     assert f"{failed}/{started} ({failed / started:.0%})" in table.output
+    report = invoke("report", "--experiment-tag", "dv", "-o", str(tmp_path / "report"), "--format", "json")
+    assert report.exit_code == 0, report.output
+    (method,) = json.loads(report.output)["benchmarks"][0]["methods"]
+    assert (method["trials_failed"], method["trials_started"]) == (failed, started)
+    assert f"{failed}/{started} ({failed / started:.0%})" in (tmp_path / "report" / "tables.md").read_text()
 
 
 def test_a_copy_of_mlp_digits_that_diverges_for_half_the_learning_rates_completes_its_asha_run(
