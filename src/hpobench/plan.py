@@ -43,6 +43,9 @@ class ExperimentPlan:
     max_num_evaluations: Optional[int]
     master_random_seed: int
     runs: tuple[PlannedRun, ...]
+    # Each method's first trial is the default configuration (unless the benchmark's
+    # points_to_evaluate come first): the flag, else the benchmark's own field.
+    default_first_trial: bool = True
 
     @property
     def methods(self) -> list[str]:
@@ -87,6 +90,9 @@ def plan_experiment(options: ExperimentOptions, master_random_seed: Optional[int
         max_num_evaluations=options.max_num_evaluations or benchmark.max_num_evaluations,
         master_random_seed=master_random_seed,
         runs=runs,
+        default_first_trial=(
+            benchmark.default_first_trial if options.default_first_trial is None else options.default_first_trial
+        ),
     )
 
 

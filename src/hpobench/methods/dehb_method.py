@@ -28,6 +28,7 @@ import tempfile
 from typing import Any, Optional
 
 import numpy as np
+from ConfigSpace import Configuration
 from dehb import DEHB
 from syne_tune.backend.trial_status import Trial
 from syne_tune.optimizer.scheduler import SchedulerDecision
@@ -66,6 +67,7 @@ class DEHBScheduler(AskTellScheduler):
         max_resource_attr: Optional[str] = None,
         grace_period: int = 1,
         reduction_factor: int = 3,
+        points_to_evaluate: Optional[list[dict[str, Any]]] = None,
     ) -> None:
         super().__init__(config_space, metric, mode, random_seed)
         self.resource_attr = resource_attr
@@ -74,6 +76,10 @@ class DEHBScheduler(AskTellScheduler):
         if len(self.levels) < 2:
             raise ValueError(f"DEHB needs a maximum resource above {grace_period} (this benchmark's is {max_resource})")
         space, self.fixed = configspace_space(config_space, random_seed)
+        self._to_evaluate = [
+            Configuration(space, values={k: v for k, v in point.items() if k not in self.fixed})
+            for point in points_to_evaluate or []
+        ]
         # DEHB logs through loguru to stdout and to OUTPUT_PATH/dehb.log, and writes nothing else
         # unless asked to save: the folder lives only while it is built.
         scratch = tempfile.mkdtemp(prefix="hpobench-dehb-")
@@ -103,6 +109,14 @@ class DEHBScheduler(AskTellScheduler):
 
     def _ask(self) -> tuple[Any, dict[str, Any]]:
         job = self.dehb.ask()
+        if self._to_evaluate:
+            # A point to evaluate takes the place of the configuration DEHB drew for this job (the
+            # first ones: the first bracket's lowest fidelity), in the job and in DEHB's
+            # repository, as DEHB's own replay of a history does; its result then enters the
+            # population by DE's selection like any job's.
+            given = self._to_evaluate.pop(0)
+            job["config"] = given
+            self.dehb.config_repository.configs[job["config_id"]].config = self.dehb.configspace_to_vector(given)
         config = {**self.fixed, **{k: plain(v) for k, v in dict(job["config"]).items()}}
         if self.max_resource_attr in config:
             config[self.max_resource_attr] = self._resource(job)

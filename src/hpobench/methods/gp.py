@@ -112,7 +112,13 @@ class GPSuggester:
         # than the refinement (Syne Tune's GP searchers offer this as `skip_local_optimization`).
         self.refine = max_resource is None
         self._generator = np.random.default_rng(self.random_seed)
-        self._to_evaluate = [self._complete(point) for point in points_to_evaluate or []]
+        # Completed by the seed's rule (the default configuration's values for entries a point
+        # leaves out); None or [] here: none (MethodArguments resolves the seed's default).
+        from hpobench.methods.initial_points import initial_points
+
+        self._to_evaluate = [
+            {**self.encoding.fixed, **point} for point in initial_points(points_to_evaluate or [], config_space)
+        ]
         self._observations: dict[tuple[int, Optional[int]], _Observation] = {}
         self._suggested: set[Hashable] = set()
         self.counts = SuggestionCounts()
@@ -302,8 +308,3 @@ class GPSuggester:
         if self.max_resource is None:
             return point
         return np.append(point, self._encode_resource(resource))
-
-    def _complete(self, point: dict[str, Any]) -> dict[str, Any]:
-        """A given point with missing searched entries set to the middle of their range (as Syne Tune does)."""
-        middle = self.encoding.decode(np.full(self.encoding.dimension, 0.5))
-        return {**middle, **point}

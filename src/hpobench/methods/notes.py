@@ -67,3 +67,38 @@ METHOD_NOTES: dict[str, str] = {
         " trial's latest value whatever resource it came from."
     ),
 }
+
+# How each method evaluates the points it is given first: by default the default configuration
+# (`methods.initial_points`; `--no-default-first-trial` or a benchmark's
+# `default_first_trial = false` leave it out, a benchmark's points_to_evaluate replace it).
+FIRST_TRIAL_RULE = (
+    "Each method's first trial is the default configuration (the middle of each range, in log space for "
+    "log domains; a choice's first category), as Syne Tune's searchers at 145f8020 did "
+    "(points_to_evaluate=None -> [{}]); a benchmark's points_to_evaluate replace it; "
+    "--no-default-first-trial (or default_first_trial = false in the benchmark) leaves it out."
+)
+_SYNE_TUNE_FIRST = "trial 0, through the searcher's points_to_evaluate"
+_OPTUNA_FIRST = "trial 0, through study.enqueue_trial"
+FIRST_TRIAL: dict[str, str] = {
+    "RS": "trial 0",
+    "BO": "trial 0, one of its 3 initial random configurations",
+    "ASHA": "trial 0, starting at rung 1 like any other",
+    "ASHA-STOP": "trial 0, starting at rung 1 like any other",
+    "MOBSTER": "trial 0, one of its 6 initial random configurations",
+    "MOBSTER-STOP": "trial 0, one of its 6 initial random configurations",
+    "BOHB": _SYNE_TUNE_FIRST,
+    "TPE": _SYNE_TUNE_FIRST,
+    "BORE": _SYNE_TUNE_FIRST,
+    "REA": _SYNE_TUNE_FIRST,
+    "CQR": _SYNE_TUNE_FIRST,
+    "ASHABORE": _SYNE_TUNE_FIRST,
+    "ASHACQR": _SYNE_TUNE_FIRST,
+    "OPTUNA-TPE": _OPTUNA_FIRST,
+    "OPTUNA-CMAES": _OPTUNA_FIRST,
+    "OPTUNA-GP": _OPTUNA_FIRST,
+    "NEVERGRAD-ONEPLUSONE": "trial 0, through optimizer.suggest",
+    "DEHB": "trial 0: the first job (first bracket, lowest fidelity), in place of DEHB's own draw",
+    "SMAC": "trial 0: the first configuration of its initial design, before the Sobol points",
+}
+# A plugin's factory receives the points in MethodArguments.points_to_evaluate.
+PLUGIN_FIRST_TRIAL = "in MethodArguments.points_to_evaluate, used as the plugin uses them"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from hpobench.errors import UsageError
-from hpobench.methods.notes import METHOD_NOTES, MOBSTER_KERNEL
+from hpobench.methods.notes import FIRST_TRIAL, METHOD_NOTES, MOBSTER_KERNEL, PLUGIN_FIRST_TRIAL
 from hpobench.methods.spec import MethodArguments, MethodSpec
 
 
@@ -118,6 +118,7 @@ def dehb(args: MethodArguments) -> Any:
         args.max_resource_attr,
         SH_DEFAULTS["grace_period"],
         SH_DEFAULTS["reduction_factor"],
+        args.points_to_evaluate,
     )
 
 
@@ -513,6 +514,7 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "pending": spec.pending,
         "extra": spec.extra,
         "note": spec.note or METHOD_NOTES.get(spec.name, ""),
+        "first_trial": FIRST_TRIAL.get(spec.name, PLUGIN_FIRST_TRIAL),
     }
 
 

@@ -57,6 +57,7 @@ class SMACScheduler(AskTellScheduler):
             self._build(config_space, random_seed, points_to_evaluate)
 
     def _build(self, config_space: dict[str, Any], random_seed: int, points_to_evaluate: Any) -> None:
+        from ConfigSpace import Configuration
         from smac import HyperparameterOptimizationFacade, Scenario
 
         space, self.fixed = configspace_space(config_space, random_seed)
@@ -67,14 +68,14 @@ class SMACScheduler(AskTellScheduler):
             scenario = Scenario(
                 space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed), output_directory=Path(scratch)
             )
-            additional = [space.get_configuration(_searched(p, self.fixed)) for p in points_to_evaluate or []]
-            initial_design = HyperparameterOptimizationFacade.get_initial_design(
-                scenario, additional_configs=additional
+            given = [Configuration(space, values=_searched(p, self.fixed)) for p in points_to_evaluate or []]
+            initial_design = _GivenFirst(
+                HyperparameterOptimizationFacade.get_initial_design(scenario, additional_configs=given), given
             )
             self.smac = HyperparameterOptimizationFacade(
                 scenario,
                 _never_called,
-                initial_design=initial_design,
+                initial_design=initial_design,  # type: ignore[arg-type]  # read as SMAC reads its own
                 intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
                 overwrite=True,
                 logging_level=40,
@@ -160,3 +161,26 @@ def _loggers_kept() -> Iterator[None]:
 
 def _searched(point: dict[str, Any], fixed: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in point.items() if k not in fixed}
+
+
+class _GivenFirst:
+    """SMAC's initial design with the points to evaluate first: the facade's design (Sobol, 10
+    configurations per hyperparameter) puts its `additional_configs` after its own, which
+    would start the default configuration 50 trials late on a space of 5 hyperparameters.
+    SMAC reads an initial design through these two members only."""
+
+    def __init__(self, design: Any, given: list[Any]) -> None:
+        self._design = design
+        self._given = given
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        import warnings
+
+        with warnings.catch_warnings():  # SMAC's meta of given configurations calls a deprecated ConfigSpace name
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return dict(self._design.meta)
+
+    def select_configurations(self) -> list[Any]:
+        configs = self._design.select_configurations()
+        return [c for c in configs if c in self._given] + [c for c in configs if c not in self._given]
