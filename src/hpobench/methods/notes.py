@@ -37,6 +37,15 @@ METHOD_NOTES: dict[str, str] = {
         "pending trials in qLogEI's joint batch, not EI averaged over 20 fantasy samples"
     ),
     "MOBSTER-STOP": ("MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
+    "DEHB": (
+        "DEHB (the dehb package) through ask-and-tell, asynchronous: it never stops or pauses a trial by"
+        " rank; each trial trains to the fidelity DEHB gave its job and ends, and a configuration DEHB"
+        " promotes is a new trial trained from scratch to the next fidelity (as in the paper: no"
+        " checkpoint). Fidelities are DEHB's own geometric spacing (eta 3) from 1 to the max resource:"
+        " 1.85, 5.56, 16.7, 50 rounds for 50 (first bracket: 27 configurations), 1.11, 3.33, 10, 30"
+        " epochs for 30; a trial trains the fidelity rounded up (2, 6, 17, 50; 2, 4, 10, 30) and its"
+        " value there is told to its job, with that resource as cost."
+    ),
     "TPE": (
         "Syne Tune's KernelDensityEstimator: BOHB's multivariate KDE (top 15% vs the rest, a third of"
         " suggestions random), not Bergstra et al.'s univariate tree-structured Parzen estimators;"

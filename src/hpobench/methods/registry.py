@@ -446,9 +446,14 @@ _DEHB_SPECS = [
         True,
         "dehb>=0.1.2",
         dehb,
-        decisions="stopping",
-        model="differential evolution per fidelity, Hyperband brackets (the dehb package)",
-        defaults={**SH_DEFAULTS, "mutation_factor": 0.5, "crossover_prob": 0.5},
+        decisions="re-run",
+        model="differential evolution per fidelity, Hyperband brackets at DEHB's own fidelities (the dehb package)",
+        defaults={
+            "min_fidelity": SH_DEFAULTS["grace_period"],
+            "eta": SH_DEFAULTS["reduction_factor"],
+            "mutation_factor": 0.5,
+            "crossover_prob": 0.5,
+        },
         reference="Awad, Mallik & Hutter 2021, DEHB: Evolutionary Hyperband for Scalable, "
         "Robust and Efficient Hyperparameter Optimization (IJCAI)",
         library="dehb",

@@ -77,7 +77,11 @@ class MethodSpec:
     multi_fidelity: bool
     needs: str
     factory: Callable[[MethodArguments], Any]
-    decisions: str = "-"  # "promotion", "stopping" or "-" (every trial runs to the end)
+    # How a multi-fidelity method spends less on poor configurations: "promotion" (trials pause
+    # at rungs, the best resume from their checkpoints), "stopping" (trials below a rung's cutoff
+    # stop), "re-run" (each trial trains to the fidelity it was given and ends; a promoted
+    # configuration is a new trial from scratch, as DEHB's), or "-" (every trial runs to the end).
+    decisions: str = "-"
     model: str = "-"  # what proposes new configurations
     defaults: dict[str, Any] = field(default_factory=dict)  # the key defaults hpobench uses
     reference: str = ""  # the paper
