@@ -38,9 +38,6 @@ from syne_tune.optimizer.scheduler import SchedulerDecision
 from hpobench.methods.configspace import configspace_space
 from hpobench.methods.scheduler import AskTellScheduler, plain
 
-# DEHB's defaults (its paper's): mutation factor, crossover probability, DE strategy.
-DEHB_DEFAULTS: dict[str, Any] = {"mutation_factor": 0.5, "crossover_prob": 0.5, "strategy": "rand1_bin"}
-
 
 def resource_of(fidelity: float) -> int:
     """The whole epochs (rounds) a trial trains for a DEHB fidelity: rounded up, so that a
@@ -60,15 +57,21 @@ class DEHBScheduler(AskTellScheduler):
         max_resource: int,
         random_seed: int,
         max_resource_attr: Optional[str] = None,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
         points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+        *,
+        min_fidelity: int = 1,
+        eta: int = 3,
+        mutation_factor: float = 0.5,
+        crossover_prob: float = 0.5,
+        strategy: str = "rand1_bin",
     ) -> None:
+        """DEHB's own parameters after the `*` (its paper's defaults; the factory passes
+        `methods.defaults.DEHB`)."""
         super().__init__(config_space, metric, mode, random_seed)
         self.resource_attr = resource_attr
         self.max_resource_attr = max_resource_attr
-        if max_resource <= grace_period:
-            raise ValueError(f"DEHB needs a maximum resource above {grace_period} (this benchmark's is {max_resource})")
+        if max_resource <= min_fidelity:
+            raise ValueError(f"DEHB needs a maximum resource above {min_fidelity} (this benchmark's is {max_resource})")
         space, self.fixed = configspace_space(config_space, random_seed)
         self._to_evaluate = [
             Configuration(space, values={k: v for k, v in point.items() if k not in self.fixed})
@@ -79,17 +82,19 @@ class DEHBScheduler(AskTellScheduler):
         scratch = tempfile.mkdtemp(prefix="hpobench-dehb-")
         try:
             self.dehb = DEHB(
-                min_fidelity=grace_period,
+                min_fidelity=min_fidelity,
                 max_fidelity=int(max_resource),
                 cs=space,
                 dimensions=len(space),
-                eta=reduction_factor,
+                eta=eta,
                 seed=int(random_seed),
                 n_workers=1,
                 save_freq="end",
                 output_path=scratch,
                 log_level="ERROR",
-                **DEHB_DEFAULTS,
+                mutation_factor=mutation_factor,
+                crossover_prob=crossover_prob,
+                strategy=strategy,
             )
         finally:
             _quiet_loguru()
@@ -155,7 +160,9 @@ class DEHBScheduler(AskTellScheduler):
             "fidelities": [round(f, 4) for f in self.fidelities],
             "resources": self.levels,
             "eta": self.dehb.eta,
-            **DEHB_DEFAULTS,
+            "mutation_factor": self.dehb.mutation_factor,
+            "crossover_prob": self.dehb.crossover_prob,
+            "strategy": self.dehb.strategy,
             "random_seed": self.random_seed,
         }
 

@@ -31,12 +31,13 @@ from typing import Any, Optional
 
 import numpy as np
 
+from hpobench.methods import defaults
 from hpobench.methods.gp_encoding import SpaceEncoding
 
 logger = logging.getLogger(__name__)
 
-NUM_INITIAL_RANDOM_BO = 3
-NUM_INITIAL_RANDOM_MULTI_FIDELITY = 6
+NUM_INITIAL_RANDOM_BO = defaults.BO["initial_random_points"]
+NUM_INITIAL_RANDOM_MULTI_FIDELITY = defaults.MOBSTER["initial_random_points"]
 RESOURCE_ACQUISITION_THRESHOLD = 3
 # The kernel and noise hyperparameters are re-optimized when the observations grew by
 # this factor since the last optimization (every observation while there are fewer

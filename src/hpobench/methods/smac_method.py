@@ -60,6 +60,8 @@ class SMACScheduler(AskTellScheduler):
         from ConfigSpace import Configuration
         from smac import HyperparameterOptimizationFacade, Scenario
 
+        from hpobench.methods.defaults import SMAC
+
         space, self.fixed = configspace_space(config_space, random_seed)
         # SMAC writes its scenario and run history under output_directory; hpobench keeps its own
         # records and tells with save=False, so the folder lives only while SMAC is built.
@@ -69,14 +71,16 @@ class SMACScheduler(AskTellScheduler):
                 space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed), output_directory=Path(scratch)
             )
             given = [Configuration(space, values=_searched(p, self.fixed)) for p in points_to_evaluate or []]
-            initial_design = _GivenFirst(
-                HyperparameterOptimizationFacade.get_initial_design(scenario, additional_configs=given), given
+            facade = HyperparameterOptimizationFacade
+            design = facade.get_initial_design(
+                scenario, n_configs_per_hyperparameter=SMAC["configs_per_hyperparameter"], additional_configs=given
             )
-            self.smac = HyperparameterOptimizationFacade(
+            self.smac = facade(
                 scenario,
                 _never_called,
-                initial_design=initial_design,  # type: ignore[arg-type]  # read as SMAC reads its own
-                intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
+                initial_design=_GivenFirst(design, given),  # type: ignore[arg-type]  # read as SMAC reads its own
+                intensifier=facade.get_intensifier(scenario, max_config_calls=SMAC["max_config_calls"]),
+                config_selector=facade.get_config_selector(scenario, retrain_after=SMAC["retrain_after"]),
                 overwrite=True,
                 logging_level=40,
             )
@@ -129,10 +133,12 @@ class SMACScheduler(AskTellScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         from importlib.metadata import version
 
+        from hpobench.methods.defaults import SMAC
+
         return {
             "library": f"smac {version('smac')}",
             "facade": "HyperparameterOptimizationFacade",
-            "max_config_calls": 1,
+            **SMAC,
             "random_seed": self.random_seed,
         }
 
