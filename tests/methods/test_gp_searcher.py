@@ -67,6 +67,18 @@ def test_points_to_evaluate_then_initial_random_then_the_model() -> None:
     assert suggester.last_fit.configs[0] == {"x1": 1.0, "x2": 7.5}  # missing entries: the middle
 
 
+def test_the_model_takes_over_once_the_initial_points_are_taken_and_one_result_is_in() -> None:
+    """The seed's rule (`_should_pick_random_config` at 145f8020): random while fewer than 3
+    configurations are taken (running ones count) or no result is in; one result is enough."""
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0)
+    running = [suggester.suggest() for _ in range(3)]
+    suggester.suggest(pending=[(c, None) for c in running])  # 3 taken, nothing observed yet
+    assert suggester.counts.sources == ["random"] * 4
+    suggester.observe(0, running[0], branin(running[0]))
+    suggester.suggest(pending=[(c, None) for c in running[1:]])
+    assert suggester.counts.sources[-1] == "model" and suggester.last_fit.trial_ids == [0]
+
+
 @pytest.mark.parametrize("order", ["reverse", "random"])
 def test_results_arriving_out_of_order_are_fitted_with_their_own_configuration(order: str) -> None:
     suggester = GPSuggester(BRANIN_SPACE, "min", 3)

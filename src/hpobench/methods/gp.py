@@ -7,17 +7,24 @@ for a suggestion. Syne Tune 0.16's own `BoTorchSearcher` paired configurations
 by suggestion order with results by completion order, which mismatches them as
 soon as two workers finish out of order.
 
-Defaults follow Syne Tune's GP searchers at 145f8020 (`gp_searcher_factory`):
-3 initial random configurations for plain BO, 6 for the multi-fidelity model;
-MOBSTER's acquisition is evaluated at the largest resource level with at least
-3 observations (the BOHB rule, `resource_acq="bohb"`, threshold 3), else at the
+As Syne Tune's GP searchers at 145f8020 (`gp_searcher_factory`, `gp_fifo_searcher`): the
+points to evaluate (the default configuration) first, counted among the initial random
+configurations (3 for plain BO, 6 for the multi-fidelity model; configurations observed,
+pending or failed all count), and the model takes over once they are taken and at least one
+result is observed; MOBSTER's acquisition is evaluated at the largest resource level with at
+least 3 observations (the BOHB rule, `resource_acq="bohb"`, threshold 3), else at the
 smallest level observed.
 
-Cost, where it departs from those defaults: a suggestion sits on the tuner's
-critical path (a worker waits for it), and MOBSTER makes one per new trial, many
-of which train for a single cheap rung level. So the kernel hyperparameters are
-re-optimized only when the data grew by 10% (the GP is conditioned on every
-observation in between), and MOBSTER skips the L-BFGS refinement of the best
+Where it departs from those searchers (`notes.py` and docs/methods.md give each with its
+reason): candidates (512 random and 128 perturbations of the best 5, ranked by qLogEI; the
+seed: 250 random ranked by Thompson sampling, then L-BFGS on EI), the GP's priors and noise
+floor (BoTorch's, `gp_model.py`), pending trials in qLogEI's joint batch (the seed: EI
+averaged over 20 fantasy samples), and the fit schedule. The cost of the last: a suggestion
+sits on the tuner's critical path (a worker waits for it), and MOBSTER makes one per new
+trial, many of which train for a single cheap rung level. So the kernel hyperparameters are
+re-optimized only when the data grew by 10% (the GP is conditioned on every observation in
+between), starting from the last fit's (the seed re-optimized on every suggestion from
+their initial values, with 2 starts), and MOBSTER skips the L-BFGS refinement of the best
 candidate. `benchmarks/gp_suggestion_time.py` measures what each costs.
 """
 
@@ -186,8 +193,9 @@ class GPSuggester:
         return config
 
     def _initial_phase(self, taken: set[Hashable]) -> bool:
-        distinct_observed = {self.encoding.key(o.config) for o in self._observations.values()}
-        return len(taken) < self.num_initial_random or len(distinct_observed) < 2
+        """Random until `num_initial_random` configurations are taken and a result is observed
+        (the seed's `_should_pick_random_config`)."""
+        return len(taken) < self.num_initial_random or not self._observations
 
     def _random_config(self, taken: set[Hashable]) -> dict[str, Any]:
         for _ in range(MAX_RANDOM_DRAWS):
