@@ -210,10 +210,7 @@ class GPSuggester:
         """The best non-duplicate maximizer of the acquisition function; None if the GP cannot be fitted."""
         from hpobench.methods import gp_model
 
-        observations = list(self._observations.values())
-        sign = -1.0 if self.mode == "min" else 1.0
-        y = sign * np.array([o.value for o in observations])
-        X = np.stack([self._input(o.config, o.resource) for o in observations])
+        observations, X, y = self._training_data()
         resource_acq = self._resource_for_acquisition()
         # EI's incumbent is the model's best belief over the configurations observed at
         # `resource_acq` (every one for plain BO), as MOBSTER's EI takes its incumbent among
@@ -262,6 +259,27 @@ class GPSuggester:
             if self.encoding.key(config) not in taken:
                 return config
         return self._random_config(taken)
+
+    def _training_data(self) -> tuple[list[_Observation], np.ndarray, np.ndarray]:
+        """The observations, their inputs (the encoded resource last, for the joint model) and
+        their targets, sign-adjusted so that the GP maximizes."""
+        observations = list(self._observations.values())
+        sign = -1.0 if self.mode == "min" else 1.0
+        y = sign * np.array([o.value for o in observations])
+        X = np.stack([self._input(o.config, o.resource) for o in observations])
+        return observations, X, y
+
+    def posterior_mean(self, configs: Sequence[dict[str, Any]], resource: Optional[int] = None) -> np.ndarray:
+        """What a GP fitted on the observations predicts for `configs` at `resource`, in metric
+        units (for tests and diagnostics: the suggester's own state is left as it was)."""
+        from hpobench.methods import gp_model
+
+        _, X, y = self._training_data()
+        resource_column = None if self.max_resource is None else self.encoding.dimension
+        with gp_model.torch_state(self.random_seed):
+            model = gp_model.fit_gp(X, y, resource_column=resource_column, start=self._hyperparameters)
+            means = gp_model.posterior_mean(model, np.stack([self._input(c, resource) for c in configs]))
+        return means if self.mode == "max" else -means
 
     def _model(self, X: np.ndarray, y: np.ndarray, resource_column: Optional[int]) -> Any:
         """The GP on all observations; its hyperparameters re-optimized as data grows (REOPTIMIZE_GROWTH).

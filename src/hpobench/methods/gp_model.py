@@ -213,6 +213,15 @@ def numerical_errors() -> tuple[type[Exception], ...]:
     return (ModelFittingError, NotPSDError, torch.linalg.LinAlgError)
 
 
+def posterior_mean(model: Any, X: np.ndarray) -> np.ndarray:
+    """The model's posterior mean at the rows of `X`, in target units."""
+    import torch
+
+    with _quiet_numerics(), torch.no_grad():
+        mean = model.posterior(torch.as_tensor(X, dtype=torch.float64)).mean
+    return mean.squeeze(-1).numpy()
+
+
 def fitted_noise(model: Any) -> float:
     """The observation noise variance the model learned (in standardized target units)."""
     return float(model.likelihood.noise.detach().mean())
