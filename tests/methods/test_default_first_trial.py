@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from datetime import datetime
 from pathlib import Path
 
@@ -163,3 +164,26 @@ def test_list_methods_says_how_each_method_takes_it(invoke):
     assert all(record["first_trial"] for record in records)
     table = invoke("list", "methods")
     assert "Each method's first trial is the default configuration" in " ".join(table.output.split())
+
+
+def test_launch_remote_passes_it_to_every_job_of_both_engines(invoke, results_root):
+    from hpobench.experiment_setup import settings_from_job_values
+    from hpobench.plan import plan_experiment
+    from hpobench.remote.cell_job import parse_arguments
+
+    common = ["--benchmark", "gbt_breast_cancer", "--method", "RS", "--experiment-tag", "first", "--dry-run", "--json"]
+    sagemaker = invoke("launch-remote", *common, "--region", "eu-west-1", "--no-default-first-trial")
+    assert sagemaker.exit_code == 0, sagemaker.output
+    values = json.loads(sagemaker.output)["jobs"][0]["HyperParameters"]
+    assert values["default_first_trial"] == "false"
+    assert plan_experiment(settings_from_job_values(values, results_root)).default_first_trial is False
+    slurm = invoke("launch-remote", "--engine", "slurm", *common, "--no-default-first-trial")
+    assert slurm.exit_code == 0, slurm.output
+    plan = json.loads(slurm.output)
+    assert "--default_first_trial false" in plan["script"]
+    assert plan["setup"]["default_first_trial"] is False
+    (line,) = [line for line in plan["script"].splitlines() if line.startswith("exec ")]
+    tokens = shlex.split(line)
+    argv = [*tokens[tokens.index("hpobench.remote.cell_job") + 1 : -1], "--method", "RS", "--seed", "0"]
+    cell_values, _, _ = parse_arguments(argv)
+    assert plan_experiment(settings_from_job_values(cell_values, results_root)).default_first_trial is False
