@@ -31,7 +31,7 @@ METHOD_NOTES: dict[str, str] = {
     "RS": "Random search: configurations drawn uniformly (log-uniform where the domain is logarithmic).",
     "BO": (
         "hpobench's GP-BO (Matérn-5/2 ARD GP with learned noise, qLogEI, running trials as pending"
-        " fantasies); replaces Syne Tune 0.16's BOTorch, which pairs configurations by suggestion"
+        " fantasies); replaces Syne Tune's BOTorch (0.16), which pairs configurations by suggestion"
         " order with results by completion order. As the seed's GP searcher (Syne Tune 145f8020):"
         " the default configuration first, 3 initial random configurations, then the model once"
         f" a result is in. Departs from it in: {_GP_DEPARTURES}; the best candidate refined by"
