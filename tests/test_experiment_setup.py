@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hpobench.experiment_setup import JOB_OPTIONAL, JOB_REQUIRED, ExperimentSetup, settings_from_job_values
 from hpobench.local.lock import run_lock
 from hpobench.plan import plan_experiment
@@ -38,12 +40,24 @@ def test_job_values_read_back_into_the_same_settings():
     assert again.comparable() == setup.comparable()
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_the_default_first_trial_travels_to_a_job_and_into_its_reproduce_command(flag):
+    setup = setup_of(default_first_trial=flag)
+    assert setup.default_first_trial is flag and setup.comparable()["default_first_trial"] is flag
+    values = setup.job_values("ASHA", 0)
+    assert values["default_first_trial"] == ("true" if flag else "false")
+    settings = settings_from_job_values(values, Path("/results"))
+    assert plan_experiment(settings).default_first_trial is flag
+    command = setup.reproduce_command("ASHA", 0)
+    assert command.endswith("--default-first-trial" if flag else "--no-default-first-trial")
+
+
 def test_reproduce_command_names_every_part_of_the_setup():
     command = setup_of(trials_per_gpu=2, backend="stock").reproduce_command("ASHA", 1)
     assert command == (
         "hpobench run-local --experiment-tag gbt-breast-cancer --benchmark gbt_breast_cancer --method ASHA "
         "--start-seed 1 --num-seeds 1 --n-workers 2 --max-wallclock-time 60 --random-seed 7 "
-        "--trials-per-gpu 2 --backend stock"
+        "--trials-per-gpu 2 --backend stock --default-first-trial"
     )
 
 

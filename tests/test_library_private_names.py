@@ -1,4 +1,4 @@
-"""The private names of Syne Tune, the SageMaker SDK, pydantic-settings, SMAC, DEHB and
+"""The private names of Syne Tune, the SageMaker SDK, pydantic-settings, SMAC and
 Python that hpobench overrides, calls, reads or sets.
 
 An upgrade that renames or reshapes one of them fails here, by name, instead of
@@ -50,8 +50,6 @@ GUARDED = {
     "_trial_generator": "smac.main.smbo:SMBO",
     "_config_generator": "smac.intensifier.abstract_intensifier:AbstractIntensifier",
     "_config_selector": "smac.intensifier.abstract_intensifier:AbstractIntensifier",
-    # DEHB: fidelities at hpobench's rung levels
-    "_pre_compute_fidelity_spacing": "dehb:DEHB",
     # Python: what interpreter exit runs, run by the fork server in each trial
     "_shutdown": "threading",
     "_run_exitfuncs": "atexit",

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 # The arguments of a job that runs one (method, seed): SageMaker hyperparameters and the
 # Slurm cell's command line. Optional ones are left out at their default.
 JOB_REQUIRED = ("experiment_tag", "benchmark", "method", "seed", "random_seed", "n_workers", "max_wallclock_time")
-JOB_OPTIONAL = ("max_num_evaluations", "overrides", "hpobench_version", "benchmark_sha256", "trials_per_gpu", "backend")
+JOB_OPTIONAL = (
+    "max_num_evaluations",
+    "overrides",
+    "hpobench_version",
+    "benchmark_sha256",
+    "trials_per_gpu",
+    "backend",
+    "default_first_trial",
+)
 DEFAULT_TRIALS_PER_GPU = 1
 DEFAULT_BACKEND = "fast"
 
@@ -33,7 +41,8 @@ DEFAULT_BACKEND = "fast"
 @dataclass(frozen=True)
 class ExperimentSetup:
     """An experiment as planned: benchmark, methods, seeds, master seed, workers, budget,
-    overrides, trials per GPU and trial back-end."""
+    overrides, trials per GPU, trial back-end and whether methods start from the default
+    configuration."""
 
     experiment_tag: str
     benchmark: str  # what --benchmark takes: a registered name or a definition file's path
@@ -48,6 +57,9 @@ class ExperimentSetup:
     trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU
     backend: str = DEFAULT_BACKEND
     benchmark_sha256: Optional[str] = None  # a definition file's hash: an edit changes the setup
+    # Each method's first trial is the default configuration (the seed's default), unless the
+    # benchmark's points_to_evaluate come first; False: methods start from their own designs.
+    default_first_trial: bool = True
 
     @classmethod
     def of(cls, plan: ExperimentPlan) -> ExperimentSetup:
@@ -66,6 +78,7 @@ class ExperimentSetup:
             trials_per_gpu=plan.trials_per_gpu,
             backend=plan.backend,
             benchmark_sha256=plan.benchmark.origin.sha256,
+            default_first_trial=plan.default_first_trial,
         )
 
     def comparable(self) -> dict[str, Any]:
@@ -81,6 +94,7 @@ class ExperimentSetup:
             "trials_per_gpu": self.trials_per_gpu,
             # Not "backend": Syne Tune's Tuner records its back-end's class name under that key.
             "trial_backend": self.backend,
+            "default_first_trial": self.default_first_trial,
         }
         if self.benchmark_sha256:
             setup["benchmark_sha256"] = self.benchmark_sha256
@@ -134,6 +148,8 @@ class ExperimentSetup:
             arguments += ["--max-num-evaluations", str(self.max_num_evaluations)]
         arguments += ["--random-seed", str(self.master_random_seed)]
         arguments += ["--trials-per-gpu", str(self.trials_per_gpu), "--backend", self.backend]
+        # Named either way: the benchmark's own default may be either.
+        arguments.append("--default-first-trial" if self.default_first_trial else "--no-default-first-trial")
         for key, value in self.overrides.items():
             arguments += ["--set", f"{key}={value}"]
         return arguments
@@ -165,6 +181,9 @@ class ExperimentSetup:
             values["backend"] = self.backend
         if self.overrides:
             values["overrides"] = json.dumps({k: str(v) for k, v in self.overrides.items()})
+        # Sent either way: the benchmark's own default may be either, and a job launched by an
+        # hpobench without the default first trial sent no value.
+        values["default_first_trial"] = json.dumps(self.default_first_trial)
         return values
 
 
@@ -190,6 +209,9 @@ def comparable_from_job_values(values: Mapping[str, str]) -> dict[str, Any]:
             recorded["random_seed_master"] = int(values["random_seed"])
         recorded["trials_per_gpu"] = int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU)
         recorded["trial_backend"] = values.get("backend") or DEFAULT_BACKEND
+        first = _flag(values.get("default_first_trial"))
+        if first is not None:  # older jobs did not send it: not compared, as older metadata
+            recorded["default_first_trial"] = first
     except ValueError:  # not hpobench's job arguments: nothing to compare
         return {}
     if values.get("benchmark_sha256"):
@@ -224,8 +246,18 @@ def settings_from_job_values(
         max_num_evaluations=int(evaluations) if evaluations else None,
         trials_per_gpu=int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU),
         backend=values.get("backend") or DEFAULT_BACKEND,
+        default_first_trial=_flag(values.get("default_first_trial")),
         overrides={k: str(v) for k, v in overrides.items()},
         results_root=results_root,
         **extra,
     )
     return settings
+
+
+def _flag(text: Optional[str]) -> Optional[bool]:
+    """A job's true/false value; absent: None (the benchmark's own default)."""
+    if text is None:
+        return None
+    if text not in ("true", "false"):
+        raise ValueError(f"job argument default_first_trial must be true or false, not {text!r}")
+    return text == "true"

@@ -51,6 +51,9 @@ class ExperimentPlan:
     runs: tuple[PlannedRun, ...]
     trials_per_gpu: int = DEFAULT_TRIALS_PER_GPU
     backend: str = DEFAULT_BACKEND
+    # Each method's first trial is the default configuration (unless the benchmark's
+    # points_to_evaluate come first): the flag, else the benchmark's own field.
+    default_first_trial: bool = True
 
     @property
     def methods(self) -> list[str]:
@@ -120,6 +123,9 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
         # Settings of the engines that run trials (run-local, Slurm; SageMaker: trials per GPU).
         trials_per_gpu=getattr(options, "trials_per_gpu", DEFAULT_TRIALS_PER_GPU),
         backend=getattr(options, "backend", DEFAULT_BACKEND),
+        default_first_trial=(
+            benchmark.default_first_trial if options.default_first_trial is None else options.default_first_trial
+        ),
     )
 
 

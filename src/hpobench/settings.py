@@ -122,6 +122,9 @@ class ExperimentOptions(_LayeredSettings):
     max_num_evaluations: Optional[PositiveInt] = None
     random_seed: Optional[int] = Field(default=None, ge=0, le=MAX_RANDOM_SEED)
     overrides: dict[str, str] = Field(default_factory=dict)
+    # Whether each method's first trial is the default configuration (the seed's default);
+    # None: the benchmark's `default_first_trial`. A benchmark's points_to_evaluate win.
+    default_first_trial: Optional[bool] = None
 
     @field_validator("experiment_tag")
     @classmethod

@@ -75,7 +75,7 @@ def test_list_methods_table_and_json(invoke, monkeypatch):
     assert by_name["ASHA"]["defaults"] == {"grace_period": 1, "reduction_factor": 3}
     for record in records:  # what every method shows
         assert record["family"] and record["model"] and record["reference"], record
-        assert record["decisions"] in ("promotion", "stopping", "-")
+        assert record["decisions"] in ("promotion", "stopping", "re-run", "-")
         assert (record["decisions"] != "-") == record["multi_fidelity"], record
     assert "promotion" in table.output and "Li et al. 2020" in table.output
 

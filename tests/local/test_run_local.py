@@ -94,7 +94,8 @@ def test_metadata_records_what_reproduces_the_run(two_methods_two_seeds):
     assert metadata["reproduce_command"] == (
         "hpobench run-local --experiment-tag e2e --benchmark mlp_digits --method ASHA "
         "--start-seed 1 --num-seeds 1 --n-workers 2 --max-wallclock-time 60 "
-        "--max-num-evaluations 6 --random-seed 42 --trials-per-gpu 1 --backend fast --set epochs=4"
+        "--max-num-evaluations 6 --random-seed 42 --trials-per-gpu 1 --backend fast --default-first-trial "
+        "--set epochs=4"
     )
     assert metadata["hpobench_status"] == "complete"
 
@@ -147,7 +148,7 @@ def test_same_random_seed_reproduces_the_suggestions(invoke, results_root):
     common = min(len(a), len(b))
     assert common >= 2
     assert a[:common] == b[:common]
-    assert a[0] != c[0]
+    assert a[0] == c[0] and a[1] != c[1]  # the default configuration first, whatever the seed
 
 
 def test_a_crashing_script_fails_the_run_with_its_error(invoke, monkeypatch):

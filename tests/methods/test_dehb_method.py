@@ -1,7 +1,8 @@
-"""DEHB from the dehb package as an hpobench method (issue 22): the space translated once, DEHB's
-brackets on hpobench's rung levels, each trial stopped at its job's fidelity and its value told
-to that job under out-of-order completion, failures told as the worst, better than random
-search on a multi-fidelity Branin with 4 asynchronous workers, a real run."""
+"""DEHB from the dehb package as an hpobench method (issues 22, 29): the space translated once,
+DEHB's own fidelities and bracket sizes (a fractional fidelity trained rounded up), each trial
+stopped at its job's fidelity and its value told to that job under out-of-order completion,
+failures told as the worst, better than random search on a multi-fidelity Branin with 4
+asynchronous workers, a real run."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from syne_tune.config_space import uniform
 from syne_tune.optimizer.scheduler import SchedulerDecision
 
 from hpobench.methods import MethodArguments, get_method
+from hpobench.methods.dehb_method import resource_of
 from hpobench.results import layout
 
 NAME = "DEHB"
@@ -88,7 +90,7 @@ def test_every_built_in_benchmarks_space_translates_kind_by_kind():
     assert kinds == {"uniform", "loguniform", "randint", "lograndint", "choice"}
 
 
-def test_suggestions_stay_inside_the_space_at_hpobench_rung_levels():
+def test_suggestions_stay_inside_the_space_at_dehbs_own_fidelities_rounded_up():
     from syne_tune.config_space import choice, lograndint, loguniform, randint
 
     space = {
@@ -100,9 +102,11 @@ def test_suggestions_stay_inside_the_space_at_hpobench_rung_levels():
         "epochs": 50,
     }
     scheduler = build(NAME, 0, 50, space)
-    assert list(scheduler.dehb.fidelities) == [1, 3, 9, 27, 50]  # ASHA's levels, not DEHB's 1.85, 5.6, ...
+    # DEHB's geometric spacing (eta 3) down from 50, not ASHA's rung levels 1, 3, 9, 27, 50.
+    assert scheduler.fidelities == pytest.approx([50 / 27, 50 / 9, 50 / 3, 50])
+    assert scheduler.levels == [2, 6, 17, 50]  # trained: each fidelity rounded up
     levels = set()
-    for trial_id in range(120):  # past the first bracket's 81 jobs at level 1
+    for trial_id in range(60):  # past the first bracket's 27 jobs at the lowest fidelity
         trial = start(scheduler, trial_id)
         config = trial.config
         assert 0.0 <= config["a"] <= 1.0 and 1e-4 <= config["b"] <= 1.0
@@ -112,11 +116,34 @@ def test_suggestions_stay_inside_the_space_at_hpobench_rung_levels():
         assert all(type(v) in (int, float, str) for v in config.values())  # no numpy scalars
         levels.add(config["epochs"])
         scheduler.on_trial_result(trial, {"epoch": config["epochs"], "value": config["a"]})
-    assert levels <= {1, 3, 9, 27, 50} and len(levels) >= 2
+    assert levels <= {2, 6, 17, 50} and len(levels) >= 2
+    # mlp_digits' 30 epochs: 1.11, 3.33, 10, 30 (10.000000000000002 is not rounded up to 11).
+    assert build(NAME, 0, 30).levels == [2, 4, 10, 30]
+    assert build(NAME, 0, 9).levels == [1, 3, 9]
+
+
+def test_dehbs_brackets_have_dehbs_sizes():
+    """Told each result at once, DEHB runs its Hyperband brackets in turn: for 4 fidelities
+    (eta 3) brackets of 27, 9, 3, 1 configurations from the lowest fidelity, then 9, 3, 1 from
+    the second, 6, 2 from the third, 4 at the maximum (Awad et al. 2021, Algorithm 1)."""
+    from itertools import groupby
+
+    scheduler = build(NAME, 0, 50)
+    resources = []
+    for trial_id in range(27 + 9 + 3 + 1 + 9 + 3 + 1 + 6 + 2 + 4 + 1):
+        trial = start(scheduler, trial_id)
+        epochs = trial.config["epochs"]
+        resources.append(epochs)
+        result = {"epoch": epochs, "value": value_at(trial.config, epochs)}
+        scheduler.on_trial_result(trial, result)
+        scheduler.on_trial_complete(trial, result)
+    runs = [(level, len(list(group))) for level, group in groupby(resources)]
+    # The last two brackets meet at 50 (2 + 4); then the first bracket again.
+    assert runs == [(2, 27), (6, 9), (17, 3), (50, 1), (6, 9), (17, 3), (50, 1), (17, 6), (50, 6), (2, 1)]
 
 
 def test_a_trial_stops_at_its_jobs_fidelity_and_its_value_is_told_to_its_job():
-    scheduler = build(NAME, 1)
+    scheduler = build(NAME, 1, 50)  # fractional fidelities: 1.85, 5.56, 16.7, 50
     trials = [start(scheduler, i) for i in range(12)]
     told = []
     original = scheduler.dehb.tell
@@ -133,12 +160,14 @@ def test_a_trial_stops_at_its_jobs_fidelity_and_its_value_is_told_to_its_job():
         scheduler.on_trial_complete(trial, {"epoch": fidelity, "value": value_at(trial.config, fidelity)})
     assert len(told) == 12
     for config, fidelity, result in told:  # each job's own configuration, at its own fidelity
-        assert result["fitness"] == pytest.approx(value_at(config, int(fidelity)))
+        trained = resource_of(fidelity)  # 1.85 -> 2 rounds: the value and the cost at 2
+        assert trained == math.ceil(fidelity)
+        assert result["fitness"] == pytest.approx(value_at(config, trained)) and result["cost"] == trained
     # A trial that does not know how far to train is stopped at its fidelity.
     trial = start(scheduler, 12)
     trial.config.pop("epochs")
-    fidelity = scheduler._running[12]["fidelity"]
-    decisions = [scheduler.on_trial_result(trial, {"epoch": e, "value": 1.0}) for e in range(1, int(fidelity) + 1)]
+    fidelity = resource_of(scheduler._running[12]["fidelity"])
+    decisions = [scheduler.on_trial_result(trial, {"epoch": e, "value": 1.0}) for e in range(1, fidelity + 1)]
     assert decisions[-1] == SchedulerDecision.STOP and set(decisions[:-1]) <= {SchedulerDecision.CONTINUE}
 
 
@@ -227,7 +256,8 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     (tuner_dir,) = layout.tuner_dirs(results_root / "dehb" / f"{NAME}-0")
     metadata = layout.read_metadata(tuner_dir)
     assert metadata["hpobench_status"] == "complete" and metadata["hpobench_trials_started"] >= 5
-    assert metadata["scheduler_kwargs"]["fidelities"] == [1, 3, 9]
+    assert metadata["scheduler_kwargs"]["fidelities"] == [1, 3, 9]  # DEHB's own for 9 rounds
+    assert metadata["scheduler_kwargs"]["resources"] == [1, 3, 9]
     with (tuner_dir / layout.TUNER_FILE).open("rb") as saved:
         scheduler = dill.load(saved).scheduler  # what a resume continues
     assert scheduler.dehb._tell_counter >= 3 and scheduler.dehb.logger is not None

@@ -67,6 +67,18 @@ def test_points_to_evaluate_then_initial_random_then_the_model() -> None:
     assert suggester.last_fit.configs[0] == {"x1": 1.0, "x2": 7.5}  # missing entries: the middle
 
 
+def test_the_model_takes_over_once_the_initial_points_are_taken_and_one_result_is_in() -> None:
+    """The seed's rule (`_should_pick_random_config` at 145f8020): random while fewer than 3
+    configurations are taken (running ones count) or no result is in; one result is enough."""
+    suggester = GPSuggester(BRANIN_SPACE, "min", 0)
+    running = [suggester.suggest() for _ in range(3)]
+    suggester.suggest(pending=[(c, None) for c in running])  # 3 taken, nothing observed yet
+    assert suggester.counts.sources == ["random"] * 4
+    suggester.observe(0, running[0], branin(running[0]))
+    suggester.suggest(pending=[(c, None) for c in running[1:]])
+    assert suggester.counts.sources[-1] == "model" and suggester.last_fit.trial_ids == [0]
+
+
 @pytest.mark.parametrize("order", ["reverse", "random"])
 def test_results_arriving_out_of_order_are_fitted_with_their_own_configuration(order: str) -> None:
     suggester = GPSuggester(BRANIN_SPACE, "min", 3)
@@ -161,6 +173,41 @@ def test_the_joint_model_is_fitted_on_configurations_at_several_resources() -> N
     assert set(config) == {"x1", "x2", "epochs"}
     with pytest.raises(ValueError, match="resource"):
         suggester.observe(9, config, 1.0)
+
+
+def test_the_joint_model_predicts_a_configuration_by_the_resource() -> None:
+    """MOBSTER's model uses the resource: learning curves that fall by 5/r, and the model puts
+    an observed configuration about 4.4 higher at rung 1 than at rung 9. A model whose encoded
+    resource is constant, or whose kernel lacks its resource term, predicts one value at every
+    resource and fails here."""
+    suggester = GPSuggester({**BRANIN_SPACE, "epochs": 27}, "min", 0, max_resource=27)
+    configs = random_configs(10, seed=3)
+    for trial_id, config in enumerate(configs):
+        for resource in (1, 3, 9) if trial_id < 5 else (1, 3):
+            suggester.observe(trial_id, config, branin(config) / 50 + 5.0 / resource, resource)
+    at_1, at_9 = suggester.posterior_mean(configs, 1), suggester.posterior_mean(configs, 9)
+    assert np.all(at_1 - at_9 > 3.0), at_1 - at_9
+    # Nothing of the suggester changed: the next suggestion fits as it would have.
+    assert suggester.num_optimizations == 0 and suggester.last_fit is None
+
+
+def test_the_acquisition_level_is_the_largest_with_three_observations_else_the_smallest() -> None:
+    """The seed's `resource_acq="bohb"` with threshold 3 (ResourceForAcquisitionBOHB)."""
+    suggester = GPSuggester({**BRANIN_SPACE, "epochs": 27}, "min", 0, max_resource=27, num_initial_random=0)
+    configs = random_configs(6, seed=4)
+    for trial_id, config in enumerate(configs[:2]):
+        suggester.observe(trial_id, config, branin(config) + 50.0, 3)
+        suggester.observe(trial_id, config, branin(config) + 10.0, 9)
+    suggester.suggest()
+    assert suggester.last_fit.resource_for_acquisition == 3  # 2 at each: the smallest
+    for trial_id, config in enumerate(configs[2:], start=2):
+        suggester.observe(trial_id, config, branin(config) + 150.0, 1)
+    suggester.observe(2, configs[2], branin(configs[2]) + 50.0, 3)
+    suggester.suggest()
+    assert suggester.last_fit.resource_for_acquisition == 3  # 4 at 1, 3 at 3, 2 at 9
+    suggester.observe(2, configs[2], branin(configs[2]) + 10.0, 9)
+    suggester.suggest()
+    assert suggester.last_fit.resource_for_acquisition == 9
 
 
 def test_the_joint_kernel_shares_a_configurations_term_across_distant_resources() -> None:

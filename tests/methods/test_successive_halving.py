@@ -255,18 +255,3 @@ def test_mobster_fits_its_joint_gp_on_configuration_resource_pairs_from_several_
         own = scheduler._configs[trial_id]
         assert all(config[k] == own[k] for k in config)  # each value with its own trial's configuration
         assert value == pytest.approx(_objective(own, resource))
-
-
-@pytest.mark.parametrize("method", ["ASHA", "ASHA-STOP", "MOBSTER", "MOBSTER-STOP"])
-def test_listed_defaults_are_the_ones_the_scheduler_uses(method):
-    spec = get_method(method)
-    scheduler = spec.build(_arguments())
-    assert spec.defaults["grace_period"] == scheduler.grace_period
-    assert spec.defaults["reduction_factor"] == scheduler.reduction_factor
-    if "initial_random_points" in spec.defaults:
-        assert spec.defaults["initial_random_points"] == scheduler.suggester.num_initial_random
-
-
-def test_listed_bo_default_is_the_one_it_uses():
-    scheduler = get_method("BO").build(_arguments())
-    assert get_method("BO").defaults["initial_random_points"] == scheduler.suggester.num_initial_random

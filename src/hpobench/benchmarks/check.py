@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 from hpobench.benchmarks.definition import BenchmarkDefinition
-from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform, is_domain
 from hpobench.errors import last_line
 
 # What a training script must do; docs/extending.md ("Your own benchmark") quotes it verbatim.
@@ -69,27 +68,15 @@ class ScriptRun:
 
 
 def check_configurations(benchmark: BenchmarkDefinition, levels: int) -> list[dict[str, Any]]:
-    """Up to two configurations: points_to_evaluate, else the space's midpoint."""
-    middle = {name: midpoint(entry) for name, entry in benchmark.config_space.items()}
-    points = (benchmark.points_to_evaluate or [])[:2] or [{}]
-    return [{**middle, **point, benchmark.max_resource_attr: levels} for point in points]
+    """Up to two configurations: points_to_evaluate, else the default configuration (the one
+    methods evaluate first, `methods.initial_points`), each completed as methods complete it."""
+    from hpobench.benchmarks.space import to_syne_tune_space
+    from hpobench.methods.initial_points import initial_points
 
-
-def midpoint(entry: Any) -> Any:
-    """The middle of a searched entry (geometric for log scales); a fixed value itself."""
-    if not is_domain(entry):
-        return entry
-    if isinstance(entry, LogUniform):
-        return math.sqrt(entry.lower * entry.upper)
-    if isinstance(entry, Uniform):
-        return (entry.lower + entry.upper) / 2
-    if isinstance(entry, LogRandInt):
-        return round(math.sqrt(entry.lower * entry.upper))
-    if isinstance(entry, RandInt):
-        return (entry.lower + entry.upper) // 2
-    if isinstance(entry, Choice):
-        return entry.categories[len(entry.categories) // 2]
-    raise TypeError(f"unknown domain {entry!r}")
+    points = initial_points(
+        (benchmark.points_to_evaluate or [])[:2] or None, to_syne_tune_space(benchmark.config_space)
+    )
+    return [{**benchmark.fixed_entries(), **point, benchmark.max_resource_attr: levels} for point in points]
 
 
 def check_benchmark(

@@ -68,6 +68,10 @@ class BenchmarkDefinition(BaseModel):
     framework: str = "PyTorch"
     estimator_kwargs: dict[str, Any] = Field(default_factory=dict)
     points_to_evaluate: Optional[list[dict[str, Any]]] = None
+    # Without points_to_evaluate, each method's first trial is the default configuration (the
+    # middle of each range), as in the seed; false: methods start from their own designs.
+    # `--default-first-trial/--no-default-first-trial` overrides it for one experiment.
+    default_first_trial: bool = True
     hardware: str = ""
     # Whether the script saves its state in --st_checkpoint_dir and continues from it when
     # started again: promotion-type methods (ASHA, MOBSTER) pause and resume trials, and are

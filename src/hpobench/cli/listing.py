@@ -122,7 +122,11 @@ def list_methods(
     ]
     console = stdout_console()
     console.print(table("Methods", columns, rows))
+    from hpobench.methods.notes import FIRST_TRIAL_RULE
+
+    console.print(FIRST_TRIAL_RULE, highlight=False)
     console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")
     for r in records:
-        if r.get("note"):
-            console.print(f"  {r['name']}: {r['note']}", highlight=False)
+        if "error" not in r:
+            note = f"{r['note'].rstrip('.')}. " if r.get("note") else ""
+            console.print(f"  {r['name']}: {note}Default configuration: {r['first_trial']}.", highlight=False)

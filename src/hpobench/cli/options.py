@@ -60,6 +60,17 @@ Overrides = Annotated[
         "e.g. --set epochs=5 or --set dataset_path=DIR. Repeatable.",
     ),
 ]
+DefaultFirstTrial = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--default-first-trial/--no-default-first-trial",
+        help="Whether each method's first trial is the default configuration (the middle of each "
+        "range, in log space for log domains; a choice's first category), as in Syne Tune's "
+        "benchmarking (see docs/methods.md). A benchmark's points_to_evaluate come first instead "
+        "when it has them. Default: the benchmark's default_first_trial (true for the built-ins).",
+        show_default=False,
+    ),
+]
 
 TrialsPerGpu = Annotated[
     Optional[int],
@@ -83,6 +94,7 @@ def experiment_flags(
     max_num_evaluations: Optional[int],
     random_seed: Optional[int],
     overrides: Optional[list[str]],
+    default_first_trial: Optional[bool] = None,
 ) -> dict[str, Any]:
     """The experiment's flags as settings keyword arguments (None: not given)."""
     return {
@@ -96,6 +108,7 @@ def experiment_flags(
         "max_num_evaluations": max_num_evaluations,
         "random_seed": random_seed,
         "overrides": parse_key_values(overrides, "--set", "epochs=5"),
+        "default_first_trial": default_first_trial,
     }
 
 

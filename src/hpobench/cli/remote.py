@@ -11,6 +11,7 @@ import typer
 from hpobench.cli.common import stdout_console, user_errors
 from hpobench.cli.options import (
     Benchmark,
+    DefaultFirstTrial,
     ExperimentTag,
     MaxNumEvaluations,
     MaxWallclockTime,
@@ -51,6 +52,7 @@ def launch_remote_command(
     max_num_evaluations: MaxNumEvaluations = None,
     random_seed: RandomSeed = None,
     overrides: Overrides = None,
+    default_first_trial: DefaultFirstTrial = None,
     instance_type: Annotated[
         Optional[str], typer.Option(help="SageMaker instance type of every job. Default: the benchmark's.")
     ] = None,
@@ -170,6 +172,7 @@ def launch_remote_command(
             max_num_evaluations,
             random_seed,
             overrides,
+            default_first_trial=default_first_trial,
         )
         # Each engine's own options, from its settings class: the other engine's are refused.
         given = {

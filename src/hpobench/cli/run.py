@@ -11,6 +11,7 @@ import typer
 from hpobench.cli.common import stdout_console, user_errors
 from hpobench.cli.options import (
     Benchmark,
+    DefaultFirstTrial,
     ExperimentTag,
     MaxNumEvaluations,
     MaxWallclockTime,
@@ -36,6 +37,7 @@ def run_local_command(
     max_num_evaluations: MaxNumEvaluations = None,
     random_seed: RandomSeed = None,
     overrides: Overrides = None,
+    default_first_trial: DefaultFirstTrial = None,
     results_root: Annotated[
         Optional[Path],
         typer.Option(
@@ -113,6 +115,7 @@ def run_local_command(
                 max_num_evaluations,
                 random_seed,
                 overrides,
+                default_first_trial=default_first_trial,
             ),
             results_root=results_root,
             num_gpus_per_trial=num_gpus_per_trial,

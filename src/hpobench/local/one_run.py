@@ -65,6 +65,9 @@ def run_metadata(
         "resource_attr": benchmark.resource_attr,
         "max_resource_attr": benchmark.max_resource_attr,
         "search_space": benchmark.model_dump(mode="json")["config_space"],
+        # What every method evaluated first (searched entries): the default configuration, the
+        # benchmark's points_to_evaluate, or none (see default_first_trial).
+        "points_to_evaluate": _first_points(plan),
         "benchmark_source": benchmark.origin.describe(),
         "benchmark_definition": benchmark.model_dump(mode="json"),
         **_definition_file(benchmark),
@@ -85,6 +88,12 @@ def run_metadata(
         # Lets `status` tell a run in progress from one whose launcher was killed.
         layout.PROCESS_KEY: current_process(),
     }
+
+
+def _first_points(plan: ExperimentPlan) -> list[dict[str, Any]]:
+    from hpobench.methods import MethodArguments
+
+    return MethodArguments.for_benchmark(plan.benchmark, 0, plan.default_first_trial).points_to_evaluate or []
 
 
 def _definition_file(benchmark: Any) -> dict[str, Any]:
@@ -120,7 +129,8 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
     benchmark = plan.benchmark
     resumes: list[Any] = []
     if point is None:
-        scheduler = get_method(run.method).build(MethodArguments.for_benchmark(benchmark, run.random_seed))
+        arguments = MethodArguments.for_benchmark(benchmark, run.random_seed, plan.default_first_trial)
+        scheduler = get_method(run.method).build(arguments)
         name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
         spent, best = 0.0, None
     else:  # the saved scheduler, with its searcher's data and random state

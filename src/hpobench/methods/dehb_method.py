@@ -8,11 +8,14 @@ asked, found by hpobench's trial id, whatever order trials finish in. DEHB evalu
 job from scratch, promotions included (a configuration promoted to a higher fidelity is a new
 trial with the same configuration), as the paper does.
 
-Fidelities are hpobench's rung levels (grace period 1, reduction factor 3: 1, 3, 9, 27) and
-the maximum resource, so DEHB and ASHA decide at the same resources; the `dehb` package would
-otherwise space them geometrically down from the maximum (50 boosting rounds: 1.85, 5.6,
-16.7, 50). That is the one place this module reaches into DEHB (`_pre_compute_fidelity_spacing`);
-tests/methods/test_dehb_method.py checks that DEHB's brackets use the levels given.
+Fidelities are DEHB's own: geometric with ratio eta (3) down from the maximum resource, as
+many as fit above the minimum (1): 50 boosting rounds give 1.85, 5.56, 16.7, 50 (4 levels;
+DEHB's first bracket starts 27 configurations), 30 epochs 1.11, 3.33, 10, 30. A trial trains
+whole epochs or rounds, so a fractional fidelity is rounded *up* to the resource the trial
+is told to train to (2, 6, 17, 50 rounds; 2, 4, 10, 30 epochs): it trains at least the
+budget DEHB asked for, never less, and the value told to DEHB is the one reported at that
+integer resource, with that resource as its cost. (ASHA's rung levels are not DEHB's: 1, 3,
+9, 27 and 50 would give DEHB 5 levels and a first bracket of 81.)
 
 Running trials: DEHB's asynchronous mode hands out the next job of a bracket without waiting
 for results, and opens a new bracket when every open one waits on a rung; no worker idles.
@@ -27,29 +30,19 @@ import shutil
 import tempfile
 from typing import Any, Optional
 
-import numpy as np
+from ConfigSpace import Configuration
 from dehb import DEHB
 from syne_tune.backend.trial_status import Trial
 from syne_tune.optimizer.scheduler import SchedulerDecision
 
 from hpobench.methods.configspace import configspace_space
 from hpobench.methods.scheduler import AskTellScheduler, plain
-from hpobench.methods.successive_halving import rung_levels
-
-# DEHB's defaults (its paper's): mutation factor, crossover probability, DE strategy.
-DEHB_DEFAULTS: dict[str, Any] = {"mutation_factor": 0.5, "crossover_prob": 0.5, "strategy": "rand1_bin"}
 
 
-class _DEHBAtLevels(DEHB):
-    """DEHB whose fidelities are the given resource levels instead of its geometric spacing."""
-
-    def __init__(self, levels: list[int], **kwargs: Any) -> None:
-        self._levels = levels
-        super().__init__(min_fidelity=levels[0], max_fidelity=levels[-1], **kwargs)
-
-    def _pre_compute_fidelity_spacing(self) -> None:
-        self.max_SH_iter = len(self._levels)
-        self.fidelities = np.array(self._levels, dtype=float)
+def resource_of(fidelity: float) -> int:
+    """The whole epochs (rounds) a trial trains for a DEHB fidelity: rounded up, so that a
+    trial never trains less than DEHB asked (the tolerance keeps 30 / 3 = 10.000000000000002 at 10)."""
+    return max(1, math.ceil(fidelity - 1e-9))
 
 
 class DEHBScheduler(AskTellScheduler):
@@ -64,36 +57,52 @@ class DEHBScheduler(AskTellScheduler):
         max_resource: int,
         random_seed: int,
         max_resource_attr: Optional[str] = None,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
+        points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+        *,
+        min_fidelity: int = 1,
+        eta: int = 3,
+        mutation_factor: float = 0.5,
+        crossover_prob: float = 0.5,
+        strategy: str = "rand1_bin",
     ) -> None:
+        """DEHB's own parameters after the `*` (its paper's defaults; the factory passes
+        `methods.defaults.DEHB`)."""
         super().__init__(config_space, metric, mode, random_seed)
         self.resource_attr = resource_attr
         self.max_resource_attr = max_resource_attr
-        self.levels = [*rung_levels(max_resource, grace_period, reduction_factor), int(max_resource)]
-        if len(self.levels) < 2:
-            raise ValueError(f"DEHB needs a maximum resource above {grace_period} (this benchmark's is {max_resource})")
+        if max_resource <= min_fidelity:
+            raise ValueError(f"DEHB needs a maximum resource above {min_fidelity} (this benchmark's is {max_resource})")
         space, self.fixed = configspace_space(config_space, random_seed)
+        self._to_evaluate = [
+            Configuration(space, values={k: v for k, v in point.items() if k not in self.fixed})
+            for point in points_to_evaluate or []
+        ]
         # DEHB logs through loguru to stdout and to OUTPUT_PATH/dehb.log, and writes nothing else
         # unless asked to save: the folder lives only while it is built.
         scratch = tempfile.mkdtemp(prefix="hpobench-dehb-")
         try:
-            self.dehb = _DEHBAtLevels(
-                self.levels,
+            self.dehb = DEHB(
+                min_fidelity=min_fidelity,
+                max_fidelity=int(max_resource),
                 cs=space,
                 dimensions=len(space),
-                eta=reduction_factor,
+                eta=eta,
                 seed=int(random_seed),
                 n_workers=1,
                 save_freq="end",
                 output_path=scratch,
                 log_level="ERROR",
-                **DEHB_DEFAULTS,
+                mutation_factor=mutation_factor,
+                crossover_prob=crossover_prob,
+                strategy=strategy,
             )
         finally:
             _quiet_loguru()
             shutil.rmtree(scratch, ignore_errors=True)
         self._last_value: dict[int, float] = {}  # hpobench trial id -> latest sign-adjusted value
+        # DEHB's fidelities and the whole resources trials train for them.
+        self.fidelities = [float(f) for f in self.dehb.fidelities]
+        self.levels = [resource_of(f) for f in self.fidelities]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         from loguru import logger
@@ -103,6 +112,14 @@ class DEHBScheduler(AskTellScheduler):
 
     def _ask(self) -> tuple[Any, dict[str, Any]]:
         job = self.dehb.ask()
+        if self._to_evaluate:
+            # A point to evaluate takes the place of the configuration DEHB drew for this job (the
+            # first ones: the first bracket's lowest fidelity), in the job and in DEHB's
+            # repository, as DEHB's own replay of a history does; its result then enters the
+            # population by DE's selection like any job's.
+            given = self._to_evaluate.pop(0)
+            job["config"] = given
+            self.dehb.config_repository.configs[job["config_id"]].config = self.dehb.configspace_to_vector(given)
         config = {**self.fixed, **{k: plain(v) for k, v in dict(job["config"]).items()}}
         if self.max_resource_attr in config:
             config[self.max_resource_attr] = self._resource(job)
@@ -140,14 +157,17 @@ class DEHBScheduler(AskTellScheduler):
 
         return {
             "library": f"dehb {version('dehb')}",
-            "fidelities": self.levels,
+            "fidelities": [round(f, 4) for f in self.fidelities],
+            "resources": self.levels,
             "eta": self.dehb.eta,
-            **DEHB_DEFAULTS,
+            "mutation_factor": self.dehb.mutation_factor,
+            "crossover_prob": self.dehb.crossover_prob,
+            "strategy": self.dehb.strategy,
             "random_seed": self.random_seed,
         }
 
     def _resource(self, job: dict[str, Any]) -> int:
-        return round(job["fidelity"])
+        return resource_of(job["fidelity"])
 
     def _tell(self, trial_id: int, value: float) -> None:
         job = self._running.pop(trial_id, None)

@@ -7,17 +7,24 @@ for a suggestion. Syne Tune 0.16's own `BoTorchSearcher` paired configurations
 by suggestion order with results by completion order, which mismatches them as
 soon as two workers finish out of order.
 
-Defaults follow Syne Tune's GP searchers at 145f8020 (`gp_searcher_factory`):
-3 initial random configurations for plain BO, 6 for the multi-fidelity model;
-MOBSTER's acquisition is evaluated at the largest resource level with at least
-3 observations (the BOHB rule, `resource_acq="bohb"`, threshold 3), else at the
+As Syne Tune's GP searchers at 145f8020 (`gp_searcher_factory`, `gp_fifo_searcher`): the
+points to evaluate (the default configuration) first, counted among the initial random
+configurations (3 for plain BO, 6 for the multi-fidelity model; configurations observed,
+pending or failed all count), and the model takes over once they are taken and at least one
+result is observed; MOBSTER's acquisition is evaluated at the largest resource level with at
+least 3 observations (the BOHB rule, `resource_acq="bohb"`, threshold 3), else at the
 smallest level observed.
 
-Cost, where it departs from those defaults: a suggestion sits on the tuner's
-critical path (a worker waits for it), and MOBSTER makes one per new trial, many
-of which train for a single cheap rung level. So the kernel hyperparameters are
-re-optimized only when the data grew by 10% (the GP is conditioned on every
-observation in between), and MOBSTER skips the L-BFGS refinement of the best
+Where it departs from those searchers (`notes.py` and docs/methods.md give each with its
+reason): candidates (512 random and 128 perturbations of the best 5, ranked by qLogEI; the
+seed: 250 random ranked by Thompson sampling, then L-BFGS on EI), the GP's priors and noise
+floor (BoTorch's, `gp_model.py`), pending trials in qLogEI's joint batch (the seed: EI
+averaged over 20 fantasy samples), and the fit schedule. The cost of the last: a suggestion
+sits on the tuner's critical path (a worker waits for it), and MOBSTER makes one per new
+trial, many of which train for a single cheap rung level. So the kernel hyperparameters are
+re-optimized only when the data grew by 10% (the GP is conditioned on every observation in
+between), starting from the last fit's (the seed re-optimized on every suggestion from
+their initial values, with 2 starts), and MOBSTER skips the L-BFGS refinement of the best
 candidate. `benchmarks/gp_suggestion_time.py` measures what each costs.
 """
 
@@ -31,12 +38,13 @@ from typing import Any, Optional
 
 import numpy as np
 
+from hpobench.methods import defaults
 from hpobench.methods.gp_encoding import SpaceEncoding
 
 logger = logging.getLogger(__name__)
 
-NUM_INITIAL_RANDOM_BO = 3
-NUM_INITIAL_RANDOM_MULTI_FIDELITY = 6
+NUM_INITIAL_RANDOM_BO = defaults.BO["initial_random_points"]
+NUM_INITIAL_RANDOM_MULTI_FIDELITY = defaults.MOBSTER["initial_random_points"]
 RESOURCE_ACQUISITION_THRESHOLD = 3
 # The kernel and noise hyperparameters are re-optimized when the observations grew by
 # this factor since the last optimization (every observation while there are fewer
@@ -112,7 +120,13 @@ class GPSuggester:
         # than the refinement (Syne Tune's GP searchers offer this as `skip_local_optimization`).
         self.refine = max_resource is None
         self._generator = np.random.default_rng(self.random_seed)
-        self._to_evaluate = [self._complete(point) for point in points_to_evaluate or []]
+        # Completed by the seed's rule (the default configuration's values for entries a point
+        # leaves out); None or [] here: none (MethodArguments resolves the seed's default).
+        from hpobench.methods.initial_points import initial_points
+
+        self._to_evaluate = [
+            {**self.encoding.fixed, **point} for point in initial_points(points_to_evaluate or [], config_space)
+        ]
         self._observations: dict[tuple[int, Optional[int]], _Observation] = {}
         self._suggested: set[Hashable] = set()
         self.counts = SuggestionCounts()
@@ -179,8 +193,9 @@ class GPSuggester:
         return config
 
     def _initial_phase(self, taken: set[Hashable]) -> bool:
-        distinct_observed = {self.encoding.key(o.config) for o in self._observations.values()}
-        return len(taken) < self.num_initial_random or len(distinct_observed) < 2
+        """Random until `num_initial_random` configurations are taken and a result is observed
+        (the seed's `_should_pick_random_config`)."""
+        return len(taken) < self.num_initial_random or not self._observations
 
     def _random_config(self, taken: set[Hashable]) -> dict[str, Any]:
         for _ in range(MAX_RANDOM_DRAWS):
@@ -195,10 +210,7 @@ class GPSuggester:
         """The best non-duplicate maximizer of the acquisition function; None if the GP cannot be fitted."""
         from hpobench.methods import gp_model
 
-        observations = list(self._observations.values())
-        sign = -1.0 if self.mode == "min" else 1.0
-        y = sign * np.array([o.value for o in observations])
-        X = np.stack([self._input(o.config, o.resource) for o in observations])
+        observations, X, y = self._training_data()
         resource_acq = self._resource_for_acquisition()
         # EI's incumbent is the model's best belief over the configurations observed at
         # `resource_acq` (every one for plain BO), as MOBSTER's EI takes its incumbent among
@@ -247,6 +259,27 @@ class GPSuggester:
             if self.encoding.key(config) not in taken:
                 return config
         return self._random_config(taken)
+
+    def _training_data(self) -> tuple[list[_Observation], np.ndarray, np.ndarray]:
+        """The observations, their inputs (the encoded resource last, for the joint model) and
+        their targets, sign-adjusted so that the GP maximizes."""
+        observations = list(self._observations.values())
+        sign = -1.0 if self.mode == "min" else 1.0
+        y = sign * np.array([o.value for o in observations])
+        X = np.stack([self._input(o.config, o.resource) for o in observations])
+        return observations, X, y
+
+    def posterior_mean(self, configs: Sequence[dict[str, Any]], resource: Optional[int] = None) -> np.ndarray:
+        """What a GP fitted on the observations predicts for `configs` at `resource`, in metric
+        units (for tests and diagnostics: the suggester's own state is left as it was)."""
+        from hpobench.methods import gp_model
+
+        _, X, y = self._training_data()
+        resource_column = None if self.max_resource is None else self.encoding.dimension
+        with gp_model.torch_state(self.random_seed):
+            model = gp_model.fit_gp(X, y, resource_column=resource_column, start=self._hyperparameters)
+            means = gp_model.posterior_mean(model, np.stack([self._input(c, resource) for c in configs]))
+        return means if self.mode == "max" else -means
 
     def _model(self, X: np.ndarray, y: np.ndarray, resource_column: Optional[int]) -> Any:
         """The GP on all observations; its hyperparameters re-optimized as data grows (REOPTIMIZE_GROWTH).
@@ -302,8 +335,3 @@ class GPSuggester:
         if self.max_resource is None:
             return point
         return np.append(point, self._encode_resource(resource))
-
-    def _complete(self, point: dict[str, Any]) -> dict[str, Any]:
-        """A given point with missing searched entries set to the middle of their range (as Syne Tune does)."""
-        middle = self.encoding.decode(np.full(self.encoding.dimension, 0.5))
-        return {**middle, **point}

@@ -18,8 +18,9 @@ MOBSTER-STOP did worse with it, MOBSTER within run-to-run variation (`benchmarks
 figures in docs/measured.md).
 
 Acquisition: log expected improvement (qLogEI) over a plug-in incumbent, the best
-posterior mean among the configurations observed at the acquisition resource (as
-Syne Tune's EI takes its incumbent). Evaluations still running enter as
+posterior mean among the configurations observed at the acquisition resource (Syne
+Tune's EI at 145f8020 took it over the running configurations too, at their fantasized
+values; here they count through the joint batch instead). Evaluations still running enter as
 `X_pending`: qLogEI then scores a candidate by the improvement of the joint batch
 (candidate + pending), integrated over their joint posterior by quasi-Monte
 Carlo, which is fantasizing the pending outcomes. In the joint model a pending
@@ -27,6 +28,14 @@ point sits at the resource its trial is heading to; the shared configuration
 term couples it with candidates scored at the acquisition resource. (Noisy EI,
 which integrates over the incumbent too, cost 3x more per candidate; BO on
 Branin did not get worse without it: docs/measured.md.)
+
+Against the seed's GP (Syne Tune at 145f8020): plain BO's kernel has no output scale (the
+signal variance is 1 on standardized targets, BoTorch's default with the dimension-scaled
+lengthscale prior), where the seed learned a covariance scale (LogNormal(0, 1) prior); the
+noise floor is BoTorch's 1e-4 in standardized units (the seed's: 1e-9, with a Gamma prior),
+which keeps the Cholesky factorization stable when inputs nearly repeat (snapped integers, a
+configuration at several rungs) at the price of 1% of a standard deviation of assumed noise
+on a deterministic benchmark. MOBSTER's two terms each carry a learned scale.
 
 Kernel and noise hyperparameters are optimized by `fit_gp`; `condition_gp` builds
 the same GP on more data with hyperparameters kept (the suggester decides when).
@@ -103,10 +112,14 @@ def fit_gp(X: np.ndarray, y: np.ndarray, resource_column: Optional[int], start: 
     """An exact GP fitted to inputs `X` (n x d, unit cube) and targets `y` (n) by marginal likelihood.
 
     `start`: the kernel and noise hyperparameters of the previous fit (`hyperparameters`),
-    where the optimizer begins. A suggestion adds one or a few observations, so the
-    previous optimum is close and L-BFGS needs far fewer steps than from the priors'
-    defaults (Syne Tune's GP searchers also started from the last fit). If that start fails,
-    `fit_gpytorch_mll` retries from samples of the priors, as without it.
+    where the optimizer begins, with one start. A suggestion adds one or a few observations,
+    so the previous optimum is close and L-BFGS needs far fewer steps than from the priors'
+    defaults. Syne Tune's GP searchers at 145f8020 did not do this: `opt_warmstart=False`
+    reset the hyperparameters to their initial values before every fit, and `opt_nstarts=2`
+    ran L-BFGS twice (the second from a random draw), keeping the better. A warm start can
+    stay in the optimum it started from where a fresh start would leave it; hpobench accepts
+    that for the time it saves (docs/methods.md). If the start fails, `fit_gpytorch_mll`
+    retries from samples of the priors.
     """
     with _quiet_numerics():
         from botorch.fit import fit_gpytorch_mll
@@ -121,8 +134,9 @@ def condition_gp(X: np.ndarray, y: np.ndarray, resource_column: Optional[int], f
     """The GP on `X`, `y` with the kernel and noise hyperparameters `fitted` kept as they are.
 
     The posterior is exact on all the data; only the hyperparameters are not
-    re-optimized (Syne Tune's `opt_skip_*` options do the same between
-    optimizations). Costs one Cholesky factorization instead of an L-BFGS run.
+    re-optimized (Syne Tune's `opt_skip_*` options do the same between optimizations,
+    though at 145f8020 their defaults re-optimized on every suggestion). Costs one
+    Cholesky factorization instead of an L-BFGS run.
     """
     with _quiet_numerics():
         model = _model(X, y, resource_column, fitted)
@@ -199,6 +213,15 @@ def numerical_errors() -> tuple[type[Exception], ...]:
     return (ModelFittingError, NotPSDError, torch.linalg.LinAlgError)
 
 
+def posterior_mean(model: Any, X: np.ndarray) -> np.ndarray:
+    """The model's posterior mean at the rows of `X`, in target units."""
+    import torch
+
+    with _quiet_numerics(), torch.no_grad():
+        mean = model.posterior(torch.as_tensor(X, dtype=torch.float64)).mean
+    return mean.squeeze(-1).numpy()
+
+
 def fitted_noise(model: Any) -> float:
     """The observation noise variance the model learned (in standardized target units)."""
     return float(model.likelihood.noise.detach().mean())
@@ -219,7 +242,7 @@ def rank_candidates(
 
     The improvement is measured against the best posterior mean among `incumbents`
     (configurations observed, rows of the config part): a plug-in incumbent that
-    noise in a single lucky observation cannot inflate, as Syne Tune's EI took it.
+    noise in a single lucky observation cannot inflate (Syne Tune's EI also took a posterior mean).
     `fixed` pins input columns (the resource at which MOBSTER acquires);
     `snap` maps a point to the nearest valid configuration; `one_hot_columns`
     stay fixed during gradient refinement (a category is not a direction);

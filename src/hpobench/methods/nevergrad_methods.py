@@ -69,8 +69,8 @@ class NevergradScheduler(AskTellScheduler):
         self.optimizer = ng.optimizers.registry[optimizer](
             parametrization=parametrization, budget=None, num_workers=MAX_RUNNING
         )
-        for point in points_to_evaluate or []:
-            self.optimizer.suggest(**{k: v for k, v in point.items() if k not in self.fixed})
+        for point in reversed(points_to_evaluate or []):  # Nevergrad asks suggestions last in, first out
+            self.optimizer.suggest({k: v for k, v in point.items() if k not in self.fixed})
 
     def _ask(self) -> tuple[Any, dict[str, Any]]:
         asked = self.optimizer.ask()

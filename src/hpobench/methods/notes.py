@@ -11,14 +11,31 @@ from __future__ import annotations
 # (tests/test_readme_examples.py checks the docs); methods/gp_model.py implements it.
 MOBSTER_KERNEL = "a Matérn on the configuration plus a Matérn on the log resource (each with its own scale)"
 
+# Where hpobench's GP searcher (BO, MOBSTER) departs from the seed's, and why (docs/methods.md
+# has the table, with the paper's choice too).
+_GP_DEPARTURES = (
+    "candidates (512 random and 128 Gaussian perturbations of the best 5, all ranked by qLogEI;"
+    " seed: 250 random ranked by a Thompson sample, then L-BFGS on EI: ranking by the acquisition"
+    " itself, near the incumbents too, found Branin's minima in 40 evaluations); the fit schedule"
+    " (kernel hyperparameters re-optimized when the data grew 10%, from the last fit, one start;"
+    " seed: every suggestion, reset, 2 starts: a suggestion keeps a worker waiting; at 60-200"
+    " MOBSTER observations 0.02-0.05 s, against 0.35-0.47 s re-optimized from the initial values"
+    " with one start); no learned output scale for BO"
+    " (signal variance 1 on standardized targets, BoTorch's default; seed: learned,"
+    " LogNormal(0, 1) prior; not measured against it); noise floor 1e-4 (seed: 1e-9; keeps the"
+    " Cholesky stable when inputs nearly repeat); running trials in qLogEI's joint batch (seed: EI"
+    " averaged over 20 fantasy samples; both integrate over the pending outcomes)"
+)
+
 METHOD_NOTES: dict[str, str] = {
     "RS": "Random search: configurations drawn uniformly (log-uniform where the domain is logarithmic).",
     "BO": (
         "hpobench's GP-BO (Matérn-5/2 ARD GP with learned noise, qLogEI, running trials as pending"
-        " fantasies, 3 initial random points); replaces Syne Tune's BOTorch, which pairs configurations"
-        " by suggestion order with results by completion order. Kernel hyperparameters are re-optimized"
-        " when the data grew 10% since the last optimization (the GP is conditioned on every result in"
-        " between); the best of 640 scored candidates is refined by L-BFGS."
+        " fantasies); replaces Syne Tune's BOTorch (0.16), which pairs configurations by suggestion"
+        " order with results by completion order. As the seed's GP searcher (Syne Tune 145f8020):"
+        " the default configuration first, 3 initial random configurations, then the model once"
+        f" a result is in. Departs from it in: {_GP_DEPARTURES}; the best candidate refined by"
+        " L-BFGS, as the seed's."
     ),
     "ASHA": (
         "promotion type, as the seed runs it: hpobench's own scheduler (Syne Tune 0.16's ASHA only stops "
@@ -31,12 +48,23 @@ METHOD_NOTES: dict[str, str] = {
     "MOBSTER": (
         "promotion type, as the seed runs it, with a joint GP over (configuration, resource) fitted on "
         "every rung-level result; Syne Tune 0.16 has no MOBSTER class (its closest, ASHA with "
-        f"searcher='botorch', never fits its GP). Differs from Syne Tune's MOBSTER (145f8020): "
-        f"{MOBSTER_KERNEL}, not its exp-decay resource kernel and mean; kernel re-optimized when "
-        "the data grew 10%, not every suggestion; 640 scored candidates without L-BFGS refinement; "
-        "pending trials in qLogEI's joint batch, not EI averaged over 20 fantasy samples"
+        "searcher='botorch', never fits its GP). As the seed's (145f8020): the default configuration "
+        "first, 6 initial random configurations, acquisition at the largest rung with 3 observations. "
+        f"Departs from it in: the kernel, {MOBSTER_KERNEL}, not its exp-decay resource kernel and "
+        f"mean (measured against a product of the two, not against the seed's); {_GP_DEPARTURES}; "
+        "no L-BFGS refinement (its suggestions sit between rung-level evaluations that can take "
+        "less time)"
     ),
     "MOBSTER-STOP": ("MOBSTER's stopping type: the same scheduler and GP as MOBSTER"),
+    "DEHB": (
+        "DEHB (the dehb package) through ask-and-tell, asynchronous: it never stops or pauses a trial by"
+        " rank; each trial trains to the fidelity DEHB gave its job and ends, and a configuration DEHB"
+        " promotes is a new trial trained from scratch to the next fidelity (as in the paper: no"
+        " checkpoint). Fidelities are DEHB's own geometric spacing (eta 3) from 1 to the max resource:"
+        " 1.85, 5.56, 16.7, 50 rounds for 50 (first bracket: 27 configurations), 1.11, 3.33, 10, 30"
+        " epochs for 30; a trial trains the fidelity rounded up (2, 6, 17, 50; 2, 4, 10, 30) and its"
+        " value there is told to its job, with that resource as cost."
+    ),
     "TPE": (
         "Syne Tune's KernelDensityEstimator: BOHB's multivariate KDE (top 15% vs the rest, a third of"
         " suggestions random), not Bergstra et al.'s univariate tree-structured Parzen estimators;"
@@ -67,3 +95,38 @@ METHOD_NOTES: dict[str, str] = {
         " trial's latest value whatever resource it came from."
     ),
 }
+
+# How each method evaluates the points it is given first: by default the default configuration
+# (`methods.initial_points`; `--no-default-first-trial` or a benchmark's
+# `default_first_trial = false` leave it out, a benchmark's points_to_evaluate replace it).
+FIRST_TRIAL_RULE = (
+    "Each method's first trial is the default configuration (the middle of each range, in log space for "
+    "log domains; a choice's first category), as Syne Tune's searchers at 145f8020 did "
+    "(points_to_evaluate=None -> [{}]); a benchmark's points_to_evaluate replace it; "
+    "--no-default-first-trial (or default_first_trial = false in the benchmark) leaves it out."
+)
+_SYNE_TUNE_FIRST = "trial 0, through the searcher's points_to_evaluate"
+_OPTUNA_FIRST = "trial 0, through study.enqueue_trial"
+FIRST_TRIAL: dict[str, str] = {
+    "RS": "trial 0",
+    "BO": "trial 0, one of its 3 initial random configurations",
+    "ASHA": "trial 0, starting at rung 1 like any other",
+    "ASHA-STOP": "trial 0, starting at rung 1 like any other",
+    "MOBSTER": "trial 0, one of its 6 initial random configurations",
+    "MOBSTER-STOP": "trial 0, one of its 6 initial random configurations",
+    "BOHB": _SYNE_TUNE_FIRST,
+    "TPE": _SYNE_TUNE_FIRST,
+    "BORE": _SYNE_TUNE_FIRST,
+    "REA": _SYNE_TUNE_FIRST,
+    "CQR": _SYNE_TUNE_FIRST,
+    "ASHABORE": _SYNE_TUNE_FIRST,
+    "ASHACQR": _SYNE_TUNE_FIRST,
+    "OPTUNA-TPE": _OPTUNA_FIRST,
+    "OPTUNA-CMAES": _OPTUNA_FIRST,
+    "OPTUNA-GP": _OPTUNA_FIRST,
+    "NEVERGRAD-ONEPLUSONE": "trial 0, through optimizer.suggest",
+    "DEHB": "trial 0: the first job (first bracket, lowest fidelity), in place of DEHB's own draw",
+    "SMAC": "trial 0: the first configuration of its initial design, before the Sobol points",
+}
+# A plugin's factory receives the points in MethodArguments.points_to_evaluate.
+PLUGIN_FIRST_TRIAL = "in MethodArguments.points_to_evaluate, used as the plugin uses them"

@@ -54,14 +54,17 @@ def optuna_space(config_space: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 
 
 def make_sampler(kind: str, seed: int) -> Any:
+    """Optuna's sampler `kind`, with the settings `list methods` shows (`methods.defaults.OPTUNA`)."""
     import optuna
 
+    from hpobench.methods.defaults import OPTUNA
+
     if kind == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+        return optuna.samplers.TPESampler(seed=seed, **OPTUNA[kind])
     if kind == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **OPTUNA[kind])
     if kind == "gp":
-        return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
+        return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False, **OPTUNA[kind])
     raise ValueError(f"unknown Optuna sampler {kind!r}; one of {', '.join(SAMPLERS)}")
 
 

@@ -1,219 +1,40 @@
-"""The HPO method registry: name -> factory building a Syne Tune scheduler.
+"""The HPO method registry: name -> what the method is (for `list methods`) and its factory.
 
-Factories are named functions with their Syne Tune imports inside, so listing
-methods stays instant. Each receives the same `MethodArguments` (`methods.spec`,
-a leaf module that plugins import too).
+Factories (`methods.factories`) are named functions with their library imports inside, so
+listing methods stays instant. Each receives the same `MethodArguments` (`methods.spec`,
+a leaf module that plugins import too). The key defaults shown are the settings the
+factories build with (`methods.defaults`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from hpobench.errors import ExtraMissing, UsageError
-from hpobench.methods.notes import METHOD_NOTES, MOBSTER_KERNEL
-from hpobench.methods.spec import MethodArguments, MethodSpec
-
-
-def _single_fidelity(args: MethodArguments) -> dict[str, Any]:
-    return dict(
-        config_space=args.config_space,
-        metric=args.metric,
-        do_minimize=args.do_minimize,
-        random_seed=args.random_seed,
-        points_to_evaluate=args.points_to_evaluate,
-    )
-
-
-def _multi_fidelity(args: MethodArguments) -> dict[str, Any]:
-    return dict(_single_fidelity(args), time_attr=args.resource_attr, max_t=args.max_resource)
-
-
-# Syne Tune's default population (100) never evolves within a short budget.
-REA_DEFAULTS: dict[str, Any] = {"population_size": 10, "sample_size": 5}
-# Successive halving as the seed's baselines run it (Syne Tune's defaults).
-SH_DEFAULTS: dict[str, Any] = {"grace_period": 1, "reduction_factor": 3}
-
-
-def random_search(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import RandomSearch
-
-    kwargs = _single_fidelity(args)
-    return RandomSearch(metrics=[kwargs.pop("metric")], **kwargs)
-
-
-def bayesian_optimization(args: MethodArguments) -> Any:
-    """hpobench's GP-BO: results paired by trial id, learned noise, pending trials as fantasies."""
-    from hpobench.methods.bo import GPBayesianOptimization
-
-    return GPBayesianOptimization(**_single_fidelity(args))
-
-
-def tpe(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import TPE
-
-    return TPE(**_single_fidelity(args))
-
-
-def bore(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import BORE
-
-    return BORE(**_single_fidelity(args))
-
-
-def regularized_evolution(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import REA
-
-    return REA(**REA_DEFAULTS, **_single_fidelity(args))
-
-
-def cqr(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import CQR
-
-    return CQR(**_single_fidelity(args))
-
-
-def _optuna(args: MethodArguments, sampler: str, name: str) -> Any:
-    require_extra(name, "optuna", "optuna")
-    if sampler == "cmaes":
-        require_extra(name, "cmaes", "optuna")
-    from hpobench.methods.optuna_methods import OptunaScheduler
-
-    return OptunaScheduler(
-        args.config_space, args.metric, args.mode, sampler, args.random_seed, args.points_to_evaluate
-    )
-
-
-def optuna_tpe(args: MethodArguments) -> Any:
-    return _optuna(args, "tpe", "OPTUNA-TPE")
-
-
-def optuna_cmaes(args: MethodArguments) -> Any:
-    return _optuna(args, "cmaes", "OPTUNA-CMAES")
-
-
-def optuna_gp(args: MethodArguments) -> Any:
-    return _optuna(args, "gp", "OPTUNA-GP")
-
-
-def nevergrad_one_plus_one(args: MethodArguments) -> Any:
-    require_extra("NEVERGRAD-ONEPLUSONE", "nevergrad", "nevergrad")
-    from hpobench.methods.nevergrad_methods import NevergradScheduler
-
-    return NevergradScheduler(
-        args.config_space, args.metric, args.mode, "OnePlusOne", args.random_seed, args.points_to_evaluate
-    )
-
-
-def dehb(args: MethodArguments) -> Any:
-    require_extra("DEHB", "dehb", "dehb")
-    from hpobench.methods.dehb_method import DEHBScheduler
-
-    return DEHBScheduler(
-        args.config_space,
-        args.metric,
-        args.mode,
-        args.resource_attr,
-        args.max_resource,
-        args.random_seed,
-        args.max_resource_attr,
-        SH_DEFAULTS["grace_period"],
-        SH_DEFAULTS["reduction_factor"],
-    )
-
-
-def smac(args: MethodArguments) -> Any:
-    require_extra("SMAC", "smac", "smac")
-    from hpobench.methods.smac_method import SMACScheduler
-
-    return SMACScheduler(args.config_space, args.metric, args.mode, args.random_seed, args.points_to_evaluate)
-
-
-def require_extra(method: str, module: str, extra: str) -> None:
-    """An error naming the extra to install when `module` is not importable."""
-    from importlib import import_module
-
-    try:
-        import_module(module)
-    except ImportError:
-        raise ExtraMissing(
-            f"Method {method} needs {module}, which is not installed; install the extra: "
-            f'pip install "hpobench[{extra}]"'
-        ) from None
-
-
-def _successive_halving(args: MethodArguments, kind: Literal["promotion", "stopping"], suggester: Any) -> Any:
-    from hpobench.methods.successive_halving import SuccessiveHalving
-
-    return SuccessiveHalving(
-        config_space=args.config_space,
-        metric=args.metric,
-        mode=args.mode,
-        resource_attr=args.resource_attr,
-        max_resource=args.max_resource,
-        suggester=suggester,
-        kind=kind,
-        grace_period=SH_DEFAULTS["grace_period"],
-        reduction_factor=SH_DEFAULTS["reduction_factor"],
-        max_resource_attr=args.max_resource_attr,
-        random_seed=args.random_seed,
-    )
-
-
-def _random_suggester(args: MethodArguments) -> Any:
-    from hpobench.methods.suggesters import RandomSuggester
-
-    return RandomSuggester(args.config_space, args.mode, args.random_seed, points_to_evaluate=args.points_to_evaluate)
-
-
-def asha(args: MethodArguments) -> Any:
-    """Promotion-type ASHA with random configurations (the seed's ASHA)."""
-    return _successive_halving(args, "promotion", _random_suggester(args))
-
-
-def asha_stop(args: MethodArguments) -> Any:
-    """Stopping-type ASHA with random configurations."""
-    return _successive_halving(args, "stopping", _random_suggester(args))
-
-
-def bohb(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import BOHB
-
-    return BOHB(**_multi_fidelity(args))
-
-
-def asha_bore(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import ASHABORE
-
-    return ASHABORE(**_multi_fidelity(args))
-
-
-def asha_cqr(args: MethodArguments) -> Any:
-    from syne_tune.optimizer.baselines import ASHACQR
-
-    return ASHACQR(**_multi_fidelity(args))
-
-
-def _joint_gp_suggester(args: MethodArguments) -> Any:
-    from hpobench.methods.gp import GPSuggester
-
-    return GPSuggester(
-        args.config_space,
-        args.mode,
-        args.random_seed,
-        points_to_evaluate=args.points_to_evaluate,
-        max_resource=args.max_resource,
-    )
-
-
-def mobster(args: MethodArguments) -> Any:
-    """Promotion-type ASHA whose new configurations come from a joint (config, resource) GP."""
-    return _successive_halving(args, "promotion", _joint_gp_suggester(args))
-
-
-def mobster_stop(args: MethodArguments) -> Any:
-    """Stopping-type ASHA whose new configurations come from a joint (config, resource) GP."""
-    return _successive_halving(args, "stopping", _joint_gp_suggester(args))
-
+from typing import Any
+
+from hpobench.errors import UsageError
+from hpobench.methods import defaults
+from hpobench.methods.factories import (
+    asha,
+    asha_bore,
+    asha_cqr,
+    asha_stop,
+    bayesian_optimization,
+    bohb,
+    bore,
+    cqr,
+    dehb,
+    mobster,
+    mobster_stop,
+    nevergrad_one_plus_one,
+    optuna_cmaes,
+    optuna_gp,
+    optuna_tpe,
+    random_search,
+    regularized_evolution,
+    smac,
+    tpe,
+)
+from hpobench.methods.notes import FIRST_TRIAL, METHOD_NOTES, MOBSTER_KERNEL, PLUGIN_FIRST_TRIAL
+from hpobench.methods.spec import MethodSpec
 
 _LI = "Li et al. 2020, A System for Massively Parallel Hyperparameter Tuning (MLSys)"
 _KLEIN = "Klein et al. 2020, Model-based Asynchronous Hyperparameter and Neural Architecture Search (arXiv:2003.10865)"
@@ -224,7 +45,6 @@ _JOINT_GP = (
     f"joint GP over (configuration, resource): {MOBSTER_KERNEL}, "
     "learned noise; qLogEI at the acquisition rung, pending as fantasies"
 )
-_MOBSTER_DEFAULTS = {**SH_DEFAULTS, "initial_random_points": 6}
 
 _SPECS = [
     MethodSpec(
@@ -246,7 +66,7 @@ _SPECS = [
         library="hpobench, botorch",
         pending="fantasies: the GP sampled at running configurations",
         model="GP (Matérn-5/2, learned noise); qLogEI, pending as fantasies",
-        defaults={"initial_random_points": 3},
+        defaults=defaults.BO,
         reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning Algorithms (NeurIPS)",
     ),
     MethodSpec(
@@ -258,7 +78,7 @@ _SPECS = [
         library="hpobench",
         decisions="promotion",
         model="none (uniform sampling)",
-        defaults=SH_DEFAULTS,
+        defaults=defaults.SUCCESSIVE_HALVING,
         reference=_LI,
     ),
     MethodSpec(
@@ -270,7 +90,7 @@ _SPECS = [
         library="hpobench",
         decisions="stopping",
         model="none (uniform sampling)",
-        defaults=SH_DEFAULTS,
+        defaults=defaults.SUCCESSIVE_HALVING,
         reference=_LI,
     ),
     MethodSpec(
@@ -283,7 +103,7 @@ _SPECS = [
         pending="fantasies at the level each running trial goes to",
         decisions="promotion",
         model=_JOINT_GP,
-        defaults=_MOBSTER_DEFAULTS,
+        defaults=defaults.MOBSTER,
         reference=_KLEIN,
     ),
     MethodSpec(
@@ -296,7 +116,7 @@ _SPECS = [
         pending="fantasies at the level each running trial goes to",
         decisions="stopping",
         model=_JOINT_GP,
-        defaults=_MOBSTER_DEFAULTS,
+        defaults=defaults.MOBSTER,
         reference=_KLEIN,
     ),
     MethodSpec(
@@ -307,8 +127,8 @@ _SPECS = [
         bohb,
         library="syne-tune",
         decisions="stopping",
-        model="KDE (TPE-style), random fraction 0.33",
-        defaults=SH_DEFAULTS,
+        model="KDE (TPE-style)",
+        defaults=defaults.BOHB,
         reference="Falkner et al. 2018, BOHB: Robust and Efficient Hyperparameter Optimization at Scale (ICML)",
     ),
     MethodSpec(
@@ -318,7 +138,8 @@ _SPECS = [
         "-",
         tpe,
         library="syne-tune",
-        model="KDE (TPE), random fraction 0.33",
+        model="KDE (TPE)",
+        defaults=defaults.KDE,
         reference="Bergstra et al. 2011, Algorithms for Hyper-Parameter Optimization (NeurIPS)",
     ),
     MethodSpec(
@@ -329,7 +150,7 @@ _SPECS = [
         bore,
         library="syne-tune",
         model="classifier density ratio (XGBoost)",
-        defaults={"initial_random_points": 6},
+        defaults=defaults.BORE,
         reference=_TIAO,
     ),
     MethodSpec(
@@ -340,7 +161,7 @@ _SPECS = [
         regularized_evolution,
         library="syne-tune",
         model="regularized evolution",
-        defaults=REA_DEFAULTS,
+        defaults=defaults.REA,
         reference="Real et al. 2019, Regularized Evolution for Image Classifier Architecture Search (AAAI)",
     ),
     MethodSpec(
@@ -351,7 +172,7 @@ _SPECS = [
         cqr,
         library="syne-tune",
         model="conformal quantile regression (gradient boosting)",
-        defaults={"initial_random_points": 5},
+        defaults=defaults.CQR,
         reference=_SALINAS,
     ),
     MethodSpec(
@@ -363,7 +184,7 @@ _SPECS = [
         library="syne-tune",
         decisions="stopping",
         model="classifier density ratio (XGBoost)",
-        defaults=SH_DEFAULTS,
+        defaults=defaults.SUCCESSIVE_HALVING,
         reference=f"{_LI}; {_TIAO}",
     ),
     MethodSpec(
@@ -375,7 +196,7 @@ _SPECS = [
         library="syne-tune",
         decisions="stopping",
         model="conformal quantile regression (gradient boosting)",
-        defaults=SH_DEFAULTS,
+        defaults=defaults.SUCCESSIVE_HALVING,
         reference=f"{_LI}; {_SALINAS}",
     ),
 ]
@@ -389,7 +210,7 @@ _OPTUNA_SPECS = [
         _OPTUNA,
         optuna_tpe,
         model="multivariate TPE (Optuna's TPESampler)",
-        defaults={"multivariate": True, "constant_liar": True, "n_startup_trials": 10},
+        defaults=defaults.OPTUNA_TPE,
         reference="Watanabe 2023, Tree-Structured Parzen Estimator: Understanding Its "
         "Algorithm Components (arXiv:2304.11127); Bergstra et al. 2011 (NeurIPS)",
         library="optuna",
@@ -402,7 +223,8 @@ _OPTUNA_SPECS = [
         False,
         f"{_OPTUNA}, cmaes",
         optuna_cmaes,
-        model="CMA-ES (Optuna's CmaEsSampler); categorical entries sampled at random",
+        model="CMA-ES (Optuna's CmaEsSampler, population 4 + ⌊3 ln d⌋); categorical entries sampled at random",
+        defaults=defaults.OPTUNA_CMAES,
         reference="Hansen 2016, The CMA Evolution Strategy: A Tutorial (arXiv:1604.00772)",
         library="optuna, cmaes",
         pending="a generation's members are told back in any order",
@@ -415,7 +237,7 @@ _OPTUNA_SPECS = [
         f"{_OPTUNA}, torch",
         optuna_gp,
         model="GP (Matérn-5/2, ARD), logEI; qLogEI with running trials (Optuna's GPSampler)",
-        defaults={"n_startup_trials": 10},
+        defaults=defaults.OPTUNA_GP,
         reference="Snoek et al. 2012, Practical Bayesian Optimization of Machine Learning Algorithms (NeurIPS)",
         library="optuna",
         pending="pending points of a q-batch acquisition (qLogEI)",
@@ -431,6 +253,7 @@ _NEVERGRAD_SPECS = [
         "nevergrad>=1",
         nevergrad_one_plus_one,
         model="(1+1) evolution strategy with the one-fifth rule (Nevergrad's OnePlusOne)",
+        defaults=defaults.NEVERGRAD_ONEPLUSONE,
         reference="Rechenberg 1973; Rapin & Teytaud 2018, Nevergrad - A gradient-free optimization platform (GitHub)",
         library="nevergrad",
         pending="asked candidates not yet told: each a mutation of the parent",
@@ -445,9 +268,9 @@ _DEHB_SPECS = [
         True,
         "dehb>=0.1.2",
         dehb,
-        decisions="stopping",
-        model="differential evolution per fidelity, Hyperband brackets (the dehb package)",
-        defaults={**SH_DEFAULTS, "mutation_factor": 0.5, "crossover_prob": 0.5},
+        decisions="re-run",
+        model="differential evolution per fidelity, Hyperband brackets at DEHB's own fidelities (the dehb package)",
+        defaults=defaults.DEHB,
         reference="Awad, Mallik & Hutter 2021, DEHB: Evolutionary Hyperband for Scalable, "
         "Robust and Efficient Hyperparameter Optimization (IJCAI)",
         library="dehb",
@@ -465,7 +288,7 @@ _SMAC_SPECS = [
         smac,
         model="random forest, log EI by local and random search (SMAC3's hyperparameter-"
         "optimization facade), one evaluation per configuration",
-        defaults={"initial_design": "Sobol, 10 per hyperparameter", "retrain_after": 8, "max_config_calls": 1},
+        defaults=defaults.SMAC,
         reference="Lindauer et al. 2022, SMAC3: A Versatile Bayesian Optimization Package "
         "for Hyperparameter Optimization (JMLR); Hutter et al. 2011",
         library="smac",
@@ -513,6 +336,7 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "pending": spec.pending,
         "extra": spec.extra,
         "note": spec.note or METHOD_NOTES.get(spec.name, ""),
+        "first_trial": FIRST_TRIAL.get(spec.name, PLUGIN_FIRST_TRIAL),
     }
 
 

@@ -57,7 +57,10 @@ class SMACScheduler(AskTellScheduler):
             self._build(config_space, random_seed, points_to_evaluate)
 
     def _build(self, config_space: dict[str, Any], random_seed: int, points_to_evaluate: Any) -> None:
+        from ConfigSpace import Configuration
         from smac import HyperparameterOptimizationFacade, Scenario
+
+        from hpobench.methods.defaults import SMAC
 
         space, self.fixed = configspace_space(config_space, random_seed)
         # SMAC writes its scenario and run history under output_directory; hpobench keeps its own
@@ -67,15 +70,17 @@ class SMACScheduler(AskTellScheduler):
             scenario = Scenario(
                 space, deterministic=True, n_trials=2**31 - 1, seed=int(random_seed), output_directory=Path(scratch)
             )
-            additional = [space.get_configuration(_searched(p, self.fixed)) for p in points_to_evaluate or []]
-            initial_design = HyperparameterOptimizationFacade.get_initial_design(
-                scenario, additional_configs=additional
+            given = [Configuration(space, values=_searched(p, self.fixed)) for p in points_to_evaluate or []]
+            facade = HyperparameterOptimizationFacade
+            design = facade.get_initial_design(
+                scenario, n_configs_per_hyperparameter=SMAC["configs_per_hyperparameter"], additional_configs=given
             )
-            self.smac = HyperparameterOptimizationFacade(
+            self.smac = facade(
                 scenario,
                 _never_called,
-                initial_design=initial_design,
-                intensifier=HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
+                initial_design=_GivenFirst(design, given),  # type: ignore[arg-type]  # read as SMAC reads its own
+                intensifier=facade.get_intensifier(scenario, max_config_calls=SMAC["max_config_calls"]),
+                config_selector=facade.get_config_selector(scenario, retrain_after=SMAC["retrain_after"]),
                 overwrite=True,
                 logging_level=40,
             )
@@ -128,10 +133,12 @@ class SMACScheduler(AskTellScheduler):
     def scheduler_kwargs(self) -> dict[str, Any]:
         from importlib.metadata import version
 
+        from hpobench.methods.defaults import SMAC
+
         return {
             "library": f"smac {version('smac')}",
             "facade": "HyperparameterOptimizationFacade",
-            "max_config_calls": 1,
+            **SMAC,
             "random_seed": self.random_seed,
         }
 
@@ -160,3 +167,26 @@ def _loggers_kept() -> Iterator[None]:
 
 def _searched(point: dict[str, Any], fixed: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in point.items() if k not in fixed}
+
+
+class _GivenFirst:
+    """SMAC's initial design with the points to evaluate first: the facade's design (Sobol, 10
+    configurations per hyperparameter) puts its `additional_configs` after its own, which
+    would start the default configuration 50 trials late on a space of 5 hyperparameters.
+    SMAC reads an initial design through these two members only."""
+
+    def __init__(self, design: Any, given: list[Any]) -> None:
+        self._design = design
+        self._given = given
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        import warnings
+
+        with warnings.catch_warnings():  # SMAC's meta of given configurations calls a deprecated ConfigSpace name
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return dict(self._design.meta)
+
+    def select_configurations(self) -> list[Any]:
+        configs = self._design.select_configurations()
+        return [c for c in configs if c in self._given] + [c for c in configs if c not in self._given]

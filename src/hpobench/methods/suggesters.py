@@ -46,16 +46,20 @@ class RandomSuggester:
         self.config_space = config_space
         self.mode = mode
         self._random = np.random.RandomState(random_seed)
-        self._initial = [dict(point) for point in points_to_evaluate or []]
+        from hpobench.methods.initial_points import initial_points
+
+        # Completed by the seed's rule; None or [] here: none (MethodArguments resolves the default).
+        self._initial = initial_points(points_to_evaluate or [], config_space)
 
     def observe(self, trial_id: int, config: Config, value: float, resource: Optional[int] = None) -> None:
         """Nothing to do: random search does not learn."""
 
     def suggest(self, pending: Pending) -> Optional[Config]:
         """The next user-given point first, then a random draw; never None."""
+        # Drawn even for a given point, so that trial n's random configuration does not depend
+        # on how many points were given.
         config = self._sample()
         if self._initial:
-            # A given point may name only some hyperparameters; the rest are drawn.
             config.update(self._initial.pop(0))
         return config
 

@@ -36,6 +36,9 @@ class RunRecord:
     budget: Optional[float] = None  # max_wallclock_time, seconds
     wallclock_used: Optional[float] = None  # seconds of budget the run used, at its end
     best: Optional[float] = None  # best metric value, recorded at its end
+    # Whether each method's first trial was the default configuration; None: not recorded
+    # (written by an hpobench before the default first trial existed, which ran without it).
+    default_first_trial: Optional[bool] = None
     error: Optional[str] = None  # why it failed, as the launcher said
     trials_started: Optional[int] = None  # recorded when the run ended
     trials_failed: Optional[int] = None
@@ -69,6 +72,7 @@ class RunRecord:
         record.budget = read.number("max_wallclock_time")
         record.wallclock_used = read.number("hpobench_wallclock_time")
         record.best = read.number("hpobench_best")
+        record.default_first_trial = read.flag("default_first_trial")
         record.trials_started = read.integer(layout.TRIALS_STARTED_KEY)
         record.trials_failed = read.integer(layout.TRIALS_FAILED_KEY)
         error = metadata.get("hpobench_error")
@@ -101,6 +105,13 @@ class _Reader:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         self.problems.append(f"metadata.json: {key} {value!r} is not an integer")
+        return None
+
+    def flag(self, key: str) -> Optional[bool]:
+        value = self.metadata.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        self.problems.append(f"metadata.json: {key} {value!r} is not true or false")
         return None
 
     def number(self, key: str) -> Optional[float]:

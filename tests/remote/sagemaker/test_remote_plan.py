@@ -426,7 +426,7 @@ class Block:
 sys.meta_path.insert(0, Block())
 from hpobench.benchmarks import get_benchmark
 from hpobench.methods import get_method
-from hpobench.methods.registry import MethodArguments
+from hpobench.methods import MethodArguments
 import hpobench.remote.sagemaker.entry, hpobench.local.launcher, syne_tune.report
 for name in {without!r}:
     get_method(name).build(MethodArguments.for_benchmark(get_benchmark("mlp_digits"), 0))
