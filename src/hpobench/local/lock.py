@@ -32,7 +32,7 @@ def experiment_lock(results_root: Path, experiment_tag: str) -> Iterator[None]:
         f"Experiment {experiment_tag!r} under {results_root} is being run by another "
         "hpobench ({holder}); wait for it to end, or pass another --experiment-tag"
     )
-    with _held(folder, LOCK_FILE, HOLDER_FILE, refusal):
+    with _held(folder, LOCK_FILE, HOLDER_FILE, refusal, remove_if_unused=not folder.exists()):
         yield
 
 
@@ -48,7 +48,11 @@ def run_lock(results_root: Path, experiment_tag: str, run_name: str) -> Iterator
 
 
 @contextlib.contextmanager
-def _held(folder: Path, lock_name: str, holder_name: str, refusal: str) -> Iterator[None]:
+def _held(
+    folder: Path, lock_name: str, holder_name: str, refusal: str, remove_if_unused: bool = False
+) -> Iterator[None]:
+    """`remove_if_unused`: the folder is new; if it holds nothing but the lock when the block
+    ends (a launch refused before anything ran), it is removed, while still locked."""
     from filelock import FileLock, Timeout
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,6 +71,11 @@ def _held(folder: Path, lock_name: str, holder_name: str, refusal: str) -> Itera
         yield
     finally:
         holder_file.unlink(missing_ok=True)
+        if remove_if_unused and {p.name for p in folder.iterdir()} <= {lock_name}:
+            # Removed before the release: a launcher that opens the old file meanwhile is
+            # refused as if it were held; one that comes later makes a new folder and lock.
+            (folder / lock_name).unlink(missing_ok=True)
+            folder.rmdir()
         lock.release()
 
 
