@@ -9,9 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("botorch")
-
 from syne_tune.backend.trial_status import Trial
 from syne_tune.config_space import loguniform, randint, uniform
 

@@ -8,9 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-
-pytest.importorskip("botorch")
-
 from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 
 from hpobench.methods.gp import GPSuggester

@@ -35,7 +35,7 @@ def _arguments(mode: str = "min") -> MethodArguments:
     return MethodArguments(**{**args.__dict__, "mode": mode})
 
 
-def _scheduler(kind: str = "promotion", mode: str = "min") -> SuccessiveHalving:
+def _scheduler(kind: str = "promotion", mode: str = "min", seed: int = 5) -> SuccessiveHalving:
     args = _arguments(mode)
     return SuccessiveHalving(
         args.config_space,
@@ -43,10 +43,10 @@ def _scheduler(kind: str = "promotion", mode: str = "min") -> SuccessiveHalving:
         args.mode,
         args.resource_attr,
         args.max_resource,
-        RecordingSuggester(args.config_space, mode, random_seed=5),
+        RecordingSuggester(args.config_space, mode, random_seed=seed),
         kind=kind,
         max_resource_attr=args.max_resource_attr,
-        random_seed=5,
+        random_seed=seed,
     )
 
 
@@ -214,12 +214,15 @@ def test_a_resumed_trial_that_starts_over_is_not_decided_on_twice():
     assert rung() == before
 
 
-def test_same_seed_same_configurations():
-    def configs() -> list[dict]:
-        driver = Driver(_scheduler())
+def test_same_seed_same_configurations_another_seed_others():
+    def configs(seed: int) -> list[dict]:
+        driver = Driver(_scheduler(seed=seed))
         return [driver.next()[0].config for _ in range(5)]
 
-    assert configs() == configs()
+    assert configs(5) == configs(5)
+    # A scheduler that ignored its seed would repeat these too (the default configuration
+    # comes first whatever the seed).
+    assert configs(5)[1:] != configs(6)[1:]
 
 
 def _objective(config: dict, resource: int) -> float:
