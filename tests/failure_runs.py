@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -44,10 +45,12 @@ def simulate_run(
     workers: int = 4,
     crash_at: str = "anywhere",
     until_settled: bool = True,
+    on_complete: Optional[Callable[[int], None]] = None,
 ) -> Optional[Stop]:
     """Feed `rule` one simulated run's events in time order; where it stopped the run, or
     None if it never did. `until_settled`: end the run once the rule says no later event
-    can stop it (`FailureRule.settled`), which the tuner relies on too."""
+    can stop it (`FailureRule.settled`), which the tuner relies on too. `on_complete` is told
+    each trial that trained to the end healthy."""
     rng = random.Random(seed)
     quality: list[float] = []
     epoch_time: list[float] = []
@@ -99,7 +102,10 @@ def simulate_run(
         elif level[trial] >= crash_epoch[trial]:
             failed += 1
             rule.observe(trial, failed=True)
-        elif level[trial] < MAX_EPOCHS:  # paused at a rung
+        elif level[trial] >= MAX_EPOCHS:
+            if on_complete is not None:
+                on_complete(trial)
+        else:  # paused at a rung
             rung = RUNGS.index(level[trial])
             bisect.insort(rung_values[rung], quality[trial])
             heapq.heappush(paused[rung], (quality[trial], trial))

@@ -64,6 +64,15 @@ SMOKES = [
     Smoke("branin_multi_fidelity.py", tuple(rf"\s+1 {method}\s+{NUMBER}\s+-" for method in ("RS", "DEHB"))),
     # The check itself must pass: "yes".
     Smoke("check_benchmark_speed.py", (rf"gbt_breast_cancer\s+{NUMBER}\s+{NUMBER}\s+yes",)),
+    # The new rule never stops the divergence cases; a script that always fails is always stopped.
+    Smoke(
+        "failure_rule.py",
+        (
+            rf"\s+-\s+0\.35\s+anywhere\s+0\.00%\s+nan\s+{NUMBER}%\s+{FIGURE}",
+            rf"\s+-\s+0\.6\s+anywhere\s+0\.00%\s+nan\s+{NUMBER}%\s+{FIGURE}",
+            rf"\s+-\s+1\s+start\s+100\.00%\s+{NUMBER}\s+{NUMBER}%\s+{FIGURE}",
+        ),
+    ),
     Smoke(
         "cli_speed.py",
         (
