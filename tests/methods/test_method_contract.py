@@ -75,7 +75,9 @@ def plugin_method(args: MethodArguments) -> Any:
     )
 
 
-PLUGIN = MethodSpec("PLUGIN-FIRST-POINT", "random search", False, "", plugin_method)
+PLUGIN = MethodSpec(
+    name="PLUGIN-FIRST-POINT", family="random search", multi_fidelity=False, needs="", factory=plugin_method
+)
 
 
 def spec_of(name: str) -> MethodSpec:

@@ -68,7 +68,7 @@ class MethodArguments:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MethodSpec:
     """A registered HPO method, what it needs, and what it is (for `list methods`)."""
 
