@@ -127,7 +127,7 @@ def test_a_run_starts_from_the_default_and_records_it(invoke, tmp_path, results_
     # A tag's runs agree: the same (method, seed) without it is refused, by name.
     again = invoke(*RUN, "--benchmark", str(path), "--experiment-tag", "first", "--no-default-first-trial")
     assert again.exit_code == 2
-    assert "already completed with default_first_trial=True, not False" in again.output
+    assert "already has RS-0 (complete) with default_first_trial=True, not False" in again.output
 
 
 def test_the_benchmark_field_leaves_it_out_and_the_flag_wins(invoke, tmp_path, results_root):
