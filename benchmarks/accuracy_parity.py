@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from smoke_option import parse_with_smoke
 from train_throughput import describe, load_script
 
 # (batch_size, lr, momentum, weight_decay), inside the benchmark's search space.
@@ -60,15 +61,7 @@ def parse_args() -> argparse.Namespace:
         help="DataLoader processes of the reference loop (speed only)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     return args
 
 

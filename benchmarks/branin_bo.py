@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from smoke_option import parse_with_smoke
 
 BRANIN_MINIMUM = 0.397887
 GOAL = 0.6
@@ -111,15 +112,7 @@ def main() -> None:
         default=["BO", "RS", "BOTorch"],
         help="registered method names, and BOTorch (Syne Tune 0.16's stock class)",
     )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    options = parser.parse_args()
-    if options.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        options = parser.parse_args()
+    options = parse_with_smoke(parser, SMOKE)
     methods = {name: stock_botorch if name == "BOTorch" else registered(name) for name in options.methods}
     print(f"Branin, {options.evaluations} evaluations, seeds 0..{options.seeds - 1}; minimum {BRANIN_MINIMUM}")
     print(

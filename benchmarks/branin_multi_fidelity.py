@@ -25,6 +25,8 @@ import statistics
 from datetime import datetime
 from typing import Any
 
+from smoke_option import parse_with_smoke
+
 SMOKE = {"seeds": 1, "workers": [1], "max_resource": 3}
 
 
@@ -84,15 +86,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 1])
     parser.add_argument("--max-resource", type=int, default=27)
     parser.add_argument("--methods", nargs="+", default=["RS", "DEHB"])
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    options = parser.parse_args()
-    if options.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        options = parser.parse_args()
+    options = parse_with_smoke(parser, SMOKE)
     print(
         f"Branin + 30/epoch, {options.max_resource} epochs at most, a budget of 40 x {options.max_resource} "
         f"epochs, seeds 0..{options.seeds - 1}; best Branin at the maximum resource (minimum 0.397887)"

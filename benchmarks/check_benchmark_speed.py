@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from smoke_option import parse_with_smoke
+
 SMOKE = {"repeats": 1, "names": ["gbt_breast_cancer"]}
 
 
@@ -24,15 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("names", nargs="*", default=["mlp_digits", "gbt_breast_cancer"])
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     from hpobench.benchmarks import get_benchmark
 
     print(f"{'benchmark':20} {'check s (median)':>17} {'budget s':>9}  passed")

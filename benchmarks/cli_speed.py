@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from smoke_option import parse_with_smoke
+
 GOALS = {"hpobench --help": 0.3, "hpobench list benchmarks": 0.8}
 SMOKE = {"repeats": 1}
 
@@ -33,15 +35,7 @@ def median_seconds(command: list[str], repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     script = Path(sys.executable).parent / "hpobench"
     hpobench = [str(script)] if script.exists() else [sys.executable, "-m", "hpobench"]
     commands = {

@@ -25,6 +25,7 @@ from typing import Optional
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the simulator
 
 from failure_runs import simulate_run
+from smoke_option import parse_with_smoke
 
 from hpobench.local.failures import FailureRule
 
@@ -92,11 +93,7 @@ def stopped_share(make_rule, crash: float, where: str, runs: int) -> tuple[float
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10_000, help="simulated runs per case")
-    parser.add_argument("--smoke", action="store_true", help="50 runs per case")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
+    args = parse_with_smoke(parser, SMOKE, argv)
     print(f"{args.runs} simulated ASHA runs per case (4 workers, 300 trials); share of runs stopped")
     print(f"{'limit':>6} {'crash':>6} {'crashes':>9} {'hpobench':>9} {'(median)':>9} {'old rule':>9} {'(median)':>9}")
     begun = time.perf_counter()

@@ -18,6 +18,7 @@ import statistics
 import time
 
 import numpy as np
+from smoke_option import parse_with_smoke
 
 SMOKE = {"sizes": [8], "repeats": 1}
 
@@ -69,15 +70,7 @@ def main() -> None:
     parser.add_argument("--model", choices=["bo", "mobster"], default="mobster")
     parser.add_argument("--sizes", type=int, nargs="+", default=[60, 120, 200])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     print(f"{args.model}: median seconds per suggestion (2 pending), {args.repeats} repeats")
     print(f"{'observations':>12} {'cold':>7} {'warm':>7} {'kept':>7} {'cold/kept':>10}")
     for size in args.sizes:

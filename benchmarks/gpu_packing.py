@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from accuracy_parity import synthetic_cifar
+from smoke_option import parse_with_smoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = {"ks": [1], "budget": 4.0, "images": 10, "epochs": 1}
@@ -41,15 +42,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=50_000, help="CIFAR-10 training-set size to generate")
     parser.add_argument("--epochs", type=int, default=27, help="max epochs per trial (the benchmark's)")
     parser.add_argument("--backend", default="fast", choices=("fast", "stock"))
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     return args
 
 

@@ -22,6 +22,8 @@ import statistics
 import tempfile
 import time
 
+from smoke_option import parse_with_smoke
+
 SMOKE = {"seeds": 1, "bare_calls": 1}
 
 
@@ -31,15 +33,7 @@ def main() -> None:
     parser.add_argument("--benchmark", default=None, help="default: the default benchmark, else mlp_digits")
     parser.add_argument("--bare-calls", type=int, default=20, help="bare create_training_job calls to time")
     parser.add_argument("--endpoint-url", help="a running moto server (default: start one on a free port)")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
 
     server, endpoint = None, args.endpoint_url
     if endpoint is None:

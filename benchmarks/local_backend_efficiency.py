@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smoke_option import parse_with_smoke
+
 FIRST_LINE_TAG = "[hpobench-first-line]: "
 BACKENDS = ("stock", "fast")
 # Stopped by a count of trial-epochs, not by time, so that trials have trained on a slow
@@ -226,15 +228,7 @@ def main() -> None:
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help="comma-separated, in order (default: stock,fast)"
     )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     from hpobench.benchmarks import get_benchmark
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-efficiency-"))

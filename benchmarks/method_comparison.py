@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smoke_option import parse_with_smoke
+
 BENCHMARK = "gbt_breast_cancer"
 MAIN_METHODS = ["RS", "BO", "ASHA", "MOBSTER"]
 PAIRS = [("ASHA", "ASHA-STOP"), ("MOBSTER", "MOBSTER-STOP")]
@@ -137,17 +139,9 @@ def main() -> None:
     parser.add_argument("--start-seed", type=int, default=0, help="first seed (seeds START..START+SEEDS-1)")
     parser.add_argument("--results-root", type=Path, default=None, help="keep the runs here")
     parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    parser.add_argument(
         "--report-only", action="store_true", help="run nothing: print what --results-root already holds"
     )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     if args.report_only and args.results_root is None:
         parser.error("--report-only needs --results-root")
 

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smoke_option import parse_with_smoke
+
 from hpobench.methods import gp_model
 
 BENCHMARK = "gbt_breast_cancer"
@@ -92,15 +94,7 @@ def main() -> None:
     parser.add_argument("--master-seed", type=int, default=1)
     parser.add_argument("--kernels", nargs="+", choices=list(KERNELS), default=list(KERNELS))
     parser.add_argument("--results-root", type=Path, default=None, help="keep the runs here")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("syne_tune").setLevel(logging.ERROR)
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from smoke_option import parse_with_smoke  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the study writer the tests use
 
@@ -55,15 +57,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     from synthetic_study import write_study
 
     with tempfile.TemporaryDirectory(prefix="hpobench-report-speed-") as folder:

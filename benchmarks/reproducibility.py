@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from smoke_option import parse_with_smoke
 
 BENCHMARK = "gbt_breast_cancer"
 ROUNDS = 9  # short trials (rungs 1 and 3), so a run holds many of them
@@ -87,15 +88,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["RS", "ASHA", "BO", "MOBSTER"])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
 
     root = Path(tempfile.mkdtemp(prefix="hpobench-repro-"))
     print(f"{BENCHMARK}, {args.evaluations} results per run, master seed {args.seed}; runs under {root}")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from smoke_option import parse_with_smoke
 
 TAG = "speed"
 BENCHMARK = "mlp_digits"
@@ -122,15 +123,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the experiment here and keep it")
     parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per method (default: {SEEDS})")
     parser.add_argument("--trials", type=int, default=TRIALS, help=f"trials per run (default: {TRIALS})")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     with tempfile.TemporaryDirectory(prefix="hpobench-speed-") as scratch:
         root = args.keep or Path(scratch)
         rng = np.random.default_rng(0)

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from smoke_option import parse_with_smoke
 
 from hpobench.results import layout
 
@@ -117,15 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=40.0)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     with tempfile.TemporaryDirectory(prefix="resume-cost-") as folder:
         # Kill moments spread over the clock file's 1 s interval.
         offsets = [(i + 0.5) / args.repeat for i in range(args.repeat)]

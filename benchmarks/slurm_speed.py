@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "tests"), str(HERE)]
 
 from results_speed import TRIALS, write_run  # noqa: E402  (the benchmarks/ folder)
+from smoke_option import parse_with_smoke  # noqa: E402
 
 METHODS = ("RS", "BO", "ASHA", "MOBSTER")
 SEEDS = 25
@@ -76,15 +77,7 @@ def main() -> None:
     parser.add_argument("--slurm-conf", type=Path, help="a running cluster's slurm.conf (default: start one)")
     parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per method (default: {SEEDS})")
     parser.add_argument("--trials", type=int, default=TRIALS, help=f"trials per complete run (default: {TRIALS})")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     with tempfile.TemporaryDirectory(prefix="hpobench-slurm-speed-") as scratch:
         cluster = None
         if args.slurm_conf is None:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from smoke_option import parse_with_smoke
+
 SMOKE = {"workers": [1]}
 
 
@@ -54,15 +56,7 @@ def seconds_to_stop(workers: int, root: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 32])
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     print(f"{'workers':>8} {'SIGTERM to exit (s)':>20} {'exit code':>10}")
     with tempfile.TemporaryDirectory() as root:
         for workers in args.workers:

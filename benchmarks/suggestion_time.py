@@ -22,6 +22,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from smoke_option import parse_with_smoke
+
 CHECKPOINTS = (20, 100, 300)
 # A multi-fidelity method (DEHB) gets a resource to decide on; each trial is told its result at
 # the resource its configuration says it trains to.
@@ -85,15 +87,7 @@ def main() -> None:
     )
     parser.add_argument("--timed", type=int, default=16)
     parser.add_argument("--observations", type=int, nargs="+", default=list(CHECKPOINTS), help="N, increasing")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    options = parser.parse_args()
-    if options.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        options = parser.parse_args()
+    options = parse_with_smoke(parser, SMOKE)
     checkpoints = options.observations
     middle = len(checkpoints) // 2
     print(f"median seconds per suggestion over {options.timed} suggestions, after N observations (5-d space)")

@@ -30,6 +30,7 @@ from types import ModuleType
 import numpy as np
 import torch
 import torch.nn.functional as F
+from smoke_option import parse_with_smoke
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "training_scripts"
 SCRIPT = SCRIPTS / "resnet_cifar10" / "resnet_cifar10.py"
@@ -61,15 +62,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, help="untimed steps first (resnet_cifar10's: 1 CPU, 10 CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     parser.add_argument("--benchmark", choices=(*BENCHMARKS, "all"), default="resnet_cifar10")
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="seconds: tiny sizes that check the script end to end (the test suite runs it), not speed",
-    )
-    args = parser.parse_args()
-    if args.smoke:  # the tiny sizes become the defaults: options given still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args()
+    args = parse_with_smoke(parser, SMOKE)
     return args
 
 

@@ -27,8 +27,9 @@ BENCHMARKS = ROOT / "benchmarks"
 NUMBER = r"-?\d[\d,]*(?:\.\d+)?"  # 3, 1,234, 0.0012, -0.4
 FIGURE = rf"(?:{NUMBER}|nan|-)"  # a figure a short budget may leave empty
 
-# Modules of benchmarks/ that are no script of their own, and the script whose smoke form runs them.
-RUN_BY = {"throughput_models.py": "train_throughput.py"}
+# Modules of benchmarks/ that are no script of their own, and a script whose smoke form runs them
+# (smoke_option.py: every script).
+RUN_BY = {"throughput_models.py": "train_throughput.py", "smoke_option.py": "cli_speed.py"}
 SHELL_SCRIPTS = ("gpu_check.sh", "gpu_wheels.sh")
 
 
@@ -221,7 +222,12 @@ def test_every_script_has_a_smoke_form():
     assert {path.name for path in BENCHMARKS.glob("*.sh")} == set(SHELL_SCRIPTS)
 
 
-@pytest.mark.parametrize("smoke", SMOKES, ids=lambda smoke: smoke.script.removesuffix(".py"))
+@pytest.mark.parametrize(
+    "smoke",
+    # The Slurm script runs on the worker that holds the session's cluster (see test_slurm_cluster).
+    [pytest.param(s, marks=pytest.mark.xdist_group("slurm")) if s.needs == "slurm" else s for s in SMOKES],
+    ids=lambda smoke: smoke.script.removesuffix(".py"),
+)
 def test_smoke_form_prints_its_figures(smoke: Smoke, this_hpobench_env, tmp_path, request):
     env = {**this_hpobench_env, "TMPDIR": str(tmp_path)}  # folders the scripts keep stay in the test's
     command = [sys.executable, str(BENCHMARKS / smoke.script), "--smoke"]

@@ -22,7 +22,9 @@ from typer.testing import CliRunner
 
 from hpobench.cli import app
 
-pytestmark = pytest.mark.timeout(600)
+# One worker runs every test of the session's Slurm cluster (pytest-xdist's loadgroup), so the
+# cluster starts once.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("slurm")]
 
 LAUNCH = ("launch-remote", "--engine", "slurm", "--benchmark", "gbt_breast_cancer", "--cpus-per-job", "1")
 
