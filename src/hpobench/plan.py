@@ -195,7 +195,10 @@ def check_methods_build(benchmark: BenchmarkDefinition, methods: list[str], extr
     SageMaker job installs it with its requirements)."""
     from hpobench.methods import MethodArguments
 
-    arguments = MethodArguments.for_benchmark(benchmark, random_seed=0)
+    try:
+        arguments = MethodArguments.for_benchmark(benchmark, random_seed=0)
+    except ValueError as error:  # e.g. a point to evaluate outside the search space
+        raise UsageError(f"Benchmark {benchmark.name!r}: {error}; fix its definition") from None
     for method in methods:
         try:
             get_method(method).build(arguments)

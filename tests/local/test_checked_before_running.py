@@ -60,3 +60,18 @@ def test_a_tag_holds_one_setup_whatever_the_method(invoke, results_root):
         "Error: Experiment 'one-setup' already has RS-0 (complete) with max_wallclock_time=60.0, not 61.0"
     )
     assert not (results_root / "one-setup" / "ASHA-0").exists()
+
+
+def test_a_point_to_evaluate_outside_the_space_is_one_line_before_any_run(invoke, tmp_path, results_root):
+    outside = DEFINITION.replace(
+        'instance_type = "ml.c5.xlarge"', 'instance_type = "ml.c5.xlarge"\npoints_to_evaluate = [{x = 5.0}]'
+    )
+    path = write_benchmark(tmp_path / "user", definition=outside)
+    result = invoke("run-local", "--benchmark", str(path), *"--method RS --experiment-tag outside".split())
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith("Error: Benchmark 'quadratic': points_to_evaluate: x=5.0 is outside its domain")
+    )
+    assert not (results_root / "outside").exists()
