@@ -15,7 +15,9 @@ from hpobench.cli import app
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No HPOBENCH_* variables, no hpobench.toml, results under a temporary root."""
     for name in list(os.environ):
-        if name.startswith("HPOBENCH_") or name == "SYNETUNE_FOLDER":
+        # COLUMNS and LINES: pytest-xdist's workers get an 80-column terminal size; output
+        # that is not a terminal is rendered wide (cli/common.py), as in a serial run.
+        if name.startswith("HPOBENCH_") or name in ("SYNETUNE_FOLDER", "COLUMNS", "LINES"):
             monkeypatch.delenv(name)
     work = tmp_path / "work"
     work.mkdir()
