@@ -100,6 +100,7 @@ def test_bad_extension_and_missing_run_are_one_line(invoke, toy_root, tmp_path):
     assert not (tmp_path / "a.png").exists()
 
 
+@pytest.mark.xdist_group("real_root")  # one worker makes the session's real runs once
 def test_plot_of_real_runs_matches_results_json(invoke, real_root, tmp_path):
     out = tmp_path / "real.png"
     result = invoke(
@@ -121,6 +122,7 @@ def test_plot_of_real_runs_matches_results_json(invoke, real_root, tmp_path):
         np.testing.assert_allclose(line.get_ydata(), expected)
 
 
+@pytest.mark.xdist_group("real_root")  # one worker makes the session's real runs once
 def test_per_trial_learning_curves_of_a_real_run(invoke, real_root, tmp_path):
     out = tmp_path / "trials.svg"
     result = invoke(

@@ -185,6 +185,7 @@ def _independent_finals(root: Path, method: str) -> list[float]:
     return finals
 
 
+@pytest.mark.xdist_group("real_root")  # one worker makes the session's real runs once
 def test_results_of_real_runs(invoke, real_root):
     result = invoke("results", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "--format", "json")
     assert result.exit_code == 0, result.output

@@ -128,6 +128,7 @@ def test_unknown_experiment_is_one_line(invoke, tmp_path):
     assert result.output.startswith("Error: No results for experiment tag 'absent'")
 
 
+@pytest.mark.xdist_group("real_root")  # one worker makes the session's real runs once
 def test_status_of_real_runs(invoke, real_root):
     result = invoke("status", "--experiment-tag", REAL_TAG, "--results-root", str(real_root), "--format", "json")
     assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -144,7 +145,6 @@ def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
     """Issue 20: the container is killed at half the budget (a spot interruption); SageMaker
     starts the job again on a new instance with the checkpoint folder restored from S3 and
     without the trial logs (not synced): the run continues from what was restored."""
-    import os
     import signal
     import time
 
@@ -170,8 +170,17 @@ def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
     else:
         job.kill()
         pytest.fail(f"the job did not reach half its budget: {job.communicate()[1]}")
-    os.killpg(job.pid, signal.SIGKILL)  # the instance goes away, the job's processes with it
+    # The instance goes away, every process of the job with it: trials run in process groups
+    # of their own, so the whole tree is killed and waited for (a trial still writing its
+    # checkpoint made the removal of the trials' folder below fail under load).
+    import psutil
+
+    family = [psutil.Process(job.pid), *psutil.Process(job.pid).children(recursive=True)]
+    for process in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(signal.SIGKILL)
     job.wait()
+    psutil.wait_procs(family, timeout=30)
     (tuner_dir,) = layout.tuner_dirs(checkpoints)
     assert layout.read_metadata(tuner_dir)[layout.STATUS_KEY] == layout.STATUS_RUNNING
     import shutil
