@@ -151,7 +151,13 @@ def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background,
 def test_methods_from_other_libraries_run_as_slurm_cells(background, slurm, invoke, results_root):
     """A cell imports its method's library in the environment it runs in: Optuna's TPE and
     SMAC3 (whose logging setup must not swallow the cell's own lines) complete."""
-    args = (*LAUNCH, *"--method OPTUNA-TPE --method SMAC --max-wallclock-time 10 --experiment-tag external".split())
+    # Ended by its evaluations (4 trials of 2 rounds), not by seconds: on a loaded machine
+    # SMAC's start once left a 10 s cell only 2 trials.
+    args = (
+        *LAUNCH,
+        *"--method OPTUNA-TPE --method SMAC --set boosting_rounds=2 --max-num-evaluations 8".split(),
+        *"--max-wallclock-time 120 --experiment-tag external".split(),
+    )
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     assert "Submitted 2 cell(s) as Slurm job" in launched.output
