@@ -10,6 +10,22 @@ from typer.testing import CliRunner
 
 from hpobench.cli import app
 
+# Started first by the parallel run (see docs/development.md): tests, and groups, that take a
+# minute or more, so that none of them starts last and keeps one worker busy after the others.
+FIRST = (
+    "tests/remote/slurm/test_slurm_cluster.py",
+    "test_beats_random_search_on_branin",
+    "test_a_real_study_on",
+    "test_a_spot_job_restarted",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, name in enumerate(FIRST) if name in item.nodeid), len(FIRST))
+
+    items.sort(key=rank)  # stable: the others keep their order
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
