@@ -60,6 +60,11 @@ class ExperimentSetup:
     # Each method's first trial is the default configuration (the seed's default), unless the
     # benchmark's points_to_evaluate come first; False: methods start from their own designs.
     default_first_trial: bool = True
+    # A simulated run's table (its path, its manifest's hash: None for a table without one)
+    # and surrogate (None: only the table's configurations are evaluated).
+    table: Optional[str] = None
+    table_sha256: Optional[str] = None
+    surrogate: Optional[str] = None
 
     @classmethod
     def of(cls, plan: ExperimentPlan) -> ExperimentSetup:
@@ -79,6 +84,9 @@ class ExperimentSetup:
             backend=plan.backend,
             benchmark_sha256=plan.benchmark.origin.sha256,
             default_first_trial=plan.default_first_trial,
+            table=plan.table,
+            table_sha256=plan.table_sha256,
+            surrogate=plan.surrogate,
         )
 
     def comparable(self) -> dict[str, Any]:
@@ -98,6 +106,9 @@ class ExperimentSetup:
         }
         if self.benchmark_sha256:
             setup["benchmark_sha256"] = self.benchmark_sha256
+        if self.backend == "simulated":  # one tag never mixes tables or surrogates
+            setup["table_sha256"] = self.table_sha256
+            setup["surrogate"] = self.surrogate
         return setup
 
     def conflict(self, recorded: Mapping[str, Any]) -> Optional[tuple[str, Any, Any]]:
@@ -150,6 +161,10 @@ class ExperimentSetup:
         arguments += ["--trials-per-gpu", str(self.trials_per_gpu), "--backend", self.backend]
         # Named either way: the benchmark's own default may be either.
         arguments.append("--default-first-trial" if self.default_first_trial else "--no-default-first-trial")
+        if self.table is not None and not self.benchmark.startswith("blackbox:"):
+            arguments += ["--table", self.table]
+        if self.surrogate is not None:
+            arguments += ["--surrogate", self.surrogate]
         for key, value in self.overrides.items():
             arguments += ["--set", f"{key}={value}"]
         return arguments

@@ -54,6 +54,10 @@ class ExperimentPlan:
     # Each method's first trial is the default configuration (unless the benchmark's
     # points_to_evaluate come first): the flag, else the benchmark's own field.
     default_first_trial: bool = True
+    # A simulated run's table, its manifest's hash and surrogate (tables/simulated.py).
+    table: Optional[str] = None
+    table_sha256: Optional[str] = None
+    surrogate: Optional[str] = None
 
     @property
     def methods(self) -> list[str]:
@@ -106,6 +110,7 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
         master_random_seed = recorded
     else:
         master_random_seed = draw_master_random_seed()
+    table = _simulated_table(options, benchmark)
     runs = tuple(
         PlannedRun(method, seed, effective_random_seed(master_random_seed, seed))
         for method in options.methods
@@ -126,7 +131,25 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
         default_first_trial=(
             benchmark.default_first_trial if options.default_first_trial is None else options.default_first_trial
         ),
+        table=table[0] if table else None,
+        table_sha256=table[1] if table else None,
+        surrogate=getattr(options, "surrogate", None),
     )
+
+
+def _simulated_table(options: ExperimentOptions, benchmark: BenchmarkDefinition) -> Optional[tuple[str, Optional[str]]]:
+    """A simulated run's table path and manifest hash (a UsageError if it is missing); None
+    for real runs. A Syne Tune blackbox (`blackbox:NAME/TASK`) is a table: simulated only."""
+    if getattr(options, "backend", DEFAULT_BACKEND) != "simulated":
+        if benchmark.origin.kind == "blackbox":
+            raise UsageError(
+                f"Benchmark {benchmark.reference} is a table of Syne Tune's, with no script to run; "
+                "add --backend simulated"
+            )
+        return None
+    from hpobench.tables.simulated import table_identity
+
+    return table_identity(options, benchmark)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, PositiveInt, ValidationError, field_validator
+from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -146,8 +146,11 @@ class ExperimentOptions(_LayeredSettings):
         return list(range(self.start_seed, self.start_seed + self.num_seeds))
 
 
-# "fast" forks trials from a warm, pre-imported process; "stock" is Syne Tune's LocalBackend.
-Backend = Literal["fast", "stock"]
+# "fast" forks trials from a warm, pre-imported process; "stock" is Syne Tune's LocalBackend;
+# "simulated" replays a table of real runs in simulated time (hpobench.tables).
+Backend = Literal["fast", "stock", "simulated"]
+# What predicts configurations outside a table (Syne Tune's add_surrogate; tables/simulated.py).
+Surrogate = Literal["knn", "random_forest"]
 
 
 # Options several commands share, each declared once with its validator; a command's
@@ -172,6 +175,20 @@ class _BackendOption(_LayeredSettings):
     backend: Backend = "fast"
 
 
+class _TableOption(_LayeredSettings):
+    # The table a simulated run replays (default: RESULTS_ROOT/tables/BENCHMARK) and the
+    # surrogate that predicts configurations outside it.
+    table: Optional[Path] = None
+    surrogate: Optional[Surrogate] = None
+
+    @model_validator(mode="after")
+    def _simulated_only(self) -> _TableOption:
+        given = [flag_of(name) for name in ("table", "surrogate") if getattr(self, name) is not None]
+        if given and getattr(self, "backend", None) != "simulated":
+            raise UsageError(f"{' and '.join(given)} only apply to simulated runs; add --backend simulated")
+        return self
+
+
 class _ForceOption(_LayeredSettings):
     force: bool = False
 
@@ -180,7 +197,9 @@ class _DryRunOption(_LayeredSettings):
     dry_run: bool = False
 
 
-class LocalSettings(ExperimentOptions, _ResultsRootOption, _TrialsPerGpuOption, _BackendOption, _ForceOption):
+class LocalSettings(
+    ExperimentOptions, _ResultsRootOption, _TrialsPerGpuOption, _BackendOption, _TableOption, _ForceOption
+):
     """Options of `hpobench run-local` on top of the experiment itself."""
 
     num_gpus_per_trial: PositiveInt = 1
@@ -328,6 +347,13 @@ class SlurmSettings(
     time_limit: Optional[str] = Field(default=None, description="default: the budget plus a set-up margin")
     max_parallel: Optional[PositiveInt] = None
     slurm_options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("backend")
+    @classmethod
+    def _trials_run(cls, value: str) -> str:
+        if value == "simulated":
+            raise ValueError("a simulated run needs no cluster: run it with `hpobench run-local --backend simulated`")
+        return value
 
     @field_validator("mem")
     @classmethod

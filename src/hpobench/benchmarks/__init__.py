@@ -37,6 +37,9 @@ BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
     "gbt_breast_cancer": gbt_breast_cancer_benchmark,
 }
 
+# `--benchmark blackbox:NAME/TASK`: a table of Syne Tune's blackbox repository (hpobench.tables.blackboxes).
+BLACKBOX_PREFIX = "blackbox:"
+
 # The seed's study: what run-local and launch-remote run without --benchmark.
 DEFAULT_BENCHMARK = "resnet_cifar10"
 
@@ -53,6 +56,10 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
     a UsageError naming the valid choices otherwise."""
     from hpobench import plugins
 
+    if name.startswith(BLACKBOX_PREFIX):
+        from hpobench.tables.blackboxes import blackbox_benchmark
+
+        return blackbox_benchmark(name)
     if looks_like_path(name):
         definition = load_definition_file(Path(name))
         if definition.name in benchmark_names():

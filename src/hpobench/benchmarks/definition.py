@@ -19,7 +19,8 @@ from hpobench.paths import training_scripts_root
 
 # Benchmark names end up in folder names, S3 keys and job tags.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-OriginKind = Literal["built-in", "file", "plugin"]
+# "blackbox": a table that Syne Tune's conversion scripts wrote (hpobench.tables.blackboxes).
+OriginKind = Literal["built-in", "file", "plugin", "blackbox"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class BenchmarkOrigin:
 
     kind: OriginKind
     script_root: Path
-    location: str = ""  # the definition file's path, or the plugin's entry point
+    location: str = ""  # the definition file's path, the plugin's entry point, or blackbox:NAME/TASK
     content: str = ""  # the definition file's text, as read (files only)
 
     @property
@@ -117,8 +118,9 @@ class BenchmarkDefinition(BaseModel):
 
     @property
     def reference(self) -> str:
-        """What `--benchmark` takes to run this benchmark: its name, or its file's path."""
-        return self._origin.location if self._origin.kind == "file" else self.name
+        """What `--benchmark` takes to run this benchmark: its name, its file's path, or
+        blackbox:NAME/TASK."""
+        return self._origin.location if self._origin.kind in ("file", "blackbox") else self.name
 
     @property
     def script_path(self) -> Path:

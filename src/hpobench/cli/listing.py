@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
 
 from hpobench.cli.common import stdout_console
+from hpobench.cli.options import ResultsRoot
 
 BUILT_IN = "built-in"
 
 
 def list_benchmarks(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
+    tables: Annotated[
+        bool,
+        typer.Option(
+            "--tables",
+            help="List the tables present instead: hpobench's under RESULTS_ROOT/tables/ and the "
+            "blackboxes in Syne Tune's repository (~/.blackbox-repository, or "
+            "HPOBENCH_BLACKBOX_REPOSITORY), for run-local --backend simulated.",
+        ),
+    ] = False,
+    results_root: ResultsRoot = None,
 ) -> None:
     """List the benchmarks: built-in and from plugins, with metric, resource, defaults.
 
@@ -23,6 +35,10 @@ def list_benchmarks(
     from hpobench import plugins
     from hpobench.benchmarks import BENCHMARK_FACTORIES
     from hpobench.cli.console import format_seconds, table
+
+    if tables:
+        _list_tables(as_json, results_root)
+        return
 
     entries = [(BUILT_IN, factory(), "", name) for name, factory in BENCHMARK_FACTORIES.items()]
     entries += [
@@ -66,6 +82,25 @@ def list_benchmarks(
         "source",
     ]
     stdout_console().print(table("Benchmarks", columns, rows))
+
+
+def _list_tables(as_json: bool, results_root: Optional[Path]) -> None:
+    from hpobench.cli.common import user_errors
+    from hpobench.cli.console import table
+    from hpobench.settings import LocalSettings, load_settings
+    from hpobench.tables.blackboxes import list_tables
+
+    with user_errors():
+        root = load_settings(LocalSettings, results_root=results_root).results_root
+        found = list_tables(root)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    rows = [[t["benchmark"], t["table"], t["source"]] for t in found]
+    console = stdout_console()
+    console.print(table("Tables", ["--benchmark", "table", "source"], rows))
+    if not found:
+        console.print("No tables; make one with `hpobench tabulate --benchmark NAME`.", highlight=False)
 
 
 def list_methods(

@@ -82,6 +82,24 @@ TrialsPerGpu = Annotated[
     ),
 ]
 
+Table = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="With --backend simulated: the table of real runs to replay (a folder `hpobench tabulate` "
+        "wrote). Default: RESULTS_ROOT/tables/BENCHMARK; a blackbox:NAME/TASK benchmark is its own table.",
+        show_default=False,
+    ),
+]
+Surrogate = Annotated[
+    Optional[str],
+    typer.Option(
+        help="With --backend simulated: predict configurations outside the table with Syne Tune's "
+        "add_surrogate, 'knn' (k nearest neighbours) or 'random_forest'. Default: none, methods "
+        "evaluate only the table's configurations (each suggestion moved to the nearest row).",
+        show_default=False,
+    ),
+]
+
 
 def experiment_flags(
     experiment_tag: Optional[str],

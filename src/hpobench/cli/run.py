@@ -21,6 +21,8 @@ from hpobench.cli.options import (
     Overrides,
     RandomSeed,
     StartSeed,
+    Surrogate,
+    Table,
     TrialsPerGpu,
     experiment_flags,
 )
@@ -76,7 +78,8 @@ def run_local_command(
         typer.Option(
             help="Trial back-end: 'fast' forks each trial from a warm process that has "
             "already imported the script's libraries; 'stock' is Syne Tune's LocalBackend, "
-            "a new Python per trial. (default: fast)",
+            "a new Python per trial; 'simulated' replays a table of real runs in simulated time "
+            "(--max-wallclock-time in simulated seconds; see docs/tables.md). (default: fast)",
             show_default=False,
         ),
     ] = None,
@@ -89,6 +92,8 @@ def run_local_command(
             show_default=False,
         ),
     ] = None,
+    table: Table = None,
+    surrogate: Surrogate = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Syne Tune's own log of every trial.")] = False,
 ) -> None:
     """Run HPO experiments on this machine, one Syne Tune tuner per (method, seed).
@@ -127,6 +132,8 @@ def run_local_command(
             max_failed_fraction=max_failed_fraction,
             max_workers=max_workers,
             gpus=gpus,
+            table=table,
+            surrogate=surrogate,
         )
         _run_local(settings, verbose)
 

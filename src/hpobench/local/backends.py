@@ -18,10 +18,33 @@ POLL_INTERVAL = 0.2
 FAST_POLL_INTERVAL = 0.05
 
 
-def make_backend(settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str]) -> tuple[Any, float]:
+def simulated(settings: LocalSettings) -> bool:
+    """Whether trials are replayed from a table in simulated time (hpobench.tables): no
+    process, no GPU, no input to prepare, no limit of this machine's cores."""
+    return settings.backend == "simulated"
+
+
+def check_backend(settings: LocalSettings, benchmark: BenchmarkDefinition, methods: list[str]) -> None:
+    """Before the first run: what the back-end needs is there (a simulated run's table, fit
+    for the benchmark and the methods)."""
+    if simulated(settings):
+        from hpobench.tables.simulated import check_simulation
+
+        check_simulation(settings, benchmark, methods)
+
+
+def make_backend(
+    settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str], seed: int = 0
+) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running the benchmark's script on the
     GPUs `devices` (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden
-    from its trials), and its poll interval."""
+    from its trials), and its poll interval. `seed` (the run's effective seed) draws what a
+    simulated back-end draws; the tuner of a simulated run never sleeps (poll interval 0),
+    its back-end advances simulated time by the fast back-end's poll interval instead."""
+    if simulated(settings):
+        from hpobench.tables.simulated import simulated_backend
+
+        return simulated_backend(settings, benchmark, seed, FAST_POLL_INTERVAL), 0.0
     from hpobench.local.forkserver.backend import FastLocalBackend
     from hpobench.local.forkserver.client import fork_server_supported
     from hpobench.local.stock import StockLocalBackend

@@ -36,7 +36,6 @@ class ProgressCallback(TunerCallback):
         self.spent = spent  # of the budget, before a resumed run was interrupted
         self.best = best
         self.tuner: Any = None
-        self.start = time.monotonic() - spent
 
     def __getstate__(self) -> dict[str, Any]:
         # The tuner pickles its callbacks into tuner.dill; a live display must not
@@ -45,7 +44,6 @@ class ProgressCallback(TunerCallback):
 
     def on_tuning_start(self, tuner: Any) -> None:
         self.tuner = tuner
-        self.start = time.monotonic() - self.spent
 
     def on_trial_result(self, trial: Any, status: str, result: dict, decision: str) -> None:
         value = result.get(self.metric)
@@ -62,7 +60,7 @@ class ProgressCallback(TunerCallback):
                 trials_started=status.num_trials_started,
                 trials_finished=status.num_trials_finished,
                 best=self.best,
-                elapsed=time.monotonic() - self.start,
+                elapsed=status.wallclock_time,  # counted from `spent` by RunClock (simulated on a simulated back-end)
                 budget=self.budget,
             )
         )

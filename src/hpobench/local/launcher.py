@@ -22,7 +22,7 @@ from typing import Any, Optional
 from hpobench.errors import RunError, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local import resume
-from hpobench.local.backends import warn_if_gpus_unused
+from hpobench.local.backends import check_backend, simulated, warn_if_gpus_unused
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.one_run import RunContext, run_one
@@ -71,7 +71,8 @@ def run_local(
         # Inside the lock, so no other launcher records another setup or master seed meanwhile.
         records = RunsOnDisk(settings.results_root, tag)
         plan = _within_worker_limit(plan_experiment(settings, records), settings)
-        warn_if_gpus_unused(plan.benchmark)
+        if not simulated(settings):
+            warn_if_gpus_unused(plan.benchmark)
         selection = select_runs(plan, records, settings.force)
         outcomes = _run_plan(plan, selection, settings, observer, command_line, verbose, trial_logs_root)
     observer.plan_finished(outcomes)
@@ -96,8 +97,11 @@ def _run_plan(
     # then every method that has a run to do, then the data.
     if selection.todo:
         _check_resumable(selection.todo, setup, settings)
-        check_methods_build(plan.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
-        prepare_inputs(plan.benchmark)
+        methods = list(dict.fromkeys(run.method for run in selection.todo))
+        check_methods_build(plan.benchmark, methods)
+        check_backend(settings, plan.benchmark, methods)
+        if not simulated(settings):  # a simulated run reads no data
+            prepare_inputs(plan.benchmark)
     observer.plan_started(plan)
     try:
         with graceful_stop() as stop:
@@ -144,6 +148,8 @@ def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Exper
     Asking for more with --n-workers is an error; a benchmark's default that is
     too large for this machine is lowered, with a warning.
     """
+    if simulated(settings):  # simulated workers are not this machine's cores
+        return plan
     if settings.max_workers is not None:
         limit, why = settings.max_workers, "--max-workers"
     else:

@@ -5,7 +5,6 @@ recorded (`run_end`), whatever ends it. `launcher` runs each run of a plan throu
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import sys
@@ -141,9 +140,13 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
     # run draws on from another seed than the one it started with.
     np.random.seed(run.random_seed + len(resumes))
     random.seed(run.random_seed + len(resumes))
-    backend, poll_interval = make_backend(settings, benchmark, trial_devices(benchmark, settings.gpus))
+    backend, poll_interval = make_backend(
+        settings, benchmark, trial_devices(benchmark, settings.gpus), seed=run.random_seed
+    )
     failures = FailureRule(settings.max_failed_fraction)
-    results = StoreResultsCallback()
+    # A back-end may bring its own results callback (the simulated one: Syne Tune's SimulatorCallback).
+    results = getattr(backend, "results_callback", StoreResultsCallback)()
+    clock = RunClock(settings.results_root / name, spent)
     progress = ProgressCallback(
         context.observer, benchmark.metric, benchmark.mode, plan.max_wallclock_time, spent, best
     )
@@ -164,13 +167,14 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
             max_failures=TUNER_MAX_FAILURES,
             tuner_name=name,
             suffix_tuner_name=False,  # the name has its timestamp already
-            callbacks=[results, progress, RunClock(settings.results_root / name, spent)],
+            callbacks=[results, progress, clock],
             output_logger=None if context.verbose else QuietTunerLogger(),
             trial_backend_path=(None if context.trial_logs_root is None else str(context.trial_logs_root / name)),
         )
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, plan.setup, run, context.command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
+    tuner.metadata.update(getattr(backend, "record", {}))  # e.g. the table a simulated run replays
     if point is not None:
         tuner.metadata["hpobench_resumes"] = [*resumes, restore(tuner, point)]
         # The first session's record of how the run was started stays.
@@ -182,10 +186,14 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
     # Room to record the end on a disk that fills up meanwhile: beside the trials' folders
     # (a remote job's are not synced), on the disk they fill.
     spare = Path(backend.local_path)
-    # Whatever ends the run, its end is recorded with the tuner's own metadata and results.
-    finish = functools.partial(
-        run_end.finish, tuner_dir, started=started, metadata=tuner.metadata, results=results, spare=spare
-    )
+
+    def finish(status: str, **entries: Any) -> None:
+        """Whatever ends the run, its end is recorded with the tuner's own metadata and results,
+        and the budget it used as its tuning status counts it (simulated seconds on a
+        simulated back-end) once tuning started."""
+        began = time.time() - tuner.tuning_status.wallclock_time if clock.tuner is not None else started
+        run_end.finish(tuner_dir, status, began, metadata=tuner.metadata, results=results, spare=spare, **entries)
+
     try:
         run_end.reserve(spare)
     except OSError as error:  # full already: the run does not start, and leaves nothing behind

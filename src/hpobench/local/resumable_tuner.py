@@ -107,6 +107,13 @@ def restore(tuner: HpobenchTuner, point: ResumePoint) -> dict[str, Any]:
     saved = point.snapshot
     old, new = saved.trial_backend, tuner.trial_backend
     known = list(old.trial_ids)
+    adopt = getattr(new, "adopt", None)
+    if adopt is not None:
+        # A back-end whose whole state is in tuner.dill (the simulated one: its trials are
+        # events on its own clock) continues it as saved; nothing ran after the save.
+        adopt(old)
+        _carry_over(tuner, saved)
+        return resume_record(point, [], [], len(known))
     seen = dict(saved.tuning_status.last_trial_status_seen)
     running = [t for t in known if seen.get(t) in (Status.in_progress, Status.stopping)]
     for trial_id in running:
@@ -141,12 +148,17 @@ def restore(tuner: HpobenchTuner, point: ResumePoint) -> dict[str, Any]:
         new._last_metric_seen_index[trial_id] = min(old._last_metric_seen_index[trial_id], logged)
     new.replay_clock = (time.time(), point.spent, point.clock_at)
 
+    _carry_over(tuner, saved)
+    tuner.restart = running
+    return resume_record(point, running, superseded, len(known))
+
+
+def _carry_over(tuner: HpobenchTuner, saved: Any) -> None:
+    """The saved tuner's status, last results, stopped trials and results rows."""
     tuner.tuning_status = saved.tuning_status
     tuner.last_seen_result_per_trial = saved.last_seen_result_per_trial
     tuner.trials_scheduler_stopped = saved.trials_scheduler_stopped
-    tuner.restart = running
     _results_callback(tuner).results = list(_results_callback(saved).results)
-    return resume_record(point, running, superseded, len(known))
 
 
 def saved_best(point: ResumePoint) -> Optional[float]:

@@ -28,6 +28,9 @@ PROCESS_KEY = "hpobench_process"  # host, pid and start time of the launcher
 # How many trials a run started and how many of them failed, written when it ends.
 TRIALS_STARTED_KEY = "hpobench_trials_started"
 TRIALS_FAILED_KEY = "hpobench_trials_failed"
+# What a run in simulated time replayed (tables/simulated.py): the table, its manifest and
+# hash, the surrogate, who wrote the table. The fidelity report reads it.
+SIMULATED_KEY = "hpobench_simulated"
 TUNER_FILE = "tuner.dill"  # Syne Tune's pickled tuner: what a run resumes from
 # The run's active time (seconds of budget spent), rewritten every second while it runs,
 # so a run killed without warning still knows how much of its budget it had used.

@@ -1,0 +1,191 @@
+"""Syne Tune's simulator back-end on a table, with what hpobench's launcher asks of a back-end.
+
+This module imports Syne Tune at the top; import it only where a tuner runs.
+
+`SimulatedBackend` is Syne Tune's `UserBlackboxBackend` (a `SimulatorBackend`: trials
+return the table's results at once, placed on a simulated timeline) with five changes:
+
+- its clock (`SimulatedClock`) counts only what the table says trials take, never the real
+  time the tuner and the scheduler spend between calls, so a run is a function of its seeds;
+  it continues where it stood when a run is resumed;
+- the table's seed of each trial is drawn from its own generator, seeded with the run's
+  effective seed (Syne Tune draws from numpy's global one);
+- without a surrogate, each configuration a method suggests is replaced by the nearest
+  configuration of the table (`TableProjection`), so that every method, whatever its
+  library, evaluates only rows of the table;
+- a trial resumed from a pause pays its start-up time again (the table's `startup_time`),
+  as a real resumed trial does;
+- pickled without its table (`tuner.dill` names the table; it is read again on resume).
+
+`SimulatedResults` is Syne Tune's `SimulatorCallback` (the tuner's results callback, which
+advances simulated time when the tuner would sleep), and makes the tuning status read the
+simulated clock, so that hpobench's budget, clock file and progress count simulated seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Optional
+
+import numpy as np
+from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+from syne_tune.backend.simulator_backend.time_keeper import SimulatedTimeKeeper
+from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+from syne_tune.tuning_status import TuningStatus
+
+from hpobench.local.gpu_packing import GpuSlots
+from hpobench.tables.format import STARTUP_TIME
+
+# The blackbox and what is derived from it: read again from the table, never pickled.
+_NOT_PICKLED = ("_blackbox", "_projection")
+
+
+class SimulatedClock(SimulatedTimeKeeper):
+    """Simulated seconds: advanced by the table's times and the tuner's simulated sleeps only."""
+
+    def start_of_time(self) -> None:
+        if self._current_time is None:
+            super().start_of_time()
+        else:  # a resumed run: time goes on from where the saved state stood
+            self._start_time_stamp = datetime.now()
+            self.mark_exit()
+
+    def real_time_since_last_recent_exit(self) -> float:
+        # Syne Tune charges the real time spent outside the back-end (the scheduler's
+        # suggestions) to the simulated clock; that would make a run depend on the machine.
+        return 0.0
+
+
+class TableProjection:
+    """The nearest row of a table to a configuration, on the unit cube of its space
+    (`methods.gp_encoding`: log scale for log domains, one-hot choices)."""
+
+    def __init__(self, rows: list[dict[str, Any]], config_space: dict[str, Any]) -> None:
+        from hpobench.methods.gp_encoding import SpaceEncoding
+
+        self.names = [name for name in config_space if name in rows[0]]
+        self.encoding = SpaceEncoding({name: config_space[name] for name in self.names})
+        self.rows = rows
+        self.points = np.stack([self.encoding.encode(row) for row in rows])
+
+    def nearest(self, config: dict[str, Any]) -> dict[str, Any]:
+        """`config` with its searched values replaced by those of the nearest table row."""
+        point = self.encoding.encode(config)
+        index = int(np.argmin(((self.points - point) ** 2).sum(axis=1)))
+        return {**config, **{name: self.rows[index][name] for name in self.names}}
+
+
+class SimulatedBackend(UserBlackboxBackend):
+    """Syne Tune's simulator back-end on one table (see the module docstring)."""
+
+    def __init__(
+        self,
+        blackbox: Any,
+        reload: Callable[[], tuple[Any, Optional[TableProjection]]],
+        projection: Optional[TableProjection],
+        elapsed_time_attr: str,
+        max_resource_attr: str,
+        resource_attr: str,
+        seed: int,
+        poll_interval: float,
+    ) -> None:
+        super().__init__(
+            blackbox=blackbox,
+            elapsed_time_attr=elapsed_time_attr,
+            max_resource_attr=max_resource_attr,
+            tuner_sleep_time=poll_interval,
+        )
+        self._time_keeper = SimulatedClock()
+        self._reload = reload  # a picklable callable that reads the table (and fits its surrogate) again
+        self._projection = projection
+        self._draws = np.random.RandomState(seed % 2**32)
+        # What hpobench's launcher asks of every back-end (local/one_run.py, local/backends.py).
+        self.gpu_slots = GpuSlots(0)
+        self.hide_gpus = False
+        self.retrained: dict[int, int] = {}
+        self.resource_attr = resource_attr
+
+    @property
+    def blackbox(self) -> Any:
+        if self._blackbox is None:
+            self._blackbox, self._projection = self._reload()
+        return self._blackbox
+
+    def prepare_gpus(self, devices: list[str]) -> None:
+        """Simulated trials use no GPU."""
+
+    def start_trial(self, config: dict[str, Any], checkpoint_trial_id: Optional[int] = None) -> Any:
+        self._seed_for_trial[self.new_trial_id()] = int(self._draws.randint(0, self._num_seeds()))
+        return super().start_trial(config=self._on_table(config), checkpoint_trial_id=checkpoint_trial_id)
+
+    def resume_trial(self, trial_id: int, new_config: Optional[dict[str, Any]] = None) -> Any:
+        return super().resume_trial(trial_id, None if new_config is None else self._on_table(new_config))
+
+    def _on_table(self, config: dict[str, Any]) -> dict[str, Any]:
+        _ = self.blackbox  # read again after a resume
+        return config if self._projection is None else self._projection.nearest(config)
+
+    def _num_seeds(self) -> int:
+        return int(getattr(self.blackbox, "num_seeds", 1) or 1)
+
+    def _run_job_and_collect_results(self, trial_id: int, config: Optional[dict] = None) -> tuple[str, list[dict]]:
+        status, raw = super()._run_job_and_collect_results(trial_id, config)
+        # The table's numpy scalars (float32) as Python numbers, as a script's report sends them.
+        results = [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in raw]
+        resumed = trial_id in self._resource_paused_for_trial
+        if resumed and results and STARTUP_TIME in results[0]:
+            # The parent subtracts the time to the paused level, start-up included; a real
+            # resumed trial starts its process again.
+            startup = float(results[0][STARTUP_TIME])
+            for result in results:
+                result[self.elapsed_time_attr] += startup
+        return status, results
+
+    def results_callback(self) -> SimulatedResults:
+        """The tuner's results callback for this back-end (Syne Tune's SimulatorCallback)."""
+        return SimulatedResults()
+
+    def adopt(self, saved: SimulatedBackend) -> None:
+        """Continue the simulation of `saved` (an interrupted run's back-end, from tuner.dill):
+        its trials, events, clock and seed draws; this back-end's table."""
+        state = {k: v for k, v in saved.__dict__.items() if k not in (*_NOT_PICKLED, "_reload")}
+        state.pop("local_path", None)  # set by this run's tuner
+        state.pop("_tuner_name", None)
+        self.__dict__.update(state)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: (None if k in _NOT_PICKLED else v) for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+class SimulatedTuningStatus(TuningStatus):
+    """The tuning status whose wall-clock time is the simulated clock's: what the budget
+    (StoppingCriterion's max_wallclock_time), the clock file and the progress display read."""
+
+    clock: SimulatedTimeKeeper
+
+    @property
+    def wallclock_time(self) -> float:
+        return float(self.clock.time())
+
+
+class SimulatedResults(SimulatorCallback):
+    """Syne Tune's SimulatorCallback (results stored with their simulated time; the tuner's
+    sleeps advance the simulated clock) whose tuner reads simulated wall-clock time."""
+
+    def _modify_stop_criterion(self, tuner: Any) -> None:
+        # Syne Tune rewrites a plain StoppingCriterion to read the results' simulated time;
+        # hpobench's StopWhen reads the tuning status, which reads the simulated clock here.
+        self._backup_stop_criterion = tuner.stop_criterion
+
+    def on_tuning_start(self, tuner: Any) -> None:
+        super().on_tuning_start(tuner)
+        status = tuner.tuning_status
+        if not isinstance(status, SimulatedTuningStatus):
+            simulated = SimulatedTuningStatus.__new__(SimulatedTuningStatus)
+            simulated.__dict__.update(status.__dict__)
+            status = tuner.tuning_status = simulated
+        status.clock = tuner.trial_backend.time_keeper
