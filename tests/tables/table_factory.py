@@ -53,6 +53,7 @@ def build_table(
     levels: Optional[int] = None,
     startup: float = 2.0,
     seconds_per_level: float = 0.2,
+    depth_cost: float = 0.1,
     seed: int = 0,
     rows: Optional[list[dict[str, Any]]] = None,
 ) -> tuple[Any, TableManifest]:
@@ -70,11 +71,11 @@ def build_table(
     objectives = np.zeros((len(rows), seeds, levels, 3))
     for i, row in enumerate(rows):
         floor = _final_loss(row)
-        per_level = seconds_per_level * (1 + 0.1 * float(row.get("max_depth", 3)))
+        per_level = seconds_per_level * (1 + depth_cost * float(row.get("max_depth", 3)))
         for s in range(seeds):
             noise = generator.normal(0, 0.01)
             curve = floor + noise + 0.6 * np.exp(-fidelities / (0.05 * levels + 1))
-            start = startup * (1 + 0.1 * generator.random())
+            start = startup * (1 + 0.1 * generator.random()) if startup else 0.0
             objectives[i, s, :, 0] = curve
             objectives[i, s, :, 1] = start + per_level * fidelities
             objectives[i, s, :, 2] = start

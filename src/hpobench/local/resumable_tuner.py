@@ -39,6 +39,7 @@ from syne_tune.report import retrieve
 from syne_tune.results_callback import StoreResultsCallback
 
 from hpobench.local.resume import ResumePoint, resume_record
+from hpobench.local.stopping import TUNER_MAX_FAILURES
 
 # A started trial is in tuner.dill within this many seconds, or within SAVE_COST_FACTOR
 # times what the last save took (a large tuner takes long to pickle: at most a tenth
@@ -57,6 +58,20 @@ class HpobenchTuner(Tuner):
         self._started_since_save = False
         self._saved_at = 0.0
         self._save_took = 0.0
+
+    def _sleep(self) -> None:
+        if self.sleep_time > 0:  # a simulated run's tuner never sleeps (its back-end's clock advances)
+            time.sleep(self.sleep_time)
+        for callback in self.callbacks:
+            callback.on_tuning_sleep(self.sleep_time)
+
+    def _stop_condition(self) -> bool:
+        # Syne Tune's own limit of failed trials is out of reach (stopping.TUNER_MAX_FAILURES;
+        # local/failures.py decides instead): not counting them saves a pass over every trial
+        # at each loop.
+        if self.max_failures >= TUNER_MAX_FAILURES:
+            return bool(self.stop_criterion(self.tuning_status))
+        return bool(super()._stop_condition())
 
     def _schedule_new_task(self) -> Any:
         self._started_since_save = True

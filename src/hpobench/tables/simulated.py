@@ -222,12 +222,10 @@ def _simulation_table_as_of(
     from syne_tune.blackbox_repository import add_surrogate
 
     try:
-        fitted = add_surrogate(
-            blackbox,
-            surrogate=_regressor(surrogate, blackbox.num_seeds),
-            predict_curves=True,
-            fit_differences=[elapsed_time_attr],
-        )
+        # Whole curves per configuration (predict_curves): KNN and forests predict averages of
+        # the table's curves, so elapsed times stay cumulative without `fit_differences`
+        # (which writes into a read-only array under pandas' copy-on-write).
+        fitted = add_surrogate(blackbox, surrogate=_regressor(surrogate, blackbox.num_seeds), predict_curves=True)
     except Exception as error:  # scikit-learn refuses what it cannot fit (e.g. NaN in the table)
         raise TableError(f"Cannot fit a {surrogate} surrogate to table {path}: {error}") from None
     return fitted, None

@@ -24,6 +24,8 @@ simulated clock, so that hpobench's budget, clock file and progress count simula
 
 from __future__ import annotations
 
+import math
+import pickle
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Optional
@@ -68,6 +70,12 @@ class TableProjection:
         self.encoding = SpaceEncoding({name: config_space[name] for name in self.names})
         self.rows = rows
         self.points = np.stack([self.encoding.encode(row) for row in rows])
+
+    def index(self, config: dict[str, Any]) -> Optional[int]:
+        """The row of the table `config` is (None if it is none)."""
+        if not hasattr(self, "_rows_by_values"):
+            self._rows_by_values = {tuple(row[name] for name in self.names): i for i, row in enumerate(self.rows)}
+        return self._rows_by_values.get(tuple(config.get(name) for name in self.names))
 
     def nearest(self, config: dict[str, Any]) -> dict[str, Any]:
         """`config` with its searched values replaced by those of the nearest table row."""
@@ -129,6 +137,22 @@ class SimulatedBackend(UserBlackboxBackend):
     def _num_seeds(self) -> int:
         return int(getattr(self.blackbox, "num_seeds", 1) or 1)
 
+    def config_objectives(self, config: dict[str, Any], seed: int) -> list[dict]:
+        """Syne Tune's `metrics_for_configuration`, with the row found by a dict look-up instead
+        of pandas' index (a millisecond a trial) on a table without a surrogate."""
+        index = None if self._projection is None else self._projection.index(config)
+        if index is None:
+            return super().config_objectives(config, seed)
+        blackbox = self.blackbox
+        highest = config.get(self._max_resource_attr, float("inf"))
+        names, resource = list(blackbox.objectives_names), self.time_attr
+        values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
+        return [
+            {**dict(zip(names, row)), resource: level}
+            for level, row in zip(blackbox.fidelity_values.tolist(), values)
+            if level <= highest
+        ]
+
     def _run_job_and_collect_results(self, trial_id: int, config: Optional[dict] = None) -> tuple[str, list[dict]]:
         status, raw = super()._run_job_and_collect_results(trial_id, config)
         # The table's numpy scalars (float32) as Python numbers, as a script's report sends them.
@@ -155,10 +179,14 @@ class SimulatedBackend(UserBlackboxBackend):
         self.__dict__.update(state)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: (None if k in _NOT_PICKLED else v) for k, v in self.__dict__.items()}
+        state = {k: (None if k in _NOT_PICKLED else v) for k, v in self.__dict__.items()}
+        # Every trial's results (Syne Tune keeps them in `_trial_dict`) as one blob of the C
+        # pickler: dill's pure-Python one would take seconds for 10^4 results.
+        state["_trial_dict"] = pickle.dumps(self._trial_dict, protocol=pickle.HIGHEST_PROTOCOL)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({**state, "_trial_dict": pickle.loads(state["_trial_dict"])})
 
 
 class SimulatedTuningStatus(TuningStatus):
@@ -180,6 +208,29 @@ class SimulatedResults(SimulatorCallback):
         # Syne Tune rewrites a plain StoppingCriterion to read the results' simulated time;
         # hpobench's StopWhen reads the tuning status, which reads the simulated clock here.
         self._backup_stop_criterion = tuner.stop_criterion
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled into tuner.dill every few seconds: the results rows as one blob of the C
+        # pickler, which dill's pure-Python one would walk dict by dict (seconds for 10^4 rows).
+        return {**self.__dict__, "results": pickle.dumps(self.results, protocol=pickle.HIGHEST_PROTOCOL)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "results": pickle.loads(state["results"])})
+
+    def on_tuning_sleep(self, sleep_time: float) -> None:
+        """The tuner sleeps only while every worker is busy (or while it waits for its last
+        trials): nothing happens before the back-end's next event, and the polls in between
+        would find nothing. Time goes straight to the first poll at or after that event (never
+        past the first poll beyond the budget), as Syne Tune's fixed steps would, without
+        looping through them."""
+        step = self._tuner_sleep_time
+        now = self._time_keeper.time()
+        heap = self._tuner.trial_backend._simulator_state.event_heap
+        polls = max(1, math.ceil((heap[0][0] - now) / step)) if heap else 1
+        budget = getattr(getattr(self._tuner.stop_criterion, "criterion", None), "max_wallclock_time", None)
+        if budget is not None and now <= budget:
+            polls = min(polls, math.floor((budget - now) / step) + 1)
+        self._time_keeper.advance(polls * step)
 
     def on_tuning_start(self, tuner: Any) -> None:
         super().on_tuning_start(tuner)
