@@ -101,9 +101,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hpobench-simulated-speed-") as folder:
         root = Path(folder)
         table = args.table or write_test_table(root / "tables" / BENCHMARK, configs=args.configs, seeds=3)
-        print(
-            f"table: {table}{'' if args.table else f' (generated: {args.configs} configurations x 3 seeds x 50 rounds)'}"
-        )
+        made = "" if args.table else f" (generated: {args.configs} configurations x 3 seeds x 50 rounds)"
+        print(f"table: {table}{made}")
         simulate(root, table, "warm-up", "RS", budget, args.workers)  # imports, the table read once
         print(f"{'method':<12} {'budget':>8} {'results':>9} {'seconds':>9} {'results/s':>10}")
         for method in ("RS", "ASHA"):

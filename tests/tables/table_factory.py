@@ -56,9 +56,11 @@ def build_table(
     depth_cost: float = 0.1,
     seed: int = 0,
     rows: Optional[list[dict[str, Any]]] = None,
+    metric: Optional[str] = None,
 ) -> tuple[Any, TableManifest]:
     """(BlackboxTabular, manifest) of `benchmark_name` with `configs` configurations x `seeds`
-    seeds x `levels` levels (default: every level up to its maximum resource)."""
+    seeds x `levels` levels (default: every level up to its maximum resource); `metric` names
+    the metric's column otherwise than the benchmark does."""
     import pandas as pd
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
     from syne_tune.config_space import randint
@@ -86,7 +88,7 @@ def build_table(
         fidelity_space={benchmark.resource_attr: randint(1, levels)},
         objectives_evaluations=objectives,
         fidelity_values=fidelities,
-        objectives_names=[benchmark.metric, ELAPSED_TIME, STARTUP_TIME],
+        objectives_names=[metric or benchmark.metric, ELAPSED_TIME, STARTUP_TIME],
     )
     manifest = TableManifest(
         benchmark=benchmark.name,
@@ -161,6 +163,7 @@ def write_fcnet_like(repository: Path, configs: int = 40, seeds: int = 2, epochs
             objectives_names=names,
         )
     folder = repository / "fcnet"
+    repository.mkdir(parents=True, exist_ok=True)
     serialize(
         tasks,
         str(folder),

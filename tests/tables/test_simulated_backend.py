@@ -204,14 +204,15 @@ def test_one_tag_never_mixes_tables(invoke, gbt_table, results_root, tmp_path):
 def test_an_interrupted_simulated_run_resumes(invoke, gbt_table, results_root):
     """SIGTERM once tuner.dill is there; the same command continues the simulation from its
     saved state: earlier results kept, simulated time going on up to the budget."""
-    command = ["--method", "ASHA", "--max-wallclock-time", "20000", "--n-workers", "4", "--random-seed", "3"]
+    command = ["--method", "ASHA", "--max-wallclock-time", "3000", "--n-workers", "4", "--random-seed", "3"]
     run_dir = results_root / "resumed" / "ASHA-0"
 
     def stop_when_saved() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             dirs = layout.tuner_dirs(run_dir)
-            if dirs and (dirs[0] / layout.TUNER_FILE).exists() and (dirs[0] / layout.RESULTS_FILE).exists():
+            if dirs and (dirs[0] / layout.TUNER_FILE).exists():
+                time.sleep(0.3)  # some simulated minutes in
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
             time.sleep(0.05)
@@ -225,7 +226,7 @@ def test_an_interrupted_simulated_run_resumes(invoke, gbt_table, results_root):
     before = layout.read_metadata(tuner_dir)
     assert before[layout.STATUS_KEY] == "interrupted"
     stopped_at = results_of(tuner_dir)["st_tuner_time"].max()
-    assert stopped_at < 20000
+    assert stopped_at < 2900
     assert (tuner_dir / layout.TUNER_FILE).stat().st_size < 2_000_000  # the table is not pickled
 
     second = simulate(invoke, "resumed", *command)
@@ -236,7 +237,7 @@ def test_an_interrupted_simulated_run_resumes(invoke, gbt_table, results_root):
     (resume,) = after["hpobench_resumes"]
     assert resume["trials_kept"] > 0
     frame = results_of(tuner_dir)
-    assert 19000 < frame["st_tuner_time"].max() <= 20001
+    assert 2900 < frame["st_tuner_time"].max() <= 3001
     assert frame["trial_id"].max() > resume["trials_kept"]  # new trials after the resume
     # Each trial's levels are reported once and in order, across the resume.
     for _, trial in frame.groupby("trial_id"):

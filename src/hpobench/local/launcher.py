@@ -98,8 +98,8 @@ def _run_plan(
     if selection.todo:
         _check_resumable(selection.todo, setup, settings)
         methods = list(dict.fromkeys(run.method for run in selection.todo))
-        check_methods_build(plan.benchmark, methods)
         check_backend(settings, plan.benchmark, methods)
+        check_methods_build(plan.benchmark, methods)
         if not simulated(settings):  # a simulated run reads no data
             prepare_inputs(plan.benchmark)
     observer.plan_started(plan)

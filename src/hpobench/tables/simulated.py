@@ -80,8 +80,8 @@ def check_simulation(settings: LocalSettings, benchmark: BenchmarkDefinition, me
     (one line, exit 2) before any run starts otherwise."""
     source = table_source(benchmark, settings.table, settings.results_root)
     loaded = _read(source.path, source.task)
-    check_fit(loaded, benchmark, source.elapsed_time_attr)
     check_levels(loaded, methods)
+    check_fit(loaded, benchmark, source.elapsed_time_attr)
     if settings.surrogate is not None:
         _simulation_table(str(source.path), source.task, settings.surrogate, source.elapsed_time_attr)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Optional
@@ -34,7 +35,7 @@ import numpy as np
 from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 from syne_tune.backend.simulator_backend.time_keeper import SimulatedTimeKeeper
 from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
-from syne_tune.tuning_status import TuningStatus
+from syne_tune.tuning_status import MetricsStatistics, TuningStatus
 
 from hpobench.local.gpu_packing import GpuSlots
 from hpobench.tables.format import STARTUP_TIME
@@ -148,8 +149,8 @@ class SimulatedBackend(UserBlackboxBackend):
         names, resource = list(blackbox.objectives_names), self.time_attr
         values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
         return [
-            {**dict(zip(names, row)), resource: level}
-            for level, row in zip(blackbox.fidelity_values.tolist(), values)
+            {**dict(zip(names, row, strict=True)), resource: level}
+            for level, row in zip(blackbox.fidelity_values.tolist(), values, strict=True)
             if level <= highest
         ]
 
@@ -198,6 +199,20 @@ class SimulatedTuningStatus(TuningStatus):
     @property
     def wallclock_time(self) -> float:
         return float(self.clock.time())
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Per-trial statistics, as one blob of the C pickler (see SimulatedResults); the clock
+        # apart, so that it stays the back-end's own.
+        state = {k: v for k, v in self.__dict__.items() if k != "clock"}
+        # A defaultdict whose factory is a lambda, which the C pickler refuses: as a plain dict.
+        state["trial_metric_statistics"] = dict(self.trial_metric_statistics)
+        return {"clock": self.__dict__.get("clock"), "blob": pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(pickle.loads(state["blob"]))
+        self.trial_metric_statistics = defaultdict(MetricsStatistics, self.trial_metric_statistics)
+        if state.get("clock") is not None:
+            self.clock = state["clock"]
 
 
 class SimulatedResults(SimulatorCallback):
