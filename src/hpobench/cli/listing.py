@@ -157,9 +157,10 @@ def list_methods(
     ]
     console = stdout_console()
     console.print(table("Methods", columns, rows))
-    from hpobench.methods.notes import FIRST_TRIAL_RULE
+    from hpobench.methods.notes import FIRST_TRIAL_RULE, SIMULATED_RULE
 
     console.print(FIRST_TRIAL_RULE, highlight=False)
+    console.print(SIMULATED_RULE, highlight=False)
     console.print("What each is, and where it departs from its paper or from Syne Tune 0.16:")
     for r in records:
         if "error" not in r:

@@ -105,6 +105,13 @@ FIRST_TRIAL_RULE = (
     "(points_to_evaluate=None -> [{}]); a benchmark's points_to_evaluate replace it; "
     "--no-default-first-trial (or default_first_trial = false in the benchmark) leaves it out."
 )
+# What every method does differently on `--backend simulated` (tables/simulated_backend.py).
+SIMULATED_RULE = (
+    "Simulated (--backend simulated, docs/tables.md): without --surrogate, every method's suggestions "
+    "are moved to the nearest configuration of the table, which is what is evaluated and recorded; "
+    "model-based methods learn the value at the configuration they suggested. Methods that stop, pause "
+    "or re-run trials at lower levels need a table of several levels."
+)
 _SYNE_TUNE_FIRST = "trial 0, through the searcher's points_to_evaluate"
 _OPTUNA_FIRST = "trial 0, through study.enqueue_trial"
 FIRST_TRIAL: dict[str, str] = {

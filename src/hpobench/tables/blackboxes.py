@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from hpobench.tables.format import MANIFEST_FILE, SYNE_TUNE_FILES, TableError
 
@@ -36,7 +36,7 @@ N_WORKERS = 4
 class Known:
     """What a blackbox's files do not say: the mode of its default metric and a budget."""
 
-    mode: str
+    mode: Literal["min", "max"]
     max_wallclock_time: float  # simulated seconds, as Syne Tune's benchmark definitions use
 
 

@@ -91,22 +91,22 @@ def check_fit(loaded: LoadedTable, benchmark: BenchmarkDefinition, elapsed_time_
     metric and elapsed time, its resource as fidelity, up to its maximum resource."""
     from syne_tune.config_space import to_dict
 
-    from hpobench.benchmarks.space import is_domain
+    from hpobench.benchmarks.space import is_domain, to_syne_tune_space
 
     blackbox, where = loaded.blackbox, f"Table {loaded.path}"
     fix = f"tabulate it again with `hpobench tabulate --benchmark {benchmark.reference}` or pass another --table"
-    searched = {name: entry for name, entry in benchmark.config_space.items() if is_domain(entry)}
+    searched = to_syne_tune_space({k: v for k, v in benchmark.config_space.items() if is_domain(v)})
     table_space = blackbox.configuration_space
     if set(table_space) != set(searched):
         raise TableError(
             f"{where} does not fit benchmark {benchmark.name!r}: it has hyperparameters "
             f"{', '.join(sorted(table_space))}, the benchmark searches {', '.join(sorted(searched))}; {fix}"
         )
-    for name, entry in searched.items():
-        if to_dict(table_space[name]) != to_dict(entry.to_syne_tune()):
+    for name, domain in searched.items():
+        if to_dict(table_space[name]) != to_dict(domain):
             raise TableError(
                 f"{where} does not fit benchmark {benchmark.name!r}: its domain of {name} is "
-                f"{table_space[name]}, the benchmark's is {entry.to_syne_tune()}; {fix}"
+                f"{table_space[name]}, the benchmark's is {domain}; {fix}"
             )
     objectives = list(blackbox.objectives_names)
     for column, what in ((benchmark.metric, "metric"), (elapsed_time_attr, "elapsed time")):
@@ -193,7 +193,7 @@ def _read_as_of(path: str, task: Optional[str], stamp: tuple[Any, ...]) -> Loade
 
 def _stamp(path: Path) -> tuple[Any, ...]:
     """The table's files' sizes and times: a table written again is read again."""
-    stamps = []
+    stamps: list[tuple[str, Optional[int], Optional[int]]] = []
     for name in (*SYNE_TUNE_FILES, MANIFEST_FILE):
         try:
             info = (path / name).stat()

@@ -117,9 +117,9 @@ class SimulatedBackend(UserBlackboxBackend):
 
     @property
     def blackbox(self) -> Any:
-        if self._blackbox is None:
+        if self.__dict__.get("_blackbox") is None:
             self._blackbox, self._projection = self._reload()
-        return self._blackbox
+        return self.__dict__["_blackbox"]
 
     def prepare_gpus(self, devices: list[str]) -> None:
         """Simulated trials use no GPU."""
@@ -205,12 +205,14 @@ class SimulatedTuningStatus(TuningStatus):
         # apart, so that it stays the back-end's own.
         state = {k: v for k, v in self.__dict__.items() if k != "clock"}
         # A defaultdict whose factory is a lambda, which the C pickler refuses: as a plain dict.
-        state["trial_metric_statistics"] = dict(self.trial_metric_statistics)
+        state["trial_metric_statistics"] = dict(self.__dict__["trial_metric_statistics"])
         return {"clock": self.__dict__.get("clock"), "blob": pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(pickle.loads(state["blob"]))
-        self.trial_metric_statistics = defaultdict(MetricsStatistics, self.trial_metric_statistics)
+        self.__dict__["trial_metric_statistics"] = defaultdict(
+            MetricsStatistics, self.__dict__["trial_metric_statistics"]
+        )
         if state.get("clock") is not None:
             self.clock = state["clock"]
 
