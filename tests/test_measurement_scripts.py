@@ -187,6 +187,16 @@ SMOKES = [
         needs="slurm",
     ),
     # SIGTERM ends run-local with 143.
+    Smoke(
+        "simulated_speed.py",
+        (
+            r"table: .+ \(generated: 20 configurations x 3 seeds x 50 rounds\)",
+            *(rf"{method}\s+{NUMBER}s\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}" for method in ("RS", "ASHA", "BO")),
+            rf"2 simulated seeds of ASHA at 60s: {NUMBER} s wall-clock \({NUMBER} results\)",
+            rf"one real run of ASHA at 3s: {NUMBER} s wall-clock \(process included\)",
+            rf"simulated seeds per real run's time: {NUMBER}",
+        ),
+    ),
     Smoke("stop_latency.py", (rf"\s+1\s+{NUMBER}\s+143",)),
     Smoke(
         "suggestion_time.py",

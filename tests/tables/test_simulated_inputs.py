@@ -188,3 +188,20 @@ def test_a_missing_task_and_a_real_backend_are_refused(invoke, repository, resul
         "run-local", "--benchmark", "blackbox:fcnet/protein_structure", "--method", "RS", "--experiment-tag", "real"
     )
     refused(real, results_root, "real", "Error: Benchmark blackbox:fcnet/protein_structure is a table of Syne Tune's")
+
+
+def test_a_table_whose_domain_differs_is_refused(tmp_path):
+    """The same hyperparameters over another range: the table's values say nothing of the rest."""
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.benchmarks.space import LogUniform
+    from hpobench.tables.format import ELAPSED_TIME, TableError, read_table
+    from hpobench.tables.simulated import check_fit
+
+    table = read_table(write_test_table(tmp_path / "gbt", configs=10, seeds=1))
+    benchmark = get_benchmark(GBT)
+    check_fit(table, benchmark, ELAPSED_TIME)  # fits as written
+    wider = benchmark.model_copy(
+        update={"config_space": {**benchmark.config_space, "learning_rate": LogUniform(lower=0.001, upper=0.5)}}
+    )
+    with pytest.raises(TableError, match="its domain of learning_rate is"):
+        check_fit(table, wider, ELAPSED_TIME)
