@@ -40,6 +40,18 @@ GUARDED = {
     "_schedule_new_task": "syne_tune.tuner:Tuner",
     "_schedule_new_tasks": "syne_tune.tuner:Tuner",
     "_start_time_stamp": "syne_tune.results_callback:StoreResultsCallback",
+    "_sleep": "syne_tune.tuner:Tuner",
+    "_stop_condition": "syne_tune.tuner:Tuner",
+    # Syne Tune 0.16: the simulator back-end on a table and its callback (tables/simulated_backend.py)
+    "_current_time": "syne_tune.backend.simulator_backend.time_keeper:SimulatedTimeKeeper",
+    "_simulator_state": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_max_resource_attr": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_resource_paused_for_trial": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_run_job_and_collect_results": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_seed_for_trial": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_modify_stop_criterion": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",
+    "_tuner": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",
+    "_tuner_sleep_time": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",
     # The SageMaker SDK v3: the job the first submission created
     "_latest_training_job": "sagemaker.train.model_trainer:ModelTrainer",
     # pydantic-settings: hpobench.toml read with hpobench's own errors

@@ -28,7 +28,6 @@ import math
 import pickle
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Optional
 
 import numpy as np
@@ -48,11 +47,10 @@ class SimulatedClock(SimulatedTimeKeeper):
     """Simulated seconds: advanced by the table's times and the tuner's simulated sleeps only."""
 
     def start_of_time(self) -> None:
-        if self._current_time is None:
-            super().start_of_time()
-        else:  # a resumed run: time goes on from where the saved state stood
-            self._start_time_stamp = datetime.now()
-            self.mark_exit()
+        resumed_at = self._current_time  # a resumed run: time goes on from where the saved state stood
+        super().start_of_time()
+        if resumed_at is not None:
+            self.advance_to(resumed_at)
 
     def real_time_since_last_recent_exit(self) -> float:
         # Syne Tune charges the real time spent outside the back-end (the scheduler's
