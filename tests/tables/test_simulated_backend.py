@@ -17,6 +17,7 @@ from table_factory import table_rows, write_test_table
 
 from hpobench.methods import METHODS
 from hpobench.results import layout
+from hpobench.results.record import RunRecord
 
 GBT = "gbt_breast_cancer"
 SEARCHED = ["learning_rate", "max_depth", "subsample", "min_samples_leaf", "max_features"]
@@ -177,6 +178,7 @@ def test_the_record_says_simulated_and_status_and_results_read_it(invoke, gbt_ta
     assert metadata["trial_backend"] == "simulated"
     assert metadata[layout.SIMULATED_KEY]["surrogate"] is None
     assert metadata[layout.SIMULATED_KEY]["manifest_sha256"] == metadata["table_sha256"]
+    assert RunRecord.from_metadata(metadata).simulated == metadata[layout.SIMULATED_KEY]
     assert "--backend simulated" in metadata["reproduce_command"]
     assert f"--table {gbt_table}" in metadata["reproduce_command"]
     status = invoke("status", "--experiment-tag", "read", "--format", "json")

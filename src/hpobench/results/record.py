@@ -43,6 +43,8 @@ class RunRecord:
     trials_started: Optional[int] = None  # recorded when the run ended
     trials_failed: Optional[int] = None
     process: Optional[dict[str, Any]] = None  # the launcher's host, pid and start time
+    # A simulated run's table, manifest, surrogate and source (layout.SIMULATED_KEY); None: real trials.
+    simulated: Optional[dict[str, Any]] = None
     versions: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -79,6 +81,8 @@ class RunRecord:
         record.error = error if isinstance(error, str) and error else None
         process = metadata.get(layout.PROCESS_KEY)
         record.process = process if isinstance(process, dict) else None
+        simulated = metadata.get(layout.SIMULATED_KEY)
+        record.simulated = simulated if isinstance(simulated, dict) else None
         versions = metadata.get("versions")
         record.versions = dict(versions) if isinstance(versions, dict) else {}
         if record.metric is None:

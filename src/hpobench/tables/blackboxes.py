@@ -100,7 +100,7 @@ def blackbox_source(reference: str) -> Any:
         raise TableError(
             f"Blackbox {name!r} names no elapsed-time column ({METRIC_ELAPSED_TIME}); it cannot be simulated"
         )
-    return TableSource(folder, task, "syne-tune", elapsed)
+    return TableSource(folder, task, elapsed)
 
 
 def blackbox_benchmark(reference: str) -> Any:

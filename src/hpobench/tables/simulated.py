@@ -31,11 +31,10 @@ LEVEL_DECISIONS = ("promotion", "stopping", "re-run")
 
 @dataclass(frozen=True)
 class TableSource:
-    """The table a simulated run replays: its folder, task, who wrote it and its time column."""
+    """The table a simulated run replays: its folder, task and time column."""
 
     path: Path
     task: Optional[str]
-    source: str  # "hpobench" (tabulated here, with a manifest) or "syne-tune" (converted by Syne Tune)
     elapsed_time_attr: str
 
 
@@ -60,7 +59,7 @@ def table_source(benchmark: BenchmarkDefinition, table: Optional[Path], results_
             f"No table of benchmark {benchmark.name!r} at {path} ({given}); make it with "
             f"`hpobench tabulate --benchmark {benchmark.reference}`, or pass --table PATH"
         )
-    return TableSource(path, None, "hpobench", ELAPSED_TIME)
+    return TableSource(path, None, ELAPSED_TIME)
 
 
 def table_identity(options: Any, benchmark: BenchmarkDefinition) -> tuple[str, Optional[str]]:
@@ -174,7 +173,8 @@ def simulated_backend(settings: LocalSettings, benchmark: BenchmarkDefinition, s
             "manifest_sha256": None if manifest is None else manifest.sha256(),
             "manifest": None if manifest is None else manifest.to_json(),
             "surrogate": settings.surrogate,
-            "source": source.source,
+            # Tabulated by hpobench (with its manifest), or converted by Syne Tune's scripts.
+            "source": "hpobench" if manifest is not None else "syne-tune",
         }
     }
     return backend
