@@ -156,16 +156,20 @@ def test_the_table_seed_of_each_trial_is_drawn_per_trial(invoke, gbt_table, resu
     assert (repeated > 1).any()  # one row, several seeds
 
 
-def test_a_surrogate_predicts_configurations_outside_the_table(invoke, gbt_table, results_root):
-    result = simulate(invoke, "knn", "--method", "RS", "--surrogate", "knn", "--max-wallclock-time", "60")
+@pytest.mark.parametrize("surrogate", ["knn", "random_forest"])
+def test_a_surrogate_predicts_configurations_outside_the_table(surrogate, invoke, gbt_table, results_root):
+    result = simulate(invoke, "outside", "--method", "RS", "--surrogate", surrogate, "--max-wallclock-time", "60")
     assert result.exit_code == 0, result.output
-    tuner_dir = only_run(results_root, "knn", "RS-0")
+    tuner_dir = only_run(results_root, "outside", "RS-0")
     frame = results_of(tuner_dir)
     outside = configs_of(frame) - row_keys(gbt_table)
     assert len(outside) >= 5
     assert frame["val_log_loss"].notna().all()
     record = layout.read_metadata(tuner_dir)[layout.SIMULATED_KEY]
-    assert record["surrogate"] == "knn"
+    assert record["surrogate"] == surrogate
+    # Curves from the table's: losses within its range, elapsed time growing with the rounds.
+    assert frame["val_log_loss"].between(0.0, 1.5).all()
+    assert all(trial["elapsed_time"].is_monotonic_increasing for _, trial in frame.groupby("trial_id"))
     assert record["source"] == "hpobench"
     assert record["table"] == str(gbt_table)
     assert record["manifest"]["benchmark"] == GBT and record["manifest_sha256"]
