@@ -258,3 +258,35 @@ def test_mobster_fits_its_joint_gp_on_configuration_resource_pairs_from_several_
         own = scheduler._configs[trial_id]
         assert all(config[k] == own[k] for k in config)  # each value with its own trial's configuration
         assert value == pytest.approx(_objective(own, resource))
+
+
+def test_a_rungs_quantile_is_numpys_to_the_bit():
+    """The rung keeps its values sorted (a decision costs no pass over the rung); its quantile
+    must be what np.quantile of all its values gave, worst finite + 1 for the non-finite."""
+    import math
+    import random
+
+    import numpy as np
+
+    from hpobench.methods.successive_halving import _RungValues
+
+    generator = random.Random(0)
+    for _ in range(2000):
+        values = [
+            generator.choice([generator.random(), generator.randint(0, 3), math.inf])
+            for _ in range(generator.randint(2, 30))
+        ]
+        if all(math.isinf(v) for v in values):
+            values[0] = 0.5
+        rung = _RungValues()
+        for value in values:
+            rung.add(value)
+        worst = max(v for v in values if math.isfinite(v)) + 1.0
+        for q in (1 / 3, 0.54, 0.5, 1 / 9, 27 / 50, generator.random()):
+            expected = float(np.quantile([v if math.isfinite(v) else worst for v in values], q))
+            assert rung.quantile(q) == expected, (values, q)
+    replaced = _RungValues()
+    for value in (0.3, 0.1, math.inf):
+        replaced.add(value)
+    replaced.add(0.2, replaced=0.3)  # a trial's value at this rung reported again
+    assert replaced.finite == [0.1, 0.2] and replaced.nonfinite == 1
