@@ -185,7 +185,8 @@ class _TableOption(_LayeredSettings):
     def _simulated_only(self) -> _TableOption:
         given = [flag_of(name) for name in ("table", "surrogate") if getattr(self, name) is not None]
         if given and getattr(self, "backend", None) != "simulated":
-            raise UsageError(f"{' and '.join(given)} only apply to simulated runs; add --backend simulated")
+            verb = "apply" if len(given) > 1 else "applies"
+            raise UsageError(f"{' and '.join(given)} {verb} only to simulated runs; add --backend simulated")
         return self
 
 

@@ -66,7 +66,7 @@ def test_a_damaged_table_is_refused(invoke, results_root, tmp_path):
 @pytest.mark.parametrize("flags", [["--surrogate", "knn"], ["--table", "somewhere"]])
 def test_table_options_need_the_simulated_backend(invoke, results_root, flags):
     result = invoke("run-local", "--benchmark", GBT, "--method", "RS", "--experiment-tag", "real", *flags)
-    refused(result, results_root, "real", f"Error: {flags[0]} only apply to simulated runs; add --backend simulated")
+    refused(result, results_root, "real", f"Error: {flags[0]} applies only to simulated runs; add --backend simulated")
 
 
 @pytest.mark.parametrize("method", ["ASHA", "ASHA-STOP", "MOBSTER", "DEHB", "BOHB"])
@@ -205,3 +205,30 @@ def test_a_table_whose_domain_differs_is_refused(tmp_path):
     )
     with pytest.raises(TableError, match="its domain of learning_rate is"):
         check_fit(table, wider, ELAPSED_TIME)
+
+
+def test_syne_tunes_domains_become_hpobenchs():
+    """A blackbox's float and integer ranges keep their log scale; finite ones become choices."""
+    from syne_tune.config_space import choice, finrange, lograndint, loguniform, randint, uniform
+
+    from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform
+    from hpobench.tables.blackboxes import _hpobench_space
+
+    space = {
+        "a": loguniform(1e-3, 1.0),
+        "b": lograndint(1, 32),
+        "c": uniform(0.0, 1.0),
+        "d": randint(1, 5),
+        "e": choice(["x", "y"]),
+        "f": finrange(0.0, 1.0, 3),
+        "g": 7,
+    }
+    assert _hpobench_space(space, "made-up") == {
+        "a": LogUniform(lower=1e-3, upper=1.0),
+        "b": LogRandInt(lower=1, upper=32),
+        "c": Uniform(lower=0.0, upper=1.0),
+        "d": RandInt(lower=1, upper=5),
+        "e": Choice(categories=("x", "y")),
+        "f": Choice(categories=(0.0, 0.5, 1.0)),
+        "g": 7,
+    }

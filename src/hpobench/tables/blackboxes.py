@@ -152,13 +152,13 @@ def _benchmark_name(name: str, task: str) -> str:
 
 def _hpobench_space(space: dict[str, Any], name: str) -> dict[str, Any]:
     """Syne Tune's domains as hpobench's (benchmarks/space.py): choices for finite domains."""
-    from syne_tune.config_space import Categorical, FiniteRange, Float, Integer
+    from syne_tune.config_space import Categorical, FiniteRange, Float, Integer, is_log_space
 
     from hpobench.benchmarks.space import Choice, LogRandInt, LogUniform, RandInt, Uniform
 
     converted: dict[str, Any] = {}
     for key, domain in space.items():
-        log = getattr(getattr(domain, "sampler", None), "__class__", type(None)).__name__ == "LogUniform"
+        log = isinstance(domain, (Float, Integer)) and is_log_space(domain)
         if isinstance(domain, Categorical):
             converted[key] = Choice(categories=tuple(domain.categories))
         elif isinstance(domain, FiniteRange):
