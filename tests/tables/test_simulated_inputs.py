@@ -232,3 +232,13 @@ def test_syne_tunes_domains_become_hpobenchs():
         "f": Choice(categories=(0.0, 0.5, 1.0)),
         "g": 7,
     }
+
+
+def test_a_table_of_another_definition_is_replayed_with_a_warning(invoke, results_root, caplog):
+    write_test_table(results_root / "tables" / GBT, configs=10, seeds=1)
+    same = simulate(invoke, "same", "--benchmark", GBT, "--method", "RS")
+    assert same.exit_code == 0, same.output
+    assert "tabulated from another definition" not in caplog.text
+    other = simulate(invoke, "other", "--benchmark", GBT, "--method", "RS", "--set", "boosting_rounds=20")
+    assert other.exit_code == 0, other.output
+    assert f"was tabulated from another definition of {GBT}" in caplog.text

@@ -10,15 +10,26 @@ is lives in `tables/format.py`; Syne Tune's own tables (`blackbox:NAME/TASK`) in
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from hpobench.tables.format import ELAPSED_TIME, MANIFEST_FILE, SYNE_TUNE_FILES, LoadedTable, TableError, read_table
+from hpobench.tables.format import (
+    ELAPSED_TIME,
+    MANIFEST_FILE,
+    SYNE_TUNE_FILES,
+    LoadedTable,
+    TableError,
+    definition_hash,
+    read_table,
+)
 
 if TYPE_CHECKING:
     from hpobench.benchmarks import BenchmarkDefinition
     from hpobench.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
 
 SIMULATED = "simulated"
 # Where `hpobench tabulate` writes a benchmark's table by default, under the results root.
@@ -81,6 +92,15 @@ def check_simulation(settings: LocalSettings, benchmark: BenchmarkDefinition, me
     loaded = _read(source.path, source.task)
     check_levels(loaded, methods)
     check_fit(loaded, benchmark, source.elapsed_time_attr)
+    manifest = loaded.manifest
+    if manifest is not None and manifest.definition_hash != definition_hash(benchmark):
+        # Not refused: `--set` changes the definition too; the fidelity report flags it.
+        logger.warning(
+            "table %s was tabulated from another definition of %s (or other --set values) than "
+            "this run's; its results stand for that one",
+            loaded.path,
+            manifest.benchmark,
+        )
     if settings.surrogate is not None:
         _simulation_table(str(source.path), source.task, settings.surrogate, source.elapsed_time_attr)
 
