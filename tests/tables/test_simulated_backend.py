@@ -196,6 +196,10 @@ def test_the_record_says_simulated_and_status_and_results_read_it(invoke, gbt_ta
     assert results.exit_code == 0, results.output
     summary = json.loads(results.output)["summary"]
     assert {(r["method"], r["seeds"]) for r in summary} == {("RS", 2), ("ASHA", 2)}
+    figure = results_root / "read.png"
+    plot = invoke("plot", "--experiment-tag", "read", "--output", str(figure))
+    assert plot.exit_code == 0, plot.output
+    assert figure.stat().st_size > 1000
 
 
 def test_one_tag_never_mixes_tables(invoke, gbt_table, results_root, tmp_path):
