@@ -17,6 +17,7 @@ import typer
 from hpobench import __version__
 from hpobench.cli.check import check_benchmark_command
 from hpobench.cli.common import Command, Group
+from hpobench.cli.fidelity import fidelity_command
 from hpobench.cli.listing import list_benchmarks, list_methods
 from hpobench.cli.remote import launch_remote_command, sync_command
 from hpobench.cli.reports import plot_command, results_command, status_command
@@ -44,6 +45,7 @@ app.command("status", cls=Command)(status_command)
 app.command("results", cls=Command)(results_command)
 app.command("plot", cls=Command)(plot_command)
 app.command("report", cls=Command)(report_command)
+app.command("fidelity", cls=Command)(fidelity_command)
 app.command("check-benchmark", cls=Command)(check_benchmark_command)
 app.add_typer(list_app, name="list")
 list_app.command("benchmarks", cls=Command)(list_benchmarks)
