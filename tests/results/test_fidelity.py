@@ -10,6 +10,8 @@ swapped must not.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -282,3 +284,14 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path, invoke, case, expected
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0], result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_its_help_imports_no_heavy_library():
+    code = (
+        "import sys; from typer.testing import CliRunner; from hpobench.cli import app; "
+        "shown = CliRunner().invoke(app, ['fidelity', '--help']); "
+        "assert shown.exit_code == 0 and '--simulated' in shown.output, shown.output; "
+        "print([m for m in ('torch', 'syne_tune', 'matplotlib', 'pandas', 'scipy') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
