@@ -213,8 +213,12 @@ def test_band_check_and_tau_values_have_known_answers():
     grid = np.arange(6.0)
     real = Band(np.zeros(6), np.array([np.nan, -1, -1, -1, -1, -1]), np.array([np.nan, 1, 1, 1, 1, 1]))
     check = band_check(grid, real, np.array([5.0, 0.0, 0.5, 2.0, 0.0, np.nan]))
-    assert (check.inside, check.judged, check.share_inside, check.first_exit) == (False, 5, 0.6, 3.0)
+    assert (check.inside, check.judged, check.share_inside, check.first_exit) == (False, 4, 0.75, 3.0)
+    assert check.coverage == 0.8
     assert band_check(grid, real, np.array([9.0, 1.0, -1.0, 0, 0, 0])).inside is True  # edges and t=0 not judged
+    late = band_check(grid, real, np.array([np.nan, np.nan, 0.0, 0, 0, 0]))  # judged at 4 of 5 times only
+    assert (late.inside, late.coverage, late.share_inside) == (None, 0.8, 1.0) and "80%" in late.why_not_judged
+    assert band_check(grid, real, np.array([np.nan, np.nan, np.nan, np.nan, np.nan, 0])).inside is None
     assert band_check(grid, Band(*(np.full(6, np.nan) for _ in range(3))), np.zeros(6)).inside is None
     assert tau_values(3) == pytest.approx([-1, -1 / 3, 1 / 3, 1])
     assert len(tau_values(6)) == 16 and tau_values(1) == []

@@ -15,7 +15,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from hpobench.results.load import RunResults, load_experiment, registry_order
 from hpobench.results.statistics import ANYTIME_GRID, CONFIDENCE, RESAMPLES, Band, mean_band
 from hpobench.results.study import MIN_SEEDS
 
+if TYPE_CHECKING:
+    from hpobench.results.fidelity_checks import Flag, SetupCheck
+
 # The counts issue 28's measurement asks for: below them a flag says so.
 MIN_REAL_SEEDS = MIN_SEEDS
 MIN_SIMULATED_SEEDS = 20
@@ -33,6 +36,10 @@ FEW_METHODS = 5
 # A simulated mean this close to a band's edge (relative) is inside: the same curves give the
 # same floats up to summation order.
 TOLERANCE = 1e-9
+# A simulated mean inside the band where judged is 'inside' only when judged at this share of
+# the times the real band covers: a side with more seeds defines its mean a little later (its
+# slowest seed's first result), which is no disagreement; a mean missing for long is.
+MIN_COVERAGE = 0.9
 # Flags that say the two sides do not stand for one setup: the verdict never calls them agreeing.
 SETUP_FLAGS = ("table", "setup", "benchmark", "metric", "real-simulated", "simulated-real")
 
@@ -53,9 +60,11 @@ DEFINITIONS = {
     ),
     "band": (
         "A simulated mean curve is inside the real band at a grid time when it lies between the "
-        "real band's bounds there; judged at every grid time where the real band is defined (a "
-        "simulated curve without a value yet counts as outside). 'Inside' is 'at every judged time'; "
-        "otherwise the share of judged times inside and the first time outside are given."
+        "real band's bounds there; judged at every grid time where both the real band and the "
+        "simulated mean are defined (a side's mean is defined once every seed of it has a result). "
+        "'Inside' is 'at every judged time', and needs the judged times to cover at least "
+        f"{MIN_COVERAGE:.0%} of those where the real band is defined (else: not judged); otherwise "
+        "the share of judged times inside and the first time outside are given."
     ),
 }
 
@@ -88,7 +97,8 @@ class BandCheck:
     inside: Optional[bool]  # None: not judged
     share_inside: Optional[float] = None  # of the judged grid times
     first_exit: Optional[float] = None  # the first judged time outside, seconds
-    judged: int = 0  # grid times judged
+    judged: int = 0  # grid times judged: the real band and the simulated mean both defined
+    coverage: Optional[float] = None  # judged times over the times the real band is defined
     why_not_judged: str = ""
 
 
@@ -116,8 +126,8 @@ class Fidelity:
     tau: Optional[float]
     tau_interval: Optional[tuple[float, float]]
     tau_note: str  # why tau or its interval is missing, else ""
-    flags: list[Any] = field(default_factory=list)  # fidelity_checks.Flag
-    checks: list[Any] = field(default_factory=list)  # fidelity_checks.SetupCheck
+    flags: list[Flag] = field(default_factory=list)
+    checks: list[SetupCheck] = field(default_factory=list)  # each table's manifest, item by item
     verdict: str = ""
 
     @property
@@ -265,21 +275,30 @@ def _mean_or_none(values: Any) -> Optional[float]:
 
 def band_check(grid: Any, real: Band, simulated_center: Any) -> BandCheck:
     """Whether `simulated_center` stays inside the real band (see DEFINITIONS['band'])."""
-    judged = np.isfinite(real.low) & np.isfinite(real.high)
-    if not judged.any():
+    banded = np.isfinite(real.low) & np.isfinite(real.high)
+    if not banded.any():
         seeds_note = "fewer than 2 real seeds, or no time where every real seed has a result"
         return BandCheck(None, why_not_judged=f"no real band ({seeds_note})")
+    judged = banded & np.isfinite(simulated_center)
+    coverage = float(judged.sum() / banded.sum())
+    if not judged.any():
+        return BandCheck(None, coverage=0.0, why_not_judged="no simulated mean where the real band is defined")
     low, high, center = real.low[judged], real.high[judged], simulated_center[judged]
     slack = TOLERANCE * np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)))
-    with np.errstate(invalid="ignore"):
-        inside = np.isfinite(center) & (center >= low - slack) & (center <= high + slack)
+    inside = (center >= low - slack) & (center <= high + slack)
     outside = np.flatnonzero(~inside)
-    return BandCheck(
+    check = BandCheck(
         bool(inside.all()),
         float(inside.mean()),
         float(grid[judged][outside[0]]) if len(outside) else None,
         int(judged.sum()),
+        coverage,
     )
+    if check.inside and coverage < MIN_COVERAGE:
+        # Inside where judged, but judged over too little of the budget to say it stays inside.
+        check.inside = None
+        check.why_not_judged = f"the simulated mean has values at only {coverage:.0%} of the real band's times"
+    return check
 
 
 def tau_values(methods: int) -> list[float]:
@@ -408,9 +427,9 @@ def _band_clause(result: Fidelity, judged: list[MethodFidelity], outside: list[s
             if not m.band.inside
         )
         text += f"; {leaves} leave it"
-    unjudged = [m.method for m in result.methods if m.band.inside is None]
+    unjudged = [f"{m.method} ({m.band.why_not_judged})" for m in result.methods if m.band.inside is None]
     if unjudged:
-        text += f"; {', '.join(unjudged)} not judged (no real band)"
+        text += f"; not judged: {', '.join(unjudged)}"
     return text
 
 

@@ -71,6 +71,7 @@ def fidelity_data(result: Fidelity, results_root: Path) -> dict[str, Any]:
                 "share_inside": json_number(item.band.share_inside),
                 "first_exit": json_number(item.band.first_exit),
                 "judged_points": item.band.judged,
+                "judged_coverage": json_number(item.band.coverage),
                 "why_not_judged": item.band.why_not_judged,
             }
             for item, real_rank, simulated_rank in zip(result.methods, real_ranks, simulated_ranks, strict=True)
