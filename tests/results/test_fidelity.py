@@ -299,3 +299,16 @@ def test_its_help_imports_no_heavy_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_tag_with_several_benchmarks_needs_benchmark(tmp_path, invoke):
+    write_pair(tmp_path, real_seeds=2, simulated_seeds=2)
+    write_level_run(tmp_path, REAL, "gbt_breast_cancer", "RS", 7, np.zeros(6))
+    several = invoke(*_args(tmp_path), "--json")
+    assert several.exit_code == 2, several.output
+    assert "holds benchmarks gbt_breast_cancer, mlp_digits; name one with --benchmark" in several.output
+    chosen = invoke(*_args(tmp_path), "--json", "--benchmark", BENCHMARK)
+    assert chosen.exit_code == 0, chosen.output
+    data = json.loads(chosen.output)
+    assert data["real"]["benchmark"] == data["simulated"]["benchmark"] == BENCHMARK
+    assert [m["method"] for m in data["methods"]] == ["RS", "BO", "ASHA"]
