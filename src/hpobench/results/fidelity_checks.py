@@ -146,7 +146,7 @@ def _setup_flags(real: Side, simulated: Side) -> list[Flag]:
 
 
 def _recorded(runs: list[RunResults], key: str) -> list[str]:
-    return sorted({f"{runs_value:g}" for r in runs if isinstance(runs_value := r.metadata.get(key), (int, float))})
+    return sorted({f"{value:g}" for r in runs if isinstance(value := r.metadata.get(key), (int, float))})
 
 
 def _tables(simulated: Side) -> dict[str, tuple[dict[str, Any], list[RunResults]]]:
@@ -194,7 +194,13 @@ def _check_table(
     checks = [SetupCheck(path, *item) for item in _items(manifest, real)]
     differing = [f"{c.item} (table {c.table_value}, real {c.real_value})" for c in checks if c.outcome == DIFFERS]
     if differing:
-        flags.append(Flag("table", f"Table {path} does not match the real runs' setup: {'; '.join(differing)}"))
+        flags.append(
+            Flag(
+                "table",
+                f"Table {path} (replayed by {len(runs)} simulated run(s)) does not match the real runs' setup: "
+                f"{'; '.join(differing)}",
+            )
+        )
     return flags, checks
 
 
