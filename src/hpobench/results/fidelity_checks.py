@@ -219,7 +219,8 @@ def _items(manifest: Any, real: Side) -> list[tuple[str, str, str, str, str]]:
     hardware = manifest.hardware if isinstance(manifest.hardware, dict) else {}
     table_gpus = next((hardware[k] for k in GPU_KEYS if k in hardware), None)
     table_gpus_text = None if table_gpus is None else _gpu_text(table_gpus)
-    real_gpus = {_gpu_text(g.get("devices") or []) for g in gpus}
+    # A run that had GPUs but could not name them (no nvidia-smi) says nothing of which ones.
+    real_gpus = {_gpu_text(g.get("devices") or []) for g in gpus if g.get("devices") or not g.get("count")}
     items.append(_compare("GPUs", table_gpus_text, real_gpus, "the real runs do not record their GPUs"))
     # The manifest's precision is None on CPU; a real run on CPU records a GPU count of 0.
     real_precision = {str(g.get("precision_rule")) if g.get("count") else CPU_PRECISION for g in gpus}
