@@ -41,6 +41,7 @@ class Evaluation:
     levels: tuple[int, ...]  # resource levels reported, ascending
     metrics: dict[str, tuple[float, ...]]  # per reported metric, one value per level
     elapsed: tuple[float, ...]  # seconds from the decision to start the trial, per level
+    decided: float  # time.time() of that decision
 
     @property
     def startup(self) -> float:
@@ -116,7 +117,7 @@ def _folder_evaluations(
             continue  # continued after an interruption: its times span the pause
         metrics = {name: tuple(float(v) for v in rows[name]) for name in names if rows[name].notna().any()}
         elapsed = tuple(t - decided for t in reported)
-        found.append(Evaluation(index, seed, tuner_dir, int(trial_id), levels, metrics, elapsed))
+        found.append(Evaluation(index, seed, tuner_dir, int(trial_id), levels, metrics, elapsed, decided))
     return found
 
 
