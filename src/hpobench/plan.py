@@ -140,14 +140,16 @@ class Selection:
         return self.states[(run.method, run.seed)]
 
 
-def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) -> Selection:
+def select_runs(
+    plan: ExperimentPlan, records: TagRecords, force: bool = False, conflict_fix: Optional[str] = None
+) -> Selection:
     """Check that the tag holds one setup, then pick the runs to start: every run that is
     neither complete (unless `force`) nor still running on an engine.
 
     A tag is one experiment: every run it recorded as binding (complete, submitted, a job
     running or done) must share the plan's setup, whatever its method; `force` runs the
     plan's runs again with the new setup, but never beside runs of another setup that are
-    still running."""
+    still running. `conflict_fix` ends a refusal instead of the launchers' own fix (--force)."""
     setup = plan.setup
     conflicts = []
     for record in records.recorded():
@@ -155,7 +157,8 @@ def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) 
         if found is not None:
             conflicts.append((record.where, found))
     if conflicts and not force:
-        raise UsageError(setup.describe_conflict(*conflicts[0]))
+        fix = {} if conflict_fix is None else {"fix": conflict_fix}
+        raise UsageError(setup.describe_conflict(*conflicts[0], **fix))
     states = records.states([(run.method, run.seed) for run in plan.runs])
     active = [run.name for run in plan.runs if states[(run.method, run.seed)] == ACTIVE]
     if force and conflicts and active:

@@ -125,7 +125,13 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
     assert other.exit_code == 2
     assert other.output.strip().splitlines() == [
         f"Error: Experiment {TAG!r} already has TABULATE-0 with configs=4, not 8; use another "
-        "--experiment-tag, or the same --configs, --design and --design-seed"
+        "--experiment-tag, or the options the tag was tabulated with"
+    ]
+    workers = _tabulate(invoke, "--configs", "4", "--seeds", "2", "--n-workers", "1")
+    assert workers.exit_code == 2
+    assert workers.output.strip().splitlines() == [
+        f"Error: Experiment {TAG!r} already has TABULATE-0 (complete) with n_workers=2, not 1; use another "
+        "--experiment-tag, or the options the tag was tabulated with"
     ]
     np.testing.assert_array_equal(_read(table)[0].objectives_evaluations, blackbox.objectives_evaluations)
 

@@ -38,6 +38,8 @@ NO_BUDGET = 30 * 24 * 3600.0
 # Times a configuration missing from a seed is tried per command (a failed trial, one continued
 # after an interruption): the second try catches what the first could not time cleanly.
 PASSES = 2
+# How a refusal of another design or setup in a tag ends: tabulate has no --force.
+SETUP_FIX = "use another --experiment-tag, or the options the tag was tabulated with"
 SEEDS_MEANING = (
     "Each seed is one evaluation of every configuration, in its own run. hpobench's built-in "
     "scripts fix their random state (data split, model initialisation), so a configuration's "
@@ -244,8 +246,7 @@ def _check_same_design(settings: TableSettings, tag: str, design: Design) -> Non
                     flag = {DESIGN_HASH_KEY: "design (the benchmark's search space changed)"}.get(key, key)
                     raise UsageError(
                         f"Experiment {tag!r} already has {run_dir.name} with {flag}={recorded[key]!r}, "
-                        f"not {value!r}; use another --experiment-tag, or the same --configs, --design "
-                        "and --design-seed"
+                        f"not {value!r}; {SETUP_FIX}"
                     )
 
 
@@ -261,7 +262,7 @@ def _check_same_setup(settings: TableSettings, tag: str, design: Design) -> tupl
     run_settings = _run_settings(settings, tag, settings.seeds, 0, None, False)
     with internal_method(_fixed_design(design, [])):
         plan = within_worker_limit(plan_experiment(run_settings, records), run_settings)
-        select_runs(plan, records)  # a UsageError naming the first setting that differs
+        select_runs(plan, records, conflict_fix=SETUP_FIX)  # a UsageError naming the first setting that differs
     return plan.master_random_seed, plan.n_workers
 
 
