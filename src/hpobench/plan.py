@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
-from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, ExperimentSetup
+from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, FORCE_FIX, ExperimentSetup
 from hpobench.methods import get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
@@ -157,8 +157,8 @@ def select_runs(
         if found is not None:
             conflicts.append((record.where, found))
     if conflicts and not force:
-        fix = {} if conflict_fix is None else {"fix": conflict_fix}
-        raise UsageError(setup.describe_conflict(*conflicts[0], **fix))
+        where, conflict = conflicts[0]
+        raise UsageError(setup.describe_conflict(where, conflict, conflict_fix or FORCE_FIX))
     states = records.states([(run.method, run.seed) for run in plan.runs])
     active = [run.name for run in plan.runs if states[(run.method, run.seed)] == ACTIVE]
     if force and conflicts and active:
