@@ -104,13 +104,16 @@ def tabulate_command(
 def _tabulate(settings: Any, as_json: bool) -> None:
     import logging
 
+    from hpobench.cli.console import TabulationProgress
+    from hpobench.local.progress import ProgressObserver
     from hpobench.tables.tabulate import tabulate
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("syne_tune").setLevel(logging.ERROR)  # harmless defaults (no GPU, unused kwargs)
     console = stdout_console()
     say = (lambda line: None) if as_json else console.print
-    done = tabulate(settings, say=say, command_line=sys.argv)
+    observer = ProgressObserver() if as_json else TabulationProgress(console)
+    done = tabulate(settings, say=say, observer=observer, command_line=sys.argv)
     if as_json:
         typer.echo(json.dumps(done.to_json()))
         return
@@ -125,7 +128,12 @@ def _tabulate(settings: Any, as_json: bool) -> None:
             "their trials failed; run the command again to retry them"
         )
     console.print(
-        f"Table: {done.table} ({done.configs} configurations x {done.seeds} seeds x {done.fidelities} levels; "
+        f"Table: {done.table} ({_count(done.configs, 'configuration')} x {_count(done.seeds, 'seed')} x "
+        f"{_count(done.fidelities, 'level')}; "
         f"runs under {settings.results_root / done.experiment_tag})",
         soft_wrap=True,
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 from hpobench import __version__
 from hpobench.errors import RunError, UsageError
+from hpobench.local.progress import ProgressObserver
 from hpobench.results import layout
 from hpobench.settings import TableSettings
 from hpobench.tables.collect import DESIGN_HASH_KEY, METHOD, Evaluated
@@ -97,9 +98,13 @@ def default_table_path(results_root: Path, benchmark_name: str) -> Path:
 
 
 def tabulate(
-    settings: TableSettings, say: Callable[[str], None] = lambda line: None, command_line: Optional[list[str]] = None
+    settings: TableSettings,
+    say: Callable[[str], None] = lambda line: None,
+    observer: Optional[ProgressObserver] = None,
+    command_line: Optional[list[str]] = None,
 ) -> Tabulation:
-    """Evaluate what the tag lacks of the design, then write the table; `say` hears progress."""
+    """Evaluate what the tag lacks of the design, then write the table; `say` hears what is
+    done, `observer` the runs' progress."""
     from hpobench.benchmarks import get_benchmark
     from hpobench.local.launcher import check_writable
     from hpobench.local.lock import experiment_lock
@@ -135,7 +140,9 @@ def tabulate(
             if not todo:
                 break
             for seed in todo:
-                _run_seed(settings, tag, design, seed, evaluated.missing(seed), master_seed, say, command_line)
+                _run_seed(
+                    settings, tag, design, seed, evaluated.missing(seed), master_seed, say, observer, command_line
+                )
         after = scan()
         data = collect.table_data(after, benchmark.metric)
         if not data.indices:
@@ -274,6 +281,7 @@ def _run_seed(
     todo: list[int],
     master_seed: int,
     say: Callable[[str], None],
+    observer: Optional[ProgressObserver],
     command_line: Optional[list[str]],
 ) -> None:
     """Run TABULATE-seed: continue it if it was interrupted, else a new folder for `todo`."""
@@ -289,6 +297,7 @@ def _run_seed(
         # interrupted one is continued by the launcher, with its own saved scheduler.
         run_local(
             _run_settings(settings, tag, 1, seed, master_seed, force=complete),
+            observer=observer,
             command_line=command_line,
             lock_experiment=False,
         )
