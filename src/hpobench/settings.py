@@ -361,6 +361,8 @@ class TableSettings(_ResultsRootOption, _BackendOption):
     design_seed: Annotated[int, Field(ge=0, le=MAX_RANDOM_SEED)] = 0
     n_workers: Optional[PositiveInt] = None
     max_workers: Optional[PositiveInt] = None
+    # As run-local's: None stops a run only when its script evidently cannot run (local/failures.py).
+    max_failed_fraction: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
     overrides: dict[str, str] = Field(default_factory=dict)
     table: Optional[Path] = None  # default: RESULTS_ROOT/tables/BENCHMARK
 

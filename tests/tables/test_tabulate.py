@@ -55,11 +55,16 @@ def _design_index(row: pd.Series, design) -> int:
 
 
 def _read(path: Path):
+    return _read_task(path, BENCHMARK)
+
+
+def _read_task(path: Path, task: str):
+    """The table's one task, read by Syne Tune's own deserialize, and the manifest."""
     from syne_tune.blackbox_repository.blackbox_tabular import deserialize
 
     tasks = deserialize(str(path))
-    assert list(tasks) == [BENCHMARK]
-    return tasks[BENCHMARK], json.loads((path / MANIFEST_FILE).read_text())
+    assert list(tasks) == [task]
+    return tasks[task], json.loads((path / MANIFEST_FILE).read_text())
 
 
 def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke, results_root):
@@ -215,6 +220,50 @@ def test_a_script_that_fails_every_trial_is_one_error_and_writes_no_table(invoke
     assert line.startswith("Error: TABULATE-0 failed") and "a_module_that_is_not_installed" in line
     assert "Traceback" not in result.output
     assert not (results_root / "tables").exists()
+
+
+CRASHES_ABOVE_ZERO = """\
+import argparse
+import sys
+
+from syne_tune import Reporter
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, required=True)
+parser.add_argument("--x", type=float, required=True)
+args, _ = parser.parse_known_args()
+if args.x > 0:
+    sys.exit("x above 0 diverges")
+report = Reporter()
+for epoch in range(1, args.epochs + 1):
+    report(epoch=epoch, loss=(args.x - 0.3) ** 2 + 1 / epoch)
+"""
+
+
+# Without a limit, the run-local rule applies to the first try only (its first trials do not all
+# crash here); a retry of configurations that crashed is no sign of a script that cannot run.
+@pytest.mark.parametrize("limit", [[], ["--max-failed-fraction", "1"]], ids=["default", "never-stop"])
+def test_configurations_that_crash_are_tried_again_then_left_out_and_listed(invoke, results_root, tmp_path, limit):
+    from hpobench.benchmarks import get_benchmark as load
+
+    definition = write_benchmark(tmp_path / "user")
+    (definition.parent / "train.py").write_text(CRASHES_ABOVE_ZERO)
+    design = make_design(load(str(definition)).config_space, 8, "sobol", 0)
+    crashing = [i for i, config in enumerate(design.configs) if config["x"] > 0]
+    assert 0 < len(crashing) < 8 and not {0, 1, 2} <= set(crashing)  # the first try runs
+    arguments = ("--benchmark", str(definition), "--configs", "8", "--experiment-tag", "crashy", "--json")
+    result = invoke("tabulate", *arguments, *limit)
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.output)
+    assert done["missing"] == [[i, 0] for i in crashing]
+    assert (done["configs"], done["evaluated"]) == (8 - len(crashing), 8 - len(crashing))
+    blackbox, manifest = _read_task(results_root / "tables" / "quadratic", "quadratic")
+    kept = [i for i in range(8) if i not in crashing]
+    assert manifest["extra"]["design_indices"] == kept
+    assert list(blackbox.hyperparameters["x"]) == [design.configs[i]["x"] for i in kept]
+    # Each crashing configuration was tried twice: once in the run, once in a new folder of it.
+    _, retry = layout.tuner_dirs(results_root / "crashy" / "TABULATE-0")
+    assert layout.read_metadata(retry)["scheduler_kwargs"]["to_evaluate"] == crashing
 
 
 @pytest.mark.parametrize(

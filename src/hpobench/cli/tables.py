@@ -60,6 +60,15 @@ def tabulate_command(
         Optional[int],
         typer.Option(help="The most trials this machine runs at once (as run-local's).", show_default=False),
     ] = None,
+    max_failed_fraction: Annotated[
+        Optional[float],
+        typer.Option(
+            help="As run-local's: stop a seed's run whose failed share is above this with 95% confidence; "
+            "1 = never stop it for its failed trials (a space where some configurations crash). Without it, "
+            "a run stops early only when its first 3 trials failed before any reported.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print what was done as one JSON object: the table's path and counts.")
     ] = False,
@@ -96,6 +105,7 @@ def tabulate_command(
             table=table,
             n_workers=n_workers,
             max_workers=max_workers,
+            max_failed_fraction=max_failed_fraction,
             overrides=parse_key_values(overrides, "--set", "boosting_rounds=10"),
         )
         _tabulate(settings, as_json)

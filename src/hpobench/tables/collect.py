@@ -63,7 +63,7 @@ class Evaluated:
 
     def complete(self) -> list[int]:
         """Design indices evaluated under every seed."""
-        return [i for i in range(len(self.design.configs)) if not any(self.missing_at(i))]
+        return [i for i in range(len(self.design.configs)) if not self.missing_at(i)]
 
     def missing_at(self, index: int) -> list[int]:
         return [s for s in range(self.seeds) if (index, s) not in self.found]

@@ -173,7 +173,13 @@ def tabulate(
 
 
 def _run_settings(
-    settings: TableSettings, tag: str, seeds: int, start_seed: int, master_seed: Optional[int], force: bool
+    settings: TableSettings,
+    tag: str,
+    seeds: int,
+    start_seed: int,
+    master_seed: Optional[int],
+    force: bool,
+    max_failed_fraction: Optional[float] = None,
 ) -> Any:
     """run-local's settings for the tabulation's runs of seeds start_seed .. + seeds - 1.
 
@@ -199,7 +205,7 @@ def _run_settings(
             results_root=settings.results_root,
             backend=settings.backend,
             max_workers=settings.max_workers,
-            max_failed_fraction=None,
+            max_failed_fraction=max_failed_fraction,
             delete_checkpoints=False,
             force=force,
         )
@@ -290,13 +296,17 @@ def _run_seed(
     from hpobench.tag_records import RunsOnDisk
 
     complete = RunsOnDisk(settings.results_root, tag).complete((METHOD, seed))
+    # Configurations of this seed evaluated already: the script runs, so configurations retried
+    # that fail again do not make the run "a script that cannot run" (run-local's default rule).
+    retry = len(todo) < len(design.configs)
+    failed_fraction = 1.0 if retry and settings.max_failed_fraction is None else settings.max_failed_fraction
     run = layout.run_name(METHOD, seed)
     say(f"{run}: {len(todo)} of {len(design.configs)} configurations to evaluate")
     with internal_method(_fixed_design(design, todo)):
         # A completed run with configurations missing gets a new folder (`force`); an
         # interrupted one is continued by the launcher, with its own saved scheduler.
         run_local(
-            _run_settings(settings, tag, 1, seed, master_seed, force=complete),
+            _run_settings(settings, tag, 1, seed, master_seed, force=complete, max_failed_fraction=failed_fraction),
             observer=observer,
             command_line=command_line,
             lock_experiment=False,
