@@ -141,13 +141,15 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
     np.testing.assert_array_equal(_read(table)[0].objectives_evaluations, blackbox.objectives_evaluations)
 
 
-def test_more_seeds_evaluate_only_the_new_seeds(invoke, results_root):
+def test_more_seeds_evaluate_only_the_new_seeds(invoke, results_root, tmp_path):
     assert _tabulate(invoke, "--configs", "2", "--json").exit_code == 0
-    result = _tabulate(invoke, "--configs", "2", "--seeds", "2", "--json")
+    elsewhere = tmp_path / "my tables" / "gbt"
+    result = _tabulate(invoke, "--configs", "2", "--seeds", "2", "--table", str(elsewhere), "--json")
     assert result.exit_code == 0, result.output
     done = json.loads(result.output)
-    assert (done["evaluated"], done["skipped"], done["seeds"]) == (2, 2, 2)
-    assert _read(results_root / "tables" / BENCHMARK)[0].objectives_evaluations.shape == (2, 2, ROUNDS, 3)
+    assert (done["evaluated"], done["skipped"], done["seeds"], done["table"]) == (2, 2, 2, str(elsewhere))
+    assert _read(elsewhere)[0].objectives_evaluations.shape == (2, 2, ROUNDS, 3)
+    assert _read(results_root / "tables" / BENCHMARK)[0].objectives_evaluations.shape == (2, 1, ROUNDS, 3)
 
 
 def _in_flight_and_saved(run_dir: Path, rounds: int) -> Optional[int]:

@@ -349,6 +349,7 @@ def _manifest(
             "fixed": benchmark.fixed_entries(),
             "overrides": dict(settings.overrides),
             "n_workers": n_workers,
+            "trial_backend": settings.backend,  # start-up times depend on it (fast: forked trials)
             "seeds_meaning": SEEDS_MEANING,
             "time_model": TIME_MODEL,
         },
