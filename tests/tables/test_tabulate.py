@@ -288,6 +288,19 @@ def test_bad_input_is_one_error_line_and_exit_2(invoke, results_root, arguments,
     assert not (results_root / "tables").exists()
 
 
+def test_a_table_path_holding_other_files_is_refused_before_any_trial(invoke, results_root, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    result = _tabulate(invoke, "--configs", "2", "--table", str(mine))
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: {mine} is not a table and not empty; a table replaces its folder whole: pass a new or empty folder"
+    ]
+    assert (mine / "notes.txt").read_text() == "keep me"
+    assert not (results_root / TAG).exists()  # no trial ran
+
+
 def test_the_tabulation_method_is_internal(invoke):
     from hpobench.methods import get_method, method_names
 

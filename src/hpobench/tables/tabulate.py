@@ -112,6 +112,7 @@ def tabulate(
     from hpobench.settings import check_experiment_tag
     from hpobench.tables import collect
     from hpobench.tables.design import make_design
+    from hpobench.tables.format import check_replaceable
 
     if settings.benchmark is None:
         raise UsageError("Give the benchmark to tabulate: --benchmark NAME (see `hpobench list benchmarks`)")
@@ -125,6 +126,8 @@ def tabulate(
     if design.note:
         say(f"Note: {design.note}.")
     check_writable(settings.results_root)
+    path = settings.table or default_table_path(settings.results_root, benchmark.name)
+    check_replaceable(path)  # before any trial: the table's folder is replaced whole at the end
     max_resource = int(benchmark.max_resource)
 
     def scan() -> Evaluated:
@@ -151,7 +154,6 @@ def tabulate(
                 f"(logs under {settings.results_root / tag}); `hpobench check-benchmark {settings.benchmark}` "
                 "runs its script as one trial"
             )
-        path = settings.table or default_table_path(settings.results_root, benchmark.name)
         blackbox = collect.to_blackbox(data, design, benchmark.config_space, benchmark.resource_attr)
         manifest = _manifest(settings, benchmark, tag, design, data, after, n_workers)
         from hpobench.tables.format import write_table
