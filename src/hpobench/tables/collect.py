@@ -66,7 +66,12 @@ class Evaluated:
         return [i for i in range(len(self.design.configs)) if not self.missing_at(i)]
 
     def missing_at(self, index: int) -> list[int]:
+        """Seeds that have not evaluated design index `index`."""
         return [s for s in range(self.seeds) if (index, s) not in self.found]
+
+    def missing_pairs(self) -> list[tuple[int, int]]:
+        """(design index, seed) not evaluated, by index then seed."""
+        return [(i, s) for i in range(len(self.design.configs)) for s in self.missing_at(i)]
 
 
 def scan(results_root: Path, tag: str, design: Design, seeds: int, resource_attr: str, max_resource: int) -> Evaluated:

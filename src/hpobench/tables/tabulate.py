@@ -112,7 +112,7 @@ def tabulate(
     from hpobench.settings import check_experiment_tag
     from hpobench.tables import collect
     from hpobench.tables.design import make_design
-    from hpobench.tables.format import check_replaceable
+    from hpobench.tables.format import check_replaceable, write_table
 
     if settings.benchmark is None:
         raise UsageError("Give the benchmark to tabulate: --benchmark NAME (see `hpobench list benchmarks`)")
@@ -155,11 +155,7 @@ def tabulate(
                 "runs its script as one trial"
             )
         blackbox = collect.to_blackbox(data, design, benchmark.config_space, benchmark.resource_attr)
-        manifest = _manifest(settings, benchmark, tag, design, data, after, n_workers)
-        from hpobench.tables.format import write_table
-
-        write_table(path, blackbox, manifest)
-    missing = [(i, s) for i in range(len(design.configs)) for s in after.missing_at(i)]
+        write_table(path, blackbox, _manifest(settings, benchmark, tag, design, data, after, n_workers))
     return Tabulation(
         table=path,
         experiment_tag=tag,
@@ -170,7 +166,7 @@ def tabulate(
         fidelities=len(data.fidelities),
         evaluated=len(after.found) - len(before.found),
         skipped=len(before.found),
-        missing=missing,
+        missing=after.missing_pairs(),
     )
 
 
@@ -347,7 +343,7 @@ def _manifest(
             "requested_configs": design.requested,
             DESIGN_HASH_KEY: design.sha256(),
             "design_indices": list(data.indices),
-            "missing": [[i, s] for i in range(len(design.configs)) for s in evaluated.missing_at(i)],
+            "missing": [list(pair) for pair in evaluated.missing_pairs()],
             "fixed": benchmark.fixed_entries(),
             "overrides": dict(settings.overrides),
             "n_workers": n_workers,
