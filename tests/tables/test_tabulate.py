@@ -114,6 +114,8 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
     assert manifest["experiment_tag"] == TAG and manifest["hardware"]["cpu_count"] >= 1
     assert manifest["versions"]["syne_tune"] and manifest["extra"]["overrides"] == {"boosting_rounds": str(ROUNDS)}
     assert "seeds differ in elapsed and start-up times only" in manifest["extra"]["seeds_meaning"]
+    # 2 workers: each run's first two trials start with its back-end, the next ones after reports.
+    assert manifest["extra"]["cold_starts"] == [[0, 0], [0, 1], [1, 0], [1, 1]]
 
     # Again: nothing evaluated, the same table; another design into this tag is refused.
     runs_before = sorted(str(d) for s in range(2) for d in layout.tuner_dirs(results_root / TAG / f"TABULATE-{s}"))

@@ -17,6 +17,7 @@ back-end's warm server), the script's imports and data, and the first level's tr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class Evaluation:
     metrics: dict[str, tuple[float, ...]]  # per reported metric, one value per level
     elapsed: tuple[float, ...]  # seconds from the decision to start the trial, per level
     decided: float  # time.time() of that decision
+    # Started before any trial of its session had reported: its start-up includes the trial
+    # back-end's own (the fast back-end's server importing the script's libraries).
+    cold: bool = False
 
     @property
     def startup(self) -> float:
@@ -108,6 +112,8 @@ def _folder_evaluations(
         return []
     resumed_at = [float(r["at"]) for r in metadata.get("hpobench_resumes") or [] if isinstance(r, dict) and "at" in r]
     names = _metric_names(results.columns, resource_attr)
+    first_reports = sorted(float(t) for t in results.groupby("trial_id")["st_worker_timestamp"].min())
+    sessions = [-math.inf, *sorted(resumed_at)]  # each session starts its back-end afresh
     found = []
     for trial_id, rows in results.groupby("trial_id"):
         if int(trial_id) not in decisions:
@@ -122,7 +128,9 @@ def _folder_evaluations(
             continue  # continued after an interruption: its times span the pause
         metrics = {name: tuple(float(v) for v in rows[name]) for name in names if rows[name].notna().any()}
         elapsed = tuple(t - decided for t in reported)
-        found.append(Evaluation(index, seed, tuner_dir, int(trial_id), levels, metrics, elapsed, decided))
+        session = max(start for start in sessions if start <= decided)
+        cold = not any(session <= t < decided for t in first_reports)
+        found.append(Evaluation(index, seed, tuner_dir, int(trial_id), levels, metrics, elapsed, decided, cold))
     return found
 
 

@@ -344,6 +344,8 @@ def _manifest(
             DESIGN_HASH_KEY: design.sha256(),
             "design_indices": list(data.indices),
             "missing": [list(pair) for pair in evaluated.missing_pairs()],
+            # Their startup_time includes the trial back-end's own start (each run's first trials).
+            "cold_starts": sorted([i, s] for (i, s), e in evaluated.found.items() if e.cold and i in data.indices),
             "fixed": benchmark.fixed_entries(),
             "overrides": dict(settings.overrides),
             "n_workers": n_workers,
