@@ -244,6 +244,16 @@ for epoch in range(1, args.epochs + 1):
 """
 
 
+def test_a_script_that_reports_other_levels_is_one_error_and_writes_no_table(invoke, results_root, tmp_path):
+    definition = write_benchmark(tmp_path / "user", "skips_level")  # levels 1, 3, 5 for 3 epochs
+    result = invoke("tabulate", "--benchmark", str(definition), "--configs", "2", "--experiment-tag", "odd")
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("Error: No configuration of quadratic was evaluated under every seed: no trial reported")
+    assert "every level up to epoch=3" in line
+    assert not (results_root / "tables").exists()
+
+
 # Without a limit, the run-local rule applies to the first try only (its first trials do not all
 # crash here); a retry of configurations that crashed is no sign of a script that cannot run.
 @pytest.mark.parametrize("limit", [[], ["--max-failed-fraction", "1"]], ids=["default", "never-stop"])

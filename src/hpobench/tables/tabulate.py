@@ -150,9 +150,10 @@ def tabulate(
         data = collect.table_data(after, benchmark.metric)
         if not data.indices:
             raise RunError(
-                f"No configuration of {benchmark.name} was evaluated under every seed: its trials failed "
-                f"(logs under {settings.results_root / tag}); `hpobench check-benchmark {settings.benchmark}` "
-                "runs its script as one trial"
+                f"No configuration of {benchmark.name} was evaluated under every seed: no trial reported "
+                f"every level up to {benchmark.resource_attr}={max_resource} (they failed, or the script reports "
+                f"other levels; logs under {settings.results_root / tag}); `hpobench check-benchmark "
+                f"{settings.benchmark}` runs its script as one trial and checks what it reports"
             )
         blackbox = collect.to_blackbox(data, design, benchmark.config_space, benchmark.resource_attr)
         write_table(path, blackbox, _manifest(settings, benchmark, tag, design, data, after, n_workers))
