@@ -195,6 +195,16 @@ SMOKES = [
             *(rf"{method}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}" for method in ("RS", "BO", "OPTUNA-TPE")),
         ),
     ),
+    Smoke(
+        "tabulation_overhead.py",
+        (
+            rf"tabulate \(in process\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}%",
+            rf"hpobench tabulate process\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}%",
+            rf"trials: 2, mean bare trial {NUMBER} s",
+            rf"of the overhead: {NUMBER} s before the first trial .+, {NUMBER} s between trials \({NUMBER} ms .+",
+            rf"goal: tabulation adds at most 10% over the bare trial time: {NUMBER}%: (met|NOT met)",
+        ),
+    ),
     # The CPU form of the GPU loops; throughput_models.py measures the two others.
     Smoke(
         "train_throughput.py",

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
-from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, ExperimentSetup
+from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, FORCE_FIX, ExperimentSetup
 from hpobench.methods import get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
@@ -140,14 +140,16 @@ class Selection:
         return self.states[(run.method, run.seed)]
 
 
-def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) -> Selection:
+def select_runs(
+    plan: ExperimentPlan, records: TagRecords, force: bool = False, conflict_fix: Optional[str] = None
+) -> Selection:
     """Check that the tag holds one setup, then pick the runs to start: every run that is
     neither complete (unless `force`) nor still running on an engine.
 
     A tag is one experiment: every run it recorded as binding (complete, submitted, a job
     running or done) must share the plan's setup, whatever its method; `force` runs the
     plan's runs again with the new setup, but never beside runs of another setup that are
-    still running."""
+    still running. `conflict_fix` ends a refusal instead of the launchers' own fix (--force)."""
     setup = plan.setup
     conflicts = []
     for record in records.recorded():
@@ -155,7 +157,8 @@ def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) 
         if found is not None:
             conflicts.append((record.where, found))
     if conflicts and not force:
-        raise UsageError(setup.describe_conflict(*conflicts[0]))
+        where, conflict = conflicts[0]
+        raise UsageError(setup.describe_conflict(where, conflict, conflict_fix or FORCE_FIX))
     states = records.states([(run.method, run.seed) for run in plan.runs])
     active = [run.name for run in plan.runs if states[(run.method, run.seed)] == ACTIVE]
     if force and conflicts and active:
