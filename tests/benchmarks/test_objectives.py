@@ -7,29 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from user_benchmark import DEFINITION, write_benchmark
+from user_benchmark import DEFINITION, MULTI_OBJECTIVE_DEFINITION, write_benchmark
 
 from hpobench.benchmarks import BENCHMARK_FACTORIES, benchmark_names, get_benchmark
 from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.objectives import COST_OBJECTIVES, Hypervolume, Objective
 from hpobench.methods import METHODS
 
-SINGLE = DEFINITION.replace('metric = "loss"\nmode = "min"\n', "")
-MULTI = (
-    SINGLE
-    + """
-[[objectives]]
-metric = "loss"
-mode = "min"
-
-[[objectives]]
-metric = "hpobench_train_time"
-mode = "min"
-
-[hypervolume]
-reference_point = [1.0, 30.0]
-"""
-)
+MULTI = MULTI_OBJECTIVE_DEFINITION
 
 
 def test_a_single_objective_definition_derives_its_one_objective():

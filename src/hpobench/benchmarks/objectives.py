@@ -75,6 +75,11 @@ class Objective(BaseModel):
     def minimize(self) -> bool:
         return self.mode == "min"
 
+    @property
+    def reported_by_script(self) -> bool:
+        """Whether the training script must report it (hpobench measures the `hpobench_*` costs)."""
+        return not self.metric.startswith(COST_PREFIX)
+
     def describe(self) -> str:
         """`metric (mode)`, as `list benchmarks` shows it."""
         return f"{self.metric} ({self.mode})"
