@@ -14,6 +14,7 @@ It prints both times, the ratio, and the largest difference between the two at t
 
 Usage: PYTHONPATH=src python benchmarks/hypervolume_speed.py [--runs 40] [--rows 20000] [--grid 200]
        PYTHONPATH=src python benchmarks/hypervolume_speed.py --runs 1 --rows 800000   # one long run
+       PYTHONPATH=src python benchmarks/hypervolume_speed.py --all-on-front --runs 1 --rows 100000  # worst case
        PYTHONPATH=src python benchmarks/hypervolume_speed.py --smoke   # seconds: the code path
 """
 
@@ -54,19 +55,30 @@ def synthetic_run(rng: np.random.Generator, rows: int) -> np.ndarray:
     return np.column_stack([loss, train_time])[order]
 
 
+def trade_off_run(rng: np.random.Generator, rows: int) -> np.ndarray:
+    """The worst case: `rows` results on one trade-off curve (less loss for more time), in random
+    order, so that none dominates another and every row joins the front."""
+    train_time = rng.permutation(np.linspace(0.01, 2.9, rows))
+    return np.column_stack([0.69 - 0.5 * np.sqrt(train_time / 2.9), train_time])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--rows", type=int, default=20_000, help="result rows per run")
     parser.add_argument("--grid", type=int, default=200, help="times per run at which the baseline measures")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--all-on-front", action="store_true", help="the worst case: every row of a run is on its front"
+    )
     args = parse_with_smoke(parser, SMOKE)
 
     definition = get_benchmark(BENCHMARK)
     space = ObjectiveSpace.for_benchmark(definition)
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    study = [synthetic_run(rng, args.rows) for _ in range(args.runs)]
+    make = trade_off_run if args.all_on_front else synthetic_run
+    study = [make(rng, args.rows) for _ in range(args.runs)]
     total = args.runs * args.rows
     names = ", ".join(o.metric for o in definition.objectives)
     print(

@@ -11,7 +11,13 @@ import pytest
 
 from hpobench.benchmarks import get_benchmark
 from hpobench.benchmarks.objectives import Hypervolume, Objective
-from hpobench.results.hypervolume import ObjectiveSpace, hypervolume, hypervolume_over_time, nondominated
+from hpobench.results.hypervolume import (
+    ObjectiveSpace,
+    hypervolume,
+    hypervolume_over_time,
+    nondominated,
+    objective_values,
+)
 
 
 def _space(modes: str, reference, ideal=None) -> ObjectiveSpace:
@@ -77,7 +83,7 @@ def test_bounds_normalization_maps_ideal_to_zero_and_reference_to_one():
 def test_gbt_breast_cancer_mo_measures_in_its_normalized_space():
     space = ObjectiveSpace.for_benchmark(get_benchmark("gbt_breast_cancer_mo"))
     assert space.reference == (1.0, 1.0)
-    assert hypervolume([[0.35, 1.0]], space) == pytest.approx(0.5 * 0.5)
+    assert hypervolume([[0.35, 1.5]], space) == pytest.approx(0.5 * 0.5)  # half of (0.7, 3.0) each
     with pytest.raises(ValueError, match="has one objective"):
         ObjectiveSpace.for_benchmark(get_benchmark("gbt_breast_cancer"))
 
@@ -147,3 +153,16 @@ def test_rows_that_never_count_give_zero():
     assert hypervolume([[1.0, 0.5]], space) == 0.0
     with pytest.raises(ValueError, match="rows of 2 objective values"):
         hypervolume_over_time([[0.1, 0.2, 0.3]], space)
+
+
+def test_a_runs_results_give_each_objective_from_its_column():
+    import pandas as pd
+
+    definition = get_benchmark("gbt_breast_cancer_mo")
+    frame = pd.DataFrame(
+        {"trial_id": [0, 0, 1], "round": [1, 2, 1], "val_log_loss": [0.6, 0.5, 0.4], "st_worker_time": [0.1, 0.2, 0.3]}
+    )
+    values = objective_values(frame, definition.objectives)
+    assert values.tolist() == [[0.6, 0.1], [0.5, 0.2], [0.4, 0.3]]  # hpobench_train_time is Syne Tune's worker time
+    with pytest.raises(ValueError, match=r"no values of hpobench_train_time \(from st_worker_time\)"):
+        objective_values(frame.drop(columns="st_worker_time"), definition.objectives)

@@ -6,9 +6,10 @@ from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
 from hpobench.benchmarks.objectives import Hypervolume, Objective
 
-# A result counts where its log-loss beats a coin flip's (ln 2 = 0.693) and its 50 rounds
-# take under 2 s: the slowest configuration takes about 0.6 s on the project's 2-core machine.
-REFERENCE_POINT = (0.7, 2.0)
+# A result counts where its log-loss beats a coin flip's (ln 2 = 0.693) and its rounds took
+# under 3 s: the slowest configurations' 50 rounds take 0.6 s on the project's 2-core machine
+# when it is quiet, 1.6 s when it is loaded (fast back-end, 2 workers).
+REFERENCE_POINT = (0.7, 3.0)
 
 
 def gbt_breast_cancer_mo_benchmark() -> BenchmarkDefinition:

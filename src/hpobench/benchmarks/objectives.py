@@ -76,6 +76,13 @@ class Objective(BaseModel):
         return self.mode == "min"
 
     @property
+    def column(self) -> str:
+        """The column of a run's results (and key of a trial's result) that holds its values: the
+        metric's own, or for a cost the column hpobench measures it from."""
+        cost = COST_OBJECTIVES.get(self.metric)
+        return cost.source_column if cost is not None and cost.source_column else self.metric
+
+    @property
     def reported_by_script(self) -> bool:
         """Whether the training script must report it (hpobench measures the `hpobench_*` costs)."""
         return not self.metric.startswith(COST_PREFIX)

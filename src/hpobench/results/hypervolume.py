@@ -68,6 +68,16 @@ class ObjectiveSpace:
         return (points * np.asarray(self.signs) - np.asarray(self.origin)) / np.asarray(self.scale)
 
 
+def objective_values(frame: Any, objectives: Sequence[Objective]) -> np.ndarray:
+    """A run's results (a pandas frame, rows in the order reported) as rows of objective values;
+    a ValueError naming the objective whose column the results lack."""
+    missing = [o for o in objectives if o.column not in frame.columns]
+    if missing:
+        named = ", ".join(o.metric if o.column == o.metric else f"{o.metric} (from {o.column})" for o in missing)
+        raise ValueError(f"the results hold no values of {named}")
+    return frame[[o.column for o in objectives]].to_numpy(dtype=float)
+
+
 def _floats(array: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in array)
 
