@@ -17,6 +17,7 @@ from hpobench.results.hypervolume import (
     hypervolume_over_time,
     nondominated,
     objective_values,
+    over_time,
 )
 
 
@@ -127,8 +128,13 @@ def test_over_time_equals_a_recomputation_at_every_row(modes: str, normalized: b
     for _ in range(8):
         points = _study(rng, 300, dimensions) * signs  # a maximized objective's values are negated
         space = _space(modes, signs * 1.0, ideal=tuple(signs * -0.1) if normalized else None)
-        curve = hypervolume_over_time(points, space)
+        result = over_time(points, space)
+        curve = result.hypervolume
         expected = _recomputed(points, space)
+        # The front it kept is the library's front of the rows that count.
+        counted = np.flatnonzero(np.all(space.transform(points) < space.reference, axis=1))
+        on_front = moocore.is_nondominated(space.transform(points[counted]), keep_weakly=False)
+        assert result.front.tolist() == counted[on_front].tolist()
         assert np.allclose(curve, expected, rtol=1e-9, atol=1e-12), np.flatnonzero(~np.isclose(curve, expected))
         assert np.all(np.diff(curve) >= -1e-12)  # a hypervolume never shrinks
         assert curve[-1] == pytest.approx(hypervolume(points, space), rel=1e-9)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -104,36 +104,51 @@ def nondominated(values: Any, space: ObjectiveSpace) -> np.ndarray:
     return mask
 
 
-def hypervolume_over_time(values: Any, space: ObjectiveSpace) -> np.ndarray:
+@dataclass(frozen=True)
+class OverTime:
+    """A run's hypervolume after every result row, and its final Pareto front."""
+
+    hypervolume: np.ndarray  # after rows 0..k, for every row k
+    front: np.ndarray  # the rows on the final front, ascending (of equal results, the first)
+
+
+def over_time(values: Any, space: ObjectiveSpace) -> OverTime:
     """The hypervolume of the results in rows 0..k, for every row k of `values` (rows in the
     order they were reported; a row with a missing value, or not strictly better than the
-    reference point in every objective, counts nothing)."""
+    reference point in every objective, counts nothing), and the rows of the final front
+    among those that count."""
     points = space.transform(values)
     reference = np.asarray(space.reference)
     counted = np.flatnonzero(np.all(points < reference, axis=1))  # NaN compares False
     grow = _grow_2d if space.dimensions == 2 else _grow_any
-    changed_at, totals = grow(points[counted], reference)
+    changed_at, totals, front = grow(points[counted], reference)
     curve = np.zeros(len(points))
     if changed_at:
         rows = counted[np.asarray(changed_at, dtype=int)]
         latest = np.searchsorted(rows, np.arange(len(points)), side="right") - 1
         curve = np.where(latest >= 0, np.asarray(totals)[np.maximum(latest, 0)], 0.0)
-    return curve
+    return OverTime(curve, np.sort(counted[np.asarray(front, dtype=int)]))
+
+
+def hypervolume_over_time(values: Any, space: ObjectiveSpace) -> np.ndarray:
+    """`over_time(values, space).hypervolume`: the hypervolume after every row."""
+    return over_time(values, space).hypervolume
 
 
 def _counted(points: np.ndarray, space: ObjectiveSpace) -> np.ndarray:
     return points[np.all(points < np.asarray(space.reference), axis=1)]
 
 
-def _grow_2d(points: np.ndarray, reference: np.ndarray) -> tuple[list[int], list[float]]:
-    """Feed `points` (all inside the reference point) to a two-objective front in order; the
-    positions where the hypervolume changed and its new values."""
+def _grow_2d(points: np.ndarray, reference: np.ndarray) -> tuple[list[int], list[float], list[int]]:
+    """Feed `points` (all inside the reference point) to a two-objective front in order: the
+    positions where the hypervolume changed, its new values, and the final front's positions."""
     import moocore
 
     measure = moocore.hypervolume
     # The front, sorted by the first objective ascending; the second then strictly descends.
     xs: list[float] = []
     ys: list[float] = []
+    positions: list[int] = []
     changed_at: list[int] = []
     totals: list[float] = []
     total = 0.0
@@ -155,26 +170,27 @@ def _grow_2d(points: np.ndarray, reference: np.ndarray) -> tuple[list[int], list
             total -= measure(before, ref=reference)
         xs[i:j] = [x]
         ys[i:j] = [y]
+        positions[i:j] = [position]
         changed_at.append(position)
         totals.append(total)
-    return changed_at, totals
+    return changed_at, totals, positions
 
 
-def _grow_any(points: np.ndarray, reference: np.ndarray) -> tuple[list[int], list[float]]:
+def _grow_any(points: np.ndarray, reference: np.ndarray) -> tuple[list[int], list[float], list[int]]:
     """As `_grow_2d` for any number of objectives: the front kept as an array, its hypervolume
     measured again by the library whenever it changes."""
     import moocore
 
-    front: Optional[np.ndarray] = None
+    front = np.empty((0, points.shape[1]))
+    positions = np.empty(0, dtype=int)
     changed_at: list[int] = []
     totals: list[float] = []
     for position, point in enumerate(points):
-        if front is not None:
-            if np.any(np.all(front <= point, axis=1)):
-                continue
-            front = np.vstack([front[~np.all(front >= point, axis=1)], point])
-        else:
-            front = point[np.newaxis, :]
+        if np.any(np.all(front <= point, axis=1)):
+            continue
+        kept = ~np.all(front >= point, axis=1)
+        front = np.vstack([front[kept], point])
+        positions = np.append(positions[kept], position)
         changed_at.append(position)
         totals.append(float(moocore.hypervolume(front, ref=reference)))
-    return changed_at, totals
+    return changed_at, totals, positions.tolist()
