@@ -17,7 +17,7 @@ from typing import Any, Optional
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
 from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, FORCE_FIX, ExperimentSetup
-from hpobench.methods import get_method, method_names
+from hpobench.methods import METHODS, get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
 from hpobench.tag_records import ACTIVE, COMPLETE, NoRecords, TagRecords, master_seed
@@ -91,6 +91,7 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
     experiment's)."""
     benchmark = get_benchmark(options.benchmark or DEFAULT_BENCHMARK)
     for method in options.methods:
+        check_objective_count(benchmark, method)
         check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
     tag = options.experiment_tag or default_experiment_tag(benchmark.name)
@@ -172,6 +173,21 @@ def select_runs(
         if states[(run.method, run.seed)] != ACTIVE and (force or states[(run.method, run.seed)] != COMPLETE)
     )
     return Selection(todo, states)
+
+
+def check_objective_count(benchmark: BenchmarkDefinition, method: str) -> None:
+    """Refuse a single-objective method on a multi-objective benchmark: it would tune the
+    first objective alone, and its runs would not measure the trade-off the benchmark is for."""
+    if not benchmark.multi_objective or get_method(method).multi_objective:
+        return
+    several = [spec.name for spec in METHODS.values() if spec.multi_objective]  # built-ins: no plugin imported
+    objectives = ", ".join(o.describe() for o in benchmark.objectives)
+    raise UsageError(
+        f"{method} is single-objective, but benchmark {benchmark.name!r} has {len(benchmark.objectives)} "
+        f"objectives ({objectives}); name a scalarization with --scalarization (not built yet) or use a "
+        f"multi-objective method ({', '.join(several) if several else 'none registered yet'}; "
+        "docs/multi-objective.md)"
+    )
 
 
 def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:

@@ -349,6 +349,7 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "name": spec.name,
         "family": spec.family,
         "multi_fidelity": spec.multi_fidelity,
+        "multi_objective": spec.multi_objective,
         "decisions": spec.decisions,
         "model": spec.model,
         "defaults": dict(spec.defaults),
