@@ -313,6 +313,20 @@ def test_a_table_path_holding_other_files_is_refused_before_any_trial(invoke, re
     assert not (results_root / TAG).exists()  # no trial ran
 
 
+def test_another_tags_table_is_not_replaced(invoke, results_root):
+    assert _tabulate(invoke, "--configs", "2").exit_code == 0
+    table = results_root / "tables" / BENCHMARK
+    before = (table / MANIFEST_FILE).read_text()
+    result = _tabulate(invoke, "--configs", "2", "--experiment-tag", "other-design")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: {table} holds the table of experiment '{TAG}', not 'other-design'; pass --table PATH for this "
+        f"tabulation's own table, or --experiment-tag {TAG} to extend that one"
+    ]
+    assert (table / MANIFEST_FILE).read_text() == before
+    assert not (results_root / "other-design").exists()  # refused before any trial
+
+
 def test_the_tabulation_method_is_internal(invoke):
     from hpobench.methods import get_method, method_names
 

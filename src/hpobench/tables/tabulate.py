@@ -128,6 +128,7 @@ def tabulate(
     check_writable(settings.results_root)
     path = settings.table or default_table_path(settings.results_root, benchmark.name)
     check_replaceable(path)  # before any trial: the table's folder is replaced whole at the end
+    _check_not_another_tabulation(path, tag)
     max_resource = int(benchmark.max_resource)
 
     def scan() -> Evaluated:
@@ -169,6 +170,25 @@ def tabulate(
         skipped=len(before.found),
         missing=after.missing_pairs(),
     )
+
+
+def _check_not_another_tabulation(path: Path, tag: str) -> None:
+    """A table is replaced only by the tabulation it came from: another tag (another design,
+    other --set values) writing to the same default path would silently swap the table that
+    simulated runs and fidelity pages name."""
+    import json
+
+    from hpobench.tables.format import MANIFEST_FILE
+
+    try:
+        recorded = json.loads((path / MANIFEST_FILE).read_text()).get("experiment_tag")
+    except (OSError, ValueError, AttributeError):  # no table yet (or a damaged one: replaced)
+        return
+    if recorded and recorded != tag:
+        raise UsageError(
+            f"{path} holds the table of experiment '{recorded}', not '{tag}'; pass --table PATH for this "
+            f"tabulation's own table, or --experiment-tag {recorded} to extend that one"
+        )
 
 
 def _run_settings(
