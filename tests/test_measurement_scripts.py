@@ -113,6 +113,20 @@ SMOKES = [
         needs="aws",
     ),
     Smoke(
+        "hypervolume_speed.py",
+        (
+            r"study: 2 runs x 2,000 rows = 4,000 rows, 2 objectives \(val_log_loss, hpobench_train_time of "
+            rf"gbt_breast_cancer_mo\), made in {NUMBER} s",
+            rf"incremental, a value after every row \(4,000 values\):\s+{NUMBER} s",
+            rf"baseline, moocore on all rows so far at 40 grid times:\s+{NUMBER} s",
+            rf"ratio: baseline / incremental {NUMBER}x; per value computed {NUMBER}x",
+            # The incremental values are the library's: a difference of rounding only.
+            r"largest difference at the grid times: (\d\.\de-(1[0-9]|[2-9][0-9])|0\.0e\+00) "
+            r"\(final hypervolume, mean: .+\)",
+            rf"goal < 10 s for 800,000 rows: (met|NOT met) \({NUMBER} s scaled to 800,000 rows\)",
+        ),
+    ),
+    Smoke(
         "local_backend_efficiency.py",
         (
             rf"training share\s+{NUMBER}%\s+{NUMBER}%\s+{FIGURE}x?",
@@ -203,6 +217,16 @@ SMOKES = [
         (
             r"method\s+N=3\s+N=6\s+mean N=6",
             *(rf"{method}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}" for method in ("RS", "BO", "OPTUNA-TPE")),
+        ),
+    ),
+    Smoke(
+        "tabulation_overhead.py",
+        (
+            rf"tabulate \(in process\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}%",
+            rf"hpobench tabulate process\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}%",
+            rf"trials: 2, mean bare trial {NUMBER} s",
+            rf"of the overhead: {NUMBER} s before the first trial .+, {NUMBER} s between trials \({NUMBER} ms .+",
+            rf"goal: tabulation adds at most 10% over the bare trial time: {NUMBER}%: (met|NOT met)",
         ),
     ),
     # The CPU form of the GPU loops; throughput_models.py measures the two others.

@@ -22,6 +22,8 @@ toy_broken = {PACKAGE}.broken:benchmark
 toy_exits = {PACKAGE}:exits
 mlp_digits = {PACKAGE}:quadratic_benchmark
 twice = {PACKAGE}:quadratic_benchmark
+toy_tradeoff = {PACKAGE}:tradeoff_benchmark
+toy_no_reference = {PACKAGE}:no_reference
 
 [hpobench.methods]
 FIRST_POINT = {PACKAGE}:first_point_search
@@ -48,6 +50,21 @@ def quadratic_benchmark():
         metric="loss", mode="min", resource_attr="epoch", max_resource_attr="epochs",
         max_wallclock_time=30, n_workers=1, instance_type="ml.c5.xlarge",
     ).located(Path(__file__).parent / "script")
+
+
+def tradeoff_benchmark(name="toy_tradeoff", reference_point=(1.0, 30.0)):
+    from hpobench.benchmarks.objectives import Hypervolume, Objective
+
+    data = quadratic_benchmark().model_dump(exclude={"metric", "mode", "objectives", "hypervolume"})
+    return BenchmarkDefinition(
+        **{**data, "name": name},
+        objectives=(Objective(metric="loss", mode="min"), Objective(metric="hpobench_train_time", mode="min")),
+        hypervolume=None if reference_point is None else Hypervolume(reference_point=reference_point),
+    ).located(Path(__file__).parent / "script")
+
+
+def no_reference():
+    return tradeoff_benchmark("toy_no_reference", reference_point=None)
 
 
 def first_point_search(args):
@@ -136,6 +153,12 @@ def test_list_shows_plugins_with_their_source_and_broken_ones_with_their_error(p
     table = invoke("list", "benchmarks")
     assert table.exit_code == 0 and "toy_broken" in table.output and "BROKEN:" in table.output
 
+    # A plugin declares several objectives as a built-in does.
+    tradeoff = records[("toy_tradeoff", f"plugin hpb-toy-plugin 0.1 ({PACKAGE}:tradeoff_benchmark)")]
+    assert [o["metric"] for o in tradeoff["objectives"]] == ["loss", "hpobench_train_time"]
+    assert tradeoff["hypervolume"]["reference_point"] == [1.0, 30.0]
+    assert toy["objectives"] == [{"metric": "loss", "mode": "min"}]
+
 
 @pytest.mark.parametrize(
     "args, expected",
@@ -148,6 +171,12 @@ def test_list_shows_plugins_with_their_source_and_broken_ones_with_their_error(p
         (["--benchmark", "twice"], "is also registered by"),
         (["--benchmark", "mlp_digits", "--method", "BROKEN_METHOD"], "Plugin method 'BROKEN_METHOD'"),
         (["--benchmark", "toy_quadratic", "--method", "NOT_A_METHOD"], "FIRST_POINT"),
+        (
+            ["--benchmark", "toy_no_reference"],
+            "failed to build its definition: a benchmark with 2 objectives needs a hypervolume reference point: "
+            "add [hypervolume] reference_point = [..., ...]",
+        ),
+        (["--benchmark", "toy_tradeoff", "--method", "RS"], "RS is single-objective, but benchmark 'toy_tradeoff'"),
     ],
 )
 def test_a_plugin_that_cannot_be_used_is_one_line(plugin_site, invoke, args, expected):

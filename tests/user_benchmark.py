@@ -55,6 +55,23 @@ x = { kind = "uniform", lower = -1.0, upper = 1.0 }
 opt = { kind = "choice", categories = ["sgd", "adam"] }
 """
 
+# The same benchmark on two objectives: the script's loss and the training time hpobench measures.
+MULTI_OBJECTIVE_DEFINITION = (
+    DEFINITION.replace('metric = "loss"\nmode = "min"\n', "")
+    + """
+[[objectives]]
+metric = "loss"
+mode = "min"
+
+[[objectives]]
+metric = "hpobench_train_time"
+mode = "min"
+
+[hypervolume]
+reference_point = [1.0, 30.0]
+"""
+)
+
 VARIANTS = {
     "good": {},
     "wrong_metric": {"metric": "val_loss"},

@@ -35,6 +35,8 @@ JOB_OPTIONAL = (
     "default_first_trial",
 )
 DEFAULT_TRIALS_PER_GPU = 1
+# How a launcher's refusal of a tag recorded with another setup ends (`describe_conflict`).
+FORCE_FIX = "use another --experiment-tag, or --force to run it again with the new setup"
 DEFAULT_BACKEND = "fast"
 
 
@@ -127,10 +129,10 @@ class ExperimentSetup:
                 return key, before, value
         return None
 
-    def describe_conflict(self, where: str, conflict: tuple[str, Any, Any]) -> str:
-        """Why a tag that recorded `where` with another setup refuses this one, in one line."""
+    def describe_conflict(self, where: str, conflict: tuple[str, Any, Any], fix: str = FORCE_FIX) -> str:
+        """Why a tag that recorded `where` with another setup refuses this one, in one line;
+        `fix` ends it (a command without --force names its own)."""
         key, before, now = conflict
-        fix = "use another --experiment-tag, or --force to run it again with the new setup"
         if key == "benchmark_sha256":
             return (
                 f"Experiment {self.experiment_tag!r} already has {where} with another version of "

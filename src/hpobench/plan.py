@@ -16,8 +16,8 @@ from typing import Any, Optional
 
 from hpobench.benchmarks import DEFAULT_BENCHMARK, BenchmarkDefinition, get_benchmark
 from hpobench.errors import ExtraMissing, HpobenchError, UsageError, typed_first_line
-from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, ExperimentSetup
-from hpobench.methods import get_method, method_names
+from hpobench.experiment_setup import DEFAULT_BACKEND, DEFAULT_TRIALS_PER_GPU, FORCE_FIX, ExperimentSetup
+from hpobench.methods import METHODS, get_method, method_names
 from hpobench.results import layout
 from hpobench.settings import MAX_RANDOM_SEED, ExperimentOptions
 from hpobench.tag_records import ACTIVE, COMPLETE, NoRecords, TagRecords, master_seed
@@ -95,6 +95,7 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
     experiment's)."""
     benchmark = get_benchmark(options.benchmark or DEFAULT_BENCHMARK)
     for method in options.methods:
+        check_objective_count(benchmark, method)
         check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
     tag = options.experiment_tag or default_experiment_tag(benchmark.name)
@@ -163,14 +164,16 @@ class Selection:
         return self.states[(run.method, run.seed)]
 
 
-def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) -> Selection:
+def select_runs(
+    plan: ExperimentPlan, records: TagRecords, force: bool = False, conflict_fix: Optional[str] = None
+) -> Selection:
     """Check that the tag holds one setup, then pick the runs to start: every run that is
     neither complete (unless `force`) nor still running on an engine.
 
     A tag is one experiment: every run it recorded as binding (complete, submitted, a job
     running or done) must share the plan's setup, whatever its method; `force` runs the
     plan's runs again with the new setup, but never beside runs of another setup that are
-    still running."""
+    still running. `conflict_fix` ends a refusal instead of the launchers' own fix (--force)."""
     setup = plan.setup
     conflicts = []
     for record in records.recorded():
@@ -178,7 +181,8 @@ def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) 
         if found is not None:
             conflicts.append((record.where, found))
     if conflicts and not force:
-        raise UsageError(setup.describe_conflict(*conflicts[0]))
+        where, conflict = conflicts[0]
+        raise UsageError(setup.describe_conflict(where, conflict, conflict_fix or FORCE_FIX))
     states = records.states([(run.method, run.seed) for run in plan.runs])
     active = [run.name for run in plan.runs if states[(run.method, run.seed)] == ACTIVE]
     if force and conflicts and active:
@@ -192,6 +196,21 @@ def select_runs(plan: ExperimentPlan, records: TagRecords, force: bool = False) 
         if states[(run.method, run.seed)] != ACTIVE and (force or states[(run.method, run.seed)] != COMPLETE)
     )
     return Selection(todo, states)
+
+
+def check_objective_count(benchmark: BenchmarkDefinition, method: str) -> None:
+    """Refuse a single-objective method on a multi-objective benchmark: it would tune the
+    first objective alone, and its runs would not measure the trade-off the benchmark is for."""
+    if not benchmark.multi_objective or get_method(method).multi_objective:
+        return
+    several = [spec.name for spec in METHODS.values() if spec.multi_objective]  # built-ins: no plugin imported
+    objectives = ", ".join(o.describe() for o in benchmark.objectives)
+    raise UsageError(
+        f"{method} is single-objective, but benchmark {benchmark.name!r} has {len(benchmark.objectives)} "
+        f"objectives ({objectives}); name a scalarization with --scalarization (not built yet) or use a "
+        f"multi-objective method ({', '.join(several) if several else 'none registered yet'}; "
+        "docs/multi-objective.md)"
+    )
 
 
 def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:

@@ -103,11 +103,19 @@ def load_benchmark(plugin: Plugin) -> Any:
     """Call the plugin's factory; its definition, marked as coming from the plugin."""
     from dataclasses import replace
 
+    from pydantic import ValidationError
+
     from hpobench.benchmarks.definition import BenchmarkDefinition
 
     factory = plugin.load()
     try:
         definition = factory()
+    except ValidationError as error:
+        # The model's own message for its first problem names the field and the fix.
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = first["msg"].removeprefix("Value error, ")
+        raise PluginError(plugin, f"failed to build its definition: {f'{where}: ' if where else ''}{problem}") from None
     except (Exception, SystemExit) as error:
         raise PluginError(plugin, f"failed to build its definition: {typed_first_line(error)}") from None
     if not isinstance(definition, BenchmarkDefinition):

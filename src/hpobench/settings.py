@@ -369,3 +369,38 @@ class SlurmSettings(
         if value is not None and not SLURM_NAME_PATTERN.fullmatch(value):
             raise ValueError(f"{value!r} is not a Slurm name (letters, digits, '_', '.', ',', ':', '+', '-')")
         return value
+
+
+# The designs `hpobench tabulate` draws (tables/design.py maps them onto a search space).
+Design = Literal["sobol", "random"]
+# A table's configurations are each a trial per seed; more than this is a typo, not a plan.
+MAX_TABLE_CONFIGS = 100_000
+
+
+class TableSettings(_ResultsRootOption, _BackendOption):
+    """Options of `hpobench tabulate`: which benchmark, which design, how many seeds."""
+
+    experiment_tag: Optional[str] = Field(default=None, description="defaults to 'table-' and the benchmark's tag")
+    benchmark: Optional[str] = None
+    configs: Annotated[int, Field(gt=0, le=MAX_TABLE_CONFIGS)]
+    seeds: Annotated[int, Field(gt=0, le=MAX_NUM_SEEDS)] = 1
+    design: Design = "sobol"
+    design_seed: Annotated[int, Field(ge=0, le=MAX_RANDOM_SEED)] = 0
+    n_workers: Optional[PositiveInt] = None
+    max_workers: Optional[PositiveInt] = None
+    # As run-local's: None stops a run only when its script evidently cannot run (local/failures.py).
+    max_failed_fraction: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
+    overrides: dict[str, str] = Field(default_factory=dict)
+    table: Optional[Path] = None  # default: RESULTS_ROOT/tables/BENCHMARK
+
+    @field_validator("experiment_tag")
+    @classmethod
+    def _valid_tag(cls, tag: Optional[str]) -> Optional[str]:
+        if tag is not None:
+            check_experiment_tag(tag)
+        return tag
+
+    @field_validator("table")
+    @classmethod
+    def _absolute(cls, path: Optional[Path]) -> Optional[Path]:
+        return None if path is None else path.expanduser().absolute()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from user_benchmark import write_benchmark
+from user_benchmark import MULTI_OBJECTIVE_DEFINITION, write_benchmark
 
 
 def _check(invoke, path: Path, *flags: str):
@@ -123,3 +123,17 @@ def test_set_overrides_a_fixed_entry_for_the_check(invoke, tmp_path: Path):
     assert "label=b" in result.output
     refused = _check(invoke, path, "--set", "x=1")
     assert refused.exit_code == 2 and "Cannot --set x: it is searched" in refused.output
+
+
+def test_a_multi_objective_script_reports_each_objective_but_not_hpobench_s_costs(invoke, tmp_path: Path):
+    path = write_benchmark(tmp_path / "user", definition=MULTI_OBJECTIVE_DEFINITION)
+    result = _check(invoke, path)
+    assert result.exit_code == 0, result.output  # hpobench_train_time is hpobench's to measure
+    assert "reports 'loss' and 'epoch' as numbers" in result.output
+
+    path.write_text(MULTI_OBJECTIVE_DEFINITION.replace('"hpobench_train_time"', '"accuracy"'))
+    result = _check(invoke, path)
+    assert result.exit_code == 1, result.output
+    (failed,) = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert "reports epoch, loss but not 'accuracy'; report them (report(epoch=..., loss=..., accuracy=...))" in failed
+    assert "or fix objectives / resource_attr in the definition" in failed

@@ -168,7 +168,17 @@ def test_list_benchmarks_never_cuts_a_name(invoke, monkeypatch, width):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run-local"], ["launch-remote"], ["status"], ["results"], ["plot"], ["sync"], ["list", "benchmarks"]],
+    [
+        [],
+        ["run-local"],
+        ["launch-remote"],
+        ["status"],
+        ["results"],
+        ["plot"],
+        ["sync"],
+        ["list", "benchmarks"],
+        ["tabulate"],
+    ],
 )
 def test_flags_show_no_value_placeholder_in_help(invoke, command):
     result = invoke(*command, "--help")

@@ -93,7 +93,7 @@ def test_a_real_run_and_its_saved_study(invoke, results_root):
     result = invoke(
         *(
             "run-local --benchmark gbt_breast_cancer --method OPTUNA-TPE --set boosting_rounds=5 "
-            "--max-wallclock-time 8 --experiment-tag optuna"
+            "--max-wallclock-time 120 --max-num-evaluations 25 --experiment-tag optuna"
         ).split()
     )
     assert result.exit_code == 0, result.output

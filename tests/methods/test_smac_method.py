@@ -89,7 +89,7 @@ def test_a_real_run_and_its_saved_optimizer(invoke, results_root):
     result = invoke(
         *"run-local --benchmark gbt_breast_cancer --method".split(),
         NAME,
-        *"--set boosting_rounds=5 --max-wallclock-time 8 --experiment-tag smac".split(),
+        *"--set boosting_rounds=5 --max-wallclock-time 120 --max-num-evaluations 25 --experiment-tag smac".split(),
     )
     assert result.exit_code == 0, result.output
     (tuner_dir,) = layout.tuner_dirs(results_root / "smac" / f"{NAME}-0")

@@ -11,6 +11,7 @@ from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.distilbert_imdb import distilbert_imdb_benchmark
 from hpobench.benchmarks.files import load_definition_file, looks_like_path
 from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
+from hpobench.benchmarks.gbt_breast_cancer_mo import gbt_breast_cancer_mo_benchmark
 from hpobench.benchmarks.lstm_wikitext2 import lstm_wikitext2_benchmark
 from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
 from hpobench.benchmarks.mlp_fashionmnist import mlp_fashionmnist_benchmark
@@ -35,6 +36,7 @@ BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
     "transformer_wikitext2": transformer_wikitext2_benchmark,
     "mlp_digits": mlp_digits_benchmark,
     "gbt_breast_cancer": gbt_breast_cancer_benchmark,
+    "gbt_breast_cancer_mo": gbt_breast_cancer_mo_benchmark,
 }
 
 # `--benchmark blackbox:NAME/TASK`: a table of Syne Tune's blackbox repository (hpobench.tables.blackboxes).

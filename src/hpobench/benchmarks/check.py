@@ -140,7 +140,8 @@ def _check_config(
         if problem:
             yield CheckResult("fail", f"{label}: {problem}")
             return
-        yield CheckResult("ok", f"{label}: reports {benchmark.metric!r} and {benchmark.resource_attr!r} as numbers")
+        reported = [repr(name) for name in _script_reports(benchmark)]
+        yield CheckResult("ok", f"{label}: reports {', '.join(reported[:-1])} and {reported[-1]} as numbers")
         counted = [r[benchmark.resource_attr] for r in first.reports]
         expected = list(range(1, levels + 1))
         if counted != expected:
@@ -217,16 +218,24 @@ def _check_resume(
     )
 
 
+def _script_reports(benchmark: BenchmarkDefinition) -> list[str]:
+    """What every report of the script must hold: the objectives it measures (not the
+    `hpobench_*` costs, which hpobench measures), then the resource."""
+    return [*(o.metric for o in benchmark.objectives if o.reported_by_script), benchmark.resource_attr]
+
+
 def _report_problem(benchmark: BenchmarkDefinition, reports: list[dict[str, Any]]) -> str:
-    wanted = (benchmark.metric, benchmark.resource_attr)
+    wanted = _script_reports(benchmark)
+    fields = "objectives" if benchmark.multi_objective else "metric"
     for report in reports:
         names = [k for k in report if not k.startswith("st_")]
         missing = [name for name in wanted if name not in report]
         if missing:
+            call = ", ".join(f"{name}=..." for name in [wanted[-1], *wanted[:-1]])
             return (
                 f"the script reports {', '.join(names) or 'nothing'} but not "
-                f"{' and '.join(repr(m) for m in missing)}; report them (report({wanted[1]}=..., "
-                f"{wanted[0]}=...)) or fix metric / resource_attr in the definition"
+                f"{' and '.join(repr(m) for m in missing)}; report them (report({call})) "
+                f"or fix {fields} / resource_attr in the definition"
             )
         for name in wanted:
             value = report[name]

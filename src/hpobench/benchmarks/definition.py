@@ -14,6 +14,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, PrivateAttr, model_validator
 
+from hpobench.benchmarks.objectives import Hypervolume, Objective, check_objectives
 from hpobench.benchmarks.space import ConfigEntry, is_domain
 from hpobench.paths import training_scripts_root
 
@@ -58,8 +59,14 @@ class BenchmarkDefinition(BaseModel):
     # folder holds its requirements.txt and is what a SageMaker job receives.
     script: str
     config_space: dict[str, ConfigEntry]
+    # The objective single-objective views (and methods) use: a multi-objective definition
+    # may leave metric and mode out, they are then its first objective's.
     metric: str
     mode: Literal["min", "max"]
+    # What the benchmark optimizes: derived from metric and mode when not given; several
+    # make it multi-objective, and then `hypervolume` (its fixed reference point) is required.
+    objectives: tuple[Objective, ...] = ()
+    hypervolume: Optional[Hypervolume] = None
     max_resource_attr: str
     resource_attr: str
     max_wallclock_time: PositiveFloat = Field(description="seconds")
@@ -85,8 +92,33 @@ class BenchmarkDefinition(BaseModel):
 
     _origin: BenchmarkOrigin = PrivateAttr(default_factory=_built_in)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _metric_or_objectives(cls, data: Any) -> Any:
+        """Fill `objectives` from metric and mode, or metric and mode from the first objective."""
+        if not isinstance(data, dict):
+            return data
+        objectives = data.get("objectives")
+        if objectives is None:
+            if "metric" in data and "mode" in data:
+                return {**data, "objectives": ({"metric": data["metric"], "mode": data["mode"]},)}
+            return data  # the model reports what is missing
+        if isinstance(objectives, (list, tuple)) and objectives:
+            first = objectives[0].model_dump() if isinstance(objectives[0], Objective) else objectives[0]
+            if isinstance(first, dict):
+                # The definition's own metric and mode win; `_consistent` checks they agree.
+                return {**{k: first[k] for k in ("metric", "mode") if k in first}, **data}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> BenchmarkDefinition:
+        check_objectives(self.objectives, self.hypervolume)
+        first = self.objectives[0]
+        if (self.metric, self.mode) != (first.metric, first.mode):
+            raise ValueError(
+                f"metric and mode ({self.metric}, {self.mode}) must be the first objective's "
+                f"({first.metric}, {first.mode}); remove metric and mode, the objectives name them"
+            )
         if self.max_resource_attr not in self.config_space:
             raise ValueError(f"config_space must contain max_resource_attr {self.max_resource_attr!r}")
         max_resource = self.config_space[self.max_resource_attr]
@@ -100,6 +132,11 @@ class BenchmarkDefinition(BaseModel):
         if Path(self.script).is_absolute() or ".." in Path(self.script).parts:
             raise ValueError(f"script {self.script!r} must be a relative path inside the definition's folder")
         return self
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the benchmark optimizes several objectives at once."""
+        return len(self.objectives) > 1
 
     @property
     def origin(self) -> BenchmarkOrigin:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hpobench.benchmarks.definition import BenchmarkDefinition, BenchmarkOrigin
 from hpobench.benchmarks.space import Domain
@@ -133,7 +133,8 @@ def _one_line(path: Path, error: ValidationError, prefix: str = "") -> str:
     if kind == "missing":
         parent, _, name = field.rpartition(".")
         where = f" to {parent}" if parent else ""
-        return f"{path}: missing field {name!r}; add it{where} (see `hpobench list benchmarks --json`)"
+        hint = 'mode = "min" or "max"' if name == "mode" else "see `hpobench list benchmarks --json`"
+        return f"{path}: missing field {name!r}; add it{where} ({hint})"
     if kind == "string_pattern_mismatch" and field == "name":
         return f"{path}: name {first['input']!r} must be lower-case letters, digits, '_' and '-'"
     if kind == "extra_forbidden":
@@ -149,7 +150,9 @@ def _one_line(path: Path, error: ValidationError, prefix: str = "") -> str:
     given = first.get("input")
     shown = f" (got {given!r})" if isinstance(given, (str, int, float)) and kind != "value_error" else ""
     where = f"{field}: " if field else ""
-    return f"{path}: {where}{message.replace('Input should be', 'must be')}{shown}; fix the value"
+    # A rule's own message names its fix after a ';'.
+    fix = "" if kind == "value_error" and ";" in message else "; fix the value"
+    return f"{path}: {where}{message.replace('Input should be', 'must be')}{shown}{fix}"
 
 
 _DOMAIN_KINDS = ("uniform", "loguniform", "randint", "lograndint", "choice")
@@ -157,6 +160,13 @@ _DOMAIN_KINDS = ("uniform", "loguniform", "randint", "lograndint", "choice")
 
 def _allowed_fields(prefix: str, loc: tuple[Any, ...]) -> list[str]:
     if not prefix:
+        from hpobench.benchmarks.objectives import Hypervolume, Objective
+
+        # objectives.N.field and hypervolume.field are fields of the nested tables.
+        tables: dict[str, tuple[type[BaseModel], int]] = {"objectives": (Objective, 3), "hypervolume": (Hypervolume, 2)}
+        nested = tables.get(str(loc[0])) if loc else None
+        if nested is not None and len(loc) == nested[1]:
+            return list(nested[0].model_fields)
         return list(BenchmarkDefinition.model_fields)
     from hpobench.benchmarks import space
 

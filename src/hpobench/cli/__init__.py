@@ -17,11 +17,13 @@ import typer
 from hpobench import __version__
 from hpobench.cli.check import check_benchmark_command
 from hpobench.cli.common import Command, Group
+from hpobench.cli.fidelity import fidelity_command
 from hpobench.cli.listing import list_benchmarks, list_methods
 from hpobench.cli.remote import launch_remote_command, sync_command
 from hpobench.cli.reports import plot_command, results_command, status_command
 from hpobench.cli.run import run_local_command
 from hpobench.cli.study_report import report_command
+from hpobench.cli.tables import tabulate_command
 
 __all__ = ["app", "main"]
 
@@ -44,7 +46,9 @@ app.command("status", cls=Command)(status_command)
 app.command("results", cls=Command)(results_command)
 app.command("plot", cls=Command)(plot_command)
 app.command("report", cls=Command)(report_command)
+app.command("fidelity", cls=Command)(fidelity_command)
 app.command("check-benchmark", cls=Command)(check_benchmark_command)
+app.command("tabulate", cls=Command)(tabulate_command)
 app.add_typer(list_app, name="list")
 list_app.command("benchmarks", cls=Command)(list_benchmarks)
 list_app.command("methods", cls=Command)(list_methods)
@@ -68,7 +72,8 @@ def _main(
     jobs with [bold]launch-remote[/bold] (then [bold]sync[/bold]); follow them with
     [bold]status[/bold], compare methods with [bold]results[/bold] and [bold]plot[/bold];
     see what can be run with [bold]list benchmarks[/bold] and [bold]list methods[/bold];
-    try your own benchmark with [bold]check-benchmark[/bold] before a study.
+    try your own benchmark with [bold]check-benchmark[/bold] before a study; write a table of
+    real runs of a benchmark with [bold]tabulate[/bold].
     """
 
 

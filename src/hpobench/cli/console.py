@@ -154,6 +154,31 @@ class RichProgress(LogProgress):
         self.progress.stop()
 
 
+class TabulationProgress(ProgressObserver):
+    """Plain lines for `hpobench tabulate`: a run's trials as they finish (its budget is no
+    limit: the run ends with its design)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.last_line = 0.0
+
+    def _say(self, message: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.console.print(f"[{stamp}] {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def run_resumed(self, run: PlannedRun, how: str) -> None:
+        self._say(f"  {run.name}: continuing the interrupted run ({how.split(',')[-1].strip()})")
+
+    def tuning_update(self, snapshot: TuningSnapshot) -> None:
+        if time.monotonic() - self.last_line < LOG_INTERVAL:
+            return
+        self.last_line = time.monotonic()
+        self._say(
+            f"  trials finished {snapshot.trials_finished} of {snapshot.trials_started} started, "
+            f"{format_seconds(snapshot.elapsed)}"
+        )
+
+
 def progress_for(console: Console) -> LogProgress:
     """A live display on a terminal, plain log lines otherwise."""
     return RichProgress(console) if console.is_terminal else LogProgress(console)

@@ -27,7 +27,7 @@ def list_benchmarks(
     ] = False,
     results_root: ResultsRoot = None,
 ) -> None:
-    """List the benchmarks: built-in and from plugins, with metric, resource, defaults.
+    """List the benchmarks: built-in and from plugins, with objectives, resource, defaults.
 
     The JSON of one benchmark is also a valid definition file: save it as .json, or
     write the same fields as .toml, edit it, and pass its path to --benchmark.
@@ -58,7 +58,7 @@ def list_benchmarks(
         [
             d.name,
             d.description,
-            f"{d.metric} ({d.mode})",
+            "\n".join(o.describe() for o in d.objectives),
             f"{d.resource_attr} <= {d.max_resource}",
             d.n_workers,
             format_seconds(d.max_wallclock_time),
@@ -73,7 +73,7 @@ def list_benchmarks(
     columns = [
         "name",
         "description",
-        "metric (mode)",
+        "objectives (mode)",
         "resource",
         "workers",
         "budget",

@@ -70,7 +70,7 @@ def run_local(
     with tag_lock(settings.results_root, tag):
         # Inside the lock, so no other launcher records another setup or master seed meanwhile.
         records = RunsOnDisk(settings.results_root, tag)
-        plan = _within_worker_limit(plan_experiment(settings, records), settings)
+        plan = within_worker_limit(plan_experiment(settings, records), settings)
         if not simulated(settings):
             warn_if_gpus_unused(plan.benchmark)
         selection = select_runs(plan, records, settings.force)
@@ -142,7 +142,7 @@ def _check_resumable(runs: tuple[PlannedRun, ...], setup: ExperimentSetup, setti
             resume.load(point, run.name)  # loaded again, in its run's lock, when it runs
 
 
-def _within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:
+def within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> ExperimentPlan:
     """The plan with no more workers than this machine holds (see `local.workers`).
 
     Asking for more with --n-workers is an error; a benchmark's default that is

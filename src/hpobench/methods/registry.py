@@ -8,6 +8,8 @@ factories build with (`methods.defaults`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from hpobench.errors import UsageError
@@ -302,6 +304,24 @@ METHODS: dict[str, MethodSpec] = {
 }
 
 
+# Methods that one launch of hpobench itself uses (the tabulation's fixed design), found by
+# `get_method` while `internal_method` holds them, never listed by `method_names`.
+_INTERNAL: dict[str, MethodSpec] = {}
+
+
+@contextlib.contextmanager
+def internal_method(spec: MethodSpec) -> Iterator[None]:
+    """Let `get_method` find `spec` while the block runs; it is not a method users choose,
+    so `list methods` does not show it."""
+    if spec.name in METHODS or spec.name in _INTERNAL:
+        raise ValueError(f"method {spec.name!r} is registered already")
+    _INTERNAL[spec.name] = spec
+    try:
+        yield
+    finally:
+        _INTERNAL.pop(spec.name, None)
+
+
 def method_names() -> list[str]:
     """Registered method names: built-ins in registry order, then plugins."""
     from hpobench import plugins
@@ -315,6 +335,8 @@ def get_method(name: str) -> MethodSpec:
 
     if name in METHODS:
         return METHODS[name]
+    if name in _INTERNAL:
+        return _INTERNAL[name]
     plugin = plugins.find(plugins.METHOD_GROUP, name, list(METHODS))
     if plugin is not None:
         return plugins.load_method(plugin)
@@ -327,6 +349,7 @@ def method_record(spec: MethodSpec) -> dict[str, Any]:
         "name": spec.name,
         "family": spec.family,
         "multi_fidelity": spec.multi_fidelity,
+        "multi_objective": spec.multi_objective,
         "decisions": spec.decisions,
         "model": spec.model,
         "defaults": dict(spec.defaults),

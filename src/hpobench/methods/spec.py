@@ -89,6 +89,8 @@ class MethodSpec:
     library: str = "-"  # whose implementation runs (the version is the installed one's)
     pending: str = "-"  # how trials still running are taken into account when suggesting
     extra: str = ""  # the optional extra that installs its library (`pip install "hpobench[EXTRA]"`)
+    # Whether it tunes several objectives at once (a multi-objective benchmark refuses the others).
+    multi_objective: bool = False
 
     def build(self, args: MethodArguments) -> Any:
         """The Syne Tune scheduler for `args`."""

@@ -35,6 +35,9 @@ TUNER_FILE = "tuner.dill"  # Syne Tune's pickled tuner: what a run resumes from
 # The run's active time (seconds of budget spent), rewritten every second while it runs,
 # so a run killed without warning still knows how much of its budget it had used.
 CLOCK_FILE = ".hpobench-clock"
+# A simulated run's table: {"table": path, "manifest_sha256": str|None, "manifest": {...}|None,
+# "surrogate": str|None, "source": "hpobench"|"syne-tune"}; absent from real runs.
+SIMULATED_KEY = "hpobench_simulated"
 
 
 def run_name(method: str, seed: int) -> str:

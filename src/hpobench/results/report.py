@@ -17,8 +17,12 @@ from hpobench.results.statistics import ALPHA, Band, StudyStatistics
 from hpobench.results.study import Study
 from hpobench.results.text import FIGURE_FORMATS, failed_trials_text, format_number, pipe_table
 
+Table = tuple[str, list[str], list[list[str]]]  # (title, columns, rows)
+NOTES_HEADING = "What this study cannot conclude"
 
-def _number(value: Any) -> Optional[float]:
+
+def json_number(value: Any) -> Optional[float]:
+    """A number for JSON: NaN, infinity and None as None."""
     if value is None:
         return None
     value = float(value)
@@ -26,10 +30,11 @@ def _number(value: Any) -> Optional[float]:
 
 
 def _numbers(values: Any) -> list[Optional[float]]:
-    return [_number(v) for v in values]
+    return [json_number(v) for v in values]
 
 
-def _band(band: Band) -> dict[str, Any]:
+def json_band(band: Band) -> dict[str, Any]:
+    """A band's center, low and high for JSON (undefined points as None)."""
     return {"center": _numbers(band.center), "low": _numbers(band.low), "high": _numbers(band.high)}
 
 
@@ -67,12 +72,12 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                 "tags": study.tag_of.get(result.benchmark, ""),
                 "metric": summary.metric,
                 "mode": summary.mode,
-                "budget": _number(result.budget),
-                "target": _number(summary.target),
+                "budget": json_number(result.budget),
+                "target": json_number(summary.target),
                 "target_source": summary.target_source,
-                "best": _number(result.best),
+                "best": json_number(result.best),
                 "best_source": result.best_source,
-                "anchor": _number(result.anchor),
+                "anchor": json_number(result.anchor),
                 "anchor_source": result.anchor_source,
                 "speedup_note": result.speedup_note,
                 "methods": [
@@ -80,16 +85,16 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                         "method": item.method,
                         "seeds": item.seeds,
                         "excluded": item.excluded,
-                        "final_best_mean": _number(item.final_best_mean),
-                        "final_best_stderr": _number(item.final_best_stderr),
-                        "final_best_median": _number(item.final_best_median),
+                        "final_best_mean": json_number(item.final_best_mean),
+                        "final_best_stderr": json_number(item.final_best_stderr),
+                        "final_best_median": json_number(item.final_best_median),
                         "target_reached": item.target_reached,
-                        "time_to_target_median": _number(item.time_to_target_median),
-                        "avg_rank": _number(item.average_rank),
-                        "final_rank": _number(item.final_rank),
+                        "time_to_target_median": json_number(item.time_to_target_median),
+                        "avg_rank": json_number(item.average_rank),
+                        "final_rank": json_number(item.final_rank),
                         "trials_failed": item.trials_failed,
                         "trials_started": item.trials_started,
-                        "speedup_over_rs": _number(result.speedup.get(item.method)),
+                        "speedup_over_rs": json_number(result.speedup.get(item.method)),
                         # False: its mean curve never reaches RS's final mean; None: no speed-up measured
                         "speedup_reached": None
                         if item.method not in result.speedup
@@ -99,7 +104,7 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                 ],
                 "anytime": {
                     "time": _numbers(result.anytime_grid),
-                    "methods": {m: _band(b) for m, b in result.anytime.items()},
+                    "methods": {m: json_band(b) for m, b in result.anytime.items()},
                 },
             }
         )
@@ -111,8 +116,8 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
             "left_out_methods": study.missing_methods(),
             "blocks": [{"benchmark": b, "seed": s} for b, s in cross.blocks],
             "normalized_time": _numbers(cross.grid),
-            "mean": {m: _band(b) for m, b in cross.mean.items()},
-            "iqm": {m: _band(b) for m, b in cross.iqm.items()},
+            "mean": {m: json_band(b) for m, b in cross.mean.items()},
+            "iqm": {m: json_band(b) for m, b in cross.iqm.items()},
             "rank_over_time": {m: _numbers(c) for m, c in cross.rank_over_time.items()},
             "final": {
                 m: {
@@ -120,7 +125,7 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                     "mean_regret_ci": [_last(_numbers(cross.mean[m].low)), _last(_numbers(cross.mean[m].high))],
                     "iqm_regret": _last(_numbers(cross.iqm[m].center)),
                     "iqm_regret_ci": [_last(_numbers(cross.iqm[m].low)), _last(_numbers(cross.iqm[m].high))],
-                    "mean_rank": _number(cross.final_rank.get(m)),
+                    "mean_rank": json_number(cross.final_rank.get(m)),
                 }
                 for m in cross.methods
             },
@@ -128,13 +133,13 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
             if test is None
             else {
                 "name": test.name,
-                "statistic": _number(test.statistic),
-                "p_value": _number(test.p_value),
+                "statistic": json_number(test.statistic),
+                "p_value": json_number(test.p_value),
                 "blocks": test.blocks,
                 "alpha": ALPHA,
                 "significant": test.significant,
                 "pairwise_test": test.pairwise_name,
-                "pairwise_p": {m: {n: _number(p) for n, p in row.items()} for m, row in test.pairwise_p.items()},
+                "pairwise_p": {m: {n: json_number(p) for n, p in row.items()} for m, row in test.pairwise_p.items()},
             },
             "ecdf": {m: {"regret": _numbers(x), "fraction": _numbers(p)} for m, (x, p) in cross.ecdf.items()},
         }
@@ -153,7 +158,7 @@ def _ci(value: Optional[float], interval: list[Optional[float]]) -> str:
     return format_number(value, 3) + ("" if low is None else f" [{format_number(low, 3)}, {format_number(high, 3)}]")
 
 
-def tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+def tables(data: dict[str, Any]) -> list[Table]:
     """(title, columns, rows) of every table the report shows."""
     out = []
     for bench in data["benchmarks"]:
@@ -246,12 +251,25 @@ def _test_line(test: dict[str, Any]) -> str:
 
 
 def markdown(data: dict[str, Any]) -> str:
-    lines = [f"# Study report: {', '.join(data['tags'])}", ""]
-    if data["warnings"]:
-        lines += ["## What this study cannot conclude", ""] + [f"- {w}" for w in data["warnings"]] + [""]
-    for title, columns, rows in tables(data):
-        lines += [f"## {title}", "", *pipe_table(columns, rows), ""]
-    lines += ["## Definitions", ""] + [f"- {text}" for text in data["definitions"].values()]
+    return markdown_page(
+        f"Study report: {', '.join(data['tags'])}",
+        NOTES_HEADING,
+        data["warnings"],
+        tables(data),
+        list(data["definitions"].values()),
+    )
+
+
+def markdown_page(
+    title: str, notes_heading: str, notes: list[str], table_list: list[Table], definitions: list[str], intro: str = ""
+) -> str:
+    """A Markdown document: title, an intro line, the notes, the tables, the definitions."""
+    lines = [f"# {title}", ""] + ([intro, ""] if intro else [])
+    if notes:
+        lines += [f"## {notes_heading}", ""] + [f"- {w}" for w in notes] + [""]
+    for table_title, columns, rows in table_list:
+        lines += [f"## {table_title}", "", *pipe_table(columns, rows), ""]
+    lines += ["## Definitions", ""] + [f"- {text}" for text in definitions]
     return "\n".join(lines) + "\n"
 
 
@@ -276,8 +294,13 @@ def _tex(text: str) -> str:
 
 def latex(data: dict[str, Any]) -> str:
     """The tables as LaTeX (booktabs), one table environment each."""
-    parts = [f"% hpobench report: {', '.join(data['tags'])}; needs \\usepackage{{booktabs}}"]
-    for title, columns, rows in tables(data):
+    return latex_tables(f"hpobench report: {', '.join(data['tags'])}", tables(data))
+
+
+def latex_tables(label: str, table_list: list[Table]) -> str:
+    """`table_list` as LaTeX (booktabs), one table environment each, after a `label` comment."""
+    parts = [f"% {label}; needs \\usepackage{{booktabs}}"]
+    for title, columns, rows in table_list:
         parts += [
             r"\begin{table}[ht]",
             r"\centering",
@@ -301,17 +324,13 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .warnings { background: #fff4e5; border: 2px solid #e69500; padding: 0.5em 1em; }
+.intro { font-size: 1.15em; font-weight: 600; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 """
 
 
 def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
     """One self-contained HTML page: the figures inlined as SVG, nothing fetched."""
-    title = f"hpobench report: {', '.join(data['tags'])}"
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    if data["warnings"]:
-        items = "".join(f"<li>{html.escape(w)}</li>" for w in data["warnings"])
-        body.append(f'<div class="warnings"><h2>What this study cannot conclude</h2><ul>{items}</ul></div>')
     captions = {
         "anytime": "Anytime performance per benchmark",
         "aggregates": "Normalized regret across benchmarks",
@@ -319,15 +338,42 @@ def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
         "critical_difference": "Final ranks and their test",
         "ecdf": "Distribution of final normalized regret",
     }
-    for name, svg_path in figures.items():
+    return html_page(
+        f"hpobench report: {', '.join(data['tags'])}",
+        NOTES_HEADING,
+        data["warnings"],
+        [(path, captions.get(name, name)) for name, path in figures.items()],
+        tables(data),
+        list(data["definitions"].values()),
+    )
+
+
+def html_page(
+    title: str,
+    notes_heading: str,
+    notes: list[str],
+    figures: list[tuple[Path, str]],
+    table_list: list[Table],
+    definitions: list[str],
+    intro: str = "",
+) -> str:
+    """One self-contained HTML page: an intro paragraph, the notes in a box, the figures
+    (SVG files, inlined with their captions), the tables and the definitions; nothing fetched."""
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if intro:
+        body.append(f'<p class="intro">{html.escape(intro)}</p>')
+    if notes:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in notes)
+        body.append(f'<div class="warnings"><h2>{html.escape(notes_heading)}</h2><ul>{items}</ul></div>')
+    for svg_path, caption in figures:
         svg = re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg_path.read_text())
-        body.append(f"<figure>{svg}<figcaption>{html.escape(captions.get(name, name))}</figcaption></figure>")
-    for table_title, columns, rows in tables(data):
+        body.append(f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    for table_title, columns, rows in table_list:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
         cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
         body.append(f"<h2>{html.escape(table_title)}</h2><table><tr>{head}</tr>{cells}</table>")
-    definitions = "".join(f"<li>{html.escape(text)}</li>" for text in data["definitions"].values())
-    body.append(f"<h2>Definitions</h2><ul>{definitions}</ul>")
+    items = "".join(f"<li>{html.escape(text)}</li>" for text in definitions)
+    body.append(f"<h2>Definitions</h2><ul>{items}</ul>")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n"
@@ -352,7 +398,7 @@ def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str
             figures["ecdf"] = (1, lambda: report_figures.ecdf_figure(cross))
         if cross.test is not None:
             figures["critical_difference"] = (1, lambda: report_figures.critical_difference_figure(cross))
-    _draw_and_save(figures, folder)
+    draw_and_save(figures, folder)
     svgs = {name: folder / f"{name}.svg" for name in figures}
     data["figures"] = [f"{name}.{kind}" for name in figures for kind in FIGURE_FORMATS]
     (folder / "tables.md").write_text(markdown(data))
@@ -362,7 +408,7 @@ def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str
     return data
 
 
-def _draw_and_save(figures: dict[str, tuple[int, Any]], folder: Path) -> None:
+def draw_and_save(figures: dict[str, tuple[int, Any]], folder: Path) -> None:
     """Draw every figure and write it as PNG, SVG and PDF.
 
     Drawing is most of a report's time, so where the system can fork the figures are split

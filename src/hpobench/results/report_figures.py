@@ -148,3 +148,33 @@ def ecdf_figure(cross: CrossResult) -> Any:
     )
     figure.tight_layout()
     return figure
+
+
+def fidelity_figure(result: Any) -> Any:
+    """Per method, one panel: the real and the simulated mean best-so-far with their bootstrap
+    bands (a `fidelity.Fidelity`); a dotted line where the simulated mean first leaves the band."""
+    plt = pyplot()
+    real_color, simulated_color = _colors(["real", "simulated"]).values()
+    panels = len(result.methods)
+    columns = min(panels, 2)
+    rows = math.ceil(panels / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[panels:]:
+        ax.set_visible(False)
+    better = "higher" if result.real.mode == "max" else "lower"
+    for ax, item in zip(axes.flat, result.methods, strict=False):
+        _curve(ax, result.grid, item.real, f"{item.method} real", real_color)
+        ax.get_lines()[-1].set_label(f"real, {result.real.tag} ({len(item.real_seeds)} seeds)")
+        _curve(ax, result.grid, item.simulated, f"{item.method} simulated", simulated_color)
+        ax.get_lines()[-1].set_label(f"simulated, {result.simulated.tag} ({len(item.simulated_seeds)} seeds)")
+        if item.band.first_exit is not None:
+            exit_line = ax.axvline(item.band.first_exit, color=simulated_color, linestyle=":", linewidth=1)
+            exit_line.set_gid(f"{item.method} first exit")
+        inside = {True: "inside", False: "leaves", None: "not judged"}[item.band.inside]
+        ax.set_title(f"{item.method}: mean, {CONFIDENCE:.0%} bootstrap CI; simulated {inside} the real band")
+        ax.set_xlabel("time (s): wall-clock for real runs, simulated for simulated runs")
+        ax.set_ylabel(f"best {result.real.metric} so far ({better} is better)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="upper right" if result.real.mode == "min" else "lower right")
+    figure.tight_layout()
+    return figure

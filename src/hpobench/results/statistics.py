@@ -177,7 +177,7 @@ def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], 
             curves = np.vstack(
                 [on_grid(_frame(r).time, best_so_far(_frame(r).value, mode), summary.grid) for r in cell]
             )
-            (result.anytime[method],) = _bands([curves], (_mean,), rng)
+            result.anytime[method] = mean_band(curves, rng)
     _add_speedup(result)
     return result
 
@@ -332,6 +332,13 @@ def interquartile_mean(*samples: Any, axis: int = -1) -> Any:
     values = np.sort(np.concatenate(samples, axis=axis), axis=axis)
     cut = int(0.25 * values.shape[axis])
     return np.take(values, range(cut, values.shape[axis] - cut), axis=axis).mean(axis=axis)
+
+
+def mean_band(curves: Any, rng: Any) -> Band:
+    """The mean of a (seeds, times) array of curves with its percentile-bootstrap interval over
+    the seeds, where every seed has a value (see DEFINITIONS["anytime"])."""
+    (band,) = _bands([curves], (_mean,), rng)
+    return band
 
 
 def _bands(strata: list[Any], statistics: tuple[Any, ...], rng: Any) -> list[Band]:

@@ -116,6 +116,7 @@ def write_table(path: Path, blackbox: Any, manifest: TableManifest) -> None:
     from syne_tune.blackbox_repository.blackbox_tabular import serialize
 
     path = Path(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
@@ -130,6 +131,19 @@ def write_table(path: Path, blackbox: Any, manifest: TableManifest) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         staging.rename(path)
+
+
+def check_replaceable(path: Path) -> None:
+    """A TableError unless `path` is free for a table: absent, an empty folder, or a table
+    (the folder is replaced whole, so anything else in it would be lost)."""
+    path = Path(path).expanduser()
+    if not path.exists() or (path / MANIFEST_FILE).is_file():
+        return
+    if path.is_dir() and not any(path.iterdir()):
+        return
+    raise TableError(
+        f"{path} is not a table and not empty; a table replaces its folder whole: pass a new or empty folder"
+    )
 
 
 def read_table(path: Path, task: Optional[str] = None) -> LoadedTable:
