@@ -202,6 +202,17 @@ SMOKES = [
     ),
     # SIGTERM ends run-local with 143.
     Smoke(
+        "simulation_fidelity.py",
+        (
+            rf"tabulate: {NUMBER} s wall-clock",
+            rf"real runs \(1 seeds each\): {NUMBER} s wall-clock",
+            rf"simulated runs \(2 seeds each\): {NUMBER} s wall-clock",
+            rf"Kendall's tau, real vs simulated final ranks: {FIGURE}, 95% bootstrap interval (\[.+\]|-)",
+            *(rf"{method}\s+1\s+2\s+{FIGURE}\s+{FIGURE}\s+(yes|no|not judged)" for method in ("RS", "ASHA")),
+            r"verdict: .+\.",
+        ),
+    ),
+    Smoke(
         "simulated_speed.py",
         (
             r"table: .+ \(generated: 20 configurations x 3 seeds x 50 rounds\)",
