@@ -385,7 +385,7 @@ def test_unknown_backend_is_one_line(invoke):
     result = invoke("run-local", "--benchmark", "mlp_digits", "--backend", "turbo")
     assert result.exit_code == 2
     assert result.output.startswith("Error: Invalid --backend 'turbo'")
-    assert "'fast' or 'stock'" in result.output
+    assert "'fast', 'stock' or 'simulated'" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
