@@ -109,10 +109,22 @@ def _settings_classes() -> list[type[BaseSettings]]:
     return found
 
 
-class ExperimentOptions(_LayeredSettings):
+class _ExperimentTagOption(_LayeredSettings):
+    # Default: the benchmark's name with '-' for '_' (run-local, launch-remote), 'table-' and
+    # that name (tabulate).
+    experiment_tag: Optional[str] = None
+
+    @field_validator("experiment_tag")
+    @classmethod
+    def _valid_tag(cls, tag: Optional[str]) -> Optional[str]:
+        if tag is not None:
+            check_experiment_tag(tag)
+        return tag
+
+
+class ExperimentOptions(_ExperimentTagOption):
     """The experiment both launchers run: which benchmark, methods, seeds and budget."""
 
-    experiment_tag: Optional[str] = Field(default=None, description="defaults to the benchmark name with '-' for '_'")
     benchmark: Optional[str] = None
     methods: tuple[str, ...] = DEFAULT_METHODS
     num_seeds: Annotated[int, Field(gt=0, le=MAX_NUM_SEEDS)] = 1
@@ -125,13 +137,6 @@ class ExperimentOptions(_LayeredSettings):
     # Whether each method's first trial is the default configuration (the seed's default);
     # None: the benchmark's `default_first_trial`. A benchmark's points_to_evaluate win.
     default_first_trial: Optional[bool] = None
-
-    @field_validator("experiment_tag")
-    @classmethod
-    def _valid_tag(cls, tag: Optional[str]) -> Optional[str]:
-        if tag is not None:
-            check_experiment_tag(tag)
-        return tag
 
     @field_validator("methods")
     @classmethod
@@ -377,10 +382,9 @@ Design = Literal["sobol", "random"]
 MAX_TABLE_CONFIGS = 100_000
 
 
-class TableSettings(_ResultsRootOption, _BackendOption):
+class TableSettings(_ExperimentTagOption, _ResultsRootOption, _BackendOption):
     """Options of `hpobench tabulate`: which benchmark, which design, how many seeds."""
 
-    experiment_tag: Optional[str] = Field(default=None, description="defaults to 'table-' and the benchmark's tag")
     benchmark: Optional[str] = None
     configs: Annotated[int, Field(gt=0, le=MAX_TABLE_CONFIGS)]
     seeds: Annotated[int, Field(gt=0, le=MAX_NUM_SEEDS)] = 1
@@ -392,13 +396,6 @@ class TableSettings(_ResultsRootOption, _BackendOption):
     max_failed_fraction: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
     overrides: dict[str, str] = Field(default_factory=dict)
     table: Optional[Path] = None  # default: RESULTS_ROOT/tables/BENCHMARK
-
-    @field_validator("experiment_tag")
-    @classmethod
-    def _valid_tag(cls, tag: Optional[str]) -> Optional[str]:
-        if tag is not None:
-            check_experiment_tag(tag)
-        return tag
 
     @field_validator("table")
     @classmethod

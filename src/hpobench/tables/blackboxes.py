@@ -177,7 +177,7 @@ def _hpobench_space(space: dict[str, Any], name: str) -> dict[str, Any]:
 def list_tables(results_root: Path) -> list[dict[str, Optional[str]]]:
     """The tables present: hpobench's under RESULTS_ROOT/tables/ and the tasks of each
     blackbox in Syne Tune's repository, as `--benchmark`/`--table` take them."""
-    from hpobench.tables.simulated import TABLES_FOLDER
+    from hpobench.tables.format import TABLES_FOLDER
 
     found: list[dict[str, Optional[str]]] = []
     tables = results_root / TABLES_FOLDER

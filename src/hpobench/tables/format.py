@@ -39,6 +39,16 @@ SYNE_TUNE_FILES = (
 )
 
 
+# Where `hpobench tabulate` writes a benchmark's table by default, under the results root,
+# and where a simulated run looks for it.
+TABLES_FOLDER = "tables"
+
+
+def default_table_path(results_root: Path, benchmark_name: str) -> Path:
+    """Where `hpobench tabulate --benchmark NAME` writes its table."""
+    return results_root / TABLES_FOLDER / benchmark_name
+
+
 class TableError(UsageError):
     """A table that is missing, damaged or does not fit the benchmark it is used for."""
 
@@ -158,7 +168,7 @@ def read_table(path: Path, task: Optional[str] = None) -> LoadedTable:
         raise TableError(
             f"Table {path} is incomplete (no {', '.join(absent)}); write it again with `hpobench tabulate`"
         )
-    manifest = _read_manifest(path)
+    manifest = read_manifest(path)
     try:
         from syne_tune.blackbox_repository.blackbox_tabular import deserialize
 
@@ -174,7 +184,9 @@ def read_table(path: Path, task: Optional[str] = None) -> LoadedTable:
     return LoadedTable(path, tasks[task], manifest)
 
 
-def _read_manifest(path: Path) -> Optional[TableManifest]:
+def read_manifest(path: Path) -> Optional[TableManifest]:
+    """The manifest of the table at `path`, read without the table; None if it has none (or
+    there is no table), a TableError if it is damaged."""
     file = path / MANIFEST_FILE
     if not file.exists():
         return None

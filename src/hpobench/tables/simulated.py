@@ -21,7 +21,9 @@ from hpobench.tables.format import (
     SYNE_TUNE_FILES,
     LoadedTable,
     TableError,
+    default_table_path,
     definition_hash,
+    read_manifest,
     read_table,
 )
 
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIMULATED = "simulated"
-# Where `hpobench tabulate` writes a benchmark's table by default, under the results root.
-TABLES_FOLDER = "tables"
 # --surrogate's names and the scikit-learn regressors Syne Tune's add_surrogate fits.
 SURROGATES = ("knn", "random_forest")
 # Methods that decide at intermediate levels (methods/spec.py's `decisions`) need them in the table.
@@ -47,11 +47,6 @@ class TableSource:
     path: Path
     task: Optional[str]
     elapsed_time_attr: str
-
-
-def default_table_path(results_root: Path, benchmark_name: str) -> Path:
-    """Where `hpobench tabulate --benchmark NAME` writes its table."""
-    return results_root / TABLES_FOLDER / benchmark_name
 
 
 def table_source(benchmark: BenchmarkDefinition, table: Optional[Path], results_root: Path) -> TableSource:
@@ -77,11 +72,10 @@ def table_identity(options: Any, benchmark: BenchmarkDefinition) -> tuple[str, O
     """The table's path and its manifest's hash (None without a manifest), read without
     loading the table: what one experiment tag must agree on."""
     from hpobench.settings import default_results_root
-    from hpobench.tables.format import _read_manifest
 
     results_root = getattr(options, "results_root", None) or default_results_root()
     source = table_source(benchmark, getattr(options, "table", None), results_root)
-    manifest = _read_manifest(source.path)
+    manifest = read_manifest(source.path)
     return str(source.path), None if manifest is None else manifest.sha256()
 
 

@@ -93,10 +93,6 @@ def default_tag(benchmark_name: str) -> str:
     return f"table-{default_experiment_tag(benchmark_name)}"
 
 
-def default_table_path(results_root: Path, benchmark_name: str) -> Path:
-    return results_root / "tables" / benchmark_name
-
-
 def tabulate(
     settings: TableSettings,
     say: Callable[[str], None] = lambda line: None,
@@ -112,7 +108,7 @@ def tabulate(
     from hpobench.settings import check_experiment_tag
     from hpobench.tables import collect
     from hpobench.tables.design import make_design
-    from hpobench.tables.format import check_replaceable, write_table
+    from hpobench.tables.format import check_replaceable, default_table_path, write_table
 
     if settings.benchmark is None:
         raise UsageError("Give the benchmark to tabulate: --benchmark NAME (see `hpobench list benchmarks`)")
@@ -176,14 +172,13 @@ def _check_not_another_tabulation(path: Path, tag: str) -> None:
     """A table is replaced only by the tabulation it came from: another tag (another design,
     other --set values) writing to the same default path would silently swap the table that
     simulated runs and fidelity pages name."""
-    import json
-
-    from hpobench.tables.format import MANIFEST_FILE
+    from hpobench.tables.format import TableError, read_manifest
 
     try:
-        recorded = json.loads((path / MANIFEST_FILE).read_text()).get("experiment_tag")
-    except (OSError, ValueError, AttributeError):  # no table yet (or a damaged one: replaced)
+        manifest = read_manifest(path)
+    except TableError:  # a damaged table is replaced
         return
+    recorded = None if manifest is None else manifest.experiment_tag
     if recorded and recorded != tag:
         raise UsageError(
             f"{path} holds the table of experiment '{recorded}', not '{tag}'; pass --table PATH for this "
