@@ -61,6 +61,7 @@ class SMACScheduler(AskTellScheduler):
         from smac import HyperparameterOptimizationFacade, Scenario
 
         from hpobench.methods.defaults import SMAC
+        from hpobench.methods.smac_parts import ordered_maximizer, single_threaded_model
 
         space, self.fixed = configspace_space(config_space, random_seed)
         # SMAC writes its scenario and run history under output_directory; hpobench keeps its own
@@ -81,6 +82,9 @@ class SMACScheduler(AskTellScheduler):
                 initial_design=_GivenFirst(design, given),  # type: ignore[arg-type]  # read as SMAC reads its own
                 intensifier=facade.get_intensifier(scenario, max_config_calls=SMAC["max_config_calls"]),
                 config_selector=facade.get_config_selector(scenario, retrain_after=SMAC["retrain_after"]),
+                # The facade's own forest and maximizer, made reproducible (smac_parts.py says how).
+                model=single_threaded_model(facade, scenario),
+                acquisition_maximizer=ordered_maximizer(facade, scenario),
                 overwrite=True,
                 logging_level=40,
             )
