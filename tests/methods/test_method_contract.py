@@ -14,6 +14,7 @@ order, multi-fidelity methods decide at rungs (pause, resume, stop).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import statistics
@@ -268,25 +269,36 @@ def test_method_contract(name: str, record_property):
 # asynchronous workers. BO's pairing by trial id is the contract's check above (LEARNED: each
 # value the GP holds is its own configuration's); DEHB's bracket sizes are checked in
 # test_dehb_method.py, every method's default first trial in test_default_first_trial.py.
+# A run of 40 evaluations is driven once per method and read by every test below (a drive is
+# seeded, so it is the same run; MOBSTER's GP fits make each one take seconds): one xdist
+# group keeps them in the worker that holds the cache.
 
 
+@functools.cache
+def driven_40(name: str) -> Run:
+    return drive(name, evaluations=40)
+
+
+@pytest.mark.xdist_group("driven_40")
 @pytest.mark.parametrize("name", ["ASHA", "MOBSTER"])
 def test_a_promotion_type_method_pauses_and_resumes_trials_and_stops_none(name):
-    run = drive(name, evaluations=40)
+    run = driven_40(name)
     assert run.decisions[SchedulerDecision.PAUSE] >= 5 and run.resumed >= 2, (run.decisions, run.resumed)
     assert run.decisions[SchedulerDecision.STOP] == 0
 
 
+@pytest.mark.xdist_group("driven_40")
 @pytest.mark.parametrize("name", ["ASHA-STOP", "MOBSTER-STOP"])
 def test_a_stopping_type_method_stops_trials_and_pauses_none(name):
-    run = drive(name, evaluations=40)
+    run = driven_40(name)
     assert run.decisions[SchedulerDecision.STOP] >= 5, run.decisions
     assert run.decisions[SchedulerDecision.PAUSE] == 0 and run.resumed == 0
 
 
+@pytest.mark.xdist_group("driven_40")
 @pytest.mark.parametrize("name", ["MOBSTER", "MOBSTER-STOP"])
 def test_mobsters_model_learns_from_several_rungs_and_acquires_at_the_seeds_level(name):
-    run = drive(name, evaluations=40)
+    run = driven_40(name)
     suggester = run.scheduler.suggester
     fit = suggester.last_fit
     assert suggester.counts.model >= 3 and fit is not None and len(set(fit.resources)) >= 2

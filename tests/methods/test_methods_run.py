@@ -1,31 +1,33 @@
-"""Every registered method tunes both embedded benchmarks for a few real trials,
-and every multi-fidelity method makes early decisions (pauses or stops) within its budget."""
+"""Every registered method tunes mlp_digits for a few real trials (processes, checkpoints, a
+space with choices), and every multi-fidelity method makes early decisions (pauses or stops)
+within its budget. gbt_breast_cancer's space is covered for every method on its table, in
+simulated time (tests/tables/test_simulated_backend.py: the same decision checks)."""
 
 from __future__ import annotations
 
 import pytest
+from method_decisions import assert_decisions_fit_the_method
 
 from hpobench.benchmarks import get_benchmark
-from hpobench.methods import get_method, method_names
+from hpobench.methods import method_names
 from hpobench.results import layout
 
-# Short trials with two rung levels below the max resource (1 and 3) for ASHA-type methods.
-SHORT = {"mlp_digits": "epochs=4", "gbt_breast_cancer": "boosting_rounds=4"}
+BENCHMARK = "mlp_digits"
+SHORT = "epochs=4"  # short trials with two rung levels below the max resource (1 and 3) for ASHA-type methods
 
 
-@pytest.mark.parametrize("benchmark", list(SHORT))
 @pytest.mark.parametrize("method", method_names())
-def test_method_runs_real_trials(method, benchmark, invoke, results_root):
+def test_method_runs_real_trials(method, invoke, results_root):
     from syne_tune.experiments import load_experiment
 
     result = invoke(
         "run-local",
         "--benchmark",
-        benchmark,
+        BENCHMARK,
         "--method",
         method,
         *"--experiment-tag every --n-workers 2 --set".split(),
-        SHORT[benchmark],
+        SHORT,
         *"--max-num-evaluations 20 --max-wallclock-time 120 --random-seed 3".split(),
     )
     assert result.exit_code == 0, result.output
@@ -33,12 +35,5 @@ def test_method_runs_real_trials(method, benchmark, invoke, results_root):
     assert layout.read_metadata(tuner_dir)["hpobench_status"] == "complete"
     frame = load_experiment(str(tuner_dir.relative_to(results_root)), local_path=str(results_root)).results
     assert frame["trial_id"].nunique() >= 4
-    assert frame[get_benchmark(benchmark).metric].notna().all()
-    early = frame["st_decision"].isin(["PAUSE", "STOP"])
-    if method == "DEHB":  # each trial is told how far to train (its job's fidelity) and ends there
-        resource = get_benchmark(benchmark).resource_attr
-        assert frame.groupby("trial_id")[resource].max().nunique() >= 2, frame[resource].value_counts()
-    elif get_method(method).multi_fidelity:
-        assert early.any(), frame["st_decision"].value_counts()
-    else:
-        assert not early.any()
+    assert frame[get_benchmark(BENCHMARK).metric].notna().all()
+    assert_decisions_fit_the_method(method, frame, get_benchmark(BENCHMARK).resource_attr)

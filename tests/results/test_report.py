@@ -198,7 +198,7 @@ def test_a_real_study_on_the_embedded_benchmarks(invoke, results_root):
             "run-local",
             "--benchmark",
             benchmark,
-            *"--method RS --method ASHA --num-seeds 3 --n-workers 1 --max-num-evaluations 12".split(),
+            *"--method RS --method ASHA --num-seeds 3 --n-workers 1 --max-num-evaluations 6".split(),
             *"--max-wallclock-time 120".split(),
             "--set",
             size,

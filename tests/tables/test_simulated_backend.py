@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from method_decisions import assert_decisions_fit_the_method
 from table_factory import table_rows, write_test_table
 
 from hpobench.methods import METHODS
@@ -87,7 +88,9 @@ def row_keys(table: Path) -> set[tuple]:
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_replays_the_table_in_simulated_time(method, invoke, gbt_table, results_root):
     """Each built-in method (and other libraries': OPTUNA-*, NEVERGRAD-*, DEHB, SMAC) runs on the
-    table, evaluates only its rows, and spends the budget in simulated seconds."""
+    table, evaluates only its rows, spends the budget in simulated seconds, and makes the early
+    decisions its kind makes (gbt_breast_cancer's space for every method: test_methods_run.py
+    runs them with real trials on mlp_digits)."""
     began = time.monotonic()
     result = simulate(invoke, "every", "--method", method, "--max-wallclock-time", "40", "--n-workers", "4")
     real = time.monotonic() - began
@@ -101,6 +104,7 @@ def test_every_method_replays_the_table_in_simulated_time(method, invoke, gbt_ta
     assert 25 < frame["st_tuner_time"].max() <= 40 + 1
     assert metadata["hpobench_wallclock_time"] == pytest.approx(40, abs=1)  # the simulated budget spent
     assert real < 40  # simulated seconds are not real ones
+    assert_decisions_fit_the_method(method, frame, "round")
 
 
 def test_a_plugin_method_replays_the_table(plugin_method, invoke, gbt_table, results_root):
