@@ -92,7 +92,10 @@ def results_command(
     results_root: ResultsRoot = None,
     target: Annotated[
         Optional[float],
-        typer.Option(help="Metric value whose time to reach is measured. Default: RS's mean final best."),
+        typer.Option(
+            help="Metric value whose time to reach is measured (a hypervolume on a multi-objective "
+            "benchmark). Default: RS's mean final best (MO-RS's mean final hypervolume)."
+        ),
     ] = None,
     include_incomplete: IncludeIncomplete = False,
     output_format: OutputFormat = "table",
@@ -108,9 +111,13 @@ def results_command(
     Incumbent rule: each seed's best-so-far metric against wall-clock time, then
     mean and standard error across seeds on a common time grid (never the
     running best of an average). The full rule is printed with the table.
+
+    On a multi-objective benchmark the metric is the hypervolume of the results
+    so far, up to the benchmark's fixed reference point (stated with the table),
+    and each method's Pareto front size is shown too.
     """
     from hpobench.results import render
-    from hpobench.results.aggregate import INCUMBENT_RULE, summarize
+    from hpobench.results.aggregate import summarize
     from hpobench.results.load import load_experiment
 
     with user_errors():
@@ -122,14 +129,17 @@ def results_command(
             _emit(render.render_results(summaries, output_format), output)
             return
         from hpobench.cli.console import results_table
+        from hpobench.results.aggregate import hypervolume_text
 
         records = render.results_records(summaries)
         items: list[Any] = []
         for summary in summaries:
             rows = [r for r in records if r["benchmark"] == summary.benchmark]
             title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
-            items += [results_table(rows, title), f"Target: {render.target_text(summary)}"]
-        _render_rich([*items, INCUMBENT_RULE], output)
+            items += [results_table(rows, title, summary.multi_objective)]
+            items += [f"Measured: {hypervolume_text(summary)}"] if summary.multi_objective else []
+            items += [f"Target: {render.target_text(summary)}"]
+        _render_rich([*items, render.results_rule(summaries)], output)
 
 
 def plot_command(
