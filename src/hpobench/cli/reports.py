@@ -167,6 +167,11 @@ def plot_command(
     seed's best-so-far curve, with a standard-error band. With
     [bold]--per-trial --method M --seed S[/bold], the learning curve of every
     trial of that run instead. The file format follows the extension.
+
+    On a multi-objective benchmark the curve is the hypervolume so far, and a
+    second figure, OUTPUT's name with [bold]-fronts[/bold] (plot.png: plot-fronts.png),
+    draws each method's median attainment surface over its seeds, every seed's
+    final Pareto front as points, and the reference point.
     """
     from hpobench.results import plot
     from hpobench.results.load import load_experiment
@@ -174,6 +179,8 @@ def plot_command(
     with user_errors():
         root = results_root_to_read(results_root, experiment_tag)
         plot.check_output(output)
+        fronts = plot.fronts_path(output)
+        figures: list[tuple[Any, Path]] = []
         if per_trial:
             if method is None or seed is None:
                 raise UsageError("--per-trial draws one run: give --method and --seed too")
@@ -188,15 +195,20 @@ def plot_command(
         else:
             from hpobench.results.aggregate import summarize
 
-            summaries = summarize(load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time)
+            experiment = load_experiment(root, experiment_tag)
+            summaries = summarize(experiment, None, include_incomplete, log_grid=log_time)
             if not summaries:
                 raise UsageError(
                     f"Experiment {experiment_tag!r} has no runs to plot yet; "
                     f"see `hpobench status --experiment-tag {experiment_tag}`"
                 )
             figure = plot.anytime_figure(summaries, log_time, log_metric)
-        try:
-            plot.save(figure, output)
-        except OSError as error:
-            raise UsageError(f"Cannot write {output} ({error.strerror or error}); pick another --output") from None
-        typer.echo(f"Wrote {output}")
+            if any(s.multi_objective for s in summaries):
+                figures.append((plot.fronts_figure(experiment.runs, summaries, include_incomplete), fronts))
+        figures.insert(0, (figure, output))
+        for drawn, path in figures:
+            try:
+                plot.save(drawn, path)
+            except OSError as error:
+                raise UsageError(f"Cannot write {path} ({error.strerror or error}); pick another --output") from None
+            typer.echo(f"Wrote {path}")
