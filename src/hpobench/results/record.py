@@ -108,17 +108,22 @@ def _objectives(metadata: dict[str, Any], problems: list[str]) -> tuple[tuple[Ob
     definition = metadata.get("benchmark_definition")
     if not isinstance(definition, dict) or not definition.get("objectives"):
         return (), None
+    objectives: list[Objective] = []
+    where = "objectives"
     try:
-        objectives = tuple(Objective.model_validate(o) for o in definition["objectives"])
+        for index, item in enumerate(definition["objectives"]):
+            where = f"objectives[{index}]"
+            objectives.append(Objective.model_validate(item))
+        where = "hypervolume"
         hypervolume = definition.get("hypervolume")
         reference = None if hypervolume is None else Hypervolume.model_validate(hypervolume)
     except (ValidationError, TypeError) as error:
-        problems.append(f"metadata.json: benchmark_definition's objectives do not read ({_first_error(error)})")
+        problems.append(f"metadata.json: benchmark_definition.{where} does not read ({_first_error(error)})")
         return (), None
     if len(objectives) > 1 and reference is None:
         problems.append("metadata.json: benchmark_definition has several objectives but no hypervolume")
         return (), None
-    return objectives, reference
+    return tuple(objectives), reference
 
 
 def _first_error(error: Exception) -> str:
