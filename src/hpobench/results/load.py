@@ -356,7 +356,8 @@ def _to_arrays(columns: dict[str, Any], run: RunResults) -> Reported:
     trial_id = column(TRIAL_COLUMN)
     objectives = None
     if run.multi_objective:
-        objectives = np.column_stack([column(_objective_column(o, columns)) for o in run.objectives])
+        # _read_results checked that every objective has a column.
+        objectives = np.column_stack([columns[_objective_column(o, columns) or ""] for o in run.objectives])
         value = np.where(np.isnan(objectives).any(axis=1), np.nan, 0.0)  # the hypervolume comes below
     else:
         value = column(run.metric)  # type: ignore[arg-type]
