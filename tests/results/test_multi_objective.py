@@ -218,7 +218,8 @@ def test_report_compares_on_normalized_hypervolume_regret(mo_root, invoke, tmp_p
     assert "final hypervolume of loss (min), hpobench_train_time (min); reference point (4, 4)" in markdown
     assert "| Pareto front size mean ± s.e. |" in markdown and "| 2 ± 1 |" in markdown
     assert "speed-up over MO-RS" in markdown and "(HV* - HV) / HV*" in markdown
-    assert {"critical_difference.svg", "aggregates.svg", "ranks.svg"} <= {p.name for p in out.iterdir()}
+    assert {"critical_difference.svg", "aggregates.svg", "ranks.svg", "fronts.svg"} <= {p.name for p in out.iterdir()}
+    assert "Median attainment surface per method" in (out / "index.html").read_text()
     data = json.loads((out / "report.json").read_text())
     assert data["benchmarks"][0]["hypervolume"]["reference_point"] == [4.0, 4.0]
     assert data["cross"]["final"]["MOASHA"]["mean_regret"] == pytest.approx(1 / 3)

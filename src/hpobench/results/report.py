@@ -302,6 +302,7 @@ def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
         "ranks": "Average rank over time",
         "critical_difference": "Final ranks and their test",
         "ecdf": "Distribution of final normalized regret",
+        "fronts": "Median attainment surface per method (multi-objective benchmarks)",
     }
     return html_page(
         f"hpobench report: {', '.join(data['tags'])}",
@@ -356,6 +357,11 @@ def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str
     figures: dict[str, tuple[int, Any]] = {
         "anytime": (len(stats.benchmarks), lambda: report_figures.anytime_figure(stats, study.methods))
     }
+    multi = [r.summary for r in stats.benchmarks if r.summary.multi_objective]
+    if multi:
+        from hpobench.results.plot import fronts_figure
+
+        figures["fronts"] = (len(multi), lambda: fronts_figure(study.runs, multi, study.include_incomplete))
     if cross is not None:
         figures["aggregates"] = (2, lambda: report_figures.aggregates_figure(cross, len(stats.benchmarks)))
         if cross.blocks:
