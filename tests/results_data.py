@@ -144,3 +144,87 @@ def write_toy_experiment(root: Path) -> Path:
         write_run(root, method, seed, rows)
     write_run(root, "RS", 2, [(0, 1.0, 0.0, 1)], status="interrupted")
     return root
+
+
+# Two objectives, both minimized: `loss` (the script's) and `hpobench_train_time` (hpobench's,
+# derived from `st_worker_time` where a results file has no column of its own).
+MO_TAG = "toy-mo"
+MO_OBJECTIVES = [{"metric": "loss", "mode": "min"}, {"metric": "hpobench_train_time", "mode": "min"}]
+MO_HYPERVOLUME = {"reference_point": [4.0, 4.0], "normalization": "none", "ideal_point": None}
+
+
+def write_mo_run(
+    root: Path,
+    method: str,
+    seed: int,
+    rows: list[tuple[Any, ...]],
+    tag: str = MO_TAG,
+    benchmark: str = "toy_mo",
+    hypervolume: Optional[dict[str, Any]] = None,
+    status: str = "complete",
+    train_time_column: bool = False,
+    budget: float = 10.0,
+) -> Path:
+    """A multi-objective run: rows (trial_id, st_tuner_time, loss, training time, epoch); the
+    training time is written as `st_worker_time` (Syne Tune's), and also as
+    `hpobench_train_time` when `train_time_column`. metadata.json records the definition's
+    objectives and hypervolume under benchmark_definition, as run-local writes them."""
+    tuner_dir = root / tag / f"{method}-{seed}" / f"{tag}-{benchmark}-{seed}-2026-01-01-00-00-00-000"
+    tuner_dir.mkdir(parents=True)
+    write_metadata(
+        tuner_dir,
+        {
+            "benchmark": benchmark,
+            "method": method,
+            "seed": seed,
+            "metric": "loss",
+            "metric_names": ["loss"],
+            "metric_mode": "min",
+            "mode": "min",
+            "resource_attr": "epoch",
+            "max_resource_attr": "epochs",
+            "max_wallclock_time": budget,
+            "benchmark_definition": {
+                "name": benchmark,
+                "metric": "loss",
+                "mode": "min",
+                "objectives": MO_OBJECTIVES,
+                "hypervolume": hypervolume or MO_HYPERVOLUME,
+            },
+            "hpobench_status": status,
+            "hpobench_best": min(r[2] for r in rows) if rows else None,
+            "hpobench_wallclock_time": budget * 0.95,
+        },
+    )
+    frame = pd.DataFrame(rows, columns=["trial_id", "st_tuner_time", "loss", "st_worker_time", "epoch"])
+    if train_time_column:
+        frame["hpobench_train_time"] = frame["st_worker_time"]
+        frame["st_worker_time"] = frame["st_worker_time"] + 100.0  # the results' own column wins
+    frame["config_epochs"] = 2
+    frame["st_decision"] = "CONTINUE"
+    write_results(tuner_dir, frame.to_csv(index=False))
+    return tuner_dir
+
+
+# The hand-computed two-method study (reference point (4, 4), no normalization; rows are
+# (trial, time, loss, training time, epoch)):
+#   MO-RS seed 0: (3, 1) -> 3; (1, 3) -> 5; (2, 2) -> 6; (5, 0) beyond the reference -> 6.
+#                 Final 6, front of 3 (rows 0, 1, 2).
+#   MO-RS seed 1: (2, 3) -> 2; (3, 3) dominated -> 2. Final 2, front of 1.
+#   MOASHA seed 0: (1, 1) -> 9. Final 9, front of 1.
+#   MOASHA seed 1: (3, 2) -> 2; (2, 3) -> 3. Final 3, front of 2.
+# Final hypervolume: MO-RS 4 ± 2 (mean ± s.e.), MOASHA 6 ± 3; front size 2 and 1.5.
+MO_ROWS = {
+    ("MO-RS", 0): [(0, 1.0, 3.0, 1.0, 1), (1, 2.0, 1.0, 3.0, 1), (2, 3.0, 2.0, 2.0, 1), (3, 4.0, 5.0, 0.0, 1)],
+    ("MO-RS", 1): [(0, 1.0, 2.0, 3.0, 1), (1, 3.0, 3.0, 3.0, 1)],
+    ("MOASHA", 0): [(0, 0.5, 1.0, 1.0, 1)],
+    ("MOASHA", 1): [(0, 1.0, 3.0, 2.0, 1), (1, 2.0, 2.0, 3.0, 1)],
+}
+MO_FINAL = {("MO-RS", 0): 6.0, ("MO-RS", 1): 2.0, ("MOASHA", 0): 9.0, ("MOASHA", 1): 3.0}
+
+
+def write_mo_experiment(root: Path, tag: str = MO_TAG, benchmark: str = "toy_mo") -> Path:
+    """The hand-computed two-method study; MOASHA seed 1 records hpobench_train_time itself."""
+    for (method, seed), rows in MO_ROWS.items():
+        write_mo_run(root, method, seed, rows, tag, benchmark, train_time_column=(method, seed) == ("MOASHA", 1))
+    return root

@@ -40,13 +40,26 @@ def test_a_multi_objective_definition_dumped_as_json_loads_back(tmp_path: Path):
     assert get_benchmark(str(path)).model_dump(mode="json") == record
 
 
-def test_gbt_breast_cancer_mo_is_gbt_breast_cancer_with_training_time():
-    multi = get_benchmark("gbt_breast_cancer_mo")
-    single = get_benchmark("gbt_breast_cancer")
-    assert [(o.metric, o.mode) for o in multi.objectives] == [("val_log_loss", "min"), ("hpobench_train_time", "min")]
+# Each built-in variant: (its single-objective benchmark, its objectives).
+MO_VARIANTS = {
+    "gbt_breast_cancer_mo": ("gbt_breast_cancer", [("val_log_loss", "min"), ("hpobench_train_time", "min")]),
+    "mlp_digits_mo": ("mlp_digits", [("val_accuracy", "max"), ("hpobench_train_time", "min")]),
+    "resnet_cifar10_mo": ("resnet_cifar10", [("val_accuracy", "max"), ("hpobench_train_time", "min")]),
+    "distilbert_imdb_mo": ("distilbert_imdb", [("accuracy", "max"), ("hpobench_train_time", "min")]),
+}
+
+
+@pytest.mark.parametrize("name", MO_VARIANTS)
+def test_each_built_in_variant_is_its_benchmark_on_its_metric_and_training_time(name):
+    base, objectives = MO_VARIANTS[name]
+    multi, single = get_benchmark(name), get_benchmark(base)
+    assert [(o.metric, o.mode) for o in multi.objectives] == objectives
+    assert objectives[0] == (single.metric, single.mode)  # the metric the script reports
     assert multi.script_path == single.script_path and multi.config_space == single.config_space
+    assert multi.max_wallclock_time == single.max_wallclock_time and multi.n_workers == single.n_workers
     assert multi.hypervolume is not None and multi.hypervolume.normalization == "bounds"
-    assert len(multi.hypervolume.reference_point) == 2
+    # The reference time lies within the run's budget: a result can reach it.
+    assert 0 < multi.hypervolume.reference_point[1] <= multi.max_wallclock_time
 
 
 def test_list_benchmarks_json_gives_every_benchmark_its_objectives(invoke):
@@ -55,7 +68,8 @@ def test_list_benchmarks_json_gives_every_benchmark_its_objectives(invoke):
     records = {r["name"]: r for r in json.loads(result.output)}
     assert set(records) == set(benchmark_names())
     for name, record in records.items():
-        if name == "gbt_breast_cancer_mo":
+        if name in MO_VARIANTS:
+            assert record["hypervolume"]["reference_point"], name
             continue
         assert record["objectives"] == [{"metric": record["metric"], "mode": record["mode"]}], name
         assert record["hypervolume"] is None
@@ -163,5 +177,6 @@ def test_run_local_refuses_a_single_objective_method_on_a_multi_objective_benchm
     assert not (results_root / "mo").exists()  # nothing started, nothing written
 
 
-def test_gbt_breast_cancer_mo_is_registered_once():
-    assert list(BENCHMARK_FACTORIES).count("gbt_breast_cancer_mo") == 1
+@pytest.mark.parametrize("name", MO_VARIANTS)
+def test_each_variant_is_registered_once(name):
+    assert list(BENCHMARK_FACTORIES).count(name) == 1

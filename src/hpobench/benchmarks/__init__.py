@@ -9,13 +9,16 @@ from pathlib import Path
 
 from hpobench.benchmarks.definition import BenchmarkDefinition
 from hpobench.benchmarks.distilbert_imdb import distilbert_imdb_benchmark
+from hpobench.benchmarks.distilbert_imdb_mo import distilbert_imdb_mo_benchmark
 from hpobench.benchmarks.files import load_definition_file, looks_like_path
 from hpobench.benchmarks.gbt_breast_cancer import gbt_breast_cancer_benchmark
 from hpobench.benchmarks.gbt_breast_cancer_mo import gbt_breast_cancer_mo_benchmark
 from hpobench.benchmarks.lstm_wikitext2 import lstm_wikitext2_benchmark
 from hpobench.benchmarks.mlp_digits import mlp_digits_benchmark
+from hpobench.benchmarks.mlp_digits_mo import mlp_digits_mo_benchmark
 from hpobench.benchmarks.mlp_fashionmnist import mlp_fashionmnist_benchmark
 from hpobench.benchmarks.resnet_cifar10 import resnet_cifar10_benchmark
+from hpobench.benchmarks.resnet_cifar10_mo import resnet_cifar10_mo_benchmark
 from hpobench.benchmarks.transformer_wikitext2 import transformer_wikitext2_benchmark
 from hpobench.errors import UsageError
 
@@ -37,6 +40,9 @@ BENCHMARK_FACTORIES: dict[str, Callable[[], BenchmarkDefinition]] = {
     "mlp_digits": mlp_digits_benchmark,
     "gbt_breast_cancer": gbt_breast_cancer_benchmark,
     "gbt_breast_cancer_mo": gbt_breast_cancer_mo_benchmark,
+    "mlp_digits_mo": mlp_digits_mo_benchmark,
+    "resnet_cifar10_mo": resnet_cifar10_mo_benchmark,
+    "distilbert_imdb_mo": distilbert_imdb_mo_benchmark,
 }
 
 # `--benchmark blackbox:NAME/TASK`: a table of Syne Tune's blackbox repository (hpobench.tables.blackboxes).

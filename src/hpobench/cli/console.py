@@ -248,8 +248,9 @@ def status_table(records: list[dict[str, Any]], root: Any, title: str) -> Table:
     return result
 
 
-def results_table(records: list[dict[str, Any]], title: str) -> Table:
-    """`hpobench results`: one row per method of one benchmark."""
+def results_table(records: list[dict[str, Any]], title: str, multi_objective: bool = False) -> Table:
+    """`hpobench results`: one row per method of one benchmark (a multi-objective one's final
+    hypervolume, with its Pareto front's size)."""
 
     def seconds(value: Optional[float]) -> str:
         return "-" if value is None else f"{value:.1f}s"
@@ -272,10 +273,13 @@ def results_table(records: list[dict[str, Any]], title: str) -> Table:
                 r["excluded"] or "",
             ]
         )
+        if multi_objective:
+            front = "" if r["front_size_stderr"] is None else f" ± {r['front_size_stderr']:.2g}"
+            rows[-1].insert(4, format_metric(r["front_size_mean"]) + front)
     columns = [
         "method",
         "seeds",
-        "final best mean ± stderr",
+        "final hypervolume mean ± stderr" if multi_objective else "final best mean ± stderr",
         "median",
         "reached target",
         "median time to target",
@@ -284,4 +288,6 @@ def results_table(records: list[dict[str, Any]], title: str) -> Table:
         "failed trials",
         "excluded",
     ]
+    if multi_objective:
+        columns.insert(4, "Pareto front size mean ± stderr")
     return table(title, columns, rows)

@@ -92,7 +92,10 @@ def results_command(
     results_root: ResultsRoot = None,
     target: Annotated[
         Optional[float],
-        typer.Option(help="Metric value whose time to reach is measured. Default: RS's mean final best."),
+        typer.Option(
+            help="Metric value whose time to reach is measured (a hypervolume on a multi-objective "
+            "benchmark). Default: RS's mean final best (MO-RS's mean final hypervolume)."
+        ),
     ] = None,
     include_incomplete: IncludeIncomplete = False,
     output_format: OutputFormat = "table",
@@ -108,9 +111,13 @@ def results_command(
     Incumbent rule: each seed's best-so-far metric against wall-clock time, then
     mean and standard error across seeds on a common time grid (never the
     running best of an average). The full rule is printed with the table.
+
+    On a multi-objective benchmark the metric is the hypervolume of the results
+    so far, up to the benchmark's fixed reference point (stated with the table),
+    and each method's Pareto front size is shown too.
     """
     from hpobench.results import render
-    from hpobench.results.aggregate import INCUMBENT_RULE, summarize
+    from hpobench.results.aggregate import summarize
     from hpobench.results.load import load_experiment
 
     with user_errors():
@@ -122,14 +129,17 @@ def results_command(
             _emit(render.render_results(summaries, output_format), output)
             return
         from hpobench.cli.console import results_table
+        from hpobench.results.aggregate import hypervolume_text
 
         records = render.results_records(summaries)
         items: list[Any] = []
         for summary in summaries:
             rows = [r for r in records if r["benchmark"] == summary.benchmark]
             title = f"{summary.benchmark}: {summary.metric} ({summary.mode})"
-            items += [results_table(rows, title), f"Target: {render.target_text(summary)}"]
-        _render_rich([*items, INCUMBENT_RULE], output)
+            items += [results_table(rows, title, summary.multi_objective)]
+            items += [f"Measured: {hypervolume_text(summary)}"] if summary.multi_objective else []
+            items += [f"Target: {render.target_text(summary)}"]
+        _render_rich([*items, render.results_rule(summaries)], output)
 
 
 def plot_command(
@@ -157,6 +167,11 @@ def plot_command(
     seed's best-so-far curve, with a standard-error band. With
     [bold]--per-trial --method M --seed S[/bold], the learning curve of every
     trial of that run instead. The file format follows the extension.
+
+    On a multi-objective benchmark the curve is the hypervolume so far, and a
+    second figure, OUTPUT's name with [bold]-fronts[/bold] (plot.png: plot-fronts.png),
+    draws each method's median attainment surface over its seeds, every seed's
+    final Pareto front as points, and the reference point.
     """
     from hpobench.results import plot
     from hpobench.results.load import load_experiment
@@ -164,6 +179,8 @@ def plot_command(
     with user_errors():
         root = results_root_to_read(results_root, experiment_tag)
         plot.check_output(output)
+        fronts = plot.fronts_path(output)
+        figures: list[tuple[Any, Path]] = []
         if per_trial:
             if method is None or seed is None:
                 raise UsageError("--per-trial draws one run: give --method and --seed too")
@@ -178,15 +195,20 @@ def plot_command(
         else:
             from hpobench.results.aggregate import summarize
 
-            summaries = summarize(load_experiment(root, experiment_tag), None, include_incomplete, log_grid=log_time)
+            experiment = load_experiment(root, experiment_tag)
+            summaries = summarize(experiment, None, include_incomplete, log_grid=log_time)
             if not summaries:
                 raise UsageError(
                     f"Experiment {experiment_tag!r} has no runs to plot yet; "
                     f"see `hpobench status --experiment-tag {experiment_tag}`"
                 )
             figure = plot.anytime_figure(summaries, log_time, log_metric)
-        try:
-            plot.save(figure, output)
-        except OSError as error:
-            raise UsageError(f"Cannot write {output} ({error.strerror or error}); pick another --output") from None
-        typer.echo(f"Wrote {output}")
+            if any(s.multi_objective for s in summaries):
+                figures.append((plot.fronts_figure(experiment.runs, summaries, include_incomplete), fronts))
+        figures.insert(0, (figure, output))
+        for drawn, path in figures:
+            try:
+                plot.save(drawn, path)
+            except OSError as error:
+                raise UsageError(f"Cannot write {path} ({error.strerror or error}); pick another --output") from None
+            typer.echo(f"Wrote {path}")

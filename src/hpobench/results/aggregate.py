@@ -13,11 +13,14 @@ from typing import Any, Optional
 
 import numpy as np
 
+from hpobench.benchmarks.objectives import Hypervolume, Objective
 from hpobench.results import layout
 from hpobench.results.load import Experiment, RunResults
 
 GRID_POINTS = 200
 TARGET_METHOD = "RS"
+# A multi-objective benchmark's baseline: multi-objective random search.
+MO_TARGET_METHOD = "MO-RS"
 INCUMBENT_RULE = (
     "Incumbent rule: for each seed, the best metric value reported so far (every reported "
     "result counts, intermediate epochs included) against wall-clock time since tuning started "
@@ -28,6 +31,15 @@ INCUMBENT_RULE = (
     "never reach it as infinitely slow. Rank: per seed and time, methods ranked by best-so-far "
     "(1 = best, ties share the mean rank, no result yet = last), then averaged over seeds; "
     "'avg rank' is that curve averaged over time."
+)
+HYPERVOLUME_RULE = (
+    "Multi-objective benchmarks: a seed's value at a time is the hypervolume of every result it "
+    "reported so far (moocore), each objective turned into one to minimize and normalized as the "
+    "benchmark's definition says, up to its fixed reference point (a result counts only where it is "
+    "strictly better in every objective); it never falls, so it is its own best so far, and the "
+    f"rule above applies to it as to a metric to maximize. Target: {MO_TARGET_METHOD}'s mean final "
+    "hypervolume. Front size: the results on a seed's final Pareto front, among those that count; "
+    "mean over seeds."
 )
 
 
@@ -51,6 +63,9 @@ class MethodSummary:
     # Failed and started trials over the included seeds whose runs recorded them (at their end).
     trials_failed: Optional[int] = None
     trials_started: Optional[int] = None
+    # Multi-objective benchmarks: the size of each seed's final Pareto front, over seeds.
+    front_size_mean: Optional[float] = None
+    front_size_stderr: Optional[float] = None
 
     @property
     def failed_share(self) -> Optional[float]:
@@ -71,6 +86,33 @@ class BenchmarkSummary:
     methods: list[MethodSummary] = field(default_factory=list)
     rank_seeds: list[int] = field(default_factory=list)
     ranks: dict[str, Any] = field(default_factory=dict)  # method -> average rank on the grid
+    # Several: a multi-objective benchmark, whose metric is the hypervolume up to this reference point.
+    objectives: tuple[Objective, ...] = ()
+    hypervolume: Optional[Hypervolume] = None
+
+    @property
+    def multi_objective(self) -> bool:
+        return self.hypervolume is not None
+
+    @property
+    def baseline(self) -> str:
+        """The method whose mean final value is the default target (and the report's speed-up baseline)."""
+        return MO_TARGET_METHOD if self.multi_objective else TARGET_METHOD
+
+
+def hypervolume_text(summary: BenchmarkSummary) -> str:
+    """What a multi-objective benchmark's hypervolume measures, as `results` states it."""
+    hv = summary.hypervolume
+    if hv is None:
+        return ""
+    objectives = ", ".join(o.describe() for o in summary.objectives)
+    point = ", ".join(f"{v:g}" for v in hv.reference_point)
+    if hv.normalization == "bounds" and hv.ideal_point is not None:
+        ideal = ", ".join(f"{v:g}" for v in hv.ideal_point)
+        scale = f"normalized (bounds): each objective mapped so that the ideal point ({ideal}) is 0 and the reference 1"
+    else:
+        scale = "not normalized (in the objectives' units)"
+    return f"hypervolume of {objectives}; reference point ({point}); {scale}"
 
 
 def best_so_far(values: np.ndarray, mode: str) -> np.ndarray:
@@ -158,6 +200,7 @@ def summarize_benchmark(
     described = [r for r in runs if r.metric]
     metric = (described[0].metric if described else None) or "?"
     mode = (described[0].mode if described else None) or "min"
+    multi = next((r for r in described if r.multi_objective), None)
     methods = list(dict.fromkeys(r.method for r in runs))
     used: dict[str, list[RunResults]] = {m: [] for m in methods}
     excluded: dict[str, list[str]] = {m: [] for m in methods}
@@ -180,11 +223,16 @@ def summarize_benchmark(
             if run.frame is None:  # included() already left these out
                 continue
             curves[method][run.seed] = (run.frame.time, best_so_far(run.frame.value, mode))
-    target, source = _target(curves, target, mode)
+    baseline = MO_TARGET_METHOD if multi is not None else TARGET_METHOD
+    target, source = _target(curves, target, baseline)
     summary = BenchmarkSummary(benchmark, metric, mode, grid, target, source)
+    if multi is not None:
+        summary.objectives, summary.hypervolume = multi.objectives, multi.hypervolume
     for method in methods:
         item = _method_summary(method, curves[method], excluded[method], grid, target, mode)
         item.trials_failed, item.trials_started = trial_counts(used[method])
+        if multi is not None:
+            item.front_size_mean, item.front_size_stderr = _front_sizes(used[method])
         summary.methods.append(item)
     _add_ranks(summary, curves, grid, mode)
     return summary
@@ -198,16 +246,26 @@ def trial_counts(runs: list[RunResults]) -> tuple[Optional[int], Optional[int]]:
     return sum(r.trials_failed or 0 for r in counted), sum(r.trials_started or 0 for r in counted)
 
 
+def _front_sizes(runs: list[RunResults]) -> tuple[Optional[float], Optional[float]]:
+    """Mean and standard error over seeds of the size of each run's final Pareto front."""
+    sizes = np.array([len(r.frame.front) for r in runs if r.frame is not None and r.frame.front is not None])
+    if not len(sizes):
+        return None, None
+    stderr = float(sizes.std(ddof=1) / math.sqrt(len(sizes))) if len(sizes) > 1 else None
+    return float(sizes.mean()), stderr
+
+
 def _target(
-    curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]], target: Optional[float], mode: str
+    curves: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]], target: Optional[float], baseline: str
 ) -> tuple[Optional[float], str]:
     if target is not None:
         return target, "--target"
-    baseline = curves.get(TARGET_METHOD)
-    if not baseline:
-        return None, f"no {TARGET_METHOD} results to set it; pass --target"
-    finals = [incumbent[-1] for _, incumbent in baseline.values()]
-    return float(np.mean(finals)), f"{TARGET_METHOD} mean final best"
+    runs = curves.get(baseline)
+    if not runs:
+        return None, f"no {baseline} results to set it; pass --target"
+    finals = [incumbent[-1] for _, incumbent in runs.values()]
+    what = "hypervolume" if baseline == MO_TARGET_METHOD else "best"
+    return float(np.mean(finals)), f"{baseline} mean final {what}"
 
 
 def _method_summary(

@@ -16,8 +16,8 @@ import numpy as np
 
 from hpobench.results.aggregate import ranks
 from hpobench.results.fidelity import DEFINITIONS, Fidelity, Side, tau_values
-from hpobench.results.report import Table, html_page, json_band, json_number, latex_tables, markdown_page
-from hpobench.results.text import FIGURE_FORMATS, format_number
+from hpobench.results.report import Table, html_page, json_band, json_number, markdown_page
+from hpobench.results.text import FIGURE_FORMATS, format_number, latex_tables
 
 NOTES_HEADING = "What this comparison cannot take for granted"
 FIGURE = "fidelity"

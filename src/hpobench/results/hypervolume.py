@@ -16,6 +16,7 @@ added: the values are the library's up to floating-point rounding
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,11 @@ class ObjectiveSpace:
         if points.ndim != 2 or points.shape[1] != self.dimensions:
             raise ValueError(f"expected rows of {self.dimensions} objective values, got shape {points.shape}")
         return (points * np.asarray(self.signs) - np.asarray(self.origin)) / np.asarray(self.scale)
+
+    def restore(self, points: Any) -> np.ndarray:
+        """Rows of this space back in the objectives' own units and directions (`transform`'s inverse)."""
+        mapped = np.asarray(points, dtype=float) * np.asarray(self.scale) + np.asarray(self.origin)
+        return mapped * np.asarray(self.signs)  # a sign is its own inverse
 
 
 def objective_values(frame: Any, objectives: Sequence[Objective]) -> np.ndarray:
@@ -128,6 +134,28 @@ def over_time(values: Any, space: ObjectiveSpace) -> OverTime:
         latest = np.searchsorted(rows, np.arange(len(points)), side="right") - 1
         curve = np.where(latest >= 0, np.asarray(totals)[np.maximum(latest, 0)], 0.0)
     return OverTime(curve, np.sort(counted[np.asarray(front, dtype=int)]))
+
+
+def median_attainment(fronts: Sequence[Any], space: ObjectiveSpace) -> np.ndarray:
+    """The median attainment surface of several runs (each a set of rows of objective values,
+    e.g. its final front): the points attained by at least half of the runs (moocore's 50%
+    empirical attainment function, ceil(n/2) of n runs), in the objectives' units, ordered by
+    the first objective as it is minimized. A run without a result inside the reference point
+    attains nothing, and counts; empty where fewer than half the runs attain anything."""
+    import moocore
+
+    counted = [_counted(space.transform(front), space) for front in fronts]
+    present = [points for points in counted if len(points)]
+    needed = math.ceil(len(fronts) / 2)
+    if not present or len(present) < needed:
+        return np.empty((0, space.dimensions))
+    sets = np.repeat(np.arange(len(present)), [len(points) for points in present])
+    # moocore's level p is attained by ceil(p/100 * sets) of the sets it is given: ask for the
+    # level of `needed` of all runs, halfway below it so rounding cannot skip it.
+    percentile = 100.0 * (needed - 0.5) / len(present)
+    surface = moocore.eaf(np.vstack(present), sets, percentiles=[percentile])[:, :-1]
+    surface = surface[np.lexsort(surface.T[::-1])]
+    return space.restore(surface)
 
 
 def hypervolume_over_time(values: Any, space: ObjectiveSpace) -> np.ndarray:

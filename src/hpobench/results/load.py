@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from hpobench.benchmarks.objectives import Hypervolume, Objective
 from hpobench.errors import HpobenchError, UsageError
 from hpobench.results import layout
 from hpobench.results.record import RunRecord
@@ -36,6 +37,10 @@ STATES = (
 TIME_COLUMN = "st_tuner_time"  # wall-clock seconds since the tuner started
 TRIAL_COLUMN = "trial_id"
 DECISION_COLUMN = "st_decision"
+# What a multi-objective run's `metric` is: its hypervolume after each result (results/hypervolume.py),
+# maximized, so that every statistic of one objective (best so far, final best, target, ranks,
+# normalized regret) applies to it unchanged.
+HYPERVOLUME_METRIC = "hypervolume"
 # Syne Tune appends `-YYYY-MM-DD-HH-MM-SS-mmm` to the tuner name.
 _TIMESTAMP = r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}"
 
@@ -61,6 +66,9 @@ class RunResults:
     frame: Optional[Reported] = None  # reported results in time order
     problems: list[str] = field(default_factory=list)
     in_tuner_folder: bool = True  # False: `path` is the run folder, no tuner folder was found
+    # Several: a multi-objective run, whose metric is HYPERVOLUME_METRIC (see `measure_objectives`).
+    objectives: tuple[Objective, ...] = ()
+    hypervolume: Optional[Hypervolume] = None
 
     @property
     def name(self) -> str:
@@ -72,10 +80,16 @@ class RunResults:
         return 0 if self.frame is None else len(self.frame)
 
     @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1 and self.hypervolume is not None
+
+    @property
     def best(self) -> Optional[float]:
-        """The best reported metric value (mode-aware), or None without results."""
+        """The best reported metric value (mode-aware; a multi-objective run's final hypervolume),
+        or None without results."""
         if self.num_results == 0:
-            return self.record.best
+            # metadata.json's best is the first objective's: no hypervolume.
+            return None if self.multi_objective else self.record.best
         values = self.frame.value  # type: ignore[union-attr]
         return float(values.min() if self.mode == "min" else values.max())
 
@@ -184,6 +198,8 @@ def _load_run(folder: Path, tag: str) -> Optional[RunResults]:
             record.wallclock_used,
             problems=list(record.problems),
         )
+        if record.multi_objective:
+            measure_objectives(run, record.objectives, record.hypervolume)
         _mark_stale(run)
         _mark_resumable(run)
         if record.error:
@@ -241,6 +257,14 @@ def _describe_from_registry(run: RunResults) -> None:
             return
         run.metric, run.mode = definition.metric, definition.mode
         run.resource_attr = definition.resource_attr
+        if definition.multi_objective:
+            measure_objectives(run, definition.objectives, definition.hypervolume)
+
+
+def measure_objectives(run: RunResults, objectives: tuple[Objective, ...], hypervolume: Optional[Hypervolume]) -> None:
+    """Make `run` a multi-objective run: its metric is its hypervolume so far, maximized."""
+    run.objectives, run.hypervolume = objectives, hypervolume
+    run.metric, run.mode = HYPERVOLUME_METRIC, "max"
 
 
 def _read_results(runs: list[RunResults]) -> None:
@@ -248,7 +272,7 @@ def _read_results(runs: list[RunResults]) -> None:
     every run with a tuner folder (all files read in one go: see results_files)."""
     from hpobench.results.results_files import Request, read_columns
 
-    readable: list[tuple[RunResults, Path, set[str], str]] = []
+    readable: list[tuple[RunResults, Path, set[str], tuple[str, ...]]] = []
     for run in runs:
         if run.path is None or not run.in_tuner_folder:
             continue
@@ -257,27 +281,39 @@ def _read_results(runs: list[RunResults]) -> None:
         path = run.path / layout.RESULTS_FILE
         if not path.exists():
             run.problems.append(f"{layout.RESULTS_FILE} missing")
+        elif run.multi_objective:
+            # A cost hpobench measures is its own column once runs record it, else its source
+            # column (hpobench_train_time: st_worker_time): both are asked for, neither required here.
+            wanted = tuple(dict.fromkeys(c for o in run.objectives for c in (o.metric, o.column)))
+            readable.append((run, path, trial_folders, wanted))
         elif run.metric is not None:
-            readable.append((run, path, trial_folders, run.metric))
+            readable.append((run, path, trial_folders, (run.metric,)))
     requests = [
         Request(
             path,
             (
                 TRIAL_COLUMN,
                 TIME_COLUMN,
-                metric,
+                *values,
                 run.resource_attr or "",
                 DECISION_COLUMN,
                 "config_" + (run.record.max_resource_attr or ""),
             ),
-            (TRIAL_COLUMN, TIME_COLUMN, metric),
+            (TRIAL_COLUMN, TIME_COLUMN, *(o.metric for o in run.objectives if o.reported_by_script))
+            if run.multi_objective
+            else (TRIAL_COLUMN, TIME_COLUMN, *values),
         )
-        for run, path, _, metric in readable
+        for run, path, _, values in readable
     ]
     for (run, _, trial_folders, _), columns in zip(readable, read_columns(requests), strict=True):
         if isinstance(columns, str):
             run.problems.append(f"{layout.RESULTS_FILE} {columns}")
             continue
+        if run.multi_objective:
+            missing = [f"{o.metric} (or {o.column})" for o in run.objectives if not _objective_column(o, columns)]
+            if missing:
+                run.problems.append(f"{layout.RESULTS_FILE} lacks column(s) {', '.join(missing)}")
+                continue
         frame = _to_arrays(columns, run)
         run.frame = frame
         # Trial logs may live elsewhere (remote jobs do not sync them): count both.
@@ -293,12 +329,21 @@ class Reported:
 
     trial_id: Any
     time: Any  # st_tuner_time, seconds
-    value: Any  # the metric
+    value: Any  # the metric; a multi-objective run's hypervolume after each row
     resource: Any  # the resource attribute (e.g. epoch), or None if not recorded
     stopped: Any  # True where the trial reached its max resource or was told to stop
+    # Multi-objective runs: each row's objective values (rows x objectives, in the objectives'
+    # units and directions), and the rows on the final Pareto front among those that count.
+    objectives: Any = None
+    front: Any = None
 
     def __len__(self) -> int:
         return len(self.time)
+
+
+def _objective_column(objective: Objective, columns: dict[str, Any]) -> Optional[str]:
+    """Where a run's results hold `objective`: its own column, else the one it is measured from."""
+    return next((c for c in (objective.metric, objective.column) if c in columns), None)
 
 
 def _to_arrays(columns: dict[str, Any], run: RunResults) -> Reported:
@@ -308,8 +353,14 @@ def _to_arrays(columns: dict[str, Any], run: RunResults) -> Reported:
         return columns[name]
 
     time = column(TIME_COLUMN)
-    value = column(run.metric)  # type: ignore[arg-type]
     trial_id = column(TRIAL_COLUMN)
+    objectives = None
+    if run.multi_objective:
+        # _read_results checked that every objective has a column.
+        objectives = np.column_stack([columns[_objective_column(o, columns) or ""] for o in run.objectives])
+        value = np.where(np.isnan(objectives).any(axis=1), np.nan, 0.0)  # the hypervolume comes below
+    else:
+        value = column(run.metric)  # type: ignore[arg-type]
     resource = column(run.resource_attr) if run.resource_attr in columns else None
     stopped = np.zeros(len(time), dtype=bool)
     if DECISION_COLUMN in columns:
@@ -319,13 +370,30 @@ def _to_arrays(columns: dict[str, Any], run: RunResults) -> Reported:
         stopped |= resource >= column(max_resource)
     keep = ~(np.isnan(time) | np.isnan(value) | np.isnan(trial_id))
     order = np.argsort(time[keep], kind="stable")
-    return Reported(
+    reported = Reported(
         trial_id[keep][order].astype(np.int64),
         time[keep][order],
         value[keep][order],
         None if resource is None else resource[keep][order],
         stopped[keep][order],
     )
+    if objectives is not None:
+        _add_hypervolume(reported, objectives[keep][order], run)
+    return reported
+
+
+def _add_hypervolume(reported: Reported, objectives: Any, run: RunResults) -> None:
+    """A multi-objective run's hypervolume after each row (in time order) and its final front."""
+    from hpobench.results.hypervolume import ObjectiveSpace, over_time
+
+    space = ObjectiveSpace.of(run.objectives, run.hypervolume)  # type: ignore[arg-type]
+    measured = over_time(objectives, space)
+    reported.objectives, reported.value, reported.front = objectives, measured.hypervolume, measured.front
+    if len(reported) and not len(measured.front):
+        run.problems.append(
+            f"no result is better than the reference point {run.hypervolume.reference_point} "  # type: ignore[union-attr]
+            "in every objective: its hypervolume is 0"
+        )
 
 
 def _finished_trials(frame: Reported) -> int:

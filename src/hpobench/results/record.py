@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from hpobench.benchmarks.objectives import Hypervolume, Objective
 from hpobench.results import layout
 
 
@@ -46,7 +47,15 @@ class RunRecord:
     # A simulated run's table, manifest, surrogate and source (layout.SIMULATED_KEY); None: real trials.
     simulated: Optional[dict[str, Any]] = None
     versions: dict[str, Any] = field(default_factory=dict)
+    # The benchmark's objectives and hypervolume reference point, from the definition the run
+    # recorded (`benchmark_definition`); one objective (or none recorded): single-objective.
+    objectives: tuple[Objective, ...] = ()
+    hypervolume: Optional[Hypervolume] = None
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1 and self.hypervolume is not None
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any]) -> RunRecord:
@@ -87,7 +96,43 @@ class RunRecord:
         record.versions = dict(versions) if isinstance(versions, dict) else {}
         if record.metric is None:
             record.problems.append("metadata.json names no metric")
+        record.objectives, record.hypervolume = _objectives(metadata, record.problems)
         return record
+
+
+def _objectives(metadata: dict[str, Any], problems: list[str]) -> tuple[tuple[Objective, ...], Optional[Hypervolume]]:
+    """The objectives and hypervolume of the definition a run recorded; a value that does not
+    validate is a problem, and the run reads as single-objective."""
+    from pydantic import ValidationError
+
+    definition = metadata.get("benchmark_definition")
+    if not isinstance(definition, dict) or not definition.get("objectives"):
+        return (), None
+    objectives: list[Objective] = []
+    where = "objectives"
+    try:
+        for index, item in enumerate(definition["objectives"]):
+            where = f"objectives[{index}]"
+            objectives.append(Objective.model_validate(item))
+        where = "hypervolume"
+        hypervolume = definition.get("hypervolume")
+        reference = None if hypervolume is None else Hypervolume.model_validate(hypervolume)
+    except (ValidationError, TypeError) as error:
+        problems.append(f"metadata.json: benchmark_definition.{where} does not read ({_first_error(error)})")
+        return (), None
+    if len(objectives) > 1 and reference is None:
+        problems.append("metadata.json: benchmark_definition has several objectives but no hypervolume")
+        return (), None
+    return tuple(objectives), reference
+
+
+def _first_error(error: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(error)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from hpobench.results.aggregate import INCUMBENT_RULE, BenchmarkSummary
+from hpobench.results.aggregate import HYPERVOLUME_RULE, INCUMBENT_RULE, BenchmarkSummary, hypervolume_text
 from hpobench.results.load import STATES, Experiment
 from hpobench.results.text import pipe_table
 
@@ -33,6 +33,8 @@ RESULTS_COLUMNS = [
     "trials_failed",
     "trials_started",
 ]
+# Added where a benchmark is multi-objective (its metric is then the hypervolume).
+MO_RESULTS_COLUMNS = ["front_size_mean", "front_size_stderr", "objectives", "reference_point", "normalization"]
 STATUS_COLUMNS = [
     "benchmark",
     "method",
@@ -53,6 +55,30 @@ def _number(value: Optional[float]) -> Optional[float]:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return float(value)
+
+
+def results_columns(summaries: list[BenchmarkSummary]) -> list[str]:
+    """The columns of `results`' records: the multi-objective ones only where a benchmark is."""
+    return RESULTS_COLUMNS + (MO_RESULTS_COLUMNS if any(s.multi_objective for s in summaries) else [])
+
+
+def results_rule(summaries: list[BenchmarkSummary]) -> str:
+    """The incumbent rule, and how hypervolumes are measured where a benchmark is multi-objective."""
+    return INCUMBENT_RULE + (f"\n\n{HYPERVOLUME_RULE}" if any(s.multi_objective for s in summaries) else "")
+
+
+def _mo_fields(summary: BenchmarkSummary, front_mean: Optional[float], front_stderr: Optional[float]) -> dict[str, Any]:
+    hv = summary.hypervolume
+    if hv is None:
+        return {}
+    return {
+        "front_size_mean": _number(front_mean),
+        "front_size_stderr": _number(front_stderr),
+        "objectives": ", ".join(o.describe() for o in summary.objectives),
+        "reference_point": ", ".join(f"{v:g}" for v in hv.reference_point),
+        "normalization": hv.normalization
+        + ("" if hv.ideal_point is None else f" from ({', '.join(f'{v:g}' for v in hv.ideal_point)})"),
+    }
 
 
 def results_records(summaries: list[BenchmarkSummary]) -> list[dict[str, Any]]:
@@ -79,6 +105,7 @@ def results_records(summaries: list[BenchmarkSummary]) -> list[dict[str, Any]]:
                     "final_rank": _number(item.final_rank),
                     "trials_failed": item.trials_failed,
                     "trials_started": item.trials_started,
+                    **_mo_fields(summary, item.front_size_mean, item.front_size_stderr),
                 }
             )
     return records
@@ -96,6 +123,8 @@ def results_json(summaries: list[BenchmarkSummary]) -> str:
                 "target": _number(summary.target),
                 "target_source": summary.target_source,
                 "rank_seeds": summary.rank_seeds,
+                "objectives": [o.model_dump() for o in summary.objectives] or None,
+                "hypervolume": None if summary.hypervolume is None else summary.hypervolume.model_dump(mode="json"),
                 "time": [float(t) for t in summary.grid],
                 "methods": {
                     item.method: {
@@ -109,7 +138,7 @@ def results_json(summaries: list[BenchmarkSummary]) -> str:
                 },
             }
         )
-    payload = {"rule": INCUMBENT_RULE, "summary": results_records(summaries), "benchmarks": benchmarks}
+    payload = {"rule": results_rule(summaries), "summary": results_records(summaries), "benchmarks": benchmarks}
     return json.dumps(payload, indent=2)
 
 
@@ -181,15 +210,18 @@ def render_results(summaries: list[BenchmarkSummary], output_format: str) -> str
         return results_json(summaries)
     records = results_records(summaries)
     if output_format == "csv":
-        return to_csv(records, RESULTS_COLUMNS)
+        return to_csv(records, results_columns(summaries))
     parts = []
     for summary in summaries:
         rows = [r for r in records if r["benchmark"] == summary.benchmark]
+        # The hypervolume's definition is stated once above the table, not in every row.
+        columns = RESULTS_COLUMNS + (MO_RESULTS_COLUMNS[:2] if summary.multi_objective else [])
+        measured = f"Measured: {hypervolume_text(summary)}\n\n" if summary.multi_objective else ""
         parts.append(
-            f"### {summary.benchmark}: {summary.metric} ({summary.mode})\n\n"
-            f"Target: {target_text(summary)}\n\n" + to_markdown(rows, RESULTS_COLUMNS)
+            f"### {summary.benchmark}: {summary.metric} ({summary.mode})\n\n{measured}"
+            f"Target: {target_text(summary)}\n\n" + to_markdown(rows, columns)
         )
-    return "\n".join(parts) + f"\n{INCUMBENT_RULE}\n"
+    return "\n".join(parts) + f"\n{results_rule(summaries)}\n"
 
 
 def target_text(summary: BenchmarkSummary) -> str:

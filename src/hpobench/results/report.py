@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from hpobench.results.aggregate import hypervolume_text
 from hpobench.results.statistics import ALPHA, Band, StudyStatistics
 from hpobench.results.study import Study
-from hpobench.results.text import FIGURE_FORMATS, failed_trials_text, format_number, pipe_table
+from hpobench.results.text import FIGURE_FORMATS, Table, failed_trials_text, format_number, latex_tables, pipe_table
 
-Table = tuple[str, list[str], list[list[str]]]  # (title, columns, rows)
 NOTES_HEADING = "What this study cannot conclude"
 
 
@@ -80,6 +80,11 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                 "anchor": json_number(result.anchor),
                 "anchor_source": result.anchor_source,
                 "speedup_note": result.speedup_note,
+                "baseline": summary.baseline,
+                # Multi-objective: what the hypervolume measures (else no objectives, no hypervolume).
+                "objectives": [o.model_dump() for o in summary.objectives] if summary.multi_objective else None,
+                "hypervolume": None if summary.hypervolume is None else summary.hypervolume.model_dump(mode="json"),
+                "measured": hypervolume_text(summary),
                 "methods": [
                     {
                         "method": item.method,
@@ -94,6 +99,8 @@ def report_data(study: Study, stats: StudyStatistics) -> dict[str, Any]:
                         "final_rank": json_number(item.final_rank),
                         "trials_failed": item.trials_failed,
                         "trials_started": item.trials_started,
+                        "front_size_mean": json_number(item.front_size_mean),
+                        "front_size_stderr": json_number(item.front_size_stderr),
                         "speedup_over_rs": json_number(result.speedup.get(item.method)),
                         # False: its mean curve never reaches RS's final mean; None: no speed-up measured
                         "speedup_reached": None
@@ -182,27 +189,22 @@ def tables(data: dict[str, Any]) -> list[Table]:
                     failed_trials_text(item["trials_failed"], item["trials_started"]),
                 ]
             )
+            if bench["hypervolume"] is not None:  # the Pareto front's size, after the median
+                rows[-1].insert(4, _pm(item["front_size_mean"], item["front_size_stderr"]))
         better = "higher" if bench["mode"] == "max" else "lower"
         target = "no target" if bench["target"] is None else f"target {bench['target']:.6g} ({bench['target_source']})"
+        what = bench["measured"] or f"best {bench['metric']}"  # a multi-objective benchmark's hypervolume
         title = (
-            f"{bench['benchmark']}: final best {bench['metric']} ({better} is better), "
+            f"{bench['benchmark']}: final {what} ({better} is better), "
             f"tag {bench['tags']}; {target}; {bench['speedup_note']}"
         )
         out.append(
             (
                 title,
-                [
-                    "method",
-                    "seeds",
-                    "final best mean ± s.e.",
-                    "median",
-                    "reached target",
-                    "median time to target",
-                    "avg rank",
-                    "final rank",
-                    "speed-up over RS",
-                    "failed trials",
-                ],
+                ["method", "seeds", "final best mean ± s.e.", "median"]
+                + (["Pareto front size mean ± s.e."] if bench["hypervolume"] is not None else [])
+                + ["reached target", "median time to target", "avg rank", "final rank"]
+                + [f"speed-up over {bench['baseline']}", "failed trials"],
                 rows,
             )
         )
@@ -273,46 +275,9 @@ def markdown_page(
     return "\n".join(lines) + "\n"
 
 
-_TEX = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "±": r"$\pm$",
-}
-
-
-def _tex(text: str) -> str:
-    return "".join(_TEX.get(c, c) for c in text)
-
-
 def latex(data: dict[str, Any]) -> str:
     """The tables as LaTeX (booktabs), one table environment each."""
     return latex_tables(f"hpobench report: {', '.join(data['tags'])}", tables(data))
-
-
-def latex_tables(label: str, table_list: list[Table]) -> str:
-    """`table_list` as LaTeX (booktabs), one table environment each, after a `label` comment."""
-    parts = [f"% {label}; needs \\usepackage{{booktabs}}"]
-    for title, columns, rows in table_list:
-        parts += [
-            r"\begin{table}[ht]",
-            r"\centering",
-            f"\\caption{{{_tex(title)}}}",
-            f"\\begin{{tabular}}{{l{'r' * (len(columns) - 1)}}}",
-            r"\toprule",
-            " & ".join(_tex(c) for c in columns) + r" \\",
-            r"\midrule",
-        ]
-        parts += [" & ".join(_tex(cell) for cell in row) + r" \\" for row in rows]
-        parts += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
-    return "\n".join(parts) + "\n"
 
 
 # ----------------------------------------------------------------------------- page
@@ -337,6 +302,7 @@ def page(data: dict[str, Any], figures: dict[str, Path]) -> str:
         "ranks": "Average rank over time",
         "critical_difference": "Final ranks and their test",
         "ecdf": "Distribution of final normalized regret",
+        "fronts": "Median attainment surface per method (multi-objective benchmarks)",
     }
     return html_page(
         f"hpobench report: {', '.join(data['tags'])}",
@@ -391,6 +357,11 @@ def write_report(study: Study, stats: StudyStatistics, folder: Path) -> dict[str
     figures: dict[str, tuple[int, Any]] = {
         "anytime": (len(stats.benchmarks), lambda: report_figures.anytime_figure(stats, study.methods))
     }
+    multi = [r.summary for r in stats.benchmarks if r.summary.multi_objective]
+    if multi:
+        from hpobench.results.plot import fronts_figure
+
+        figures["fronts"] = (len(multi), lambda: fronts_figure(study.runs, multi, study.include_incomplete))
     if cross is not None:
         figures["aggregates"] = (2, lambda: report_figures.aggregates_figure(cross, len(stats.benchmarks)))
         if cross.blocks:

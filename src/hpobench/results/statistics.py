@@ -20,7 +20,15 @@ from typing import Any, Optional
 
 import numpy as np
 
-from hpobench.results.aggregate import TARGET_METHOD, BenchmarkSummary, best_so_far, on_grid, ranks, summarize_benchmark
+from hpobench.results.aggregate import (
+    MO_TARGET_METHOD,
+    TARGET_METHOD,
+    BenchmarkSummary,
+    best_so_far,
+    on_grid,
+    ranks,
+    summarize_benchmark,
+)
 from hpobench.results.study import Study
 
 CONFIDENCE = 0.95
@@ -60,6 +68,17 @@ DEFINITIONS = {
         "(scikit-posthocs), alpha 0.05; with 2 methods, the Wilcoxon signed-rank test "
         "(scipy.stats.wilcoxon) on their paired final regrets. Seeds of one benchmark are "
         "treated as separate blocks: a verdict holds for these benchmarks, not for others."
+    ),
+    # Added to the report's definitions where a benchmark is multi-objective.
+    "hypervolume": (
+        "Multi-objective benchmarks enter as their hypervolume (results/hypervolume.py: the results so "
+        "far up to the benchmark's fixed reference point, normalized as its definition says), a value "
+        "to maximize. Their normalized regret is (HV* - HV) / HV*: HV* = the best final hypervolume any "
+        "run of the study reached (or the --reference value, e.g. 1 for the whole normalized box), the "
+        "anchor 0 = a hypervolume of nothing (no result better than the reference point). HV* is the "
+        "best seen, as the best value is for one objective, because the box's hypervolume needs the "
+        "ideal point (say accuracy 1 in no time), which no run reaches: regrets would never approach "
+        f"0 and differences would shrink. Speed-up is over {MO_TARGET_METHOD} there."
     ),
     "speedup": (
         "Speed-up over RS on a benchmark: the time RS's mean anytime curve needs to reach RS's mean "
@@ -135,6 +154,9 @@ def analyse(study: Study, references: Optional[dict[str, float]] = None, seed: i
     rng = np.random.default_rng(seed)
     results = [_benchmark_result(study, b, references.get(b), rng) for b in study.benchmarks]
     notes = study.warnings()
+    definitions = {k: v for k, v in DEFINITIONS.items() if k != "hypervolume"}
+    if any(r.summary.multi_objective for r in results):
+        definitions["hypervolume"] = DEFINITIONS["hypervolume"]
     cross = _cross(study, results, rng)
     if cross is not None and len(cross.blocks) < 2:
         notes.append(
@@ -146,7 +168,7 @@ def analyse(study: Study, references: Optional[dict[str, float]] = None, seed: i
             f"The rank test rests on {cross.test.blocks} (benchmark, seed) blocks: too few for it to "
             "find any but the largest differences."
         )
-    return StudyStatistics(results, cross, notes)
+    return StudyStatistics(results, cross, notes, definitions)
 
 
 def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], rng: Any) -> BenchmarkResult:
@@ -166,7 +188,7 @@ def _benchmark_result(study: Study, benchmark: str, reference: Optional[float], 
         best_source = "best value seen in any run of the study"
     else:
         best, best_source = math.nan, "no results"
-    anchor, anchor_source = _anchor(study, benchmark)
+    anchor, anchor_source = _anchor(study, benchmark, summary)
     budgets = [r.budget for r in runs if r.budget]
     ends = [float(r.frame.time[-1]) for r in runs if r.frame is not None and len(r.frame)]
     budget = max(budgets) if budgets else (max(ends) if ends else 1.0)
@@ -188,7 +210,9 @@ def _frame(run: Any) -> Any:
     return run.frame
 
 
-def _anchor(study: Study, benchmark: str) -> tuple[float, str]:
+def _anchor(study: Study, benchmark: str, summary: BenchmarkSummary) -> tuple[float, str]:
+    if summary.multi_objective:
+        return 0.0, "hypervolume 0 (no result better than the reference point)"
     rs = study.cell(benchmark, TARGET_METHOD)
     if rs:
         return float(np.median([_frame(r).value[0] for r in rs])), f"{TARGET_METHOD}'s median value at its first result"
@@ -200,9 +224,10 @@ def _anchor(study: Study, benchmark: str) -> tuple[float, str]:
 
 def _add_speedup(result: BenchmarkResult) -> None:
     """Speed-up over RS from the mean anytime curves (see DEFINITIONS)."""
-    baseline = result.anytime.get(TARGET_METHOD)
+    name = result.summary.baseline
+    baseline = result.anytime.get(name)
     if baseline is None:
-        result.speedup_note = f"no {TARGET_METHOD} runs: no speed-up"
+        result.speedup_note = f"no {name} runs: no speed-up"
         return
     defined = baseline.center[~np.isnan(baseline.center)]
     target = defined[-1]
@@ -219,7 +244,7 @@ def _add_speedup(result: BenchmarkResult) -> None:
     for method, band in result.anytime.items():
         needed = first_time(band.center)
         result.speedup[method] = None if needed is None else rs_time / max(needed, 1e-9)  # type: ignore[operator]
-    result.speedup_note = f"{TARGET_METHOD}'s mean curve reaches its final mean {target:.6g} at {rs_time:.4g} s"
+    result.speedup_note = f"{name}'s mean curve reaches its final mean {target:.6g} at {rs_time:.4g} s"
 
 
 def _cross(study: Study, results: list[BenchmarkResult], rng: Any) -> Optional[CrossResult]:

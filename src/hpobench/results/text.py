@@ -1,4 +1,4 @@
-"""How results read as text, in one place: numbers, durations, failed trials, pipe tables, and
+"""How results read as text, in one place: numbers, durations, failed trials, pipe and LaTeX tables, and
 the output formats each command writes. `render` (status, results), `report` and the CLI's
 Rich tables all format through here, so a number never reads two ways."""
 
@@ -14,6 +14,7 @@ TABLE_FORMATS = ("table", "csv", "json", "markdown")
 REPORT_FORMATS = ("html", "json")
 # Figures, by file suffix (`plot`) and as `report` writes each one.
 FIGURE_FORMATS = ("png", "svg", "pdf")
+Table = tuple[str, list[str], list[list[str]]]  # (title, columns, rows), as `report` shows a table
 
 
 def format_number(value: Optional[float], digits: int = 4) -> str:
@@ -54,3 +55,40 @@ def pipe_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[st
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(cell(value).replace("|", "\\|") for value in row) + " |" for row in rows]
     return lines
+
+
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "±": r"$\pm$",
+}
+
+
+def _tex(text: str) -> str:
+    return "".join(_TEX.get(c, c) for c in text)
+
+
+def latex_tables(label: str, table_list: list[Table]) -> str:
+    """`table_list` as LaTeX (booktabs), one table environment each, after a `label` comment."""
+    parts = [f"% {label}; needs \\usepackage{{booktabs}}"]
+    for title, columns, rows in table_list:
+        parts += [
+            r"\begin{table}[ht]",
+            r"\centering",
+            f"\\caption{{{_tex(title)}}}",
+            f"\\begin{{tabular}}{{l{'r' * (len(columns) - 1)}}}",
+            r"\toprule",
+            " & ".join(_tex(c) for c in columns) + r" \\",
+            r"\midrule",
+        ]
+        parts += [" & ".join(_tex(cell) for cell in row) + r" \\" for row in rows]
+        parts += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(parts) + "\n"
