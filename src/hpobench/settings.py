@@ -337,10 +337,8 @@ class LaunchSettings(_LayeredSettings):
     engine: Engine = "sagemaker"
 
 
-class SlurmSettings(
-    ExperimentOptions, _ResultsRootOption, _TrialsPerGpuOption, _BackendOption, _DryRunOption, _ForceOption
-):
-    """Options of `hpobench launch-remote --engine slurm` on top of the experiment itself."""
+class _SlurmJobOptions(_LayeredSettings):
+    """What each Slurm array task asks for (launch-remote --engine slurm, tabulate --engine slurm)."""
 
     partition: Optional[str] = None
     account: Optional[str] = None
@@ -354,7 +352,7 @@ class SlurmSettings(
     max_parallel: Optional[PositiveInt] = None
     slurm_options: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("backend")
+    @field_validator("backend", check_fields=False)
     @classmethod
     def _trials_run(cls, value: str) -> str:
         if value == "simulated":
@@ -374,6 +372,18 @@ class SlurmSettings(
         if value is not None and not SLURM_NAME_PATTERN.fullmatch(value):
             raise ValueError(f"{value!r} is not a Slurm name (letters, digits, '_', '.', ',', ':', '+', '-')")
         return value
+
+
+class SlurmSettings(
+    _SlurmJobOptions,
+    ExperimentOptions,
+    _ResultsRootOption,
+    _TrialsPerGpuOption,
+    _BackendOption,
+    _DryRunOption,
+    _ForceOption,
+):
+    """Options of `hpobench launch-remote --engine slurm` on top of the experiment itself."""
 
 
 # The designs `hpobench tabulate` draws (tables/design.py maps them onto a search space).
@@ -401,3 +411,8 @@ class TableSettings(_ExperimentTagOption, _ResultsRootOption, _BackendOption):
     @classmethod
     def _absolute(cls, path: Optional[Path]) -> Optional[Path]:
         return None if path is None else path.expanduser().absolute()
+
+
+class TableSlurmSettings(_SlurmJobOptions, TableSettings):
+    """Options of `hpobench tabulate --engine slurm`: the tabulation and each cell's resources
+    (without --time-limit, the partition's default: a fixed design has no budget)."""

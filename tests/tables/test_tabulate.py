@@ -287,7 +287,12 @@ def test_configurations_that_crash_are_tried_again_then_left_out_and_listed(invo
         (["--benchmark", BENCHMARK, "--configs", "0"], "Invalid --configs 0: must be greater than 0"),
         (["--benchmark", BENCHMARK, "--configs", "4", "--seeds", "0"], "Invalid --seeds 0: must be greater than 0"),
         (["--benchmark", BENCHMARK, "--configs", "4", "--design", "lhs"], "Invalid --design 'lhs'"),
-        (["--benchmark", BENCHMARK, "--configs", "4", "--engine", "slurm"], "not yet: "),
+        (["--benchmark", BENCHMARK, "--configs", "4", "--engine", "pbs"], "Invalid --engine 'pbs'"),
+        (
+            ["--benchmark", BENCHMARK, "--configs", "4", "--time-limit", "10"],
+            "--time-limit is an option of --engine slurm",
+        ),
+        (["--benchmark", BENCHMARK, "--configs", "4", "--engine", "slurm", "--mem", "lots"], "Invalid --mem"),
         (["--benchmark", BENCHMARK, "--configs", "4", "--set", "max_depth=3"], "Cannot --set max_depth"),
         (["--configs", "4"], "Give the benchmark to tabulate"),
     ],

@@ -21,18 +21,10 @@ def launch(settings: Any, as_json: bool) -> None:
     err = Console(file=sys.stderr, width=160)
     plan, outcomes = launch_slurm(settings, say=lambda line: err.print(line, markup=False, soft_wrap=True))
     console = stdout_console()
-    console.print(_outcomes_table(plan, outcomes))
-    submitted = [o for o in outcomes if o.action == "submitted"]
-    skipped = [o for o in outcomes if o.action == "skipped"]
-    jobs = sorted({o.job.split("_")[0] for o in submitted if o.job}, key=int)
-    why = _counts(o.before.state for o in skipped)
     tag, root = plan.experiment.experiment_tag, plan.results_root
+    console.print(outcomes_table(tag, outcomes))
     lines = [
-        f"Submitted {len(submitted)} cell(s)"
-        + (f" as Slurm job {', '.join(jobs)}" if jobs else "")
-        + f"; skipped {len(skipped)}"
-        + (f" ({why})" if why else "")
-        + ".",
+        submitted_line(outcomes),
         f"Results go to {plan.tag_dir}/METHOD-SEED/; each task's log to {plan.slurm_dir}/logs/JOBID_TASKID.out.",
         f"Follow them with: hpobench status --experiment-tag {tag} --results-root {root}",
     ]
@@ -118,7 +110,23 @@ def plan_document(plan: Any, todo: list[Any], done: set[Any], script: Any) -> di
     }
 
 
-def _outcomes_table(plan: Any, outcomes: list[Any]) -> Any:
+def submitted_line(outcomes: list[Any]) -> str:
+    """'Submitted N cell(s) as Slurm job J; skipped M (why).'"""
+    submitted = [o for o in outcomes if o.action == "submitted"]
+    skipped = [o for o in outcomes if o.action == "skipped"]
+    jobs = sorted({o.job.split("_")[0] for o in submitted if o.job}, key=int)
+    why = _counts(o.before.state for o in skipped)
+    return (
+        f"Submitted {len(submitted)} cell(s)"
+        + (f" as Slurm job {', '.join(jobs)}" if jobs else "")
+        + f"; skipped {len(skipped)}"
+        + (f" ({why})" if why else "")
+        + "."
+    )
+
+
+def outcomes_table(experiment_tag: str, outcomes: list[Any]) -> Any:
+    """One row per cell: its state when the command looked, what was done, its job."""
     from hpobench.cli.console import table
 
     rows = []
@@ -130,7 +138,7 @@ def _outcomes_table(plan: Any, outcomes: list[Any]) -> Any:
         if outcome.action == "submitted" and before.state == "failed":
             action = "resubmitted"
         rows.append([outcome.run.method, outcome.run.seed, state, action, outcome.job or "-"])
-    return table(f"Slurm cells of {plan.experiment.experiment_tag}", ["method", "seed", "state", "action", "job"], rows)
+    return table(f"Slurm cells of {experiment_tag}", ["method", "seed", "state", "action", "job"], rows)
 
 
 def _counts(states: Any) -> str:

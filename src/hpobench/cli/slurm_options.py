@@ -1,4 +1,5 @@
-"""Options of `launch-remote --engine slurm`; each also reads HPOBENCH_<NAME> and hpobench.toml."""
+"""Options of `launch-remote --engine slurm` and `tabulate --engine slurm`; each also reads HPOBENCH_<NAME> and
+hpobench.toml."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ SlurmTimeLimit = Annotated[
     Optional[str],
     typer.Option(
         help="Slurm: time limit per cell in Slurm's format (90, 2:00:00, 1-12:00:00). Default: the "
-        "tuning budget plus 10 minutes for set-up, in whole minutes.",
+        "tuning budget plus 10 minutes for set-up, in whole minutes (tabulate, whose cells have no "
+        "budget: the partition's default).",
         show_default=False,
     ),
 ]

@@ -11,6 +11,17 @@ import typer
 
 from hpobench.cli.common import stdout_console, user_errors
 from hpobench.cli.options import NWorkers, Overrides, parse_key_values
+from hpobench.cli.slurm_options import (
+    SlurmAccount,
+    SlurmCpus,
+    SlurmGpus,
+    SlurmMaxParallel,
+    SlurmMem,
+    SlurmOptions,
+    SlurmPartition,
+    SlurmQos,
+    SlurmTimeLimit,
+)
 from hpobench.errors import UsageError
 
 ENGINES = ("local", "slurm")
@@ -35,7 +46,11 @@ def tabulate_command(
         Optional[int], typer.Option(help="Seed of the design; the same seed gives the same design. (default: 0)")
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="Where trials run: 'local' (this machine's fast back-end) or 'slurm' (not yet).")
+        str,
+        typer.Option(
+            help="Where trials run: 'local' (this machine's fast back-end) or 'slurm' (one array task per seed, "
+            "as launch-remote --engine slurm; run the command again once the cells end: it writes the table)."
+        ),
     ] = "local",
     experiment_tag: Annotated[
         Optional[str],
@@ -69,6 +84,15 @@ def tabulate_command(
             show_default=False,
         ),
     ] = None,
+    partition: SlurmPartition = None,
+    account: SlurmAccount = None,
+    qos: SlurmQos = None,
+    gpus_per_job: SlurmGpus = None,
+    cpus_per_job: SlurmCpus = None,
+    mem: SlurmMem = None,
+    time_limit: SlurmTimeLimit = None,
+    max_parallel: SlurmMaxParallel = None,
+    slurm_option: SlurmOptions = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print what was done as one JSON object: the table's path and counts.")
     ] = False,
@@ -82,19 +106,39 @@ def tabulate_command(
     reports, the elapsed time since the decision to start the trial and the trial's start-up
     time. Running the command again evaluates only what is missing; an interrupted
     tabulation (Ctrl-C) continues where it stopped.
+
+    Slurm ([bold]--engine slurm[/bold], on a login node): the seeds' runs are one job array
+    submitted as `launch-remote --engine slurm` submits cells, results on the shared file
+    system. Running the command again submits only the seeds whose cell failed, timed out or
+    was cancelled (they continue where they stopped), never one still queued or running, and,
+    once every cell is complete, writes the table. A cell has no budget: without
+    --time-limit, the partition's default time limit applies.
     """
-    from hpobench.settings import TableSettings, load_settings
+    from hpobench.settings import TableSettings, TableSlurmSettings, flag_of, load_settings, own_fields
 
     with user_errors():
         if engine not in ENGINES:
             raise UsageError(f"Invalid --engine {engine!r}: choose one of {', '.join(ENGINES)}")
-        if engine == "slurm":
-            raise UsageError(
-                "not yet: `hpobench tabulate --engine slurm` is not implemented; tabulate on this machine "
-                "with --engine local, or run the table's seeds as Slurm jobs of `hpobench tabulate` yourself"
-            )
+        slurm: dict[str, Any] = {
+            "partition": partition,
+            "account": account,
+            "qos": qos,
+            "gpus_per_job": gpus_per_job,
+            "cpus_per_job": cpus_per_job,
+            "mem": mem,
+            "time_limit": time_limit,
+            "max_parallel": max_parallel,
+            "slurm_options": slurm_option,
+        }
+        if engine == "local":
+            wrong = [name for name in own_fields(TableSlurmSettings, TableSettings) if slurm.get(name) is not None]
+            if wrong:
+                raise UsageError(f"{flag_of(wrong[0])} is an option of --engine slurm, not of --engine local")
+        else:
+            slurm["slurm_options"] = parse_key_values(slurm_option, "--slurm-option", "constraint=a100", True)
         settings = load_settings(
-            TableSettings,
+            TableSlurmSettings if engine == "slurm" else TableSettings,
+            **(slurm if engine == "slurm" else {}),
             benchmark=benchmark,
             configs=configs,
             seeds=seeds,
@@ -108,7 +152,10 @@ def tabulate_command(
             max_failed_fraction=max_failed_fraction,
             overrides=parse_key_values(overrides, "--set", "boosting_rounds=10"),
         )
-        _tabulate(settings, as_json)
+        if engine == "slurm":
+            _tabulate_slurm(settings, as_json)
+        else:
+            _tabulate(settings, as_json)
 
 
 def _tabulate(settings: Any, as_json: bool) -> None:
@@ -131,11 +178,50 @@ def _tabulate(settings: Any, as_json: bool) -> None:
         console.print(f"Nothing to evaluate: the {done.skipped} evaluations were already there.")
     else:
         console.print(f"Evaluated {done.evaluated} (configuration, seed) pairs; {done.skipped} were already there.")
+    _table_written(console, settings, done, "run the command again to retry them")
+
+
+def _tabulate_slurm(settings: Any, as_json: bool) -> None:
+    from rich.console import Console
+
+    from hpobench.cli.slurm import outcomes_table, submitted_line
+    from hpobench.tables.tabulate_slurm import tabulate_slurm
+
+    err = Console(file=sys.stderr, width=160)
+    done = tabulate_slurm(settings, say=lambda line: err.print(line, markup=False, soft_wrap=True))
+    if as_json:
+        typer.echo(json.dumps(done.to_json()))
+        return
+    console = stdout_console()
+    console.print(outcomes_table(done.experiment_tag, done.outcomes))
+    console.print(submitted_line(done.outcomes), markup=False, highlight=False, soft_wrap=True)
+    root = settings.results_root
+    if done.table is None:
+        lines = [
+            f"Runs go to {done.tag_dir}/TABULATE-SEED/; each task's log to {done.tag_dir}/slurm/logs/JOBID_TASKID.out.",
+            f"Follow them with: hpobench status --experiment-tag {done.experiment_tag} --results-root {root}",
+            "Run this command again once they end: it submits the cells that failed and, when every cell is "
+            "complete, writes the table.",
+        ]
+        for line in lines:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(f"Every cell is complete: the table holds {done.table.skipped} evaluations.")
+    _table_written(
+        console,
+        settings,
+        done.table,
+        "each was tried twice in its cell; `hpobench tabulate` with the same options and --engine local retries them",
+    )
+
+
+def _table_written(console: Any, settings: Any, done: Any, retry: str) -> None:
+    """What the table holds, what it lacks and where it is."""
     if done.missing:
         pairs = ", ".join(f"{index}@{seed}" for index, seed in done.missing[:10])
         console.print(
             f"Missing {len(done.missing)} (configuration@seed: {pairs}{', ...' if len(done.missing) > 10 else ''}): "
-            "their trials failed; run the command again to retry them"
+            f"their trials failed; {retry}"
         )
     console.print(
         f"Table: {done.table} ({_count(done.configs, 'configuration')} x {_count(done.seeds, 'seed')} x "

@@ -78,10 +78,19 @@ class Evaluated:
         return [(i, s) for i in range(len(self.design.configs)) for s in self.missing_at(i)]
 
 
-def scan(results_root: Path, tag: str, design: Design, seeds: int, resource_attr: str, max_resource: int) -> Evaluated:
-    """What the runs TABULATE-0 .. TABULATE-{seeds-1} of `tag` evaluated of `design`."""
+def scan(
+    results_root: Path,
+    tag: str,
+    design: Design,
+    seeds: int,
+    resource_attr: str,
+    max_resource: int,
+    only: Optional[int] = None,
+) -> Evaluated:
+    """What the runs TABULATE-0 .. TABULATE-{seeds-1} of `tag` evaluated of `design` (`only`:
+    the run of that seed alone, as a Slurm cell reads its own)."""
     evaluated = Evaluated(design, seeds)
-    for seed in range(seeds):
+    for seed in range(seeds) if only is None else [only]:
         folder = layout.run_dir(results_root, tag, layout.run_name(METHOD, seed))
         for tuner_dir in layout.tuner_dirs(folder):
             metadata = layout.read_metadata(tuner_dir) or {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,22 +93,29 @@ def default_tag(benchmark_name: str) -> str:
     return f"table-{default_experiment_tag(benchmark_name)}"
 
 
-def tabulate(
-    settings: TableSettings,
-    say: Callable[[str], None] = lambda line: None,
-    observer: Optional[ProgressObserver] = None,
-    command_line: Optional[list[str]] = None,
-) -> Tabulation:
-    """Evaluate what the tag lacks of the design, then write the table; `say` hears what is
-    done, `observer` the runs' progress."""
+@dataclass(frozen=True)
+class Target:
+    """What a tabulation evaluates and where its table goes, resolved once from its settings."""
+
+    benchmark: Any  # BenchmarkDefinition, overrides applied
+    tag: str
+    design: Design
+    table: Path
+
+    @property
+    def max_resource(self) -> int:
+        return int(self.benchmark.max_resource)
+
+
+def resolve(settings: TableSettings, say: Callable[[str], None] = lambda line: None) -> Target:
+    """The benchmark, tag, design and table path of `settings`, refused before any trial when
+    the table cannot be written (UsageError)."""
     from hpobench.benchmarks import get_benchmark
     from hpobench.local.launcher import check_writable
-    from hpobench.local.lock import experiment_lock
     from hpobench.plan import with_overrides
     from hpobench.settings import check_experiment_tag
-    from hpobench.tables import collect
     from hpobench.tables.design import make_design
-    from hpobench.tables.format import check_replaceable, default_table_path, write_table
+    from hpobench.tables.format import check_replaceable, default_table_path
 
     if settings.benchmark is None:
         raise UsageError("Give the benchmark to tabulate: --benchmark NAME (see `hpobench list benchmarks`)")
@@ -125,40 +132,70 @@ def tabulate(
     path = settings.table or default_table_path(settings.results_root, benchmark.name)
     check_replaceable(path)  # before any trial: the table's folder is replaced whole at the end
     _check_not_another_tabulation(path, tag)
-    max_resource = int(benchmark.max_resource)
+    return Target(benchmark, tag, design, path)
 
-    def scan() -> Evaluated:
-        return collect.scan(settings.results_root, tag, design, settings.seeds, benchmark.resource_attr, max_resource)
 
+def scan(settings: TableSettings, target: Target, only: Optional[int] = None) -> Evaluated:
+    """What the tag's runs evaluated of the design (`only`: of that seed alone)."""
+    from hpobench.tables import collect
+
+    resource = target.benchmark.resource_attr
+    return collect.scan(
+        settings.results_root, target.tag, target.design, settings.seeds, resource, target.max_resource, only
+    )
+
+
+def tabulate(
+    settings: TableSettings,
+    say: Callable[[str], None] = lambda line: None,
+    observer: Optional[ProgressObserver] = None,
+    command_line: Optional[list[str]] = None,
+) -> Tabulation:
+    """Evaluate what the tag lacks of the design, then write the table; `say` hears what is
+    done, `observer` the runs' progress."""
+    from hpobench.local.lock import experiment_lock
+
+    target = resolve(settings, say)
+    tag, design = target.tag, target.design
     with experiment_lock(settings.results_root, tag):
-        _check_same_design(settings, tag, design)
+        check_same_design(settings, tag, design)
         master_seed, n_workers = _check_same_setup(settings, tag, design)
-        before = scan()
+        before = scan(settings, target)
         for _ in range(PASSES):
-            evaluated = scan()
+            evaluated = scan(settings, target)
             todo = [seed for seed in range(settings.seeds) if evaluated.missing(seed)]
             if not todo:
                 break
             for seed in todo:
-                _run_seed(
-                    settings, tag, design, seed, evaluated.missing(seed), master_seed, say, observer, command_line
-                )
-        after = scan()
-        data = collect.table_data(after, benchmark.metric)
-        if not data.indices:
-            raise RunError(
-                f"No configuration of {benchmark.name} was evaluated under every seed: no trial reported "
-                f"every level up to {benchmark.resource_attr}={max_resource} (they failed, or the script reports "
-                f"other levels; logs under {settings.results_root / tag}); `hpobench check-benchmark "
-                f"{settings.benchmark}` runs its script as one trial and checks what it reports"
-            )
-        blackbox = collect.to_blackbox(data, design, benchmark.config_space, benchmark.resource_attr)
-        write_table(path, blackbox, _manifest(settings, benchmark, tag, design, data, after, n_workers))
+                run_seed(settings, tag, design, seed, evaluated.missing(seed), master_seed, say, observer, command_line)
+        return write_tabulation(settings, target, before, n_workers)
+
+
+def write_tabulation(settings: TableSettings, target: Target, before: Evaluated, n_workers: int) -> Tabulation:
+    """Write the table of what the tag's runs hold now (`before`: what they held when this
+    command began); a RunError if no configuration was evaluated under every seed."""
+    from hpobench.tables import collect
+    from hpobench.tables.format import write_table
+
+    benchmark = target.benchmark
+    after = scan(settings, target)
+    data = collect.table_data(after, benchmark.metric)
+    if not data.indices:
+        raise RunError(
+            f"No configuration of {benchmark.name} was evaluated under every seed: no trial reported "
+            f"every level up to {benchmark.resource_attr}={target.max_resource} (they failed, or the script reports "
+            f"other levels; logs under {settings.results_root / target.tag}); `hpobench check-benchmark "
+            f"{settings.benchmark}` runs its script as one trial and checks what it reports"
+        )
+    blackbox = collect.to_blackbox(data, target.design, benchmark.config_space, benchmark.resource_attr)
+    write_table(
+        target.table, blackbox, _manifest(settings, benchmark, target.tag, target.design, data, after, n_workers)
+    )
     return Tabulation(
-        table=path,
-        experiment_tag=tag,
+        table=target.table,
+        experiment_tag=target.tag,
         benchmark=benchmark.name,
-        design=design,
+        design=target.design,
         seeds=settings.seeds,
         configs=len(data.indices),
         fidelities=len(data.fidelities),
@@ -186,7 +223,7 @@ def _check_not_another_tabulation(path: Path, tag: str) -> None:
         )
 
 
-def _run_settings(
+def run_settings(
     settings: TableSettings,
     tag: str,
     seeds: int,
@@ -227,7 +264,7 @@ def _run_settings(
         raise UsageError(f"Cannot tabulate with these settings: {error.errors()[0]['msg']}") from None
 
 
-def _fixed_design(design: Design, todo: list[int]) -> Any:
+def fixed_design(design: Design, todo: list[int]) -> Any:
     """The internal method whose scheduler evaluates `todo` of `design`."""
     from hpobench.methods import MethodArguments, MethodSpec
 
@@ -240,7 +277,7 @@ def _fixed_design(design: Design, todo: list[int]) -> Any:
             args.mode,
             design=list(design.configs),
             todo=todo,
-            description=_design_record(design),
+            description=design_record(design),
             random_seed=args.random_seed,
         )
 
@@ -251,7 +288,7 @@ def _fixed_design(design: Design, todo: list[int]) -> Any:
     )
 
 
-def _design_record(design: Design) -> dict[str, Any]:
+def design_record(design: Design) -> dict[str, Any]:
     """What each run's metadata.json records of its design (scheduler_kwargs)."""
     return {
         "design": design.kind,
@@ -261,24 +298,28 @@ def _design_record(design: Design) -> dict[str, Any]:
     }
 
 
-def _check_same_design(settings: TableSettings, tag: str, design: Design) -> None:
+def check_same_design(
+    settings: TableSettings, tag: str, design: Design, elsewhere: Sequence[tuple[str, Mapping[str, Any]]] = ()
+) -> None:
     """A tag tabulates one design: refuse another --configs, --design or --design-seed (or a
-    space that changed), in the words of the same-setup check."""
-    now = _design_record(design)
+    space that changed), in the words of the same-setup check. `elsewhere`: designs the tag
+    recorded besides its runs (where, `design_record`), e.g. its Slurm submissions."""
+    now = design_record(design)
     tag_dir = settings.results_root / tag
     runs = sorted(tag_dir.glob(f"{METHOD}-*")) if tag_dir.is_dir() else []
+    recorded = [*elsewhere]
     for run_dir in runs:
         for tuner_dir in layout.tuner_dirs(run_dir):
-            recorded = (layout.read_metadata(tuner_dir) or {}).get("scheduler_kwargs")
-            if not isinstance(recorded, dict):
-                continue
-            for key, value in now.items():
-                if key in recorded and recorded[key] != value:
-                    flag = {DESIGN_HASH_KEY: "design (the benchmark's search space changed)"}.get(key, key)
-                    raise UsageError(
-                        f"Experiment {tag!r} already has {run_dir.name} with {flag}={recorded[key]!r}, "
-                        f"not {value!r}; {SETUP_FIX}"
-                    )
+            kwargs = (layout.read_metadata(tuner_dir) or {}).get("scheduler_kwargs")
+            if isinstance(kwargs, dict):
+                recorded.append((run_dir.name, kwargs))
+    for where, record in recorded:
+        for key, value in now.items():
+            if key in record and record[key] != value:
+                flag = {DESIGN_HASH_KEY: "design (the benchmark's search space changed)"}.get(key, key)
+                raise UsageError(
+                    f"Experiment {tag!r} already has {where} with {flag}={record[key]!r}, not {value!r}; {SETUP_FIX}"
+                )
 
 
 def _check_same_setup(settings: TableSettings, tag: str, design: Design) -> tuple[int, int]:
@@ -290,14 +331,14 @@ def _check_same_setup(settings: TableSettings, tag: str, design: Design) -> tupl
     from hpobench.tag_records import RunsOnDisk
 
     records = RunsOnDisk(settings.results_root, tag)
-    run_settings = _run_settings(settings, tag, settings.seeds, 0, None, False)
-    with internal_method(_fixed_design(design, [])):
-        plan = within_worker_limit(plan_experiment(run_settings, records), run_settings)
+    options = run_settings(settings, tag, settings.seeds, 0, None, False)
+    with internal_method(fixed_design(design, [])):
+        plan = within_worker_limit(plan_experiment(options, records), options)
         select_runs(plan, records, conflict_fix=SETUP_FIX)  # a UsageError naming the first setting that differs
     return plan.master_random_seed, plan.n_workers
 
 
-def _run_seed(
+def run_seed(
     settings: TableSettings,
     tag: str,
     design: Design,
@@ -320,11 +361,11 @@ def _run_seed(
     failed_fraction = 1.0 if retry and settings.max_failed_fraction is None else settings.max_failed_fraction
     run = layout.run_name(METHOD, seed)
     say(f"{run}: {len(todo)} of {len(design.configs)} configurations to evaluate")
-    with internal_method(_fixed_design(design, todo)):
+    with internal_method(fixed_design(design, todo)):
         # A completed run with configurations missing gets a new folder (`force`); an
         # interrupted one is continued by the launcher, with its own saved scheduler.
         run_local(
-            _run_settings(settings, tag, 1, seed, master_seed, force=complete, max_failed_fraction=failed_fraction),
+            run_settings(settings, tag, 1, seed, master_seed, force=complete, max_failed_fraction=failed_fraction),
             observer=observer,
             command_line=command_line,
             lock_experiment=False,

@@ -180,6 +180,11 @@ def test_default_time_limit_is_the_budget_plus_the_margin_in_whole_minutes():
         job_time_limit(30, "soon")
 
 
+def test_cells_without_a_budget_get_the_partitions_default_time_limit_unless_one_is_given():
+    assert job_time_limit(None, None) == (None, None)  # a tabulation: sbatch gets no --time
+    assert job_time_limit(None, "2:00:00") == ("2:00:00", 7200)
+
+
 def test_squeue_and_sacct_lines_become_task_states():
     listed = queue.parse_squeue("12_0|RUNNING|None\n12_1|PENDING|JobArrayTaskLimit\n12_[2-3]|PENDING|Priority\n")
     assert [(t.task_id, t.describe()) for t in listed] == [("12_0", "RUNNING"), ("12_1", "PENDING (JobArrayTaskLimit)")]

@@ -25,13 +25,13 @@ class SlurmCommandError(RunError):
         self.output = output
 
 
-def require(command: str) -> str:
-    """The path of `command`, or a UsageError naming the fix."""
+def require(command: str, instead: str = "--engine sagemaker") -> str:
+    """The path of `command`, or a UsageError naming the fix (`instead`: the other engine)."""
     path = shutil.which(command)
     if path is None:
         raise UsageError(
             f"Slurm's `{command}` is not on PATH: run hpobench on a login node of the cluster "
-            "(or install Slurm's client commands), or use --engine sagemaker"
+            f"(or install Slurm's client commands), or use {instead}"
         )
     return path
 

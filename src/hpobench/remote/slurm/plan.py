@@ -78,8 +78,8 @@ class Resources:
 
     cpus: int
     gpus: int
-    time_limit: str  # Slurm's format, e.g. 0-00:11:00
-    time_limit_seconds: Optional[int]  # None: UNLIMITED
+    time_limit: Optional[str]  # Slurm's format, e.g. 0-00:11:00; None: the partition's default
+    time_limit_seconds: Optional[int]  # None: UNLIMITED or the partition's default
     mem: Optional[str] = None
     partition: Optional[str] = None
     account: Optional[str] = None
@@ -88,7 +88,9 @@ class Resources:
 
     def directives(self) -> list[str]:
         """`--key=value` options, as #SBATCH lines carry them."""
-        options = [f"--cpus-per-task={self.cpus}", f"--time={self.time_limit}"]
+        options = [f"--cpus-per-task={self.cpus}"]
+        if self.time_limit is not None:
+            options.append(f"--time={self.time_limit}")
         extra_keys = {key for key, _ in self.extra}
         if self.gpus and not extra_keys & {"gres", "gpus", "gpus-per-node", "gpus-per-task"}:
             options.append(f"--gres=gpu:{self.gpus}")
@@ -113,6 +115,10 @@ class SlurmPlan:
     resources: Resources
     max_parallel: Optional[int]
     python: str  # the interpreter every task runs: this venv's, on the shared file system
+    # Arguments every cell's entry gets besides the setup's (a tabulation's design), and the
+    # command the script says it comes from.
+    cell_arguments: tuple[tuple[str, str], ...] = ()
+    command: str = "launch-remote --engine slurm"
 
     @property
     def setup(self) -> ExperimentSetup:
@@ -138,7 +144,7 @@ class SlurmPlan:
         array = f"0-{len(cells) - 1}" + (f"%{self.max_parallel}" if self.max_parallel else "")
         lines = [
             "#!/bin/bash",
-            f"# hpobench launch-remote --engine slurm: experiment {self.experiment.experiment_tag}, "
+            f"# hpobench {self.command}: experiment {self.experiment.experiment_tag}, "
             f"{len(cells)} cell(s) of {self.experiment.benchmark.name}.",
             "# Each array task runs one (method, seed) with run-local's launcher; results go to",
             f"# {self.tag_dir}/METHOD-SEED/ on the shared file system.",
@@ -166,19 +172,27 @@ class SlurmPlan:
         values = self.setup.job_values("", 0)
         values.pop("method"), values.pop("seed")
         arguments = [self.python, "-m", "hpobench.remote.cell_job", "--results-root", str(self.results_root)]
-        for key, value in values.items():
+        for key, value in [*values.items(), *self.cell_arguments]:
             arguments += [f"--{key}", value]
         if force:
             arguments.append("--force")
         return [shlex.quote(a) for a in arguments]
 
 
-def plan_slurm(settings: Any, experiment: ExperimentPlan) -> SlurmPlan:
-    """The Slurm plan of `experiment` under `settings` (SlurmSettings); UsageError on bad input."""
+def plan_slurm(
+    settings: Any,
+    experiment: ExperimentPlan,
+    budgeted: bool = True,
+    cell_arguments: tuple[tuple[str, str], ...] = (),
+    command: str = "launch-remote --engine slurm",
+) -> SlurmPlan:
+    """The Slurm plan of `experiment` under `settings` (SlurmSettings, TableSlurmSettings);
+    UsageError on bad input. `budgeted` False: the cells end when their work is done, not at
+    a budget (a tabulation), so no time limit is derived from one."""
     check_results_root(settings.results_root)
     benchmark = experiment.benchmark
     gpus = settings.gpus_per_job if settings.gpus_per_job is not None else instance_gpus(benchmark.instance_type)
-    time_limit, seconds = job_time_limit(experiment.max_wallclock_time, settings.time_limit)
+    time_limit, seconds = job_time_limit(experiment.max_wallclock_time if budgeted else None, settings.time_limit)
     extra = tuple(_extra_options(settings.slurm_options))
     resources = Resources(
         cpus=settings.cpus_per_job or experiment.n_workers,
@@ -191,7 +205,9 @@ def plan_slurm(settings: Any, experiment: ExperimentPlan) -> SlurmPlan:
         qos=settings.qos,
         extra=extra,
     )
-    return SlurmPlan(experiment, settings.results_root, resources, settings.max_parallel, sys.executable)
+    return SlurmPlan(
+        experiment, settings.results_root, resources, settings.max_parallel, sys.executable, cell_arguments, command
+    )
 
 
 def job_name(experiment_tag: str, results_root: Path) -> str:
@@ -213,13 +229,16 @@ def instance_gpus(instance_type: str) -> int:
     return INSTANCE_GPUS[instance_type]
 
 
-def job_time_limit(budget: float, given: Optional[str]) -> tuple[str, Optional[int]]:
+def job_time_limit(budget: Optional[float], given: Optional[str]) -> tuple[Optional[str], Optional[int]]:
     """Slurm's --time: the budget plus SETUP_MARGIN in whole minutes, or the given limit
-    (Slurm's formats; UsageError if it cannot be read)."""
-    if given is None:
-        minutes = math.ceil((math.ceil(budget) + SETUP_MARGIN) / 60)
-        return format_time(minutes * 60), minutes * 60
-    return given, parse_time(given)
+    (Slurm's formats; UsageError if it cannot be read); neither (no budget): None, the
+    partition's default."""
+    if given is not None:
+        return given, parse_time(given)
+    if budget is None:
+        return None, None
+    minutes = math.ceil((math.ceil(budget) + SETUP_MARGIN) / 60)
+    return format_time(minutes * 60), minutes * 60
 
 
 def format_time(seconds: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ class Submission:
     cells: tuple[Cell, ...]
     script: str  # the script submitted, as a path
     setup: dict[str, Any]  # ExperimentSetup.comparable() of the launch
+    # The cells' arguments besides the setup's (a tabulation's design: SlurmPlan.cell_arguments).
+    arguments: dict[str, str] = field(default_factory=dict)
 
     def task_ids(self) -> dict[Cell, str]:
         """Cell -> Slurm's id of its array task, JOBID_TASKID."""
@@ -43,6 +45,8 @@ class Submission:
             "script": self.script,
             "setup": self.setup,
         }
+        if self.arguments:
+            record["arguments"] = self.arguments
         return json.dumps(record, sort_keys=True)
 
     @classmethod
@@ -56,6 +60,7 @@ class Submission:
             cells,
             str(record["script"]),
             dict(record["setup"]),
+            {str(k): str(v) for k, v in dict(record.get("arguments") or {}).items()},
         )
 
 

@@ -48,33 +48,48 @@ def plan_launch(settings: SlurmSettings, ask_slurm: bool = False) -> tuple[Slurm
 
 def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, list[CellOutcome]]:
     """Submit the cells that need it; the plan and what happened to each cell."""
-    for command in ("sbatch", "squeue"):
-        commands.require(command)
+    require_commands()
     with experiment_lock(settings.results_root, experiment_tag(settings)):
         plan, records = plan_launch(settings, ask_slurm=True)
         experiment = plan.experiment
         _warn_short_time_limit(plan, say)
-        if settings.partition:
-            check_partition(settings.partition)
-        check_shared_root(plan.results_root, settings.partition)
+        check_cluster(plan, settings.partition)
         selection = select_runs(experiment, records, settings.force)
         if selection.todo:  # the cells run this venv: what they need is checked here, before any is submitted
             check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
             prepare_inputs(experiment.benchmark)
-        todo = list(selection.todo)
-        submitted: dict[tuple[str, int], str] = {}
-        for start in range(0, len(todo), MAX_ARRAY_TASKS):
-            chunk = todo[start : start + MAX_ARRAY_TASKS]
-            submitted.update(submit_array(plan, chunk, settings.force))
+        outcomes = submit_cells(plan, records, list(selection.todo), settings.force)
+    return plan, outcomes
+
+
+def require_commands(instead: str = "--engine sagemaker") -> None:
+    """A UsageError unless Slurm's sbatch and squeue are on PATH; `instead` names the other way."""
+    for command in ("sbatch", "squeue"):
+        commands.require(command, instead)
+
+
+def check_cluster(plan: SlurmPlan, partition: Optional[str]) -> None:
+    """The partition exists and the results root is one the nodes can share (asks Slurm)."""
+    if partition:
+        check_partition(partition)
+    check_shared_root(plan.results_root, partition)
+
+
+def submit_cells(plan: SlurmPlan, records: SlurmRecords, todo: list[PlannedRun], force: bool) -> list[CellOutcome]:
+    """Submit `todo` (arrays of at most MAX_ARRAY_TASKS); what happened to each cell of the plan
+    (`records` hold the states the selection found)."""
+    submitted: dict[tuple[str, int], str] = {}
+    for start in range(0, len(todo), MAX_ARRAY_TASKS):
+        submitted.update(submit_array(plan, todo[start : start + MAX_ARRAY_TASKS], force))
     outcomes = []
-    for run in experiment.runs:
+    for run in plan.experiment.runs:
         cell = (run.method, run.seed)
         before = records.cells[cell]
         if cell in submitted:
             outcomes.append(CellOutcome(run, before, "submitted", submitted[cell]))
         else:
             outcomes.append(CellOutcome(run, before, "skipped", before.job))
-    return plan, outcomes
+    return outcomes
 
 
 def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[tuple[str, int], str]:
@@ -97,7 +112,9 @@ def submit_array(plan: SlurmPlan, runs: list[PlannedRun], force: bool) -> dict[t
     if not job_id.isdigit():
         raise RunError(f"sbatch answered {answer.strip()!r}, not a job id; see `squeue --name {plan.job_name}`")
     cells = tuple((run.method, run.seed) for run in runs)
-    submission = Submission(job_id, plan.job_name, time.time(), cells, str(path), plan.setup.comparable())
+    submission = Submission(
+        job_id, plan.job_name, time.time(), cells, str(path), plan.setup.comparable(), dict(plan.cell_arguments)
+    )
     append_submission(plan.slurm_dir, submission)
     return submission.task_ids()
 
