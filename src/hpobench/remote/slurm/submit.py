@@ -59,7 +59,11 @@ def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, 
         check_shared_root(plan.results_root, settings.partition)
         selection = select_runs(experiment, records, settings.force)
         if selection.todo:  # the cells run this venv: what they need is checked here, before any is submitted
-            check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
+            check_methods_build(
+                experiment.benchmark,
+                list(dict.fromkeys(run.method for run in selection.todo)),
+                scalarization=experiment.scalarization,
+            )
             prepare_inputs(experiment.benchmark)
         todo = list(selection.todo)
         submitted: dict[tuple[str, int], str] = {}
