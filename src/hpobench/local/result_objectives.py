@@ -43,7 +43,9 @@ class ResultObjectives:
                 result[cost.name] = result[cost.source_column]
         missing = [metric for metric in self.required if metric not in result]
         if missing:
-            reported = sorted(k for k in result if not k.startswith("st_") and k != self.benchmark.resource_attr)
+            reported = sorted(
+                k for k in result if not k.startswith(("st_", "hpobench_")) and k != self.benchmark.resource_attr
+            )
             raise MissingObjective(
                 f"trial {trial_id} reported {', '.join(reported) or 'no metric'} but not "
                 f"{', '.join(missing)}, an objective of benchmark {self.benchmark.name!r}; make its script report "

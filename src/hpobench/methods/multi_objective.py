@@ -53,22 +53,7 @@ class MultiObjectiveRandomSearch(SingleMetricScheduler):
         return SchedulerDecision.CONTINUE
 
     def metadata(self) -> dict[str, Any]:
-        # Not 0.16's: it records its whole __dict__ (the rungs' objects) as its settings.
-        return {
-            "scheduler_name": type(self).__name__,
-            "scheduler_kwargs": {
-                "time_attr": self.time_attr,
-                "max_t": self.max_t,
-                "grace_period": self.grace_period,
-                "reduction_factor": self.reduction_factor,
-                "brackets": len(self.brackets),
-                "priority": type(self.multiobjective_priority).__name__,
-                "random_seed": self.random_seed,
-            },
-            "config_space": dump_json_with_numpy(config_space_to_json_dict(self.config_space)),
-            **objectives_metadata(self.objectives),
-            "metric_mode": self.metric_mode(),
-        }
+        return {**super().metadata(), **objectives_metadata(self.objectives)}
 
 
 class NonDominatedRanks(NonDominatedPriority):
