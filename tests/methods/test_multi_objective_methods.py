@@ -83,8 +83,7 @@ def test_moasha_continues_a_result_that_dominates_its_rung_and_stops_a_dominated
     # Dominates every result of the rung: rank 0 of 4. Syne Tune 0.16's priority (the sorted
     # order, not ranks) judged it by the row sorted last (trial 2: index 2 of 4) and stopped it.
     assert _report(scheduler, 3, 0.05, 0.05) == "CONTINUE"
-    # On the front, neither better nor worse than trial 3 in both: not dominated, but 4 of 5
-    # results in the rung are no worse in both objectives than the last ones.
+    # Dominated by every result of the rung: rank 4 of 5.
     assert _report(scheduler, 4, 0.95, 0.95) == "STOP"
 
 

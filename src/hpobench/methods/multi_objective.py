@@ -98,8 +98,13 @@ class MultiObjectiveASHA(MOASHA):
         )
         self.objectives = objectives
         self.grace_period = grace_period
+        self.configs: dict[int, dict[str, Any]] = {}
         self.signs = {m: 1.0 if mode == "min" else -1.0 for m, mode in objectives}
         self._initial = list(points_to_evaluate or [])
+
+    def on_trial_add(self, trial: Trial) -> None:
+        super().on_trial_add(trial)
+        self.configs[trial.trial_id] = trial.config  # what each rung entry's trial ran
 
     def suggest(self) -> Optional[TrialSuggestion]:
         # MOASHA samples from numpy's global generator, which the launcher seeds per run.
