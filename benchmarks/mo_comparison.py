@@ -92,9 +92,8 @@ def report(root: Path) -> None:
         raise SystemExit(f"runs of {len(budgets)} budgets in {root / TAG}: compare runs of one budget")
     (budget,) = budgets
     print(f"\n{BENCHMARK}: hypervolume (normalized, reference point fixed), {budget:g} s per run")
-    print(
-        f"{'method':<8} {'seeds':>5}  {'at ' + format(budget / 2, 'g') + ' s':>18}  {'at ' + format(budget, 'g') + ' s':>18}"
-    )
+    half, full = f"at {budget / 2:g} s", f"at {budget:g} s"
+    print(f"{'method':<8} {'seeds':>5}  {half:>18}  {full:>18}")
     for method, per_seed in rows.items():
         half = mean_and_error([h for h, _ in per_seed])
         full = mean_and_error([f for _, f in per_seed])

@@ -151,8 +151,7 @@ SMOKES = [
         ),
     ),
     Smoke(
-        "mo_comparison.py",
-        tuple(rf"{method}\s+1\s+{NUMBER} \+- -\s+{NUMBER} \+- -" for method in ("MOASHA", "MO-RS")),
+        "mo_comparison.py", tuple(rf"{method}\s+1\s+{NUMBER} \+- -\s+{NUMBER} \+- -" for method in ("MOASHA", "MO-RS"))
     ),
     Smoke(
         "mobster_kernel.py",

@@ -251,5 +251,6 @@ def test_a_table_without_a_cost_objective_is_refused(invoke, results_root, tmp_p
         result,
         results_root,
         "cost",
-        f"Error: Table {table} does not fit benchmark 'gbt_breast_cancer_mo': no objective column 'hpobench_train_time'",
+        f"Error: Table {table} does not fit benchmark 'gbt_breast_cancer_mo': "
+        "no objective column 'hpobench_train_time'",
     )
