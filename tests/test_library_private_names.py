@@ -42,6 +42,8 @@ GUARDED = {
     "_start_time_stamp": "syne_tune.results_callback:StoreResultsCallback",
     "_sleep": "syne_tune.tuner:Tuner",
     "_stop_condition": "syne_tune.tuner:Tuner",
+    # ... where every result passes before the scheduler sees it (local/result_objectives.py)
+    "_update_running_trials": "syne_tune.tuner:Tuner",
     # Syne Tune 0.16: the simulator back-end on a table and its callback (tables/simulated_backend.py)
     "_current_time": "syne_tune.backend.simulator_backend.time_keeper:SimulatedTimeKeeper",
     "_simulator_state": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
@@ -273,3 +275,14 @@ def test_tuner_names_a_resumed_run_relies_on(tmp_path):
     callback = StoreResultsCallback()
     assert hasattr(callback, "_start_time_stamp") and hasattr(callback, "results")
     assert hasattr(TuningStatus(metric_names=["loss"]), "start_time")
+
+
+def test_the_tuner_hands_results_to_the_scheduler_in_update_running_trials():
+    """HpobenchTuner adds the measured costs to each result there (local/result_objectives.py)."""
+    from syne_tune.tuner import Tuner
+
+    parameters = list(inspect.signature(Tuner._update_running_trials).parameters)
+    assert parameters == ["self", "trial_status_dict", "new_results"]
+    assert "self.scheduler.on_trial_result(trial=trial, result=result)" in inspect.getsource(
+        Tuner._update_running_trials
+    )

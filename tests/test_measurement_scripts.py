@@ -151,6 +151,9 @@ SMOKES = [
         ),
     ),
     Smoke(
+        "mo_comparison.py", tuple(rf"{method}\s+1\s+{NUMBER} \+- -\s+{NUMBER} \+- -" for method in ("MOASHA", "MO-RS"))
+    ),
+    Smoke(
         "mobster_kernel.py",
         tuple(
             rf"product\s+{method}\s+\d+\s+{FIGURE} \+- {FIGURE}\s+\d+\s+{FIGURE}"

@@ -33,6 +33,7 @@ JOB_OPTIONAL = (
     "trials_per_gpu",
     "backend",
     "default_first_trial",
+    "scalarization",
 )
 DEFAULT_TRIALS_PER_GPU = 1
 # How a launcher's refusal of a tag recorded with another setup ends (`describe_conflict`).
@@ -67,6 +68,9 @@ class ExperimentSetup:
     table: Optional[str] = None
     table_sha256: Optional[str] = None
     surrogate: Optional[str] = None
+    # How single-objective methods tune a multi-objective benchmark (--scalarization); one tag
+    # holds one (None: the methods tune the benchmark's objectives themselves).
+    scalarization: Optional[str] = None
 
     @classmethod
     def of(cls, plan: ExperimentPlan) -> ExperimentSetup:
@@ -89,6 +93,7 @@ class ExperimentSetup:
             table=plan.table,
             table_sha256=plan.table_sha256,
             surrogate=plan.surrogate,
+            scalarization=plan.scalarization,
         )
 
     def comparable(self) -> dict[str, Any]:
@@ -105,6 +110,7 @@ class ExperimentSetup:
             # Not "backend": Syne Tune's Tuner records its back-end's class name under that key.
             "trial_backend": self.backend,
             "default_first_trial": self.default_first_trial,
+            "scalarization": self.scalarization,
         }
         if self.benchmark_sha256:
             setup["benchmark_sha256"] = self.benchmark_sha256
@@ -167,6 +173,8 @@ class ExperimentSetup:
             arguments += ["--table", self.table]
         if self.surrogate is not None:
             arguments += ["--surrogate", self.surrogate]
+        if self.scalarization is not None:
+            arguments += ["--scalarization", self.scalarization]
         for key, value in self.overrides.items():
             arguments += ["--set", f"{key}={value}"]
         return arguments
@@ -196,6 +204,8 @@ class ExperimentSetup:
             values["trials_per_gpu"] = str(self.trials_per_gpu)
         if self.backend != DEFAULT_BACKEND:
             values["backend"] = self.backend
+        if self.scalarization is not None:
+            values["scalarization"] = self.scalarization
         if self.overrides:
             values["overrides"] = json.dumps({k: str(v) for k, v in self.overrides.items()})
         # Sent either way: the benchmark's own default may be either, and a job launched by an
@@ -226,6 +236,7 @@ def comparable_from_job_values(values: Mapping[str, str]) -> dict[str, Any]:
             recorded["random_seed_master"] = int(values["random_seed"])
         recorded["trials_per_gpu"] = int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU)
         recorded["trial_backend"] = values.get("backend") or DEFAULT_BACKEND
+        recorded["scalarization"] = values.get("scalarization") or None
         first = _flag(values.get("default_first_trial"))
         if first is not None:  # older jobs did not send it: not compared, as older metadata
             recorded["default_first_trial"] = first
@@ -264,6 +275,7 @@ def settings_from_job_values(
         trials_per_gpu=int(values.get("trials_per_gpu") or DEFAULT_TRIALS_PER_GPU),
         backend=values.get("backend") or DEFAULT_BACKEND,
         default_first_trial=_flag(values.get("default_first_trial")),
+        scalarization=values.get("scalarization") or None,
         overrides={k: str(v) for k, v in overrides.items()},
         results_root=results_root,
         **extra,

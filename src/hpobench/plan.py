@@ -58,6 +58,8 @@ class ExperimentPlan:
     table: Optional[str] = None
     table_sha256: Optional[str] = None
     surrogate: Optional[str] = None
+    # How single-objective methods tune a multi-objective benchmark (--scalarization), as given.
+    scalarization: Optional[str] = None
 
     @property
     def methods(self) -> list[str]:
@@ -94,8 +96,9 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
     --random-seed naming another than the tag's is refused (its seeds would not be one
     experiment's)."""
     benchmark = get_benchmark(options.benchmark or DEFAULT_BENCHMARK)
+    scalarization = check_scalarization(benchmark, options.scalarization)
     for method in options.methods:
-        check_objective_count(benchmark, method)
+        check_objective_count(benchmark, method, scalarization)
         check_resumable(benchmark, method)
     benchmark, overrides = with_overrides(benchmark, options.overrides)
     tag = options.experiment_tag or default_experiment_tag(benchmark.name)
@@ -135,6 +138,7 @@ def plan_experiment(options: ExperimentOptions, records: Optional[TagRecords] = 
         table=table[0] if table else None,
         table_sha256=table[1] if table else None,
         surrogate=getattr(options, "surrogate", None),
+        scalarization=scalarization,
     )
 
 
@@ -198,19 +202,44 @@ def select_runs(
     return Selection(todo, states)
 
 
-def check_objective_count(benchmark: BenchmarkDefinition, method: str) -> None:
-    """Refuse a single-objective method on a multi-objective benchmark: it would tune the
-    first objective alone, and its runs would not measure the trade-off the benchmark is for."""
-    if not benchmark.multi_objective or get_method(method).multi_objective:
+def check_scalarization(benchmark: BenchmarkDefinition, text: Optional[str]) -> Optional[str]:
+    """`--scalarization` as given, after checking it suits `benchmark` (a UsageError otherwise)."""
+    from hpobench.benchmarks.objectives import Scalarization
+
+    if text is None:
+        return None
+    if not benchmark.multi_objective:
+        raise UsageError(
+            f"Benchmark {benchmark.name!r} has one objective ({benchmark.objectives[0].describe()}): "
+            "there is nothing to scalarize; remove --scalarization"
+        )
+    try:
+        Scalarization.parse(text, benchmark.objectives)
+    except ValueError as error:
+        raise UsageError(f"Invalid --scalarization: {error}") from None
+    return text
+
+
+def check_objective_count(benchmark: BenchmarkDefinition, method: str, scalarization: Optional[str] = None) -> None:
+    """Refuse a single-objective method on a multi-objective benchmark unless a scalarization
+    is named: it would tune the first objective alone, and its runs would not measure the
+    trade-off the benchmark is for."""
+    if not benchmark.multi_objective or scalarization is not None or get_method(method).multi_objective:
         return
     several = [spec.name for spec in METHODS.values() if spec.multi_objective]  # built-ins: no plugin imported
     objectives = ", ".join(o.describe() for o in benchmark.objectives)
+    weights = ",".join(f"{1 / len(benchmark.objectives):.2g}" for _ in benchmark.objectives)
     raise UsageError(
         f"{method} is single-objective, but benchmark {benchmark.name!r} has {len(benchmark.objectives)} "
-        f"objectives ({objectives}); name a scalarization with --scalarization (not built yet) or use a "
-        f"multi-objective method ({', '.join(several) if several else 'none registered yet'}; "
-        "docs/multi-objective.md)"
+        f"objectives ({objectives}); use a multi-objective method ({', '.join(several)}), or name a "
+        f"scalarization for {method}, e.g. --scalarization weighted:{weights} (docs/multi-objective.md)"
     )
+
+
+def scalarized(plan: ExperimentPlan, method: str) -> bool:
+    """Whether `method` tunes the plan's scalarization (a single-objective method on a
+    multi-objective benchmark) rather than the benchmark's own objectives."""
+    return plan.scalarization is not None and not get_method(method).multi_objective
 
 
 def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:
@@ -228,7 +257,9 @@ def check_resumable(benchmark: BenchmarkDefinition, method: str) -> None:
     )
 
 
-def check_methods_build(benchmark: BenchmarkDefinition, methods: list[str], extras_here: bool = True) -> None:
+def check_methods_build(
+    benchmark: BenchmarkDefinition, methods: list[str], extras_here: bool = True, scalarization: Optional[str] = None
+) -> None:
     """Build each method's scheduler for `benchmark` once, before any run starts: a missing
     extra, a plugin whose factory fails, or a method the benchmark cannot take is then one
     error instead of a failure after the other methods' runs (imports Syne Tune).
@@ -239,11 +270,13 @@ def check_methods_build(benchmark: BenchmarkDefinition, methods: list[str], extr
 
     try:
         arguments = MethodArguments.for_benchmark(benchmark, random_seed=0)
+        scalar = MethodArguments.for_benchmark(benchmark, random_seed=0, scalarized=scalarization is not None)
     except ValueError as error:  # e.g. a point to evaluate outside the search space
         raise UsageError(f"Benchmark {benchmark.name!r}: {error}; fix its definition") from None
     for method in methods:
+        spec = get_method(method)
         try:
-            get_method(method).build(arguments)
+            spec.build(arguments if spec.multi_objective else scalar)
         except ExtraMissing:
             if extras_here:
                 raise

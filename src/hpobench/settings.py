@@ -137,6 +137,9 @@ class ExperimentOptions(_ExperimentTagOption):
     # Whether each method's first trial is the default configuration (the seed's default);
     # None: the benchmark's `default_first_trial`. A benchmark's points_to_evaluate win.
     default_first_trial: Optional[bool] = None
+    # How single-objective methods tune a multi-objective benchmark, e.g. "weighted:0.5,0.5"
+    # (benchmarks.objectives.Scalarization; checked against the benchmark when planned).
+    scalarization: Optional[str] = None
 
     @field_validator("methods")
     @classmethod

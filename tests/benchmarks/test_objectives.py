@@ -172,8 +172,8 @@ def test_run_local_refuses_a_single_objective_method_on_a_multi_objective_benchm
     assert result.exit_code == 2, result.output
     assert result.output.count("\n") == 1, result.output
     assert f"Error: {single[0]} is single-objective, but benchmark" in result.output
-    assert "name a scalarization with --scalarization" in result.output
-    assert "or use a multi-objective method" in result.output
+    assert "use a multi-objective method (MO-RS, MOASHA" in result.output
+    assert f"or name a scalarization for {single[0]}, e.g. --scalarization weighted:0.5,0.5" in result.output
     assert not (results_root / "mo").exists()  # nothing started, nothing written
 
 

@@ -102,6 +102,8 @@ def _observations(tuner_dir: Path) -> int:
         return len(suggester._observations)
     if hasattr(scheduler, "_rungs"):
         return sum(len(rung) for rung in scheduler._rungs.values())
+    if hasattr(scheduler, "brackets") and hasattr(scheduler, "objectives"):  # MOASHA's rungs
+        return sum(len(recorded) for bracket in scheduler.brackets for _, recorded in bracket.rungs)
     return tuner.tuning_status.overall_metric_statistics.count
 
 
@@ -117,6 +119,26 @@ CASES = [
 
 @pytest.mark.parametrize("method,signum", CASES, ids=[f"{m}-{signal.Signals(s).name}" for m, s in CASES])
 def test_an_interrupted_run_continues_where_it_stopped(definition, tmp_path, method, signum):
+    _continues_where_it_stopped(definition, tmp_path, method, signum)
+
+
+@pytest.fixture(scope="module")
+def mo_definition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from user_benchmark import MULTI_OBJECTIVE_DEFINITION, write_benchmark
+
+    folder = tmp_path_factory.mktemp("slow-mo-benchmark")
+    return write_benchmark(folder, "slow", MULTI_OBJECTIVE_DEFINITION.replace("epochs = 3", "epochs = 9"))
+
+
+def test_an_interrupted_multi_objective_run_continues_where_it_stopped(mo_definition, tmp_path):
+    """MOASHA on two objectives, SIGTERM at half its budget: resumed like a single-objective run,
+    its rungs carried over, the measured cost in every row of both sessions."""
+    tuner_dir = _continues_where_it_stopped(mo_definition, tmp_path, "MOASHA", signal.SIGTERM)
+    results = _results(tuner_dir)
+    assert results["loss"].notna().all() and (results["hpobench_train_time"] == results["st_worker_time"]).all()
+
+
+def _continues_where_it_stopped(definition: Path, tmp_path: Path, method: str, signum: int) -> Path:
     root = tmp_path / "results"
     command = _command(definition, root, "resumed", method)
     run_dir = root / "resumed" / f"{method}-0"
@@ -155,6 +177,7 @@ def test_an_interrupted_run_continues_where_it_stopped(definition, tmp_path, met
 
     loaded = load_experiment(str(tuner_dir), load_tuner=True)
     assert len(loaded.results) == len(results) and loaded.tuner is not None
+    return tuner_dir
 
 
 def test_a_run_interrupted_twice_resumes_twice(definition, tmp_path):

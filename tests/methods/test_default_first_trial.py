@@ -36,9 +36,17 @@ SPACE = {
 DEFAULT = {"a": 0.5, "b": math.sqrt(1e-3), "c": 4, "d": 16, "e": "sgd"}
 
 
-def arguments(points=None, seed: int = 0) -> MethodArguments:
+def arguments(points=None, seed: int = 0, multi_objective: bool = False) -> MethodArguments:
     return MethodArguments(
-        SPACE, "loss", "min", "epoch", 9, random_seed=seed, points_to_evaluate=points, max_resource_attr="epochs"
+        SPACE,
+        "loss",
+        "min",
+        "epoch",
+        9,
+        random_seed=seed,
+        points_to_evaluate=points,
+        max_resource_attr="epochs",
+        objectives=(("loss", "min"), ("cost", "min")) if multi_objective else (),
     )
 
 
@@ -67,7 +75,8 @@ def test_the_default_configuration_follows_the_seeds_rule():
 
 @pytest.mark.parametrize("name", method_names())
 def test_every_method_evaluates_the_default_configuration_first(name):
-    first = get_method(name).build(arguments()).suggest()
+    spec = get_method(name)
+    first = spec.build(arguments(multi_objective=spec.multi_objective)).suggest()
     assert first is not None and first.spawn_new_trial_id
     assert same(first.config, DEFAULT), (name, searched(first.config))
 

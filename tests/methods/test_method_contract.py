@@ -106,6 +106,19 @@ def _optuna(scheduler: Any) -> list[tuple[dict, float]]:
     return [(t.params, t.value) for t in scheduler.study.trials if t.value is not None]
 
 
+def _optuna_multi_objective(scheduler: Any) -> list[tuple[dict, float]]:
+    return [(t.params, t.values[0]) for t in scheduler.study.trials if t.values is not None]
+
+
+def _moasha(scheduler: Any) -> list[tuple[dict, float]]:
+    return [
+        (scheduler.configs[trial_id], metrics["loss"])
+        for bracket in scheduler.brackets
+        for _, recorded in bracket.rungs
+        for trial_id, metrics in recorded.items()
+    ]
+
+
 def _nevergrad(scheduler: Any) -> list[tuple[dict, float]]:
     return scheduler.told  # recorded at the library's boundary by `spy`
 
@@ -149,6 +162,11 @@ LEARNED: dict[str, Optional[Callable[[Any], list[tuple[dict, float]]]]] = {
     "NEVERGRAD-ONEPLUSONE": _nevergrad,
     "DEHB": _dehb,
     "SMAC": _smac,
+    "MO-RS": None,
+    "MOASHA": _moasha,
+    "OPTUNA-NSGA2": _optuna_multi_objective,
+    "OPTUNA-MOTPE": _optuna_multi_objective,
+    "OPTUNA-EHVI": _optuna_multi_objective,
     **{name: None for name in PAIRED_ELSEWHERE},
 }
 
@@ -181,8 +199,19 @@ def drive(name: str, seed: int = 0, workers: int = 4, evaluations: int = 24) -> 
     decisions (pause, resume, stop) carried out."""
     np.random.seed(seed)
     durations = np.random.default_rng(100 + seed)
+    # A multi-objective method tunes the loss and a cost that grows with the epochs.
+    objectives = (("loss", "min"), ("cost", "min")) if spec_of(name).multi_objective else ()
     scheduler = spec_of(name).build(
-        MethodArguments(SPACE, "loss", "min", "epoch", MAX_EPOCHS, random_seed=seed, max_resource_attr="epochs")
+        MethodArguments(
+            SPACE,
+            "loss",
+            "min",
+            "epoch",
+            MAX_EPOCHS,
+            random_seed=seed,
+            max_resource_attr="epochs",
+            objectives=objectives,
+        )
     )
     spy(scheduler)
     trials: dict[int, Trial] = {}
@@ -217,7 +246,7 @@ def drive(name: str, seed: int = 0, workers: int = 4, evaluations: int = 24) -> 
         trial = trials[trial_id]
         reached[trial_id] += 1
         epoch = reached[trial_id]
-        result = {"epoch": epoch, "loss": value_at(trial.config, epoch)}
+        result = {"epoch": epoch, "loss": value_at(trial.config, epoch), "cost": epoch * trial.config["a"]}
         decision = scheduler.on_trial_result(trial, result)
         run.decisions[decision] += 1
         if decision == SchedulerDecision.CONTINUE and epoch < trial.config.get("epochs", MAX_EPOCHS):

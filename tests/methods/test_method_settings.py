@@ -70,6 +70,15 @@ BUILT: dict[str, Callable[[Any], dict[str, Any]]] = {
     "NEVERGRAD-ONEPLUSONE": lambda s: {"optimizer": s.optimizer.name},
     "DEHB": _dehb,
     "SMAC": _smac,
+    "MO-RS": lambda scheduler: {},
+    "MOASHA": lambda s: {
+        **_syne_tune_rungs(s),
+        "brackets": len(s.brackets),
+        "priority": {"NonDominatedRanks": "non-dominated sorting"}[type(s.multiobjective_priority).__name__],
+    },
+    "OPTUNA-NSGA2": _optuna("population_size"),
+    "OPTUNA-MOTPE": _optuna("multivariate", "constant_liar", "n_startup_trials"),
+    "OPTUNA-EHVI": _optuna("n_startup_trials"),
 }
 
 
@@ -80,8 +89,11 @@ def test_every_method_is_read_back():
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_shown_defaults_are_the_ones_built(name):
     spec = METHODS[name]
+    objectives = (("loss", "min"), ("cost", "min")) if spec.multi_objective else ()
     scheduler = spec.build(
-        MethodArguments(SPACE, "loss", "min", "epoch", 27, random_seed=0, max_resource_attr="epochs")
+        MethodArguments(
+            SPACE, "loss", "min", "epoch", 27, random_seed=0, max_resource_attr="epochs", objectives=objectives
+        )
     )
     shown = method_record(spec)["defaults"]
     assert BUILT[name](scheduler) == shown

@@ -57,10 +57,13 @@ def build_table(
     seed: int = 0,
     rows: Optional[list[dict[str, Any]]] = None,
     metric: Optional[str] = None,
+    train_time: Optional[bool] = None,
 ) -> tuple[Any, TableManifest]:
     """(BlackboxTabular, manifest) of `benchmark_name` with `configs` configurations x `seeds`
     seeds x `levels` levels (default: every level up to its maximum resource); `metric` names
-    the metric's column otherwise than the benchmark does."""
+    the metric's column otherwise than the benchmark does. `train_time` (default: when the
+    benchmark has it as an objective) adds `hpobench_train_time`, the levels' training time
+    without the start-up, as hpobench records it with every result."""
     import pandas as pd
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
     from syne_tune.config_space import randint
@@ -70,7 +73,9 @@ def build_table(
     generator = np.random.default_rng(seed)
     rows = rows if rows is not None else sample_rows(benchmark, configs, generator)
     fidelities = np.arange(1, levels + 1)
-    objectives = np.zeros((len(rows), seeds, levels, 3))
+    if train_time is None:
+        train_time = any(o.metric == "hpobench_train_time" for o in benchmark.objectives)
+    objectives = np.zeros((len(rows), seeds, levels, 4 if train_time else 3))
     for i, row in enumerate(rows):
         floor = _final_loss(row)
         per_level = seconds_per_level * (1 + depth_cost * float(row.get("max_depth", 3)))
@@ -81,6 +86,8 @@ def build_table(
             objectives[i, s, :, 0] = curve
             objectives[i, s, :, 1] = start + per_level * fidelities
             objectives[i, s, :, 2] = start
+            if train_time:
+                objectives[i, s, :, 3] = per_level * fidelities
     searched = {name: entry.to_syne_tune() for name, entry in benchmark.config_space.items() if is_domain(entry)}
     blackbox = BlackboxTabular(
         hyperparameters=pd.DataFrame(rows),
@@ -88,7 +95,8 @@ def build_table(
         fidelity_space={benchmark.resource_attr: randint(1, levels)},
         objectives_evaluations=objectives,
         fidelity_values=fidelities,
-        objectives_names=[metric or benchmark.metric, ELAPSED_TIME, STARTUP_TIME],
+        objectives_names=[metric or benchmark.metric, ELAPSED_TIME, STARTUP_TIME]
+        + (["hpobench_train_time"] if train_time else []),
     )
     manifest = TableManifest(
         benchmark=benchmark.name,

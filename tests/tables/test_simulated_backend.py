@@ -85,7 +85,8 @@ def row_keys(table: Path) -> set[tuple]:
     return {tuple(row[name] for name in SEARCHED) for row in table_rows(table)}
 
 
-@pytest.mark.parametrize("method", list(METHODS))
+# The multi-objective ones replay a multi-objective table: tests/tables/test_simulated_multi_objective.py.
+@pytest.mark.parametrize("method", [name for name, spec in METHODS.items() if not spec.multi_objective])
 def test_every_method_replays_the_table_in_simulated_time(method, invoke, gbt_table, results_root):
     """Each built-in method (and other libraries': OPTUNA-*, NEVERGRAD-*, DEHB, SMAC) runs on the
     table, evaluates only its rows, spends the budget in simulated seconds, and makes the early

@@ -242,3 +242,15 @@ def test_a_table_of_another_definition_is_replayed_with_a_warning(invoke, result
     other = simulate(invoke, "other", "--benchmark", GBT, "--method", "RS", "--set", "boosting_rounds=20")
     assert other.exit_code == 0, other.output
     assert f"was tabulated from another definition of {GBT}" in caplog.text
+
+
+def test_a_table_without_a_cost_objective_is_refused(invoke, results_root, tmp_path):
+    table = write_test_table(tmp_path / "no-cost", "gbt_breast_cancer_mo", configs=10, seeds=1, train_time=False)
+    result = simulate(invoke, "cost", "--benchmark", "gbt_breast_cancer_mo", "--method", "MO-RS", "--table", str(table))
+    refused(
+        result,
+        results_root,
+        "cost",
+        f"Error: Table {table} does not fit benchmark 'gbt_breast_cancer_mo': "
+        "no objective column 'hpobench_train_time'",
+    )

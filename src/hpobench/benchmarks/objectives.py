@@ -158,3 +158,62 @@ def check_objectives(objectives: tuple[Objective, ...], hypervolume: Optional[Hy
                     f"hypervolume.ideal_point for {objective.metric} ({objective.mode}) must be {word} "
                     f"its reference point {reference}, not {ideal}"
                 )
+
+
+# The result key a scalarized run's single-objective method optimizes (`--scalarization`).
+SCALARIZED_METRIC = "hpobench_scalarized"
+SCALARIZATION_HELP = (
+    "weighted:W1,W2,... (one non-negative weight per objective, in the benchmark's order: the weighted "
+    "sum of the objectives, each minimized and normalized by the benchmark's [hypervolume] bounds)"
+)
+
+
+@dataclass(frozen=True)
+class Scalarization:
+    """A linear weighted sum of a multi-objective benchmark's objectives, so that a
+    single-objective method can tune it (`--scalarization weighted:0.5,0.5`).
+
+    Each objective is first put in the hypervolume's space: a maximized one's sign flipped, and
+    with `normalization = "bounds"` mapped so that its ideal value is 0 and its reference value 1
+    (with "none", in its own units). The sum is minimized."""
+
+    text: str  # as given, e.g. "weighted:0.5,0.5": what the experiment setup records
+    weights: tuple[float, ...]
+
+    @classmethod
+    def parse(cls, text: str, objectives: tuple[Objective, ...]) -> Scalarization:
+        """The scalarization `text` names for `objectives`; ValueError (one line naming the fix) otherwise."""
+        kind, _, rest = text.partition(":")
+        metrics = ", ".join(o.metric for o in objectives)
+        if kind.strip() != "weighted" or not rest.strip():
+            raise ValueError(f"unknown scalarization {text!r}; use {SCALARIZATION_HELP}")
+        try:
+            weights = tuple(float(w) for w in rest.split(","))
+        except ValueError:
+            raise ValueError(
+                f"scalarization {text!r} has a weight that is not a number; use {SCALARIZATION_HELP}"
+            ) from None
+        if len(weights) != len(objectives):
+            raise ValueError(
+                f"scalarization {text!r} has {len(weights)} weights for {len(objectives)} objectives ({metrics}); "
+                "give one per objective, in their order"
+            )
+        if any(not (w >= 0) or w == float("inf") for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"scalarization {text!r}: weights must be finite, non-negative and not all 0")
+        return cls(text=text, weights=weights)
+
+    def value(self, result: dict, objectives: tuple[Objective, ...], hypervolume: Hypervolume) -> Optional[float]:
+        """The weighted sum of `result`'s objectives (lower is better); None if one is missing."""
+        total = 0.0
+        ideal = hypervolume.ideal_point if hypervolume.normalization == "bounds" else None
+        for index, (objective, weight) in enumerate(zip(objectives, self.weights, strict=True)):
+            raw = result.get(objective.metric)
+            if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+                return None
+            sign = 1.0 if objective.minimize else -1.0
+            value = sign * float(raw)
+            if ideal is not None:
+                origin = sign * ideal[index]
+                value = (value - origin) / (sign * hypervolume.reference_point[index] - origin)
+            total += weight * value
+        return total

@@ -72,6 +72,18 @@ DefaultFirstTrial = Annotated[
     ),
 ]
 
+Scalarization = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Let single-objective methods tune a multi-objective benchmark: weighted:W1,W2,... "
+        "minimizes the weighted sum of its objectives, one weight per objective in the benchmark's "
+        "order, each objective minimized (a maximized one's sign flipped) and normalized by the "
+        "benchmark's [hypervolume] bounds. Multi-objective methods ignore it. One tag holds one "
+        "scalarization (see docs/multi-objective.md).",
+        show_default=False,
+    ),
+]
+
 TrialsPerGpu = Annotated[
     Optional[int],
     typer.Option(
@@ -113,6 +125,7 @@ def experiment_flags(
     random_seed: Optional[int],
     overrides: Optional[list[str]],
     default_first_trial: Optional[bool] = None,
+    scalarization: Optional[str] = None,
 ) -> dict[str, Any]:
     """The experiment's flags as settings keyword arguments (None: not given)."""
     return {
@@ -127,6 +140,7 @@ def experiment_flags(
         "random_seed": random_seed,
         "overrides": parse_key_values(overrides, "--set", "epochs=5"),
         "default_first_trial": default_first_trial,
+        "scalarization": scalarization,
     }
 
 

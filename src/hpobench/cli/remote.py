@@ -20,6 +20,7 @@ from hpobench.cli.options import (
     NWorkers,
     Overrides,
     RandomSeed,
+    Scalarization,
     StartSeed,
     TrialsPerGpu,
     experiment_flags,
@@ -53,6 +54,7 @@ def launch_remote_command(
     random_seed: RandomSeed = None,
     overrides: Overrides = None,
     default_first_trial: DefaultFirstTrial = None,
+    scalarization: Scalarization = None,
     instance_type: Annotated[
         Optional[str], typer.Option(help="SageMaker instance type of every job. Default: the benchmark's.")
     ] = None,
@@ -173,6 +175,7 @@ def launch_remote_command(
             random_seed,
             overrides,
             default_first_trial=default_first_trial,
+            scalarization=scalarization,
         )
         # Each engine's own options, from its settings class: the other engine's are refused.
         given = {

@@ -20,6 +20,7 @@ from hpobench.cli.options import (
     NWorkers,
     Overrides,
     RandomSeed,
+    Scalarization,
     StartSeed,
     Surrogate,
     Table,
@@ -40,6 +41,7 @@ def run_local_command(
     random_seed: RandomSeed = None,
     overrides: Overrides = None,
     default_first_trial: DefaultFirstTrial = None,
+    scalarization: Scalarization = None,
     results_root: Annotated[
         Optional[Path],
         typer.Option(
@@ -121,6 +123,7 @@ def run_local_command(
                 random_seed,
                 overrides,
                 default_first_trial=default_first_trial,
+                scalarization=scalarization,
             ),
             results_root=results_root,
             num_gpus_per_trial=num_gpus_per_trial,

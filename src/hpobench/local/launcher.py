@@ -78,6 +78,9 @@ def run_local(
     observer.plan_finished(outcomes)
     if any(outcome.status == "failed" for outcome in outcomes):
         raise RunsFailed(outcomes)
+    problems = [outcome.problem for outcome in outcomes if outcome.problem]
+    if problems:
+        raise RunsFailed(outcomes, "; ".join(problems), exit_code=2)
     return outcomes
 
 
@@ -99,7 +102,7 @@ def _run_plan(
         _check_resumable(selection.todo, setup, settings)
         methods = list(dict.fromkeys(run.method for run in selection.todo))
         check_backend(settings, plan.benchmark, methods)
-        check_methods_build(plan.benchmark, methods)
+        check_methods_build(plan.benchmark, methods, scalarization=plan.scalarization)
         if not simulated(settings):  # a simulated run reads no data
             prepare_inputs(plan.benchmark)
     observer.plan_started(plan)
@@ -176,15 +179,23 @@ def within_worker_limit(plan: ExperimentPlan, settings: LocalSettings) -> Experi
 class RunsFailed(RunError):
     """Some runs of the experiment failed (the others ran); `outcomes` has them all."""
 
-    def __init__(self, outcomes: list[RunOutcome]):
+    def __init__(self, outcomes: list[RunOutcome], message: str = "", exit_code: Optional[int] = None):
         self.outcomes = outcomes
         failed = [o for o in outcomes if o.status == "failed"]
-        if len(failed) == 1:
+        if message:
+            pass
+        elif len(failed) == 1:
             message = failed[0].message
         else:
             details = "; ".join(o.message for o in failed)
             message = f"{len(failed)} of {len(outcomes)} runs failed: {details}"
         super().__init__(message)
+        # Bad input (a script that never reports an objective, a reference point no result is
+        # inside) exits 2, as other bad input does; a run that failed otherwise 1.
+        if exit_code is not None:
+            self.exit_code = exit_code
+        elif failed and all(o.bad_input for o in failed):
+            self.exit_code = 2
 
 
 def check_writable(results_root: Path) -> None:

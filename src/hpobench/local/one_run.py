@@ -21,9 +21,10 @@ from hpobench.local import resume, run_end
 from hpobench.local.backends import gpu_metadata, make_backend
 from hpobench.local.failures import FailureRule
 from hpobench.local.progress import ProgressObserver, RunOutcome
+from hpobench.local.result_objectives import MissingObjective, ResultObjectives, unreached_reference
 from hpobench.local.stopping import TUNER_MAX_FAILURES, StopRequest, StopWhen, stopped_by
 from hpobench.local.workers import trial_devices
-from hpobench.plan import ExperimentPlan, PlannedRun
+from hpobench.plan import ExperimentPlan, PlannedRun, scalarized
 from hpobench.processes import current_process
 from hpobench.results import layout
 from hpobench.settings import LocalSettings
@@ -128,7 +129,9 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
     benchmark = plan.benchmark
     resumes: list[Any] = []
     if point is None:
-        arguments = MethodArguments.for_benchmark(benchmark, run.random_seed, plan.default_first_trial)
+        arguments = MethodArguments.for_benchmark(
+            benchmark, run.random_seed, plan.default_first_trial, scalarized=scalarized(plan, run.method)
+        )
         scheduler = get_method(run.method).build(arguments)
         name = layout.tuner_name(plan.experiment_tag, benchmark.name, run.method, run.seed)
         spent, best = 0.0, None
@@ -171,6 +174,7 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
             output_logger=None if context.verbose else QuietTunerLogger(),
             trial_backend_path=(None if context.trial_logs_root is None else str(context.trial_logs_root / name)),
         )
+    tuner.result_objectives = ResultObjectives(benchmark, plan.scalarization)
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, plan.setup, run, context.command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
@@ -205,6 +209,10 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
         with _quiet_stdout(not context.verbose):
             tuner.run()
         stop.check()
+    except MissingObjective as error:  # bad input: the results so far are kept, the run failed
+        message = f"{run.name} failed: {error}"
+        finish(layout.STATUS_FAILED, best=progress.best, error=message, **_trial_counts(tuner, backend))
+        return RunOutcome(run, "failed", tuner_dir, progress.best, message, bad_input=True)
     except (KeyboardInterrupt, StoppedBySignal):
         finish(layout.STATUS_INTERRUPTED, best=progress.best, **_trial_counts(tuner, backend))
         raise
@@ -224,7 +232,16 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
         finish(layout.STATUS_FAILED, best=progress.best, error=message, **counts)
         return RunOutcome(run, "failed", tuner_dir, progress.best, message, failed, trials)
     finish(layout.STATUS_COMPLETE, best=progress.best, **counts)
-    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials)
+    problem = unreached_reference(benchmark, _frame(results), run.name)
+    return RunOutcome(run, "complete", tuner_dir, progress.best, "", failed, trials, problem=problem or "")
+
+
+def _frame(results: Any) -> Any:
+    """The run's results as a frame (None if the callback holds none)."""
+    try:
+        return results.dataframe()
+    except Exception:  # a callback that recorded nothing has no frame to give
+        return None
 
 
 def _trial_counts(tuner: Any, backend: Any) -> dict[str, Any]:

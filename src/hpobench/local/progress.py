@@ -20,6 +20,11 @@ class RunOutcome:
     message: str = ""
     trials_failed: int = 0
     trials_started: int = 0
+    # Failed for bad input (a script that never reports an objective): the launcher exits 2.
+    bad_input: bool = False
+    # A complete run whose results show bad input (no result inside the benchmark's reference
+    # point): one line the launcher reports, exit 2, after every run of the plan ran.
+    problem: str = ""
 
 
 @dataclass

@@ -38,6 +38,7 @@ from syne_tune.backend.trial_status import Status
 from syne_tune.report import retrieve
 from syne_tune.results_callback import StoreResultsCallback
 
+from hpobench.local.result_objectives import ResultObjectives
 from hpobench.local.resume import ResumePoint, resume_record
 from hpobench.local.stopping import TUNER_MAX_FAILURES
 
@@ -55,6 +56,9 @@ class HpobenchTuner(Tuner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.restart: list[int] = []  # a resumed run's interrupted trials, started first
+        # Adds the measured costs (and a scalarization) to every result before the scheduler
+        # and the results see it (local/result_objectives.py); set by the launcher.
+        self.result_objectives: Optional[ResultObjectives] = None
         self._started_since_save = False
         self._saved_at = 0.0
         self._save_took = 0.0
@@ -64,6 +68,14 @@ class HpobenchTuner(Tuner):
             time.sleep(self.sleep_time)
         for callback in self.callbacks:
             callback.on_tuning_sleep(self.sleep_time)
+
+    def _update_running_trials(self, trial_status_dict: Any, new_results: Any) -> Any:
+        # The one place every result passes before the scheduler, the callbacks (results.csv)
+        # and the tuning status see it, whatever the back-end.
+        if self.result_objectives is not None:
+            for trial_id, result in new_results:
+                self.result_objectives.add(trial_id, result)
+        return super()._update_running_trials(trial_status_dict, new_results)
 
     def _stop_condition(self) -> bool:
         # Syne Tune's own limit of failed trials is out of reach (stopping.TUNER_MAX_FAILURES;

@@ -31,7 +31,22 @@ REA: dict[str, Any] = {"population_size": 10, "sample_size": 5}
 OPTUNA_TPE: dict[str, Any] = {"multivariate": True, "constant_liar": True, "n_startup_trials": 10}
 OPTUNA_CMAES: dict[str, Any] = {"n_startup_trials": 1}
 OPTUNA_GP: dict[str, Any] = {"n_startup_trials": 10}
-OPTUNA: dict[str, dict[str, Any]] = {"tpe": OPTUNA_TPE, "cmaes": OPTUNA_CMAES, "gp": OPTUNA_GP}
+# Multi-objective: NSGA-II with a smaller population than Optuna's 50, which a run of a few
+# minutes would spend on its first (random) generation; MOTPE and the GP as the single-objective ones.
+OPTUNA_NSGA2: dict[str, Any] = {"population_size": 20}
+OPTUNA_MOTPE: dict[str, Any] = dict(OPTUNA_TPE)
+OPTUNA_MOGP: dict[str, Any] = dict(OPTUNA_GP)
+OPTUNA: dict[str, dict[str, Any]] = {
+    "tpe": OPTUNA_TPE,
+    "cmaes": OPTUNA_CMAES,
+    "gp": OPTUNA_GP,
+    "nsga2": OPTUNA_NSGA2,
+    "motpe": OPTUNA_MOTPE,
+    "mogp": OPTUNA_MOGP,
+}
+# MOASHA as Syne Tune 0.16 builds it (stopping type, one bracket, non-dominated sorting), on the
+# seed's rungs.
+MOASHA: dict[str, Any] = {**SUCCESSIVE_HALVING, "brackets": 1, "priority": "non-dominated sorting"}
 NEVERGRAD_ONEPLUSONE: dict[str, Any] = {"optimizer": "OnePlusOne"}
 # DEHB's paper defaults; fidelities DEHB's own between min_fidelity and the max resource.
 DEHB: dict[str, Any] = {

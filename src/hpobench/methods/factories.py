@@ -170,7 +170,13 @@ def _optuna(args: MethodArguments, sampler: str, name: str) -> Any:
     from hpobench.methods.optuna_methods import OptunaScheduler
 
     return OptunaScheduler(
-        args.config_space, args.metric, args.mode, sampler, args.random_seed, args.points_to_evaluate
+        args.config_space,
+        args.metric,
+        args.mode,
+        sampler,
+        args.random_seed,
+        args.points_to_evaluate,
+        objectives=args.objectives,
     )
 
 
@@ -222,3 +228,51 @@ def smac(args: MethodArguments) -> Any:
     from hpobench.methods.smac_method import SMACScheduler
 
     return SMACScheduler(args.config_space, args.metric, args.mode, args.random_seed, args.points_to_evaluate)
+
+
+# -- multi-objective -------------------------------------------------------------------
+
+
+def _require_objectives(args: MethodArguments, name: str) -> None:
+    if not args.multi_objective:
+        raise ValueError(f"{name} is multi-objective; the benchmark has one objective ({args.metric})")
+
+
+def mo_random_search(args: MethodArguments) -> Any:
+    """Random search recording every objective (MO-RS)."""
+    from hpobench.methods.multi_objective import MultiObjectiveRandomSearch
+
+    _require_objectives(args, "MO-RS")
+    return MultiObjectiveRandomSearch(args.config_space, args.objectives, args.random_seed, args.points_to_evaluate)
+
+
+def moasha(args: MethodArguments) -> Any:
+    """Syne Tune's MOASHA with one mode per objective and the default configuration first."""
+    from hpobench.methods.multi_objective import MultiObjectiveASHA
+
+    _require_objectives(args, "MOASHA")
+    return MultiObjectiveASHA(
+        args.config_space,
+        args.objectives,
+        time_attr=args.resource_attr,
+        max_t=args.max_resource,
+        grace_period=defaults.MOASHA["grace_period"],
+        reduction_factor=defaults.MOASHA["reduction_factor"],
+        random_seed=args.random_seed,
+        points_to_evaluate=args.points_to_evaluate,
+    )
+
+
+def optuna_nsga2(args: MethodArguments) -> Any:
+    _require_objectives(args, "OPTUNA-NSGA2")
+    return _optuna(args, "nsga2", "OPTUNA-NSGA2")
+
+
+def optuna_motpe(args: MethodArguments) -> Any:
+    _require_objectives(args, "OPTUNA-MOTPE")
+    return _optuna(args, "motpe", "OPTUNA-MOTPE")
+
+
+def optuna_ehvi(args: MethodArguments) -> Any:
+    _require_objectives(args, "OPTUNA-EHVI")
+    return _optuna(args, "mogp", "OPTUNA-EHVI")

@@ -22,13 +22,16 @@ of the scheduler, so a tuner saved to tuner.dill and resumed continues it.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 from syne_tune.config_space import Categorical, Domain, Float, Integer
 
 from hpobench.methods.scheduler import AskTellScheduler
 
-SAMPLERS = ("tpe", "cmaes", "gp")
+SAMPLERS = ("tpe", "cmaes", "gp", "nsga2", "motpe", "mogp")
+# The multi-objective samplers: the same Optuna classes told one value per objective.
+MULTI_OBJECTIVE = ("nsga2", "motpe", "mogp")
 
 
 def optuna_space(config_space: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -63,15 +66,19 @@ def make_sampler(kind: str, seed: int) -> Any:
         return optuna.samplers.TPESampler(seed=seed, **OPTUNA[kind])
     if kind == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **OPTUNA[kind])
-    if kind == "gp":
+    if kind in ("gp", "mogp"):
         return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False, **OPTUNA[kind])
+    if kind == "motpe":
+        return optuna.samplers.TPESampler(seed=seed, **OPTUNA[kind])
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, **OPTUNA[kind])
     raise ValueError(f"unknown Optuna sampler {kind!r}; one of {', '.join(SAMPLERS)}")
 
 
 def preload(sampler: str) -> None:
     """Import what the sampler imports at its first model-based suggestion (the GP sampler:
     torch, about 2 s), so that a run's wall-clock budget does not pay for loading libraries."""
-    if sampler == "gp":
+    if sampler in ("gp", "mogp"):
         import optuna._gp.acqf
         import optuna._gp.gp
         import optuna._gp.optim_mixed
@@ -90,6 +97,7 @@ class OptunaScheduler(AskTellScheduler):
         sampler: str,
         random_seed: int,
         points_to_evaluate: Optional[list[dict[str, Any]]] = None,
+        objectives: Optional[tuple[tuple[str, str], ...]] = None,
     ) -> None:
         import optuna
 
@@ -97,8 +105,11 @@ class OptunaScheduler(AskTellScheduler):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.sampler = sampler
         self.distributions, self.fixed = optuna_space(config_space)
+        # Several objectives: one direction each, and each trial told one value per objective.
+        self.objectives = objectives if sampler in MULTI_OBJECTIVE and objectives else ((metric, mode),)
         self.study = optuna.create_study(
-            direction="minimize" if mode == "min" else "maximize", sampler=make_sampler(sampler, random_seed)
+            directions=["minimize" if m == "min" else "maximize" for _, m in self.objectives],
+            sampler=make_sampler(sampler, random_seed),
         )
         for point in points_to_evaluate or []:
             self.study.enqueue_trial({k: v for k, v in point.items() if k in self.distributions})
@@ -112,8 +123,18 @@ class OptunaScheduler(AskTellScheduler):
         asked = self.study.ask(self.distributions)
         return asked, {**self.fixed, **asked.params}
 
-    def _tell_value(self, handle: Any, value: float) -> None:
-        self.study.tell(handle, value)  # the study knows the direction
+    def metric_names(self) -> list[str]:
+        return [m for m, _ in self.objectives]
+
+    def _told(self, result: dict[str, Any]) -> Any:
+        if len(self.objectives) == 1:
+            return super()._told(result)
+        values = [result.get(m) for m, _ in self.objectives]
+        usable = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+        return [float(v) for v in values] if usable else None  # type: ignore[arg-type]
+
+    def _tell_value(self, handle: Any, value: Any) -> None:
+        self.study.tell(handle, value)  # the study knows the directions
 
     def _tell_failed(self, handle: Any) -> None:
         from optuna.trial import TrialState
@@ -133,3 +154,9 @@ class OptunaScheduler(AskTellScheduler):
             "sampler": type(self.study.sampler).__name__,
             "random_seed": self.random_seed,
         }
+
+    def metadata(self) -> dict[str, Any]:
+        metadata = super().metadata()
+        if len(self.objectives) > 1:
+            metadata["metric_modes"] = [mode for _, mode in self.objectives]
+        return metadata

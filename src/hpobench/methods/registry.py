@@ -35,6 +35,7 @@ from hpobench.methods.factories import (
     smac,
     tpe,
 )
+from hpobench.methods.multi_objective_specs import MULTI_OBJECTIVE_SPECS
 from hpobench.methods.notes import FIRST_TRIAL, METHOD_NOTES, MOBSTER_KERNEL, PLUGIN_FIRST_TRIAL
 from hpobench.methods.spec import MethodSpec
 
@@ -300,7 +301,8 @@ _SMAC_SPECS = [
 ]
 
 METHODS: dict[str, MethodSpec] = {
-    spec.name: spec for spec in _SPECS + _OPTUNA_SPECS + _NEVERGRAD_SPECS + _DEHB_SPECS + _SMAC_SPECS
+    spec.name: spec
+    for spec in _SPECS + _OPTUNA_SPECS + _NEVERGRAD_SPECS + _DEHB_SPECS + _SMAC_SPECS + MULTI_OBJECTIVE_SPECS
 }
 
 

@@ -100,11 +100,19 @@ class AskTellScheduler(SingleMetricScheduler):
         handle = self._running.pop(trial.trial_id, None)
         if handle is None:
             return
-        value = result.get(self.metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            self._tell_value(handle, float(value))
+        value = self._told(result)
+        if value is not None:
+            self._tell_value(handle, value)
         else:  # a result without a usable value teaches nothing
             self._tell_failed(handle)
+
+    def _told(self, result: dict[str, Any]) -> Any:
+        """What a completed trial's last result tells the library (its metric, a finite
+        number), or None when it has no usable value; a multi-objective subclass tells a list."""
+        value = result.get(self.metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        return None
 
     def on_trial_error(self, trial: Trial) -> None:
         handle = self._running.pop(trial.trial_id, None)

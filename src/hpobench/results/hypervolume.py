@@ -77,11 +77,14 @@ class ObjectiveSpace:
 def objective_values(frame: Any, objectives: Sequence[Objective]) -> np.ndarray:
     """A run's results (a pandas frame, rows in the order reported) as rows of objective values;
     a ValueError naming the objective whose column the results lack."""
-    missing = [o for o in objectives if o.column not in frame.columns]
+    # A cost objective's own column where the run recorded it (hpobench adds it to every result,
+    # a simulated run's table holds it), else the column it is measured from (older runs).
+    columns = [o.metric if o.metric in frame.columns else o.column for o in objectives]
+    missing = [o for o, column in zip(objectives, columns, strict=True) if column not in frame.columns]
     if missing:
         named = ", ".join(o.metric if o.column == o.metric else f"{o.metric} (from {o.column})" for o in missing)
         raise ValueError(f"the results hold no values of {named}")
-    return frame[[o.column for o in objectives]].to_numpy(dtype=float)
+    return frame[columns].to_numpy(dtype=float)
 
 
 def _floats(array: np.ndarray) -> tuple[float, ...]:

@@ -156,7 +156,9 @@ def _decisions(tuner_dir: Path) -> dict[int, tuple[int, float]]:
 
 
 def _metric_names(columns: Sequence[str], resource_attr: str) -> list[str]:
-    """The script's own reported values: not Syne Tune's (st_*), not the configuration."""
+    """The script's own reported values, and the costs hpobench measured with each
+    (`hpobench_train_time`: a simulated run of a multi-objective benchmark replays it); not
+    Syne Tune's (st_*), not the configuration."""
     return [c for c in columns if c != resource_attr and c != "trial_id" and not c.startswith(("st_", "config_"))]
 
 

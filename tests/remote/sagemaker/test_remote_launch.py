@@ -623,3 +623,24 @@ def test_a_method_that_cannot_tune_the_benchmark_is_refused_before_any_upload(aw
     with pytest.raises(UsageError, match=r"^Method DEHB cannot tune benchmark 'quadratic': ValueError: DEHB needs"):
         launch_remote(_settings(benchmark=str(path), methods=("RS", "DEHB"), num_seeds=1), boto_session=session)
     assert recorder.source_uploads() == [] and _jobs() == {}
+
+
+def test_multi_objective_jobs_carry_their_method_and_the_tags_scalarization(aws, invoke, monkeypatch):
+    """Issue 32: MOASHA and a scalarized RS on gbt_breast_cancer_mo are one job each, whose
+    arguments name the method and the scalarization; a launch without it is another setup."""
+    monkeypatch.setenv("HPOBENCH_ROLE", MOTO_ROLE)
+    monkeypatch.setenv("HPOBENCH_BUCKET", MOTO_BUCKET)
+    launch = "launch-remote --benchmark gbt_breast_cancer_mo --experiment-tag mo".split()
+    first = invoke(*launch, "--method", "MOASHA", "--method", "RS", "--scalarization", "weighted:0.5,0.5")
+    assert first.exit_code == 0, first.output
+    jobs = _jobs()
+    arguments = {job["HyperParameters"]["method"]: job["HyperParameters"] for job in jobs.values()}
+    assert set(arguments) == {"MOASHA", "RS"}
+    for values in arguments.values():
+        assert values["benchmark"] == "gbt_breast_cancer_mo" and values["scalarization"] == "weighted:0.5,0.5"
+    refused = invoke(*launch, "--method", "MO-RS")
+    assert refused.exit_code == 2, refused.output
+    assert "with scalarization='weighted:0.5,0.5', not None" in refused.output
+    alone = invoke(*"launch-remote --benchmark gbt_breast_cancer_mo --experiment-tag mo2 --method RS".split())
+    assert alone.exit_code == 2 and "--scalarization weighted:0.5,0.5" in alone.output
+    assert len(_jobs()) == 2

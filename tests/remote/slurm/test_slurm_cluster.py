@@ -188,6 +188,30 @@ def test_methods_from_other_libraries_run_as_slurm_cells(background, slurm, invo
         assert len(trials) > 2, (method, trials)  # it went on suggesting after results came in
 
 
+def test_multi_objective_cells_record_both_objectives(background, slurm, invoke, results_root):
+    """MO-RS on gbt_breast_cancer_mo, and RS on the same benchmark scalarized (the cell's
+    command line carries --scalarization), as Slurm cells."""
+    args = (
+        *"launch-remote --engine slurm --benchmark gbt_breast_cancer_mo --cpus-per-job 1".split(),
+        *"--method MO-RS --method RS --scalarization weighted:0.5,0.5 --max-num-evaluations 6".split(),
+        *"--max-wallclock-time 60 --experiment-tag mo".split(),
+    )
+    launched = invoke(*args)
+    assert launched.exit_code == 0, launched.output
+    assert "Submitted 2 cell(s) as Slurm job" in launched.output
+    wait_for(lambda: in_states(invoke, "mo", results_root, {"complete", "failed"}, 2), 240, "2 finished cells", slurm)
+    for (method, seed), run in status(invoke, "mo", results_root).items():
+        assert run["state"] == "complete", run
+        (tuner_dir,) = [p.parent for p in (results_root / "mo" / f"{method}-{seed}").glob("*/metadata.json")]
+        results = pd.read_csv(tuner_dir / "results.csv.zip")
+        assert results["val_log_loss"].notna().all() and results["hpobench_train_time"].notna().all()
+        metadata = json.loads((tuner_dir / "metadata.json").read_text())
+        assert metadata["benchmark"] == "gbt_breast_cancer_mo"
+        assert metadata["scalarization"] == "weighted:0.5,0.5"
+    (rs_dir,) = [p.parent for p in (results_root / "mo" / "RS-0").glob("*/metadata.json")]
+    assert pd.read_csv(rs_dir / "results.csv.zip")["hpobench_scalarized"].notna().all()
+
+
 def test_a_cancelled_cell_alone_is_resubmitted(background, slurm, invoke, results_root):
     args = (*LAUNCH, "--method", "RS", "--num-seeds", "2", "--max-wallclock-time", "60", "--experiment-tag", "cancel")
     assert invoke(*args).exit_code == 0

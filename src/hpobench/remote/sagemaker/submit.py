@@ -68,7 +68,12 @@ def launch_remote(
     # Offline first (the dry run's plan): bad options, instance types, images, requirements or
     # data fail before any AWS call. The data is hashed once, by the real plan below.
     offline = plan_remote(settings, session.region_name, "bucket", hash_data=False)
-    check_methods_build(offline.experiment.benchmark, offline.experiment.methods, extras_here=False)
+    check_methods_build(
+        offline.experiment.benchmark,
+        offline.experiment.methods,
+        extras_here=False,
+        scalarization=offline.experiment.scalarization,
+    )
     submitter = Submitter(session)  # before any client exists: see Submitter
     role = aws.resolve_role(session, settings.role)
     bucket = settings.bucket or aws.default_bucket(session)

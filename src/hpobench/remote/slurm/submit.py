@@ -56,7 +56,11 @@ def launch_slurm(settings: SlurmSettings, say: Say = print) -> tuple[SlurmPlan, 
         check_cluster(plan, settings.partition)
         selection = select_runs(experiment, records, settings.force)
         if selection.todo:  # the cells run this venv: what they need is checked here, before any is submitted
-            check_methods_build(experiment.benchmark, list(dict.fromkeys(run.method for run in selection.todo)))
+            check_methods_build(
+                experiment.benchmark,
+                list(dict.fromkeys(run.method for run in selection.todo)),
+                scalarization=experiment.scalarization,
+            )
             prepare_inputs(experiment.benchmark)
         outcomes = submit_cells(plan, records, list(selection.todo), settings.force)
     return plan, outcomes

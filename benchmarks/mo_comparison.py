@@ -1,0 +1,123 @@
+"""MOASHA against multi-objective random search on `gbt_breast_cancer_mo` (issue 32, point 5):
+the hypervolume each reaches at half and at the full budget, mean and standard error over seeds.
+
+Every run goes through the real local launcher (`hpobench run-local`, fast back-end, the
+benchmark's 2 workers and default budget) into one results root; the hypervolume of a run at
+time t is that of its results reported by then (`st_tuner_time`), in the benchmark's fixed
+space (reference point (0.7, 3.0), normalized by bounds: values in [0, 1]), by
+`hpobench.results.hypervolume`.
+
+    python benchmarks/mo_comparison.py                       # 10 seeds x 2 methods x 60 s
+    python benchmarks/mo_comparison.py --root DIR            # keep the runs; re-run resumes/skips
+    python benchmarks/mo_comparison.py --root DIR --report-only
+    python benchmarks/mo_comparison.py --smoke               # seconds: the code path, not the comparison
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from smoke_option import parse_with_smoke
+
+BENCHMARK = "gbt_breast_cancer_mo"
+METHODS = ["MOASHA", "MO-RS"]
+TAG = "mo-comparison"
+SMOKE = {"budget": 6.0, "seeds": 1}
+
+
+def run_local(root: Path, seeds: int, budget: Optional[float], master_seed: int) -> None:
+    """`hpobench run-local` in a fresh process, as a user would run it."""
+    command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK, "--experiment-tag", TAG]
+    command += ["--results-root", str(root), "--num-seeds", str(seeds), "--random-seed", str(master_seed)]
+    if budget is not None:
+        command += ["--max-wallclock-time", f"{budget:g}"]
+    for method in METHODS:
+        command += ["--method", method]
+    print("$", " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def hypervolume_at(tuner_dir: Path, times: list[float]) -> list[float]:
+    """The run's hypervolume of the results reported by each of `times` (seconds of its budget)."""
+    import numpy as np
+    import pandas as pd
+
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.results import layout
+    from hpobench.results.hypervolume import ObjectiveSpace, objective_values, over_time
+
+    benchmark = get_benchmark(BENCHMARK)
+    try:
+        frame = pd.read_csv(tuner_dir / layout.RESULTS_FILE).sort_values("st_tuner_time", kind="stable")
+    except pd.errors.EmptyDataError:  # no trial reported within the budget: nothing dominated
+        return [0.0 for _ in times]
+    curve = over_time(objective_values(frame, benchmark.objectives), ObjectiveSpace.for_benchmark(benchmark))
+    clock = frame["st_tuner_time"].to_numpy()
+    at = np.searchsorted(clock, times, side="right") - 1  # the last row reported by then
+    return [float(curve.hypervolume[i]) if i >= 0 else 0.0 for i in at]
+
+
+def mean_and_error(values: list[float]) -> str:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{mean:.4f} +- -"
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return f"{mean:.4f} +- {math.sqrt(variance / len(values)):.4f}"
+
+
+def report(root: Path) -> None:
+    from hpobench.results import layout
+
+    budgets = set()
+    rows = {}
+    for method in METHODS:
+        per_seed = []
+        for run_dir in sorted((root / TAG).glob(f"{method}-*")):
+            if not run_dir.name.removeprefix(f"{method}-").isdigit():
+                continue
+            tuner_dir = layout.completed_tuner_dir(run_dir)
+            if tuner_dir is None:
+                continue
+            budget = float(layout.read_metadata(tuner_dir)["stopping_criterion"]["max_wallclock_time"])
+            budgets.add(budget)
+            per_seed.append(hypervolume_at(tuner_dir, [budget / 2, budget]))
+        rows[method] = per_seed
+    if len(budgets) != 1:
+        raise SystemExit(f"runs of {len(budgets)} budgets in {root / TAG}: compare runs of one budget")
+    (budget,) = budgets
+    print(f"\n{BENCHMARK}: hypervolume (normalized, reference point fixed), {budget:g} s per run")
+    half, full = f"at {budget / 2:g} s", f"at {budget:g} s"
+    print(f"{'method':<8} {'seeds':>5}  {half:>18}  {full:>18}")
+    for method, per_seed in rows.items():
+        half = mean_and_error([h for h, _ in per_seed])
+        full = mean_and_error([f for _, f in per_seed])
+        print(f"{method:<8} {len(per_seed):>5}  {half:>18}  {full:>18}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=None, help="seconds per run (default: the benchmark's, 60)")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--master-seed", type=int, default=32)
+    parser.add_argument("--root", type=Path, default=None, help="results root to keep (default: a temporary one)")
+    parser.add_argument("--report-only", action="store_true", help="print the runs already under --root")
+    args = parse_with_smoke(parser, SMOKE)
+    if args.report_only:
+        if args.root is None:
+            raise SystemExit("--report-only needs --root")
+        report(args.root)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        root = args.root or Path(scratch)
+        run_local(root, args.seeds, args.budget, args.master_seed)
+        report(root)
+
+
+if __name__ == "__main__":
+    main()
