@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,10 +32,13 @@ TAG = "mo-comparison"
 SMOKE = {"budget": 6.0, "seeds": 1}
 
 
-def run_local(root: Path, seeds: int, budget: Optional[float], master_seed: int) -> None:
-    """`hpobench run-local` in a fresh process, as a user would run it."""
+def run_local(root: Path, seed: int, budget: Optional[float], master_seed: int) -> None:
+    """`hpobench run-local` of seed `seed` of both methods in a fresh process, as a user would
+    run it. One seed a call: the methods alternate seed by seed, so a change of the machine's
+    load during the measurement falls on both alike (the training time is an objective)."""
     command = [sys.executable, "-m", "hpobench", "run-local", "--benchmark", BENCHMARK, "--experiment-tag", TAG]
-    command += ["--results-root", str(root), "--num-seeds", str(seeds), "--random-seed", str(master_seed)]
+    command += ["--results-root", str(root), "--start-seed", str(seed), "--num-seeds", "1"]
+    command += ["--random-seed", str(master_seed)]
     if budget is not None:
         command += ["--max-wallclock-time", f"{budget:g}"]
     for method in METHODS:
@@ -115,7 +119,10 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as scratch:
         root = args.root or Path(scratch)
-        run_local(root, args.seeds, args.budget, args.master_seed)
+        print(f"load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
+        for seed in range(args.seeds):
+            run_local(root, seed, args.budget, args.master_seed)
+        print(f"load average at the end: {os.getloadavg()[0]:.2f}", flush=True)
         report(root)
 
 
