@@ -63,6 +63,9 @@ def main() -> None:
     parser.add_argument("--real-seeds", type=int, default=5)
     parser.add_argument("--sim-seeds", type=int, default=20)
     parser.add_argument("--max-wallclock-time", type=float, default=None, help="default: the benchmark's")
+    parser.add_argument(
+        "--max-num-evaluations", type=int, default=None, help="also stop each run after this many results"
+    )
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fixed entries, as run-local")
     parser.add_argument("--results-root", type=Path, default=None, help="default: ~/hpobench-fidelity")
     smoke = {
@@ -71,7 +74,10 @@ def main() -> None:
         "methods": ["RS", "ASHA"],
         "real_seeds": 1,
         "sim_seeds": 2,
-        "max_wallclock_time": 6.0,
+        # Runs end by results, the time only a cap: a loaded machine once ended a 6 s real run
+        # before its first result.
+        "max_wallclock_time": 60.0,
+        "max_num_evaluations": 12,
         "set": ["boosting_rounds=6"],
     }
     args = parse_with_smoke(parser, smoke)
@@ -82,6 +88,8 @@ def main() -> None:
     shared = ["--benchmark", args.benchmark, "--results-root", str(root)]
     fixed = [option for entry in args.set for option in ("--set", entry)]
     budget = [] if args.max_wallclock_time is None else ["--max-wallclock-time", str(args.max_wallclock_time)]
+    if args.max_num_evaluations is not None:
+        budget += ["--max-num-evaluations", str(args.max_num_evaluations)]
     methods = [option for method in args.methods for option in ("--method", method)]
 
     print(f"# {args.benchmark}: table {args.configs} x {args.seeds} seeds; methods {', '.join(args.methods)}")

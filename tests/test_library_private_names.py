@@ -64,6 +64,10 @@ GUARDED = {
     "_trial_generator": "smac.main.smbo:SMBO",
     "_config_generator": "smac.intensifier.abstract_intensifier:AbstractIntensifier",
     "_config_selector": "smac.intensifier.abstract_intensifier:AbstractIntensifier",
+    # SMAC3: the local search's start points sorted and the forest in one thread (methods/smac_parts.py)
+    "_local_search": "smac.acquisition.maximizer.local_and_random_search:LocalAndSortedRandomSearch",
+    "_get_initial_points": "smac.acquisition.maximizer.local_search:LocalSearch",
+    "_rf_opts": "smac.model.random_forest.random_forest:RandomForest",
     # Python: what interpreter exit runs, run by the fork server in each trial
     "_shutdown": "threading",
     "_run_exitfuncs": "atexit",

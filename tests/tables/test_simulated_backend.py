@@ -91,10 +91,10 @@ def test_every_method_replays_the_table_in_simulated_time(method, invoke, gbt_ta
     """Each built-in method (and other libraries': OPTUNA-*, NEVERGRAD-*, DEHB, SMAC) runs on the
     table, evaluates only its rows, spends the budget in simulated seconds, and makes the early
     decisions its kind makes (gbt_breast_cancer's space for every method: test_methods_run.py
-    runs them with real trials on mlp_digits)."""
-    began = time.monotonic()
+    runs them with real trials on mlp_digits). That the simulated budget is not spent in real
+    time is test_the_budget_is_simulated_time's check: a GP method's suggestions on a loaded
+    machine may take 40 real seconds."""
     result = simulate(invoke, "every", "--method", method, "--max-wallclock-time", "40", "--n-workers", "4")
-    real = time.monotonic() - began
     assert result.exit_code == 0, result.output
     tuner_dir = only_run(results_root, "every", f"{method}-0")
     metadata = layout.read_metadata(tuner_dir)
@@ -104,7 +104,6 @@ def test_every_method_replays_the_table_in_simulated_time(method, invoke, gbt_ta
     assert configs_of(frame) <= row_keys(gbt_table)  # every evaluated configuration is a table row
     assert 25 < frame["st_tuner_time"].max() <= 40 + 1
     assert metadata["hpobench_wallclock_time"] == pytest.approx(40, abs=1)  # the simulated budget spent
-    assert real < 40  # simulated seconds are not real ones
     assert_decisions_fit_the_method(method, frame, "round")
 
 
