@@ -10,13 +10,13 @@ through `pynvml` where importable, else `nvidia-smi`, every `GPU_INTERVAL` secon
 tuner's thread tells it which process each trial runs in (`track`, once a loop), so the
 trial processes are untouched: both back-ends, any script.
 
-Why RSS: it counts every page a process has mapped in memory, its own and those it shares.
-A fork-server trial shares the server's pages (the pre-imported libraries) copy-on-write;
-they count in its RSS as they would in a stock trial that imported the same libraries
-itself, so both back-ends measure the same number, and it does not depend on how many
-trials run beside it (a proportional share, PSS, would, and costs a read of smaps). A tree
-sums its members' RSS: pages its processes share with each other (a forked worker's) count
-once per process, an over-estimate on the safe side.
+Why RSS: it counts every page a process has in memory, those it shares included, so it does
+not depend on how many trials run beside it (a proportional share, PSS, would, and costs a read
+of smaps). A fork-server trial's RSS counts the server's data (copied page tables at the fork)
+and the library pages it touches; a stock trial's also counts pages only its own imports
+touched, so the back-ends differ by those (docs/multi-objective.md), not by what a configuration
+allocates. A tree sums its members' RSS: pages its processes share with each other (a forked
+worker's) count once per process, an over-estimate on the safe side.
 
 A result's peak is the highest sample taken up to the moment the script reported it (its
 `st_worker_timestamp`), over every process the trial ran in: a paused and resumed trial
@@ -70,6 +70,7 @@ class TrialCosts:
         self._lock = threading.Lock()
         self._sampling = threading.Lock()
         self._roots: dict[int, int] = {}  # running trial -> its process id
+        self._started: dict[int, int] = {}  # trial -> the last process it was tracked in
         self._peaks: dict[int, tuple[int, int]] = {}  # trial -> (host, GPU) peaks so far
         # trial -> samples (time, host peak, GPU peak) since its last result, in time order
         self._samples: dict[int, list[tuple[float, int, int]]] = {}
@@ -77,6 +78,7 @@ class TrialCosts:
         self._gpu_sampled_at = 0.0
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self.sampling_seconds = 0.0  # spent sampling, all told (benchmarks/local_backend_efficiency.py)
 
     def gpus(self, trial_id: int) -> int:
         """How many GPUs the trial holds (last given; 0 without any)."""
@@ -94,13 +96,13 @@ class TrialCosts:
             if status != Status.in_progress:
                 continue
             pid = trial_pid(self.backend, trial_id)
-            if pid is not None and self._roots.get(trial_id) != pid:
+            if pid is not None and self._started.get(trial_id) != pid:
                 new.append((trial_id, pid))
         if not new:
             return
         with self._lock:
             for trial_id, pid in new:
-                self._roots[trial_id] = pid
+                self._roots[trial_id] = self._started[trial_id] = pid
                 if trial_id not in self._peaks:
                     last = last_results.get(trial_id, {})
                     self._peaks[trial_id] = (int(last.get(HOST_MEMORY) or 0), int(last.get(GPU_MEMORY) or 0))
@@ -138,29 +140,36 @@ class TrialCosts:
         """One sample of every tracked trial's process tree; trials whose process ended are
         no longer tracked."""
         with self._sampling:  # one at a time (the thread's, or the tuner's): samples stay in time order
-            with self._lock:
-                roots = dict(self._roots)
-            if not roots:
-                return
-            now = time.time()
-            children = children_map()
-            gpu_used = self._gpu_memory(now, [t for t in roots if self.gpus(t)])
-            measured: dict[int, Optional[tuple[int, int]]] = {}
-            for trial_id, root in roots.items():
-                tree = [root, *descendants(root, children)] if children else _psutil_tree(root)
-                host = sum(_rss(pid) for pid in tree)
-                # No memory: the process ended (its tree is no longer found below it).
-                measured[trial_id] = (host, sum(gpu_used.get(pid, 0) for pid in tree)) if host else None
-            with self._lock:
-                for trial_id, sizes in measured.items():
-                    if sizes is None:
-                        if self._roots.get(trial_id) == roots[trial_id]:
-                            del self._roots[trial_id]
-                        continue
-                    peak_host, peak_gpu = self._peaks.get(trial_id, (0, 0))
-                    peaks = (max(peak_host, sizes[0]), max(peak_gpu, sizes[1]))
-                    self._peaks[trial_id] = peaks
-                    self._samples.setdefault(trial_id, []).append((now, *peaks))
+            began = time.perf_counter()
+            try:
+                self._sample()
+            finally:
+                self.sampling_seconds += time.perf_counter() - began
+
+    def _sample(self) -> None:
+        with self._lock:
+            roots = dict(self._roots)
+        if not roots:
+            return
+        now = time.time()
+        children = children_map()
+        gpu_used = self._gpu_memory(now, [t for t in roots if self.gpus(t)])
+        measured: dict[int, Optional[tuple[int, int]]] = {}
+        for trial_id, root in roots.items():
+            tree = [root, *descendants(root, children)] if children else _psutil_tree(root)
+            host = sum(_rss(pid) for pid in tree)
+            # No memory: the process ended (its tree is no longer found below it).
+            measured[trial_id] = (host, sum(gpu_used.get(pid, 0) for pid in tree)) if host else None
+        with self._lock:
+            for trial_id, sizes in measured.items():
+                if sizes is None:
+                    if self._roots.get(trial_id) == roots[trial_id]:
+                        del self._roots[trial_id]
+                    continue
+                peak_host, peak_gpu = self._peaks.get(trial_id, (0, 0))
+                peaks = (max(peak_host, sizes[0]), max(peak_gpu, sizes[1]))
+                self._peaks[trial_id] = peaks
+                self._samples.setdefault(trial_id, []).append((now, *peaks))
 
     def close(self) -> None:
         """Stop sampling (the run ended)."""
@@ -220,7 +229,7 @@ def gpu_memory_by_pid() -> dict[int, int]:
     named as this machine's process table names them (a container that does not share the
     host's may see none: then a trial's GPU memory reads 0)."""
     try:
-        import pynvml  # type: ignore[import-not-found]
+        import pynvml
     except ImportError:
         return _nvidia_smi_memory()
     used: dict[int, int] = {}
