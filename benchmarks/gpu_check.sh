@@ -9,14 +9,17 @@
 #   accuracy_parity: 1 configuration x 4 epochs (2 took over 200 s on an H200), 50,000 generated CIFAR-shaped images
 #     (CIFAR-10 itself cannot be downloaded there), script loop vs plain fp32 loop
 #   gpu_packing: K = 1, 2, 4 trials on the GPU, 45 s of random search each
-# Each step runs whatever the others did; the step limits (150 + 200 + 200 s) and the install
-# fit a 600 s call. grep is line-buffered so a killed call still returns lines.
-# GPU_CHECK_STEPS="accuracy_parity gpu_packing" re-runs only the steps named (default: all three).
+#   trial_costs (issue 32): one trial that holds 1 GiB on its GPU from level 2 on; its recorded
+#     peak GPU memory must grow by it, and its GPU-seconds be its training time (one GPU held)
+# Each step runs whatever the others did; the step limits (150 + 200 + 200 + 45 s) and the
+# install fit a 600 s call only when every step ends before its limit; split the call with
+# GPU_CHECK_STEPS otherwise. grep is line-buffered so a killed call still returns lines.
+# GPU_CHECK_STEPS="accuracy_parity gpu_packing" re-runs only the steps named (default: all four).
 # GPU_CHECK_DRY_RUN=1 prints each step's command instead of running it, and queries no GPU and
 # installs nothing: the test suite checks those commands on machines without a GPU.
 set -uo pipefail
 OUT="${OUT:-$PWD/gpu-out}"
-STEPS=" ${GPU_CHECK_STEPS:-train_throughput accuracy_parity gpu_packing} "
+STEPS=" ${GPU_CHECK_STEPS:-train_throughput accuracy_parity gpu_packing trial_costs} "
 DRY_RUN="${GPU_CHECK_DRY_RUN:-0}"
 wanted() { [[ "$STEPS" == *" $1 "* ]]; }
 # step NAME LIMIT_S COMMAND...: COMMAND under a time limit, its output (warnings left out) in $OUT/NAME.txt
@@ -31,7 +34,7 @@ step() {
 }
 mkdir -p "$OUT"
 status=0
-wheels=ok  # only gpu_packing (hpobench run-local: syne-tune, pydantic) needs them
+wheels=ok  # only gpu_packing and trial_costs (hpobench run-local: syne-tune, pydantic) need them
 if [ "$DRY_RUN" = 1 ]; then
     echo "dry run: no GPU queried, no wheel installed"
 elif compgen -G ".whl/*.whl" > /dev/null; then
@@ -58,5 +61,12 @@ elif [ "$wheels" = ok ]; then
     step gpu_packing 200 python3 benchmarks/gpu_packing.py --budget 45 --ks 1 2 4 || status=1
 else
     echo "gpu_packing skipped: the wheels did not install (see wheels.txt)" | tee "$OUT/gpu_packing.txt"
+fi
+if ! wanted trial_costs; then
+    :
+elif [ "$wheels" = ok ]; then
+    step trial_costs 45 python3 benchmarks/trial_costs.py --device cuda --allocate-mib 1024 || status=1
+else
+    echo "trial_costs skipped: the wheels did not install (see wheels.txt)" | tee "$OUT/trial_costs.txt"
 fi
 exit $status

@@ -2,6 +2,10 @@
 
     python benchmarks/local_backend_efficiency.py [--duration 60] [--n-workers 2] [--seed 0]
     python benchmarks/local_backend_efficiency.py --smoke   # seconds: until a trial-epoch, the code path
+    python benchmarks/local_backend_efficiency.py --backends fast,fast+costs   # cost measurement's overhead
+
+A kind ending in `+costs` runs hpobench's tuner measuring every trial's peak memory and
+GPU-seconds as `run-local` does (local/trial_costs.py's sampler thread).
 
 Runs ASHA on `mlp_digits` for `--duration` seconds with each back-end in turn
 (same seed, same tuner settings as `hpobench run-local`), then prints, per
@@ -112,10 +116,24 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
     np.random.seed(args.seed)
     random.seed(args.seed)
     scheduler = get_method("ASHA").build(MethodArguments.for_benchmark(benchmark, args.seed))
-    backend_class = timed(FastLocalBackend if kind == "fast" else LocalBackend)
+    base, _, costs = kind.partition("+")
+    backend_class = timed(FastLocalBackend if base == "fast" else LocalBackend)
     backend = backend_class(entry_point=str(script))
+    if costs:
+        # hpobench's tuner, measuring every trial's costs as `run-local` does (local/trial_costs.py);
+        # it saves no tuner.dill, as the plain kinds' Tuner saves it every few seconds only.
+        from hpobench.local.gpu_packing import GpuSlots
+        from hpobench.local.result_objectives import ResultObjectives
+        from hpobench.local.resumable_tuner import HpobenchTuner
+        from hpobench.local.trial_costs import TrialCosts
+
+        backend.gpu_slots = GpuSlots(0)  # no GPU given: Syne Tune's own assignment stays
+        tuner_class: type = HpobenchTuner
+        extra: dict[str, Any] = {"save_tuner": False}
+    else:
+        tuner_class, extra = Tuner, {}
     os.environ["SYNETUNE_FOLDER"] = str(root)
-    tuner = Tuner(
+    tuner = tuner_class(
         trial_backend=backend,
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
@@ -130,15 +148,25 @@ def run_backend(kind: str, script: Path, args: argparse.Namespace, root: Path) -
         tuner_name=f"efficiency-{kind}",
         output_logger=QuietTunerLogger(),
         trial_backend_path=str(root / kind),
+        **extra,
     )
+    sampler = TrialCosts(backend) if costs else None
+    if sampler is not None:
+        tuner.result_objectives = ResultObjectives(benchmark, None, sampler)
     started, cpu = time.time(), time.process_time()
-    with contextlib.redirect_stdout(io.StringIO()):  # the Tuner prints a summary
-        tuner.run()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the Tuner prints a summary
+            tuner.run()
+    finally:
+        if sampler is not None:
+            sampler.close()
     wall = time.time() - started
     return {
         **figures(root / kind, backend.decided, wall, args.n_workers),
         "trials failed": tuner.tuning_status.num_trials_failed,
         "tuner CPU (s)": time.process_time() - cpu,
+        # The sampler's share of the tuner's CPU (its thread and the tuner's own samples).
+        "cost sampling (s)": sampler.sampling_seconds if sampler is not None else float("nan"),
     }
 
 
@@ -183,19 +211,23 @@ def _median(values: list[float]) -> float:
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
-    """Print the figures of each back-end side by side, their ratios, and the goals."""
+    """Print the figures of each back-end side by side, the ratios of the second to the first
+    (fast/stock by default; fast+costs/fast measures the cost measurement), and the goals."""
     names = list(next(iter(results.values())))
+    kinds = list(results)
     both = all(kind in results for kind in BACKENDS)
-    header = f"{'':28}" + "".join(f"{kind:>12}" for kind in results) + (f"{'fast/stock':>12}" if both else "")
+    pair = (kinds[0], kinds[1]) if len(kinds) == 2 else None
+    ratio_name = f"{pair[1]}/{pair[0]}" if pair else ""
+    header = f"{'':28}" + "".join(f"{kind:>12}" for kind in results) + (" " + f"{ratio_name:>11}" if pair else "")
     print(header)
     for name in names:
         row = f"{name:28}"
         for kind in results:
             row += _cell(name, results[kind][name])
-        if both:
-            stock, fast = results["stock"][name], results["fast"][name]
-            comparable = stock and not (math.isnan(stock) or math.isnan(fast))
-            row += f"{fast / stock:>11.2f}x" if comparable else f"{'-':>12}"
+        if pair:
+            first, second = results[pair[0]][name], results[pair[1]][name]
+            comparable = first and not (math.isnan(first) or math.isnan(second))
+            row += f"{second / first:>11.2f}x" if comparable else f"{'-':>12}"
         print(row)
     if "fast" in results:
         fast = results["fast"]

@@ -126,6 +126,16 @@ SMOKES = [
             rf"goal < 10 s for 800,000 rows: (met|NOT met) \({NUMBER} s scaled to 800,000 rows\)",
         ),
     ),
+    # The CPU path: a block in host memory, seen from level 2 on; no GPU, no GPU-seconds.
+    Smoke(
+        "trial_costs.py",
+        (
+            r"device: cpu, block 64 MiB after level 1, fast back-end",
+            rf"\s+2\s+{NUMBER}\s+0\.0\s+0\.000\s+{NUMBER}",
+            r"goal cpu peak grows by >= 90% of the block at level 2: met \(\d+%\)",
+            r"goal GPU-seconds = 0 x training time: met",
+        ),
+    ),
     Smoke(
         "local_backend_efficiency.py",
         (
@@ -316,7 +326,7 @@ def test_gpu_check_steps_name_scripts_and_options_that_exist(this_hpobench_env, 
     done = run_script(["bash", str(BENCHMARKS / "gpu_check.sh")], env, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     steps = dict(re.findall(r"^(\w+) \(limit \d+ s\): python3 (.+)$", done.stdout, re.MULTILINE))
-    assert set(steps) == {"train_throughput", "accuracy_parity", "gpu_packing"}, done.stdout
+    assert set(steps) == {"train_throughput", "accuracy_parity", "gpu_packing", "trial_costs"}, done.stdout
     for name, command in steps.items():
         script, *arguments = command.split()
         assert script == f"benchmarks/{name}.py"

@@ -58,12 +58,14 @@ def build_table(
     rows: Optional[list[dict[str, Any]]] = None,
     metric: Optional[str] = None,
     train_time: Optional[bool] = None,
+    host_memory: bool = False,
 ) -> tuple[Any, TableManifest]:
     """(BlackboxTabular, manifest) of `benchmark_name` with `configs` configurations x `seeds`
     seeds x `levels` levels (default: every level up to its maximum resource); `metric` names
     the metric's column otherwise than the benchmark does. `train_time` (default: when the
     benchmark has it as an objective) adds `hpobench_train_time`, the levels' training time
-    without the start-up, as hpobench records it with every result."""
+    without the start-up, as hpobench records it with every result; `host_memory` adds
+    `hpobench_peak_host_memory`, growing with the model's depth and the level."""
     import pandas as pd
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
     from syne_tune.config_space import randint
@@ -75,7 +77,8 @@ def build_table(
     fidelities = np.arange(1, levels + 1)
     if train_time is None:
         train_time = any(o.metric == "hpobench_train_time" for o in benchmark.objectives)
-    objectives = np.zeros((len(rows), seeds, levels, 4 if train_time else 3))
+    extra = ["hpobench_train_time"] * bool(train_time) + ["hpobench_peak_host_memory"] * host_memory
+    objectives = np.zeros((len(rows), seeds, levels, 3 + len(extra)))
     for i, row in enumerate(rows):
         floor = _final_loss(row)
         per_level = seconds_per_level * (1 + depth_cost * float(row.get("max_depth", 3)))
@@ -88,6 +91,8 @@ def build_table(
             objectives[i, s, :, 2] = start
             if train_time:
                 objectives[i, s, :, 3] = per_level * fidelities
+            if host_memory:
+                objectives[i, s, :, -1] = 2**20 * (60 + 10 * float(row.get("max_depth", 3)) + fidelities)
     searched = {name: entry.to_syne_tune() for name, entry in benchmark.config_space.items() if is_domain(entry)}
     blackbox = BlackboxTabular(
         hyperparameters=pd.DataFrame(rows),
@@ -95,8 +100,7 @@ def build_table(
         fidelity_space={benchmark.resource_attr: randint(1, levels)},
         objectives_evaluations=objectives,
         fidelity_values=fidelities,
-        objectives_names=[metric or benchmark.metric, ELAPSED_TIME, STARTUP_TIME]
-        + (["hpobench_train_time"] if train_time else []),
+        objectives_names=[metric or benchmark.metric, ELAPSED_TIME, STARTUP_TIME, *extra],
     )
     manifest = TableManifest(
         benchmark=benchmark.name,

@@ -207,6 +207,26 @@ def test_a_table_whose_domain_differs_is_refused(tmp_path):
         check_fit(table, wider, ELAPSED_TIME)
 
 
+def test_a_measured_memory_is_replayed_from_a_table_that_has_it_and_refused_from_one_without(tmp_path):
+    """Every measured cost is an objective a simulated run takes from the table (tabulations
+    record what the results carry): a table from before it was measured cannot stand in."""
+    from hpobench.benchmarks import get_benchmark
+    from hpobench.benchmarks.objectives import Objective
+    from hpobench.tables.format import ELAPSED_TIME, TableError, read_table
+    from hpobench.tables.simulated import check_fit
+
+    benchmark = get_benchmark("gbt_breast_cancer_mo")
+    memory = Objective(metric="hpobench_peak_host_memory", mode="min")
+    on_memory = benchmark.model_copy(update={"objectives": (benchmark.objectives[0], memory)})
+    older = read_table(write_test_table(tmp_path / "older", "gbt_breast_cancer_mo", configs=10, seeds=1))
+    with pytest.raises(TableError, match=r"no objective column 'hpobench_peak_host_memory'.*hpobench tabulate"):
+        check_fit(older, on_memory, ELAPSED_TIME)
+    table = read_table(
+        write_test_table(tmp_path / "new", "gbt_breast_cancer_mo", configs=10, seeds=1, host_memory=True)
+    )
+    check_fit(table, on_memory, ELAPSED_TIME)
+
+
 def test_syne_tunes_domains_become_hpobenchs():
     """A blackbox's float and integer ranges keep their log scale; finite ones become choices."""
     from syne_tune.config_space import choice, finrange, lograndint, loguniform, randint, uniform

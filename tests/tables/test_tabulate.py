@@ -77,9 +77,10 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
 
     blackbox, manifest = _read(table)
     benchmark, design = _design(4)
-    assert blackbox.objectives_evaluations.shape == (4, 2, ROUNDS, 4)
-    # The training time hpobench measured with each result too (a multi-objective benchmark's cost).
-    assert blackbox.objectives_names == ["val_log_loss", "hpobench_train_time", ELAPSED_TIME, STARTUP_TIME]
+    # The costs hpobench measured with each result too (a multi-objective benchmark's objectives).
+    costs = ["hpobench_train_time", "hpobench_gpu_seconds", "hpobench_peak_host_memory", "hpobench_peak_gpu_memory"]
+    assert blackbox.objectives_names == ["val_log_loss", *costs, ELAPSED_TIME, STARTUP_TIME]
+    assert blackbox.objectives_evaluations.shape == (4, 2, ROUNDS, 1 + len(costs) + 2)
     assert list(blackbox.fidelity_values) == list(range(1, ROUNDS + 1))
     assert list(blackbox.fidelity_space) == ["round"]
     searched = ["learning_rate", "max_depth", "subsample", "min_samples_leaf", "max_features"]
@@ -91,7 +92,7 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
     # Elapsed times count from the decision to start the trial: the first level's includes the
     # start-up before the script's Reporter began timing, and levels lie as far apart as their
     # reports did.
-    elapsed = blackbox.objectives_evaluations[..., 2]
+    elapsed = blackbox.objectives_evaluations[..., -2]
     for seed in range(2):
         results = _run_results(results_root, seed)
         for _, row in results.iterrows():
@@ -99,12 +100,14 @@ def test_a_real_tabulation_is_syne_tunes_table_of_what_the_runs_reported(invoke,
             level = int(row["round"]) - 1
             assert blackbox.objectives_evaluations[index, seed, level, 0] == pytest.approx(row["val_log_loss"])
             assert blackbox.objectives_evaluations[index, seed, level, 1] == pytest.approx(row["st_worker_time"])
+            for column, cost in enumerate(costs[1:], start=2):
+                assert blackbox.objectives_evaluations[index, seed, level, column] == pytest.approx(row[cost])
             first = results[(results.trial_id == row.trial_id) & (results["round"] == 1)].iloc[0]
             assert elapsed[index, seed, level] - elapsed[index, seed, 0] == pytest.approx(
                 row.st_worker_timestamp - first.st_worker_timestamp, abs=1e-3
             )
             assert elapsed[index, seed, 0] > first.st_worker_time
-    startup = blackbox.objectives_evaluations[..., 3]
+    startup = blackbox.objectives_evaluations[..., -1]
     assert (np.diff(elapsed, axis=2) > 0).all()  # cumulative, level after level
     assert (startup > 0).all() and np.allclose(startup, elapsed[:, :, :1])
     # The built-in script is deterministic: the seeds repeat the metric, not the times.
@@ -152,8 +155,8 @@ def test_more_seeds_evaluate_only_the_new_seeds(invoke, results_root, tmp_path):
     assert result.exit_code == 0, result.output
     done = json.loads(result.output)
     assert (done["evaluated"], done["skipped"], done["seeds"], done["table"]) == (2, 2, 2, str(elsewhere))
-    assert _read(elsewhere)[0].objectives_evaluations.shape == (2, 2, ROUNDS, 4)
-    assert _read(results_root / "tables" / BENCHMARK)[0].objectives_evaluations.shape == (2, 1, ROUNDS, 4)
+    assert _read(elsewhere)[0].objectives_evaluations.shape == (2, 2, ROUNDS, 7)
+    assert _read(results_root / "tables" / BENCHMARK)[0].objectives_evaluations.shape == (2, 1, ROUNDS, 7)
 
 
 def _in_flight_and_saved(run_dir: Path, rounds: int) -> Optional[int]:
@@ -211,11 +214,11 @@ def test_an_interrupted_tabulation_continues_and_ends_with_the_full_table(result
     first, refill = layout.tuner_dirs(run_dir)
     assert first == stopped and layout.read_metadata(refill)["scheduler_kwargs"]["to_evaluate"] == [running]
     blackbox, _ = _read(results_root / "tables" / BENCHMARK)
-    assert blackbox.objectives_evaluations.shape == (4, 2, rounds, 4)
+    assert blackbox.objectives_evaluations.shape == (4, 2, rounds, 7)  # the metric, 4 costs, 2 times
     assert not np.isnan(blackbox.objectives_evaluations).any()
-    assert (np.diff(blackbox.objectives_evaluations[..., 2], axis=2) > 0).all()
+    assert (np.diff(blackbox.objectives_evaluations[..., -2], axis=2) > 0).all()
     # Every trial in the table ran within one session: its elapsed time is not a pause.
-    assert blackbox.objectives_evaluations[..., 2].max() < 60
+    assert blackbox.objectives_evaluations[..., -2].max() < 60
 
 
 def test_a_script_that_fails_every_trial_is_one_error_and_writes_no_table(invoke, results_root, tmp_path):

@@ -27,8 +27,11 @@ class CostObjective:
     name: str
     unit: str
     meaning: str
-    # The results' column it is read from today (Syne Tune's own), or None where the
-    # trial back-ends do not measure it yet (docs/multi-objective.md, "Not built yet").
+    # How hpobench measures it on a real back-end (`local/result_objectives.py` adds it to each
+    # result; a simulated run replays its table's column of it).
+    source: str
+    # Syne Tune's results column it is copied from, which older results hold without the cost's
+    # own column; None where hpobench measures it itself (local/trial_costs.py).
     source_column: Optional[str] = None
 
 
@@ -39,16 +42,29 @@ COST_OBJECTIVES: dict[str, CostObjective] = {
             "hpobench_train_time",
             "seconds",
             "the trial's training wall-clock up to the reported level (Syne Tune's worker time of the result)",
+            source="Syne Tune's st_worker_time of the result (its Reporter's clock, from the script's start or resume)",
             source_column="st_worker_time",
         ),
         CostObjective(
-            "hpobench_gpu_seconds", "GPU-seconds", "training wall-clock times the number of GPUs the trial holds"
+            "hpobench_gpu_seconds",
+            "GPU-seconds",
+            "training wall-clock times the number of GPUs the trial holds",
+            source="hpobench_train_time times the GPUs the back-end gave the trial (0 without GPUs)",
         ),
-        CostObjective("hpobench_peak_gpu_memory", "bytes", "the trial's peak GPU memory up to the reported level"),
+        CostObjective(
+            "hpobench_peak_gpu_memory",
+            "bytes",
+            "the trial's peak GPU memory up to the reported level",
+            source=(
+                "the GPU memory of the trial's process tree, sampled every second from NVML (pynvml) or "
+                "nvidia-smi; 0 for a trial without GPUs"
+            ),
+        ),
         CostObjective(
             "hpobench_peak_host_memory",
             "bytes",
             "the peak resident memory of the trial's process tree up to the reported level",
+            source="the summed RSS of the trial's process tree, sampled every 0.1 s by the tuner's sampler thread",
         ),
     )
 }

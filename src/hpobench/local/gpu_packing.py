@@ -51,6 +51,9 @@ class GpuSlots:
         self.gpus_per_trial = min(gpus_per_trial, num_gpus) if num_gpus else gpus_per_trial
         self.assigned: dict[int, list[int]] = {}
         self.times_assigned = [0] * num_gpus
+        # GPUs each trial was last given, kept after it ends: its results, read after the
+        # back-end released its GPUs, count GPU-seconds with it (local/trial_costs.py).
+        self.held: dict[int, int] = {}
 
     @property
     def capacity(self) -> Optional[int]:
@@ -70,6 +73,7 @@ class GpuSlots:
     def assign(self, trial_id: int) -> list[int]:
         """The GPUs for a new trial: the least loaded, then the least often given out."""
         if self.num_gpus == 0:
+            self.held[trial_id] = 0
             return []
         load = self.load()
         order = sorted(range(self.num_gpus), key=lambda gpu: (load[gpu], self.times_assigned[gpu], gpu))
@@ -80,6 +84,7 @@ class GpuSlots:
         for gpu in chosen:
             self.times_assigned[gpu] += 1
         self.assigned[trial_id] = chosen
+        self.held[trial_id] = len(chosen)
         return chosen
 
     def cuda_visible_devices(self, gpus: list[int]) -> str:

@@ -18,11 +18,12 @@ from hpobench import __version__
 from hpobench.errors import StoppedBySignal, last_line
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local import resume, run_end
-from hpobench.local.backends import gpu_metadata, make_backend
+from hpobench.local.backends import gpu_metadata, make_backend, simulated
 from hpobench.local.failures import FailureRule
 from hpobench.local.progress import ProgressObserver, RunOutcome
 from hpobench.local.result_objectives import MissingObjective, ResultObjectives, unreached_reference
 from hpobench.local.stopping import TUNER_MAX_FAILURES, StopRequest, StopWhen, stopped_by
+from hpobench.local.trial_costs import TrialCosts
 from hpobench.local.workers import trial_devices
 from hpobench.plan import ExperimentPlan, PlannedRun, scalarized
 from hpobench.processes import current_process
@@ -174,7 +175,9 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
             output_logger=None if context.verbose else QuietTunerLogger(),
             trial_backend_path=(None if context.trial_logs_root is None else str(context.trial_logs_root / name)),
         )
-    tuner.result_objectives = ResultObjectives(benchmark, plan.scalarization)
+    # Real trials' GPU-seconds and peak memories are measured here; a simulated run's table holds them.
+    costs = None if simulated(settings) else TrialCosts(backend)
+    tuner.result_objectives = ResultObjectives(benchmark, plan.scalarization, costs)
     # Added after construction: the Tuner warns about every key its scheduler also sets.
     tuner.metadata.update(run_metadata(plan, plan.setup, run, context.command_line))
     tuner.metadata["gpus"] = gpu_metadata(backend, plan.n_workers)
@@ -207,7 +210,11 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
         return RunOutcome(run, "failed", tuner_dir.parent, None, message)
     try:
         with _quiet_stdout(not context.verbose):
-            tuner.run()
+            try:
+                tuner.run()
+            finally:
+                if costs is not None:
+                    costs.close()
         stop.check()
     except MissingObjective as error:  # bad input: the results so far are kept, the run failed
         message = f"{run.name} failed: {error}"

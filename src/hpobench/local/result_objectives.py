@@ -2,7 +2,8 @@
 every back-end and method (`HpobenchTuner` calls `ResultObjectives.add` on each new result):
 
 - the cost objectives hpobench measures (`hpobench_train_time`, from Syne Tune's
-  `st_worker_time`; a simulated run's table may hold it already, as tabulated);
+  `st_worker_time`; on a real back-end GPU-seconds and peak memories, from
+  `local/trial_costs.py`; a simulated run's table holds them already, as tabulated);
 - for a scalarized run (`--scalarization`), `hpobench_scalarized`, the weighted sum a
   single-objective method tunes;
 - and, for a multi-objective benchmark, a check that the script reported every objective it
@@ -14,10 +15,13 @@ fixed reference point in every objective (its hypervolume would be 0 whatever th
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from hpobench.benchmarks.objectives import COST_OBJECTIVES, SCALARIZED_METRIC, Scalarization
 from hpobench.errors import UsageError
+
+if TYPE_CHECKING:
+    from hpobench.local.trial_costs import TrialCosts
 
 
 class MissingObjective(UsageError):
@@ -28,8 +32,9 @@ class MissingObjective(UsageError):
 class ResultObjectives:
     """Adds the measured costs (and a scalarization) to each result, and checks the objectives."""
 
-    def __init__(self, benchmark: Any, scalarization: Optional[str] = None) -> None:
+    def __init__(self, benchmark: Any, scalarization: Optional[str] = None, costs: Optional[TrialCosts] = None) -> None:
         self.benchmark = benchmark
+        self.costs = costs  # what a real back-end's trials cost (None: a simulated run's table says)
         self.scalarization = None if scalarization is None else Scalarization.parse(scalarization, benchmark.objectives)
         # The script's objectives a result must carry (several objectives, or a scalarization of them).
         self.required = (
@@ -41,6 +46,8 @@ class ResultObjectives:
         for cost in COST_OBJECTIVES.values():
             if cost.source_column and cost.name not in result and cost.source_column in result:
                 result[cost.name] = result[cost.source_column]
+        if self.costs is not None:
+            self.costs.add(trial_id, result)
         missing = [metric for metric in self.required if metric not in result]
         if missing:
             reported = sorted(
@@ -55,6 +62,11 @@ class ResultObjectives:
             value = self.scalarization.value(result, self.benchmark.objectives, self.benchmark.hypervolume)
             if value is not None:
                 result[SCALARIZED_METRIC] = value
+
+    def track(self, running: dict[int, Any], last_results: dict[int, dict[str, Any]]) -> None:
+        """Measure the costs of the `running` trials (the tuner's, each loop; `TrialCosts.track`)."""
+        if self.costs is not None:
+            self.costs.track(running, last_results)
 
 
 def unreached_reference(benchmark: Any, frame: Any, run_name: str) -> Optional[str]:

@@ -73,6 +73,7 @@ class HpobenchTuner(Tuner):
         # The one place every result passes before the scheduler, the callbacks (results.csv)
         # and the tuning status see it, whatever the back-end.
         if self.result_objectives is not None:
+            self.result_objectives.track(trial_status_dict, self.last_seen_result_per_trial)
             for trial_id, result in new_results:
                 self.result_objectives.add(trial_id, result)
         return super()._update_running_trials(trial_status_dict, new_results)

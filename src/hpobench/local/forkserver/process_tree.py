@@ -12,6 +12,7 @@ import ctypes
 import os
 import signal
 import sys
+from typing import Optional
 
 # Orphaned descendants of trials are re-parented to the server rather than to
 # init, so the server still finds (and kills) them: Linux 3.4+.
@@ -32,13 +33,27 @@ def kill_tree(pid: int, include_root: bool = True) -> None:
             return
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, their children, ...), from /proc."""
+def descendants(pid: int, children: Optional[dict[int, list[int]]] = None) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from /proc (or from
+    `children`, a `children_map` read once for several look-ups)."""
+    if children is None:
+        children = children_map()
+    found: list[int] = []
+    pending = list(children.get(pid, []))
+    while pending:
+        member = pending.pop()
+        found.append(member)
+        pending.extend(children.get(member, []))
+    return found
+
+
+def children_map() -> dict[int, list[int]]:
+    """Each process's children, from one pass over /proc; empty without /proc."""
     children: dict[int, list[int]] = {}
     try:
         entries = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
-        return []  # no /proc: only the process group is killed
+        return children  # no /proc: only the process group is killed
     for entry in entries:
         try:
             with open(f"/proc/{entry}/stat", "rb") as stat:
@@ -47,13 +62,7 @@ def descendants(pid: int) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue  # ended meanwhile
         children.setdefault(parent, []).append(entry)
-    found: list[int] = []
-    pending = list(children.get(pid, []))
-    while pending:
-        member = pending.pop()
-        found.append(member)
-        pending.extend(children.get(member, []))
-    return found
+    return children
 
 
 def kill_group(pid: int) -> None:

@@ -1,0 +1,164 @@
+"""The costs hpobench measures for every real trial without the script's help (issue 32):
+peak host memory, peak GPU memory and GPU-seconds in every result, on both back-ends, and
+usable as objectives of a multi-objective benchmark."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from syne_tune.backend.trial_status import Status
+
+from hpobench.benchmarks.objectives import COST_OBJECTIVES
+from hpobench.local.gpu_packing import GpuSlots
+from hpobench.local.trial_costs import TrialCosts
+from hpobench.results import layout
+
+# Held from level 2 on: far above what the script's interpreter holds before (about 60 MB).
+ALLOCATED = 200 * 2**20
+
+SCRIPT = f"""\
+import argparse
+import time
+
+from syne_tune import Reporter
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, required=True)
+parser.add_argument("--x", type=float, required=True)
+args, _ = parser.parse_known_args()
+
+report = Reporter()
+held = []
+for epoch in range(1, args.epochs + 1):
+    if epoch == 2:  # right after level 1's report: a peak read when the tuner sees it would hold it
+        held.append(b"\\x01" * {ALLOCATED})  # written, so resident
+    time.sleep(0.5)  # several samples at each level
+    report(epoch=epoch, loss=(args.x - 0.3) ** 2 + 1 / epoch)
+"""
+
+SINGLE = """\
+name = "allocates"
+script = "train.py"
+metric = "loss"
+mode = "min"
+resource_attr = "epoch"
+max_resource_attr = "epochs"
+max_wallclock_time = 60
+n_workers = 1
+instance_type = "ml.c5.xlarge"
+
+[config_space]
+epochs = 3
+x = { kind = "uniform", lower = -1.0, upper = 1.0 }
+"""
+
+# The script's loss and the peak host memory hpobench measures, both minimized.
+MULTI = (
+    SINGLE.replace('metric = "loss"\nmode = "min"\n', "")
+    + """
+[[objectives]]
+metric = "loss"
+mode = "min"
+
+[[objectives]]
+metric = "hpobench_peak_host_memory"
+mode = "min"
+
+[hypervolume]
+reference_point = [10.0, 1e10]
+"""
+)
+
+
+def _write(folder: Path, definition: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "train.py").write_text(SCRIPT)
+    path = folder / "allocates.toml"
+    path.write_text(definition)
+    return path
+
+
+def _results(invoke, definition: Path, root: Path, backend: str, method: str) -> pd.DataFrame:
+    result = invoke(
+        "run-local",
+        "--benchmark",
+        str(definition),
+        "--results-root",
+        str(root),
+        "--experiment-tag",
+        "costs",
+        "--method",
+        method,
+        "--backend",
+        backend,
+        "--max-num-evaluations",
+        "3",
+        "--random-seed",
+        "1",
+    )
+    assert result.exit_code == 0, result.output
+    (tuner_dir,) = layout.tuner_dirs(root / "costs" / f"{method}-0")
+    return pd.read_csv(tuner_dir / layout.RESULTS_FILE)
+
+
+@pytest.mark.parametrize(
+    "backend,definition,method",
+    [("fast", MULTI, "MO-RS"), ("stock", SINGLE, "RS")],
+    ids=["fast-multi-objective", "stock-single-objective"],
+)
+def test_every_result_carries_the_measured_costs_and_the_peak_grows_with_an_allocation(
+    invoke, tmp_path, backend, definition, method
+):
+    results = _results(invoke, _write(tmp_path / "bench", definition), tmp_path / "results", backend, method)
+    assert set(COST_OBJECTIVES) <= set(results.columns)
+    trial = results[results["trial_id"] == results["trial_id"].iloc[0]].set_index("epoch")
+    host = trial["hpobench_peak_host_memory"]
+    assert list(trial.index) == [1, 2, 3] and host.notna().all()
+    # The interpreter with Syne Tune (and, forked, the server's pages) before; the block after.
+    assert 0 < host[1] < ALLOCATED, host.tolist()
+    assert host[2] >= host[1] + 0.9 * ALLOCATED and host[3] >= host[2], host.tolist()
+    # No GPU here: none held, none used.
+    assert (trial["hpobench_gpu_seconds"] == 0).all() and (trial["hpobench_peak_gpu_memory"] == 0).all()
+    assert (trial["hpobench_train_time"] > 0).all()
+
+
+def test_the_sampler_is_saved_with_the_tuner_without_its_measurements():
+    """tuner.dill pickles the run's ResultObjectives while the sampler thread runs."""
+    costs = TrialCosts(backend=None)
+    restored = pickle.loads(pickle.dumps(costs))
+    assert isinstance(restored, TrialCosts) and restored.backend is None and restored._thread is None
+
+
+class _Backend:
+    """What TrialCosts reads of a back-end: its trials' processes and their GPUs."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.trial_subprocess = {0: process}
+        self.gpu_slots = GpuSlots(0)
+        self.gpu_slots.assign(0)
+
+
+def test_a_result_gets_the_peak_up_to_its_report_not_up_to_when_the_tuner_reads_it():
+    """A report read after the process allocated more still gets the peak of its own time."""
+    allocate = f"import time; time.sleep(0.6); block = b'\\x01' * {ALLOCATED}; time.sleep(0.6)"
+    process = subprocess.Popen([sys.executable, "-c", allocate])
+    costs = TrialCosts(_Backend(process))
+    try:
+        costs.track({0: (None, Status.in_progress)}, {})
+        time.sleep(0.3)
+        before = time.time()  # a report made now, read only once the block is held
+        time.sleep(0.9)
+        early, late = {"hpobench_train_time": 2.0, "st_worker_timestamp": before}, {"st_worker_timestamp": time.time()}
+        costs.add(0, early)
+        costs.add(0, late)
+    finally:
+        process.wait()
+        costs.close()
+    assert early["hpobench_peak_host_memory"] < ALLOCATED <= late["hpobench_peak_host_memory"]
+    assert early["hpobench_gpu_seconds"] == 0.0 and early["hpobench_peak_gpu_memory"] == 0
