@@ -38,7 +38,7 @@ held = []
 for epoch in range(1, args.epochs + 1):
     if epoch == 2:  # right after level 1's report: a peak read when the tuner sees it would hold it
         held.append(b"\\x01" * {ALLOCATED})  # written, so resident
-    time.sleep(0.5)  # several samples at each level
+    time.sleep(1.0)  # several samples at each level, even when a loaded machine stretches the sampler's wait
     report(epoch=epoch, loss=(args.x - 0.3) ** 2 + 1 / epoch)
 """
 
@@ -145,19 +145,31 @@ class _Backend:
 
 
 def test_a_result_gets_the_peak_up_to_its_report_not_up_to_when_the_tuner_reads_it():
-    """A report read after the process allocated more still gets the peak of its own time."""
-    allocate = f"import time; time.sleep(0.6); block = b'\\x01' * {ALLOCATED}; time.sleep(0.6)"
-    process = subprocess.Popen([sys.executable, "-c", allocate])
+    """A report read after the process allocated more still gets the peak of its own time.
+    The process allocates when told and says when it holds the block; samples are taken by
+    hand at each step (the sampler thread may add more), so no step depends on timing."""
+    allocate = (
+        "import sys; print('ready', flush=True); sys.stdin.readline(); "
+        f"block = b'\\x01' * {ALLOCATED}; print('held', flush=True); sys.stdin.readline()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", allocate], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     costs = TrialCosts(_Backend(process))
     try:
+        assert process.stdout.readline().strip() == "ready"
         costs.track({0: (None, Status.in_progress)}, {})
-        time.sleep(0.3)
+        costs.sample()  # before the block
         before = time.time()  # a report made now, read only once the block is held
-        time.sleep(0.9)
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        assert process.stdout.readline().strip() == "held"
+        costs.sample()  # the block held
         early, late = {"hpobench_train_time": 2.0, "st_worker_timestamp": before}, {"st_worker_timestamp": time.time()}
         costs.add(0, early)
         costs.add(0, late)
     finally:
+        process.stdin.close()
         process.wait()
         costs.close()
     assert early["hpobench_peak_host_memory"] < ALLOCATED <= late["hpobench_peak_host_memory"]
