@@ -32,12 +32,12 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-import dill
 from syne_tune import Tuner
 from syne_tune.backend.trial_status import Status
 from syne_tune.report import retrieve
 from syne_tune.results_callback import StoreResultsCallback
 
+from hpobench.local import snapshot
 from hpobench.local.resume import ResumePoint, resume_record
 from hpobench.local.stopping import TUNER_MAX_FAILURES
 
@@ -45,7 +45,7 @@ from hpobench.local.stopping import TUNER_MAX_FAILURES
 # times what the last save took (a large tuner takes long to pickle: at most a tenth
 # of the tuner's time goes to saving it).
 SAVE_AFTER_START = 1.0
-SAVE_COST_FACTOR = 10
+SAVE_COST_FACTOR = snapshot.WRITE_COST_FACTOR
 SUPERSEDED = ".superseded"
 
 
@@ -58,6 +58,11 @@ class HpobenchTuner(Tuner):
         self._started_since_save = False
         self._saved_at = 0.0
         self._save_took = 0.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Syne Tune's printer and saver are lambdas over the tuner, made again by `run()`:
+        # without them the C pickler can write tuner.dill (local/snapshot.py).
+        return {**self.__dict__, "status_printer": None, "tuner_saver": None}
 
     def _sleep(self) -> None:
         if self.sleep_time > 0:  # a simulated run's tuner never sleeps (its back-end's clock advances)
@@ -95,7 +100,7 @@ class HpobenchTuner(Tuner):
         self._started_since_save, self._saved_at = False, began
         partial = target / "tuner.dill.tmp"
         with open(partial, "wb") as f:
-            dill.dump(self, f)
+            snapshot.dump(self, f)
         os.replace(partial, target / "tuner.dill")
         self._save_took = time.monotonic() - began
         self.trial_backend.on_tuner_save()

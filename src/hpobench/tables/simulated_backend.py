@@ -24,7 +24,9 @@ simulated clock, so that hpobench's budget, clock file and progress count simula
 
 from __future__ import annotations
 
+import logging
 import math
+import numbers
 import pickle
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,13 +36,17 @@ import numpy as np
 from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 from syne_tune.backend.simulator_backend.time_keeper import SimulatedTimeKeeper
 from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+from syne_tune.constants import ST_WORKER_COST, ST_WORKER_TIME
 from syne_tune.tuning_status import MetricsStatistics, TuningStatus
 
 from hpobench.local.gpu_packing import GpuSlots
+from hpobench.local.snapshot import WRITE_COST_FACTOR, Throttle
 from hpobench.tables.format import STARTUP_TIME
 
 # The blackbox and what is derived from it: read again from the table, never pickled.
 _NOT_PICKLED = ("_blackbox", "_projection")
+# Exact types that are numbers.Number, told apart without the ABC's (slower) isinstance.
+_NUMBER_TYPES = (float, int, bool)
 
 
 class SimulatedClock(SimulatedTimeKeeper):
@@ -113,6 +119,12 @@ class SimulatedBackend(UserBlackboxBackend):
         self.retrained: dict[int, int] = {}
         self.resource_attr = resource_attr
 
+    @staticmethod
+    def _debug_message(event_name: str, time: float, trial_id: int, pushed: bool = False, **kwargs: Any) -> None:
+        # Syne Tune formats a message for every simulated event and its logger drops it (the
+        # back-end sets it to INFO): a third of a simulated run's own time, for nothing.
+        pass
+
     @property
     def blackbox(self) -> Any:
         if self.__dict__.get("_blackbox") is None:
@@ -182,10 +194,13 @@ class SimulatedBackend(UserBlackboxBackend):
         # Every trial's results (Syne Tune keeps them in `_trial_dict`) as one blob of the C
         # pickler: dill's pure-Python one would take seconds for 10^4 results.
         state["_trial_dict"] = pickle.dumps(self._trial_dict, protocol=pickle.HIGHEST_PROTOCOL)
+        # Syne Tune's defaultdict(lambda: 0), which only dill pickles: as a plain dict.
+        state["_last_metric_seen_index"] = dict(self._last_metric_seen_index)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({**state, "_trial_dict": pickle.loads(state["_trial_dict"])})
+        self._last_metric_seen_index = defaultdict(int, state["_last_metric_seen_index"])
 
 
 class SimulatedTuningStatus(TuningStatus):
@@ -197,6 +212,25 @@ class SimulatedTuningStatus(TuningStatus):
     @property
     def wallclock_time(self) -> float:
         return float(self.clock.time())
+
+    def update(self, trial_status_dict: dict[int, tuple[Any, str]], new_results: list[tuple[int, dict]]) -> None:
+        """Syne Tune's `TuningStatus.update`, statement for statement, with its statistics added
+        by `_add_metrics` (the same values; a simulated run adds thousands of results a second)."""
+        self.last_trial_status_seen.update({k: v[1] for k, v in trial_status_dict.items()})
+        overall, per_trial = self.overall_metric_statistics, self.trial_metric_statistics
+        for trial_id, new_result in new_results:
+            _add_metrics(overall, new_result)
+            _add_metrics(per_trial[trial_id], new_result)
+        for trial_id, (trial, status) in trial_status_dict.items():
+            statistics = per_trial[trial_id]
+            row = {"trial_id": trial_id, "status": status, "iter": statistics.count}
+            row.update(trial.config)
+            row.update(statistics.last_metrics)
+            if ST_WORKER_TIME in statistics.max_metrics:
+                row["worker-time"] = statistics.max_metrics[ST_WORKER_TIME]
+            if ST_WORKER_COST in statistics.max_metrics:
+                row["worker-cost"] = statistics.max_metrics[ST_WORKER_COST]
+            self.trial_rows[trial_id] = row
 
     def __getstate__(self) -> dict[str, Any]:
         # Per-trial statistics, as one blob of the C pickler (see SimulatedResults); the clock
@@ -215,6 +249,31 @@ class SimulatedTuningStatus(TuningStatus):
             self.clock = state["clock"]
 
 
+def _add_metrics(statistics: MetricsStatistics, metrics: dict[str, Any]) -> None:
+    """`MetricsStatistics.add`: the same minimum, maximum, sum, count and warning; a value's
+    type is checked against float and int before the ABC numbers.Number (the same answer)."""
+    is_numeric, lows, highs, sums = (
+        statistics.is_numeric,
+        statistics.min_metrics,
+        statistics.max_metrics,
+        statistics.sum_metrics,
+    )
+    for name, value in metrics.items():
+        numeric = type(value) in _NUMBER_TYPES or isinstance(value, numbers.Number)
+        known = is_numeric.get(name)
+        if known is not None and known != numeric:
+            logging.warning(f"Numeric and non-numeric values reported for metric {name}.")
+        if known is None or known:
+            is_numeric[name] = numeric
+            if numeric:
+                lows[name] = min(lows.get(name, np.inf), value)
+                highs[name] = max(highs.get(name, -np.inf), value)
+                sums[name] = sums.get(name, 0) + value
+    statistics.metric_names = list(lows.keys())
+    statistics.last_metrics = metrics
+    statistics.count += 1
+
+
 class SimulatedResults(SimulatorCallback):
     """Syne Tune's SimulatorCallback (results stored with their simulated time; the tuner's
     sleeps advance the simulated clock) whose tuner reads simulated wall-clock time."""
@@ -227,7 +286,12 @@ class SimulatedResults(SimulatorCallback):
     def __getstate__(self) -> dict[str, Any]:
         # Pickled into tuner.dill every few seconds: the results rows as one blob of the C
         # pickler, which dill's pure-Python one would walk dict by dict (seconds for 10^4 rows).
-        return {**self.__dict__, "results": pickle.dumps(self.results, protocol=pickle.HIGHEST_PROTOCOL)}
+        # The results file's saver is made again by on_tuning_start.
+        return {
+            **self.__dict__,
+            "results": pickle.dumps(self.results, protocol=pickle.HIGHEST_PROTOCOL),
+            "save_results_at_frequency": None,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({**state, "results": pickle.loads(state["results"])})
@@ -247,8 +311,19 @@ class SimulatedResults(SimulatorCallback):
             polls = min(polls, math.floor((budget - now) / step) + 1)
         self._time_keeper.advance(polls * step)
 
+    def _store_when_due(self) -> None:
+        if self._store_throttle.due():
+            self._store_throttle.run(self.store_results)
+
     def on_tuning_start(self, tuner: Any) -> None:
         super().on_tuning_start(tuner)
+        # Syne Tune writes the whole results file again every results_update_interval seconds
+        # (and asks the clock twice per result): a 10^5-row file takes a second to write, so
+        # a long simulated run spent most of its time writing it. It is written as often
+        # while it is small, then at most a tenth of the run's time; on_tuning_end writes it
+        # whole, as before (a resume reads the rows from tuner.dill, not from this file).
+        self._store_throttle = Throttle(tuner.results_update_interval, WRITE_COST_FACTOR)
+        self.save_results_at_frequency = self._store_when_due
         status = tuner.tuning_status
         if not isinstance(status, SimulatedTuningStatus):
             simulated = SimulatedTuningStatus.__new__(SimulatedTuningStatus)
