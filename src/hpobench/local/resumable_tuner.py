@@ -89,7 +89,10 @@ class HpobenchTuner(Tuner):
 
     def _schedule_new_tasks(self, running_trials_ids: set[int]) -> None:
         super()._schedule_new_tasks(running_trials_ids)
-        wait = max(SAVE_AFTER_START, SAVE_COST_FACTOR * self._save_took)
+        # A back-end may allow longer (the simulated one: its trials are events in tuner.dill, no
+        # process outlives a kill, so a later save loses only simulation work to redo).
+        after_start = getattr(self.trial_backend, "save_after_start", SAVE_AFTER_START)
+        wait = max(after_start, SAVE_COST_FACTOR * self._save_took)
         if self._started_since_save and self.save_tuner and time.monotonic() - self._saved_at >= wait:
             self.save()
 

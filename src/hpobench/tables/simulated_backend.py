@@ -28,7 +28,7 @@ import logging
 import math
 import numbers
 import pickle
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, Optional
 
@@ -39,12 +39,16 @@ from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackbox
 from syne_tune.constants import ST_WORKER_COST, ST_WORKER_TIME
 from syne_tune.tuning_status import MetricsStatistics, TuningStatus
 
+from hpobench.local.callbacks import QuietTunerLogger
 from hpobench.local.gpu_packing import GpuSlots
 from hpobench.local.snapshot import WRITE_COST_FACTOR, Throttle
 from hpobench.tables.format import STARTUP_TIME
 
 # The blackbox and what is derived from it: read again from the table, never pickled.
-_NOT_PICKLED = ("_blackbox", "_projection")
+_NOT_PICKLED = ("_blackbox", "_projection", "_rows")
+# Seconds of wall-clock between saves of a simulated run's tuner.dill (Syne Tune's
+# results_update_interval); it is saved at its first trial and at its end too.
+SAVE_INTERVAL = 5.0
 # Exact types that are numbers.Number, told apart without the ABC's (slower) isinstance.
 _NUMBER_TYPES = (float, int, bool)
 
@@ -118,6 +122,9 @@ class SimulatedBackend(UserBlackboxBackend):
         self.hide_gpus = False
         self.retrained: dict[int, int] = {}
         self.resource_attr = resource_attr
+        # tuner.dill is saved this often while trials start (HpobenchTuner), not every second:
+        # a killed simulated run leaves no trial process behind, and resumes from its last save.
+        self.save_after_start = SAVE_INTERVAL
 
     @staticmethod
     def _debug_message(event_name: str, time: float, trial_id: int, pushed: bool = False, **kwargs: Any) -> None:
@@ -154,20 +161,35 @@ class SimulatedBackend(UserBlackboxBackend):
         index = None if self._projection is None else self._projection.index(config)
         if index is None:
             return super().config_objectives(config, seed)
-        blackbox = self.blackbox
         highest = config.get(self._max_resource_attr, float("inf"))
-        names, resource = list(blackbox.objectives_names), self.time_attr
-        values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
-        return [
-            {**dict(zip(names, row, strict=True)), resource: level}
-            for level, row in zip(blackbox.fidelity_values.tolist(), values, strict=True)
-            if level <= highest
-        ]
+        # Copies: the caller shifts elapsed times in place, and results are kept.
+        return [row.copy() for level, row in self._table_rows(index, seed) if level <= highest]
+
+    def _table_rows(self, index: int, seed: int) -> list[tuple[Any, dict[str, Any]]]:
+        """(level, result) of every level of row `index` and `seed`, as Python numbers, made
+        once per run (a row is replayed by many trials; converting it costs more than ASHA's
+        decision on it)."""
+        made = self.__dict__.get("_rows")
+        if made is None:  # a new back-end, or one unpickled (its table read again)
+            made = self._rows = {}
+        rows = made.get((index, seed))
+        if rows is None:
+            blackbox = self.blackbox
+            names, resource = list(blackbox.objectives_names), self.time_attr
+            values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
+            rows = [
+                (level, {**dict(zip(names, row, strict=True)), resource: level})
+                for level, row in zip(blackbox.fidelity_values.tolist(), values, strict=True)
+            ]
+            made[(index, seed)] = rows
+        return rows
 
     def _run_job_and_collect_results(self, trial_id: int, config: Optional[dict] = None) -> tuple[str, list[dict]]:
-        status, raw = super()._run_job_and_collect_results(trial_id, config)
-        # The table's numpy scalars (float32) as Python numbers, as a script's report sends them.
-        results = [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in raw]
+        status, results = super()._run_job_and_collect_results(trial_id, config)
+        # The table's numpy scalars (float32) as Python numbers, as a script's report sends them
+        # (`config_objectives`' rows of the table are Python numbers already: one look suffices).
+        if results and any(isinstance(v, np.generic) for v in results[0].values()):
+            results = [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in results]
         resumed = trial_id in self._resource_paused_for_trial
         if resumed and results and STARTUP_TIME in results[0]:
             # The parent subtracts the time to the paused level, start-up included; a real
@@ -199,8 +221,13 @@ class SimulatedBackend(UserBlackboxBackend):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**state, "_trial_dict": pickle.loads(state["_trial_dict"])})
-        self._last_metric_seen_index = defaultdict(int, state["_last_metric_seen_index"])
+        self.__dict__.update(
+            {
+                **state,
+                "_trial_dict": pickle.loads(state["_trial_dict"]),
+                "_last_metric_seen_index": defaultdict(int, state["_last_metric_seen_index"]),
+            }
+        )
 
 
 class SimulatedTuningStatus(TuningStatus):
@@ -208,10 +235,24 @@ class SimulatedTuningStatus(TuningStatus):
     (StoppingCriterion's max_wallclock_time), the clock file and the progress display read."""
 
     clock: SimulatedTimeKeeper
+    # Whether str() lists every trial, as Syne Tune's summary at the end of a run prints it:
+    # not when the tuner's console output is dropped (set by SimulatedResults.on_tuning_start).
+    summary_rows = True
 
     @property
     def wallclock_time(self) -> float:
         return float(self.clock.time())
+
+    def __str__(self) -> str:
+        if self.summary_rows:
+            return str(super().__str__())
+        # The same counts, without the table of every trial (pandas' to_string of thousands of
+        # rows), which the tuner would print into hpobench's discarded stdout.
+        rows, self.trial_rows = self.trial_rows, OrderedDict()
+        try:
+            return str(super().__str__())
+        finally:
+            self.trial_rows = rows
 
     def update(self, trial_status_dict: dict[int, tuple[Any, str]], new_results: list[tuple[int, dict]]) -> None:
         """Syne Tune's `TuningStatus.update`, statement for statement, with its statistics added
@@ -330,3 +371,4 @@ class SimulatedResults(SimulatorCallback):
             simulated.__dict__.update(status.__dict__)
             status = tuner.tuning_status = simulated
         status.clock = tuner.trial_backend.time_keeper
+        status.summary_rows = not isinstance(tuner.output_logger, QuietTunerLogger)
