@@ -2,11 +2,14 @@
 
 This module imports Syne Tune at the top; import it only where a tuner runs.
 
-`HpobenchTuner` is Syne Tune's Tuner with three changes: `tuner.dill` is written
+`HpobenchTuner` is Syne Tune's Tuner with four changes: `tuner.dill` is written
 atomically (a kill during a save leaves the previous one), also within a second
 of a trial start or resume (Syne Tune saves only when results arrive, so a kill
-could lose trials it had started), and a resumed run's interrupted trials are
-started again before any new one.
+could lose trials it had started; the simulated back-end, whose trials leave no
+process behind, asks for every 5 s), by Python's C pickler where it can
+(`local/snapshot.py`: dill's pure-Python pickler took half a second per save of a
+simulated run), and a resumed run's interrupted trials are started again before
+any new one.
 
 `restore` continues an interrupted run in a fresh tuner of the same name (the
 same folder) and a fresh back-end: the saved scheduler and searcher (BO and
@@ -58,6 +61,7 @@ class HpobenchTuner(Tuner):
         self._started_since_save = False
         self._saved_at = 0.0
         self._save_took = 0.0
+        self._pickled_by = "pickle"  # local/snapshot.py
 
     def __getstate__(self) -> dict[str, Any]:
         # Syne Tune's printer and saver are lambdas over the tuner, made again by `run()`:
@@ -103,7 +107,9 @@ class HpobenchTuner(Tuner):
         self._started_since_save, self._saved_at = False, began
         partial = target / "tuner.dill.tmp"
         with open(partial, "wb") as f:
-            snapshot.dump(self, f)
+            # A tuner that only dill could pickle (e.g. Syne Tune's own TuningStatus, whose
+            # defaultdict has a lambda) goes straight to dill from then on.
+            self._pickled_by = snapshot.dump(self, f, self._pickled_by)
         os.replace(partial, target / "tuner.dill")
         self._save_took = time.monotonic() - began
         self.trial_backend.on_tuner_save()

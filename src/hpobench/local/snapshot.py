@@ -44,15 +44,18 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def dump(obj: Any, file: IO[bytes]) -> str:
-    """Pickle `obj` into `file` (a fresh, seekable file), by the C pickler if it can, else by
-    dill; which one wrote it ("pickle" or "dill")."""
+def dump(obj: Any, file: IO[bytes], how: str = "pickle") -> str:
+    """Pickle `obj` into `file`, by the C pickler if it can (`how="dill"`: straight to dill, for
+    an object that needed it last time), else by dill; which one wrote it ("pickle" or "dill")."""
+    import dill
+
+    if how == "dill":
+        dill.dump(obj, file)
+        return "dill"
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     except (_NeedsDill, pickle.PicklingError, TypeError, AttributeError):
-        import dill
-
         dill.dump(obj, file)
         return "dill"
     file.write(buffer.getbuffer())

@@ -20,6 +20,17 @@ return the table's results at once, placed on a simulated timeline) with five ch
 `SimulatedResults` is Syne Tune's `SimulatorCallback` (the tuner's results callback, which
 advances simulated time when the tuner would sleep), and makes the tuning status read the
 simulated clock, so that hpobench's budget, clock file and progress count simulated seconds.
+
+Speed (issue 28, point 7: 10^4 results a second): a simulated run reports thousands of
+results a second, so what Syne Tune does per result, per trial or per save weighs here as
+it never does on a real trial. Without changing what a run decides or records (the same
+results rows, tests/tables/test_simulated_state.py): the table's rows are converted to
+Python numbers once per process (`TableProjection.results`), Syne Tune's debug messages are
+not formatted, the tuning status adds its statistics without the ABC isinstance check
+(`SimulatedTuningStatus.update`) and leaves its table of every trial out of a summary
+nobody reads, the results file is written again only when due (`local/snapshot.Throttle`),
+and every part of the tuner pickles with the C pickler (no lambdas, blobs of the bulky
+state), saved every SAVE_INTERVAL seconds.
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ from hpobench.local.snapshot import WRITE_COST_FACTOR, Throttle
 from hpobench.tables.format import STARTUP_TIME
 
 # The blackbox and what is derived from it: read again from the table, never pickled.
-_NOT_PICKLED = ("_blackbox", "_projection", "_rows")
+_NOT_PICKLED = ("_blackbox", "_projection")
 # Seconds of wall-clock between saves of a simulated run's tuner.dill (Syne Tune's
 # results_update_interval); it is saved at its first trial and at its end too.
 SAVE_INTERVAL = 5.0
@@ -85,6 +96,23 @@ class TableProjection:
         if not hasattr(self, "_rows_by_values"):
             self._rows_by_values = {tuple(row[name] for name in self.names): i for i, row in enumerate(self.rows)}
         return self._rows_by_values.get(tuple(config.get(name) for name in self.names))
+
+    def results(self, blackbox: Any, index: int, seed: int, resource: str) -> list[tuple[Any, dict[str, Any]]]:
+        """(level, result) of every level of `blackbox`'s row `index` and `seed` (the table this
+        projection was made of), as Python numbers: made once per process, as the projection
+        is (a row is replayed by many trials, in every run of a study; converting it cost more
+        than ASHA's decision on it)."""
+        made = self.__dict__.setdefault("_results", {})
+        rows = made.get((index, seed))
+        if rows is None:
+            keys = [*blackbox.objectives_names, resource]  # a result's keys, in Syne Tune's order
+            values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
+            rows = [
+                (level, dict(zip(keys, (*row, level), strict=True)))
+                for level, row in zip(blackbox.fidelity_values.tolist(), values, strict=True)
+            ]
+            made[(index, seed)] = rows
+        return rows
 
     def nearest(self, config: dict[str, Any]) -> dict[str, Any]:
         """`config` with its searched values replaced by those of the nearest table row."""
@@ -158,31 +186,14 @@ class SimulatedBackend(UserBlackboxBackend):
     def config_objectives(self, config: dict[str, Any], seed: int) -> list[dict]:
         """Syne Tune's `metrics_for_configuration`, with the row found by a dict look-up instead
         of pandas' index (a millisecond a trial) on a table without a surrogate."""
-        index = None if self._projection is None else self._projection.index(config)
-        if index is None:
+        projection = self._projection
+        index = None if projection is None else projection.index(config)
+        if projection is None or index is None:
             return super().config_objectives(config, seed)
         highest = config.get(self._max_resource_attr, float("inf"))
+        results = projection.results(self.blackbox, index, seed, self.time_attr)
         # Copies: the caller shifts elapsed times in place, and results are kept.
-        return [row.copy() for level, row in self._table_rows(index, seed) if level <= highest]
-
-    def _table_rows(self, index: int, seed: int) -> list[tuple[Any, dict[str, Any]]]:
-        """(level, result) of every level of row `index` and `seed`, as Python numbers, made
-        once per run (a row is replayed by many trials; converting it costs more than ASHA's
-        decision on it)."""
-        made = self.__dict__.get("_rows")
-        if made is None:  # a new back-end, or one unpickled (its table read again)
-            made = self._rows = {}
-        rows = made.get((index, seed))
-        if rows is None:
-            blackbox = self.blackbox
-            names, resource = list(blackbox.objectives_names), self.time_attr
-            values = blackbox.objectives_evaluations[index, seed].tolist()  # levels x objectives
-            rows = [
-                (level, {**dict(zip(names, row, strict=True)), resource: level})
-                for level, row in zip(blackbox.fidelity_values.tolist(), values, strict=True)
-            ]
-            made[(index, seed)] = rows
-        return rows
+        return [row.copy() for level, row in results if level <= highest]
 
     def _run_job_and_collect_results(self, trial_id: int, config: Optional[dict] = None) -> tuple[str, list[dict]]:
         status, results = super()._run_job_and_collect_results(trial_id, config)
@@ -248,11 +259,12 @@ class SimulatedTuningStatus(TuningStatus):
             return str(super().__str__())
         # The same counts, without the table of every trial (pandas' to_string of thousands of
         # rows), which the tuner would print into hpobench's discarded stdout.
-        rows, self.trial_rows = self.trial_rows, OrderedDict()
+        rows: OrderedDict[int, dict] = self.__dict__["trial_rows"]
+        self.__dict__["trial_rows"] = OrderedDict()
         try:
             return str(super().__str__())
         finally:
-            self.trial_rows = rows
+            self.__dict__["trial_rows"] = rows
 
     def update(self, trial_status_dict: dict[int, tuple[Any, str]], new_results: list[tuple[int, dict]]) -> None:
         """Syne Tune's `TuningStatus.update`, statement for statement, with its statistics added
