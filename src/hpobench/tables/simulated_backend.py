@@ -364,6 +364,15 @@ class SimulatedResults(SimulatorCallback):
             polls = min(polls, math.floor((budget - now) / step) + 1)
         self._time_keeper.advance(polls * step)
 
+    def store_results(self) -> None:
+        """Syne Tune's results file, the same CSV in it; its zip at zlib's fastest level: a
+        simulated run's file holds 10^5 rows, and deflating them at the default level took
+        a third of writing it (the archive is a few percent larger)."""
+        if self.csv_file is None:
+            return
+        compression: Any = {"method": "zip", "compresslevel": 1} if self.csv_file.endswith(".zip") else "infer"
+        self.dataframe().to_csv(self.csv_file, index=False, compression=compression)
+
     def _store_when_due(self) -> None:
         if self._store_throttle.due():
             self._store_throttle.run(self.store_results)
