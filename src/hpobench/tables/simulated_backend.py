@@ -28,7 +28,8 @@ results rows, tests/tables/test_simulated_state.py): the table's rows are conver
 Python numbers once per process (`TableProjection.results`), Syne Tune's debug messages are
 not formatted, the tuning status adds its statistics without the ABC isinstance check
 (`SimulatedTuningStatus.update`) and leaves its table of every trial out of a summary
-nobody reads, the results file is written again only when due (`local/snapshot.Throttle`),
+nobody reads, the results file is written again only when due (`local/snapshot.Throttle`)
+and zipped at zlib's fastest level,
 and every part of the tuner pickles with the C pickler (no lambdas, blobs of the bulky
 state), saved every SAVE_INTERVAL seconds.
 """
