@@ -51,6 +51,7 @@ GUARDED = {
     "_resource_paused_for_trial": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
     "_run_job_and_collect_results": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
     "_seed_for_trial": "syne_tune.blackbox_repository.simulated_tabular_backend:UserBlackboxBackend",
+    "_debug_message": "syne_tune.backend.simulator_backend.simulator_backend:SimulatorBackend",
     "_modify_stop_criterion": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",
     "_tuner": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",
     "_tuner_sleep_time": "syne_tune.backend.simulator_backend.simulator_callback:SimulatorCallback",

@@ -229,10 +229,17 @@ SMOKES = [
         "simulated_speed.py",
         (
             r"table: .+ \(generated: 20 configurations x 3 seeds x 50 rounds\)",
-            *(rf"{method}\s+{NUMBER}s\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}" for method in ("RS", "ASHA", "BO")),
+            rf"load average \(1, 5, 15 min\) before: {NUMBER}, {NUMBER}, {NUMBER} on \d+ CPUs",
+            *(
+                rf"{method}\s+{budget}s(\s+{NUMBER}){{5}}"
+                for method, budget in (("RS", 60), ("RS", 120), ("ASHA", 60), ("ASHA", 120), ("BO", 60))
+            ),
+            rf"goal: RS and ASHA at least 10,000 results/s at 60s and 120s: slowest {NUMBER}: (met|NOT met)",
             rf"2 simulated seeds of ASHA at 60s: {NUMBER} s wall-clock \({NUMBER} results\)",
             rf"one real run of ASHA at 3s: {NUMBER} s wall-clock \(process included\)",
             rf"simulated seeds per real run's time: {NUMBER}",
+            r"goal: 2 simulated seeds in less wall-clock than one real run: (met|NOT met)",
+            rf"load average \(1, 5, 15 min\) after: {NUMBER}, {NUMBER}, {NUMBER}",
         ),
     ),
     Smoke("stop_latency.py", (rf"\s+1\s+{NUMBER}\s+143",)),

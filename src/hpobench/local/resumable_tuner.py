@@ -2,11 +2,14 @@
 
 This module imports Syne Tune at the top; import it only where a tuner runs.
 
-`HpobenchTuner` is Syne Tune's Tuner with three changes: `tuner.dill` is written
+`HpobenchTuner` is Syne Tune's Tuner with four changes: `tuner.dill` is written
 atomically (a kill during a save leaves the previous one), also within a second
 of a trial start or resume (Syne Tune saves only when results arrive, so a kill
-could lose trials it had started), and a resumed run's interrupted trials are
-started again before any new one.
+could lose trials it had started; the simulated back-end, whose trials leave no
+process behind, asks for every 5 s), by Python's C pickler where it can
+(`local/snapshot.py`: dill's pure-Python pickler took half a second per save of a
+simulated run), and a resumed run's interrupted trials are started again before
+any new one.
 
 `restore` continues an interrupted run in a fresh tuner of the same name (the
 same folder) and a fresh back-end: the saved scheduler and searcher (BO and
@@ -32,12 +35,12 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-import dill
 from syne_tune import Tuner
 from syne_tune.backend.trial_status import Status
 from syne_tune.report import retrieve
 from syne_tune.results_callback import StoreResultsCallback
 
+from hpobench.local import snapshot
 from hpobench.local.result_objectives import ResultObjectives
 from hpobench.local.resume import ResumePoint, resume_record
 from hpobench.local.stopping import TUNER_MAX_FAILURES
@@ -46,7 +49,7 @@ from hpobench.local.stopping import TUNER_MAX_FAILURES
 # times what the last save took (a large tuner takes long to pickle: at most a tenth
 # of the tuner's time goes to saving it).
 SAVE_AFTER_START = 1.0
-SAVE_COST_FACTOR = 10
+SAVE_COST_FACTOR = snapshot.WRITE_COST_FACTOR
 SUPERSEDED = ".superseded"
 
 
@@ -62,6 +65,12 @@ class HpobenchTuner(Tuner):
         self._started_since_save = False
         self._saved_at = 0.0
         self._save_took = 0.0
+        self._pickled_by = "pickle"  # local/snapshot.py
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Syne Tune's printer and saver are lambdas over the tuner, made again by `run()`:
+        # without them the C pickler can write tuner.dill (local/snapshot.py).
+        return {**self.__dict__, "status_printer": None, "tuner_saver": None}
 
     def _sleep(self) -> None:
         if self.sleep_time > 0:  # a simulated run's tuner never sleeps (its back-end's clock advances)
@@ -97,7 +106,10 @@ class HpobenchTuner(Tuner):
 
     def _schedule_new_tasks(self, running_trials_ids: set[int]) -> None:
         super()._schedule_new_tasks(running_trials_ids)
-        wait = max(SAVE_AFTER_START, SAVE_COST_FACTOR * self._save_took)
+        # A back-end may allow longer (the simulated one: its trials are events in tuner.dill, no
+        # process outlives a kill, so a later save loses only simulation work to redo).
+        after_start = getattr(self.trial_backend, "save_after_start", SAVE_AFTER_START)
+        wait = max(after_start, SAVE_COST_FACTOR * self._save_took)
         if self._started_since_save and self.save_tuner and time.monotonic() - self._saved_at >= wait:
             self.save()
 
@@ -108,7 +120,9 @@ class HpobenchTuner(Tuner):
         self._started_since_save, self._saved_at = False, began
         partial = target / "tuner.dill.tmp"
         with open(partial, "wb") as f:
-            dill.dump(self, f)
+            # A tuner that only dill could pickle (e.g. Syne Tune's own TuningStatus, whose
+            # defaultdict has a lambda) goes straight to dill from then on.
+            self._pickled_by = snapshot.dump(self, f, self._pickled_by)
         os.replace(partial, target / "tuner.dill")
         self._save_took = time.monotonic() - began
         self.trial_backend.on_tuner_save()
