@@ -79,9 +79,9 @@ def report(root: Path) -> None:
     from hpobench.results import layout
 
     budgets = set()
-    rows = {}
+    rows: dict[str, dict[int, list[float]]] = {}
     for method in METHODS:
-        per_seed = []
+        per_seed: dict[int, list[float]] = {}
         for run_dir in sorted((root / TAG).glob(f"{method}-*")):
             if not run_dir.name.removeprefix(f"{method}-").isdigit():
                 continue
@@ -90,7 +90,7 @@ def report(root: Path) -> None:
                 continue
             budget = float(layout.read_metadata(tuner_dir)["stopping_criterion"]["max_wallclock_time"])
             budgets.add(budget)
-            per_seed.append(hypervolume_at(tuner_dir, [budget / 2, budget]))
+            per_seed[int(run_dir.name.removeprefix(f"{method}-"))] = hypervolume_at(tuner_dir, [budget / 2, budget])
         rows[method] = per_seed
     if len(budgets) != 1:
         raise SystemExit(f"runs of {len(budgets)} budgets in {root / TAG}: compare runs of one budget")
@@ -98,10 +98,33 @@ def report(root: Path) -> None:
     print(f"\n{BENCHMARK}: hypervolume (normalized, reference point fixed), {budget:g} s per run")
     half, full = f"at {budget / 2:g} s", f"at {budget:g} s"
     print(f"{'method':<8} {'seeds':>5}  {half:>18}  {full:>18}")
-    for method, per_seed in rows.items():
+    for method, by_seed in rows.items():
+        per_seed = list(by_seed.values())
         half = mean_and_error([h for h, _ in per_seed])
         full = mean_and_error([f for _, f in per_seed])
         print(f"{method:<8} {len(per_seed):>5}  {half:>18}  {full:>18}")
+    print_paired(rows, budget)
+
+
+def print_paired(rows: dict[str, dict[int, list[float]]], budget: float) -> None:
+    """Seed by seed (seed k of both methods ran back to back): how often the first method is
+    higher, and Wilcoxon's signed-rank test of the differences."""
+    from scipy.stats import wilcoxon
+
+    first, second = METHODS
+    seeds = sorted(set(rows[first]) & set(rows[second]))
+    pairs = [(rows[first][seed], rows[second][seed]) for seed in seeds]
+    if len(pairs) < 2:
+        return
+    for index, label in ((0, f"{budget / 2:g} s"), (1, f"{budget:g} s")):
+        differences = [a[index] - b[index] for a, b in pairs]
+        higher = sum(d > 0 for d in differences)
+        test = wilcoxon(differences) if any(differences) else None
+        p = "-" if test is None else f"{test.pvalue:.3f}"
+        print(
+            f"at {label}: {first} higher on {higher} of {len(pairs)} seeds, mean difference "
+            f"{sum(differences) / len(differences):+.4f}, Wilcoxon signed-rank p = {p}"
+        )
 
 
 def main() -> None:
