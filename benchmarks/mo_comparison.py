@@ -114,6 +114,8 @@ def print_paired(rows: dict[str, dict[int, list[float]]], budget: float) -> None
     first, second = METHODS
     seeds = sorted(set(rows[first]) & set(rows[second]))
     pairs = [(rows[first][seed], rows[second][seed]) for seed in seeds]
+    for seed, (a, b) in zip(seeds, pairs, strict=True):
+        print(f"seed {seed}: {first} {a[0]:.4f} / {a[1]:.4f}, {second} {b[0]:.4f} / {b[1]:.4f}")
     if len(pairs) < 2:
         return
     for index, label in ((0, f"{budget / 2:g} s"), (1, f"{budget:g} s")):
