@@ -32,7 +32,7 @@ class RecordingSuggester(RandomSuggester):
 
 def _arguments(mode: str = "min") -> MethodArguments:
     args = MethodArguments.for_benchmark(get_benchmark("gbt_breast_cancer"), random_seed=5)
-    return MethodArguments(**{**args.__dict__, "mode": mode})
+    return MethodArguments(**{**args.__dict__, "mode": mode, "objectives": ((args.metric, mode),)})
 
 
 def _scheduler(kind: str = "promotion", mode: str = "min", seed: int = 5) -> SuccessiveHalving:

@@ -393,9 +393,10 @@ def test_jobs_carry_exactly_the_hyperparameters_the_entry_reads():
     )
     (job,) = plan_remote(settings, "us-east-1", "b").jobs
     assert set(REQUIRED) <= set(job.hyperparameters) <= set(REQUIRED + OPTIONAL)
-    # Every optional one is set here, but the back-end (SageMaker jobs keep the default) and
-    # the definition file's hash (file-defined benchmarks only: tests/remote/sagemaker/test_remote_user_benchmark.py).
-    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256", "backend"}
+    # Every optional one is set here, but the back-end (SageMaker jobs keep the default), the
+    # definition file's hash (file-defined benchmarks only: tests/remote/sagemaker/test_remote_user_benchmark.py)
+    # and the scalarization (multi-objective benchmarks only: test_remote_launch.py's multi-objective test).
+    assert set(job.hyperparameters) == set(REQUIRED + OPTIONAL) - {"benchmark_sha256", "backend", "scalarization"}
     # ... and the entry builds run-local's settings from them.
     local = settings_from(job.hyperparameters, Path("/results"))
     assert (local.trials_per_gpu, local.max_num_evaluations, local.overrides) == (4, 3, {"epochs": "2"})
@@ -428,8 +429,9 @@ from hpobench.benchmarks import get_benchmark
 from hpobench.methods import get_method
 from hpobench.methods import MethodArguments
 import hpobench.remote.sagemaker.entry, hpobench.local.launcher, syne_tune.report
-for name in {without!r}:
-    get_method(name).build(MethodArguments.for_benchmark(get_benchmark("mlp_digits"), 0))
+for name in {without!r}:  # a multi-objective method on mlp_digits' multi-objective variant (the same script)
+    benchmark = get_benchmark("mlp_digits_mo" if get_method(name).multi_objective else "mlp_digits")
+    get_method(name).build(MethodArguments.for_benchmark(benchmark, 0))
 print("built", len({without!r}))
 """
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
