@@ -261,9 +261,9 @@ def drive(name: str, seed: int, evaluations: int, workers: int = 4) -> Run:
 
 
 ALL = [*method_names(), PLUGIN.name]
-# Methods driven for 40 evaluations by the tests of what makes them that method (below): their
+# Methods driven for 28 evaluations by the tests of what makes them that method (below): their
 # contract reads that run (one xdist group: the worker that holds the cache); the others' 16.
-DRIVEN_40 = ("ASHA", "ASHA-STOP", "MOBSTER", "MOBSTER-STOP")
+DRIVEN_LONG = ("ASHA", "ASHA-STOP", "MOBSTER", "MOBSTER-STOP")
 
 
 def test_every_method_states_what_it_learns_from():
@@ -272,10 +272,10 @@ def test_every_method_states_what_it_learns_from():
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xdist_group("driven_40")) if n in DRIVEN_40 else n for n in ALL]
+    "name", [pytest.param(n, marks=pytest.mark.xdist_group("driven_long")) if n in DRIVEN_LONG else n for n in ALL]
 )
 def test_method_contract(name: str, record_property):
-    run = driven_40(name) if name in DRIVEN_40 else drive(name, seed=0, evaluations=16)
+    run = driven_long(name) if name in DRIVEN_LONG else drive(name, seed=0, evaluations=16)
     scheduler, configs, seconds = run.scheduler, run.configs, run.seconds
     assert len(configs) >= 12, f"{name} stopped suggesting"
     for config in configs:  # inside the space, plain types
@@ -303,36 +303,36 @@ def test_method_contract(name: str, record_property):
 # asynchronous workers. BO's pairing by trial id is the contract's check above (LEARNED: each
 # value the GP holds is its own configuration's); DEHB's bracket sizes are checked in
 # test_dehb_method.py, every method's default first trial in test_default_first_trial.py.
-# A run of 40 evaluations is driven once per method and read by every test below (a drive is
+# A run of 28 evaluations is driven once per method and read by every test below (a drive is
 # seeded, so it is the same run; MOBSTER's GP fits make each one take seconds): one xdist
 # group keeps them in the worker that holds the cache.
 
 
 @functools.cache
-def driven_40(name: str) -> Run:
-    return drive(name, seed=0, evaluations=40)
+def driven_long(name: str) -> Run:
+    return drive(name, seed=0, evaluations=28)
 
 
-@pytest.mark.xdist_group("driven_40")
+@pytest.mark.xdist_group("driven_long")
 @pytest.mark.parametrize("name", ["ASHA", "MOBSTER"])
 def test_a_promotion_type_method_pauses_and_resumes_trials_and_stops_none(name):
-    run = driven_40(name)
+    run = driven_long(name)
     assert run.decisions[SchedulerDecision.PAUSE] >= 5 and run.resumed >= 2, (run.decisions, run.resumed)
     assert run.decisions[SchedulerDecision.STOP] == 0
 
 
-@pytest.mark.xdist_group("driven_40")
+@pytest.mark.xdist_group("driven_long")
 @pytest.mark.parametrize("name", ["ASHA-STOP", "MOBSTER-STOP"])
 def test_a_stopping_type_method_stops_trials_and_pauses_none(name):
-    run = driven_40(name)
+    run = driven_long(name)
     assert run.decisions[SchedulerDecision.STOP] >= 5, run.decisions
     assert run.decisions[SchedulerDecision.PAUSE] == 0 and run.resumed == 0
 
 
-@pytest.mark.xdist_group("driven_40")
+@pytest.mark.xdist_group("driven_long")
 @pytest.mark.parametrize("name", ["MOBSTER", "MOBSTER-STOP"])
 def test_mobsters_model_learns_from_several_rungs_and_acquires_at_the_seeds_level(name):
-    run = driven_40(name)
+    run = driven_long(name)
     suggester = run.scheduler.suggester
     fit = suggester.last_fit
     assert suggester.counts.model >= 3 and fit is not None and len(set(fit.resources)) >= 2
