@@ -194,7 +194,10 @@ def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
     assert metadata[layout.STATUS_KEY] == layout.STATUS_COMPLETE
     (resumed,) = metadata["hpobench_resumes"]
     assert budget / 2 - 1 <= resumed["budget_spent_before"] <= budget
-    assert budget <= metadata["hpobench_wallclock_time"] <= budget + 3
+    # The restarted job spent what was left of the budget, not a new one (a fresh budget would
+    # add all of it after the resume); how far past the budget a run ends grows with load.
+    assert metadata["hpobench_wallclock_time"] >= budget
+    assert metadata["hpobench_wallclock_time"] - resumed["budget_spent_before"] < budget
     results = pd.read_csv(tuner_dir / layout.RESULTS_FILE)
     assert not results.duplicated(["trial_id", "epoch"]).any()
     assert results["st_tuner_time"].diff().dropna().min() > -0.05
