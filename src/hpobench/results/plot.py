@@ -33,15 +33,22 @@ def pyplot() -> Any:
     return plt
 
 
-def anytime_figure(summaries: list[BenchmarkSummary], log_time: bool = False, log_metric: bool = False) -> Any:
-    """One panel per benchmark: mean best-so-far per method against time, stderr band."""
+def panel_grid(panels: int, panel_height: float) -> tuple[Any, Any]:
+    """A figure of `panels` panels, two a row; the grid's spare panel hidden. Its axes as a 2-D array."""
+
     plt = pyplot()
-    panels = len(summaries)
     columns = min(panels, 2)
     rows = math.ceil(panels / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.4 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, panel_height * rows), squeeze=False)
     for ax in axes.flat[panels:]:
         ax.set_visible(False)
+    return figure, axes
+
+
+def anytime_figure(summaries: list[BenchmarkSummary], log_time: bool = False, log_metric: bool = False) -> Any:
+    """One panel per benchmark: mean best-so-far per method against time, stderr band."""
+    panels = len(summaries)
+    figure, axes = panel_grid(panels, 4.4)
     for ax, summary in zip(axes.flat, summaries, strict=False):
         for item in summary.methods:
             if item.mean is None:
@@ -134,11 +141,7 @@ def fronts_figure(runs: list[RunResults], summaries: list[BenchmarkSummary], inc
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     multi = [s for s in summaries if s.hypervolume is not None]
     panels = len(multi)
-    columns = min(panels, 2)
-    rows = math.ceil(panels / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.8 * rows), squeeze=False)
-    for ax in axes.flat[panels:]:
-        ax.set_visible(False)
+    figure, axes = panel_grid(panels, 4.8)
     for ax, summary in zip(axes.flat, multi, strict=False):
         objectives, hypervolume = summary.objectives, summary.hypervolume
         ax.set_title(f"{summary.benchmark}: median attainment surface per method")

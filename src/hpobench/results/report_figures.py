@@ -7,12 +7,11 @@ their labels, never by pixels).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from hpobench.results.plot import pyplot
+from hpobench.results.plot import panel_grid, pyplot
 from hpobench.results.statistics import CONFIDENCE, CrossResult, StudyStatistics
 
 
@@ -31,14 +30,9 @@ def _curve(ax: Any, x: Any, band: Any, label: str, color: Any, step: bool = True
 
 def anytime_figure(stats: StudyStatistics, methods: list[str]) -> Any:
     """Per benchmark: mean best-so-far over seeds against time, bootstrap band."""
-    plt = pyplot()
     colors = _colors(methods)
     panels = len(stats.benchmarks)
-    columns = min(panels, 2)
-    rows = math.ceil(panels / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.flat[panels:]:
-        ax.set_visible(False)
+    figure, axes = panel_grid(panels, 4.2)
     for ax, result in zip(axes.flat, stats.benchmarks, strict=False):
         seeds = {item.method: len(item.seeds) for item in result.summary.methods}
         for method, band in result.anytime.items():
@@ -153,14 +147,9 @@ def ecdf_figure(cross: CrossResult) -> Any:
 def fidelity_figure(result: Any) -> Any:
     """Per method, one panel: the real and the simulated mean best-so-far with their bootstrap
     bands (a `fidelity.Fidelity`); a dotted line where the simulated mean first leaves the band."""
-    plt = pyplot()
     real_color, simulated_color = _colors(["real", "simulated"]).values()
     panels = len(result.methods)
-    columns = min(panels, 2)
-    rows = math.ceil(panels / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.flat[panels:]:
-        ax.set_visible(False)
+    figure, axes = panel_grid(panels, 4.2)
     better = "higher" if result.real.mode == "max" else "lower"
     for ax, item in zip(axes.flat, result.methods, strict=False):
         _curve(ax, result.grid, item.real, f"{item.method} real", real_color)
