@@ -53,6 +53,7 @@ def two_methods_two_seeds(tmp_path_factory):
     return root, args, result
 
 
+@pytest.mark.xdist_group("run_local_e2e")  # one worker makes the module's runs once
 def test_runs_every_method_and_seed_into_the_layout(two_methods_two_seeds):
     root, _, result = two_methods_two_seeds
     assert result.exit_code == 0, result.output
@@ -65,6 +66,7 @@ def test_runs_every_method_and_seed_into_the_layout(two_methods_two_seeds):
         assert {"results.csv.zip", "metadata.json", "tuner.dill"} <= {p.name for p in dirs[0].iterdir()}
 
 
+@pytest.mark.xdist_group("run_local_e2e")  # one worker makes the module's runs once
 def test_results_load_with_syne_tunes_loader(two_methods_two_seeds):
     root, _, _ = two_methods_two_seeds
     for run, (tuner_dir,) in tuner_folders(root, "e2e").items():
@@ -76,6 +78,7 @@ def test_results_load_with_syne_tunes_loader(two_methods_two_seeds):
         assert frame["epoch"].max() <= 4  # --set epochs=4 reached the script
 
 
+@pytest.mark.xdist_group("run_local_e2e")  # one worker makes the module's runs once
 def test_metadata_records_what_reproduces_the_run(two_methods_two_seeds):
     root, _args, _ = two_methods_two_seeds
     (tuner_dir,) = tuner_folders(root, "e2e")["ASHA-1"]
@@ -100,12 +103,14 @@ def test_metadata_records_what_reproduces_the_run(two_methods_two_seeds):
     assert metadata["hpobench_status"] == "complete"
 
 
+@pytest.mark.xdist_group("run_local_e2e")  # one worker makes the module's runs once
 def test_plain_progress_lines_without_a_terminal(two_methods_two_seeds):
     _, _, result = two_methods_two_seeds
     assert "[1/4] started e2e: mlp_digits ASHA-0" in result.output
     assert "RS-1: complete; best" in result.output
 
 
+@pytest.mark.xdist_group("run_local_e2e")  # one worker makes the module's runs once
 def test_rerun_skips_completed_runs_and_force_reruns(two_methods_two_seeds, invoke):
     root, args, _ = two_methods_two_seeds
     before = tuner_folders(root, "e2e")
