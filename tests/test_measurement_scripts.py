@@ -243,6 +243,14 @@ SMOKES = [
         ),
     ),
     Smoke("stop_latency.py", (rf"\s+1\s+{NUMBER}\s+143",)),
+    # Both launches completed (a failed one exits non-zero) and were timed.
+    Smoke(
+        "warm_servers.py",
+        (
+            *(rf"{way}\s+{NUMBER}\s+{NUMBER}" for way in ("warm", "per run")),
+            rf"per run / warm: wall {NUMBER}x, CPU {NUMBER}x",
+        ),
+    ),
     Smoke(
         "suggestion_time.py",
         (

@@ -34,13 +34,15 @@ def check_backend(settings: LocalSettings, benchmark: BenchmarkDefinition, metho
 
 
 def make_backend(
-    settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str], seed: int = 0
+    settings: LocalSettings, benchmark: BenchmarkDefinition, devices: list[str], seed: int = 0, servers: Any = None
 ) -> tuple[Any, float]:
     """The trial back-end `settings.backend` names, running the benchmark's script on the
     GPUs `devices` (as CUDA_VISIBLE_DEVICES names them; this process's other GPUs hidden
     from its trials), and its poll interval. `seed` (the run's effective seed) draws what a
     simulated back-end draws; the tuner of a simulated run never sleeps (poll interval 0),
-    its back-end advances simulated time by the fast back-end's poll interval instead."""
+    its back-end advances simulated time by the fast back-end's poll interval instead.
+    `servers` (a `WarmServers`), if given, keeps the fast back-end's fork server warm for the
+    launch's next run."""
     if simulated(settings):
         from hpobench.tables.simulated import simulated_backend
 
@@ -62,6 +64,8 @@ def make_backend(
     )
     # Syne Tune would detect GPUs itself at the first trial, writing nvidia-smi's
     # output to ./std.out in the user's working directory.
+    if fast:
+        backend.servers = servers
     backend.prepare_gpus(devices)
     backend.hide_gpus = not devices and count_gpus() > 0
     backend.resource_attr = benchmark.resource_attr  # a resumed trial's repeats are dropped

@@ -23,6 +23,7 @@ from hpobench.errors import RunError, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local import resume
 from hpobench.local.backends import check_backend, simulated, warn_if_gpus_unused
+from hpobench.local.forkserver.warm_servers import WarmServers
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.one_run import RunContext, run_one
@@ -107,8 +108,8 @@ def _run_plan(
             prepare_inputs(plan.benchmark)
     observer.plan_started(plan)
     try:
-        with graceful_stop() as stop:
-            context = RunContext(plan, settings, observer, stop, command_line, verbose, trial_logs_root)
+        with graceful_stop() as stop, WarmServers() as servers:
+            context = RunContext(plan, settings, observer, stop, command_line, verbose, trial_logs_root, servers)
             for index, run in enumerate(plan.runs):
                 stop.check()
                 folder = layout.run_dir(settings.results_root, plan.experiment_tag, run.name)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from hpobench import __version__
 from hpobench.errors import StoppedBySignal, last_line
@@ -30,6 +30,9 @@ from hpobench.processes import current_process
 from hpobench.results import layout
 from hpobench.settings import LocalSettings
 
+if TYPE_CHECKING:
+    from hpobench.local.forkserver.warm_servers import WarmServers
+
 RESULTS_SAVE_INTERVAL = 5.0
 
 
@@ -46,6 +49,8 @@ class RunContext:
     # Trial logs and checkpoints go here instead of the tuner folder (remote jobs keep them
     # out of the synced results).
     trial_logs_root: Optional[Path] = None
+    # Fork servers kept warm from one run to the next (the fast back-end's).
+    servers: Optional[WarmServers] = None
 
 
 def run_metadata(
@@ -145,7 +150,7 @@ def run_one(context: RunContext, run: PlannedRun, point: Optional[resume.ResumeP
     np.random.seed(run.random_seed + len(resumes))
     random.seed(run.random_seed + len(resumes))
     backend, poll_interval = make_backend(
-        settings, benchmark, trial_devices(benchmark, settings.gpus), seed=run.random_seed
+        settings, benchmark, trial_devices(benchmark, settings.gpus), seed=run.random_seed, servers=context.servers
     )
     failures = FailureRule(settings.max_failed_fraction)
     # A back-end may bring its own results callback (the simulated one: Syne Tune's SimulatorCallback).

@@ -12,7 +12,8 @@
 
 Stop and pause markers, time stamps, GPU packing and checkpoint handling are
 the stock back-end's. The server dies with the tuner (it watches its stdin) and
-kills every trial when it does.
+kills every trial when it does. Within a launch, a run's server is kept warm for
+the next run when `servers` (`warm_servers.WarmServers`) is given.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from syne_tune.report import retrieve
 
 from hpobench.errors import RunError
 from hpobench.local.forkserver.client import LOST, SERVER_LOG, ForkServerClient, startup_environment
+from hpobench.local.forkserver.warm_servers import WarmServers
 from hpobench.local.gpu_packing import PackedGpus
 from hpobench.local.replays import DropsReplayedResults
 from hpobench.local.trial_args import prepare_trial
@@ -71,7 +73,8 @@ class FastLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
         self._client: Optional[ForkServerClient] = None
         self._retired: list[ForkServerClient] = []
         self._learn = True  # unless an import learned from a trial opened CUDA
-        self._runs = 0
+        # The launch's servers: this run's comes from there and goes back there at the end.
+        self.servers: Optional[WarmServers] = None
         # Per trial: bytes of std.out already parsed, an unfinished last line, metrics so far.
         self._read_upto: dict[int, int] = {}
         self._partial: dict[int, bytes] = {}
@@ -92,21 +95,27 @@ class FastLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
             self._retired.append(self._client)
             self._client = None
         if self._client is None or self._client.closed:
-            self._client = ForkServerClient(
-                Path(self.entry_point), self.local_path / SERVER_LOG, learn=self._learn, python=self.binary
-            )
+            self._client = self._new_server(env)
         if self._client.fatal:
             raise RunError(f"cannot start trials of {self.entry_point}: {self._client.fatal}")
         return self._client
+
+    def _new_server(self, env: dict[str, str]) -> ForkServerClient:
+        """The launch's warm server for this script, if one is idle; else a fresh one."""
+        script, log = Path(self.entry_point), self.local_path / SERVER_LOG
+        python = self.binary
+        if self.servers is None:
+            return ForkServerClient(script, log, learn=self._learn, python=python)
+        warm = self.servers.take(script, python, env, log)
+        return warm or self.servers.track(ForkServerClient(script, log, learn=self._learn, python=python))
 
     def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
         argv, env = prepare_trial(self, trial_id, config)
         stdout, stderr = self.trial_path(trial_id) / "std.out", self.trial_path(trial_id) / "std.err"
         stdout.touch()
         stderr.touch()
-        run = self._runs
-        self._runs += 1
         client = self._server(env)
+        run = client.new_run()
         client.start(run, argv, env, os.getcwd(), stdout, stderr)
         self.trial_subprocess[trial_id] = ForkedTrial(client, run)
         self._busy_trial_id_candidates.add(trial_id)
@@ -180,15 +189,22 @@ class FastLocalBackend(DropsReplayedResults, PackedGpus, LocalBackend):
             self.close()
 
     def close(self) -> None:
-        """End the fork server and every trial it still runs."""
-        for client in [*self._retired, self._client]:
-            if client is not None:
-                client.close()
+        """End every trial still running; end the fork server too, unless the launch keeps it
+        warm for its next run."""
+        for client in self._retired:
+            client.close()
+        self._retired = []
+        if self._client is not None and self.servers is not None:
+            self.servers.give_back(self._client)
+            self._client = None  # the next run's now
+        elif self._client is not None:
+            self._client.close()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_client"] = None
         state["_retired"] = []
+        state["servers"] = None
         return state
 
     def __str__(self) -> str:

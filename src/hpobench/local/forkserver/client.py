@@ -21,6 +21,7 @@ from hpobench.local.forkserver.protocol import (
     Exited,
     Fatal,
     Kill,
+    Log,
     Ready,
     Reply,
     Request,
@@ -65,8 +66,12 @@ class ForkServerClient:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(log_path, "ab")
         self.log_path = log_path
+        self.script = script
+        self.python = python or sys.executable
+        # Whether the server imports what trials import (see `imports.LEARN_VARIABLE`).
+        self.learns = learn and os.environ.get(LEARN_VARIABLE, "0") == "1"
         self.process = subprocess.Popen(
-            [python or sys.executable, str(SERVER_SCRIPT), str(script)],
+            [self.python, str(SERVER_SCRIPT), str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -86,6 +91,23 @@ class ForkServerClient:
         self.fatal: Optional[str] = None
         self.retired = False
         self.closed = False
+        self._runs = 0
+
+    def new_run(self) -> int:
+        """A number for the next trial, unused by this server so far (it may serve several back-ends)."""
+        self._runs += 1
+        return self._runs - 1
+
+    def running(self) -> set[int]:
+        """The runs started and not reported ended."""
+        self.poll()
+        return self.started - set(self.exits)
+
+    def move_log(self, log_path: Path) -> None:
+        """Have the server write its own output to `log_path` from now on."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._send(Log(str(log_path)))
+        self.log_path = log_path
 
     def start(self, run: int, argv: list[str], env: dict[str, str], cwd: str, stdout: Path, stderr: Path) -> None:
         """Ask for a child running the script with `argv`; its exit code arrives later."""

@@ -52,6 +52,15 @@ class Kill:
     run: int
 
 
+@dataclass(frozen=True)
+class Log:
+    """Write the server's own output (not its trials') to the file `path` from now on: a server
+    kept warm for a launch's next run logs into that run's folder."""
+
+    kind: ClassVar[str] = "log"
+    path: str
+
+
 # ---------------------------------------------------------------- replies (server -> client)
 
 
@@ -100,9 +109,9 @@ class Retired:
     module: str
 
 
-Request = Union[Start, Kill]
+Request = Union[Start, Kill, Log]
 Reply = Union[Ready, Fatal, Started, Exited, Retired]
-REQUESTS: dict[str, type[Request]] = {message.kind: message for message in (Start, Kill)}
+REQUESTS: dict[str, type[Request]] = {message.kind: message for message in (Start, Kill, Log)}
 REPLIES: dict[str, type[Reply]] = {message.kind: message for message in (Ready, Fatal, Started, Exited, Retired)}
 
 # Field types a message may have: `_conforms` checks each of them.

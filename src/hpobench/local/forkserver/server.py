@@ -4,7 +4,8 @@ Run as `python server.py SCRIPT`. The server imports what every run of the
 training script imports once (`imports.py`), then answers the client's requests
 on stdin with replies on stdout, one message a line (`protocol.py`): `Ready` once
 warm (or `Fatal`), then for each `Start` a `Started` once forked and an `Exited`
-once reaped; `Kill` ends a run's whole process tree. A request of another kind or
+once reaped; `Kill` ends a run's whole process tree; `Log` moves the server's own
+log (a server kept warm for the launch's next run logs into that run's folder). A request of another kind or
 shape ends the server, with the reason as the last line of its log.
 What a child does is `child.py`'s; how a kill reaches a trial's whole process
 tree is `process_tree.py`'s.
@@ -48,6 +49,7 @@ from .protocol import (
     Exited,
     Fatal,
     Kill,
+    Log,
     ProtocolError,
     Ready,
     Reply,
@@ -62,7 +64,8 @@ from .protocol import (
 
 
 class Server:
-    """The request loop: fork a child on `Start`, kill its process tree on `Kill`, report exits."""
+    """The request loop: fork a child on `Start`, kill its process tree on `Kill`, report exits,
+    move the log on `Log`."""
 
     def __init__(self, script: Path, requests: int, replies: int):
         self.script = script
@@ -144,6 +147,12 @@ class Server:
             self._reply(Retired(name))
 
     def _handle(self, request: Request) -> None:
+        if isinstance(request, Log):
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()  # what was said so far stays in the previous log
+            redirect(2, request.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            os.dup2(2, 1)
+            return
         run = request.run
         if isinstance(request, Start):
             if self.retired:
