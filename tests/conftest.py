@@ -17,6 +17,7 @@ FIRST = (
     "test_beats_random_search_on_branin",
     "test_a_real_study_on",
     "test_a_spot_job_restarted",
+    "tests/methods/test_methods_run.py",
 )
 
 
