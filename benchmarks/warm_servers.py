@@ -10,8 +10,8 @@ One `hpobench run-local` launch of every (method, seed) run, each run short (`--
 - warm: as `run-local` runs it; a run's fork server serves the next run
   (`local/forkserver/warm_servers.py`);
 - per run: the same command with a fresh fork server for every run, as before the warm
-  servers: the child process replaces the launcher's `WarmServers` with one that gives out
-  nothing and closes each server at its run's end.
+  servers: in the child process `WarmServers` gives out nothing and closes each server at
+  its run's end.
 
 Prints per way the median wall-clock seconds of the launch and CPU seconds of it and all its
 processes (the launcher, the servers, the trials), and the ratios per run / warm. The runs'
@@ -44,19 +44,21 @@ SMOKE = {
 # The launcher of the "per run" way: run-local's CLI with a `WarmServers` that keeps nothing.
 PER_RUN_SERVER = """
 import sys
-from hpobench.local import launcher
 from hpobench.local.forkserver.warm_servers import WarmServers
 
 
-class ServerPerRun(WarmServers):
-    def take(self, *args, **kwargs):
-        return None
-
-    def give_back(self, client):
-        client.close()
+def take_none(self, *args, **kwargs):
+    return None
 
 
-launcher.WarmServers = ServerPerRun
+def close_it(self, client):
+    if client in self._in_use:
+        self._in_use.remove(client)
+    client.close()
+
+
+WarmServers.take = take_none
+WarmServers.give_back = close_it
 from hpobench.cli import main
 
 sys.argv = ["hpobench", *sys.argv[1:]]

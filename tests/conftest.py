@@ -28,6 +28,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the others keep their order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_fork_servers():
+    """A worker's in-process launches share warm fork servers, as one launch's runs do
+    (`warm_servers.kept_for_the_process`): the suite pays a script's imports (torch: seconds)
+    once a worker, not once a test. Trials are still forked fresh from a server that ran none
+    of its trials' code; launches in subprocesses (resume, signals, jobs) keep their own, and
+    tests/local/test_warm_servers.py checks a launch's own."""
+    from hpobench.local.forkserver.warm_servers import kept_for_the_process
+
+    with kept_for_the_process():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No HPOBENCH_* variables, no hpobench.toml, results under a temporary root."""

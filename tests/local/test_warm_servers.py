@@ -113,3 +113,37 @@ def test_the_end_of_the_launch_ends_every_server(tmp_path):
         assert running._client.process is kept
     assert kept.poll() is not None
     assert _all_gone([seen["pid"], seen["child_pid"]])
+
+
+def _servers_of_this_process() -> set[int]:
+    import psutil
+
+    return {
+        child.pid
+        for child in psutil.Process().children()
+        if any(part.endswith("forkserver/server.py") for part in child.cmdline())
+    }
+
+
+def test_a_launch_ends_its_servers_unless_the_process_keeps_them(invoke, monkeypatch):
+    from hpobench.local.forkserver import warm_servers
+
+    def launch(tag: str) -> None:
+        result = invoke(
+            *"run-local --benchmark gbt_breast_cancer --method RS --num-seeds 2 --max-num-evaluations 2".split(),
+            *"--max-wallclock-time 60 --set boosting_rounds=2 --experiment-tag".split(),
+            tag,
+        )
+        assert result.exit_code == 0, result.output
+
+    monkeypatch.setattr(warm_servers, "_KEPT", None)  # as in `hpobench run-local` (the suite keeps them)
+    before = _servers_of_this_process()
+    launch("own")
+    assert _servers_of_this_process() == before
+    with warm_servers.kept_for_the_process():
+        launch("kept-1")
+        kept = _servers_of_this_process() - before
+        assert len(kept) == 1  # both runs' server, kept after the launch
+        launch("kept-2")
+        assert _servers_of_this_process() - before == kept  # the next launch used it
+    assert _servers_of_this_process() == before

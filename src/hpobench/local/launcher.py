@@ -23,7 +23,7 @@ from hpobench.errors import RunError, UsageError
 from hpobench.experiment_setup import ExperimentSetup
 from hpobench.local import resume
 from hpobench.local.backends import check_backend, simulated, warn_if_gpus_unused
-from hpobench.local.forkserver.warm_servers import WarmServers
+from hpobench.local.forkserver import warm_servers
 from hpobench.local.inputs import prepare_inputs
 from hpobench.local.lock import experiment_lock, run_lock
 from hpobench.local.one_run import RunContext, run_one
@@ -108,7 +108,7 @@ def _run_plan(
             prepare_inputs(plan.benchmark)
     observer.plan_started(plan)
     try:
-        with graceful_stop() as stop, WarmServers() as servers:
+        with graceful_stop() as stop, warm_servers.for_launch() as servers:
             context = RunContext(plan, settings, observer, stop, command_line, verbose, trial_logs_root, servers)
             for index, run in enumerate(plan.runs):
                 stop.check()
