@@ -41,7 +41,7 @@ from table_factory import write_test_table
 
 BENCHMARK = "gbt_breast_cancer"
 GOAL = 10_000  # results per second of wall-clock, RS and ASHA, both budgets
-SMOKE = {"configs": 20, "sim_seeds": 2, "real_budget": 3.0, "others": ["BO"], "factor": 2, "repeats": 1}
+SMOKE = {"configs": 20, "sim_seeds": 2, "real_budget": 3.0, "others": ["OPTUNA-TPE"], "factor": 2, "repeats": 1}
 
 
 def simulate(

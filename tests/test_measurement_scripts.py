@@ -232,7 +232,7 @@ SMOKES = [
             rf"load average \(1, 5, 15 min\) before: {NUMBER}, {NUMBER}, {NUMBER} on \d+ CPUs",
             *(
                 rf"{method}\s+{budget}s(\s+{NUMBER}){{5}}"
-                for method, budget in (("RS", 60), ("RS", 120), ("ASHA", 60), ("ASHA", 120), ("BO", 60))
+                for method, budget in (("RS", 60), ("RS", 120), ("ASHA", 60), ("ASHA", 120), ("OPTUNA-TPE", 60))
             ),
             rf"goal: RS and ASHA at least 10,000 results/s at 60s and 120s: slowest {NUMBER}: (met|NOT met)",
             rf"2 simulated seeds of ASHA at 60s: {NUMBER} s wall-clock \({NUMBER} results\)",

@@ -151,7 +151,7 @@ def test_a_spot_job_restarted_by_sagemaker_resumes_its_run(tmp_path: Path):
     import pandas as pd
     from sagemaker_job import start_job
 
-    budget = 16.0
+    budget = 10.0
     hyperparameters = {**HYPERPARAMETERS, "max_wallclock_time": str(budget), "overrides": '{"epochs": "3"}'}
     del hyperparameters["max_num_evaluations"]
     plan = plan_remote(RemoteSettings(benchmark="mlp_digits", methods=("RS",)), "us-east-1", "b")

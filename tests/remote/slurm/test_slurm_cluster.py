@@ -71,9 +71,16 @@ def slurm_command(*args: str) -> str:
 @pytest.fixture(scope="module")
 def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
     """Two cells launched before the module's other tests: `timeout` (100 s budget, 1-minute
-    limit) and `requeue` (15 s budget, requeued by scontrol once it runs)."""
+    limit) and `requeue` (15 s budget, requeued by scontrol once it runs). Their benchmark's
+    trials sleep through their epochs: what they test is Slurm's limits and requeues, which
+    a CPU-bound benchmark would only make cost minutes of both cores. Yields the launch's
+    first arguments, besides the runner and the results root."""
+    from user_benchmark import DEFINITION, write_benchmark
+
     folder = tmp_path_factory.mktemp("slurm-background")
     root = folder / "results"
+    definition = write_benchmark(folder / "slow-benchmark", "slow", DEFINITION.replace("epochs = 3", "epochs = 9"))
+    launch = ("launch-remote", "--engine", "slurm", "--benchmark", str(definition), "--cpus-per-job", "1")
     env = {**slurm_cluster.env, "HPOBENCH_RESULTS_ROOT": str(root)}
     runner = CliRunner()
 
@@ -86,11 +93,11 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
     os.environ["SLURM_CONF"] = env["SLURM_CONF"]
     try:
         timed = invoke_(
-            *LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "1", "--experiment-tag", "timeout"
+            *launch, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "1", "--experiment-tag", "timeout"
         )
         assert timed.exit_code == 0, timed.output
         assert "Warning: --time-limit 1 is shorter than the 100 s budget" in timed.output
-        requeued = invoke_(*LAUNCH, "--method", "RS", "--max-wallclock-time", "15", "--experiment-tag", "requeue")
+        requeued = invoke_(*launch, "--method", "RS", "--max-wallclock-time", "15", "--experiment-tag", "requeue")
         assert requeued.exit_code == 0, requeued.output
         # Requeue once the cell's run has started (its tuner folder exists).
         wait_for(
@@ -101,7 +108,7 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
         )
         task = status(invoke_, "requeue", root)[("RS", 0)]["job"]
         slurm_command("scontrol", "requeue", task)
-        yield invoke_, root
+        yield invoke_, root, launch
     finally:
         for tag in ("timeout", "requeue"):
             names = (
@@ -122,7 +129,12 @@ def background(slurm_cluster, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_cells_complete_through_slurm_and_a_relaunch_submits_nothing(background, slurm, invoke, results_root):
-    args = (*LAUNCH, *"--method RS --method ASHA --num-seeds 2 --max-wallclock-time 10 --experiment-tag e2e".split())
+    # Runs end at 12 results (seconds of training each), the time only a cap.
+    args = (
+        *LAUNCH,
+        *"--method RS --method ASHA --num-seeds 2 --max-num-evaluations 12 --max-wallclock-time 10".split(),
+        *"--experiment-tag e2e".split(),
+    )
     launched = invoke(*args)
     assert launched.exit_code == 0, launched.output
     assert "Submitted 4 cell(s) as Slurm job" in launched.output
@@ -416,7 +428,7 @@ def test_a_tabulation_is_one_array_and_the_command_run_again_writes_the_local_ta
 
 
 def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched_again(background, slurm_cluster):
-    invoke_, root = background
+    invoke_, root, launch = background
     from hpobench.remote.slurm import queue
 
     wait_for(
@@ -434,7 +446,7 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
     assert "budget left; run the same command again to resume it" in run["note"]
     # The next launch resubmits it (with a longer limit here), and it continues where it stopped.
     again = invoke_(
-        *LAUNCH, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "3", "--experiment-tag", "timeout"
+        *launch, "--method", "RS", "--max-wallclock-time", "100", "--time-limit", "3", "--experiment-tag", "timeout"
     )
     assert again.exit_code == 0, again.output
     assert "resubmitted" in again.output
@@ -454,7 +466,7 @@ def test_a_cell_killed_by_its_time_limit_shows_timeout_and_resumes_when_launched
 
 
 def test_a_requeued_cell_resumes_and_only_its_complete_run_counts(background, slurm_cluster):
-    invoke_, root = background
+    invoke_, root, _ = background
     # Slurm holds a requeued task about two minutes (BeginTime) before it starts again.
     wait_for(
         lambda: status(invoke_, "requeue", root)[("RS", 0)]["state"] == "complete",
