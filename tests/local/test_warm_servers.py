@@ -147,3 +147,14 @@ def test_a_launch_ends_its_servers_unless_the_process_keeps_them(invoke, monkeyp
         launch("kept-2")
         assert _servers_of_this_process() - before == kept  # the next launch used it
     assert _servers_of_this_process() == before
+
+
+def test_a_log_the_server_cannot_open_leaves_it_serving(servers, tmp_path):
+    from hpobench.local.forkserver.protocol import Log
+
+    backend = run_backend(servers, tmp_path / "run-1")
+    report_once(backend)
+    server = backend._client
+    server._send(Log(str(tmp_path / "no-such-folder" / SERVER_LOG)))
+    report_once(backend)  # still serving
+    assert "cannot log to" in (tmp_path / "run-1" / SERVER_LOG).read_text()

@@ -150,7 +150,11 @@ class Server:
         if isinstance(request, Log):
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()  # what was said so far stays in the previous log
-            redirect(2, request.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            try:
+                redirect(2, request.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            except OSError as error:  # a full disk, a folder gone: the trials need no log of ours
+                print(f"fork server: cannot log to {request.path} ({error}); logging here", file=sys.stderr, flush=True)
+                return
             os.dup2(2, 1)
             return
         run = request.run
