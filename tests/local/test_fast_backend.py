@@ -312,7 +312,8 @@ def test_results_have_the_same_format_with_both_backends(invoke, results_root):
         result = invoke(
             *"run-local --benchmark mlp_digits --method ASHA --experiment-tag".split(),
             f"format-{kind}",
-            *"--max-wallclock-time 90 --max-num-evaluations 3 --set epochs=3 --random-seed 7 --backend".split(),
+            *"--max-wallclock-time 90 --max-num-evaluations 3 --n-workers 1 --set epochs=3".split(),
+            *"--random-seed 7 --backend".split(),
             kind,
         )
         assert result.exit_code == 0, result.output
