@@ -29,7 +29,7 @@ from smoke_option import parse_with_smoke
 BENCHMARK = "gbt_breast_cancer_mo"
 METHODS = ["MOASHA", "MO-RS"]
 TAG = "mo-comparison"
-SMOKE = {"budget": 6.0, "seeds": 1}
+SMOKE = {"budget": 4.0, "seeds": 1}
 
 
 def run_local(root: Path, seed: int, budget: Optional[float], master_seed: int) -> None:

@@ -15,7 +15,7 @@ from hpobench.results.load import load_experiment as load_experiment_runs
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 # Stop on a count of results, not on time: trial start-up is slow on a loaded machine.
-BUDGET = ["--n-workers", "2", "--max-num-evaluations", "40", "--max-wallclock-time", "120"]
+BUDGET = ["--n-workers", "2", "--max-num-evaluations", "24", "--max-wallclock-time", "120"]
 
 
 def _results(root: Path, tag: str, run: str) -> pd.DataFrame:
