@@ -174,3 +174,43 @@ def test_a_result_gets_the_peak_up_to_its_report_not_up_to_when_the_tuner_reads_
         costs.close()
     assert early["hpobench_peak_host_memory"] < ALLOCATED <= late["hpobench_peak_host_memory"]
     assert early["hpobench_gpu_seconds"] == 0.0 and early["hpobench_peak_gpu_memory"] == 0
+
+
+def test_a_sample_whose_reading_follows_a_report_never_counts_toward_it(monkeypatch):
+    """A sample's pass over /proc can take milliseconds: one that began before a report but read
+    the trial's memory after it (the script already allocating for its next level) belongs to
+    the next report. Here the report is made, and the block allocated, while the pass looks up
+    the process tree, between the sample's start and its reading."""
+    allocate = (
+        "import sys; print('ready', flush=True); sys.stdin.readline(); "
+        f"block = b'\\x01' * {ALLOCATED}; print('held', flush=True); sys.stdin.readline()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", allocate], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    from hpobench.local import trial_costs
+
+    reported: list[float] = []
+    look_up_tree = trial_costs.children_map
+
+    def report_and_allocate_during_the_pass():
+        if not reported:  # once, in whichever sample comes first after the switch below
+            reported.append(time.time())
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            assert process.stdout.readline().strip() == "held"
+        return look_up_tree()
+
+    costs = TrialCosts(_Backend(process))
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        costs.track({0: (None, Status.in_progress)}, {})  # its first sample: before the block
+        monkeypatch.setattr(trial_costs, "children_map", report_and_allocate_during_the_pass)
+        costs.sample()  # began before the report; reads the block
+        result = {"hpobench_train_time": 1.0, "st_worker_timestamp": reported[0]}
+        costs.add(0, result)
+    finally:
+        process.stdin.close()
+        process.wait()
+        costs.close()
+    assert result["hpobench_peak_host_memory"] < ALLOCATED

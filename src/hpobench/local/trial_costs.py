@@ -160,6 +160,10 @@ class TrialCosts:
             host = sum(_rss(pid) for pid in tree)
             # No memory: the process ended (its tree is no longer found below it).
             measured[trial_id] = (host, sum(gpu_used.get(pid, 0) for pid in tree)) if host else None
+        # Stamped when every reading is done, not when the pass began: the pass over /proc can take
+        # milliseconds on a busy machine, and a reading taken after a report (the script already
+        # allocating for its next level) must never count toward that report's peak.
+        taken = time.time()
         with self._lock:
             for trial_id, sizes in measured.items():
                 if sizes is None:
@@ -169,7 +173,7 @@ class TrialCosts:
                 peak_host, peak_gpu = self._peaks.get(trial_id, (0, 0))
                 peaks = (max(peak_host, sizes[0]), max(peak_gpu, sizes[1]))
                 self._peaks[trial_id] = peaks
-                self._samples.setdefault(trial_id, []).append((now, *peaks))
+                self._samples.setdefault(trial_id, []).append((taken, *peaks))
 
     def close(self) -> None:
         """Stop sampling (the run ended)."""
