@@ -15,6 +15,7 @@ import pytest
 from syne_tune.backend.trial_status import Status
 
 from hpobench.benchmarks.objectives import COST_OBJECTIVES
+from hpobench.local import trial_costs
 from hpobench.local.gpu_packing import GpuSlots
 from hpobench.local.trial_costs import TrialCosts
 from hpobench.results import layout
@@ -144,17 +145,20 @@ class _Backend:
         self.gpu_slots.assign(0)
 
 
-def test_a_result_gets_the_peak_up_to_its_report_not_up_to_when_the_tuner_reads_it():
-    """A report read after the process allocated more still gets the peak of its own time.
-    The process allocates when told and says when it holds the block; samples are taken by
-    hand at each step (the sampler thread may add more), so no step depends on timing."""
+def _allocating_process() -> subprocess.Popen:
+    """A process that says 'ready', allocates the block when told, says 'held', then waits."""
     allocate = (
         "import sys; print('ready', flush=True); sys.stdin.readline(); "
         f"block = b'\\x01' * {ALLOCATED}; print('held', flush=True); sys.stdin.readline()"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", allocate], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([sys.executable, "-c", allocate], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def test_a_result_gets_the_peak_up_to_its_report_not_up_to_when_the_tuner_reads_it():
+    """A report read after the process allocated more still gets the peak of its own time.
+    The process allocates when told and says when it holds the block; samples are taken by
+    hand at each step (the sampler thread may add more), so no step depends on timing."""
+    process = _allocating_process()
     costs = TrialCosts(_Backend(process))
     try:
         assert process.stdout.readline().strip() == "ready"
@@ -181,15 +185,7 @@ def test_a_sample_whose_reading_follows_a_report_never_counts_toward_it(monkeypa
     the trial's memory after it (the script already allocating for its next level) belongs to
     the next report. Here the report is made, and the block allocated, while the pass looks up
     the process tree, between the sample's start and its reading."""
-    allocate = (
-        "import sys; print('ready', flush=True); sys.stdin.readline(); "
-        f"block = b'\\x01' * {ALLOCATED}; print('held', flush=True); sys.stdin.readline()"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", allocate], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    from hpobench.local import trial_costs
-
+    process = _allocating_process()
     reported: list[float] = []
     look_up_tree = trial_costs.children_map
 
